@@ -1,0 +1,11 @@
+/* cli.h: the tandem subcommands. */
+#ifndef TANDEM_CLI_H
+#define TANDEM_CLI_H
+
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* Print "tandem: <msg>" and a hint to stderr; return STATUS_USAGE. */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,136 @@
+/* cmd_run.c: `tandem run`: parse options, build the machine, run the guest. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "log.h"
+#include "monitor.h"
+#include "status.h"
+
+enum { OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE };
+
+static const struct option run_options[] = {
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* "64M", "1G", "65536K", or a bare number of MiB. Returns 0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t shift = 20;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end && strcmp(end, "iB") && strcmp(end, "B"))
+		return -EINVAL;
+	if (v > (1ULL << 40) >> shift)
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->engine = &kvm_engine_ops;
+	o->mem = VM_DEFAULT_MEM;
+	o->cmdline = "";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":v", run_options, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case OPT_BACKEND:
+			o->engine = engine_find(optarg);
+			if (!o->engine)
+				return usage_error("unknown backend '%s' (choose from %s)", optarg,
+						   engine_names());
+			break;
+		case OPT_MEM:
+			if (parse_size(optarg, &o->mem) || o->mem < VM_MIN_MEM || o->mem > VM_MAX_MEM ||
+			    (o->mem & 0xfff))
+				return usage_error("--mem %s: want a size from 2M to 3G in 4K units",
+						   optarg);
+			break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			o->timeout = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->timeout > 0) || o->timeout > 1e6)
+				return usage_error("--timeout %s: want a positive number of seconds",
+						   optarg);
+			break;
+		case OPT_STATS:
+			o->stats = true;
+			break;
+		case OPT_SERIAL:
+			o->serial = optarg;
+			break;
+		case OPT_CMDLINE:
+			o->cmdline = optarg;
+			break;
+		case 'v':
+			if (log_threshold < LOG_DEBUG)
+				log_threshold++;
+			break;
+		case ':':
+			return usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("run: no kernel given");
+	if (optind + 1 < argc)
+		return usage_error("run: one kernel only (extra argument '%s')", argv[optind + 1]);
+	o->kernel = argv[optind];
+	return STATUS_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct monitor_opts o;
+	struct monitor *m;
+	char why[256];
+	int ret;
+
+	ret = parse_run_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	if (o.engine->probe(why, sizeof(why))) {
+		fprintf(stderr, "tandem: %s\n", why);
+		return STATUS_NOCAP;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		die_status(STATUS_HOST, "out of memory");
+	ret = monitor_init(m, &o);
+	if (ret == STATUS_OK)
+		ret = monitor_run(m);
+	monitor_destroy(m);
+	free(m);
+	return ret;
+}

@@ -1,0 +1,62 @@
+/* main.c: the tandem command line: run | info, and help. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "engine.h"
+#include "status.h"
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"usage: tandem <command> [options]\n"
+		"\n"
+		"commands:\n"
+		"  run [options] KERNEL.elf   boot a Multiboot ELF32 kernel on an engine\n"
+		"      --backend NAME         engine: %s (default kvm)\n"
+		"      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
+		"      --timeout SECS         stop the guest after SECS seconds (status 8)\n"
+		"      --stats                print exit and engine counters to stderr\n"
+		"      --serial FILE          write COM1 output to FILE instead of stdout\n"
+		"      --cmdline STRING       the kernel command line (Multiboot)\n"
+		"      -v, --verbose          more log output (repeat for debug)\n"
+		"  info                       the host: CPU, TSC rate, what each engine can run\n"
+		"  help, --help               this text\n"
+		"\n"
+		"exit status of `run`: a guest that writes V to port 0xf4 (isa-debug-exit)\n"
+		"makes tandem exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
+		engine_names());
+#define X(name, val, desc) fprintf(f, "  %3d  %s\n", val, desc);
+	TANDEM_STATUSES(X)
+#undef X
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tandem: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see tandem --help)\n", stderr);
+	return STATUS_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd)
+		return usage_error("no command given");
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		print_help(stdout);
+		return STATUS_OK;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,49 @@
+/* engine.h: the one interface between the monitor core and an execution engine. */
+#ifndef TANDEM_ENGINE_H
+#define TANDEM_ENGINE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "exit.h"
+#include "vcpu.h"
+
+struct monitor;
+
+struct engine_ops {
+	const char *name; /* the --backend value */
+	const char *desc;
+	/*
+	 * Can this host run the engine for an i386 paged guest? 0 if so; otherwise
+	 * a negative errno and a one-line reason in why. Must not hang.
+	 */
+	int (*probe)(char *why, size_t len);
+	/* Describe what the host offers, for `tandem info`. */
+	void (*info)(FILE *f);
+	/* Create the engine over mon->vm. Returns 0 or -errno (reason logged). */
+	int (*create)(struct monitor *mon, void **state);
+	void (*destroy)(void *state);
+	int (*set_regs)(void *state, const struct vcpu_regs *r);
+	int (*get_regs)(void *state, struct vcpu_regs *r);
+	/*
+	 * Run the guest until it needs the core; fill *ex. Before entering the guest
+	 * the engine delivers an interrupt when monitor_irq_pending() and the guest
+	 * can take one (monitor_irq_ack() gives the vector). Returns 0, or -errno on
+	 * a host failure.
+	 */
+	int (*run)(void *state, struct exit_record *ex);
+	/* Async-signal-safe: make run() return soon with EXIT_KICK. */
+	void (*kick)(void *state);
+	/* Engine-specific counters for --stats. */
+	void (*print_stats)(void *state, FILE *f);
+};
+
+extern const struct engine_ops kvm_engine_ops;
+extern const struct engine_ops bt_engine_ops;
+
+/* Look up an engine by --backend name; NULL if unknown. */
+const struct engine_ops *engine_find(const char *name);
+/* "kvm, bt", for messages. */
+const char *engine_names(void);
+
+#endif

@@ -1,0 +1,17 @@
+/* hostinfo.h: facts about the host, for `tandem info` and benchmark records. */
+#ifndef TANDEM_HOSTINFO_H
+#define TANDEM_HOSTINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "model name" from /proc/cpuinfo into buf ("unknown" if absent). */
+void host_cpu_model(char *buf, size_t len);
+/* The TSC rate in kHz, measured against CLOCK_MONOTONIC over ~50 ms. */
+uint64_t host_tsc_khz(void);
+/* CPUID feature tests. */
+bool host_has_fsgsbase(void);
+bool host_under_hypervisor(void);
+
+#endif

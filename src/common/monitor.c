@@ -1,0 +1,288 @@
+/* monitor.c: machine set-up and the exit dispatcher shared by every engine. */
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "monitor_timer.h"
+#include "status.h"
+
+uint64_t monitor_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+bool monitor_irq_pending(struct monitor *m)
+{
+	return pic_pending(&m->pic);
+}
+
+uint8_t monitor_irq_ack(struct monitor *m)
+{
+	m->stats.irq_injected++;
+	return pic_ack(&m->pic);
+}
+
+static int open_serial(struct monitor *m)
+{
+	if (!m->opts.serial) {
+		m->serial_fd = STDOUT_FILENO;
+		return 0;
+	}
+	m->serial_fd = open(m->opts.serial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (m->serial_fd < 0) {
+		log_err("--serial %s: %s", m->opts.serial, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int devices_init(struct monitor *m)
+{
+	bus_init(&m->ports, "port");
+	bus_init(&m->mmio, "mmio");
+	pic_init(&m->pic);
+	uart_init(&m->uart, m->serial_fd, &m->pic, UART_COM1_IRQ);
+	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
+	debugexit_init(&m->dbg);
+	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
+	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports))
+		return -EEXIST;
+	return 0;
+}
+
+int monitor_init(struct monitor *m, const struct monitor_opts *o)
+{
+	char err[256];
+	struct vcpu_regs regs;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->opts = *o;
+	m->ops = o->engine;
+	m->serial_fd = -1;
+	m->vm.memfd = -1;
+	ret = vm_init(&m->vm, o->mem);
+	if (ret) {
+		log_err("cannot create %llu MiB of guest RAM: %s",
+			(unsigned long long)(o->mem >> 20), strerror(-ret));
+		return STATUS_HOST;
+	}
+	if (loader_load(&m->vm, o->kernel, o->cmdline, &m->boot, err, sizeof(err))) {
+		log_err("%s", err);
+		return STATUS_LOAD;
+	}
+	if (open_serial(m) || devices_init(m))
+		return STATUS_HOST;
+	ret = m->ops->create(m, &m->engine);
+	if (ret) {
+		m->engine = NULL;
+		return ret == -ENOTSUP ? STATUS_NOCAP : STATUS_HOST;
+	}
+	vcpu_multiboot_state(&regs, m->boot.entry, m->boot.mbi);
+	if (m->ops->set_regs(m->engine, &regs)) {
+		log_err("%s: cannot set the entry registers", m->ops->name);
+		return STATUS_HOST;
+	}
+	return STATUS_OK;
+}
+
+void monitor_destroy(struct monitor *m)
+{
+	watchdog_stop(m);
+	mtimer_destroy(m);
+	if (m->engine)
+		m->ops->destroy(m->engine);
+	m->engine = NULL;
+	if (m->serial_fd >= 0) {
+		uart_flush(&m->uart);
+		if (m->serial_fd != STDOUT_FILENO)
+			close(m->serial_fd);
+	}
+	vm_destroy(&m->vm);
+}
+
+/* Run every element of a (rep) string port access through the bus. */
+static void dispatch_io(struct monitor *m, struct exit_record *ex)
+{
+	uint32_t i;
+
+	for (i = 0; i < ex->io.count && !m->dbg.exited; i++) {
+		uint8_t *p = ex->io.data + (size_t)i * ex->io.size;
+		uint64_t val = 0;
+
+		if (ex->io.is_write) {
+			memcpy(&val, p, ex->io.size);
+			m->stats.port_out++;
+		} else {
+			m->stats.port_in++;
+		}
+		if (bus_access(&m->ports, ex->io.port, ex->io.size, ex->io.is_write, &val)) {
+			m->stats.port_unclaimed++;
+			log_debug("unclaimed port %s 0x%x at eip=0x%x",
+				  ex->io.is_write ? "write" : "read", ex->io.port, ex->eip);
+		}
+		if (!ex->io.is_write)
+			memcpy(p, &val, ex->io.size);
+	}
+}
+
+static void dispatch_mmio(struct monitor *m, struct exit_record *ex)
+{
+	uint64_t val = 0;
+
+	if (ex->mmio.is_write) {
+		memcpy(&val, ex->mmio.data, ex->mmio.len);
+		m->stats.mmio_write++;
+	} else {
+		m->stats.mmio_read++;
+	}
+	if (bus_access(&m->mmio, ex->mmio.addr, ex->mmio.len, ex->mmio.is_write, &val)) {
+		m->stats.mmio_unclaimed++;
+		log_debug("unclaimed MMIO %s 0x%llx at eip=0x%x", ex->mmio.is_write ? "write" : "read",
+			  (unsigned long long)ex->mmio.addr, ex->eip);
+	}
+	if (!ex->mmio.is_write)
+		memcpy(ex->mmio.data, &val, ex->mmio.len);
+}
+
+/* Bring the PIT up to now; report timer edges in stats. */
+static void poll_timers(struct monitor *m)
+{
+	pit_update(&m->pit);
+	m->stats.timer_irqs = m->pit.irqs;
+	m->stats.timer_missed = m->pit.missed;
+}
+
+/*
+ * HLT: sleep until an interrupt could arrive. With IF=0, or with no interrupt
+ * source left, the guest can never resume.
+ */
+static int wait_halted(struct monitor *m, const struct exit_record *ex)
+{
+	for (;;) {
+		uint64_t next, now;
+		struct timespec ts;
+
+		poll_timers(m);
+		if (monitor_irq_pending(m))
+			return STATUS_OK;
+		if (!ex->if_flag) {
+			log_err("guest halted with interrupts disabled at eip=0x%x", ex->eip);
+			return STATUS_HALTED;
+		}
+		next = pit_next_deadline(&m->pit);
+		if (m->deadline_ns && (!next || m->deadline_ns < next))
+			next = m->deadline_ns;
+		if (!next) {
+			log_err("guest halted at eip=0x%x with no interrupt source armed", ex->eip);
+			return STATUS_HALTED;
+		}
+		now = monitor_now_ns();
+		if (m->deadline_ns && now >= m->deadline_ns)
+			return STATUS_TIMEOUT;
+		ts.tv_sec = (time_t)(next / 1000000000ULL);
+		ts.tv_nsec = (long)(next % 1000000000ULL);
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	}
+}
+
+/* One exit: STATUS_OK to go on, else the status to stop with. */
+static int dispatch(struct monitor *m, struct exit_record *ex)
+{
+	m->stats.exits[ex->reason]++;
+	switch (ex->reason) {
+	case EXIT_IO:
+		dispatch_io(m, ex);
+		return STATUS_OK;
+	case EXIT_MMIO:
+		dispatch_mmio(m, ex);
+		return STATUS_OK;
+	case EXIT_HLT:
+		return wait_halted(m, ex);
+	case EXIT_IRQ_WINDOW:
+	case EXIT_KICK:
+		return STATUS_OK;
+	case EXIT_SHUTDOWN:
+		log_err("%s: guest triple-faulted (shutdown) at eip=0x%x%s%s", m->ops->name, ex->eip,
+			ex->what[0] ? ": " : "", ex->what);
+		return STATUS_CRASH;
+	case EXIT_FAIL_ENTRY:
+	case EXIT_INTERNAL:
+		log_err("%s: %s at eip=0x%x", m->ops->name, ex->what, ex->eip);
+		return STATUS_CRASH;
+	case EXIT_UNSUPPORTED:
+		log_err("%s: unsupported: %s at eip=0x%x", m->ops->name, ex->what, ex->eip);
+		return STATUS_UNSUPPORTED;
+	case EXIT_NR:
+		break;
+	}
+	log_err("%s: unknown exit %d at eip=0x%x", m->ops->name, ex->reason, ex->eip);
+	return STATUS_CRASH;
+}
+
+static int run_loop(struct monitor *m)
+{
+	struct exit_record ex;
+	int ret;
+
+	for (;;) {
+		poll_timers(m);
+		if (m->deadline_ns && monitor_now_ns() >= m->deadline_ns) {
+			log_err("timeout: the guest did not exit within %g s", m->opts.timeout);
+			return STATUS_TIMEOUT;
+		}
+		mtimer_rearm(m);
+		memset(&ex, 0, sizeof(ex));
+		m->run_start_ns = monitor_now_ns();
+		m->in_run = 1;
+		ret = m->ops->run(m->engine, &ex);
+		m->in_run = 0;
+		m->stats.runs++;
+		if (ret) {
+			log_err("%s: run failed: %s", m->ops->name, strerror(-ret));
+			return STATUS_HOST;
+		}
+		ret = dispatch(m, &ex);
+		if (m->dbg.exited)
+			return m->dbg.status;
+		if (ret == STATUS_TIMEOUT)
+			log_err("timeout: the guest did not exit within %g s", m->opts.timeout);
+		if (ret != STATUS_OK)
+			return ret;
+	}
+}
+
+int monitor_run(struct monitor *m)
+{
+	int ret;
+
+	ret = mtimer_init(m);
+	if (!ret)
+		ret = watchdog_start(m);
+	if (ret) {
+		log_err("cannot set up the vCPU timer: %s", strerror(-ret));
+		return STATUS_HOST;
+	}
+	m->start_ns = monitor_now_ns();
+	if (m->opts.timeout > 0)
+		m->deadline_ns = m->start_ns + (uint64_t)(m->opts.timeout * 1e9);
+	ret = run_loop(m);
+	m->stats.wall_ns = monitor_now_ns() - m->start_ns;
+	m->stats.serial_bytes = m->uart.tx_bytes;
+	uart_flush(&m->uart);
+	if (m->opts.stats) {
+		fprintf(stderr, "== tandem: backend %s, guest %s, status %d ==\n", m->ops->name,
+			m->opts.kernel, ret);
+		stats_print(&m->stats, stderr);
+		if (m->ops->print_stats)
+			m->ops->print_stats(m->engine, stderr);
+	}
+	return ret;
+}

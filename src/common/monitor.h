@@ -1,0 +1,78 @@
+/* monitor.h: the monitor core: one guest machine, one engine, the exit dispatcher. */
+#ifndef TANDEM_MONITOR_H
+#define TANDEM_MONITOR_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "bus.h"
+#include "debugexit.h"
+#include "engine.h"
+#include "loader.h"
+#include "pic8259.h"
+#include "pit8254.h"
+#include "stats.h"
+#include "uart16550.h"
+#include "vm.h"
+
+struct monitor_opts {
+	const struct engine_ops *engine;
+	const char *kernel;
+	const char *cmdline;  /* "" when none */
+	const char *serial;   /* COM1 output file; NULL = stdout */
+	uint64_t mem;         /* guest RAM bytes */
+	double timeout;       /* seconds of guest run time; 0 = none */
+	bool stats;           /* print counters to stderr at the end */
+};
+
+struct monitor {
+	struct monitor_opts opts;
+	struct vm vm;
+	struct bus ports, mmio;
+	struct pic pic;
+	struct uart uart;
+	struct pit pit;
+	struct debugexit dbg;
+	struct stats stats;
+	struct boot_info boot;
+	const struct engine_ops *ops;
+	void *engine;
+	int serial_fd;
+
+	/* timing: one POSIX timer kicks the vCPU at the next event */
+	timer_t timer;
+	bool timer_made;
+	uint64_t armed_ns;      /* absolute deadline the timer is set for; 0 = disarmed */
+	uint64_t start_ns, deadline_ns; /* deadline_ns: --timeout; 0 = none */
+
+	/* the watchdog thread's view of the vCPU (written by the vCPU thread/signal) */
+	volatile sig_atomic_t in_run;
+	volatile uint64_t run_start_ns, kick_ns;
+};
+
+/*
+ * Build the machine: RAM, devices, the kernel loaded, the engine created and its
+ * registers set to the Multiboot entry state. Returns STATUS_OK or the status to
+ * exit with (a one-line error already printed).
+ */
+int monitor_init(struct monitor *m, const struct monitor_opts *o);
+
+/*
+ * Run the guest to its end. Returns the process exit status: the guest's own
+ * ((v << 1) | 1 from the debug-exit port) or one of tandem's verdicts (status.h),
+ * each non-zero verdict with a one-line message on stderr.
+ */
+int monitor_run(struct monitor *m);
+
+void monitor_destroy(struct monitor *m);
+
+/* For engines: is an interrupt waiting at the PIC, and take it (INTA). */
+bool monitor_irq_pending(struct monitor *m);
+uint8_t monitor_irq_ack(struct monitor *m);
+
+/* Host monotonic time in ns. */
+uint64_t monitor_now_ns(void);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * monitor_timer.c: kicking the vCPU out of the engine on time, and the watchdog.
+ *
+ * One POSIX timer, aimed at the vCPU thread, fires at the next event the core
+ * must see (the PIT's next IRQ0 edge, the --timeout deadline); its signal handler
+ * asks the engine to return (KVM: kvm_run.immediate_exit). The timer is re-armed
+ * only when the next event changes, so a hot exit path costs no syscall. A
+ * watchdog thread ends the process if an engine ignores a kick: a KVM_RUN that
+ * never returns must not hang the host.
+ */
+#include "monitor_timer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "status.h"
+
+#define SIG_KICK (SIGRTMIN + 1)
+
+/* The one monitor per process the signal handler and watchdog act on. */
+static struct monitor *volatile kick_target;
+static pthread_t watchdog_thread;
+static volatile int watchdog_quit;
+static bool watchdog_running;
+
+static void kick_handler(int sig)
+{
+	struct monitor *m = kick_target;
+
+	(void)sig;
+	if (!m || !m->engine)
+		return;
+	m->kick_ns = monitor_now_ns();
+	m->ops->kick(m->engine);
+}
+
+int mtimer_init(struct monitor *m)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIG_KICK, &sa, NULL) < 0)
+		return -errno;
+	kick_target = m;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIG_KICK;
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &m->timer) < 0)
+		return -errno;
+	m->timer_made = true;
+	m->armed_ns = 0;
+	return 0;
+}
+
+void mtimer_destroy(struct monitor *m)
+{
+	if (m->timer_made)
+		timer_delete(m->timer);
+	m->timer_made = false;
+	kick_target = NULL;
+}
+
+void mtimer_rearm(struct monitor *m)
+{
+	uint64_t next = pit_next_deadline(&m->pit);
+	struct itimerspec its;
+
+	if (m->deadline_ns && (!next || m->deadline_ns < next))
+		next = m->deadline_ns;
+	if (next == m->armed_ns)
+		return;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)(next / 1000000000ULL);
+	its.it_value.tv_nsec = (long)(next % 1000000000ULL);
+	/* An absolute time already past fires at once, which is what we want. */
+	if (next && !its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	if (timer_settime(m->timer, TIMER_ABSTIME, &its, NULL) == 0)
+		m->armed_ns = next;
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct monitor *m = arg;
+	const struct timespec tick = { 0, 200 * 1000 * 1000 };
+
+	while (!watchdog_quit) {
+		uint64_t now, kick, start;
+
+		nanosleep(&tick, NULL);
+		if (!m->in_run)
+			continue;
+		now = monitor_now_ns();
+		kick = m->kick_ns;
+		start = m->run_start_ns;
+		if (kick > start && now - kick > WATCHDOG_GRACE_NS) {
+			uart_flush(&m->uart);
+			log_err("%s: the guest did not return to the monitor %.0f s after a kick "
+				"(engine hung); giving up",
+				m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
+			_exit(STATUS_HOST);
+		}
+	}
+	return NULL;
+}
+
+int watchdog_start(struct monitor *m)
+{
+	int err;
+
+	watchdog_quit = 0;
+	err = pthread_create(&watchdog_thread, NULL, watchdog_main, m);
+	if (err)
+		return -err;
+	watchdog_running = true;
+	return 0;
+}
+
+void watchdog_stop(struct monitor *m)
+{
+	(void)m;
+	if (!watchdog_running)
+		return;
+	watchdog_quit = 1;
+	pthread_join(watchdog_thread, NULL);
+	watchdog_running = false;
+}

@@ -1,0 +1,35 @@
+/* stats.h: the monitor's counters, one X-macro table. */
+#ifndef TANDEM_STATS_H
+#define TANDEM_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "exit.h"
+
+/* X(field, description) */
+#define CORE_STATS(X)                                              \
+	X(runs, "engine run calls")                                \
+	X(port_in, "port reads")                                   \
+	X(port_out, "port writes")                                 \
+	X(port_unclaimed, "port accesses no device claimed")       \
+	X(mmio_read, "MMIO reads")                                 \
+	X(mmio_write, "MMIO writes")                               \
+	X(mmio_unclaimed, "MMIO accesses no device claimed")       \
+	X(irq_injected, "interrupts delivered to the guest")       \
+	X(timer_irqs, "PIT IRQ0 edges")                            \
+	X(timer_missed, "PIT periods coalesced")                   \
+	X(serial_bytes, "bytes written to COM1")
+
+struct stats {
+	uint64_t exits[EXIT_NR];
+#define X(f, d) uint64_t f;
+	CORE_STATS(X)
+#undef X
+	uint64_t wall_ns; /* from entry to the guest's stop */
+};
+
+/* Print every counter, one "name value" line each, under a heading. */
+void stats_print(const struct stats *s, FILE *f);
+
+#endif

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# run_guest.sh: run one guest on one engine and check its exit status, serial
+# output and error message. Exits 77 (CTest: skipped) when the host cannot run
+# the engine, with the reason.
+#
+# usage: run_guest.sh TANDEM BACKEND ELF STATUS [--golden FILE] [--stderr REGEX]
+#                     [--serial-grep REGEX] [-- extra tandem run options]
+set -u
+tandem=$1 backend=$2 elf=$3 want_status=$4
+shift 4
+golden="" stderr_re="" serial_re=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--golden) golden=$2; shift 2 ;;
+	--stderr) stderr_re=$2; shift 2 ;;
+	--serial-grep) serial_re=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "run_guest.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+if [ "$backend" = qemu ]; then
+	qemu=$(command -v qemu-system-i386) || { echo "SKIP: qemu-system-i386 not installed"; exit 77; }
+	cmdline=""
+	for a in "$@"; do case $a in --cmdline=*) cmdline=${a#--cmdline=} ;; esac; done
+	timeout 60 "$qemu" -kernel "$elf" -m 64 -append "$cmdline" -display none -serial "file:$out" \
+		-monitor none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
+	status=$?
+else
+	timeout 120 "$tandem" run --backend "$backend" --serial "$out" "$@" "$elf" 2>"$err"
+	status=$?
+fi
+if [ "$status" = 14 ]; then
+	echo "SKIP: $(head -n1 "$err")"
+	exit 77
+fi
+fail=0
+if [ "$status" != "$want_status" ]; then
+	echo "FAIL: exit status $status, want $want_status"
+	fail=1
+fi
+if [ -n "$golden" ] && ! diff -u "$golden" "$out"; then
+	echo "FAIL: serial output differs from $golden"
+	fail=1
+fi
+if [ -n "$serial_re" ] && ! grep -Eq "$serial_re" "$out"; then
+	echo "FAIL: serial output lacks /$serial_re/"
+	fail=1
+fi
+if [ -n "$stderr_re" ] && ! grep -Eq "$stderr_re" "$err"; then
+	echo "FAIL: stderr lacks /$stderr_re/"
+	fail=1
+fi
+if [ $fail != 0 ]; then
+	echo "--- serial:"; cat "$out"; echo "--- stderr:"; cat "$err"
+	exit 1
+fi
+echo "ok: $backend $(basename "$elf") status $status"
