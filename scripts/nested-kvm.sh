@@ -50,7 +50,7 @@ for s in "${SHARES[@]}"; do [[ $s != / ]] || skip "cannot share / read-write"; d
 
 CACHE=${TANDEM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem/nested}
 # Root modules we need; their dependencies are resolved from each .ko's modinfo.
-WANT_MODULES="virtio_pci 9pnet_virtio 9p kvm_amd"
+WANT_MODULES="virtio_pci 9pnet_virtio 9p overlay kvm_amd"
 
 # ---- host tools (installed only if absent) -------------------------------------
 need=()
@@ -67,11 +67,13 @@ BUSYBOX=$(dpkg -L busybox-static | grep -m1 '/bin/busybox$') || skip "no static 
 
 # ---- kernel: resolve, fetch, extract the modules we need (cached by version) ----
 resolve_kernel() {  # prints "<package> <version>" of linux-image-amd64's dependency
-    local pkg ver
+    local pkg ver memo=$CACHE/resolved   # apt-cache costs ~1 s: memoize until lists change
+    if [[ -s $memo && $memo -nt /var/lib/apt/lists ]]; then cat "$memo"; return; fi
     pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
     [[ -n $pkg ]] || return 1
     ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | awk '/^Version:/ {print $2; exit}')
-    [[ -n $ver ]] && echo "$pkg $ver"
+    [[ -n $ver ]] || return 1
+    mkdir -p "$CACHE" && echo "$pkg $ver" | tee "$memo"
 }
 if ! KPKG=$(resolve_kernel); then
     ((EUID != 0)) || apt-get update -qq >/dev/null 2>&1 || true
@@ -116,7 +118,7 @@ fetch_kernel() {
     }
     for n in $WANT_MODULES; do visit "$n"; done
     printf '%s\n' "${order[@]}" > "$tmp/out/modules.load"
-    echo "$kver" > "$tmp/out/kver"
+    echo "$kver" > "$tmp/out/kver"; echo "$WANT_MODULES" > "$tmp/out/want"
     rm -rf "$KDIR"; mv "$tmp/out" "$KDIR"
 }
 
@@ -133,15 +135,20 @@ off() { sync; echo 0 > /proc/sys/kernel/printk; poweroff -f; }  # silently
 die() { echo "nested-kvm(init): $*"; off; }
 for m in $(cat /modules.load); do insmod /modules/$m.ko || echo "nested-kvm: insmod $m failed"; done
 p9() { mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,$3 "$1" "$2"; }
-mkdir -p /ctl /host
+mkdir -p /ctl /host /ovl
 p9 nkctl /ctl rw || die "cannot mount control share (9p)"
 skip() { echo "skip $*" > /ctl/status; off; }
 p9 hostroot /host ro,cache=loose || skip "cannot mount host root (9p)"
 mount -t proc proc /host/proc && mount -t sysfs sys /host/sys &&
-mount -t devtmpfs dev /host/dev && mkdir -p /host/dev/pts /host/dev/shm && mount -t devpts devpts /host/dev/pts &&
-mount -t tmpfs -o mode=1777 shm /host/dev/shm && mount -t tmpfs -o mode=1777 tmp /host/tmp &&
-mount -t tmpfs -o mode=1777 vartmp /host/var/tmp && mount -t tmpfs run /host/run ||
-    skip "cannot mount system filesystems inside /host"
+mount -t devtmpfs dev /host/dev && mkdir -p /host/dev/pts /host/dev/shm &&
+mount -t devpts devpts /host/dev/pts && mount -t tmpfs -o mode=1777 shm /host/dev/shm &&
+mount -t tmpfs run /host/run && mount -t tmpfs ovl /ovl || skip "cannot mount system filesystems"
+# /tmp, /var/tmp, HOME: host content visible, writes go to a throw-away tmpfs layer
+for d in /tmp /var/tmp /root; do
+    mkdir -p /ovl$d/u /ovl$d/w; [ -d /host$d ] || continue
+    mount -t overlay -o lowerdir=/host$d,upperdir=/ovl$d/u,workdir=/ovl$d/w ovl /host$d ||
+        mount -t tmpfs -o mode=1777 tmp /host$d || skip "cannot make $d writable"
+done
 while read -r tag dir; do   # rw shares over the same absolute paths
     mkdir -p "/host$dir" && p9 "$tag" "/host$dir" rw || skip "cannot mount share $dir"
 done < /ctl/shares
@@ -164,7 +171,7 @@ build_initramfs() {  # $1 = output file
 }
 
 mkdir -p "$CACHE"
-[[ -f $KDIR/vmlinuz ]] || fetch_kernel
+[[ -f $KDIR/vmlinuz && "$(cat "$KDIR/want" 2>/dev/null)" == "$WANT_MODULES" ]] || fetch_kernel
 INITRD=$KDIR/initramfs-$( (echo "$INIT"; cat "$KDIR/modules.load") | sha256sum | cut -c1-12).gz
 [[ -f $INITRD ]] || build_initramfs "$INITRD"
 if [[ $MODE == prepare ]]; then echo "nested-kvm: ready: $KDIR" >&2; exit 0; fi

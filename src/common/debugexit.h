@@ -18,7 +18,7 @@ struct debugexit {
 };
 
 void debugexit_init(struct debugexit *d);
-/* Registers 0xF4 (size 1, any access width) and 0x80. Returns 0 or -errno. */
+/* Registers 0xF4-0xF7 (as QEMU with iosize=4) and 0x80. Returns 0 or -errno. */
 int debugexit_register(struct debugexit *d, struct bus *ports);
 
 #endif

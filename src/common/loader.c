@@ -78,14 +78,13 @@ struct image {
 	size_t size;
 	Elf *elf;
 	const Elf32_Ehdr *eh;
-	const Elf32_Phdr *ph;
+	Elf32_Phdr *ph; /* our aligned copy of the table */
 	size_t phnum;
 	char *err;
 	size_t errlen;
 };
 
-__attribute__((format(printf, 2, 3))) static int fail(const struct image *img, const char *fmt,
-						      ...)
+__attribute__((format(printf, 2, 3))) static int fail(const struct image *img, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -111,34 +110,41 @@ static unsigned int rd16(const uint8_t *p, int big)
 	return big ? (unsigned int)p[0] << 8 | p[1] : (unsigned int)p[1] << 8 | p[0];
 }
 
+/* Reads to EOF rather than trusting st_size, so a pipe or /dev/stdin works too. */
 static int read_fd(struct image *img, int fd)
 {
 	struct stat st;
-	size_t done = 0;
+	size_t cap, done = 0;
+	uint8_t *nbuf;
 	ssize_t n;
 
 	if (fstat(fd, &st) < 0)
 		return fail(img, "cannot stat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return fail(img, "not a regular file");
-	if (st.st_size > LOADER_MAX_FILE)
-		return fail(img, "file too large (%lld bytes, limit %u MiB)",
-			    (long long)st.st_size, LOADER_MAX_FILE >> 20);
-	img->buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!img->buf)
-		return fail(img, "out of memory reading %lld bytes", (long long)st.st_size);
-	while (done < (size_t)st.st_size) {
-		n = read(fd, img->buf + done, (size_t)st.st_size - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail(img, "cannot read: %s", strerror(errno));
-		if (n == 0) /* shrank under us: take what is there */
-			break;
-		done += (size_t)n;
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+	for (;;) {
+		if (cap > LOADER_MAX_FILE + 1)
+			cap = LOADER_MAX_FILE + 1;
+		nbuf = realloc(img->buf, cap);
+		if (!nbuf)
+			return fail(img, "out of memory reading %zu bytes", cap);
+		img->buf = nbuf;
+		while (done < cap) {
+			n = read(fd, img->buf + done, cap - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return fail(img, "cannot read: %s", strerror(errno));
+			if (n == 0) {
+				img->size = done;
+				return 0;
+			}
+			done += (size_t)n;
+		}
+		if (done > LOADER_MAX_FILE)
+			return fail(img, "file too large (more than %u MiB)",
+			            LOADER_MAX_FILE >> 20);
+		cap *= 2;
 	}
-	img->size = done;
-	return 0;
 }
 
 static int read_file(struct image *img)
@@ -174,12 +180,12 @@ static int check_ident(struct image *img)
 	mach = rd16(b + 18, big);
 	if (cls != ELFCLASS32 || data != ELFDATA2LSB || type != ET_EXEC || mach != EM_386)
 		return fail(img,
-			    "not an ELF32 i386 executable (class %u, data %u, type %u, machine %u; "
-			    "want 1, 1, 2, 3)",
-			    cls, data, type, mach);
+		            "not an ELF32 i386 executable (class %u, data %u, type %u, machine %u; "
+		            "want 1, 1, 2, 3)",
+		            cls, data, type, mach);
 	if (img->size < sizeof(Elf32_Ehdr))
 		return fail(img, "truncated ELF header (%zu bytes, need %zu)", img->size,
-			    sizeof(Elf32_Ehdr));
+		            sizeof(Elf32_Ehdr));
 	return 0;
 }
 
@@ -193,21 +199,22 @@ static int check_phdr_table(struct image *img)
 		return fail(img, "no PT_LOAD segments (no program header table)");
 	if (eh->e_phnum == PN_XNUM)
 		return fail(img, "extended program header count (e_phnum 0x%x) not supported",
-			    eh->e_phnum);
+		            eh->e_phnum);
 	if (eh->e_phentsize != sizeof(Elf32_Phdr))
 		return fail(img, "bad program header entry size %u (want %zu)", eh->e_phentsize,
-			    sizeof(Elf32_Phdr));
+		            sizeof(Elf32_Phdr));
 	room = eh->e_phoff < img->size ? (img->size - eh->e_phoff) / sizeof(Elf32_Phdr) : 0;
 	if (eh->e_phnum > room)
 		return fail(img,
-			    "program header table (%u entries at offset 0x%x) runs past the end "
-			    "of the file (%zu bytes)",
-			    eh->e_phnum, eh->e_phoff, img->size);
+		            "program header table (%u entries at offset 0x%x) runs past the end "
+		            "of the file (%zu bytes)",
+		            eh->e_phnum, eh->e_phoff, img->size);
 	return 0;
 }
 
 static int open_elf(struct image *img)
 {
+	const Elf32_Phdr *ph;
 	size_t phnum;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -224,10 +231,15 @@ static int open_elf(struct image *img)
 		return -1;
 	if (elf_getphdrnum(img->elf, &phnum) != 0 || phnum != img->eh->e_phnum)
 		return fail(img, "bad program header count %u: %s", img->eh->e_phnum,
-			    elf_errmsg(-1));
-	img->ph = elf32_getphdr(img->elf);
-	if (!img->ph)
+		            elf_errmsg(-1));
+	ph = elf32_getphdr(img->elf);
+	if (!ph)
 		return fail(img, "bad program headers: %s", elf_errmsg(-1));
+	/* On x86 libelf points into our buffer even at an odd e_phoff: copy to align. */
+	img->ph = malloc(phnum * sizeof(*ph));
+	if (!img->ph)
+		return fail(img, "out of memory for %zu program headers", phnum);
+	memcpy(img->ph, ph, phnum * sizeof(*ph));
 	img->phnum = phnum;
 	return 0;
 }
@@ -259,9 +271,9 @@ static int find_mb_header(struct image *img, uint32_t *flags)
 	}
 	if (bad_off != SIZE_MAX)
 		return fail(img,
-			    "Multiboot header at offset 0x%zx has a bad checksum "
-			    "(magic + flags + checksum = 0x%08x, not 0)",
-			    bad_off, bad_sum);
+		            "Multiboot header at offset 0x%zx has a bad checksum "
+		            "(magic + flags + checksum = 0x%08x, not 0)",
+		            bad_off, bad_sum);
 	return fail(img, "no Multiboot header in the first %u bytes", MULTIBOOT_SEARCH);
 }
 
@@ -275,8 +287,9 @@ static int check_mb_flags(const struct image *img, uint32_t flags)
 	uint32_t bad = flags & MB_REQUIRED_MASK & ~MB_SUPPORTED;
 
 	if (bad)
-		return fail(img, "Multiboot header flags 0x%08x require unsupported features 0x%04x",
-			    flags, bad);
+		return fail(img,
+		            "Multiboot header flags 0x%08x require unsupported features 0x%04x",
+		            flags, bad);
 	if (flags & MB_VIDEO_MODE)
 		log_warn("%s: Multiboot video mode request ignored (text console only)", img->path);
 	return 0;
@@ -295,22 +308,23 @@ static int check_segment(const struct image *img, const struct vm *vm, size_t i)
 
 	if (p->p_filesz > p->p_memsz)
 		return fail(img, "segment %zu: file size 0x%x exceeds memory size 0x%x", i,
-			    p->p_filesz, p->p_memsz);
+		            p->p_filesz, p->p_memsz);
 	if ((uint64_t)p->p_offset + p->p_filesz > img->size)
 		return fail(img,
-			    "segment %zu is truncated: bytes 0x%x..0x%llx are past the end of "
-			    "the file (%zu bytes)",
-			    i, p->p_offset, (unsigned long long)p->p_offset + p->p_filesz, img->size);
+		            "segment %zu is truncated: bytes 0x%x..0x%llx are past the end of "
+		            "the file (%zu bytes)",
+		            i, p->p_offset, (unsigned long long)p->p_offset + p->p_filesz,
+		            img->size);
 	if (!vm_gpa(vm, p->p_paddr, p->p_memsz))
-		return fail(img, "segment %zu at 0x%x (size 0x%x) is outside guest RAM (%llu %s)", i,
-			    p->p_paddr, p->p_memsz,
-			    (unsigned long long)(ram & 0xfffff ? ram >> 10 : ram >> 20),
-			    ram & 0xfffff ? "KiB" : "MiB");
+		return fail(img, "segment %zu at 0x%x (size 0x%x) is outside guest RAM (%llu %s)",
+		            i, p->p_paddr, p->p_memsz,
+		            (unsigned long long)(ram & 0xfffff ? ram >> 10 : ram >> 20),
+		            ram & 0xfffff ? "KiB" : "MiB");
 	if (p->p_paddr < LOADER_MBI_ADDR + LOADER_MBI_SIZE && end > LOADER_MBI_ADDR)
 		return fail(img,
-			    "segment %zu at 0x%x (size 0x%x) overlaps the Multiboot info block "
-			    "at 0x%x (size 0x%x)",
-			    i, p->p_paddr, p->p_memsz, LOADER_MBI_ADDR, LOADER_MBI_SIZE);
+		            "segment %zu at 0x%x (size 0x%x) overlaps the Multiboot info block "
+		            "at 0x%x (size 0x%x)",
+		            i, p->p_paddr, p->p_memsz, LOADER_MBI_ADDR, LOADER_MBI_SIZE);
 	return 0;
 }
 
@@ -328,9 +342,9 @@ static int check_overlaps(const struct image *img)
 			if ((uint64_t)a->p_paddr < (uint64_t)b->p_paddr + b->p_memsz &&
 			    (uint64_t)b->p_paddr < (uint64_t)a->p_paddr + a->p_memsz)
 				return fail(img,
-					    "segments %zu at 0x%x (size 0x%x) and %zu at 0x%x "
-					    "(size 0x%x) overlap",
-					    j, b->p_paddr, b->p_memsz, i, a->p_paddr, a->p_memsz);
+				            "segments %zu at 0x%x (size 0x%x) and %zu at 0x%x "
+				            "(size 0x%x) overlap",
+				            j, b->p_paddr, b->p_memsz, i, a->p_paddr, a->p_memsz);
 		}
 	}
 	return 0;
@@ -345,7 +359,7 @@ static int check_segments(const struct image *img, const struct vm *vm)
 			continue;
 		if (++n > LOADER_MAX_SEGMENTS)
 			return fail(img, "too many PT_LOAD segments (more than %d)",
-				    LOADER_MAX_SEGMENTS);
+			            LOADER_MAX_SEGMENTS);
 		if (check_segment(img, vm, i))
 			return -1;
 	}
@@ -387,8 +401,9 @@ static int check_cmdline(const struct image *img, const char *cmdline)
 	size_t len = strlen(cmdline), room = LOADER_MBI_SIZE - MBI_CMDLINE_OFF - 1;
 
 	if (len > room)
-		return fail(img, "command line too long (%zu bytes; at most %zu fit in the info block)",
-			    len, room);
+		return fail(img,
+		            "command line too long (%zu bytes; at most %zu fit in the info block)",
+		            len, room);
 	return 0;
 }
 
@@ -417,7 +432,7 @@ static void load_segments(const struct image *img, struct vm *vm, struct boot_in
 
 static struct mb_mmap_entry mmap_entry(uint64_t base, uint64_t end, uint32_t type)
 {
-	return (struct mb_mmap_entry){ .size = 20, .base = base, .length = end - base, .type = type };
+	return (struct mb_mmap_entry){.size = 20, .base = base, .length = end - base, .type = type};
 }
 
 /*
@@ -428,19 +443,19 @@ static void build_mbi(struct vm *vm, const char *cmdline)
 {
 	uint8_t *blk = vm_gpa(vm, LOADER_MBI_ADDR, LOADER_MBI_SIZE);
 	struct mb_mmap_entry map[MB_MMAP_ENTRIES] = {
-		mmap_entry(0, 0x9fc00, MB_MMAP_RAM),
-		mmap_entry(0x9fc00, 0xa0000, MB_MMAP_RESERVED),
-		mmap_entry(0xf0000, 0x100000, MB_MMAP_RESERVED),
-		mmap_entry(0x100000, vm->ram_size, MB_MMAP_RAM),
+	    mmap_entry(0, 0x9fc00, MB_MMAP_RAM),
+	    mmap_entry(0x9fc00, 0xa0000, MB_MMAP_RESERVED),
+	    mmap_entry(0xf0000, 0x100000, MB_MMAP_RESERVED),
+	    mmap_entry(0x100000, vm->ram_size, MB_MMAP_RAM),
 	};
 	struct mb_info mbi = {
-		.flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME,
-		.mem_lower = 639,
-		.mem_upper = (uint32_t)((vm->ram_size - 0x100000) >> 10),
-		.cmdline = LOADER_MBI_ADDR + MBI_CMDLINE_OFF,
-		.mmap_length = sizeof(map),
-		.mmap_addr = LOADER_MBI_ADDR + MBI_MMAP_OFF,
-		.boot_loader_name = LOADER_MBI_ADDR + MBI_NAME_OFF,
+	    .flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME,
+	    .mem_lower = 639,
+	    .mem_upper = (uint32_t)((vm->ram_size - 0x100000) >> 10),
+	    .cmdline = LOADER_MBI_ADDR + MBI_CMDLINE_OFF,
+	    .mmap_length = sizeof(map),
+	    .mmap_addr = LOADER_MBI_ADDR + MBI_MMAP_OFF,
+	    .boot_loader_name = LOADER_MBI_ADDR + MBI_NAME_OFF,
 	};
 
 	memset(blk, 0, LOADER_MBI_SIZE);
@@ -451,10 +466,10 @@ static void build_mbi(struct vm *vm, const char *cmdline)
 }
 
 int loader_load(struct vm *vm, const char *path, const char *cmdline, struct boot_info *bi,
-		char *err, size_t errlen)
+                char *err, size_t errlen)
 {
-	struct image img = { .path = path, .err = err, .errlen = errlen };
-	struct boot_info out = { .mbi = LOADER_MBI_ADDR };
+	struct image img = {.path = path, .err = err, .errlen = errlen};
+	struct boot_info out = {.mbi = LOADER_MBI_ADDR};
 	int rc = -1;
 
 	if (err && errlen)
@@ -470,11 +485,12 @@ int loader_load(struct vm *vm, const char *path, const char *cmdline, struct boo
 	build_mbi(vm, cmdline);
 	*bi = out;
 	log_info("%s: loaded 0x%x-0x%x, entry 0x%x, Multiboot flags 0x%08x", path, out.load_lo,
-		 out.load_hi, out.entry, out.mb_flags);
+	         out.load_hi, out.entry, out.mb_flags);
 	rc = 0;
 out:
 	if (img.elf)
 		elf_end(img.elf);
+	free(img.ph);
 	free(img.buf);
 	return rc;
 }

@@ -128,7 +128,7 @@ static void chip_intack(struct pic_chip *c, int irq)
 uint8_t pic_ack(struct pic *pic)
 {
 	struct pic_chip *m = &pic->chip[PIC_MASTER], *s = &pic->chip[PIC_SLAVE];
-	int irq = chip_best(m), sirq;
+	int irq = chip_best(m);
 	uint8_t vec;
 
 	pic->acks++;
@@ -138,7 +138,8 @@ uint8_t pic_ack(struct pic *pic)
 		return m->vector_base + 7;
 	}
 	if (irq == PIC_CASCADE_IRQ && !m->single) {
-		sirq = chip_best(s);
+		int sirq = chip_best(s);
+
 		if (sirq >= 0) {
 			chip_intack(s, sirq);
 			vec = s->vector_base + sirq;

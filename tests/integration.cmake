@@ -1,0 +1,32 @@
+# Integration tests: guests on engines, asserting serial output, status, messages.
+set(RUN_GUEST ${CMAKE_CURRENT_SOURCE_DIR}/run_guest.sh)
+set(GUEST_DIR ${CMAKE_BINARY_DIR}/guests)
+set(GOLDEN ${CMAKE_CURRENT_SOURCE_DIR}/golden)
+set(HELLO_ARGS --mem=64M "--cmdline=hello from cmdline" --timeout=60)
+
+add_test(NAME cli.errors COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_errors.sh $<TARGET_FILE:tandem>)
+set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
+
+# The reference: the same ELF under qemu-system-i386 prints the golden lines.
+add_test(NAME qemu.hello COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/hello.elf 1
+  --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
+set_tests_properties(qemu.hello PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
+function(tandem_guest_test backend name elf status)
+  add_test(NAME ${backend}.${name}
+    COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> ${backend} ${GUEST_DIR}/${elf} ${status} ${ARGN})
+  set_tests_properties(${backend}.${name} PROPERTIES LABELS ${backend} SKIP_RETURN_CODE 77)
+endfunction()
+
+foreach(b kvm)
+  tandem_guest_test(${b} hello hello.elf 1 --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
+  tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"
+    -- ${HELLO_ARGS} --stats)
+  tandem_guest_test(${b} triple triple.elf 6 --stderr "triple-faulted \\(shutdown\\) at eip=0x"
+    --serial-grep "about to triple fault" -- --timeout=30)
+  tandem_guest_test(${b} spin spin.elf 8 --stderr "timeout: the guest did not exit within 2 s"
+    --serial-grep "spin: spinning" -- --timeout=2)
+  tandem_guest_test(${b} halt halt.elf 12 --stderr "halted with interrupts disabled at eip=0x"
+    --serial-grep "halting with interrupts off" -- --timeout=30)
+endforeach()
