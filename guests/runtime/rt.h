@@ -93,10 +93,22 @@ static inline int32_t syscall3(uint32_t n, uint32_t a, uint32_t b, uint32_t c)
 	__asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c) : "memory");
 	return r;
 }
-static inline int32_t sys_write(const char *s, uint32_t len) { return syscall3(SYS_write, (uint32_t)s, len, 0); }
-static inline void sys_exit(int status) { syscall3(SYS_exit, (uint32_t)status, 0, 0); }
-static inline uint32_t sys_getticks(void) { return (uint32_t)syscall3(SYS_getticks, 0, 0, 0); }
-static inline int32_t sys_inc(int32_t x) { return syscall3(SYS_inc, (uint32_t)x, 0, 0); }
+static inline int32_t sys_write(const char *s, uint32_t len)
+{
+	return syscall3(SYS_write, (uint32_t)s, len, 0);
+}
+static inline void sys_exit(int status)
+{
+	syscall3(SYS_exit, (uint32_t)status, 0, 0);
+}
+static inline uint32_t sys_getticks(void)
+{
+	return (uint32_t)syscall3(SYS_getticks, 0, 0, 0);
+}
+static inline int32_t sys_inc(int32_t x)
+{
+	return syscall3(SYS_inc, (uint32_t)x, 0, 0);
+}
 
 /* ---- PIC 8259 pair and PIT 8254 ---- */
 void pic_init(void); /* remap to 0x20/0x28, mask every IRQ */
@@ -105,7 +117,7 @@ void pic_unmask(unsigned irq);
 void pic_eoi(unsigned irq);
 /* Program PIT channel 0 (mode 2) at hz, install timer_irq on IRQ0, unmask it. */
 void timer_start(uint32_t hz);
-void timer_stop(void); /* mask IRQ0 */
+void timer_stop(void);                /* mask IRQ0 */
 void timer_irq(struct trapframe *tf); /* the IRQ0 handler: counts a tick, EOIs */
 extern volatile uint32_t timer_ticks;
 

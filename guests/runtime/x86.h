@@ -28,9 +28,18 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -59,12 +68,23 @@ static inline uint64_t rdtsc(void)
 
 static inline void cpuid(uint32_t leaf, uint32_t r[4])
 {
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+	__asm__ volatile("cpuid"
+	                 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	                 : "a"(leaf), "c"(0));
 }
 
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
+static inline void cli(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+static inline void sti(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+static inline void hlt(void)
+{
+	__asm__ volatile("hlt" ::: "memory");
+}
 
 static inline uint32_t read_eflags(void)
 {
@@ -73,16 +93,16 @@ static inline uint32_t read_eflags(void)
 	return v;
 }
 
-#define DEFINE_CR(n)                                                                    \
-	static inline uint32_t read_cr##n(void)                                         \
-	{                                                                               \
-		uint32_t v;                                                             \
-		__asm__ volatile("movl %%cr" #n ", %0" : "=r"(v));                      \
-		return v;                                                               \
-	}                                                                               \
-	static inline void write_cr##n(uint32_t v)                                      \
-	{                                                                               \
-		__asm__ volatile("movl %0, %%cr" #n : : "r"(v) : "memory");             \
+#define DEFINE_CR(n)                                                                               \
+	static inline uint32_t read_cr##n(void)                                                    \
+	{                                                                                          \
+		uint32_t v;                                                                        \
+		__asm__ volatile("movl %%cr" #n ", %0" : "=r"(v));                                 \
+		return v;                                                                          \
+	}                                                                                          \
+	static inline void write_cr##n(uint32_t v)                                                 \
+	{                                                                                          \
+		__asm__ volatile("movl %0, %%cr" #n : : "r"(v) : "memory");                        \
 	}
 DEFINE_CR(0)
 DEFINE_CR(2)
@@ -90,14 +110,17 @@ DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
 
-static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+static inline void invlpg(uint32_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
 
-#define DEFINE_SREG(n)                                                                  \
-	static inline uint16_t read_##n(void)                                           \
-	{                                                                               \
-		uint16_t v;                                                             \
-		__asm__ volatile("movw %%" #n ", %0" : "=r"(v));                        \
-		return v;                                                               \
+#define DEFINE_SREG(n)                                                                             \
+	static inline uint16_t read_##n(void)                                                      \
+	{                                                                                          \
+		uint16_t v;                                                                        \
+		__asm__ volatile("movw %%" #n ", %0" : "=r"(v));                                   \
+		return v;                                                                          \
 	}
 DEFINE_SREG(cs)
 DEFINE_SREG(ds)
@@ -111,9 +134,18 @@ struct __attribute__((packed)) dtr {
 	uint32_t base;
 };
 
-static inline void lidt(const struct dtr *d) { __asm__ volatile("lidt %0" : : "m"(*d)); }
-static inline void sgdt(struct dtr *d) { __asm__ volatile("sgdt %0" : "=m"(*d)); }
-static inline void sidt(struct dtr *d) { __asm__ volatile("sidt %0" : "=m"(*d)); }
+static inline void lidt(const struct dtr *d)
+{
+	__asm__ volatile("lidt %0" : : "m"(*d));
+}
+static inline void sgdt(struct dtr *d)
+{
+	__asm__ volatile("sgdt %0" : "=m"(*d));
+}
+static inline void sidt(struct dtr *d)
+{
+	__asm__ volatile("sidt %0" : "=m"(*d));
+}
 
 #endif /* !__ASSEMBLER__ */
 #endif

@@ -114,16 +114,11 @@ int cmd_run(int argc, char **argv)
 {
 	struct monitor_opts o;
 	struct monitor *m;
-	char why[256];
 	int ret;
 
 	ret = parse_run_args(argc, argv, &o);
 	if (ret)
 		return ret;
-	if (o.engine->probe(why, sizeof(why))) {
-		fprintf(stderr, "tandem: %s\n", why);
-		return STATUS_NOCAP;
-	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		die_status(STATUS_HOST, "out of memory");

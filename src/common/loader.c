@@ -36,7 +36,10 @@
 
 #define MB_MMAP_RAM 1u
 #define MB_MMAP_RESERVED 2u
-#define MB_MMAP_ENTRIES 4
+#define MB_MMAP_ENTRIES 6
+/* QEMU keeps the top 128 KiB of RAM for ACPI tables; we report it reserved too. */
+#define MB_TOP_RESERVED 0x20000u
+#define MB_BIOS_ROM 0xfffc0000u
 
 /* The info structure as the 0.6.96 spec lays it out: 88 bytes, no padding. */
 struct mb_info {
@@ -436,8 +439,10 @@ static struct mb_mmap_entry mmap_entry(uint64_t base, uint64_t end, uint32_t typ
 }
 
 /*
- * What QEMU's i386 PC reports: 639 KiB of low RAM with the top KiB (the EBDA)
- * reserved, the BIOS area reserved, and everything from 1 MiB up as RAM.
+ * What QEMU's i386 PC reports, so a guest prints the same under both: 639 KiB
+ * of low RAM with the top KiB (the EBDA) reserved, the BIOS area reserved, RAM
+ * from 1 MiB up to 128 KiB below the top (QEMU's ACPI tables), and the BIOS ROM
+ * below 4 GiB. mem_upper counts the usable RAM above 1 MiB.
  */
 static void build_mbi(struct vm *vm, const char *cmdline)
 {
@@ -446,12 +451,14 @@ static void build_mbi(struct vm *vm, const char *cmdline)
 	    mmap_entry(0, 0x9fc00, MB_MMAP_RAM),
 	    mmap_entry(0x9fc00, 0xa0000, MB_MMAP_RESERVED),
 	    mmap_entry(0xf0000, 0x100000, MB_MMAP_RESERVED),
-	    mmap_entry(0x100000, vm->ram_size, MB_MMAP_RAM),
+	    mmap_entry(0x100000, vm->ram_size - MB_TOP_RESERVED, MB_MMAP_RAM),
+	    mmap_entry(vm->ram_size - MB_TOP_RESERVED, vm->ram_size, MB_MMAP_RESERVED),
+	    mmap_entry(MB_BIOS_ROM, 0x100000000ULL, MB_MMAP_RESERVED),
 	};
 	struct mb_info mbi = {
 	    .flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME,
 	    .mem_lower = 639,
-	    .mem_upper = (uint32_t)((vm->ram_size - 0x100000) >> 10),
+	    .mem_upper = (uint32_t)((vm->ram_size - 0x100000 - MB_TOP_RESERVED) >> 10),
 	    .cmdline = LOADER_MBI_ADDR + MBI_CMDLINE_OFF,
 	    .mmap_length = sizeof(map),
 	    .mmap_addr = LOADER_MBI_ADDR + MBI_MMAP_OFF,

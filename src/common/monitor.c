@@ -59,7 +59,7 @@ static int devices_init(struct monitor *m)
 
 int monitor_init(struct monitor *m, const struct monitor_opts *o)
 {
-	char err[256];
+	char err[256], cmdline[LOADER_MBI_SIZE + 1];
 	struct vcpu_regs regs;
 	int ret;
 
@@ -74,12 +74,18 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 			(unsigned long long)(o->mem >> 20), strerror(-ret));
 		return STATUS_HOST;
 	}
-	if (loader_load(&m->vm, o->kernel, o->cmdline, &m->boot, err, sizeof(err))) {
+	/* As QEMU and GRUB do, the command line starts with the kernel's path. */
+	snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
+	if (loader_load(&m->vm, o->kernel, cmdline, &m->boot, err, sizeof(err))) {
 		log_err("%s", err);
 		return STATUS_LOAD;
 	}
 	if (open_serial(m) || devices_init(m))
 		return STATUS_HOST;
+	if (m->ops->probe(err, sizeof(err))) {
+		fprintf(stderr, "tandem: %s\n", err);
+		return STATUS_NOCAP;
+	}
 	ret = m->ops->create(m, &m->engine);
 	if (ret) {
 		m->engine = NULL;

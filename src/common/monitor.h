@@ -53,9 +53,10 @@ struct monitor {
 };
 
 /*
- * Build the machine: RAM, devices, the kernel loaded, the engine created and its
- * registers set to the Multiboot entry state. Returns STATUS_OK or the status to
- * exit with (a one-line error already printed).
+ * Build the machine: RAM, the kernel loaded (load errors come first, whatever the
+ * engine), devices, the engine probed (STATUS_NOCAP with its reason when this host
+ * cannot run it) and created, registers at the Multiboot entry state. Returns
+ * STATUS_OK or the status to exit with (a one-line error already printed).
  */
 int monitor_init(struct monitor *m, const struct monitor_opts *o);
 
