@@ -9,9 +9,10 @@
 # How: the host's root filesystem is shared read-only over virtio-9p and mounted
 # at /host; the --share directories (default: git top-level of the cwd) are shared
 # read-write and mounted over the SAME absolute paths, so absolute paths (CMake
-# build dirs, ctest) work unchanged.  /init (busybox) chroots into /host and runs
-# COMMAND.  A per-run control directory (also 9p) carries the command script in
-# and the exit status out.
+# build dirs, ctest) work unchanged.  /tmp, /var/tmp and /root show the host's
+# files but take writes into a throw-away overlay; everything else is read-only.
+# /init (busybox) chroots into /host and runs COMMAND.  A per-run control
+# directory (also 9p) carries the command script in and the exit status out.
 #
 # Usage: nested-kvm.sh [--timeout SECS] [--mem MB] [--cwd DIR] [--share DIR]... -- COMMAND [ARGS...]
 #        nested-kvm.sh --prepare   # fetch/build the cached kernel + initramfs only
@@ -23,7 +24,7 @@ set -euo pipefail
 
 skip() { echo "nested-kvm: $*" >&2; exit 77; }
 CLEAN=(); trap 'rm -rf "${CLEAN[@]}"' EXIT   # temp dirs to remove on any exit
-usage() { sed -n '16,22s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
+usage() { sed -n '17,23s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 
 # ---- arguments ---------------------------------------------------------------
 TIMEOUT=600 MEM=1024 CWD=$PWD MODE=run SHARES=()
@@ -82,6 +83,7 @@ fi
 if [[ -n $KPKG ]]; then
     KDIR=$CACHE/${KPKG/ /_}
 else  # offline / no apt lists: fall back to the newest cached kernel, if any
+    # shellcheck disable=SC2012  # our own dir names: plain ls -t is fine
     KDIR=$(ls -1dt "$CACHE"/linux-image-*/ 2>/dev/null | head -1) || true
     KDIR=${KDIR%/}
     [[ -n $KDIR && -f $KDIR/vmlinuz ]] || skip "cannot resolve linux-image-amd64 and nothing cached"
@@ -95,7 +97,8 @@ fetch_kernel() {
     echo "nested-kvm: fetching $KPKG" >&2
     (cd "$tmp" && apt-get download "$pkg") >"$tmp/log" 2>&1 || { cat "$tmp/log" >&2; skip "apt-get download $pkg failed"; }
     dpkg -x "$tmp"/*.deb "$tmp/x"
-    mdir=$(echo "$tmp"/x/lib/modules/*); kver=${mdir##*/}
+    for mdir in "$tmp"/x/lib/modules/* "$tmp"/x/usr/lib/modules/*; do [[ -d $mdir ]] && break; done
+    [[ -d $mdir ]] || skip "no modules in $pkg"; kver=${mdir##*/}
     mkdir -p "$tmp/out/modules"
     cp "$tmp"/x/boot/vmlinuz-* "$tmp/out/vmlinuz"
     # name -> path index (module names treat '-' and '_' alike)
@@ -126,6 +129,7 @@ fetch_kernel() {
 # Everything per-run comes from the control share "nkctl" (run.sh, the list of rw
 # shares) and the result goes back as /ctl/status: "exit N", "skip REASON" or
 # "running" (= the VM died under COMMAND).  The initramfs itself is per-kernel.
+# shellcheck disable=SC2016  # expanded by the guest's shell, not here
 INIT='#!/bin/sh
 /bin/busybox --install -s /bin
 mount -t devtmpfs dev /dev; mount -t proc proc /proc; mount -t sysfs sys /sys
@@ -133,7 +137,7 @@ exec </dev/null >/dev/console 2>&1
 stty -F /dev/console -onlcr 2>/dev/null   # no CR/LF mangling of COMMAND output
 off() { sync; echo 0 > /proc/sys/kernel/printk; poweroff -f; }  # silently
 die() { echo "nested-kvm(init): $*"; off; }
-for m in $(cat /modules.load); do insmod /modules/$m.ko || echo "nested-kvm: insmod $m failed"; done
+for m in $(cat /modules.load); do insmod /modules/$m.ko || echo "nested-kvm(init): insmod $m failed"; done
 p9() { mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,$3 "$1" "$2"; }
 mkdir -p /ctl /host /ovl
 p9 nkctl /ctl rw || die "cannot mount control share (9p)"
@@ -171,10 +175,13 @@ build_initramfs() {  # $1 = output file
 }
 
 mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"; flock 9   # parallel runs (ctest -j) must not build concurrently
 [[ -f $KDIR/vmlinuz && "$(cat "$KDIR/want" 2>/dev/null)" == "$WANT_MODULES" ]] || fetch_kernel
 INITRD=$KDIR/initramfs-$( (echo "$INIT"; cat "$KDIR/modules.load") | sha256sum | cut -c1-12).gz
 [[ -f $INITRD ]] || build_initramfs "$INITRD"
+exec 9>&-
 if [[ $MODE == prepare ]]; then echo "nested-kvm: ready: $KDIR" >&2; exit 0; fi
+# shellcheck disable=SC2016
 if [[ $MODE == check ]]; then set -- sh -c 'ls -l /dev/kvm && echo "kernel $(uname -r): kvm-amd loaded"'; fi
 
 # ---- per-run control directory ---------------------------------------------------
@@ -198,7 +205,7 @@ touch "$CTL/shares"
 
 # ---- boot ------------------------------------------------------------------------------
 rc=0
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config \
+timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 -nodefaults -no-user-config \
     -accel tcg -cpu "${TANDEM_NESTED_CPU:-qemu64,+svm,+npt}" -m "$MEM" -smp 1 \
     -display none -monitor none -serial stdio -no-reboot \
     -kernel "$KDIR/vmlinuz" -initrd "$INITRD" \
