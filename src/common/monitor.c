@@ -216,8 +216,10 @@ static int dispatch(struct monitor *m, struct exit_record *ex)
 	case EXIT_KICK:
 		return STATUS_OK;
 	case EXIT_SHUTDOWN:
-		log_err("%s: guest triple-faulted (shutdown) at eip=0x%x%s%s", m->ops->name, ex->eip,
-			ex->what[0] ? ": " : "", ex->what);
+		if (ex->what[0])
+			log_err("%s: guest triple-faulted (shutdown): %s", m->ops->name, ex->what);
+		else
+			log_err("%s: guest triple-faulted (shutdown) at eip=0x%x", m->ops->name, ex->eip);
 		return STATUS_CRASH;
 	case EXIT_FAIL_ENTRY:
 	case EXIT_INTERNAL:

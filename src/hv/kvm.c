@@ -272,7 +272,7 @@ static void kvm_translate_exit(struct kvm_engine *k, struct exit_record *ex)
 	case KVM_EXIT_HLT:
 		ex->reason = EXIT_HLT;
 		if (!ex->if_flag)
-			ex->eip = kvm_eip(k);
+			ex->eip = kvm_eip(k) - 1; /* RIP is past the one-byte hlt */
 		return;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		ex->reason = EXIT_IRQ_WINDOW;
@@ -282,7 +282,12 @@ static void kvm_translate_exit(struct kvm_engine *k, struct exit_record *ex)
 		return;
 	case KVM_EXIT_SHUTDOWN:
 		ex->reason = EXIT_SHUTDOWN;
-		break;
+		ex->eip = kvm_eip(k);
+		/* kvm_amd re-initialises the vCPU on shutdown: the faulting EIP is gone. */
+		if (ex->eip == 0xfff0)
+			snprintf(ex->what, sizeof(ex->what),
+				 "the vCPU was reset by KVM, so the faulting EIP is unknown");
+		return;
 	case KVM_EXIT_FAIL_ENTRY:
 		ex->reason = EXIT_FAIL_ENTRY;
 		ex->code = run->fail_entry.hardware_entry_failure_reason;
