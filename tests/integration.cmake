@@ -11,6 +11,9 @@ set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
 add_test(NAME qemu.hello COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/hello.elf 1
   --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
 set_tests_properties(qemu.hello PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.elf 1
+  --golden ${GOLDEN}/selftest.txt)
+set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
 function(tandem_guest_test backend name elf status)
@@ -21,6 +24,7 @@ endfunction()
 
 foreach(b kvm)
   tandem_guest_test(${b} hello hello.elf 1 --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
+  tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt -- --timeout=60)
   tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"
     -- ${HELLO_ARGS} --stats)
   tandem_guest_test(${b} triple triple.elf 6 --stderr "guest triple-faulted \\(shutdown\\)"

@@ -84,6 +84,11 @@ void trap_set_handler(unsigned vec, trap_handler_t h)
 		handlers[vec] = h;
 }
 
+trap_handler_t trap_get_handler(unsigned vec)
+{
+	return vec < 256 ? handlers[vec] : NULL;
+}
+
 void trap_dispatch(struct trapframe *tf)
 {
 	unsigned v = tf->vector;

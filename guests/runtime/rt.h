@@ -58,6 +58,8 @@ void idt_init(void);
 /* Installs h for vector vec (0..255); NULL restores the default (fatal) handling.
  * Only vectors 0-47 and 0x80 have gates. */
 void trap_set_handler(unsigned vec, trap_handler_t h);
+/* The handler installed for vec (NULL: default handling), e.g. to chain to it. */
+trap_handler_t trap_get_handler(unsigned vec);
 /* Sets the ring 0 stack used on a CPL 3 -> 0 transition. */
 void tss_set_esp0(uint32_t esp0);
 /* The IDT descriptor the runtime loaded (for tests that swap IDTs). */
