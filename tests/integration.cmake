@@ -22,7 +22,7 @@ function(tandem_guest_test backend name elf status)
   set_tests_properties(${backend}.${name} PROPERTIES LABELS ${backend} SKIP_RETURN_CODE 77)
 endfunction()
 
-foreach(b kvm)
+foreach(b kvm bt)
   tandem_guest_test(${b} hello hello.elf 1 --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
   tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt -- --timeout=60)
   tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"

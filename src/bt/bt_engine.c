@@ -1,70 +1,312 @@
-/* bt_engine.c: the binary translator's engine entry (the translator is its own issue). */
+/*
+ * bt_engine.c: the binary translator as an engine: its ops, and the dispatcher
+ * that finds or makes the translation of the next guest address, chains the
+ * branch that led there, enters the cache, and turns what comes back
+ * (exceptions, interrupts, core exits) into guest state or exit records.
+ */
 #include <errno.h>
-#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
 
+#include "bt.h"
+#include "bt_callout.h"
+#include "bt_mmio.h"
 #include "engine.h"
 #include "log.h"
+#include "monitor.h"
+
+#define EFL_IF 0x200u
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+static const char *const callout_names[BT_CO_NR] = {
+#define X(n) #n,
+	BT_CALLOUTS(X)
+#undef X
+};
+
+void bt_set_gsbase(struct bt *bt, uint64_t base)
+{
+	if (bt->fsgsbase)
+		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+	else
+		syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+}
 
 static int bt_probe(char *why, size_t len)
 {
-	snprintf(why, len, "bt: the binary translator is not implemented yet");
-	return -ENOTSUP;
+	void *p = mmap(NULL, 1ULL << 33, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		snprintf(why, len, "bt: cannot reserve 8 GiB of address space for the guest windows");
+		return -ENOTSUP;
+	}
+	munmap(p, 1ULL << 33);
+	return 0;
 }
 
 static void bt_info(FILE *f)
 {
-	fprintf(f, "bt.status           not implemented yet\n");
-}
-
-static int bt_create(struct monitor *mon, void **state)
-{
-	(void)mon;
-	*state = NULL;
-	log_err("bt: the binary translator is not implemented yet");
-	return -ENOTSUP;
+	fprintf(f, "bt.gsbase           %s\n",
+		(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? "wrgsbase (FSGSBASE)" : "arch_prctl");
 }
 
 static void bt_destroy(void *state)
 {
-	(void)state;
+	struct bt *bt = state;
+
+	if (!bt)
+		return;
+	bt_signals_remove(bt);
+	bt_set_gsbase(bt, 0);
+	tc_destroy(bt);
+	mmu_destroy(bt);
+	bt_decoders_destroy(bt);
+	free(bt->dftab);
+	munmap(bt, sizeof(*bt));
 }
 
-static int bt_regs(void *state, struct vcpu_regs *r)
+static int bt_create(struct monitor *mon, void **state)
 {
-	(void)state;
-	(void)r;
-	return -ENOTSUP;
+	struct bt *bt;
+	int i, ret;
+
+	bt = mmap(NULL, sizeof(*bt), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (bt == MAP_FAILED)
+		return -ENOMEM;
+	bt->mon = mon;
+	bt->fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+	bt->trace = (mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0;
+	bt->cpu.exc.vector = -1;
+	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
+	bt->cpu.apic_base = 0xfee00900u;
+	bt->dftab = malloc(65536);
+	ret = -ENOMEM;
+	if (!bt->dftab)
+		goto fail;
+	for (i = 0; i < 65536; i++)
+		bt->dftab[i] = (i & 0x400) ? -1 : 1;
+	bt->cpu.dftab = (uint64_t)(uintptr_t)bt->dftab;
+	if ((ret = mmu_init(bt)) || (ret = tc_init(bt)))
+		goto fail;
+	ret = -EINVAL;
+	if (bt_decoders_init(bt) || bt_signals_install(bt))
+		goto fail;
+	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[0];
+	*state = bt;
+	return 0;
+fail:
+	log_err("bt: cannot create the translator: %s", strerror(-ret));
+	bt_destroy(bt);
+	return ret;
+}
+
+static void seg_from(struct bt_seg *s, const struct vcpu_seg *v)
+{
+	*s = (struct bt_seg){ v->sel, v->base, v->limit, v->dpl };
 }
 
 static int bt_set_regs(void *state, const struct vcpu_regs *r)
 {
-	(void)state;
-	(void)r;
-	return -ENOTSUP;
+	struct bt *bt = state;
+	struct bt_cpu *c = &bt->cpu;
+
+	memcpy(c->gpr, &r->eax, sizeof(c->gpr));
+	c->eip = r->eip;
+	bt_set_eflags(c, r->eflags);
+	c->cr0 = r->cr0;
+	c->cr2 = r->cr2;
+	c->cr3 = r->cr3;
+	c->cr4 = r->cr4;
+	seg_from(&c->seg[SEG_ES], &r->es);
+	seg_from(&c->seg[SEG_CS], &r->cs);
+	seg_from(&c->seg[SEG_SS], &r->ss);
+	seg_from(&c->seg[SEG_DS], &r->ds);
+	seg_from(&c->seg[SEG_FS], &r->fs);
+	seg_from(&c->seg[SEG_GS], &r->gs);
+	c->gdt_base = r->gdt_base;
+	c->gdt_limit = r->gdt_limit;
+	c->idt_base = r->idt_base;
+	c->idt_limit = r->idt_limit;
+	c->tr_sel = r->tr.sel;
+	c->tr_base = r->tr.base;
+	c->tr_limit = r->tr.limit;
+	mmu_flush(bt);
+	tc_flush(bt);
+	bt->shadow_flushes = bt->tc_flushes = 0;
+	bt_set_cpl(bt, r->cs.sel & 3);
+	return 0;
+}
+
+static void seg_to(struct vcpu_seg *v, const struct bt_seg *s)
+{
+	*v = (struct vcpu_seg){ .base = s->base, .limit = s->limit, .sel = s->sel, .dpl = s->dpl,
+				.present = 1, .s = 1, .db = 1, .g = 1 };
+}
+
+static int bt_get_regs(void *state, struct vcpu_regs *r)
+{
+	struct bt *bt = state;
+	const struct bt_cpu *c = &bt->cpu;
+
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->eax, c->gpr, sizeof(c->gpr));
+	r->eip = c->eip;
+	r->eflags = bt_eflags(c);
+	r->cr0 = c->cr0;
+	r->cr2 = c->cr2;
+	r->cr3 = c->cr3;
+	r->cr4 = c->cr4;
+	seg_to(&r->es, &c->seg[SEG_ES]);
+	seg_to(&r->cs, &c->seg[SEG_CS]);
+	seg_to(&r->ss, &c->seg[SEG_SS]);
+	seg_to(&r->ds, &c->seg[SEG_DS]);
+	seg_to(&r->fs, &c->seg[SEG_FS]);
+	seg_to(&r->gs, &c->seg[SEG_GS]);
+	r->gdt_base = c->gdt_base;
+	r->gdt_limit = c->gdt_limit;
+	r->idt_base = c->idt_base;
+	r->idt_limit = c->idt_limit;
+	return 0;
+}
+
+/* Async-signal-safe. In the cache: unlink so the running block leaves at its end. */
+static void bt_kick(void *state, void *uctx)
+{
+	struct bt *bt = state;
+	ucontext_t *uc = uctx;
+
+	bt->cpu.exit_request = 1;
+	if (uc && tc_contains(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]))
+		tc_unlink_all_async(bt);
+}
+
+static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why)
+{
+	if (bt->cpu.core_exit.reason == EXIT_UNSUPPORTED && bt->cpu.core_exit.what[0]) {
+		*ex = bt->cpu.core_exit;
+		return 0;
+	}
+	memset(ex, 0, sizeof(*ex));
+	ex->reason = why;
+	ex->eip = bt->cpu.eip;
+	return 0;
+}
+
+/* The next block to run at cpu->eip; NULL when that took an exception or a stop. */
+static struct tb *next_block(struct bt *bt, int *err)
+{
+	struct tb *tb = tc_lookup(bt, bt->cpu.eip, bt->cpu.cpl);
+
+	bt->lookups++;
+	if (tb) {
+		bt->lookup_hits++;
+		return tb;
+	}
+	*err = bt_translate(bt, bt->cpu.eip, &tb);
+	return *err ? NULL : tb;
 }
 
 static int bt_run(void *state, struct exit_record *ex)
 {
-	(void)state;
-	(void)ex;
-	return -ENOTSUP;
+	struct bt *bt = state;
+	struct bt_cpu *c = &bt->cpu;
+	int (*enter)(struct bt_cpu *, void *) = (int (*)(struct bt_cpu *, void *))bt->stub_enter;
+	struct tb *prev = NULL, *tb;
+	int prev_slot = 0, reason, err;
+
+	memset(&c->core_exit, 0, sizeof(c->core_exit));
+	bt_io_complete(bt);
+	bt_mmio_complete(bt);
+	for (;;) {
+		if (c->exit_request) {
+			c->exit_request = 0;
+			if (bt->unlinked)
+				tc_unchain_all(bt);
+			c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
+			memset(ex, 0, sizeof(*ex));
+			ex->reason = EXIT_KICK;
+			ex->if_flag = c->vflags & EFL_IF;
+			return 0;
+		}
+		if (c->exc.vector >= 0) {
+			bt->exceptions++;
+			if (bt_deliver(bt))
+				return stop_with(bt, ex, EXIT_SHUTDOWN);
+			prev = NULL;
+		}
+		if ((c->vflags & EFL_IF) && monitor_irq_pending(bt->mon)) {
+			if (bt_deliver_irq(bt, monitor_irq_ack(bt->mon)))
+				return stop_with(bt, ex, EXIT_SHUTDOWN);
+			prev = NULL;
+		}
+		err = 0;
+		tb = next_block(bt, &err);
+		if (!tb) {
+			if (err == -1)
+				continue; /* a fetch fault: delivered at the top */
+			return stop_with(bt, ex, EXIT_INTERNAL);
+		}
+		if (prev && prev->valid)
+			tc_chain(bt, prev, prev_slot, tb);
+		bt->jc[c->cpl == 3][c->eip & (JC_SIZE - 1)] =
+			(struct jc_entry){ c->eip, 0, (uint64_t)(uintptr_t)tb->code };
+		bt->enters++;
+		reason = enter(c, tb->code);
+		prev = NULL;
+		switch (reason) {
+		case BT_EXIT_CHAIN:
+			prev = (struct tb *)(uintptr_t)(c->exit_tb & ~(uint64_t)7);
+			prev_slot = (int)(c->exit_tb & 7);
+			break;
+		case BT_EXIT_MISS:
+		case BT_EXIT_KICK:
+		case BT_EXIT_RESUME:
+		case BT_EXIT_EXCEPTION:
+			break;
+		case BT_EXIT_CORE:
+			*ex = c->core_exit;
+			ex->if_flag = c->vflags & EFL_IF;
+			return 0;
+		default:
+			log_err("bt: unexpected exit reason %d at eip=0x%x", reason, c->eip);
+			return -EIO;
+		}
+	}
 }
 
-static void bt_kick(void *state)
+static void bt_print_stats(void *state, FILE *f)
 {
-	(void)state;
+	struct bt *bt = state;
+	int i;
+
+	fprintf(f, "== bt ==\n");
+#define X(fld, d) fprintf(f, "  %-25s %12" PRIu64 "   %s\n", #fld, bt->fld, d);
+	BT_STATS(X)
+#undef X
+	for (i = 0; i < BT_CO_NR; i++)
+		if (bt->co_count[i])
+			fprintf(f, "  callout.%-17s %12" PRIu64 "\n", callout_names[i], bt->co_count[i]);
 }
 
 const struct engine_ops bt_engine_ops = {
 	.name = "bt",
-	.desc = "binary translation into a translation cache (not implemented yet)",
+	.desc = "binary translation into a translation cache",
 	.probe = bt_probe,
 	.info = bt_info,
 	.create = bt_create,
 	.destroy = bt_destroy,
 	.set_regs = bt_set_regs,
-	.get_regs = bt_regs,
+	.get_regs = bt_get_regs,
 	.run = bt_run,
 	.kick = bt_kick,
-	.print_stats = NULL,
+	.print_stats = bt_print_stats,
 };

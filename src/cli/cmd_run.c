@@ -11,7 +11,7 @@
 #include "monitor.h"
 #include "status.h"
 
-enum { OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE };
+enum { OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -20,6 +20,7 @@ static const struct option run_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -91,6 +92,11 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 			break;
 		case OPT_CMDLINE:
 			o->cmdline = optarg;
+			break;
+		case OPT_TRACE:
+			if (strcmp(optarg, "tc"))
+				return usage_error("--trace=%s: known traces: tc", optarg);
+			o->trace |= TRACE_TC;
 			break;
 		case 'v':
 			if (log_threshold < LOG_DEBUG)

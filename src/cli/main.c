@@ -20,6 +20,7 @@ static void print_help(FILE *f)
 		"      --stats                print exit and engine counters to stderr\n"
 		"      --serial FILE          write COM1 output to FILE instead of stdout\n"
 		"      --cmdline STRING       the kernel command line (Multiboot)\n"
+		"      --trace=tc             bt: list each new translation (guest and host code)\n"
 		"      -v, --verbose          more log output (repeat for debug)\n"
 		"  info                       the host: CPU, TSC rate, what each engine can run\n"
 		"  help, --help               this text\n"

@@ -32,8 +32,11 @@ struct engine_ops {
 	 * a host failure.
 	 */
 	int (*run)(void *state, struct exit_record *ex);
-	/* Async-signal-safe: make run() return soon with EXIT_KICK. */
-	void (*kick)(void *state);
+	/*
+	 * Async-signal-safe, from the kick signal's handler: make run() return soon
+	 * with EXIT_KICK. uctx is the interrupted context (a ucontext_t *).
+	 */
+	void (*kick)(void *state, void *uctx);
 	/* Engine-specific counters for --stats. */
 	void (*print_stats)(void *state, FILE *f);
 };

@@ -17,6 +17,8 @@
 #include "uart16550.h"
 #include "vm.h"
 
+#define TRACE_TC 0x1 /* each new translation: guest and host code */
+
 struct monitor_opts {
 	const struct engine_ops *engine;
 	const char *kernel;
@@ -25,6 +27,7 @@ struct monitor_opts {
 	uint64_t mem;         /* guest RAM bytes */
 	double timeout;       /* seconds of guest run time; 0 = none */
 	bool stats;           /* print counters to stderr at the end */
+	unsigned trace;       /* TRACE_* bits (--trace=) */
 };
 
 struct monitor {

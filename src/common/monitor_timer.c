@@ -27,15 +27,16 @@ static pthread_t watchdog_thread;
 static volatile int watchdog_quit;
 static bool watchdog_running;
 
-static void kick_handler(int sig)
+static void kick_handler(int sig, siginfo_t *si, void *uctx)
 {
 	struct monitor *m = kick_target;
 
 	(void)sig;
+	(void)si;
 	if (!m || !m->engine)
 		return;
 	m->kick_ns = monitor_now_ns();
-	m->ops->kick(m->engine);
+	m->ops->kick(m->engine, uctx);
 }
 
 int mtimer_init(struct monitor *m)
@@ -44,7 +45,8 @@ int mtimer_init(struct monitor *m)
 	struct sigevent sev;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick_handler;
+	sa.sa_sigaction = kick_handler;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIG_KICK, &sa, NULL) < 0)
 		return -errno;

@@ -332,10 +332,11 @@ static int kvm_run_vcpu(void *state, struct exit_record *ex)
 	return 0;
 }
 
-static void kvm_kick(void *state)
+static void kvm_kick(void *state, void *uctx)
 {
 	struct kvm_engine *k = state;
 
+	(void)uctx;
 	k->run->immediate_exit = 1;
 }
 

@@ -55,11 +55,13 @@ static void dump_dirty(void)
 			printf("  scratch+%04x: %02x -> %02x\n", i, p[i], s[i]);
 }
 
+/* Globals, not locals of main: they live across sigsetjmp. */
+static const char *path;
+static long only = -1;
+static int dump;
+
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
-	long only = -1;
-	int dump = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--case") && i + 1 < argc)

@@ -1,0 +1,353 @@
+/*
+ * bt.h: the binary translator's private state, shared by the files of src/bt.
+ *
+ * Register convention inside translated code (host x86-64):
+ *   eax ecx edx ebx ebp esi edi   guest registers of the same names (low 32 bits)
+ *   r15d                          guest ESP (the host RSP stays the host stack)
+ *   r14                           struct bt_cpu *
+ *   r8-r13                        temporaries of rewritten sequences
+ *   GS base                       the current view: guest VA 0 of a 4 GiB window
+ *   RFLAGS                        guest CF PF AF ZF SF OF and DF, live
+ * Every rewritten sequence is flag-free (mov, lea, not, xchg, movzx, jrcxz) unless
+ * it computes guest flags itself, so guest flags never need saving in the cache.
+ */
+#ifndef TANDEM_BT_H
+#define TANDEM_BT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bt_asm.h"
+#include "exit.h"
+#include "vcpu.h"
+
+struct monitor;
+struct bt;
+
+/* X(field, description): the translator's counters for --stats. */
+#define BT_STATS(X)                                                        \
+	X(blocks, "blocks translated")                                     \
+	X(insns, "guest instructions translated")                          \
+	X(cache_bytes, "translation cache bytes in use")                   \
+	X(enters, "entries into the translation cache")                    \
+	X(chained, "direct branches chained")                               \
+	X(unchains, "chains undone (invalidation, kicks)")                 \
+	X(lookups, "dispatcher lookups (cache exits to a new target)")     \
+	X(lookup_hits, "dispatcher lookups that found a translation")      \
+	X(callouts, "callouts to the monitor")                             \
+	X(hidden_faults, "hidden faults: shadow pages filled on SIGSEGV")  \
+	X(true_faults, "true guest page faults delivered")                 \
+	X(trace_faults, "trace faults: writes to pages with translated code") \
+	X(smc_invalidations, "blocks invalidated by code writes")          \
+	X(exceptions, "exceptions delivered through the guest IDT")       \
+	X(interrupts, "interrupts delivered through the guest IDT")       \
+	X(tc_flushes, "translation cache flushes")                         \
+	X(shadow_flushes, "whole-shadow flushes (CR3, paging mode, map limit)") \
+	X(invlpgs, "invlpg")                                               \
+	X(mmio_emulated, "MMIO accesses emulated from a fault")           \
+	X(slow_path, "instructions run by the slow path")
+
+/* X(name): callout kinds; the C handler is bt_co_<name>. */
+#define BT_CALLOUTS(X)                                                     \
+	X(unsupported) X(ud) X(int3) X(intn) X(into) X(iret) X(hlt) X(cli) X(sti) \
+	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
+	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
+	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter)
+
+enum bt_callout_kind {
+#define X(n) BT_CO_##n,
+	BT_CALLOUTS(X)
+#undef X
+	BT_CO_NR
+};
+
+/* Why bt_stub_enter returned (cpu->exit_reason). */
+enum bt_exit {
+	BT_EXIT_CHAIN = BT_ASM_EXIT_CHAIN,   /* a direct branch's stub: chain it */
+	BT_EXIT_MISS = BT_ASM_EXIT_MISS,     /* indirect branch missed the jump cache */
+	BT_EXIT_KICK = BT_ASM_EXIT_KICK,     /* exit_request was set */
+	BT_EXIT_RESUME,                      /* state in cpu: continue at cpu->eip */
+	BT_EXIT_EXCEPTION,                   /* deliver cpu->exc at cpu->eip */
+	BT_EXIT_CORE,                        /* cpu->core_exit holds an exit for the monitor */
+};
+
+/* A callout site: what the translator knew about the instruction. */
+struct bt_site {
+	uint32_t eip;
+	uint8_t kind, len;
+	uint8_t bytes[15];
+};
+
+/* A guest instruction's place in its block, for faults: host offset, guest offset. */
+struct bt_imap {
+	uint16_t host, guest;
+	uint8_t spill;        /* guest register parked in r13 here (see translate), or 0xff */
+};
+
+#define TB_MAX_INSNS 32
+#define TB_SLOTS 2
+
+struct tb {
+	uint32_t eip;         /* guest virtual start */
+	uint8_t cpl;
+	uint8_t nslots;
+	uint16_t ninsn;
+	uint16_t guest_len;
+	uint32_t page[2];     /* guest-physical pages the code came from; page[1] = ~0 if one */
+	uint8_t *code;        /* host code */
+	uint32_t body_len;    /* host bytes of the body (instructions), stubs follow */
+	uint32_t code_len;
+	uint32_t jmp_off[TB_SLOTS];  /* offset of each exit jump's rel32 */
+	uint32_t stub_off[TB_SLOTS]; /* where each unchained jump goes */
+	uint32_t target[TB_SLOTS];   /* guest target of each slot */
+	struct tb *chained[TB_SLOTS];
+	struct tb *hash_next;
+	struct tb *page_next[2];     /* the blocks of the same physical page */
+	struct bt_imap *imap;        /* ninsn + 1 entries */
+	bool valid;
+};
+
+/* The guest virtual CPU state the callouts act on (beyond the asm-visible part). */
+struct bt_seg {
+	uint16_t sel;
+	uint32_t base, limit;
+	uint8_t dpl;
+};
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NR };
+
+struct bt_exc {
+	int vector;           /* -1 none */
+	bool has_err;
+	uint32_t err;
+	uint32_t cr2;         /* for #PF */
+	bool is_int;          /* software int n: EIP after, DPL check */
+	uint32_t insn_eip;    /* int n: the instruction, where a fault in delivery is reported */
+};
+
+struct bt_cpu {
+	/* --- the asm-visible part: offsets in bt_asm.h --- */
+	uint32_t gpr[8];      /* eax ecx edx ebx esp ebp esi edi */
+	uint32_t eip;
+	uint32_t hflags;      /* guest flags as the host holds them: 0xCD5 bits + DF */
+	uint64_t host_rsp;
+	volatile uint64_t exit_request;
+	uint64_t jc;          /* jump cache for the current CPL */
+	uint64_t exit_tb;     /* (struct tb *) | slot, set by a slot stub */
+	uint64_t c_callout;
+	uint32_t co_site;     /* index into bt->sites */
+	uint32_t exit_reason;
+	uint64_t dftab;       /* 64 KiB: (flags & DF) ? -1 : +1, indexed by flags & 0xffff */
+	uint64_t cpu_self;
+	/* --- C only --- */
+	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
+	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t dr[8];
+	uint8_t cpl;
+	struct bt_seg seg[SEG_NR];
+	uint32_t gdt_base, idt_base;
+	uint16_t gdt_limit, idt_limit;
+	uint16_t tr_sel, ldt_sel;
+	uint32_t tr_base, tr_limit;
+	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t apic_base;
+	struct bt_exc exc;
+	struct exit_record core_exit;
+	uint8_t io_buf[4096]; /* data of the pending port access */
+	bool io_pending_in;   /* an IN awaits its data: complete on the next run */
+	uint8_t io_in_size;
+	struct {              /* an MMIO load awaits its data */
+		bool pending;
+		uint8_t reg, size, rsize;
+		bool sign;
+	} mmio;
+	struct {              /* an INS awaits its data */
+		bool pending, rep;
+		uint8_t size;
+		int8_t step;
+		uint32_t count, eip, next;
+	} ins;
+	bool in_run;
+};
+
+#define BT_ARITH_FLAGS 0x8d5u
+#define BT_HOST_FLAGS (BT_ARITH_FLAGS | 0x400u) /* + DF */
+
+/* Guest EFLAGS as the guest sees it. */
+static inline uint32_t bt_eflags(const struct bt_cpu *c)
+{
+	return (c->hflags & BT_HOST_FLAGS) | (c->vflags & ~BT_HOST_FLAGS) | 0x2;
+}
+
+static inline void bt_set_eflags(struct bt_cpu *c, uint32_t f)
+{
+	c->hflags = f & BT_HOST_FLAGS;
+	c->vflags = (f & ~BT_HOST_FLAGS) | 0x2;
+}
+
+
+/* ------------------------------------------------------------------------- */
+/* The engine: one per VM.                                                    */
+
+#define JC_BITS 16
+#define JC_SIZE (1u << JC_BITS)
+#define TB_HASH_SIZE 8192
+
+struct jc_entry {
+	uint32_t eip;
+	uint32_t pad;
+	uint64_t host;
+};
+
+struct bt_rmap {      /* one shadow mapping of a physical page */
+	uint32_t va;
+	uint32_t next;        /* index + 1 of the next mapping of the same page; 0 ends */
+	uint8_t view;
+};
+
+struct bt_chainref {
+	struct tb *tb;
+	uint8_t slot;
+};
+
+enum { VIEW_SUP, VIEW_USER, VIEW_NR };
+
+#define PF_CODE 0x1   /* physical page flag: translated code comes from here */
+
+struct bt {
+	struct bt_cpu cpu;    /* first: translated code addresses it through r14 */
+	struct monitor *mon;
+
+	/* shadow: two 4 GiB windows over guest virtual memory */
+	uint8_t *view[VIEW_NR];
+	int cur_view;
+	bool fsgsbase;
+	uint32_t npages;      /* guest-physical pages of RAM */
+	uint8_t *pflags;
+	struct tb **page_tbs;
+	uint32_t *rmap_head;
+	uint32_t *v2p[VIEW_NR];   /* per view and guest virtual page: physical page + 1, 0 = unmapped */
+	struct bt_rmap *rmap;
+	uint32_t rmap_used, rmap_cap, rmap_free;
+	uint32_t mapped;      /* shadow pages currently mapped */
+
+	/* translation cache */
+	uint8_t *tc;
+	size_t tc_size, tc_used, stubs_len;
+	uint8_t *stub_enter, *stub_exit, *stub_exit_saved, *stub_callout, *stub_miss;
+	struct tb *tbs;
+	uint32_t ntbs, max_tbs;
+	struct tb *hash[TB_HASH_SIZE];
+	struct bt_imap *imaps;
+	size_t imap_used, imap_cap;
+	struct bt_site *sites;
+	uint32_t nsites, max_sites;
+	struct jc_entry *jc[2];   /* [0] CPL 0-2, [1] CPL 3 */
+	struct jc_entry *jc_empty;/* all misses: swapped in by a kick */
+	struct bt_chainref *chains;
+	uint32_t nchains, max_chains;
+	bool unlinked;            /* a kick unlinked every chain in code */
+	struct tb *smc_tb;        /* single-stepping out of a block its own store invalidated */
+	int8_t *dftab;
+
+	void *dec32, *dec64;      /* ZydisDecoder */
+	int trace;                /* BT_TRACE_* bits */
+#define X(f, d) uint64_t f;
+	BT_STATS(X)
+#undef X
+	uint64_t co_count[BT_CO_NR];
+};
+
+#define BT_TRACE_TC 0x1
+
+static inline struct bt *bt_of(struct bt_cpu *c)
+{
+	return (struct bt *)c;
+}
+
+/* bt_cache.c: the translation cache */
+int tc_init(struct bt *bt);
+void tc_destroy(struct bt *bt);
+void tc_flush(struct bt *bt);
+struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl);
+/* Room for a block of up to code_max host bytes; NULL when the cache is full. */
+struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max);
+void tc_commit(struct bt *bt, struct tb *tb);
+void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
+void tc_unchain_all(struct bt *bt);
+void tc_unlink_all_async(struct bt *bt);
+void tc_invalidate_page(struct bt *bt, uint32_t ppage);
+void tc_invalidate_vpage(struct bt *bt, uint32_t vpage);
+struct tb *tc_find_host(struct bt *bt, uintptr_t pc);
+bool tc_contains(const struct bt *bt, uintptr_t pc);
+uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len);
+void tc_jc_reset(struct bt *bt);
+void tc_use_cpl(struct bt *bt);
+
+/* bt_mmu.c: guest virtual memory */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
+int mmu_init(struct bt *bt);
+void mmu_destroy(struct bt *bt);
+/*
+ * Translate va for an access; sets A (and D on write) in the guest's tables.
+ * Returns 0 with *pa, or -1 with a #PF in bt->cpu.exc.
+ */
+int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write);
+int mmu_read(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user);
+int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool user);
+/* Shadow fill for a host fault at va in view: 0 mapped, -1 guest #PF, 1 not RAM (*pa). */
+int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
+void mmu_flush(struct bt *bt);
+void mmu_unmap_va(struct bt *bt, uint32_t va);
+void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
+void mmu_set_view(struct bt *bt);
+
+/* bt_translate.c */
+int bt_translate(struct bt *bt, uint32_t eip, struct tb **out);
+int bt_decoders_init(struct bt *bt);
+void bt_decoders_destroy(struct bt *bt);
+
+/* bt_excp.c: exceptions, interrupts, segments */
+#define EXC_DE 0
+#define EXC_DB 1
+#define EXC_BP 3
+#define EXC_OF 4
+#define EXC_BR 5
+#define EXC_UD 6
+#define EXC_NM 7
+#define EXC_DF 8
+#define EXC_TS 10
+#define EXC_NP 11
+#define EXC_SS 12
+#define EXC_GP 13
+#define EXC_PF 14
+void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err);
+/* Deliver bt->cpu.exc; 0, or -1 when it escalated to a triple fault. */
+int bt_deliver(struct bt *bt);
+int bt_deliver_irq(struct bt *bt, uint8_t vector);
+/* iret in protected mode; 0 or -1 with an exception raised. */
+int bt_iret(struct bt *bt);
+/* Load a data/stack segment register; 0, -1 (exception raised), or -2 (non-flat: unsupported). */
+int bt_load_seg(struct bt *bt, int seg, uint16_t sel);
+int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
+int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2]);
+void bt_set_cpl(struct bt *bt, uint8_t cpl);
+
+/* bt_callout.c */
+int bt_callout(struct bt_cpu *cpu);
+void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* bt_signal.c */
+int bt_signals_install(struct bt *bt);
+void bt_signals_remove(struct bt *bt);
+
+/* Host GS base = the current view. */
+void bt_set_gsbase(struct bt *bt, uint64_t base);
+
+/* The stubs' addresses in the binary (copied into the cache). */
+extern const uint8_t bt_stubs_start[], bt_stubs_end[], bt_stub_enter[], bt_stub_exit[],
+	bt_stub_exit_saved[], bt_stub_callout[], bt_stub_miss[];
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * bt_callout.c: the monitor side of callouts. Translated code saves the guest
+ * registers and calls bt_callout() with the site of a sensitive instruction;
+ * the handler acts on the virtual CPU and says whether translated code goes on
+ * after the instruction or leaves the cache (exception, mode change, core exit).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bt_callout.h"
+#include "log.h"
+#include "monitor.h"
+
+#define EFL_IF 0x200u
+#define EFL_IOPL 0x3000u
+#define EFL_OF 0x800u
+
+void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)
+{
+	struct exit_record *ex = &bt->cpu.core_exit;
+	va_list ap;
+
+	memset(ex, 0, sizeof(*ex));
+	ex->reason = EXIT_UNSUPPORTED;
+	ex->eip = eip;
+	va_start(ap, fmt);
+	vsnprintf(ex->what, sizeof(ex->what), fmt, ap);
+	va_end(ap);
+}
+
+uint32_t co_get_reg(struct co *k, ZydisRegister r)
+{
+	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
+	uint32_t v = k->c->gpr[ZydisRegisterGetId(big)];
+
+	switch (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r)) {
+	case 8:
+		return (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) ? (v >> 8) & 0xff : v & 0xff;
+	case 16:
+		return v & 0xffff;
+	default:
+		return v;
+	}
+}
+
+void co_set_reg(struct co *k, ZydisRegister r, uint32_t v)
+{
+	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
+	uint32_t *g = &k->c->gpr[ZydisRegisterGetId(big)];
+
+	switch (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r)) {
+	case 8:
+		if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH)
+			*g = (*g & ~0xff00u) | ((v & 0xff) << 8);
+		else
+			*g = (*g & ~0xffu) | (v & 0xff);
+		break;
+	case 16:
+		*g = (*g & ~0xffffu) | (v & 0xffff);
+		break;
+	default:
+		*g = v;
+	}
+}
+
+uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o)
+{
+	uint32_t ea = (uint32_t)o->mem.disp.value;
+
+	if (o->mem.base != ZYDIS_REGISTER_NONE)
+		ea += co_get_reg(k, o->mem.base);
+	if (o->mem.index != ZYDIS_REGISTER_NONE)
+		ea += co_get_reg(k, o->mem.index) * (o->mem.scale ? o->mem.scale : 1);
+	return k->in.address_width == 16 ? ea & 0xffff : ea;
+}
+
+int co_read(struct co *k, const ZydisDecodedOperand *o, uint32_t *v)
+{
+	*v = 0;
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		*v = co_get_reg(k, o->reg.value);
+		return 0;
+	}
+	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		*v = (uint32_t)o->imm.value.u;
+		return 0;
+	}
+	return mmu_read(k->bt, co_ea(k, o), v, o->size / 8, k->c->cpl == 3);
+}
+
+int co_write(struct co *k, const ZydisDecodedOperand *o, uint32_t v)
+{
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		co_set_reg(k, o->reg.value, v);
+		return 0;
+	}
+	return mmu_write(k->bt, co_ea(k, o), &v, o->size / 8, k->c->cpl == 3);
+}
+
+int co_fault(struct co *k, int vector, bool has_err, uint32_t err)
+{
+	bt_raise(k->bt, vector, has_err, err);
+	k->c->eip = k->site->eip;
+	return BT_EXIT_EXCEPTION;
+}
+
+int co_pending(struct co *k)
+{
+	k->c->eip = k->site->eip;
+	return k->c->exc.vector >= 0 ? BT_EXIT_EXCEPTION : BT_EXIT_CORE;
+}
+
+bool co_need_cpl0(struct co *k)
+{
+	if (k->c->cpl == 0)
+		return true;
+	co_fault(k, EXC_GP, true, 0);
+	return false;
+}
+
+int co_unsupported(struct co *k, const char *what)
+{
+	char text[96] = "";
+	ZydisFormatter f;
+
+	ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
+	ZydisFormatterFormatInstruction(&f, &k->in, k->op, k->in.operand_count_visible, text,
+					sizeof(text), k->site->eip, NULL);
+	bt_unsupported(k->bt, k->site->eip, "%s '%s'", what, text[0] ? text : "(undecodable)");
+	k->bt->slow_path++;
+	k->c->eip = k->site->eip;
+	return BT_EXIT_CORE;
+}
+
+int co_push(struct co *k, uint32_t v, int size)
+{
+	if (mmu_write(k->bt, k->c->gpr[4] - (uint32_t)size, &v, (uint32_t)size, k->c->cpl == 3))
+		return -1;
+	k->c->gpr[4] -= (uint32_t)size;
+	return 0;
+}
+
+int co_pop(struct co *k, uint32_t *v, int size)
+{
+	*v = 0;
+	if (mmu_read(k->bt, k->c->gpr[4], v, (uint32_t)size, k->c->cpl == 3))
+		return -1;
+	k->c->gpr[4] += (uint32_t)size;
+	return 0;
+}
+
+static unsigned iopl(const struct bt_cpu *c)
+{
+	return (c->vflags & EFL_IOPL) >> 12;
+}
+
+static int co_int(struct co *k, int vector, bool is_int)
+{
+	k->c->exc = (struct bt_exc){ .vector = vector, .is_int = is_int, .insn_eip = k->site->eip };
+	k->c->eip = k->next;
+	return BT_EXIT_EXCEPTION;
+}
+
+static int co_hlt(struct co *k)
+{
+	struct exit_record *ex = &k->c->core_exit;
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	k->c->eip = k->next;
+	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(k->bt->mon))
+		return BT_EXIT_RESUME;
+	memset(ex, 0, sizeof(*ex));
+	ex->reason = EXIT_HLT;
+	ex->eip = k->site->eip;
+	ex->if_flag = k->c->vflags & EFL_IF;
+	return BT_EXIT_CORE;
+}
+
+static int co_flags(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	int size = k->in.operand_width / 8;
+	uint32_t v, keep;
+
+	switch (k->in.mnemonic) {
+	case ZYDIS_MNEMONIC_CLI:
+	case ZYDIS_MNEMONIC_STI:
+		if (c->cpl > iopl(c))
+			return co_fault(k, EXC_GP, true, 0);
+		if (k->in.mnemonic == ZYDIS_MNEMONIC_CLI)
+			c->vflags &= ~EFL_IF;
+		else
+			c->vflags |= EFL_IF;
+		return CO_NEXT;
+	case ZYDIS_MNEMONIC_PUSHF:
+	case ZYDIS_MNEMONIC_PUSHFD:
+		return co_push(k, bt_eflags(c) & ~0x30000u, size) ? co_pending(k) : CO_NEXT;
+	default: /* popf */
+		if (co_pop(k, &v, size))
+			return co_pending(k);
+		keep = 0x30000u | 0x100u; /* VM, RF; TF (single-step) is not emulated */
+		if (c->cpl > 0)
+			keep |= EFL_IOPL;
+		if (c->cpl > iopl(c))
+			keep |= EFL_IF;
+		if (size == 2)
+			v = (v & 0xffff) | (bt_eflags(c) & 0xffff0000u);
+		bt_set_eflags(c, (v & ~keep & 0x257fd5u) | (bt_eflags(c) & keep));
+		return CO_NEXT;
+	}
+}
+
+static int co_sreg_read(struct co *k)
+{
+	static const int seg_of[] = { [0] = SEG_ES, [1] = SEG_CS, [2] = SEG_SS, [3] = SEG_DS,
+				      [4] = SEG_FS, [5] = SEG_GS };
+	const ZydisDecodedOperand *src = &k->op[1];
+	uint32_t v;
+	int id;
+
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_PUSH)
+		src = &k->op[0];
+	id = ZydisRegisterGetId(src->reg.value);
+	v = k->c->seg[seg_of[id & 7]].sel;
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_PUSH)
+		return co_push(k, v, k->in.operand_width / 8) ? co_pending(k) : CO_NEXT;
+	return co_write(k, &k->op[0], v) ? co_pending(k) : CO_NEXT;
+}
+
+static int co_invlpg(struct co *k)
+{
+	uint32_t va;
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	va = co_ea(k, &k->op[0]);
+	mmu_unmap_va(k->bt, va);
+	tc_invalidate_vpage(k->bt, va >> 12);
+	k->bt->invlpgs++;
+	k->c->eip = k->next;
+	return BT_EXIT_RESUME; /* the block running this may be gone */
+}
+
+static int co_bound(struct co *k)
+{
+	int32_t b[2], v = (int32_t)co_get_reg(k, k->op[0].reg.value);
+
+	if (k->in.operand_width != 32)
+		return co_unsupported(k, "16-bit bound");
+	if (mmu_read(k->bt, co_ea(k, &k->op[1]), b, 8, k->c->cpl == 3))
+		return co_pending(k);
+	return (v < b[0] || v > b[1]) ? co_fault(k, EXC_BR, false, 0) : CO_NEXT;
+}
+
+static int dispatch(struct co *k)
+{
+	switch (k->site->kind) {
+	case BT_CO_ud: return co_fault(k, EXC_UD, false, 0);
+	case BT_CO_int3: return co_int(k, EXC_BP, true);
+	case BT_CO_intn:
+		if (k->in.mnemonic == ZYDIS_MNEMONIC_INT1)
+			return co_int(k, EXC_DB, false);
+		return co_int(k, (int)(k->op[0].imm.value.u & 0xff), true);
+	case BT_CO_into: return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
+	case BT_CO_iret: {
+		int r = bt_iret(k->bt);
+
+		if (r == -1)
+			return co_pending(k);
+		if (r == -2)
+			return BT_EXIT_CORE;
+		return BT_EXIT_RESUME;
+	}
+	case BT_CO_hlt: return co_hlt(k);
+	case BT_CO_cli: case BT_CO_sti: case BT_CO_pushf: case BT_CO_popf: return co_flags(k);
+	case BT_CO_io: return co_io(k);
+	case BT_CO_iostr: return co_iostr(k);
+	case BT_CO_cpuid: return co_cpuid(k);
+	case BT_CO_movcr: return co_movcr(k);
+	case BT_CO_movdr: {
+		bool to_dr = ZydisRegisterGetClass(k->op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+		int n = ZydisRegisterGetId(k->op[to_dr ? 0 : 1].reg.value) & 7;
+
+		if (!co_need_cpl0(k))
+			return BT_EXIT_EXCEPTION;
+		if (to_dr)
+			k->c->dr[n] = co_get_reg(k, k->op[1].reg.value);
+		else
+			co_set_reg(k, k->op[0].reg.value, k->c->dr[n]);
+		return CO_NEXT;
+	}
+	case BT_CO_sreg_load: return co_sreg_load(k);
+	case BT_CO_sreg_read: case BT_CO_sreg_push: return co_sreg_read(k);
+	case BT_CO_desc_table: return co_desc_table(k);
+	case BT_CO_invlpg: return co_invlpg(k);
+	case BT_CO_msr: return co_msr(k);
+	case BT_CO_sysenter: return co_sysenter(k);
+	case BT_CO_sysexit: return co_sysexit(k);
+	case BT_CO_far: return co_far(k);
+	case BT_CO_bcd: return co_bcd(k);
+	case BT_CO_bound: return co_bound(k);
+	case BT_CO_clts:
+		if (!co_need_cpl0(k))
+			return BT_EXIT_EXCEPTION;
+		k->c->cr0 &= ~0x8u;
+		return CO_NEXT;
+	case BT_CO_wbinvd: return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
+	case BT_CO_segcheck: return co_unsupported(k, "unsupported instruction");
+	case BT_CO_enter: return co_unsupported(k, "unsupported instruction (nested enter)");
+	default: return co_unsupported(k, "unsupported instruction");
+	}
+}
+
+int bt_callout(struct bt_cpu *cpu)
+{
+	struct bt *bt = bt_of(cpu);
+	struct co k;
+	int r;
+
+	k.bt = bt;
+	k.c = cpu;
+	k.site = &bt->sites[cpu->co_site];
+	k.next = k.site->eip + k.site->len;
+	cpu->eip = k.site->eip;
+	cpu->exc.vector = -1;
+	bt->callouts++;
+	bt->co_count[k.site->kind]++;
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in, k.op)))
+		return co_fault(&k, EXC_UD, false, 0);
+	r = dispatch(&k);
+	if (r == CO_NEXT)
+		cpu->eip = k.next;
+	return r;
+}

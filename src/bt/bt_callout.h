@@ -1,0 +1,54 @@
+/* bt_callout.h: helpers shared by the callout handlers (bt_callout*.c). */
+#ifndef TANDEM_BT_CALLOUT_H
+#define TANDEM_BT_CALLOUT_H
+
+#include <Zydis/Zydis.h>
+
+#include "bt.h"
+
+/* What a handler was given: the site and its instruction decoded again. */
+struct co {
+	struct bt *bt;
+	struct bt_cpu *c;
+	const struct bt_site *site;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	uint32_t next;        /* eip of the following instruction */
+};
+
+/* Handler results: 0 go on after the instruction, else a bt_exit (cpu->eip set). */
+#define CO_NEXT 0
+
+uint32_t co_get_reg(struct co *k, ZydisRegister r);
+void co_set_reg(struct co *k, ZydisRegister r, uint32_t v);
+/* The effective (linear = offset, flat segments) address of a memory operand. */
+uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o);
+/* Read/write an operand (register or memory) of size bytes; -1 on a fault (raised). */
+int co_read(struct co *k, const ZydisDecodedOperand *o, uint32_t *v);
+int co_write(struct co *k, const ZydisDecodedOperand *o, uint32_t v);
+/* Raise a fault at this instruction. */
+int co_fault(struct co *k, int vector, bool has_err, uint32_t err);
+/* An exception already in cpu->exc (from the MMU or a segment load), at this instruction. */
+int co_pending(struct co *k);
+/* #GP(0) unless CPL 0. */
+bool co_need_cpl0(struct co *k);
+int co_unsupported(struct co *k, const char *what);
+int co_push(struct co *k, uint32_t v, int size);
+int co_pop(struct co *k, uint32_t *v, int size);
+
+/* bt_callout_sys.c */
+int co_desc_table(struct co *k);
+int co_movcr(struct co *k);
+int co_msr(struct co *k);
+int co_cpuid(struct co *k);
+int co_sreg_load(struct co *k);
+int co_far(struct co *k);
+int co_sysenter(struct co *k);
+int co_sysexit(struct co *k);
+int co_bcd(struct co *k);
+/* bt_callout_io.c */
+int co_io(struct co *k);
+int co_iostr(struct co *k);
+void bt_io_complete(struct bt *bt);
+
+#endif

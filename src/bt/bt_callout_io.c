@@ -1,0 +1,122 @@
+/*
+ * bt_callout_io.c: port I/O. The access leaves the cache as an exit record for
+ * the core (the same dispatcher and devices as the KVM engine); an IN or INS is
+ * completed with the data when the core runs the engine again.
+ */
+#include <string.h>
+
+#include "bt_callout.h"
+#include "monitor.h"
+
+#define EFL_DF 0x400u
+
+static bool io_allowed(struct co *k)
+{
+	return k->c->cpl <= ((k->c->vflags >> 12) & 3); /* no TSS I/O bitmap */
+}
+
+static void io_record(struct co *k, uint16_t port, uint8_t size, bool write, uint32_t count)
+{
+	struct exit_record *ex = &k->c->core_exit;
+
+	memset(ex, 0, sizeof(*ex));
+	ex->reason = EXIT_IO;
+	ex->eip = k->site->eip;
+	ex->io.port = port;
+	ex->io.size = size;
+	ex->io.is_write = write;
+	ex->io.count = count;
+	ex->io.data = k->c->io_buf;
+}
+
+int co_io(struct co *k)
+{
+	bool in = k->in.mnemonic == ZYDIS_MNEMONIC_IN;
+	const ZydisDecodedOperand *acc = &k->op[in ? 0 : 1], *port_op = &k->op[in ? 1 : 0];
+	uint8_t size = (uint8_t)(acc->size / 8);
+	uint32_t port = 0, v;
+
+	if (!io_allowed(k))
+		return co_fault(k, EXC_GP, true, 0);
+	co_read(k, port_op, &port);
+	io_record(k, (uint16_t)port, size, !in, 1);
+	if (in) {
+		k->c->io_pending_in = true;
+		k->c->io_in_size = size;
+	} else {
+		v = co_get_reg(k, acc->reg.value);
+		memcpy(k->c->io_buf, &v, size);
+	}
+	k->c->eip = k->next;
+	return BT_EXIT_CORE;
+}
+
+int co_iostr(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	bool in = k->in.mnemonic == ZYDIS_MNEMONIC_INSB || k->in.mnemonic == ZYDIS_MNEMONIC_INSW ||
+		  k->in.mnemonic == ZYDIS_MNEMONIC_INSD;
+	bool rep = k->in.attributes & ZYDIS_ATTRIB_HAS_REP;
+	uint8_t size = (uint8_t)(k->in.operand_width / 8);
+	int8_t step = (int8_t)((c->hflags & EFL_DF) ? -size : size);
+	uint32_t count = rep ? c->gpr[1] : 1, i;
+
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_INSB || k->in.mnemonic == ZYDIS_MNEMONIC_OUTSB)
+		size = 1, step = (int8_t)((c->hflags & EFL_DF) ? -1 : 1);
+	if (!io_allowed(k))
+		return co_fault(k, EXC_GP, true, 0);
+	if (k->in.address_width != 32)
+		return co_unsupported(k, "16-bit addressing in");
+	if (count == 0)
+		return CO_NEXT;
+	if (count > sizeof(c->io_buf) / size)
+		count = sizeof(c->io_buf) / size;
+	if (in) {
+		io_record(k, (uint16_t)c->gpr[2], size, false, count);
+		c->ins = (typeof(c->ins)){ true, rep, size, step, count, k->site->eip, k->next };
+		return BT_EXIT_CORE;
+	}
+	for (i = 0; i < count; i++)
+		if (mmu_read(k->bt, c->gpr[6] + (uint32_t)(step * (int32_t)i), c->io_buf + i * size,
+			     size, c->cpl == 3))
+			break;
+	if (i == 0)
+		return co_pending(k);
+	c->exc.vector = -1; /* a fault past the first element is taken on the restart */
+	io_record(k, (uint16_t)c->gpr[2], size, true, i);
+	c->gpr[6] += (uint32_t)(step * (int32_t)i);
+	if (rep)
+		c->gpr[1] -= i;
+	c->eip = (rep && c->gpr[1]) ? k->site->eip : k->next;
+	return BT_EXIT_CORE;
+}
+
+/* Called before the guest runs again: hand an IN's or INS's data to the guest. */
+void bt_io_complete(struct bt *bt)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t i;
+
+	if (c->io_pending_in) {
+		uint32_t v = 0, mask = c->io_in_size == 4 ? ~0u : (1u << (c->io_in_size * 8)) - 1;
+
+		memcpy(&v, c->io_buf, c->io_in_size);
+		c->gpr[0] = (c->gpr[0] & ~mask) | (v & mask);
+		c->io_pending_in = false;
+	}
+	if (!c->ins.pending)
+		return;
+	c->ins.pending = false;
+	for (i = 0; i < c->ins.count; i++)
+		if (mmu_write(bt, c->gpr[7] + (uint32_t)(c->ins.step * (int32_t)i),
+			      c->io_buf + i * c->ins.size, c->ins.size, c->cpl == 3))
+			break;
+	c->gpr[7] += (uint32_t)(c->ins.step * (int32_t)i);
+	if (c->ins.rep)
+		c->gpr[1] -= i;
+	if (i < c->ins.count) {
+		c->eip = c->ins.eip; /* the #PF is delivered at the instruction */
+		return;
+	}
+	c->eip = (c->ins.rep && c->gpr[1]) ? c->ins.eip : c->ins.next;
+}

@@ -1,0 +1,415 @@
+/*
+ * bt_callout_sys.c: callouts for system state: descriptor tables, control
+ * registers, MSRs, cpuid, segment loads, far transfers, sysenter/sysexit, and
+ * the BCD adjust instructions (which have no 64-bit encoding).
+ */
+#include <cpuid.h>
+#include <string.h>
+#include <x86intrin.h>
+
+#include "bt_callout.h"
+#include "monitor.h"
+
+#define MSR_TSC 0x10
+#define MSR_APIC_BASE 0x1b
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define EFL_IF 0x200u
+
+static int table_load(struct co *k, uint32_t *base, uint16_t *limit)
+{
+	uint8_t buf[6];
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	if (mmu_read(k->bt, co_ea(k, &k->op[0]), buf, 6, false))
+		return co_pending(k);
+	memcpy(limit, buf, 2);
+	memcpy(base, buf + 2, 4);
+	if (k->in.operand_width == 16)
+		*base &= 0xffffff;
+	return CO_NEXT;
+}
+
+static int table_store(struct co *k, uint32_t base, uint16_t limit)
+{
+	uint8_t buf[6];
+
+	memcpy(buf, &limit, 2);
+	memcpy(buf + 2, &base, 4);
+	if (mmu_write(k->bt, co_ea(k, &k->op[0]), buf, 6, k->c->cpl == 3))
+		return co_pending(k);
+	return CO_NEXT;
+}
+
+static int load_tr(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint32_t sel, d[2];
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	if (co_read(k, &k->op[0], &sel))
+		return co_pending(k);
+	sel &= 0xffff;
+	if ((sel & ~3u) == 0 || bt_read_desc(k->bt, (uint16_t)sel, d))
+		return c->exc.vector >= 0 ? co_pending(k) : co_fault(k, EXC_GP, true, sel & ~3u);
+	if (((d[1] >> 8) & 0x1f) != 0x9) /* an available 32-bit TSS */
+		return co_fault(k, EXC_GP, true, sel & ~3u);
+	d[1] |= 0x200; /* busy */
+	if (mmu_write(k->bt, c->gdt_base + (sel & ~7u) + 4, &d[1], 4, false))
+		return co_pending(k);
+	c->tr_sel = (uint16_t)sel;
+	c->tr_base = (d[0] >> 16) | ((d[1] & 0xff) << 16) | (d[1] & 0xff000000u);
+	c->tr_limit = (d[0] & 0xffff) | (d[1] & 0xf0000);
+	return CO_NEXT;
+}
+
+int co_desc_table(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint32_t v;
+
+	switch (k->in.mnemonic) {
+	case ZYDIS_MNEMONIC_LGDT: return table_load(k, &c->gdt_base, &c->gdt_limit);
+	case ZYDIS_MNEMONIC_LIDT: return table_load(k, &c->idt_base, &c->idt_limit);
+	case ZYDIS_MNEMONIC_SGDT: return table_store(k, c->gdt_base, c->gdt_limit);
+	case ZYDIS_MNEMONIC_SIDT: return table_store(k, c->idt_base, c->idt_limit);
+	case ZYDIS_MNEMONIC_LTR: return load_tr(k);
+	case ZYDIS_MNEMONIC_STR: return co_write(k, &k->op[0], c->tr_sel) ? co_pending(k) : CO_NEXT;
+	case ZYDIS_MNEMONIC_SLDT: return co_write(k, &k->op[0], c->ldt_sel) ? co_pending(k) : CO_NEXT;
+	case ZYDIS_MNEMONIC_SMSW:
+		v = k->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? c->cr0 : c->cr0 & 0xffff;
+		return co_write(k, &k->op[0], v) ? co_pending(k) : CO_NEXT;
+	case ZYDIS_MNEMONIC_LMSW:
+		if (!co_need_cpl0(k))
+			return BT_EXIT_EXCEPTION;
+		if (co_read(k, &k->op[0], &v))
+			return co_pending(k);
+		c->cr0 = (c->cr0 & ~0xeu) | (v & 0xf) | (c->cr0 & 1); /* PE cannot be cleared */
+		return CO_NEXT;
+	default: /* lldt: only the null LDT */
+		if (!co_need_cpl0(k))
+			return BT_EXIT_EXCEPTION;
+		if (co_read(k, &k->op[0], &v))
+			return co_pending(k);
+		if (v & ~3u & 0xffff)
+			return co_unsupported(k, "a non-null LDT");
+		c->ldt_sel = 0;
+		return CO_NEXT;
+	}
+}
+
+int co_movcr(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	bool write = ZydisRegisterGetClass(k->op[0].reg.value) == ZYDIS_REGCLASS_CONTROL;
+	int n = ZydisRegisterGetId(k->op[write ? 0 : 1].reg.value);
+	uint32_t v, old0 = c->cr0, old4 = c->cr4;
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	if (!write) {
+		uint32_t crs[5] = { c->cr0, 0, c->cr2, c->cr3, c->cr4 };
+
+		if (n > 4 || n == 1)
+			return co_fault(k, EXC_UD, false, 0);
+		co_set_reg(k, k->op[0].reg.value, crs[n]);
+		return CO_NEXT;
+	}
+	v = co_get_reg(k, k->op[1].reg.value);
+	switch (n) {
+	case 0:
+		if ((v & X86_CR0_PG) && !(v & X86_CR0_PE))
+			return co_fault(k, EXC_GP, true, 0);
+		if (!(v & X86_CR0_PE))
+			return co_unsupported(k, "real mode is not supported:");
+		c->cr0 = v | X86_CR0_ET;
+		break;
+	case 2: c->cr2 = v; break;
+	case 3: c->cr3 = v; break;
+	case 4:
+		if (v & ~(X86_CR4_PSE | 0x4u | 0x80u)) /* PSE, TSD, PGE (no-op) */
+			return co_unsupported(k, "unsupported CR4 bits:");
+		c->cr4 = v;
+		break;
+	default:
+		return co_fault(k, EXC_UD, false, 0);
+	}
+	/* A new address space: CR3, or a change in how addresses translate. */
+	if (n == 3 || ((old0 ^ c->cr0) & (X86_CR0_PG | X86_CR0_WP)) ||
+	    ((old4 ^ c->cr4) & X86_CR4_PSE)) {
+		mmu_flush(k->bt);
+		if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
+			tc_flush(k->bt);
+	}
+	c->eip = k->next;
+	return BT_EXIT_RESUME;
+}
+
+int co_msr(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint32_t msr = c->gpr[1];
+	uint64_t v = ((uint64_t)c->gpr[2] << 32) | c->gpr[0];
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_RDMSR) {
+		switch (msr) {
+		case MSR_TSC: v = __rdtsc(); break;
+		case MSR_APIC_BASE: v = c->apic_base; break;
+		case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
+		case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
+		case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
+		default: return co_fault(k, EXC_GP, true, 0);
+		}
+		c->gpr[0] = (uint32_t)v;
+		c->gpr[2] = (uint32_t)(v >> 32);
+		return CO_NEXT;
+	}
+	switch (msr) {
+	case MSR_TSC: break;
+	case MSR_APIC_BASE: c->apic_base = v; break;
+	case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v & 0xffff; break;
+	case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; break;
+	case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; break;
+	default: return co_fault(k, EXC_GP, true, 0);
+	}
+	return CO_NEXT;
+}
+
+/* A Pentium Pro class CPU: the host's vendor and signature, our feature set. */
+int co_cpuid(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	unsigned int a = 0, b = 0, cc = 0, d = 0, leaf = c->gpr[0];
+
+	if (leaf == 0) {
+		__cpuid(0, a, b, cc, d);
+		a = 1;
+	} else if (leaf == 1) {
+		__cpuid(1, a, b, cc, d);
+		b &= 0xffff; /* no APIC id or logical count */
+		cc = 0;
+		/* FPU (x87 code stops the guest as unsupported), PSE, TSC, MSR, CX8, SEP, CMOV */
+		d = 1u | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 15);
+	} else if (leaf == 0x80000000u) {
+		a = 0x80000000u;
+	}
+	c->gpr[0] = a;
+	c->gpr[3] = b;
+	c->gpr[1] = cc;
+	c->gpr[2] = d;
+	return CO_NEXT;
+}
+
+int co_sreg_load(struct co *k)
+{
+	static const int seg_of[] = { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+	struct bt_cpu *c = k->c;
+	uint32_t sel, off = 0, esp = c->gpr[4];
+	int seg, r, size = k->in.operand_width / 8;
+
+	switch (k->in.mnemonic) {
+	case ZYDIS_MNEMONIC_MOV:
+		seg = seg_of[ZydisRegisterGetId(k->op[0].reg.value) % 6];
+		if (seg == SEG_CS)
+			return co_fault(k, EXC_UD, false, 0);
+		if (co_read(k, &k->op[1], &sel))
+			return co_pending(k);
+		break;
+	case ZYDIS_MNEMONIC_POP:
+		seg = seg_of[ZydisRegisterGetId(k->op[0].reg.value) % 6];
+		if (co_pop(k, &sel, size))
+			return co_pending(k);
+		break;
+	default: { /* lds/les/lss/lfs/lgs reg, m16:32 */
+		static const struct { ZydisMnemonic m; int seg; } lx[] = {
+			{ ZYDIS_MNEMONIC_LDS, SEG_DS }, { ZYDIS_MNEMONIC_LES, SEG_ES },
+			{ ZYDIS_MNEMONIC_LSS, SEG_SS }, { ZYDIS_MNEMONIC_LFS, SEG_FS },
+			{ ZYDIS_MNEMONIC_LGS, SEG_GS } };
+		uint8_t buf[6] = { 0 };
+		unsigned i;
+
+		for (i = 0, seg = SEG_DS; i < 5; i++)
+			if (lx[i].m == k->in.mnemonic)
+				seg = lx[i].seg;
+		if (mmu_read(k->bt, co_ea(k, &k->op[1]), buf, (uint32_t)size + 2, c->cpl == 3))
+			return co_pending(k);
+		memcpy(&off, buf, (size_t)size);
+		sel = buf[size] | (buf[size + 1] << 8);
+	}
+	}
+	r = bt_load_seg(k->bt, seg, (uint16_t)sel);
+	if (r) {
+		c->gpr[4] = esp;
+		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+	}
+	if (k->in.mnemonic != ZYDIS_MNEMONIC_MOV && k->in.mnemonic != ZYDIS_MNEMONIC_POP)
+		co_set_reg(k, k->op[0].reg.value, off);
+	return CO_NEXT;
+}
+
+/* Far jmp/call/ret within the current ring, and far ret to an outer ring. */
+int co_far(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint32_t sel, off, v[4];
+	uint8_t old = c->cpl;
+	int r;
+
+	if (k->in.operand_width != 32)
+		return co_unsupported(k, "16-bit far transfer");
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_RET) {
+		uint32_t extra = k->in.operand_count_visible ? (uint32_t)k->op[0].imm.value.u : 0;
+
+		if (mmu_read(k->bt, c->gpr[4], v, 8, c->cpl == 3))
+			return co_pending(k);
+		if ((v[1] & 3) < c->cpl)
+			return co_fault(k, EXC_GP, true, v[1] & 0xfffc);
+		if ((v[1] & 3) > c->cpl &&
+		    mmu_read(k->bt, c->gpr[4] + 8 + extra, v + 2, 8, c->cpl == 3))
+			return co_pending(k);
+		r = bt_load_cs(k->bt, (uint16_t)v[1], (uint8_t)(v[1] & 3));
+		if (r)
+			return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+		if (c->cpl > old) {
+			if ((r = bt_load_seg(k->bt, SEG_SS, (uint16_t)v[3]))) {
+				bt_set_cpl(k->bt, old);
+				return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+			}
+			c->gpr[4] = v[2];
+		} else {
+			c->gpr[4] += 8 + extra;
+		}
+		c->eip = v[0];
+		return BT_EXIT_RESUME;
+	}
+	if (k->op[0].type == ZYDIS_OPERAND_TYPE_POINTER) {
+		sel = k->op[0].ptr.segment;
+		off = k->op[0].ptr.offset;
+	} else {
+		uint8_t buf[6];
+
+		if (mmu_read(k->bt, co_ea(k, &k->op[0]), buf, 6, c->cpl == 3))
+			return co_pending(k);
+		memcpy(&off, buf, 4);
+		sel = buf[4] | (buf[5] << 8);
+	}
+	if ((sel & 3) > c->cpl && (sel & ~3u))
+		sel = (sel & ~3u) | c->cpl; /* same-ring transfers only: RPL does not raise CPL */
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {
+		uint32_t frame[2] = { k->next, c->seg[SEG_CS].sel };
+
+		if (mmu_write(k->bt, c->gpr[4] - 8, frame, 8, c->cpl == 3))
+			return co_pending(k);
+		c->gpr[4] -= 8;
+	}
+	r = bt_load_cs(k->bt, (uint16_t)sel, c->cpl);
+	if (r)
+		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+	c->eip = off;
+	return BT_EXIT_RESUME;
+}
+
+int co_sysenter(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint16_t cs = (uint16_t)(c->sysenter_cs & ~3u);
+
+	if (!cs)
+		return co_fault(k, EXC_GP, true, 0);
+	c->seg[SEG_CS] = (struct bt_seg){ cs, 0, 0xffffffffu, 0 };
+	c->seg[SEG_SS] = (struct bt_seg){ (uint16_t)(cs + 8), 0, 0xffffffffu, 0 };
+	c->vflags &= ~(EFL_IF | 0x20000u | 0x10000u);
+	c->gpr[4] = c->sysenter_esp;
+	c->eip = c->sysenter_eip;
+	bt_set_cpl(k->bt, 0);
+	return BT_EXIT_RESUME;
+}
+
+int co_sysexit(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint16_t cs = (uint16_t)(c->sysenter_cs & ~3u);
+
+	if (c->cpl != 0 || !cs)
+		return co_fault(k, EXC_GP, true, 0);
+	c->seg[SEG_CS] = (struct bt_seg){ (uint16_t)((cs + 16) | 3), 0, 0xffffffffu, 3 };
+	c->seg[SEG_SS] = (struct bt_seg){ (uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 3 };
+	c->gpr[4] = c->gpr[1];
+	c->eip = c->gpr[2];
+	bt_set_cpl(k->bt, 3);
+	return BT_EXIT_RESUME;
+}
+
+/* Parity of the low byte, as PF. */
+static uint32_t szp(uint8_t v)
+{
+	uint32_t f = (v & 0x80) ? 0x80 : 0;
+
+	if (!v)
+		f |= 0x40;
+	if (!__builtin_parity(v))
+		f |= 0x4;
+	return f;
+}
+
+int co_bcd(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint8_t al = c->gpr[0] & 0xff, ah = (c->gpr[0] >> 8) & 0xff, base = 10;
+	uint32_t f = c->hflags & ~0x8d5u, cf = c->hflags & 1, af = c->hflags & 0x10;
+
+	if (k->in.operand_count_visible && k->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		base = (uint8_t)k->op[0].imm.value.u;
+	switch (k->in.mnemonic) {
+	case ZYDIS_MNEMONIC_AAM:
+		if (!base)
+			return co_fault(k, EXC_DE, false, 0);
+		ah = al / base;
+		al = al % base;
+		f |= szp(al);
+		break;
+	case ZYDIS_MNEMONIC_AAD:
+		al = (uint8_t)(al + ah * base);
+		ah = 0;
+		f |= szp(al);
+		break;
+	case ZYDIS_MNEMONIC_AAA:
+	case ZYDIS_MNEMONIC_AAS:
+		if ((al & 0xf) > 9 || af) {
+			bool add = k->in.mnemonic == ZYDIS_MNEMONIC_AAA;
+			uint16_t ax = (uint16_t)((ah << 8) | al);
+
+			ax = add ? (uint16_t)(ax + 0x106) : (uint16_t)(ax - 6 - 0x100);
+			ah = ax >> 8;
+			al = ax & 0xff;
+			f |= 0x11;
+		}
+		al &= 0xf;
+		f |= szp(al) & 0x44;
+		break;
+	default: { /* daa, das */
+		bool add = k->in.mnemonic == ZYDIS_MNEMONIC_DAA;
+		uint8_t old = al;
+		uint32_t ncf = 0;
+
+		if ((al & 0xf) > 9 || af) {
+			ncf = cf || (add ? al > 0xf9 : al < 6);
+			al = add ? (uint8_t)(al + 6) : (uint8_t)(al - 6);
+			f |= 0x10;
+		}
+		if (old > 0x99 || cf) {
+			al = add ? (uint8_t)(al + 0x60) : (uint8_t)(al - 0x60);
+			ncf = 1;
+		}
+		f |= ncf | szp(al);
+	}
+	}
+	c->gpr[0] = (c->gpr[0] & 0xffff0000u) | ((uint32_t)ah << 8) | al;
+	c->hflags = f;
+	return CO_NEXT;
+}

@@ -1,0 +1,55 @@
+/* bt_emit.h: writing host code: raw fixed sequences and Zydis-encoded instructions. */
+#ifndef TANDEM_BT_EMIT_H
+#define TANDEM_BT_EMIT_H
+
+#include <Zydis/Zydis.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bt;
+
+struct emit {
+	uint8_t *start, *p, *end;
+	bool overflow;
+	bool failed;           /* Zydis could not encode a request */
+	ZydisMnemonic failed_mnemonic;
+};
+
+void emit_bytes(struct emit *e, const void *b, size_t n);
+void emit_u8(struct emit *e, uint8_t v);
+void emit_u32(struct emit *e, uint32_t v);
+/* Encode one request; false if Zydis cannot (the caller reports unsupported). */
+bool emit_req(struct emit *e, const ZydisEncoderRequest *r);
+
+/* A request for 64-bit mode with the given mnemonic and no operands. */
+void req_init(ZydisEncoderRequest *r, ZydisMnemonic m);
+void req_reg(ZydisEncoderRequest *r, ZydisRegister reg);
+void req_imm(ZydisEncoderRequest *r, int64_t v);
+/* A guest memory operand: gs: addr32 [base + index*scale + disp] of size bytes. */
+void req_gmem(ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index, uint8_t scale,
+	      int64_t disp, uint16_t size);
+
+/* mov dword [r14 + off], imm32 */
+void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm);
+/* mov r13d, imm32 */
+void emit_mov_r13_imm(struct emit *e, uint32_t imm);
+/* lea r15d, [r15 + disp] (guest ESP += disp, flags untouched) */
+void emit_esp_add(struct emit *e, int32_t disp);
+/* mov gs:[r15d + disp], reg32 (reg: guest register number 0..7 but not 4; or 13 for r13d) */
+void emit_stack_store(struct emit *e, int32_t disp, int reg);
+/* mov gs:[r15d + disp], imm32 */
+void emit_stack_store_imm(struct emit *e, int32_t disp, uint32_t imm);
+/* mov reg32, gs:[r15d + disp] (reg as above, 15 for r15d itself) */
+void emit_stack_load(struct emit *e, int reg, int32_t disp);
+/* The indirect-branch jump-cache probe: target in r13d; misses go to the miss stub. */
+void emit_lookup(struct emit *e, const uint8_t *miss_stub);
+/* call/jmp rel32 to an absolute host address (within +-2 GiB). */
+void emit_call(struct emit *e, const uint8_t *dest);
+void emit_jmp(struct emit *e, const uint8_t *dest);
+/* jmp/jcc rel32 with a placeholder; returns the rel32 field's offset from e->start. */
+uint32_t emit_jmp_slot(struct emit *e);
+uint32_t emit_jcc_slot(struct emit *e, uint8_t cc);
+/* Point a rel32 field (offset from e->start) at dest. */
+void emit_patch(struct emit *e, uint32_t field_off, const uint8_t *dest);
+
+#endif

@@ -1,0 +1,17 @@
+/* bt_mmio.h: guest accesses outside RAM, caught as host faults in translated code. */
+#ifndef TANDEM_BT_MMIO_H
+#define TANDEM_BT_MMIO_H
+
+#include <ucontext.h>
+
+#include "bt.h"
+
+/* Turn the faulting mov at the signal context into an MMIO exit record, or a stop. */
+void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa);
+/* Before the guest runs again: an MMIO load's data into its register. */
+void bt_mmio_complete(struct bt *bt);
+
+int bt_sync_from_context(struct bt *bt, ucontext_t *uc, struct tb **tbp, int *idx);
+void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * bt_mmu.c: guest virtual memory for the translator. Two 4 GiB host windows
+ * (supervisor: every present page; user: only U pages) are the shadow page
+ * tables: filled lazily from the guest's 2-level tables on a host fault, one
+ * memfd page mmapped at window + va. A page is mapped read-only until the guest
+ * may write it and has set its D bit, and always while translated code comes from
+ * it. The shadow follows x86 TLB rules: it is dropped on invlpg and CR3 loads,
+ * and re-walked on every fault, so more permissive entries are seen at once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bt.h"
+#include "log.h"
+#include "monitor.h"
+
+#define VIEW_SIZE (1ULL << 32)
+#define VPAGES (1u << 20)
+/* Each isolated page is up to two VMAs; Linux allows 65530 per process by default. */
+#define SHADOW_MAX_PAGES 25000u
+
+#define PTE_P 0x1u
+#define PTE_W 0x2u
+#define PTE_U 0x4u
+#define PTE_A 0x20u
+#define PTE_D 0x40u
+#define PDE_PS 0x80u
+
+static uint8_t *reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int mmu_init(struct bt *bt)
+{
+	int v;
+
+	bt->npages = (uint32_t)(bt->mon->vm.ram_size >> 12);
+	bt->pflags = calloc(bt->npages, 1);
+	bt->page_tbs = calloc(bt->npages, sizeof(*bt->page_tbs));
+	bt->rmap_head = calloc(bt->npages, sizeof(*bt->rmap_head));
+	bt->rmap_cap = SHADOW_MAX_PAGES + 16;
+	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
+	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap)
+		return -ENOMEM;
+	for (v = 0; v < VIEW_NR; v++) {
+		bt->view[v] = reserve(VIEW_SIZE);
+		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
+		if (!bt->view[v] || !bt->v2p[v])
+			return -ENOMEM;
+		if (mprotect(bt->v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
+			return -errno;
+	}
+	return 0;
+}
+
+void mmu_destroy(struct bt *bt)
+{
+	int v;
+
+	for (v = 0; v < VIEW_NR; v++) {
+		if (bt->view[v])
+			munmap(bt->view[v], VIEW_SIZE);
+		if (bt->v2p[v])
+			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
+	}
+	free(bt->pflags);
+	free(bt->page_tbs);
+	free(bt->rmap_head);
+	free(bt->rmap);
+}
+
+void mmu_set_view(struct bt *bt)
+{
+	bt->cur_view = bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP;
+	bt_set_gsbase(bt, (uint64_t)(uintptr_t)bt->view[bt->cur_view]);
+}
+
+static uint32_t *ram32(struct bt *bt, uint32_t pa)
+{
+	return vm_gpa(&bt->mon->vm, pa, 4);
+}
+
+static int pf(struct bt *bt, uint32_t va, int acc, bool user, bool present)
+{
+	bt->cpu.exc = (struct bt_exc){ .vector = EXC_PF, .has_err = true, .cr2 = va,
+		.err = (present ? 1u : 0u) | (acc == ACC_WRITE ? 2u : 0u) | (user ? 4u : 0u) };
+	return -1;
+}
+
+int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write)
+{
+	const struct bt_cpu *c = &bt->cpu;
+	bool wp = c->cr0 & X86_CR0_WP, w_ok, u_ok;
+	uint32_t *pde, *pte, e, set;
+
+	if (!(c->cr0 & X86_CR0_PG)) {
+		*pa = va;
+		if (can_write)
+			*can_write = true;
+		return 0;
+	}
+	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
+	if (!pde || !(*pde & PTE_P))
+		return pf(bt, va, acc, user, false);
+	set = PTE_A | (acc == ACC_WRITE ? PTE_D : 0);
+	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE)) {
+		e = *pde;
+		pte = pde;
+		*pa = (e & 0xffc00000u) | (va & 0x3fffffu);
+		w_ok = e & PTE_W;
+		u_ok = e & PTE_U;
+	} else {
+		pte = ram32(bt, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
+		if (!pte || !(*pte & PTE_P))
+			return pf(bt, va, acc, user, false);
+		e = *pte;
+		*pa = (e & ~0xfffu) | (va & 0xfffu);
+		w_ok = (*pde & PTE_W) && (e & PTE_W);
+		u_ok = (*pde & PTE_U) && (e & PTE_U);
+		if (!user || u_ok)
+			*pde |= PTE_A;
+	}
+	if (user && !u_ok)
+		return pf(bt, va, acc, user, true);
+	if (acc == ACC_WRITE && !w_ok && (user || wp))
+		return pf(bt, va, acc, user, true);
+	*pte |= set;
+	if (can_write)
+		*can_write = (*pte & PTE_D) && (w_ok || (!user && !wp));
+	return 0;
+}
+
+static uint8_t *host_page(struct bt *bt, int view, uint32_t va)
+{
+	return bt->view[view] + (va & ~0xfffu);
+}
+
+static void rmap_remove(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
+{
+	uint32_t *link = &bt->rmap_head[ppage];
+
+	while (*link) {
+		struct bt_rmap *r = &bt->rmap[*link - 1];
+
+		if (r->va == vpage && r->view == view) {
+			uint32_t idx = *link;
+
+			*link = r->next;
+			r->next = bt->rmap_free;
+			bt->rmap_free = idx;
+			return;
+		}
+		link = &r->next;
+	}
+}
+
+static int rmap_add(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
+{
+	uint32_t idx;
+
+	if (bt->rmap_free) {
+		idx = bt->rmap_free;
+		bt->rmap_free = bt->rmap[idx - 1].next;
+	} else if (bt->rmap_used < bt->rmap_cap) {
+		idx = ++bt->rmap_used;
+	} else {
+		return -ENOSPC;
+	}
+	bt->rmap[idx - 1] = (struct bt_rmap){ .va = vpage, .next = bt->rmap_head[ppage],
+					      .view = (uint8_t)view };
+	bt->rmap_head[ppage] = idx;
+	return 0;
+}
+
+static void unmap_one(struct bt *bt, int view, uint32_t vpage)
+{
+	mmap(host_page(bt, view, vpage << 12), 4096, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	bt->v2p[view][vpage] = 0;
+	bt->mapped--;
+}
+
+void mmu_flush(struct bt *bt)
+{
+	int v;
+
+	for (v = 0; v < VIEW_NR; v++)
+		mmap(bt->view[v], VIEW_SIZE, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	/* Clear exactly the v2p entries that are set: the rmap lists them. */
+	for (uint32_t p = 0; p < bt->npages; p++) {
+		uint32_t i;
+
+		for (i = bt->rmap_head[p]; i; i = bt->rmap[i - 1].next)
+			bt->v2p[bt->rmap[i - 1].view][bt->rmap[i - 1].va] = 0;
+		bt->rmap_head[p] = 0;
+	}
+	bt->rmap_used = 0;
+	bt->rmap_free = 0;
+	bt->mapped = 0;
+	bt->shadow_flushes++;
+}
+
+void mmu_unmap_va(struct bt *bt, uint32_t va)
+{
+	uint32_t vpage = va >> 12;
+	int v;
+
+	for (v = 0; v < VIEW_NR; v++) {
+		uint32_t p1 = bt->v2p[v][vpage];
+
+		if (!p1)
+			continue;
+		rmap_remove(bt, p1 - 1, v, vpage);
+		unmap_one(bt, v, vpage);
+	}
+}
+
+void mmu_unmap_ppage(struct bt *bt, uint32_t ppage)
+{
+	uint32_t i = bt->rmap_head[ppage];
+
+	while (i) {
+		struct bt_rmap *r = &bt->rmap[i - 1];
+		uint32_t next = r->next;
+
+		unmap_one(bt, r->view, r->va);
+		r->next = bt->rmap_free;
+		bt->rmap_free = i;
+		i = next;
+	}
+	bt->rmap_head[ppage] = 0;
+}
+
+int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
+{
+	uint32_t pa, ppage, vpage = va >> 12;
+	bool can_write;
+	int prot;
+
+	if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, view == VIEW_USER, &pa, &can_write))
+		return -1;
+	*pa_out = pa;
+	if (pa >= bt->mon->vm.ram_size)
+		return 1;
+	ppage = pa >> 12;
+	if (write && (bt->pflags[ppage] & PF_CODE)) {
+		/* A write to a page with translated code: its blocks go, then it is plain RAM. */
+		bt->trace_faults++;
+		tc_invalidate_page(bt, ppage);
+	}
+	prot = PROT_READ;
+	if (can_write && !(bt->pflags[ppage] & PF_CODE))
+		prot |= PROT_WRITE;
+	if (bt->v2p[view][vpage]) {
+		rmap_remove(bt, bt->v2p[view][vpage] - 1, view, vpage);
+		bt->mapped--;
+	} else if (bt->mapped >= SHADOW_MAX_PAGES) {
+		mmu_flush(bt);
+	}
+	if (mmap(host_page(bt, view, va), 4096, prot, MAP_SHARED | MAP_FIXED, bt->mon->vm.memfd,
+		 (off_t)ppage << 12) == MAP_FAILED) {
+		log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(errno));
+		return -1;
+	}
+	if (rmap_add(bt, ppage, view, vpage)) {
+		mmu_flush(bt);
+		return 0;
+	}
+	bt->v2p[view][vpage] = ppage + 1;
+	bt->mapped++;
+	bt->hidden_faults++;
+	return 0;
+}
+
+/* Copy between guest virtual memory and buf, page by page; writes invalidate code. */
+static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user, bool write)
+{
+	uint8_t *b = buf;
+
+	while (len) {
+		uint32_t pa, n = 4096 - (va & 0xfff);
+		uint8_t *host;
+
+		if (n > len)
+			n = len;
+		if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, user, &pa, NULL))
+			return -1;
+		host = vm_gpa(&bt->mon->vm, pa, n);
+		if (!host) {
+			if (!write)
+				memset(b, 0xff, n);
+		} else if (write) {
+			if (bt->pflags[pa >> 12] & PF_CODE)
+				tc_invalidate_page(bt, pa >> 12);
+			memcpy(host, b, n);
+		} else {
+			memcpy(b, host, n);
+		}
+		va += n;
+		b += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int mmu_read(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user)
+{
+	return mmu_copy(bt, va, buf, len, user, false);
+}
+
+int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool user)
+{
+	return mmu_copy(bt, va, (void *)buf, len, user, true);
+}

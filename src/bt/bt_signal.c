@@ -1,0 +1,228 @@
+/*
+ * bt_signal.c: host faults in translated code. A SIGSEGV in a view is a
+ * hidden fault (fill the shadow and retry), a true guest #PF, or an access
+ * outside RAM (MMIO); SIGFPE is #DE and SIGILL #UD. A guest exception leaves
+ * the cache precisely: host PC -> block -> guest instruction, registers from
+ * the signal context, then out through bt_stub_exit_saved.
+ */
+#include <signal.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "bt.h"
+#include "bt_mmio.h"
+#include "log.h"
+
+static struct bt *sig_bt; /* one translator per process */
+
+static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va)
+{
+	int v;
+
+	for (v = 0; v < VIEW_NR; v++) {
+		uintptr_t base = (uintptr_t)bt->view[v];
+
+		if (addr >= base && addr - base < (1ULL << 32)) {
+			*va = (uint32_t)(addr - base);
+			return v;
+		}
+	}
+	return -1;
+}
+
+/* The guest instruction of a block that a host PC belongs to. */
+static int imap_index(const struct tb *tb, uintptr_t pc)
+{
+	uint32_t off = (uint32_t)(pc - (uintptr_t)tb->code);
+	int i;
+
+	for (i = tb->ninsn - 1; i > 0; i--)
+		if (tb->imap[i].host <= off)
+			break;
+	return i;
+}
+
+/* Save the guest state at the faulting instruction into cpu; 0, or -1 if pc is not in a block. */
+int bt_sync_from_context(struct bt *bt, ucontext_t *uc, struct tb **tbp, int *idx)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)g[REG_RIP];
+	struct tb *tb = tc_find_host(bt, pc);
+	struct bt_cpu *c = &bt->cpu;
+	int i;
+
+	if (!tb || pc - (uintptr_t)tb->code >= tb->body_len)
+		return -1;
+	i = imap_index(tb, pc);
+	c->gpr[0] = (uint32_t)g[REG_RAX];
+	c->gpr[1] = (uint32_t)g[REG_RCX];
+	c->gpr[2] = (uint32_t)g[REG_RDX];
+	c->gpr[3] = (uint32_t)g[REG_RBX];
+	c->gpr[4] = (uint32_t)g[REG_R15];
+	c->gpr[5] = (uint32_t)g[REG_RBP];
+	c->gpr[6] = (uint32_t)g[REG_RSI];
+	c->gpr[7] = (uint32_t)g[REG_RDI];
+	if (tb->imap[i].spill != 0xff)
+		c->gpr[tb->imap[i].spill] = (uint32_t)g[REG_R13];
+	c->hflags = (uint32_t)g[REG_EFL];
+	c->eip = tb->eip + tb->imap[i].guest;
+	if (tbp)
+		*tbp = tb;
+	if (idx)
+		*idx = i;
+	return 0;
+}
+
+/* Leave the cache from the signal context with reason; the guest state is in cpu. */
+void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	bt->cpu.exit_reason = (uint32_t)reason;
+	g[REG_RIP] = (greg_t)(uintptr_t)bt->stub_exit_saved;
+	g[REG_R14] = (greg_t)(uintptr_t)&bt->cpu;
+	g[REG_EFL] &= ~(greg_t)0x500; /* DF and TF clear for C */
+}
+
+/* A fault the translator cannot explain: stop the guest, never crash the host. */
+static void internal_fault(struct bt *bt, ucontext_t *uc, const char *what, uintptr_t addr)
+{
+	uint32_t eip = bt->cpu.eip;
+
+	if (bt_sync_from_context(bt, uc, NULL, NULL) == 0)
+		eip = bt->cpu.eip;
+	bt_unsupported(bt, eip, "translated code took %s at host address %p", what, (void *)addr);
+	bt->cpu.core_exit.reason = EXIT_INTERNAL;
+	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
+}
+
+static void guest_exception(struct bt *bt, ucontext_t *uc, int vector)
+{
+	struct bt_exc e = bt->cpu.exc;
+
+	if (bt_sync_from_context(bt, uc, NULL, NULL)) {
+		internal_fault(bt, uc, "an exception outside a block", 0);
+		return;
+	}
+	if (vector >= 0)
+		e = (struct bt_exc){ .vector = vector };
+	bt->cpu.exc = e;
+	if (vector == EXC_PF || e.vector == EXC_PF)
+		bt->true_faults++;
+	bt_leave_from_context(bt, uc, BT_EXIT_EXCEPTION);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uctx)
+{
+	ucontext_t *uc = uctx;
+	struct bt *bt = sig_bt;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uint32_t va, pa;
+	int view, r;
+
+	if (!bt || !tc_contains(bt, pc)) {
+		/* Not ours: a monitor bug. Let the default action report it. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	view = view_of(bt, (uintptr_t)si->si_addr, &va);
+	if (view < 0) {
+		internal_fault(bt, uc, "a fault outside the guest windows", (uintptr_t)si->si_addr);
+		return;
+	}
+	bt->cpu.exc.vector = -1;
+	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
+	if (r == 0) {
+		struct tb *tb = tc_find_host(bt, pc);
+
+		/*
+		 * The store invalidated the block doing it (code in the same page):
+		 * single-step to the next instruction boundary, then leave.
+		 */
+		if (tb && !tb->valid) {
+			bt->smc_tb = tb;
+			uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+		}
+		return;
+	}
+	if (r < 0) {
+		guest_exception(bt, uc, -1);
+		return;
+	}
+	bt_mmio_fault(bt, uc, va, pa);
+}
+
+static void on_fpe(int sig, siginfo_t *si, void *uctx)
+{
+	ucontext_t *uc = uctx;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+
+	(void)si;
+	if (!sig_bt || !tc_contains(sig_bt, pc)) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	guest_exception(sig_bt, uc, sig == SIGFPE ? EXC_DE : EXC_UD);
+}
+
+/* Single-stepping after a self-modifying store: out at the next guest instruction. */
+static void on_trap(int sig, siginfo_t *si, void *uctx)
+{
+	ucontext_t *uc = uctx;
+	struct bt *bt = sig_bt;
+	struct tb *tb = bt ? bt->smc_tb : NULL;
+	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	uint32_t off;
+	int i;
+
+	(void)sig;
+	(void)si;
+	if (!tb)
+		return;
+	off = (uint32_t)(pc - (uintptr_t)tb->code);
+	if (pc < (uintptr_t)tb->code || off >= tb->body_len) {
+		/* Left the block (its exits are unchained now): nothing more to do. */
+		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
+		bt->smc_tb = NULL;
+		return;
+	}
+	for (i = 1; i < tb->ninsn; i++)
+		if (tb->imap[i].host == off)
+			break;
+	if (i == tb->ninsn)
+		return; /* inside a rewritten sequence: keep stepping */
+	bt->smc_tb = NULL;
+	bt_sync_from_context(bt, uc, NULL, NULL);
+	bt_leave_from_context(bt, uc, BT_EXIT_RESUME);
+}
+
+int bt_signals_install(struct bt *bt)
+{
+	struct sigaction sa;
+
+	sig_bt = bt;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = on_segv;
+	if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
+		return -1;
+	sa.sa_sigaction = on_fpe;
+	if (sigaction(SIGFPE, &sa, NULL) || sigaction(SIGILL, &sa, NULL))
+		return -1;
+	sa.sa_sigaction = on_trap;
+	if (sigaction(SIGTRAP, &sa, NULL))
+		return -1;
+	return 0;
+}
+
+void bt_signals_remove(struct bt *bt)
+{
+	(void)bt;
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGTRAP, SIG_DFL);
+	sig_bt = NULL;
+}

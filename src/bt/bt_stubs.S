@@ -1,0 +1,128 @@
+/*
+ * bt_stubs.S: the fixed code around translated blocks. Position-independent:
+ * bt_cache copies bt_stubs_start..bt_stubs_end to the head of the translation
+ * cache, so translated code reaches it with rel32 and a signal landing in it
+ * counts as "in the cache". Only r14-relative data is used.
+ */
+#include "bt_asm.h"
+
+	.intel_syntax noprefix
+	.text
+	.globl bt_stubs_start, bt_stubs_end, bt_stub_enter, bt_stub_exit
+	.globl bt_stub_exit_saved, bt_stub_callout, bt_stub_miss
+
+bt_stubs_start:
+
+/* int bt_stub_enter(struct bt_cpu *cpu [rdi], void *code [rsi]): returns cpu->exit_reason. */
+bt_stub_enter:
+	push rbx
+	push rbp
+	push r12
+	push r13
+	push r14
+	push r15
+	sub rsp, 8
+	mov [rdi + CPU_HOST_RSP], rsp
+	mov r14, rdi
+	mov r13, rsi
+	/* A kick that came before this point is seen here; one after it unlinks the cache. */
+	cmp qword ptr [r14 + CPU_EXIT_REQ], 0
+	jne 1f
+	mov eax, [r14 + CPU_HFLAGS]
+	and eax, BT_ASM_FLAGS_MASK
+	push rax
+	popfq
+	mov eax, [r14 + 0]
+	mov ecx, [r14 + 4]
+	mov edx, [r14 + 8]
+	mov ebx, [r14 + 12]
+	mov r15d, [r14 + 16]
+	mov ebp, [r14 + 20]
+	mov esi, [r14 + 24]
+	mov edi, [r14 + 28]
+	jmp r13
+1:	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_KICK
+	jmp bt_stub_exit_saved
+
+/* From translated code: guest state in registers; eip, exit_reason, exit_tb stored. */
+bt_stub_exit:
+	mov [r14 + 0], eax
+	mov [r14 + 4], ecx
+	mov [r14 + 8], edx
+	mov [r14 + 12], ebx
+	mov [r14 + 16], r15d
+	mov [r14 + 20], ebp
+	mov [r14 + 24], esi
+	mov [r14 + 28], edi
+	pushfq
+	pop rax
+	mov [r14 + CPU_HFLAGS], eax
+/* Guest state already in cpu (also the signal handlers' way out). */
+bt_stub_exit_saved:
+	mov rsp, [r14 + CPU_HOST_RSP]
+	cld
+	mov eax, [r14 + CPU_EXIT_REASON]
+	add rsp, 8
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbp
+	pop rbx
+	ret
+
+/*
+ * call from translated code with cpu->co_site set. Saves the guest state, calls
+ * the C callout (rdi = cpu): 0 means go on after the call (registers reloaded
+ * from cpu, which C may have changed), anything else is an exit reason.
+ */
+bt_stub_callout:
+	mov [r14 + 0], eax
+	mov [r14 + 4], ecx
+	mov [r14 + 8], edx
+	mov [r14 + 12], ebx
+	mov [r14 + 16], r15d
+	mov [r14 + 20], ebp
+	mov [r14 + 24], esi
+	mov [r14 + 28], edi
+	pushfq
+	pop rax
+	mov [r14 + CPU_HFLAGS], eax
+	cld
+	mov r13, rsp
+	and rsp, -16
+	mov rdi, r14
+	call [r14 + CPU_C_CALLOUT]
+	mov rsp, r13
+	test eax, eax
+	jnz 2f
+	/* A kick while C ran was only flagged: honour it here, before going back. */
+	cmp qword ptr [r14 + CPU_EXIT_REQ], 0
+	jne 3f
+	mov eax, [r14 + CPU_HFLAGS]
+	and eax, BT_ASM_FLAGS_MASK
+	push rax
+	popfq
+	mov eax, [r14 + 0]
+	mov ecx, [r14 + 4]
+	mov edx, [r14 + 8]
+	mov ebx, [r14 + 12]
+	mov r15d, [r14 + 16]
+	mov ebp, [r14 + 20]
+	mov esi, [r14 + 24]
+	mov edi, [r14 + 28]
+	ret
+2:	mov [r14 + CPU_EXIT_REASON], eax
+	jmp bt_stub_exit_saved
+3:	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_KICK
+	jmp bt_stub_exit_saved
+
+/* An indirect branch missed the jump cache: r13d is the guest target. */
+bt_stub_miss:
+	mov [r14 + CPU_EIP], r13d
+	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_MISS
+	mov qword ptr [r14 + CPU_EXIT_TB], 0
+	jmp bt_stub_exit
+
+bt_stubs_end:
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,228 @@
+/*
+ * bt_translate.c: one guest basic block into host code. Decode with Zydis in
+ * 32-bit mode; most instructions are IDENT: re-encoded for 64-bit mode with
+ * guest memory operands as gs: addr32 [ea] and ESP as r15d. Control flow ends
+ * the block in exit slots that the dispatcher chains; stack, string and
+ * sensitive instructions are rewritten (bt_xlat_ops.c) or become callouts.
+ */
+#include <string.h>
+
+#include "bt.h"
+#include "bt_emit.h"
+#include "bt_xlat.h"
+#include "log.h"
+#include "monitor.h"
+
+#define TB_CODE_MAX 8192
+
+int bt_decoders_init(struct bt *bt)
+{
+	static ZydisDecoder d32, d64;
+
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&d32, ZYDIS_MACHINE_MODE_LEGACY_32,
+					   ZYDIS_STACK_WIDTH_32)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderInit(&d64, ZYDIS_MACHINE_MODE_LONG_64,
+					   ZYDIS_STACK_WIDTH_64)))
+		return -1;
+	bt->dec32 = &d32;
+	bt->dec64 = &d64;
+	return 0;
+}
+
+void bt_decoders_destroy(struct bt *bt)
+{
+	bt->dec32 = bt->dec64 = NULL;
+}
+
+/* Guest code bytes at eip: up to 15, fewer where the next page cannot be fetched. */
+static int fetch(struct xlat *x, uint32_t eip, uint32_t *avail)
+{
+	struct bt *bt = x->bt;
+	bool user = bt->cpu.cpl == 3;
+	uint32_t pa, n = 4096 - (eip & 0xfff);
+	const uint8_t *src;
+
+	if (mmu_translate(bt, eip, ACC_FETCH, user, &pa, NULL))
+		return -1;
+	if (n > 15)
+		n = 15;
+	src = vm_gpa(&bt->mon->vm, pa, n);
+	if (!src)
+		return -2;
+	memcpy(x->bytes, src, n);
+	x->pa = pa;
+	x->pa2 = ~0u;
+	if (n < 15) {
+		uint32_t pa2;
+
+		if (mmu_translate(bt, eip + n, ACC_FETCH, user, &pa2, NULL) == 0 &&
+		    (src = vm_gpa(&bt->mon->vm, pa2, 15 - n))) {
+			memcpy(x->bytes + n, src, 15 - n);
+			x->pa2 = pa2;
+			n = 15;
+		} else {
+			bt->cpu.exc.vector = -1; /* only a fault if the instruction needs those bytes */
+		}
+	}
+	*avail = n;
+	return 0;
+}
+
+/* A callout whose site records this instruction. */
+void x_callout(struct xlat *x, int kind)
+{
+	uint32_t site = tc_site(x->bt, (uint8_t)kind, x->eip, x->bytes, x->in.length);
+
+	emit_cpu_store32(&x->e, CPU_CO_SITE, site);
+	emit_call(&x->e, x->bt->stub_callout);
+}
+
+/* An exit slot to a guest target; chainable slots become direct jumps later. */
+static void add_slot(struct xlat *x, uint32_t field, uint32_t target, bool chain)
+{
+	int k = x->nslots++;
+
+	x->slot_field[k] = field;
+	x->slot_target[k] = target;
+	x->slot_chain[k] = chain;
+}
+
+void x_jmp_slot(struct xlat *x, uint32_t target, bool chain)
+{
+	add_slot(x, emit_jmp_slot(&x->e), target, chain);
+}
+
+void x_jcc_slot(struct xlat *x, uint8_t cc, uint32_t target)
+{
+	add_slot(x, emit_jcc_slot(&x->e, cc), target, true);
+}
+
+/* Each slot's stub: record where the guest goes and which jump to chain. */
+static void emit_slot_stubs(struct xlat *x)
+{
+	struct tb *tb = x->tb;
+	int k;
+
+	for (k = 0; k < x->nslots; k++) {
+		uint64_t ref = x->slot_chain[k] ? (uint64_t)(uintptr_t)tb | (uint64_t)k : 0;
+		static const uint8_t store_ref[] = { 0x4d, 0x89, 0x6e, CPU_EXIT_TB }; /* mov [r14+], r13 */
+		static const uint8_t mov_r13[] = { 0x49, 0xbd };                      /* mov r13, imm64 */
+
+		tb->stub_off[k] = (uint32_t)(x->e.p - x->e.start);
+		tb->jmp_off[k] = x->slot_field[k];
+		tb->target[k] = x->slot_target[k];
+		emit_patch(&x->e, x->slot_field[k], x->e.p);
+		emit_cpu_store32(&x->e, CPU_EIP, x->slot_target[k]);
+		emit_bytes(&x->e, mov_r13, sizeof(mov_r13));
+		emit_bytes(&x->e, &ref, 8);
+		emit_bytes(&x->e, store_ref, sizeof(store_ref));
+		emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_CHAIN);
+		emit_jmp(&x->e, x->bt->stub_exit);
+	}
+	tb->nslots = (uint8_t)x->nslots;
+}
+
+/* One instruction at x->eip: 0 go on, 1 the block ends here, -1 fetch fault. */
+static int translate_one(struct xlat *x, int n)
+{
+	struct tb *tb = x->tb;
+	uint32_t avail = 0;
+	ZyanStatus st;
+	int r;
+
+	r = fetch(x, x->eip, &avail);
+	if (r == -2) {
+		bt_unsupported(x->bt, x->eip, "executing outside RAM");
+		return -2;
+	}
+	if (r)
+		return -1;
+	st = ZydisDecoderDecodeFull(x->bt->dec32, x->bytes, avail, &x->in, x->op);
+	if (st == ZYDIS_STATUS_NO_MORE_DATA && avail < 15) {
+		/* The instruction runs into a page that cannot be fetched: #PF there. */
+		uint32_t pa;
+
+		mmu_translate(x->bt, (x->eip | 0xfff) + 1, ACC_FETCH, x->bt->cpu.cpl == 3, &pa, NULL);
+		return -1;
+	}
+	x->bt->cpu.exc.vector = -1;
+	tb->imap[n] = (struct bt_imap){ (uint16_t)(x->e.p - x->e.start),
+					(uint16_t)(x->eip - tb->eip), 0xff };
+	if (n == 0)
+		tb->page[0] = x->pa >> 12;
+	else if ((x->pa >> 12) != tb->page[0])
+		tb->page[1] = x->pa >> 12;
+	if (!ZYAN_SUCCESS(st)) {
+		x->in.length = 1;
+		x_callout(x, BT_CO_ud);
+		x_jmp_slot(x, x->eip + 1, false);
+		return 1;
+	}
+	if (x->pa2 != ~0u && (uint32_t)(x->eip & 0xfff) + x->in.length > 4096)
+		tb->page[1] = x->pa2 >> 12;
+	r = x_insn(x, n);
+	x->eip += x->in.length;
+	return r;
+}
+
+int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
+{
+	struct xlat x;
+	struct tb *tb;
+	int n, r = 0;
+
+	tb = tc_begin(bt, TB_CODE_MAX, TB_MAX_INSNS);
+	if (!tb) {
+		tc_flush(bt);
+		tb = tc_begin(bt, TB_CODE_MAX, TB_MAX_INSNS);
+	}
+	memset(&x, 0, sizeof(x));
+	x.bt = bt;
+	x.tb = tb;
+	x.eip = eip;
+	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX };
+	tb->eip = eip;
+	tb->cpl = bt->cpu.cpl;
+	bt->cpu.exc.vector = -1;
+	for (n = 0; n < TB_MAX_INSNS; n++) {
+		uint32_t start = x.eip;
+
+		r = translate_one(&x, n);
+		if (r < 0) {
+			if (n == 0)
+				return r; /* the fault (or the stop) belongs to the first instruction */
+			x.eip = start;
+			x_jmp_slot(&x, start, true);
+			break;
+		}
+		tb->ninsn = (uint16_t)(n + 1);
+		if (r > 0)
+			break;
+		/* sti's shadow and popf: end the block unchained so interrupts are looked at. */
+		if (x.end_after_next && --x.end_after_next == 0) {
+			x_jmp_slot(&x, x.eip, false);
+			break;
+		}
+		if ((x.eip ^ eip) & ~0xfffu || n == TB_MAX_INSNS - 1) {
+			x_jmp_slot(&x, x.eip, true);
+			break;
+		}
+	}
+	tb->imap[tb->ninsn] = (struct bt_imap){ (uint16_t)(x.e.p - x.e.start),
+						(uint16_t)(x.eip - eip), 0xff };
+	tb->body_len = (uint32_t)(x.e.p - x.e.start);
+	tb->guest_len = (uint16_t)(x.eip - eip);
+	emit_slot_stubs(&x);
+	if (x.e.overflow || x.e.failed) {
+		bt_unsupported(bt, eip, "translator bug: block at 0x%x %s %s", eip,
+			       x.e.overflow ? "overflowed its code buffer" : "could not encode",
+			       x.e.overflow ? "" : ZydisMnemonicGetString(x.e.failed_mnemonic));
+		return -2;
+	}
+	tb->code_len = (uint32_t)(x.e.p - x.e.start);
+	tc_commit(bt, tb);
+	if (bt->trace & BT_TRACE_TC)
+		bt_trace_block(bt, tb);
+	*out = tb;
+	return 0;
+}

@@ -1,0 +1,150 @@
+/*
+ * bt_xlat.c: which translation each guest instruction gets. Privileged and
+ * sensitive instructions become callouts (the list in ARCHITECTURE.md);
+ * instructions of the Pentium Pro integer ISA not named here are IDENT;
+ * anything else (x87, MMX, SSE, ...) is a callout that stops the guest with a
+ * message naming the instruction.
+ */
+#include "bt_xlat.h"
+
+static bool ident_isa(const ZydisDecodedInstruction *in)
+{
+	switch (in->meta.isa_set) {
+	case ZYDIS_ISA_SET_I86:
+	case ZYDIS_ISA_SET_I186:
+	case ZYDIS_ISA_SET_I286REAL:
+	case ZYDIS_ISA_SET_I386:
+	case ZYDIS_ISA_SET_I486REAL:
+	case ZYDIS_ISA_SET_I486:
+	case ZYDIS_ISA_SET_PENTIUMREAL:
+	case ZYDIS_ISA_SET_PPRO:
+	case ZYDIS_ISA_SET_CMOV:
+	case ZYDIS_ISA_SET_FAT_NOP:
+	case ZYDIS_ISA_SET_PAUSE:
+	case ZYDIS_ISA_SET_LAHF:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool has_regclass(const struct xlat *x, ZydisRegisterClass cls)
+{
+	int i;
+
+	for (i = 0; i < x->in.operand_count_visible; i++)
+		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetClass(x->op[i].reg.value) == cls)
+			return true;
+	return false;
+}
+
+/* Callouts that usually leave the cache: the block ends after them. */
+static int callout_end(struct xlat *x, int kind)
+{
+	x_callout(x, kind);
+	x_jmp_slot(x, x->eip + x->in.length, true);
+	return 1;
+}
+
+static int callout_on(struct xlat *x, int kind)
+{
+	x_callout(x, kind);
+	return 0;
+}
+
+static int x_mov(struct xlat *x, int n)
+{
+	if (has_regclass(x, ZYDIS_REGCLASS_CONTROL))
+		return callout_end(x, BT_CO_movcr);
+	if (has_regclass(x, ZYDIS_REGCLASS_DEBUG))
+		return callout_on(x, BT_CO_movdr);
+	if (x->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(x->op[0].reg.value) == ZYDIS_REGCLASS_SEGMENT)
+		return callout_on(x, BT_CO_sreg_load);
+	if (has_regclass(x, ZYDIS_REGCLASS_SEGMENT))
+		return callout_on(x, BT_CO_sreg_read);
+	return x_ident(x, n);
+}
+
+int x_insn(struct xlat *x, int n)
+{
+	ZydisDecodedInstruction *in = &x->in;
+
+	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP)
+		return x_string(x);
+	if (in->meta.category == ZYDIS_CATEGORY_COND_BR) {
+		if (in->mnemonic == ZYDIS_MNEMONIC_LOOP || in->mnemonic == ZYDIS_MNEMONIC_LOOPE ||
+		    in->mnemonic == ZYDIS_MNEMONIC_LOOPNE || in->mnemonic == ZYDIS_MNEMONIC_JECXZ ||
+		    in->mnemonic == ZYDIS_MNEMONIC_JCXZ)
+			return x_loop(x);
+		return x_jcc(x);
+	}
+	switch (in->mnemonic) {
+	case ZYDIS_MNEMONIC_JMP: return x_jmp(x);
+	case ZYDIS_MNEMONIC_CALL: return x_call(x);
+	case ZYDIS_MNEMONIC_RET: return x_ret(x);
+	case ZYDIS_MNEMONIC_PUSH: return x_push(x);
+	case ZYDIS_MNEMONIC_POP: return x_pop(x);
+	case ZYDIS_MNEMONIC_PUSHAD: case ZYDIS_MNEMONIC_PUSHA: return x_pusha(x);
+	case ZYDIS_MNEMONIC_POPAD: case ZYDIS_MNEMONIC_POPA: return x_popa(x);
+	case ZYDIS_MNEMONIC_ENTER: return x_enter(x);
+	case ZYDIS_MNEMONIC_LEAVE: return x_leave(x);
+	case ZYDIS_MNEMONIC_MOV: return x_mov(x, n);
+	case ZYDIS_MNEMONIC_XLAT: {
+		static const uint8_t xlat[] = { 0x65, 0x67, 0xd7 }; /* gs: addr32 xlatb */
+
+		emit_bytes(&x->e, xlat, sizeof(xlat));
+		return 0;
+	}
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: return callout_on(x, BT_CO_io);
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return callout_on(x, BT_CO_iostr);
+	case ZYDIS_MNEMONIC_CLI: return callout_on(x, BT_CO_cli);
+	case ZYDIS_MNEMONIC_STI:
+		x->end_after_next = 2; /* the sti shadow: one more instruction, then look */
+		return callout_on(x, BT_CO_sti);
+	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD: return callout_on(x, BT_CO_pushf);
+	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD:
+		x->end_after_next = 1;
+		return callout_on(x, BT_CO_popf);
+	case ZYDIS_MNEMONIC_HLT: return callout_end(x, BT_CO_hlt);
+	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT1: return callout_end(x, BT_CO_intn);
+	case ZYDIS_MNEMONIC_INT3: return callout_end(x, BT_CO_int3);
+	case ZYDIS_MNEMONIC_INTO: return callout_on(x, BT_CO_into);
+	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: return callout_end(x, BT_CO_iret);
+	case ZYDIS_MNEMONIC_CPUID: return callout_on(x, BT_CO_cpuid);
+	case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR: return callout_on(x, BT_CO_msr);
+	case ZYDIS_MNEMONIC_SYSENTER: return callout_end(x, BT_CO_sysenter);
+	case ZYDIS_MNEMONIC_SYSEXIT: return callout_end(x, BT_CO_sysexit);
+	case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT: case ZYDIS_MNEMONIC_SGDT:
+	case ZYDIS_MNEMONIC_SIDT: case ZYDIS_MNEMONIC_LTR: case ZYDIS_MNEMONIC_STR:
+	case ZYDIS_MNEMONIC_LLDT: case ZYDIS_MNEMONIC_SLDT: case ZYDIS_MNEMONIC_SMSW:
+	case ZYDIS_MNEMONIC_LMSW:
+		return callout_on(x, BT_CO_desc_table);
+	case ZYDIS_MNEMONIC_CLTS: return callout_on(x, BT_CO_clts);
+	case ZYDIS_MNEMONIC_INVLPG: return callout_end(x, BT_CO_invlpg);
+	case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVD: return callout_on(x, BT_CO_wbinvd);
+	case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS: case ZYDIS_MNEMONIC_DAA:
+	case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
+		return callout_on(x, BT_CO_bcd);
+	case ZYDIS_MNEMONIC_BOUND: return callout_on(x, BT_CO_bound);
+	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LSS:
+	case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+		return callout_on(x, BT_CO_sreg_load);
+	case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL: case ZYDIS_MNEMONIC_VERR:
+	case ZYDIS_MNEMONIC_VERW: case ZYDIS_MNEMONIC_ARPL:
+		return callout_on(x, BT_CO_segcheck);
+	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+		return callout_end(x, BT_CO_ud);
+	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_FWAIT:
+		return x_ident(x, n);
+	default:
+		break;
+	}
+	if (!ident_isa(in) || in->meta.category == ZYDIS_CATEGORY_SYSTEM ||
+	    in->meta.category == ZYDIS_CATEGORY_INTERRUPT || in->meta.category == ZYDIS_CATEGORY_IO)
+		return unsupported(x);
+	return x_ident(x, n);
+}

@@ -1,0 +1,334 @@
+/*
+ * bt_xlat_ops.c: what each guest instruction becomes. IDENT re-encoding with
+ * the memory and ESP rewrite; rewritten stack, string and control-flow
+ * instructions; callouts for everything sensitive. Every rewritten sequence
+ * makes its last guest-visible change after its last access that can fault,
+ * so a fault leaves the guest state of the instruction's start.
+ */
+#include <string.h>
+
+#include "bt_xlat.h"
+
+ZydisRegister map_reg(ZydisRegister r)
+{
+	if (r == R(ESP))
+		return R(R15D);
+	if (r == R(SP))
+		return R(R15W);
+	return r;
+}
+
+static bool is_high8(ZydisRegister r)
+{
+	return r == R(AH) || r == R(CH) || r == R(DH) || r == R(BH);
+}
+
+static bool is_r15(ZydisRegister r)
+{
+	return r == R(R15D) || r == R(R15W);
+}
+
+ZydisRegister gpr_sized(int id, int size)
+{
+	static const ZydisRegister r32[] = { R(EAX), R(ECX), R(EDX), R(EBX), R(ESP), R(EBP), R(ESI), R(EDI) };
+	static const ZydisRegister r16[] = { R(AX), R(CX), R(DX), R(BX), R(SP), R(BP), R(SI), R(DI) };
+	static const ZydisRegister r8[] = { R(AL), R(CL), R(DL), R(BL), R(AH), R(CH), R(DH), R(BH) };
+
+	return size == 4 ? r32[id] : size == 2 ? r16[id] : r8[id];
+}
+
+ZydisRegister tmp(int num, int size)
+{
+	static const ZydisRegister r12[] = { R(R12B), R(R12W), R(NONE), R(R12D) };
+	static const ZydisRegister r13[] = { R(R13B), R(R13W), R(NONE), R(R13D) };
+
+	return num == 12 ? r12[size - 1] : r13[size - 1];
+}
+
+/* Convert the decoded guest instruction into a 64-bit request with the rewrite. */
+static bool to_request(struct xlat *x, ZydisEncoderRequest *req)
+{
+	bool mem = false;
+	int i;
+
+	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+		    &x->in, x->op, x->in.operand_count_visible, req)))
+		return false;
+	req->machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
+	req->prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
+	for (i = 0; i < req->operand_count; i++) {
+		ZydisEncoderOperand *o = &req->operands[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			o->reg.value = map_reg(o->reg.value);
+		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			if (x->in.address_width != 32)
+				return false; /* 16-bit addressing has no 64-bit form */
+			o->mem.base = map_reg(o->mem.base);
+			o->mem.index = map_reg(o->mem.index);
+			mem = true;
+		}
+	}
+	if (mem) {
+		req->address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+		if (x->in.mnemonic != ZYDIS_MNEMONIC_LEA)
+			req->prefixes |= ZYDIS_ATTRIB_HAS_SEGMENT_GS;
+	}
+	return true;
+}
+
+/* AH..BH cannot be encoded next to a REX prefix (r15d): borrow a guest register. */
+static bool needs_spill(const ZydisEncoderRequest *req)
+{
+	bool high = false, rex = false;
+	int i;
+
+	for (i = 0; i < req->operand_count; i++) {
+		const ZydisEncoderOperand *o = &req->operands[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			high |= is_high8(o->reg.value);
+			rex |= is_r15(o->reg.value);
+		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			rex |= is_r15(o->mem.base) || is_r15(o->mem.index);
+		}
+	}
+	return high && rex;
+}
+
+static int spill_choice(struct xlat *x)
+{
+	static const int order[] = { 6, 7, 5, 3, 2, 1, 0 }; /* esi edi ebp ebx edx ecx eax */
+	unsigned i, k;
+
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		bool used = false;
+
+		for (i = 0; i < x->in.operand_count; i++) {
+			const ZydisDecodedOperand *o = &x->op[i];
+			ZydisRegister regs[3] = { R(NONE), R(NONE), R(NONE) };
+			int j;
+
+			if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
+				regs[0] = o->reg.value;
+			else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY)
+				regs[1] = o->mem.base, regs[2] = o->mem.index;
+			for (j = 0; j < 3; j++)
+				if (regs[j] != R(NONE) &&
+				    ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, regs[j]) ==
+					    gpr_sized(order[k], 4))
+					used = true;
+		}
+		if (!used)
+			return order[k];
+	}
+	return -1;
+}
+
+void mov_rr(struct xlat *x, ZydisRegister dst, ZydisRegister src)
+{
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, dst);
+	req_reg(&r, src);
+	emit_req(&x->e, &r);
+}
+
+int unsupported(struct xlat *x)
+{
+	x_callout(x, BT_CO_unsupported);
+	x_jmp_slot(x, x->eip + x->in.length, false);
+	return 1;
+}
+
+int x_ident(struct xlat *x, int n)
+{
+	ZydisEncoderRequest req;
+	int g, i;
+
+	if (!to_request(x, &req))
+		return unsupported(x);
+	if (!needs_spill(&req))
+		return emit_req(&x->e, &req) ? 0 : unsupported(x);
+	g = spill_choice(x);
+	if (g < 0)
+		return unsupported(x);
+	for (i = 0; i < req.operand_count; i++) {
+		ZydisEncoderOperand *o = &req.operands[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && is_r15(o->reg.value))
+			o->reg.value = gpr_sized(g, o->reg.value == R(R15D) ? 4 : 2);
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && is_r15(o->mem.base))
+			o->mem.base = gpr_sized(g, 4);
+	}
+	mov_rr(x, R(R13D), gpr_sized(g, 4));
+	mov_rr(x, gpr_sized(g, 4), R(R15D));
+	x->tb->imap[n].spill = (uint8_t)g;
+	if (!emit_req(&x->e, &req))
+		return unsupported(x);
+	mov_rr(x, R(R15D), gpr_sized(g, 4));
+	mov_rr(x, gpr_sized(g, 4), R(R13D));
+	return 0;
+}
+
+/* Load a (non-immediate) operand into a temporary: mov tmp, reg | gs:[mem]. */
+bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister dst)
+{
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, dst);
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		req_reg(&r, map_reg(o->reg.value));
+	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && x->in.address_width == 32) {
+		req_gmem(&r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
+			 o->mem.disp.value, o->size / 8);
+	} else {
+		return false;
+	}
+	return emit_req(&x->e, &r);
+}
+
+/* mov gs:[r15d + disp], src (a register or an immediate) of size bytes */
+static bool store_stack(struct xlat *x, int32_t disp, ZydisRegister src, int64_t imm, int size)
+{
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_gmem(&r, R(R15D), R(NONE), 0, disp, (uint16_t)size);
+	if (src != R(NONE))
+		req_reg(&r, src);
+	else
+		req_imm(&r, imm);
+	return emit_req(&x->e, &r);
+}
+
+int x_push(struct xlat *x)
+{
+	const ZydisDecodedOperand *o = &x->op[0];
+	int size = x->in.operand_width / 8;
+
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(o->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+		x_callout(x, BT_CO_sreg_push);
+		return 0;
+	}
+	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		if (!store_stack(x, -size, R(NONE), o->imm.value.s, size))
+			return unsupported(x);
+	} else if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if (!store_stack(x, -size, map_reg(o->reg.value), 0, size))
+			return unsupported(x);
+	} else {
+		if (!load_operand(x, o, tmp(12, size)) ||
+		    !store_stack(x, -size, tmp(12, size), 0, size))
+			return unsupported(x);
+	}
+	emit_esp_add(&x->e, -size);
+	return 0;
+}
+
+int x_pop(struct xlat *x)
+{
+	const ZydisDecodedOperand *o = &x->op[0];
+	int size = x->in.operand_width / 8;
+	ZydisEncoderRequest r;
+
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(o->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+		x_callout(x, BT_CO_sreg_load);
+		return 0;
+	}
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		req_reg(&r, map_reg(o->reg.value));
+		req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+		if (!emit_req(&x->e, &r))
+			return unsupported(x);
+		if (o->reg.value != R(ESP) && o->reg.value != R(SP))
+			emit_esp_add(&x->e, size);
+		return 0;
+	}
+	/* pop [mem]: the address uses ESP after the pop, so fold the size into disp. */
+	if (x->in.address_width != 32)
+		return unsupported(x);
+	req_reg(&r, tmp(12, size));
+	req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+	if (!emit_req(&x->e, &r))
+		return unsupported(x);
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_gmem(&r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
+		 o->mem.disp.value + (o->mem.base == R(ESP) ? size : 0), (uint16_t)size);
+	req_reg(&r, tmp(12, size));
+	if (!emit_req(&x->e, &r))
+		return unsupported(x);
+	emit_esp_add(&x->e, size);
+	return 0;
+}
+
+int x_pusha(struct xlat *x)
+{
+	static const int order[] = { 0, 1, 2, 3, 15, 5, 6, 7 }; /* esp is pushed as it was */
+	int i;
+
+	if (x->in.operand_width != 32)
+		return unsupported(x);
+	for (i = 0; i < 8; i++)
+		emit_stack_store(&x->e, -4 * (i + 1), order[i]);
+	emit_esp_add(&x->e, -32);
+	return 0;
+}
+
+int x_popa(struct xlat *x)
+{
+	static const int order[] = { 7, 6, 5, -1, 3, 2, 1, 0 };
+	int i;
+
+	if (x->in.operand_width != 32)
+		return unsupported(x);
+	/* Touch both ends first: once they are mapped no load below can fault. */
+	emit_stack_load(&x->e, 12, 0);
+	emit_stack_load(&x->e, 12, 28);
+	for (i = 0; i < 8; i++)
+		if (order[i] >= 0)
+			emit_stack_load(&x->e, order[i], 4 * i);
+	emit_esp_add(&x->e, 32);
+	return 0;
+}
+
+int x_enter(struct xlat *x)
+{
+	uint32_t frame = (uint32_t)x->op[0].imm.value.u;
+
+	if (x->op[1].imm.value.u != 0 || x->in.operand_width != 32) {
+		x_callout(x, BT_CO_enter);
+		return 0;
+	}
+	emit_stack_store(&x->e, -4, 5);
+	emit_esp_add(&x->e, -4);
+	mov_rr(x, R(EBP), R(R15D));
+	emit_esp_add(&x->e, -(int32_t)frame);
+	return 0;
+}
+
+int x_leave(struct xlat *x)
+{
+	ZydisEncoderRequest r;
+
+	if (x->in.operand_width != 32)
+		return unsupported(x);
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, R(R12D));
+	req_gmem(&r, R(EBP), R(NONE), 0, 0, 4);
+	emit_req(&x->e, &r);
+	req_init(&r, ZYDIS_MNEMONIC_LEA);
+	req_reg(&r, R(R15D));
+	req_gmem(&r, R(RBP), R(NONE), 0, 4, 8); /* 64-bit sum, truncated: esp = ebp + 4 */
+	r.prefixes = 0;
+	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+	emit_req(&x->e, &r);
+	mov_rr(x, R(EBP), R(R12D));
+	return 0;
+}
+

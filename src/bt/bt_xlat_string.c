@@ -1,0 +1,130 @@
+/*
+ * bt_xlat_string.c: movs, stos, lods, cmps, scas (with rep/repe/repne) as host
+ * loops over gs: addr32 accesses, since ES:EDI cannot take a segment override.
+ * The step comes from the guest's DF, read flag-free through a 64 KiB table;
+ * a fault leaves ESI/EDI/ECX as far as the iterations done, as hardware does.
+ */
+#include "bt_xlat.h"
+
+enum sop { S_MOVS, S_STOS, S_LODS, S_CMPS, S_SCAS };
+
+static int sop_of(ZydisMnemonic m, int *size)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_MOVSB: *size = 1; return S_MOVS;
+	case ZYDIS_MNEMONIC_MOVSW: *size = 2; return S_MOVS;
+	case ZYDIS_MNEMONIC_MOVSD: *size = 4; return S_MOVS;
+	case ZYDIS_MNEMONIC_STOSB: *size = 1; return S_STOS;
+	case ZYDIS_MNEMONIC_STOSW: *size = 2; return S_STOS;
+	case ZYDIS_MNEMONIC_STOSD: *size = 4; return S_STOS;
+	case ZYDIS_MNEMONIC_LODSB: *size = 1; return S_LODS;
+	case ZYDIS_MNEMONIC_LODSW: *size = 2; return S_LODS;
+	case ZYDIS_MNEMONIC_LODSD: *size = 4; return S_LODS;
+	case ZYDIS_MNEMONIC_CMPSB: *size = 1; return S_CMPS;
+	case ZYDIS_MNEMONIC_CMPSW: *size = 2; return S_CMPS;
+	case ZYDIS_MNEMONIC_CMPSD: *size = 4; return S_CMPS;
+	case ZYDIS_MNEMONIC_SCASB: *size = 1; return S_SCAS;
+	case ZYDIS_MNEMONIC_SCASW: *size = 2; return S_SCAS;
+	case ZYDIS_MNEMONIC_SCASD: *size = 4; return S_SCAS;
+	default: return -1;
+	}
+}
+
+static void op2(struct xlat *x, ZydisMnemonic m, ZydisRegister reg, ZydisRegister base, int size,
+		bool reg_first)
+{
+	ZydisEncoderRequest r;
+
+	req_init(&r, m);
+	if (reg_first)
+		req_reg(&r, reg);
+	req_gmem(&r, base, R(NONE), 0, 0, (uint16_t)size);
+	if (!reg_first)
+		req_reg(&r, reg);
+	emit_req(&x->e, &r);
+}
+
+/* lea dst32, [base64 + r12*size + disp] */
+static void step(struct xlat *x, ZydisRegister dst, ZydisRegister base, int size, int disp)
+{
+	ZydisEncoderRequest r;
+	ZydisEncoderOperand *o;
+
+	req_init(&r, ZYDIS_MNEMONIC_LEA);
+	req_reg(&r, dst);
+	o = &r.operands[r.operand_count++];
+	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
+	o->mem.base = base;
+	o->mem.index = size ? R(R12) : R(NONE);
+	o->mem.scale = (uint8_t)size;
+	o->mem.displacement = disp;
+	o->mem.size = 8; /* lea's operand is the 64-bit address */
+	emit_req(&x->e, &r);
+}
+
+int x_string(struct xlat *x)
+{
+	static const uint8_t df_step[] = {
+		0x9c,                         /* pushfq                       */
+		0x41, 0x5c,                   /* pop r12                      */
+		0x45, 0x0f, 0xb7, 0xe4,       /* movzx r12d, r12w             */
+		0x4d, 0x8b, 0x5e, CPU_DFTAB,  /* mov r11, [r14 + dftab]       */
+		0x4f, 0x0f, 0xbe, 0x24, 0x23, /* movsx r12, byte [r11 + r12]  */
+	};
+	ZydisRegister acc, t13;
+	bool rep = x->in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+				       ZYDIS_ATTRIB_HAS_REPNE);
+	uint8_t *loop, *jz_field = NULL, *cond_field = NULL;
+	int size, op = sop_of(x->in.mnemonic, &size);
+
+	if (op < 0 || x->in.address_width != 32)
+		return unsupported(x);
+	acc = gpr_sized(0, size);
+	t13 = tmp(13, size);
+	emit_bytes(&x->e, df_step, sizeof(df_step));
+	loop = x->e.p;
+	if (rep) {
+		const uint8_t jecxz[] = { 0x67, 0xe3, 0x00 };
+
+		emit_bytes(&x->e, jecxz, sizeof(jecxz));
+		jz_field = x->e.p - 1;
+	}
+	switch (op) {
+	case S_MOVS:
+		op2(x, ZYDIS_MNEMONIC_MOV, t13, R(ESI), size, true);
+		op2(x, ZYDIS_MNEMONIC_MOV, t13, R(EDI), size, false);
+		break;
+	case S_STOS:
+		op2(x, ZYDIS_MNEMONIC_MOV, acc, R(EDI), size, false);
+		break;
+	case S_LODS:
+		op2(x, ZYDIS_MNEMONIC_MOV, acc, R(ESI), size, true);
+		break;
+	case S_CMPS:
+		op2(x, ZYDIS_MNEMONIC_MOV, t13, R(ESI), size, true);
+		op2(x, ZYDIS_MNEMONIC_CMP, t13, R(EDI), size, true);
+		break;
+	case S_SCAS:
+		op2(x, ZYDIS_MNEMONIC_CMP, acc, R(EDI), size, true);
+		break;
+	}
+	if (op == S_MOVS || op == S_LODS || op == S_CMPS)
+		step(x, R(ESI), R(RSI), size, 0);
+	if (op != S_LODS)
+		step(x, R(EDI), R(RDI), size, 0);
+	if (rep) {
+		step(x, R(ECX), R(RCX), 0, -1);
+		if (op == S_CMPS || op == S_SCAS) {
+			/* repe stops when ZF=0 (jne), repne when ZF=1 (je) */
+			emit_u8(&x->e, (x->in.attributes & ZYDIS_ATTRIB_HAS_REPNE) ? 0x74 : 0x75);
+			emit_u8(&x->e, 0);
+			cond_field = x->e.p - 1;
+		}
+		emit_u8(&x->e, 0xeb);
+		emit_u8(&x->e, (uint8_t)(int8_t)(loop - (x->e.p + 1)));
+		*jz_field = (uint8_t)(x->e.p - (jz_field + 1));
+		if (cond_field)
+			*cond_field = (uint8_t)(x->e.p - (cond_field + 1));
+	}
+	return 0;
+}

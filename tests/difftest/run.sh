@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# run.sh: differential test of i386 instruction semantics. Runs the same generated
+# cases natively (a -m32 host process) and in the difftest guest on BACKEND, and
+# compares final registers, flags and scratch memory case by case.
+#
+# usage: run.sh BACKEND [--seed S] [--cases N] [--build DIR] [--keep] [--no-bisect]
+#   BACKEND   bt | kvm (tandem run --backend B) or qemu (qemu-system-i386: the
+#             harness self-check; flags compared only where the case leaves them
+#             architecturally defined, since TCG may compute undefined ones differently)
+#   --seed S, --cases N   another case set than the CI one linked into
+#             guests/difftest.elf: generated now, the guest relinked with it
+#   --build DIR   the CMake build directory (default: $TANDEM_BUILD or <repo>/build)
+#   --keep        keep the work directory (blobs, outputs) and print its path
+#   --no-bisect   do not cut the first failing case down to its shortest failing prefix
+# Env: DT_TIMEOUT (tandem --timeout, default 120), DT_SHOW (mismatches detailed, default 10).
+# Exit: 0 all passed; 1 a mismatch or the guest failed; 2 usage or setup error;
+#       77 the engine is unavailable on this host (reason printed).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+usage() { sed -n '6,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || usage
+backend=$1
+shift
+case $backend in qemu | kvm | bt) ;; *) usage ;; esac
+seed="" cases="" build=${TANDEM_BUILD:-$top/build} keep=0 bisect=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seed) seed=${2:?}; shift 2 ;;
+	--cases) cases=${2:?}; shift 2 ;;
+	--build) build=${2:?}; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--no-bisect) bisect=0; shift ;;
+	*) echo "run.sh: unknown argument $1" >&2; usage ;;
+	esac
+done
+env=$build/tests/difftest/difftest.env
+if [ ! -f "$env" ]; then
+	echo "run.sh: $env not found: configure and build first (cmake --build $build)" >&2
+	exit 2
+fi
+# shellcheck source=/dev/null
+. "$env"
+seed=${seed:-$DT_DEFAULT_SEED}
+cases=${cases:-$DT_DEFAULT_CASES}
+case $seed$cases in *[!0-9]*) echo "run.sh: --seed and --cases take numbers" >&2; exit 2 ;; esac
+for f in "$DT_GEN" "$DT_NATIVE"; do
+	[ -x "$f" ] || { echo "run.sh: $f missing: build first (cmake --build $build)" >&2; exit 2; }
+done
+if [ "$backend" = qemu ]; then
+	qemu=$(command -v qemu-system-i386) || { echo "SKIP: qemu-system-i386 not installed"; exit 77; }
+else
+	[ -x "$DT_TANDEM" ] || { echo "run.sh: $DT_TANDEM missing: build first" >&2; exit 2; }
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/difftest.XXXXXX")
+if [ $keep = 1 ]; then
+	echo "work directory: $work"
+else
+	trap 'rm -rf "$work"' EXIT
+fi
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# make_guest DIR [gen args...]: DIR/difftest.blob and DIR/difftest.elf for those cases.
+make_guest() {
+	local d=$1
+	shift
+	mkdir -p "$d"
+	"$DT_GEN" --seed "$seed" "$@" -o "$d/difftest.blob" || return 2
+	# shellcheck disable=SC2086 # word lists from the build
+	(cd "$d" && "$DT_OBJCOPY" $DT_OBJCOPY_ARGS difftest.blob difftest_blob.o) || return 2
+	# shellcheck disable=SC2086
+	"$DT_CC" $DT_LINK_OPTIONS -o "$d/difftest.elf" $DT_GUEST_OBJS "$d/difftest_blob.o" "$DT_RT_LIB" ||
+		{ echo "run.sh: relinking the guest failed" >&2; return 2; }
+}
+
+# run_guest ELF OUT ERR: boot the guest on the backend; returns its exit status.
+run_guest() {
+	local elf=$1 out=$2 err=$3
+	: >"$out"
+	if [ "$backend" = qemu ]; then
+		timeout 600 "$qemu" -kernel "$elf" -m 64 -display none -serial "file:$out" -monitor none \
+			-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
+	else
+		timeout $((${DT_TIMEOUT:-120} + 60)) "$DT_TANDEM" run --backend "$backend" \
+			--timeout "${DT_TIMEOUT:-120}" --serial "$out" "$elf" 2>"$err"
+	fi
+}
+
+# compare NATIVE GUEST MASKS FIRST COUNT OUTPREFIX: case lines FIRST..FIRST+COUNT-1;
+# prints mismatches, writes OUTPREFIX.first (first failing case) and OUTPREFIX.summary.
+compare() {
+	awk -v first="$4" -v ncases="$5" -v show="${DT_SHOW:-10}" -v quiet="${6:+0}" \
+		-v masks="$3" -v native="$1" -v guest="$2" -v outp="$6" '
+function hex(s,   i, c, v) {
+	v = 0
+	s = tolower(s)
+	for (i = 1; i <= length(s); i++) {
+		c = index("0123456789abcdef", substr(s, i, 1))
+		v = v * 16 + c - 1
+	}
+	return v
+}
+function and12(a, b,   r, bit) { # bitwise and of the low 12 bits (mawk has no and())
+	r = 0
+	for (bit = 2048; bit >= 1; bit /= 2) {
+		if (a >= bit && b >= bit)
+			r += bit
+		if (a >= bit) a -= bit
+		if (b >= bit) b -= bit
+	}
+	return r
+}
+function load(file, arr,   line, f) {
+	while ((getline line < file) > 0) {
+		if (line !~ /^case [0-9]+ /)
+			continue
+		split(line, f, " ")
+		arr[f[2] + 0] = line
+	}
+}
+BEGIN {
+	while ((getline line < masks) > 0) {
+		split(line, f, " ")
+		if (f[2] == "skip")
+			skip[f[1] + 0] = 1
+		else
+			mask[f[1] + 0] = hex(f[2])
+	}
+	load(native, N)
+	load(guest, G)
+	pass = fail = skipped = 0
+	firstbad = -1
+	for (k = first; k < first + ncases; k++) {
+		bad = ""
+		if (!(k in N)) {
+			bad = " no native result"
+		} else if (!(k in G)) {
+			bad = " no result from the guest (it stopped early?)"
+		} else if (N[k] ~ / FAULT / || G[k] ~ / FAULT /) {
+			bad = " a fault: native \"" N[k] "\", guest \"" G[k] "\""
+		} else if (k in skip) {
+			skipped++
+			continue
+		} else if (N[k] != G[k]) {
+			nn = split(N[k], nf, " ")
+			split(G[k], gf, " ")
+			for (i = 3; i <= nn; i++) {
+				if (nf[i] == gf[i])
+					continue
+				split(nf[i], a, "=")
+				split(gf[i], b, "=")
+				if (a[1] == "eflags" && (k in mask)) {
+					m = mask[k]
+					if (and12(hex(a[2]) % 4096, m) == and12(hex(b[2]) % 4096, m))
+						continue
+					bad = bad sprintf(" %s: native %s guest %s (defined: %03x)", a[1], a[2], b[2], m)
+				} else {
+					bad = bad sprintf(" %s: native %s guest %s", a[1], a[2], b[2])
+				}
+			}
+		}
+		if (bad == "") {
+			pass++
+			continue
+		}
+		fail++
+		if (firstbad < 0)
+			firstbad = k
+		if (fail <= show)
+			printf("MISMATCH case %d:%s\n", k, bad)
+		else if (fail == show + 1)
+			printf("(more mismatches not shown)\n")
+	}
+	if (firstbad >= 0)
+		print firstbad > (outp ".first")
+	if (skipped)
+		printf("%d cases not compared: they read flags QEMU gets wrong (see gen --masks)\n", skipped)
+	printf("%d passed, %d failed\n", pass, fail) > (outp ".summary")
+	exit (fail > 0)
+}'
+}
+
+masks_for() { # gen args...: per case, the flags to compare (or skip), for qemu only
+	if [ "$backend" = qemu ]; then "$DT_GEN" --seed "$seed" "$@" --masks; fi
+}
+
+# ---- the cases: the CI blob and guest, or a fresh blob and a relinked guest
+if [ "$seed" = "$DT_DEFAULT_SEED" ] && [ "$cases" = "$DT_DEFAULT_CASES" ]; then
+	blob=$DT_BLOB elf=$DT_GUEST_ELF
+	for f in "$blob" "$elf"; do
+		[ -f "$f" ] || { echo "run.sh: $f missing: build first (cmake --build $build)" >&2; exit 2; }
+	done
+else
+	make_guest "$work" --cases "$cases" || exit 2
+	blob=$work/difftest.blob elf=$work/difftest.elf
+fi
+echo "difftest: $cases cases, seed $seed, backend $backend"
+
+# ---- native
+t0=$(now)
+timeout 300 "$DT_NATIVE" "$blob" >"$work/native.txt" 2>"$work/native.err"
+nrc=$?
+t1=$(now)
+if [ $nrc -ge 2 ]; then # 1 = some case faulted: reported per case below
+	echo "run.sh: the native runner failed (status $nrc):"
+	cat "$work/native.err"
+	exit 1
+fi
+
+# ---- the guest on the backend
+run_guest "$elf" "$work/guest.txt" "$work/guest.err"
+grc=$?
+t2=$(now)
+if [ "$backend" != qemu ] && [ $grc = 14 ]; then
+	echo "SKIP: $(head -n1 "$work/guest.err")"
+	exit 77
+fi
+guest_ok=1
+if [ $grc != 1 ]; then # the guest exits 0: (0 << 1) | 1
+	echo "FAIL: the guest ended with status $grc, want 1 (guest exit 0)"
+	sed 's/^/  stderr: /' "$work/guest.err" | head -20
+	grep -v '^case ' "$work/guest.txt" | sed 's/^/  serial: /' | head -20
+	guest_ok=0
+fi
+
+# ---- compare
+masks_for --cases "$cases" >"$work/masks.txt" || exit 2
+compare "$work/native.txt" "$work/guest.txt" "$work/masks.txt" 0 "$cases" "$work/all"
+crc=$?
+t3=$(now)
+
+# ---- the first failing case: alone, then cut to its shortest failing prefix
+if [ -s "$work/all.first" ]; then
+	k=$(cat "$work/all.first")
+	# try_prefix U: 0 if case k cut to U units (all units if U is empty) still fails
+	try_prefix() {
+		local d=$work/try args=(--case "$k")
+		[ -n "$1" ] && args+=(--units "$1")
+		rm -rf "$d"
+		make_guest "$d" "${args[@]}" || return 2
+		"$DT_NATIVE" "$d/difftest.blob" >"$d/native.txt" 2>&1
+		run_guest "$d/difftest.elf" "$d/guest.txt" "$d/guest.err"
+		echo $? >"$d/guest.status"
+		masks_for "${args[@]}" >"$d/masks.txt"
+		! DT_SHOW=0 compare "$d/native.txt" "$d/guest.txt" "$d/masks.txt" "$k" 1 "$d/cmp" >/dev/null
+	}
+	guest_line() { # DIR: the guest's line for case k, or why there is none
+		grep "^case $k " "$1/guest.txt" ||
+			echo "no line: the guest ended with status $(cat "$1/guest.status") $(head -n2 "$1/guest.err" | tr '\n' ' ')"
+	}
+	units=$("$DT_GEN" --seed "$seed" --case "$k" --list | sed -n '1s/.* \([0-9]*\) units.*/\1/p')
+	cut=""
+	if [ $bisect = 1 ] && [ -n "$units" ]; then
+		if ! try_prefix ""; then
+			echo "--- case $k passes when it runs alone: the failure depends on the cases before it"
+		else
+			lo=1 hi=$units
+			while [ "$lo" -lt "$hi" ]; do
+				mid=$(((lo + hi) / 2))
+				if try_prefix "$mid"; then hi=$mid; else lo=$((mid + 1)); fi
+			done
+			try_prefix "$lo" && cut=$lo
+		fi
+	fi
+	if [ -n "$cut" ]; then
+		echo "--- first failing case $k, cut to its shortest failing prefix ($cut of $units units):"
+		"$DT_GEN" --seed "$seed" --case "$k" --units "$cut" --list
+		echo "--- native: $(grep "^case $k " "$work/try/native.txt")"
+		echo "--- guest:  $(guest_line "$work/try")"
+		echo "--- reproduce: $DT_GEN --seed $seed --case $k --units $cut -o case.blob"
+	else
+		echo "--- first failing case $k:"
+		"$DT_GEN" --seed "$seed" --case "$k" --list
+		echo "--- native: $(grep "^case $k " "$work/native.txt")"
+		echo "--- guest:  $(grep "^case $k " "$work/guest.txt" || echo "no line for case $k")"
+		echo "--- reproduce: $DT_GEN --seed $seed --case $k -o case.blob"
+	fi
+	echo "    then: $DT_NATIVE case.blob --dump (the native side, with the scratch bytes it changed)"
+fi
+echo "time: native $(elapsed "$t0" "$t1") s, guest on $backend $(elapsed "$t1" "$t2") s, compare $(elapsed "$t2" "$t3") s"
+summary=$(cat "$work/all.summary" 2>/dev/null || echo "0 passed, $cases failed")
+if [ $guest_ok = 0 ] && [ $crc = 0 ]; then
+	echo "$summary (but the guest did not exit cleanly)"
+	exit 1
+fi
+echo "$summary"
+[ $crc = 0 ] && [ $guest_ok = 1 ]
