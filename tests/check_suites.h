@@ -10,7 +10,8 @@
 	X(uart)         \
 	X(pit)          \
 	X(debugexit)    \
-	X(loader)
+	X(loader)       \
+	X(lapic)
 
 #define X(n) Suite *n##_suite(void);
 CHECK_SUITES(X)

@@ -51,8 +51,10 @@ static int devices_init(struct monitor *m)
 	uart_init(&m->uart, m->serial_fd, &m->pic, UART_COM1_IRQ);
 	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
 	debugexit_init(&m->dbg);
+	lapic_init(&m->lapic);
 	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
-	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports))
+	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports) ||
+	    lapic_register(&m->lapic, &m->mmio))
 		return -EEXIST;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "bus.h"
 #include "debugexit.h"
 #include "engine.h"
+#include "lapic.h"
 #include "loader.h"
 #include "pic8259.h"
 #include "pit8254.h"
@@ -38,6 +39,7 @@ struct monitor {
 	struct uart uart;
 	struct pit pit;
 	struct debugexit dbg;
+	struct lapic lapic;
 	struct stats stats;
 	struct boot_info boot;
 	const struct engine_ops *ops;
