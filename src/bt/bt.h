@@ -38,7 +38,8 @@ struct bt;
 	X(callouts, "callouts to the monitor")                             \
 	X(hidden_faults, "hidden faults: shadow pages filled on SIGSEGV")  \
 	X(true_faults, "true guest page faults delivered")                 \
-	X(trace_faults, "trace faults: writes to pages with translated code") \
+	X(trace_faults, "trace faults: writes to traced pages (code or page tables)") \
+	X(pt_traces, "trace faults on guest page tables (shadow entries dropped)") \
 	X(smc_invalidations, "blocks invalidated by code writes")          \
 	X(exceptions, "exceptions delivered through the guest IDT")       \
 	X(interrupts, "interrupts delivered through the guest IDT")       \
@@ -214,6 +215,7 @@ struct bt_chainref {
 enum { VIEW_SUP, VIEW_USER, VIEW_NR };
 
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
+#define PF_PT 0x2     /* physical page flag: a page directory or table the walker used */
 
 struct bt {
 	struct bt_cpu cpu;    /* first: translated code addresses it through r14 */
@@ -249,6 +251,12 @@ struct bt {
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
 	struct tb *smc_tb;        /* single-stepping out of a block its own store invalidated */
+	struct {                  /* a store to a page table, single-stepped with the page writable */
+		bool active;
+		int view;
+		uint32_t va, ppage;
+		uint32_t before[1024];
+	} pt_write;
 	int8_t *dftab;
 
 	void *dec32, *dec64;      /* ZydisDecoder */
@@ -296,8 +304,14 @@ void mmu_destroy(struct bt *bt);
 int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write);
 int mmu_read(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user);
 int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool user);
-/* Shadow fill for a host fault at va in view: 0 mapped, -1 guest #PF, 1 not RAM (*pa). */
+/*
+ * Shadow fill for a host fault at va in view: 0 mapped, -1 guest #PF, 1 not RAM
+ * (*pa), 2 a write to a traced page table (mapped read-only; see mmu_pt_write_*).
+ */
 int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
+/* Let one store to the traced page table at va through, then drop what it changed. */
+void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa);
+void mmu_pt_write_end(struct bt *bt);
 void mmu_flush(struct bt *bt);
 void mmu_unmap_va(struct bt *bt, uint32_t va);
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);

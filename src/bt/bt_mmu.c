@@ -85,6 +85,17 @@ static uint32_t *ram32(struct bt *bt, uint32_t pa)
 	return vm_gpa(&bt->mon->vm, pa, 4);
 }
 
+/* The walker used this page as a directory or table: writes to it must trace. */
+static void trace_pt(struct bt *bt, uint32_t pa)
+{
+	uint32_t p = pa >> 12;
+
+	if (p < bt->npages && !(bt->pflags[p] & PF_PT)) {
+		bt->pflags[p] |= PF_PT;
+		mmu_unmap_ppage(bt, p);
+	}
+}
+
 static int pf(struct bt *bt, uint32_t va, int acc, bool user, bool present)
 {
 	bt->cpu.exc = (struct bt_exc){ .vector = EXC_PF, .has_err = true, .cr2 = va,
@@ -107,6 +118,7 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
 	if (!pde || !(*pde & PTE_P))
 		return pf(bt, va, acc, user, false);
+	trace_pt(bt, c->cr3);
 	set = PTE_A | (acc == ACC_WRITE ? PTE_D : 0);
 	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE)) {
 		e = *pde;
@@ -118,6 +130,7 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 		pte = ram32(bt, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
 		if (!pte || !(*pte & PTE_P))
 			return pf(bt, va, acc, user, false);
+		trace_pt(bt, *pde);
 		e = *pte;
 		*pa = (e & ~0xfffu) | (va & 0xfffu);
 		w_ok = (*pde & PTE_W) && (e & PTE_W);
@@ -203,6 +216,8 @@ void mmu_flush(struct bt *bt)
 	bt->rmap_used = 0;
 	bt->rmap_free = 0;
 	bt->mapped = 0;
+	for (uint32_t p = 0; p < bt->npages; p++)
+		bt->pflags[p] &= ~PF_PT; /* traced again when the walker next uses them */
 	bt->shadow_flushes++;
 }
 
@@ -255,7 +270,7 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 		tc_invalidate_page(bt, ppage);
 	}
 	prot = PROT_READ;
-	if (can_write && !(bt->pflags[ppage] & PF_CODE))
+	if (can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
 	if (bt->v2p[view][vpage]) {
 		rmap_remove(bt, bt->v2p[view][vpage] - 1, view, vpage);
@@ -275,7 +290,50 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	bt->v2p[view][vpage] = ppage + 1;
 	bt->mapped++;
 	bt->hidden_faults++;
-	return 0;
+	return (write && can_write && (bt->pflags[ppage] & PF_PT)) ? 2 : 0;
+}
+
+/* Drop the shadow of every virtual page whose translation used entry e of page table ppage. */
+static void pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
+{
+	const struct bt_cpu *c = &bt->cpu;
+	uint32_t *pd = vm_gpa(&bt->mon->vm, c->cr3 & ~0xfffu, 4096), j, v;
+
+	if ((c->cr3 >> 12) == ppage) {
+		for (v = e << 10; v < (e + 1) << 10; v++)
+			if (bt->v2p[VIEW_SUP][v] || bt->v2p[VIEW_USER][v])
+				mmu_unmap_va(bt, v << 12);
+	}
+	if (!pd)
+		return;
+	for (j = 0; j < 1024; j++)
+		if ((pd[j] & PTE_P) && !(pd[j] & PDE_PS && c->cr4 & X86_CR4_PSE) &&
+		    (pd[j] >> 12) == ppage)
+			mmu_unmap_va(bt, (j << 22) | (e << 12));
+}
+
+void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
+{
+	bt->pt_write.active = true;
+	bt->pt_write.view = view;
+	bt->pt_write.va = va;
+	bt->pt_write.ppage = pa >> 12;
+	memcpy(bt->pt_write.before, bt->mon->vm.ram + (pa & ~0xfffu), 4096);
+	mprotect(host_page(bt, view, va), 4096, PROT_READ | PROT_WRITE);
+	bt->trace_faults++;
+	bt->pt_traces++;
+}
+
+void mmu_pt_write_end(struct bt *bt)
+{
+	const uint32_t *now = (const uint32_t *)(bt->mon->vm.ram + ((size_t)bt->pt_write.ppage << 12));
+	uint32_t e;
+
+	bt->pt_write.active = false;
+	mprotect(host_page(bt, bt->pt_write.view, bt->pt_write.va), 4096, PROT_READ);
+	for (e = 0; e < 1024; e++)
+		if (now[e] != bt->pt_write.before[e])
+			pt_entry_changed(bt, bt->pt_write.ppage, e);
 }
 
 /* Copy between guest virtual memory and buf, page by page; writes invalidate code. */
@@ -296,9 +354,14 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 			if (!write)
 				memset(b, 0xff, n);
 		} else if (write) {
-			if (bt->pflags[pa >> 12] & PF_CODE)
-				tc_invalidate_page(bt, pa >> 12);
+			uint32_t p = pa >> 12, e;
+
+			if (bt->pflags[p] & PF_CODE)
+				tc_invalidate_page(bt, p);
 			memcpy(host, b, n);
+			if (bt->pflags[p] & PF_PT)
+				for (e = (pa & 0xfff) / 4; e <= ((pa & 0xfff) + n - 1) / 4; e++)
+					pt_entry_changed(bt, p, e);
 		} else {
 			memcpy(b, host, n);
 		}

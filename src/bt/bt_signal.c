@@ -131,7 +131,15 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		return;
 	}
 	bt->cpu.exc.vector = -1;
+	if (bt->pt_write.active)
+		mmu_pt_write_end(bt); /* the stepped store faulted again elsewhere */
 	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
+	if (r == 2) {
+		/* A store to a guest page table: let it through one instruction, then look. */
+		mmu_pt_write_begin(bt, view, va, pa);
+		uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+		r = 0;
+	}
 	if (r == 0) {
 		struct tb *tb = tc_find_host(bt, pc);
 
@@ -177,6 +185,14 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
 
 	(void)sig;
 	(void)si;
+	if (bt && bt->pt_write.active) {
+		mmu_pt_write_end(bt);
+		tb = bt->smc_tb;
+		if (!tb) {
+			uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
+			return;
+		}
+	}
 	if (!tb)
 		return;
 	off = (uint32_t)(pc - (uintptr_t)tb->code);
