@@ -78,6 +78,10 @@ struct bt_site {
 	uint32_t eip;
 	uint8_t kind, len;
 	uint8_t bytes[15];
+	/* pre-decoded for the callouts that must not decode (in/out) */
+	uint8_t io_size;      /* 1, 2, 4 */
+	bool io_in, io_dx;    /* IN; port in DX (else io_port) */
+	uint16_t io_port;
 };
 
 /* A guest instruction's place in its block, for faults: host offset, guest offset. */

@@ -29,26 +29,39 @@ static void io_record(struct co *k, uint16_t port, uint8_t size, bool write, uin
 	ex->io.data = k->c->io_buf;
 }
 
+/*
+ * in/out without leaving the cache: the exit record goes straight to the core's
+ * dispatcher (the same device models as every engine) and the guest goes on,
+ * unless the access ended the guest (the debug-exit port).
+ */
 int co_io(struct co *k)
 {
-	bool in = k->in.mnemonic == ZYDIS_MNEMONIC_IN;
-	const ZydisDecodedOperand *acc = &k->op[in ? 0 : 1], *port_op = &k->op[in ? 1 : 0];
-	uint8_t size = (uint8_t)(acc->size / 8);
-	uint32_t port = 0, v;
+	const struct bt_site *s = k->site;
+	struct bt_cpu *c = k->c;
+	uint16_t port = s->io_dx ? (uint16_t)c->gpr[2] : s->io_port;
+	uint32_t mask = s->io_size == 4 ? ~0u : (1u << (s->io_size * 8)) - 1, v = 0;
 
 	if (!io_allowed(k))
 		return co_fault(k, EXC_GP, true, 0);
-	co_read(k, port_op, &port);
-	io_record(k, (uint16_t)port, size, !in, 1);
-	if (in) {
-		k->c->io_pending_in = true;
-		k->c->io_in_size = size;
-	} else {
-		v = co_get_reg(k, acc->reg.value);
-		memcpy(k->c->io_buf, &v, size);
+	io_record(k, port, s->io_size, !s->io_in, 1);
+	if (!s->io_in)
+		memcpy(c->io_buf, &c->gpr[0], s->io_size);
+	if (monitor_dispatch(k->bt->mon, &c->core_exit) != 0 || k->bt->mon->dbg.exited) {
+		/* Let the core see it: it checks the exit port after a (no-op) kick. */
+		c->core_exit.reason = EXIT_KICK;
+		c->eip = k->next;
+		return BT_EXIT_CORE;
 	}
-	k->c->eip = k->next;
-	return BT_EXIT_CORE;
+	if (s->io_in) {
+		memcpy(&v, c->io_buf, s->io_size);
+		c->gpr[0] = (c->gpr[0] & ~mask) | (v & mask);
+	}
+	/* The access may have unmasked or raised an interrupt the guest can take now. */
+	if ((c->vflags & 0x200) && monitor_irq_pending(k->bt->mon)) {
+		c->eip = k->next;
+		return BT_EXIT_RESUME;
+	}
+	return CO_NEXT;
 }
 
 int co_iostr(struct co *k)

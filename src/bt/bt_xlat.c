@@ -39,6 +39,22 @@ static bool has_regclass(const struct xlat *x, ZydisRegisterClass cls)
 	return false;
 }
 
+/* in/out: the site carries port, size and direction, so the callout need not decode. */
+static int x_io(struct xlat *x)
+{
+	bool in = x->in.mnemonic == ZYDIS_MNEMONIC_IN;
+	const ZydisDecodedOperand *acc = &x->op[in ? 0 : 1], *port = &x->op[in ? 1 : 0];
+	struct bt_site *s;
+
+	x_callout(x, BT_CO_io);
+	s = &x->bt->sites[x->bt->nsites - 1];
+	s->io_in = in;
+	s->io_size = (uint8_t)(acc->size / 8);
+	s->io_dx = port->type == ZYDIS_OPERAND_TYPE_REGISTER;
+	s->io_port = s->io_dx ? 0 : (uint16_t)port->imm.value.u;
+	return 0;
+}
+
 /* Callouts that usually leave the cache: the block ends after them. */
 static int callout_end(struct xlat *x, int kind)
 {
@@ -97,7 +113,7 @@ int x_insn(struct xlat *x, int n)
 		emit_bytes(&x->e, xlat, sizeof(xlat));
 		return 0;
 	}
-	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: return callout_on(x, BT_CO_io);
+	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: return x_io(x);
 	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
 	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
 		return callout_on(x, BT_CO_iostr);

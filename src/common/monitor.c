@@ -201,13 +201,16 @@ static int wait_halted(struct monitor *m, const struct exit_record *ex)
 	}
 }
 
-/* One exit: STATUS_OK to go on, else the status to stop with. */
-static int dispatch(struct monitor *m, struct exit_record *ex)
+int monitor_dispatch(struct monitor *m, struct exit_record *ex)
 {
 	m->stats.exits[ex->reason]++;
 	switch (ex->reason) {
 	case EXIT_IO:
 		dispatch_io(m, ex);
+		/* A write may have programmed the PIT: engines that stay in their run loop
+		 * across I/O still need the kick at its next edge. */
+		if (ex->io.is_write && m->timer_made)
+			mtimer_rearm(m);
 		return STATUS_OK;
 	case EXIT_MMIO:
 		dispatch_mmio(m, ex);
@@ -259,7 +262,7 @@ static int run_loop(struct monitor *m)
 			log_err("%s: run failed: %s", m->ops->name, strerror(-ret));
 			return STATUS_HOST;
 		}
-		ret = dispatch(m, &ex);
+		ret = monitor_dispatch(m, &ex);
 		if (m->dbg.exited)
 			return m->dbg.status;
 		if (ret == STATUS_TIMEOUT)

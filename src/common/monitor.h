@@ -74,6 +74,13 @@ int monitor_run(struct monitor *m);
 
 void monitor_destroy(struct monitor *m);
 
+/*
+ * The exit dispatcher: route one exit record to the devices. STATUS_OK to go on,
+ * else the status to stop with (check m->dbg.exited too). Engines that can handle
+ * an I/O or MMIO exit without leaving their run loop (bt callouts) call it directly.
+ */
+int monitor_dispatch(struct monitor *m, struct exit_record *ex);
+
 /* For engines: is an interrupt waiting at the PIC, and take it (INTA). */
 bool monitor_irq_pending(struct monitor *m);
 uint8_t monitor_irq_ack(struct monitor *m);
