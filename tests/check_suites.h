@@ -11,7 +11,8 @@
 	X(pit)          \
 	X(debugexit)    \
 	X(loader)       \
-	X(lapic)
+	X(lapic)        \
+	X(results)
 
 #define X(n) Suite *n##_suite(void);
 CHECK_SUITES(X)

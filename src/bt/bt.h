@@ -47,14 +47,18 @@ struct bt;
 	X(shadow_flushes, "whole-shadow flushes (CR3, paging mode, map limit)") \
 	X(invlpgs, "invlpg")                                               \
 	X(mmio_emulated, "MMIO accesses emulated from a fault")           \
-	X(slow_path, "instructions run by the slow path")
+	X(slow_path, "instructions run by the slow path")                  \
+	X(adapt_pt, "retranslations: stores to page tables (no trace fault)") \
+	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
+	X(adapt_div, "retranslations: divides (inline zero-divisor check)")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
 #define BT_CALLOUTS(X)                                                     \
 	X(unsupported) X(ud) X(int3) X(intn) X(into) X(iret) X(hlt) X(cli) X(sti) \
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
-	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter)
+	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
+	X(adapt_pre) X(adapt_post) X(raise_de)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -78,7 +82,9 @@ struct bt_site {
 	uint32_t eip;
 	uint8_t kind, len;
 	uint8_t bytes[15];
-	/* pre-decoded for the callouts that must not decode (in/out) */
+	/* pre-decoded for the callouts that must not decode (in/out, adaptive forms) */
+	uint8_t mem_size;     /* adapt_pre: the memory operand's bytes */
+	bool mem_read, mem_write;
 	uint8_t io_size;      /* 1, 2, 4 */
 	bool io_in, io_dx;    /* IN; port in DX (else io_port) */
 	uint16_t io_port;
@@ -104,6 +110,7 @@ struct tb {
 	uint32_t body_len;    /* host bytes of the body (instructions), stubs follow */
 	uint32_t code_len;
 	uint32_t jmp_off[TB_SLOTS];  /* offset of each exit jump's rel32 */
+	bool slot_dead[TB_SLOTS];    /* overwritten by an adaptive patch: never chain it */
 	uint32_t stub_off[TB_SLOTS]; /* where each unchained jump goes */
 	uint32_t target[TB_SLOTS];   /* guest target of each slot */
 	struct tb *chained[TB_SLOTS];
@@ -144,7 +151,8 @@ struct bt_cpu {
 	uint32_t co_site;     /* index into bt->sites */
 	uint32_t exit_reason;
 	uint64_t dftab;       /* 64 KiB: (flags & DF) ? -1 : +1, indexed by flags & 0xffff */
-	uint64_t cpu_self;
+	uint32_t arg;         /* an operand translated code hands a callout (an address) */
+	uint32_t arg_pad;
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -221,6 +229,28 @@ enum { VIEW_SUP, VIEW_USER, VIEW_NR };
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
 #define PF_PT 0x2     /* physical page flag: a page directory or table the walker used */
 
+#define BT_TRACE_TC 0x1
+#define BT_TRACE_ADAPT 0x2
+
+/*
+ * Adaptive translation: a guest instruction that faults in translated code
+ * BT_ADAPT_THRESHOLD times for the same reason (a store to a traced page table,
+ * an access to MMIO, a divide by zero) is retranslated into a form that does the
+ * work without the host fault, and its old translation is patched to jump there.
+ */
+#define BT_ADAPT_THRESHOLD 8
+enum { ADAPT_NONE, ADAPT_PT, ADAPT_MMIO, ADAPT_DIV };
+
+struct bt_adapt {
+	uint32_t eip;
+	uint8_t cpl;
+	bool used;
+	uint8_t reason;       /* ADAPT_* once retranslated; 0 while counting */
+	uint8_t counting;     /* the reason being counted */
+	uint16_t faults;
+};
+#define BT_ADAPT_SLOTS 4096
+
 struct bt {
 	struct bt_cpu cpu;    /* first: translated code addresses it through r14 */
 	struct monitor *mon;
@@ -233,6 +263,7 @@ struct bt {
 	uint8_t *pflags;
 	struct tb **page_tbs;
 	uint32_t *rmap_head;
+	uint16_t *ptref;          /* per page table: the PDE index that uses it + 1; 0xffff several */
 	uint32_t *v2p[VIEW_NR];   /* per view and guest virtual page: physical page + 1, 0 = unmapped */
 	struct bt_rmap *rmap;
 	uint32_t rmap_used, rmap_cap, rmap_free;
@@ -265,13 +296,22 @@ struct bt {
 
 	void *dec32, *dec64;      /* ZydisDecoder */
 	int trace;                /* BT_TRACE_* bits */
+	bool adaptive;            /* --no-adaptive clears it */
+	struct bt_adapt adapt[BT_ADAPT_SLOTS];
+	struct bt_adapt *adapt_pending[16]; /* noted in signal handlers, acted on by the dispatcher */
+	int nadapt_pending;
+	struct {                  /* between an adaptive access's pre and post callouts */
+		int kind;         /* 0 none (the access goes through the view), ADAPT_PT, ADAPT_MMIO */
+		uint32_t pa;
+		uint32_t old[2];
+	} redirect;
+	uint8_t *mmio_scratch;    /* a page adaptive MMIO accesses run against */
 #define X(f, d) uint64_t f;
 	BT_STATS(X)
 #undef X
 	uint64_t co_count[BT_CO_NR];
 };
 
-#define BT_TRACE_TC 0x1
 
 static inline struct bt *bt_of(struct bt_cpu *c)
 {
@@ -291,6 +331,7 @@ void tc_unchain_all(struct bt *bt);
 void tc_unlink_all_async(struct bt *bt);
 void tc_invalidate_page(struct bt *bt, uint32_t ppage);
 void tc_invalidate_vpage(struct bt *bt, uint32_t vpage);
+void tc_invalidate_tb(struct bt *bt, struct tb *tb);
 struct tb *tc_find_host(struct bt *bt, uintptr_t pc);
 bool tc_contains(const struct bt *bt, uintptr_t pc);
 uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len);
@@ -320,6 +361,8 @@ void mmu_flush(struct bt *bt);
 void mmu_unmap_va(struct bt *bt, uint32_t va);
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
 void mmu_set_view(struct bt *bt);
+/* Entry e of page table ppage changed: drop the shadow mappings it translated. */
+void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
 
 /* bt_translate.c */
 int bt_translate(struct bt *bt, uint32_t eip, struct tb **out);
@@ -356,6 +399,15 @@ void bt_set_cpl(struct bt *bt, uint8_t cpl);
 int bt_callout(struct bt_cpu *cpu);
 void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* bt_adapt.c */
+/* Count a fault of instruction eip for reason; async-signal-safe (only notes it). */
+void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason);
+/* From the dispatcher: retranslate what crossed the threshold, patch the old blocks. */
+void bt_adapt_apply(struct bt *bt);
+/* The translator asks: has this instruction been adapted, and why? */
+int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl);
+void bt_adapt_reset(struct bt *bt);
 
 /* bt_signal.c */
 int bt_signals_install(struct bt *bt);

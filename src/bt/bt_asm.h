@@ -14,6 +14,7 @@
 #define CPU_CO_SITE 80
 #define CPU_EXIT_REASON 84
 #define CPU_DFTAB 88
+#define CPU_ARG 96
 
 #define BT_ASM_EXIT_CHAIN 1
 #define BT_ASM_EXIT_MISS 2

@@ -190,7 +190,8 @@ static void patch_rel32(struct tb *tb, int slot, const uint8_t *dest)
 
 void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 {
-	if (!from->valid || !to->valid || from->chained[slot] || bt->nchains == bt->max_chains)
+	if (!from->valid || !to->valid || from->chained[slot] || from->slot_dead[slot] ||
+	    bt->nchains == bt->max_chains)
 		return;
 	patch_rel32(from, slot, to->code);
 	from->chained[slot] = to;
@@ -236,7 +237,7 @@ void tc_unlink_all_async(struct bt *bt)
 	bt->unlinked = true;
 }
 
-static void tb_invalidate(struct bt *bt, struct tb *tb)
+void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 {
 	struct tb **pp;
 	uint32_t i, idx;
@@ -266,7 +267,7 @@ void tc_invalidate_page(struct bt *bt, uint32_t ppage)
 		return;
 	for (tb = bt->page_tbs[ppage]; tb; tb = next) {
 		next = tb->page[0] == ppage ? tb->page_next[0] : tb->page_next[1];
-		tb_invalidate(bt, tb);
+		tc_invalidate_tb(bt, tb);
 	}
 	bt->page_tbs[ppage] = NULL;
 	bt->pflags[ppage] &= ~PF_CODE;
@@ -281,7 +282,7 @@ void tc_invalidate_vpage(struct bt *bt, uint32_t vpage)
 
 		if (tb->valid && ((tb->eip >> 12) == vpage ||
 				  ((tb->eip + tb->guest_len - 1) >> 12) == vpage))
-			tb_invalidate(bt, tb);
+			tc_invalidate_tb(bt, tb);
 	}
 }
 

@@ -328,8 +328,14 @@ int bt_callout(struct bt_cpu *cpu)
 	bt->callouts++;
 	bt->co_count[k.site->kind]++;
 	/* The hot callouts carry what they need in the site: no decoding. */
-	if (k.site->kind == BT_CO_io) {
-		r = co_io(&k);
+	switch (k.site->kind) {
+	case BT_CO_io: r = co_io(&k); break;
+	case BT_CO_adapt_pre: r = co_adapt_pre(&k); break;
+	case BT_CO_adapt_post: r = co_adapt_post(&k); break;
+	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
+	default: r = -1; break;
+	}
+	if (r >= 0) {
 		if (r == CO_NEXT)
 			cpu->eip = k.next;
 		return r;

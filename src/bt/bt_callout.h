@@ -46,6 +46,10 @@ int co_far(struct co *k);
 int co_sysenter(struct co *k);
 int co_sysexit(struct co *k);
 int co_bcd(struct co *k);
+/* bt_callout_adapt.c */
+int co_adapt_pre(struct co *k);
+int co_adapt_post(struct co *k);
+
 /* bt_callout_io.c */
 int co_io(struct co *k);
 int co_iostr(struct co *k);

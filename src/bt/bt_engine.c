@@ -71,6 +71,8 @@ static void bt_destroy(void *state)
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
 	free(bt->dftab);
+	if (bt->mmio_scratch && bt->mmio_scratch != MAP_FAILED)
+		munmap(bt->mmio_scratch, 4096);
 	munmap(bt, sizeof(*bt));
 }
 
@@ -84,13 +86,16 @@ static int bt_create(struct monitor *mon, void **state)
 		return -ENOMEM;
 	bt->mon = mon;
 	bt->fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
-	bt->trace = (mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0;
+	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
+		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
+	bt->adaptive = !mon->opts.no_adaptive;
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
 	bt->cpu.apic_base = 0xfee00900u;
 	bt->dftab = malloc(65536);
+	bt->mmio_scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = -ENOMEM;
-	if (!bt->dftab)
+	if (!bt->dftab || bt->mmio_scratch == MAP_FAILED)
 		goto fail;
 	for (i = 0; i < 65536; i++)
 		bt->dftab[i] = (i & 0x400) ? -1 : 1;
@@ -236,6 +241,10 @@ static int bt_run(void *state, struct exit_record *ex)
 			ex->reason = EXIT_KICK;
 			ex->if_flag = c->vflags & EFL_IF;
 			return 0;
+		}
+		if (bt->nadapt_pending) {
+			bt_adapt_apply(bt);
+			prev = NULL;
 		}
 		if (c->exc.vector >= 0) {
 			bt->exceptions++;

@@ -75,6 +75,7 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa)
 	ex->mmio.len = (uint8_t)size;
 	ex->mmio.is_write = write;
 	ex->mmio.data = c->io_buf;
+	bt_adapt_fault(bt, c->eip, ADAPT_MMIO);
 	c->eip = tb->eip + tb->imap[i + 1].guest;
 	bt->mmio_emulated++;
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);

@@ -13,5 +13,7 @@ void bt_mmio_complete(struct bt *bt);
 
 int bt_sync_from_context(struct bt *bt, ucontext_t *uc, struct tb **tbp, int *idx);
 void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason);
+/* The guest EIP of the instruction a host PC in translated code belongs to; 0 or -1. */
+int bt_eip_of_pc(struct bt *bt, uintptr_t pc, uint32_t *eip);
 
 #endif

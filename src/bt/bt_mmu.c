@@ -43,9 +43,10 @@ int mmu_init(struct bt *bt)
 	bt->pflags = calloc(bt->npages, 1);
 	bt->page_tbs = calloc(bt->npages, sizeof(*bt->page_tbs));
 	bt->rmap_head = calloc(bt->npages, sizeof(*bt->rmap_head));
+	bt->ptref = calloc(bt->npages, sizeof(*bt->ptref));
 	bt->rmap_cap = SHADOW_MAX_PAGES + 16;
 	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
-	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap)
+	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
 		return -ENOMEM;
 	for (v = 0; v < VIEW_NR; v++) {
 		bt->view[v] = reserve(VIEW_SIZE);
@@ -71,6 +72,7 @@ void mmu_destroy(struct bt *bt)
 	free(bt->pflags);
 	free(bt->page_tbs);
 	free(bt->rmap_head);
+	free(bt->ptref);
 	free(bt->rmap);
 }
 
@@ -131,6 +133,14 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 		if (!pte || !(*pte & PTE_P))
 			return pf(bt, va, acc, user, false);
 		trace_pt(bt, *pde);
+		{
+			/* Remember which directory entry uses this table: its writes map back in O(1). */
+			uint32_t pt = *pde >> 12;
+			uint16_t ref = (uint16_t)((va >> 22) + 1);
+
+			if (pt < bt->npages && bt->ptref[pt] != ref)
+				bt->ptref[pt] = bt->ptref[pt] ? 0xffff : ref;
+		}
 		e = *pte;
 		*pa = (e & ~0xfffu) | (va & 0xfffu);
 		w_ok = (*pde & PTE_W) && (e & PTE_W);
@@ -218,6 +228,7 @@ void mmu_flush(struct bt *bt)
 	bt->mapped = 0;
 	for (uint32_t p = 0; p < bt->npages; p++)
 		bt->pflags[p] &= ~PF_PT; /* traced again when the walker next uses them */
+	memset(bt->ptref, 0, bt->npages * sizeof(*bt->ptref));
 	bt->shadow_flushes++;
 }
 
@@ -294,7 +305,7 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 }
 
 /* Drop the shadow of every virtual page whose translation used entry e of page table ppage. */
-static void pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
+void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
 {
 	const struct bt_cpu *c = &bt->cpu;
 	uint32_t *pd = vm_gpa(&bt->mon->vm, c->cr3 & ~0xfffu, 4096), j, v;
@@ -306,6 +317,13 @@ static void pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
 	}
 	if (!pd)
 		return;
+	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) {
+		j = bt->ptref[ppage] - 1u;
+		if ((pd[j] & PTE_P) && (pd[j] >> 12) == ppage) {
+			mmu_unmap_va(bt, (j << 22) | (e << 12));
+			return;
+		}
+	}
 	for (j = 0; j < 1024; j++)
 		if ((pd[j] & PTE_P) && !(pd[j] & PDE_PS && c->cr4 & X86_CR4_PSE) &&
 		    (pd[j] >> 12) == ppage)
@@ -333,7 +351,7 @@ void mmu_pt_write_end(struct bt *bt)
 	mprotect(host_page(bt, bt->pt_write.view, bt->pt_write.va), 4096, PROT_READ);
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
-			pt_entry_changed(bt, bt->pt_write.ppage, e);
+			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);
 }
 
 /* Copy between guest virtual memory and buf, page by page; writes invalidate code. */
@@ -361,7 +379,7 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 			memcpy(host, b, n);
 			if (bt->pflags[p] & PF_PT)
 				for (e = (pa & 0xfff) / 4; e <= ((pa & 0xfff) + n - 1) / 4; e++)
-					pt_entry_changed(bt, p, e);
+					mmu_pt_entry_changed(bt, p, e);
 		} else {
 			memcpy(b, host, n);
 		}

@@ -73,6 +73,16 @@ int bt_sync_from_context(struct bt *bt, ucontext_t *uc, struct tb **tbp, int *id
 	return 0;
 }
 
+int bt_eip_of_pc(struct bt *bt, uintptr_t pc, uint32_t *eip)
+{
+	struct tb *tb = tc_find_host(bt, pc);
+
+	if (!tb || pc - (uintptr_t)tb->code >= tb->body_len)
+		return -1;
+	*eip = tb->eip + tb->imap[imap_index(tb, pc)].guest;
+	return 0;
+}
+
 /* Leave the cache from the signal context with reason; the guest state is in cpu. */
 void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason)
 {
@@ -106,6 +116,8 @@ static void guest_exception(struct bt *bt, ucontext_t *uc, int vector)
 	}
 	if (vector >= 0)
 		e = (struct bt_exc){ .vector = vector };
+	if (vector == EXC_DE)
+		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_DIV);
 	bt->cpu.exc = e;
 	if (vector == EXC_PF || e.vector == EXC_PF)
 		bt->true_faults++;
@@ -136,6 +148,10 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
 	if (r == 2) {
 		/* A store to a guest page table: let it through one instruction, then look. */
+		uint32_t eip;
+
+		if (bt_eip_of_pc(bt, pc, &eip) == 0)
+			bt_adapt_fault(bt, eip, ADAPT_PT);
 		mmu_pt_write_begin(bt, view, va, pa);
 		uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
 		r = 0;

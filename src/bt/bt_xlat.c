@@ -83,9 +83,117 @@ static int x_mov(struct xlat *x, int n)
 	return x_ident(x, n);
 }
 
+/* Would this instruction be translated IDENT (not rewritten, not a callout)? */
+static bool plain_ident(const struct xlat *x)
+{
+	switch (x->in.meta.category) {
+	case ZYDIS_CATEGORY_BINARY: case ZYDIS_CATEGORY_LOGICAL: case ZYDIS_CATEGORY_SHIFT:
+	case ZYDIS_CATEGORY_ROTATE: case ZYDIS_CATEGORY_BITBYTE: case ZYDIS_CATEGORY_CMOV:
+	case ZYDIS_CATEGORY_SETCC: case ZYDIS_CATEGORY_SEMAPHORE: case ZYDIS_CATEGORY_CONVERT:
+		return ident_isa(&x->in);
+	case ZYDIS_CATEGORY_DATAXFER:
+		return ident_isa(&x->in) && !has_regclass(x, ZYDIS_REGCLASS_SEGMENT) &&
+		       !has_regclass(x, ZYDIS_REGCLASS_CONTROL) && !has_regclass(x, ZYDIS_REGCLASS_DEBUG);
+	default:
+		return false;
+	}
+}
+
+/* The visible memory operand of an IDENT-able instruction, or NULL. */
+static const ZydisDecodedOperand *mem_operand(const struct xlat *x)
+{
+	int i;
+
+	if (x->in.mnemonic == ZYDIS_MNEMONIC_LEA || x->in.address_width != 32)
+		return NULL;
+	for (i = 0; i < x->in.operand_count_visible; i++)
+		if (x->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+			return &x->op[i];
+	return NULL;
+}
+
+/*
+ * Adapted page-table store or MMIO access: r13d = the address, adapt_pre aims GS
+ * at the page's RAM (or a scratch page holding the device value), the instruction
+ * runs IDENT without faulting, adapt_post puts GS back and does the bookkeeping.
+ */
+static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
+{
+	static const uint8_t store_arg[] = { 0x45, 0x89, 0x6e, CPU_ARG }; /* mov [r14+arg], r13d */
+	ZydisEncoderRequest r;
+	struct bt_site *s;
+	int ret;
+
+	req_init(&r, ZYDIS_MNEMONIC_LEA);
+	req_reg(&r, R(R13D));
+	/* lea with a 32-bit address: the memory operand is 4 bytes (the address width) */
+	req_gmem(&r, map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale, m->mem.disp.value, 4);
+	r.prefixes = 0;
+	emit_req(&x->e, &r);
+	emit_bytes(&x->e, store_arg, sizeof(store_arg));
+	x_callout(x, BT_CO_adapt_pre);
+	s = &x->bt->sites[x->bt->nsites - 1];
+	s->mem_size = (uint8_t)(m->size / 8);
+	s->mem_read = m->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
+	s->mem_write = m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+	ret = x_ident(x, n);
+	x_callout(x, BT_CO_adapt_post);
+	x->bt->sites[x->bt->nsites - 1].mem_write = s->mem_write;
+	return ret;
+}
+
+/* Adapted divide: an inline, flag-free zero-divisor check; #DE by callout, no SIGFPE. */
+static int x_div_checked(struct xlat *x, int n)
+{
+	static const uint8_t xchg[] = { 0x49, 0x87, 0xcd }; /* xchg rcx, r13 */
+	const ZydisDecodedOperand *d = &x->op[0];
+	ZydisEncoderRequest r;
+	uint8_t *jz, *jdone;
+	int size = d->size / 8;
+
+	req_init(&r, size == 4 ? ZYDIS_MNEMONIC_MOV : ZYDIS_MNEMONIC_MOVZX);
+	req_reg(&r, R(R13D));
+	if (d->type == ZYDIS_OPERAND_TYPE_REGISTER)
+		req_reg(&r, map_reg(d->reg.value));
+	else
+		req_gmem(&r, map_reg(d->mem.base), map_reg(d->mem.index), d->mem.scale,
+			 d->mem.disp.value, (uint16_t)size);
+	emit_req(&x->e, &r);
+	emit_bytes(&x->e, xchg, sizeof(xchg));
+	emit_u8(&x->e, 0xe3); /* jrcxz zero */
+	emit_u8(&x->e, 0);
+	jz = x->e.p - 1;
+	emit_bytes(&x->e, xchg, sizeof(xchg));
+	x_ident(x, n);
+	emit_u8(&x->e, 0xeb); /* jmp done */
+	emit_u8(&x->e, 0);
+	jdone = x->e.p - 1;
+	*jz = (uint8_t)(x->e.p - (jz + 1));
+	emit_bytes(&x->e, xchg, sizeof(xchg));
+	x_callout(x, BT_CO_raise_de);
+	*jdone = (uint8_t)(x->e.p - (jdone + 1));
+	return 0;
+}
+
+static int x_adapted(struct xlat *x, int n, int reason)
+{
+	const ZydisDecodedOperand *m;
+
+	if (reason == ADAPT_DIV && (x->in.mnemonic == ZYDIS_MNEMONIC_DIV ||
+				    x->in.mnemonic == ZYDIS_MNEMONIC_IDIV))
+		return x_div_checked(x, n);
+	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x))
+		return x_redirect(x, n, m);
+	return -1;
+}
+
 int x_insn(struct xlat *x, int n)
 {
 	ZydisDecodedInstruction *in = &x->in;
+	int reason = bt_adapt_reason(x->bt, x->eip, x->tb->cpl), r;
+
+	if (reason && (r = x_adapted(x, n, reason)) >= 0)
+		return r;
 
 	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP)
 		return x_string(x);

@@ -4,6 +4,8 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Print "tandem: <msg>" and a hint to stderr; return STATUS_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

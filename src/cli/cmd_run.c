@@ -11,7 +11,7 @@
 #include "monitor.h"
 #include "status.h"
 
-enum { OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE };
+enum { OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE, OPT_NO_ADAPTIVE };
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -21,6 +21,7 @@ static const struct option run_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -94,9 +95,15 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 			o->cmdline = optarg;
 			break;
 		case OPT_TRACE:
-			if (strcmp(optarg, "tc"))
-				return usage_error("--trace=%s: known traces: tc", optarg);
-			o->trace |= TRACE_TC;
+			if (!strcmp(optarg, "tc"))
+				o->trace |= TRACE_TC;
+			else if (!strcmp(optarg, "adapt"))
+				o->trace |= TRACE_ADAPT;
+			else
+				return usage_error("--trace=%s: known traces: tc, adapt", optarg);
+			break;
+		case OPT_NO_ADAPTIVE:
+			o->no_adaptive = true;
 			break;
 		case 'v':
 			if (log_threshold < LOG_DEBUG)

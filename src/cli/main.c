@@ -21,8 +21,21 @@ static void print_help(FILE *f)
 		"      --serial FILE          write COM1 output to FILE instead of stdout\n"
 		"      --cmdline STRING       the kernel command line (Multiboot)\n"
 		"      --trace=tc             bt: list each new translation (guest and host code)\n"
+		"      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
+		"      --no-adaptive          bt: never retranslate instructions that fault\n"
 		"      -v, --verbose          more log output (repeat for debug)\n"
 		"  info                       the host: CPU, TSC rate, what each engine can run\n"
+		"  bench [options]            the nano-benchmark matrix on every engine this host runs\n"
+		"      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
+		"      --tests LIST           syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
+		"      --repeat N             samples per benchmark (default 5)\n"
+		"      --mincycles N          a sample spans at least N cycles (default 2^26)\n"
+		"      --format FMT           table, md, csv or json (default table)\n"
+		"      --out FILE             write the output to FILE\n"
+		"      --guest ELF            the nanobench guest (default: next to tandem)\n"
+		"      --timeout SECS         per engine run (default 300)\n"
+		"  report FILE.json... [--baseline COL] [--format FMT] [--out FILE] [--plot OUT.svg]\n"
+		"                             merge results (several hosts), print, plot (log scale)\n"
 		"  help, --help               this text\n"
 		"\n"
 		"exit status of `run`: a guest that writes V to port 0xf4 (isa-debug-exit)\n"
@@ -59,5 +72,9 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);
 }

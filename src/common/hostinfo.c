@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <x86intrin.h>
 
 void host_cpu_model(char *buf, size_t len)
@@ -65,4 +66,17 @@ bool host_under_hypervisor(void)
 	if (!__get_cpuid(1, &a, &b, &c, &d))
 		return false;
 	return c & (1u << 31);
+}
+
+const char *host_kvm_flavour(void)
+{
+	if (access("/sys/module/kvm_pvm", F_OK) == 0)
+		return "kvm_pvm (nested PVM)";
+	if (access("/sys/module/kvm_amd", F_OK) == 0)
+		return "kvm_amd (AMD-V)";
+	if (access("/sys/module/kvm_intel", F_OK) == 0)
+		return "kvm_intel (VT-x)";
+	if (access("/sys/module/kvm", F_OK) == 0)
+		return "kvm (unknown vendor module)";
+	return "none";
 }

@@ -13,5 +13,7 @@ uint64_t host_tsc_khz(void);
 /* CPUID feature tests. */
 bool host_has_fsgsbase(void);
 bool host_under_hypervisor(void);
+/* Name the host's KVM flavour: "kvm_pvm (nested PVM)", "kvm_amd (AMD-V)", ..., "none". */
+const char *host_kvm_flavour(void);
 
 #endif

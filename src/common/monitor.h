@@ -18,7 +18,8 @@
 #include "uart16550.h"
 #include "vm.h"
 
-#define TRACE_TC 0x1 /* each new translation: guest and host code */
+#define TRACE_TC 0x1    /* each new translation: guest and host code */
+#define TRACE_ADAPT 0x2 /* each adaptive retranslation */
 
 struct monitor_opts {
 	const struct engine_ops *engine;
@@ -29,6 +30,7 @@ struct monitor_opts {
 	double timeout;       /* seconds of guest run time; 0 = none */
 	bool stats;           /* print counters to stderr at the end */
 	unsigned trace;       /* TRACE_* bits (--trace=) */
+	bool no_adaptive;     /* bt: never retranslate faulting instructions */
 };
 
 struct monitor {

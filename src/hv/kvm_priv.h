@@ -36,8 +36,6 @@ int kvm_probe(char *why, size_t len);
 /* engine_ops.info: device, flavour, probe verdict. */
 void kvm_info(FILE *f);
 
-/* Name the host's KVM flavour: "kvm_pvm (nested PVM)", "kvm_amd (AMD-V)", ... */
-const char *kvm_flavour(void);
 
 /* Conversions between the neutral register file and KVM's. */
 void kvm_seg_from(struct kvm_segment *k, const struct vcpu_seg *s);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "hostinfo.h"
 #include "kvm_priv.h"
 #include "log.h"
 
@@ -45,19 +46,6 @@ int kvm_open_dev(char *why, size_t len)
 		return -ENOTSUP;
 	}
 	return fd;
-}
-
-const char *kvm_flavour(void)
-{
-	if (access("/sys/module/kvm_pvm", F_OK) == 0)
-		return "kvm_pvm (nested PVM)";
-	if (access("/sys/module/kvm_amd", F_OK) == 0)
-		return "kvm_amd (AMD-V)";
-	if (access("/sys/module/kvm_intel", F_OK) == 0)
-		return "kvm_intel (VT-x)";
-	if (access("/sys/module/kvm", F_OK) == 0)
-		return "kvm (unknown vendor module)";
-	return "none";
 }
 
 static void flat(struct kvm_segment *s, uint16_t sel, uint8_t type)
@@ -128,7 +116,7 @@ static int probe_child(int sys, char *why, size_t len)
 	if (ioctl(cpu, KVM_GET_SREGS, &sregs) < 0 || !(sregs.cr0 & X86_CR0_PG))
 		return snprintf(why, len,
 				"kvm: host KVM cannot run 32-bit paging guests (KVM_SET_SREGS "
-				"dropped CR0.PG; %s)", kvm_flavour()), 1;
+				"dropped CR0.PG; %s)", host_kvm_flavour()), 1;
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = PROBE_CODE;
 	regs.rflags = 2;
@@ -140,7 +128,7 @@ static int probe_child(int sys, char *why, size_t len)
 	for (i = 0; i < 2; i++) {
 		if (ioctl(cpu, KVM_RUN, 0) < 0)
 			return snprintf(why, len, "kvm: a 32-bit paged test guest did not run "
-					"(KVM_RUN: %s; %s)", strerror(errno), kvm_flavour()), 1;
+					"(KVM_RUN: %s; %s)", strerror(errno), host_kvm_flavour()), 1;
 		if (i == 0 && !(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x80 &&
 				*((uint8_t *)run + run->io.data_offset) == 42))
 			break;
@@ -150,7 +138,7 @@ static int probe_child(int sys, char *why, size_t len)
 	alarm(0);
 	if (i < 2)
 		return snprintf(why, len, "kvm: a 32-bit paged test guest misbehaved (exit %u; %s)",
-				run->exit_reason, kvm_flavour()), 1;
+				run->exit_reason, host_kvm_flavour()), 1;
 	return 0;
 }
 
@@ -168,7 +156,7 @@ static int probe_wait(pid_t pid, int rfd, char *why, size_t len)
 	if (waited >= PROBE_DEADLINE_MS) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		snprintf(why, len, "kvm: the probe guest hung in KVM_RUN (%s)", kvm_flavour());
+		snprintf(why, len, "kvm: the probe guest hung in KVM_RUN (%s)", host_kvm_flavour());
 		return -ENOTSUP;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -176,7 +164,7 @@ static int probe_wait(pid_t pid, int rfd, char *why, size_t len)
 	n = read(rfd, why, len - 1);
 	why[n > 0 ? n : 0] = '\0';
 	if (n <= 0)
-		snprintf(why, len, "kvm: the probe crashed (%s)", kvm_flavour());
+		snprintf(why, len, "kvm: the probe crashed (%s)", host_kvm_flavour());
 	return -ENOTSUP;
 }
 
@@ -215,7 +203,7 @@ void kvm_info(FILE *f)
 	int fd = kvm_open_dev(why, sizeof(why));
 
 	fprintf(f, "kvm.device          %s\n", fd >= 0 ? "/dev/kvm (API 12)" : why);
-	fprintf(f, "kvm.flavour         %s\n", kvm_flavour());
+	fprintf(f, "kvm.flavour         %s\n", host_kvm_flavour());
 	if (fd >= 0)
 		close(fd);
 }

@@ -1,0 +1,163 @@
+/*
+ * bt_adapt.c: adaptive translation (Adams & Agesen: every instruction starts
+ * "innocent"). Faults in translated code are counted per guest instruction;
+ * past BT_ADAPT_THRESHOLD the instruction is retranslated into a form that does
+ * the work without the host fault, and every block holding its old translation
+ * is patched to jump to the new one, so chained predecessors benefit at once.
+ *   - stores to traced page tables and MMIO accesses: the access runs against a
+ *     redirected GS base (the RAM page itself, or a scratch page the device
+ *     value is staged in) between two light callouts that keep the shadow and
+ *     the device model right (adapt_pre / adapt_post);
+ *   - divides: an inline, flag-free zero-divisor check raising #DE by callout.
+ */
+#include <Zydis/Zydis.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bt.h"
+#include "log.h"
+#include "monitor.h"
+
+static const char *const reason_names[] = { "none", "page-table store", "mmio", "divide" };
+
+static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, bool create)
+{
+	uint32_t h = (eip * 0x9e3779b1u) >> 20, i;
+
+	for (i = 0; i < BT_ADAPT_SLOTS; i++) {
+		struct bt_adapt *s = &bt->adapt[(h + i) & (BT_ADAPT_SLOTS - 1)];
+
+		if (s->used && s->eip == eip && s->cpl == cpl)
+			return s;
+		if (!s->used) {
+			if (!create)
+				return NULL;
+			*s = (struct bt_adapt){ .eip = eip, .cpl = cpl, .used = true };
+			return s;
+		}
+	}
+	return NULL;
+}
+
+void bt_adapt_reset(struct bt *bt)
+{
+	memset(bt->adapt, 0, sizeof(bt->adapt));
+	bt->nadapt_pending = 0;
+}
+
+void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason)
+{
+	struct bt_adapt *s;
+
+	if (!bt->adaptive || !(s = adapt_slot(bt, eip, bt->cpu.cpl, true)) || s->reason)
+		return;
+	if (s->counting != reason) {
+		s->counting = (uint8_t)reason;
+		s->faults = 0;
+	}
+	if (++s->faults == BT_ADAPT_THRESHOLD && bt->nadapt_pending < 16) {
+		bt->adapt_pending[bt->nadapt_pending++] = s;
+		/* Leave the cache at the end of this block, as a kick does, to retranslate now. */
+		bt->cpu.exit_request = 1;
+		tc_unlink_all_async(bt);
+	}
+}
+
+int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl)
+{
+	struct bt_adapt *s;
+
+	if (!bt->adaptive)
+		return ADAPT_NONE;
+	s = adapt_slot(bt, eip, cpl, false);
+	return s ? s->reason : ADAPT_NONE;
+}
+
+static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	ZydisFormatter f;
+	uint8_t bytes[15];
+	char text[96] = "?";
+
+	if (mmu_read(bt, s->eip, bytes, sizeof(bytes), s->cpl == 3) == 0 &&
+	    ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, bytes, sizeof(bytes), &in, op))) {
+		ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
+		ZydisFormatterFormatInstruction(&f, &in, op, in.operand_count_visible, text,
+						sizeof(text), s->eip, NULL);
+	}
+	bt->cpu.exc.vector = -1;
+	fprintf(stderr, "bt: adapt: eip 0x%08x cpl %u after %u faults (%s): %s\n", s->eip, s->cpl,
+		s->faults, reason_names[s->reason], text);
+}
+
+/* Overwrite instruction i of tb with jmp dest; slots whose jumps it covers never chain again. */
+static void patch_block(struct tb *tb, int i, const uint8_t *dest)
+{
+	uint8_t *p = tb->code + tb->imap[i].host;
+	int32_t rel = (int32_t)(dest - (p + 5));
+	uint32_t off = tb->imap[i].host;
+	int k;
+
+	for (k = 0; k < tb->nslots; k++)
+		if (tb->jmp_off[k] + 4 > off && tb->jmp_off[k] - 2 < off + 5)
+			tb->slot_dead[k] = true;
+	p[0] = 0xe9;
+	memcpy(p + 1, &rel, 4);
+}
+
+/* Every valid block of this CPL holding eip at an instruction boundary after its first. */
+static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct tb *fresh)
+{
+	uint32_t t;
+
+	for (t = 0; t < bt->ntbs; t++) {
+		struct tb *tb = &bt->tbs[t];
+		int i;
+
+		if (!tb->valid || tb == fresh || tb->cpl != s->cpl || s->eip <= tb->eip ||
+		    s->eip >= tb->eip + tb->guest_len)
+			continue;
+		for (i = 1; i < tb->ninsn; i++)
+			if (tb->eip + tb->imap[i].guest == s->eip)
+				patch_block(tb, i, fresh->code);
+	}
+}
+
+void bt_adapt_apply(struct bt *bt)
+{
+	int n;
+
+	for (n = 0; n < bt->nadapt_pending; n++) {
+		struct bt_adapt *s = bt->adapt_pending[n];
+		struct tb *old, *fresh;
+		uint64_t flushes = bt->tc_flushes;
+
+		s->reason = s->counting;
+		bt->adapt_pt += s->reason == ADAPT_PT;
+		bt->adapt_mmio += s->reason == ADAPT_MMIO;
+		bt->adapt_div += s->reason == ADAPT_DIV;
+		if (bt->trace & BT_TRACE_ADAPT)
+			trace_adapt(bt, s);
+		if (s->cpl != bt->cpu.cpl)
+			continue; /* blocks of the other CPL pick it up when next translated */
+		/* Chains into a block starting here must now reach the new one: undo them. */
+		old = tc_lookup(bt, s->eip, s->cpl);
+		if (old)
+			tc_invalidate_tb(bt, old);
+		tc_unchain_all(bt);
+		{
+			uint8_t saved = bt->cpu.cpl;
+			struct bt_exc exc = bt->cpu.exc;
+			int r = bt_translate(bt, s->eip, &fresh);
+
+			bt->cpu.cpl = saved;
+			bt->cpu.exc = exc;
+			if (r || flushes != bt->tc_flushes)
+				continue;
+		}
+		patch_holders(bt, s, fresh);
+	}
+	bt->nadapt_pending = 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * bt_callout_adapt.c: the callouts of adaptively retranslated instructions.
+ * They run on every execution, so they read what they need from the site and
+ * never decode. adapt_pre aims GS at the page the access really goes to; the
+ * instruction itself runs natively; adapt_post puts GS back and keeps the shadow
+ * (page tables) or the device (MMIO) right.
+ */
+#include <string.h>
+
+#include "bt_callout.h"
+#include "monitor.h"
+
+/* An MMIO access of len bytes at pa through the core's dispatcher. Nonzero: the guest stopped. */
+static int mmio(struct co *k, uint32_t pa, uint8_t len, bool write, uint8_t *data)
+{
+	struct exit_record ex;
+
+	memset(&ex, 0, sizeof(ex));
+	ex.reason = EXIT_MMIO;
+	ex.eip = k->site->eip;
+	ex.mmio.addr = pa;
+	ex.mmio.len = len;
+	ex.mmio.is_write = write;
+	ex.mmio.data = data;
+	return monitor_dispatch(k->bt->mon, &ex) != 0 || k->bt->mon->dbg.exited;
+}
+
+int co_adapt_pre(struct co *k)
+{
+	struct bt *bt = k->bt;
+	const struct bt_site *s = k->site;
+	uint32_t va = k->c->arg, pa, off = va & 0xfff;
+	uint8_t *page;
+
+	bt->redirect.kind = ADAPT_NONE;
+	if (off + s->mem_size > 4096)
+		return CO_NEXT; /* straddles two pages: the ordinary (faulting) way */
+	if (mmu_translate(bt, va, s->mem_write ? ACC_WRITE : ACC_READ, k->c->cpl == 3, &pa, NULL))
+		return co_pending(k);
+	if (pa >= bt->mon->vm.ram_size) {
+		memset(bt->mmio_scratch + off, 0, s->mem_size);
+		if (s->mem_read && mmio(k, pa, s->mem_size, false, bt->mmio_scratch + off)) {
+			k->c->core_exit.reason = EXIT_KICK; /* the guest stopped: let the core see */
+			return BT_EXIT_CORE;
+		}
+		bt->redirect.kind = ADAPT_MMIO;
+		page = bt->mmio_scratch;
+	} else if (bt->pflags[pa >> 12] & PF_PT) {
+		if (bt->pflags[pa >> 12] & PF_CODE)
+			tc_invalidate_page(bt, pa >> 12);
+		memcpy(bt->redirect.old, bt->mon->vm.ram + (pa & ~3u), sizeof(bt->redirect.old));
+		bt->redirect.kind = ADAPT_PT;
+		page = bt->mon->vm.ram + (pa & ~0xfffu);
+	} else {
+		return CO_NEXT; /* no longer a page table: the view has it, as for any store */
+	}
+	bt->redirect.pa = pa;
+	bt_set_gsbase(bt, (uint64_t)(uintptr_t)page - (va & ~0xfffu));
+	return CO_NEXT;
+}
+
+int co_adapt_post(struct co *k)
+{
+	struct bt *bt = k->bt;
+	uint32_t pa = bt->redirect.pa, e, first = (pa & 0xfff) / 4, now[2];
+	int kind = bt->redirect.kind;
+
+	if (kind == ADAPT_NONE)
+		return CO_NEXT;
+	bt->redirect.kind = ADAPT_NONE;
+	mmu_set_view(bt);
+	if (kind == ADAPT_MMIO) {
+		/* The value the instruction left in the scratch page goes to the device. */
+		if (k->site->mem_write &&
+		    mmio(k, pa, k->site->mem_size, true, bt->mmio_scratch + (pa & 0xfff))) {
+			k->c->core_exit.reason = EXIT_KICK;
+			k->c->eip = k->next;
+			return BT_EXIT_CORE;
+		}
+		return CO_NEXT;
+	}
+	memcpy(now, bt->mon->vm.ram + (pa & ~3u), sizeof(now));
+	for (e = 0; e < 2 && first + e < 1024; e++)
+		if (now[e] != bt->redirect.old[e])
+			mmu_pt_entry_changed(bt, pa >> 12, first + e);
+	return CO_NEXT;
+}
