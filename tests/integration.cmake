@@ -34,3 +34,7 @@ foreach(b kvm bt)
   tandem_guest_test(${b} halt halt.elf 12 --stderr "halted with interrupts disabled at eip=0x"
     --serial-grep "halting with interrupts off" -- --timeout=30)
 endforeach()
+
+# A short nano-benchmark run on bt: every row present, positive and finite.
+add_test(NAME bench.quick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_quick.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.quick PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# bench_quick.sh: a short `tandem bench` on bt: every nano-benchmark row is
+# present with a positive, finite value; the JSON reads back through `tandem
+# report` (table, csv, plot). Timing thresholds stay out: this asserts behaviour.
+# usage: bench_quick.sh TANDEM
+set -u
+tandem=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 n=0
+check() { # check NAME CONDITION-EXIT-STATUS
+	n=$((n + 1))
+	if [ "$2" != 0 ]; then echo "FAIL: $1"; fails=$((fails + 1)); fi
+}
+
+"$tandem" bench --backends bt --repeat 3 --mincycles 2000000 --format json \
+	--out "$tmp/r.json" 2>"$tmp/err"
+st=$?
+if grep -q "bt unavailable" "$tmp/err"; then
+	echo "SKIP: $(grep 'bt unavailable' "$tmp/err")"
+	exit 77
+fi
+check "bench exits 0 (got $st)" $st
+"$tandem" report "$tmp/r.json" --format csv --out "$tmp/r.csv" 2>/dev/null
+check "report --format csv" $?
+for b in syscall sysenter in cr8wr callret pgfault divzero ptemod; do
+	v=$(awk -F, -v b="$b" '$1 == b && $2 == "bt" { print $3 }' "$tmp/r.csv")
+	awk -v v="$v" 'BEGIN { exit !(v != "" && v + 0 > 0 && v + 0 < 1e12) }'
+	check "row $b: median '$v' is a positive finite number" $?
+done
+"$tandem" report "$tmp/r.json" --plot "$tmp/p.svg" >"$tmp/table" 2>/dev/null
+check "report --plot" $?
+head -c 4 "$tmp/p.svg" | grep -q "<svg"
+check "the plot is an SVG" $?
+grep -q "^ptemod" "$tmp/table"
+check "the table has the ptemod row" $?
+echo "$((n - fails)) passed, $fails failed"
+[ $fails = 0 ]
