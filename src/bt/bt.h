@@ -75,6 +75,7 @@ enum bt_exit {
 	BT_EXIT_RESUME,                      /* state in cpu: continue at cpu->eip */
 	BT_EXIT_EXCEPTION,                   /* deliver cpu->exc at cpu->eip */
 	BT_EXIT_CORE,                        /* cpu->core_exit holds an exit for the monitor */
+	BT_CO_JUMP = BT_ASM_CO_JUMP,         /* (callouts only) go on at cpu->jump */
 };
 
 /* A callout site: what the translator knew about the instruction. */
@@ -85,6 +86,8 @@ struct bt_site {
 	/* pre-decoded for the callouts that must not decode (in/out, adaptive forms) */
 	uint8_t mem_size;     /* adapt_pre: the memory operand's bytes */
 	bool mem_read, mem_write;
+	uint8_t vector;       /* int n, int3, int1 */
+	bool soft_int;        /* int n / int3 (gate DPL checked), not int1 */
 	uint8_t io_size;      /* 1, 2, 4 */
 	bool io_in, io_dx;    /* IN; port in DX (else io_port) */
 	uint16_t io_port;
@@ -153,6 +156,7 @@ struct bt_cpu {
 	uint64_t dftab;       /* 64 KiB: (flags & DF) ? -1 : +1, indexed by flags & 0xffff */
 	uint32_t arg;         /* an operand translated code hands a callout (an address) */
 	uint32_t arg_pad;
+	uint64_t jump;        /* BT_ASM_CO_JUMP: the host code to go on at */
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;

@@ -15,6 +15,10 @@
 #define CPU_EXIT_REASON 84
 #define CPU_DFTAB 88
 #define CPU_ARG 96
+#define CPU_JUMP 104
+
+/* A callout's answer: continue in the block at cpu->jump. */
+#define BT_ASM_CO_JUMP 0x100
 
 #define BT_ASM_EXIT_CHAIN 1
 #define BT_ASM_EXIT_MISS 2

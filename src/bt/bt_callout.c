@@ -155,6 +155,52 @@ static unsigned iopl(const struct bt_cpu *c)
 	return (c->vflags & EFL_IOPL) >> 12;
 }
 
+/* After a CPL or control transfer: go on in the target's block if it exists. */
+static int co_jump(struct co *k)
+{
+	struct bt *bt = k->bt;
+	struct tb *tb;
+
+	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(bt->mon))
+		return BT_EXIT_RESUME; /* the dispatcher delivers it first */
+	tb = tc_lookup(bt, k->c->eip, k->c->cpl);
+	if (!tb)
+		return BT_EXIT_RESUME;
+	k->c->jump = (uint64_t)(uintptr_t)tb->code;
+	return BT_CO_JUMP;
+}
+
+/* int n, int3, int1 delivered here, without leaving the cache when the handler is translated. */
+static int co_int_fast(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+
+	c->exc = (struct bt_exc){ .vector = k->site->vector, .is_int = k->site->soft_int,
+				  .insn_eip = k->site->eip };
+	c->eip = k->next;
+	memset(&c->core_exit, 0, sizeof(c->core_exit));
+	k->bt->exceptions++;
+	if (bt_deliver(k->bt)) {
+		if (!c->core_exit.what[0]) {
+			c->core_exit.reason = EXIT_SHUTDOWN;
+			c->core_exit.eip = k->site->eip;
+		}
+		return BT_EXIT_CORE;
+	}
+	return co_jump(k);
+}
+
+static int co_iret_fast(struct co *k)
+{
+	int r = bt_iret(k->bt);
+
+	if (r == -1)
+		return co_pending(k);
+	if (r == -2)
+		return BT_EXIT_CORE;
+	return co_jump(k);
+}
+
 static int co_int(struct co *k, int vector, bool is_int)
 {
 	k->c->exc = (struct bt_exc){ .vector = vector, .is_int = is_int, .insn_eip = k->site->eip };
@@ -333,6 +379,16 @@ int bt_callout(struct bt_cpu *cpu)
 	case BT_CO_adapt_pre: r = co_adapt_pre(&k); break;
 	case BT_CO_adapt_post: r = co_adapt_post(&k); break;
 	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
+	case BT_CO_intn: r = co_int_fast(&k); break;
+	case BT_CO_iret: r = co_iret_fast(&k); break;
+	case BT_CO_sysenter:
+		r = co_sysenter(&k);
+		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
+		break;
+	case BT_CO_sysexit:
+		r = co_sysexit(&k);
+		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
+		break;
 	default: r = -1; break;
 	}
 	if (r >= 0) {

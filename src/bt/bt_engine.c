@@ -27,6 +27,20 @@
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
+#include <stddef.h>
+_Static_assert(offsetof(struct bt_cpu, eip) == CPU_EIP, "bt_asm.h: CPU_EIP");
+_Static_assert(offsetof(struct bt_cpu, hflags) == CPU_HFLAGS, "bt_asm.h: CPU_HFLAGS");
+_Static_assert(offsetof(struct bt_cpu, host_rsp) == CPU_HOST_RSP, "bt_asm.h: CPU_HOST_RSP");
+_Static_assert(offsetof(struct bt_cpu, exit_request) == CPU_EXIT_REQ, "bt_asm.h: CPU_EXIT_REQ");
+_Static_assert(offsetof(struct bt_cpu, jc) == CPU_JC, "bt_asm.h: CPU_JC");
+_Static_assert(offsetof(struct bt_cpu, exit_tb) == CPU_EXIT_TB, "bt_asm.h: CPU_EXIT_TB");
+_Static_assert(offsetof(struct bt_cpu, c_callout) == CPU_C_CALLOUT, "bt_asm.h: CPU_C_CALLOUT");
+_Static_assert(offsetof(struct bt_cpu, co_site) == CPU_CO_SITE, "bt_asm.h: CPU_CO_SITE");
+_Static_assert(offsetof(struct bt_cpu, exit_reason) == CPU_EXIT_REASON, "bt_asm.h: CPU_EXIT_REASON");
+_Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB");
+_Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
+_Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
+
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
 	BT_CALLOUTS(X)

@@ -140,11 +140,12 @@ static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, ui
 	bool user = new_cpl == 3;
 
 	if (new_cpl < c->cpl) {
-		uint32_t esp0 = 0, ss0 = 0, d[2];
+		uint32_t stack[2] = { 0, 0 }, esp0, ss0, d[2]; /* the TSS's espN, ssN */
 
-		if (mmu_read(bt, c->tr_base + 4 + 8u * new_cpl, &esp0, 4, false) ||
-		    mmu_read(bt, c->tr_base + 8 + 8u * new_cpl, &ss0, 2, false))
+		if (mmu_read(bt, c->tr_base + 4 + 8u * new_cpl, stack, 8, false))
 			return -1;
+		esp0 = stack[0];
+		ss0 = stack[1] & 0xffff;
 		if ((ss0 & ~3u) == 0 || bt_read_desc(bt, (uint16_t)ss0, d) || !D_P(d) ||
 		    D_DPL(d) != new_cpl || (D_TYPE(d) & 0xa) != 0x2)
 			return seg_fault(bt, EXC_TS, (uint16_t)ss0);

@@ -17,6 +17,9 @@
 #include "monitor.h"
 
 #define VIEW_SIZE (1ULL << 32)
+/* v2p entries: physical page + 1, and this bit when the mapping is writable. */
+#define V2P_W 0x80000000u
+#define V2P_PAGE(e) (((e) & ~V2P_W) - 1)
 #define VPAGES (1u << 20)
 /* Each isolated page is up to two VMAs; Linux allows 65530 per process by default. */
 #define SHADOW_MAX_PAGES 25000u
@@ -238,11 +241,11 @@ void mmu_unmap_va(struct bt *bt, uint32_t va)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++) {
-		uint32_t p1 = bt->v2p[v][vpage];
+		uint32_t e = bt->v2p[v][vpage];
 
-		if (!p1)
+		if (!e)
 			continue;
-		rmap_remove(bt, p1 - 1, v, vpage);
+		rmap_remove(bt, V2P_PAGE(e), v, vpage);
 		unmap_one(bt, v, vpage);
 	}
 }
@@ -284,7 +287,7 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	if (can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
 	if (bt->v2p[view][vpage]) {
-		rmap_remove(bt, bt->v2p[view][vpage] - 1, view, vpage);
+		rmap_remove(bt, V2P_PAGE(bt->v2p[view][vpage]), view, vpage);
 		bt->mapped--;
 	} else if (bt->mapped >= SHADOW_MAX_PAGES) {
 		mmu_flush(bt);
@@ -298,7 +301,7 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 		mmu_flush(bt);
 		return 0;
 	}
-	bt->v2p[view][vpage] = ppage + 1;
+	bt->v2p[view][vpage] = (ppage + 1) | ((prot & PROT_WRITE) ? V2P_W : 0);
 	bt->mapped++;
 	bt->hidden_faults++;
 	return (write && can_write && (bt->pflags[ppage] & PF_PT)) ? 2 : 0;
@@ -365,7 +368,12 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 
 		if (n > len)
 			n = len;
-		if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, user, &pa, NULL))
+		/* A page the shadow maps (writable, for a write) needs no walk: A/D are set. */
+		uint32_t ent = bt->v2p[user ? VIEW_USER : VIEW_SUP][va >> 12];
+
+		if (ent && (!write || (ent & V2P_W)))
+			pa = (V2P_PAGE(ent) << 12) | (va & 0xfff);
+		else if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, user, &pa, NULL))
 			return -1;
 		host = vm_gpa(&bt->mon->vm, pa, n);
 		if (!host) {

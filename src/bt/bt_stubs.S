@@ -74,7 +74,9 @@ bt_stub_exit_saved:
 /*
  * call from translated code with cpu->co_site set. Saves the guest state, calls
  * the C callout (rdi = cpu): 0 means go on after the call (registers reloaded
- * from cpu, which C may have changed), anything else is an exit reason.
+ * from cpu, which C may have changed), BT_ASM_CO_JUMP means go on at cpu->jump
+ * (another block: a system call delivered without leaving the cache), anything
+ * else is an exit reason.
  */
 bt_stub_callout:
 	mov [r14 + 0], eax
@@ -95,11 +97,18 @@ bt_stub_callout:
 	call [r14 + CPU_C_CALLOUT]
 	mov rsp, r13
 	test eax, eax
-	jnz 2f
-	/* A kick while C ran was only flagged: honour it here, before going back. */
+	jz 4f
+	cmp eax, BT_ASM_CO_JUMP
+	jne 2f
+4:	/* A kick while C ran was only flagged: honour it here, before going back. */
 	cmp qword ptr [r14 + CPU_EXIT_REQ], 0
 	jne 3f
-	mov eax, [r14 + CPU_HFLAGS]
+	test eax, eax
+	jz 5f
+	/* CO_JUMP: go on in the block at cpu->jump instead of after the call. */
+	pop r12
+	push qword ptr [r14 + CPU_JUMP]
+5:	mov eax, [r14 + CPU_HFLAGS]
 	and eax, BT_ASM_FLAGS_MASK
 	push rax
 	popfq

@@ -63,6 +63,18 @@ static int callout_end(struct xlat *x, int kind)
 	return 1;
 }
 
+/* int n / int3 / int1: the vector rides in the site, so the callout need not decode. */
+static int x_int(struct xlat *x, uint8_t vector, bool soft)
+{
+	struct bt_site *s;
+
+	callout_end(x, BT_CO_intn);
+	s = &x->bt->sites[x->bt->nsites - 1];
+	s->vector = vector;
+	s->soft_int = soft;
+	return 1;
+}
+
 static int callout_on(struct xlat *x, int kind)
 {
 	x_callout(x, kind);
@@ -234,8 +246,9 @@ int x_insn(struct xlat *x, int n)
 		x->end_after_next = 1;
 		return callout_on(x, BT_CO_popf);
 	case ZYDIS_MNEMONIC_HLT: return callout_end(x, BT_CO_hlt);
-	case ZYDIS_MNEMONIC_INT: case ZYDIS_MNEMONIC_INT1: return callout_end(x, BT_CO_intn);
-	case ZYDIS_MNEMONIC_INT3: return callout_end(x, BT_CO_int3);
+	case ZYDIS_MNEMONIC_INT: return x_int(x, (uint8_t)x->op[0].imm.value.u, true);
+	case ZYDIS_MNEMONIC_INT1: return x_int(x, EXC_DB, false);
+	case ZYDIS_MNEMONIC_INT3: return x_int(x, EXC_BP, true);
 	case ZYDIS_MNEMONIC_INTO: return callout_on(x, BT_CO_into);
 	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: return callout_end(x, BT_CO_iret);
 	case ZYDIS_MNEMONIC_CPUID: return callout_on(x, BT_CO_cpuid);

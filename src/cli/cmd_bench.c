@@ -20,7 +20,7 @@
 #include "runner.h"
 #include "status.h"
 
-#define DEFAULT_BACKENDS "bt,kvm,native,native-signal,qemu"
+#define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
 
 enum { OPT_BACKENDS = 256, OPT_TESTS, OPT_REPEAT, OPT_MINCYCLES, OPT_FORMAT, OPT_OUT, OPT_GUEST,
        OPT_TIMEOUT };
