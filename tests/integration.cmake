@@ -11,6 +11,9 @@ set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
 add_test(NAME qemu.hello COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/hello.elf 1
   --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
 set_tests_properties(qemu.hello PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+add_test(NAME qemu.adapt COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/adapt.elf 1
+  --golden ${GOLDEN}/adapt.txt)
+set_tests_properties(qemu.adapt PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.elf 1
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
@@ -25,6 +28,7 @@ endfunction()
 foreach(b kvm bt)
   tandem_guest_test(${b} hello hello.elf 1 --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
   tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt -- --timeout=60)
+  tandem_guest_test(${b} adapt adapt.elf 1 --golden ${GOLDEN}/adapt.txt -- --timeout=60)
   tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"
     -- ${HELLO_ARGS} --stats)
   tandem_guest_test(${b} triple triple.elf 6 --stderr "guest triple-faulted \\(shutdown\\)"
@@ -34,6 +38,11 @@ foreach(b kvm bt)
   tandem_guest_test(${b} halt halt.elf 12 --stderr "halted with interrupts disabled at eip=0x"
     --serial-grep "halting with interrupts off" -- --timeout=30)
 endforeach()
+
+# Adaptive translation: same output with and without it (and as qemu), retranslations happen.
+add_test(NAME bt.adapt-counters COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/adapt.sh $<TARGET_FILE:tandem>
+  ${GUEST_DIR}/adapt.elf ${GOLDEN}/adapt.txt)
+set_tests_properties(bt.adapt-counters PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 
 # A short nano-benchmark run on bt: every row present, positive and finite.
 add_test(NAME bench.quick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_quick.sh $<TARGET_FILE:tandem>)

@@ -315,6 +315,7 @@ uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes
 {
 	struct bt_site *s = &bt->sites[bt->nsites];
 
+	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	s->eip = eip;
 	s->len = len;

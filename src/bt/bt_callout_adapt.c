@@ -35,8 +35,10 @@ int co_adapt_pre(struct co *k)
 	bt->redirect.kind = ADAPT_NONE;
 	if (off + s->mem_size > 4096)
 		return CO_NEXT; /* straddles two pages: the ordinary (faulting) way */
-	if (mmu_translate(bt, va, s->mem_write ? ACC_WRITE : ACC_READ, k->c->cpl == 3, &pa, NULL))
+	if (mmu_translate(bt, va, s->mem_write ? ACC_WRITE : ACC_READ, k->c->cpl == 3, &pa, NULL)) {
+		bt->true_faults++;
 		return co_pending(k);
+	}
 	if (pa >= bt->mon->vm.ram_size) {
 		memset(bt->mmio_scratch + off, 0, s->mem_size);
 		if (s->mem_read && mmio(k, pa, s->mem_size, false, bt->mmio_scratch + off)) {

@@ -151,6 +151,7 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	ret = x_ident(x, n);
 	x_callout(x, BT_CO_adapt_post);
 	x->bt->sites[x->bt->nsites - 1].mem_write = s->mem_write;
+	x->bt->sites[x->bt->nsites - 1].mem_size = s->mem_size;
 	return ret;
 }
 
