@@ -11,6 +11,36 @@
 	.globl bt_stubs_start, bt_stubs_end, bt_stub_enter, bt_stub_exit
 	.globl bt_stub_exit_saved, bt_stub_callout, bt_stub_miss
 
+/* The guest's registers and flags between the host registers and struct bt_cpu. */
+.macro SAVE_GUEST
+	mov [r14 + 0], eax
+	mov [r14 + 4], ecx
+	mov [r14 + 8], edx
+	mov [r14 + 12], ebx
+	mov [r14 + 16], r15d
+	mov [r14 + 20], ebp
+	mov [r14 + 24], esi
+	mov [r14 + 28], edi
+	pushfq
+	pop rax
+	mov [r14 + CPU_HFLAGS], eax
+.endm
+
+.macro LOAD_GUEST
+	mov eax, [r14 + CPU_HFLAGS]
+	and eax, BT_ASM_FLAGS_MASK
+	push rax
+	popfq
+	mov eax, [r14 + 0]
+	mov ecx, [r14 + 4]
+	mov edx, [r14 + 8]
+	mov ebx, [r14 + 12]
+	mov r15d, [r14 + 16]
+	mov ebp, [r14 + 20]
+	mov esi, [r14 + 24]
+	mov edi, [r14 + 28]
+.endm
+
 bt_stubs_start:
 
 /* int bt_stub_enter(struct bt_cpu *cpu [rdi], void *code [rsi]): returns cpu->exit_reason. */
@@ -28,35 +58,14 @@ bt_stub_enter:
 	/* A kick that came before this point is seen here; one after it unlinks the cache. */
 	cmp qword ptr [r14 + CPU_EXIT_REQ], 0
 	jne 1f
-	mov eax, [r14 + CPU_HFLAGS]
-	and eax, BT_ASM_FLAGS_MASK
-	push rax
-	popfq
-	mov eax, [r14 + 0]
-	mov ecx, [r14 + 4]
-	mov edx, [r14 + 8]
-	mov ebx, [r14 + 12]
-	mov r15d, [r14 + 16]
-	mov ebp, [r14 + 20]
-	mov esi, [r14 + 24]
-	mov edi, [r14 + 28]
+	LOAD_GUEST
 	jmp r13
 1:	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_KICK
 	jmp bt_stub_exit_saved
 
 /* From translated code: guest state in registers; eip, exit_reason, exit_tb stored. */
 bt_stub_exit:
-	mov [r14 + 0], eax
-	mov [r14 + 4], ecx
-	mov [r14 + 8], edx
-	mov [r14 + 12], ebx
-	mov [r14 + 16], r15d
-	mov [r14 + 20], ebp
-	mov [r14 + 24], esi
-	mov [r14 + 28], edi
-	pushfq
-	pop rax
-	mov [r14 + CPU_HFLAGS], eax
+	SAVE_GUEST
 /* Guest state already in cpu (also the signal handlers' way out). */
 bt_stub_exit_saved:
 	mov rsp, [r14 + CPU_HOST_RSP]
@@ -79,17 +88,7 @@ bt_stub_exit_saved:
  * else is an exit reason.
  */
 bt_stub_callout:
-	mov [r14 + 0], eax
-	mov [r14 + 4], ecx
-	mov [r14 + 8], edx
-	mov [r14 + 12], ebx
-	mov [r14 + 16], r15d
-	mov [r14 + 20], ebp
-	mov [r14 + 24], esi
-	mov [r14 + 28], edi
-	pushfq
-	pop rax
-	mov [r14 + CPU_HFLAGS], eax
+	SAVE_GUEST
 	cld
 	mov r13, rsp
 	and rsp, -16
@@ -108,18 +107,7 @@ bt_stub_callout:
 	/* CO_JUMP: go on in the block at cpu->jump instead of after the call. */
 	pop r12
 	push qword ptr [r14 + CPU_JUMP]
-5:	mov eax, [r14 + CPU_HFLAGS]
-	and eax, BT_ASM_FLAGS_MASK
-	push rax
-	popfq
-	mov eax, [r14 + 0]
-	mov ecx, [r14 + 4]
-	mov edx, [r14 + 8]
-	mov ebx, [r14 + 12]
-	mov r15d, [r14 + 16]
-	mov ebp, [r14 + 20]
-	mov esi, [r14 + 24]
-	mov edi, [r14 + 28]
+5:	LOAD_GUEST
 	ret
 2:	mov [r14 + CPU_EXIT_REASON], eax
 	jmp bt_stub_exit_saved
