@@ -58,7 +58,7 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(slow)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -310,6 +310,7 @@ struct bt {
 		uint32_t old[2];
 	} redirect;
 	uint8_t *mmio_scratch;    /* a page adaptive MMIO accesses run against */
+	uint8_t *compat;          /* 32-bit code below 4 GiB for the BCD adjusts, or NULL */
 #define X(f, d) uint64_t f;
 	BT_STATS(X)
 #undef X
@@ -412,6 +413,11 @@ void bt_adapt_apply(struct bt *bt);
 /* The translator asks: has this instruction been adapted, and why? */
 int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl);
 void bt_adapt_reset(struct bt *bt);
+
+/* bt_compat.c: run a BCD adjust natively in compatibility mode; false if unavailable */
+void bt_compat_init(struct bt *bt);
+void bt_compat_destroy(struct bt *bt);
+bool bt_compat_bcd(struct bt *bt, const uint8_t insn[2], uint32_t *eax, uint32_t *eflags);
 
 /* bt_signal.c */
 int bt_signals_install(struct bt *bt);

@@ -346,7 +346,7 @@ static int dispatch(struct co *k)
 	case BT_CO_sysexit: return co_sysexit(k);
 	case BT_CO_far: return co_far(k);
 	case BT_CO_bcd: return co_bcd(k);
-	case BT_CO_bound: return co_bound(k);
+	case BT_CO_bound: return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
 	case BT_CO_clts:
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
@@ -354,7 +354,7 @@ static int dispatch(struct co *k)
 		return CO_NEXT;
 	case BT_CO_wbinvd: return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
 	case BT_CO_segcheck: return co_unsupported(k, "unsupported instruction");
-	case BT_CO_enter: return co_unsupported(k, "unsupported instruction (nested enter)");
+	case BT_CO_enter: case BT_CO_slow: return co_slow(k);
 	default: return co_unsupported(k, "unsupported instruction");
 	}
 }

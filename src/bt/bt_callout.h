@@ -50,6 +50,9 @@ int co_bcd(struct co *k);
 int co_adapt_pre(struct co *k);
 int co_adapt_post(struct co *k);
 
+/* bt_callout_slow.c: rare instructions emulated in C */
+int co_slow(struct co *k);
+
 /* bt_callout_io.c */
 int co_io(struct co *k);
 int co_iostr(struct co *k);

@@ -365,6 +365,21 @@ int co_bcd(struct co *k)
 
 	if (k->in.operand_count_visible && k->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
 		base = (uint8_t)k->op[0].imm.value.u;
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_AAM && !base)
+		return co_fault(k, EXC_DE, false, 0);
+	{
+		/* Natively, so even the undefined flags are the host CPU's. */
+		uint8_t insn[2] = { k->site->bytes[k->in.length - (k->in.length > 1 ? 2 : 1)], 0x90 };
+		uint32_t eax = c->gpr[0], fl = c->hflags;
+
+		if (k->in.length > 1)
+			insn[1] = k->site->bytes[k->in.length - 1];
+		if (bt_compat_bcd(k->bt, insn, &eax, &fl)) {
+			c->gpr[0] = eax;
+			c->hflags = (c->hflags & ~0x8d5u) | (fl & 0x8d5u);
+			return CO_NEXT;
+		}
+	}
 	switch (k->in.mnemonic) {
 	case ZYDIS_MNEMONIC_AAM:
 		if (!base)

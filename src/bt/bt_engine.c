@@ -84,6 +84,7 @@ static void bt_destroy(void *state)
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
+	bt_compat_destroy(bt);
 	free(bt->dftab);
 	if (bt->mmio_scratch && bt->mmio_scratch != MAP_FAILED)
 		munmap(bt->mmio_scratch, 4096);
@@ -119,6 +120,7 @@ static int bt_create(struct monitor *mon, void **state)
 	ret = -EINVAL;
 	if (bt_decoders_init(bt) || bt_signals_install(bt))
 		goto fail;
+	bt_compat_init(bt);
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[0];
 	*state = bt;
 	return 0;

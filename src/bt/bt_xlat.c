@@ -272,8 +272,13 @@ int x_insn(struct xlat *x, int n)
 	case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
 		return callout_on(x, BT_CO_sreg_load);
 	case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL: case ZYDIS_MNEMONIC_VERR:
-	case ZYDIS_MNEMONIC_VERW: case ZYDIS_MNEMONIC_ARPL:
+	case ZYDIS_MNEMONIC_VERW:
 		return callout_on(x, BT_CO_segcheck);
+	case ZYDIS_MNEMONIC_ARPL: return callout_on(x, BT_CO_slow);
+	case ZYDIS_MNEMONIC_LEA:
+		if (in->address_width == 16)
+			return callout_on(x, BT_CO_slow); /* no 16-bit addressing in 64-bit mode */
+		return x_ident(x, n);
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
 		return callout_end(x, BT_CO_ud);
 	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_FWAIT:

@@ -272,8 +272,10 @@ int x_pusha(struct xlat *x)
 	static const int order[] = { 0, 1, 2, 3, 15, 5, 6, 7 }; /* esp is pushed as it was */
 	int i;
 
-	if (x->in.operand_width != 32)
-		return unsupported(x);
+	if (x->in.operand_width != 32) {
+		x_callout(x, BT_CO_slow);
+		return 0;
+	}
 	for (i = 0; i < 8; i++)
 		emit_stack_store(&x->e, -4 * (i + 1), order[i]);
 	emit_esp_add(&x->e, -32);
@@ -285,8 +287,10 @@ int x_popa(struct xlat *x)
 	static const int order[] = { 7, 6, 5, -1, 3, 2, 1, 0 };
 	int i;
 
-	if (x->in.operand_width != 32)
-		return unsupported(x);
+	if (x->in.operand_width != 32) {
+		x_callout(x, BT_CO_slow);
+		return 0;
+	}
 	/* Touch both ends first: once they are mapped no load below can fault. */
 	emit_stack_load(&x->e, 12, 0);
 	emit_stack_load(&x->e, 12, 28);

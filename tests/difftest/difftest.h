@@ -13,11 +13,11 @@
 #ifndef TANDEM_DIFFTEST_H
 #define TANDEM_DIFFTEST_H
 
-#define DT_SCRATCH 0x00800000u      /* 64 KiB scratch, identical address everywhere */
+#define DT_SCRATCH 0x00800000u /* 64 KiB scratch, identical address everywhere */
 #define DT_SCRATCH_SIZE 0x10000u
-#define DT_DATA_END 0xE000u         /* memory operands target scratch [0, DT_DATA_END) */
+#define DT_DATA_END 0xE000u                 /* memory operands target scratch [0, DT_DATA_END) */
 #define DT_STACK_TOP (DT_SCRATCH + 0xF000u) /* ESP at case start; stack in [0xE000,0x10000) */
-#define DT_CTL 0x00810000u          /* control page, right after the scratch */
+#define DT_CTL 0x00810000u                  /* control page, right after the scratch */
 #define DT_CTL_SIZE 0x1000u
 
 /* Control block offsets (dt_tramp.S uses absolute addresses: PIE-proof). */
@@ -50,11 +50,11 @@ struct dt_blob_hdr {
 };
 
 struct dt_case {
-	uint32_t size;     /* the whole record: this header, code, terminator, padding */
-	uint32_t index;    /* the case number K (cases are generated independently from (seed, K)) */
-	uint32_t regs[8];  /* eax ecx edx ebx esp ebp esi edi; esp is DT_STACK_TOP */
-	uint32_t eflags;   /* arithmetic flags random, DF = 0, bit 1 set */
-	uint32_t defmask;  /* DT_FLAGS_CMP bits architecturally defined at the end */
+	uint32_t size;    /* the whole record: this header, code, terminator, padding */
+	uint32_t index;   /* the case number K (cases are generated independently from (seed, K)) */
+	uint32_t regs[8]; /* eax ecx edx ebx esp ebp esi edi; esp is DT_STACK_TOP */
+	uint32_t eflags;  /* arithmetic flags random, DF = 0, bit 1 set */
+	uint32_t defmask; /* DT_FLAGS_CMP bits architecturally defined at the end */
 	uint32_t code_len; /* without the terminator */
 	uint8_t code[];    /* code_len bytes, then the terminator */
 };
@@ -66,17 +66,17 @@ struct dt_result {
 	uint32_t memhash;
 };
 extern uint32_t dt_pristine[DT_SCRATCH_SIZE / 4];
-void dt_pristine_init(void);                 /* builds the pattern and copies it to scratch */
-void dt_load_case(const struct dt_case *c);  /* fills the control block for c */
-void dt_collect(struct dt_result *r);        /* reads the control block, hashes and resets scratch */
+void dt_pristine_init(void);                /* builds the pattern and copies it to scratch */
+void dt_load_case(const struct dt_case *c); /* fills the control block for c */
+void dt_collect(struct dt_result *r);       /* reads the control block, hashes and resets scratch */
 int dt_format(char *buf, unsigned size, uint32_t index, const struct dt_result *r);
 const struct dt_case *dt_first_case(const struct dt_blob_hdr *h, unsigned long blob_len);
 const struct dt_case *dt_next_case(const struct dt_case *c);
 
 /* dt_tramp.S */
-int dt_run(void);         /* 0: the case reached its terminator; 1: a trap aborted it */
-void dt_epilogue(void);   /* not callable: the case terminator's target */
-void dt_abort(void);      /* not callable: a trap handler resumes here (guest) */
+int dt_run(void);       /* 0: the case reached its terminator; 1: a trap aborted it */
+void dt_epilogue(void); /* not callable: the case terminator's target */
+void dt_abort(void);    /* not callable: a trap handler resumes here (guest) */
 #endif
 
 #endif

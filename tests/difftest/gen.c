@@ -8,9 +8,13 @@
  *
  * usage: gen [--seed S] [--cases N] -o FILE        write a blob of cases 0..N-1
  *        gen [--seed S] --case K -o FILE           a blob holding only case K
+ *        gen [--seed S] --first K --cases N -o FILE   cases K..K+N-1
  *        gen [--seed S] --case K --list            Capstone listing of case K
+ *        gen [--seed S] [--cases N] --defmasks     per case "K MASK": the flags defined at the end
  *        gen [--seed S] [--cases N] --masks        per case "K MASK": the flags to compare
  *                                                 under QEMU, or "K skip" (see qbad)
+ *        --skip OP,...: never generate those ops (names: the op table; gen --skip x
+ *        lists them), e.g. what an engine does not support yet
  *        --units U: only the first U top-level units of each case (run.sh bisects
  *        a failing case with it to the shortest failing prefix)
  *
@@ -56,8 +60,8 @@ enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, NOREG = -1 };
 #define LOGIC_DEF (CF | PF | ZF | SF | OF)
 
 #define MAXCODE 8192
-#define CODE_BUDGET 1200 /* stop adding units past this many bytes */
-#define STACK_MAX 0xC00  /* pushed bytes below DT_STACK_TOP */
+#define CODE_BUDGET 1200   /* stop adding units past this many bytes */
+#define STACK_MAX 0xC00    /* pushed bytes below DT_STACK_TOP */
 #define STACK_MIN (-0x600) /* popped bytes above it */
 #define MAX_NEST 2
 
@@ -76,7 +80,7 @@ struct gen {
 	int no_df;        /* no DF changes */
 	int no_esp_mem;   /* no ESP-based memory operands (inside call bodies) */
 	int nest;
-	uint32_t hot;     /* a hot scratch offset: half the accesses go near it */
+	uint32_t hot; /* a hot scratch offset: half the accesses go near it */
 };
 static struct gen g;
 
@@ -107,9 +111,11 @@ static int32_t rnd_range(int32_t lo, int32_t hi) /* [lo, hi] */
 /* An interesting value: edge cases half the time. */
 static uint32_t rnd_val(int size)
 {
+	/* clang-format off */
 	static const uint32_t edge[] = {0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF,
 	                                0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE, 0x10,
 	                                0x0F, 0x09, 0x99, 0x1F, 0x20, 0x21};
+	/* clang-format on */
 	uint32_t v;
 	switch (rndn(6)) {
 	case 0:
@@ -228,9 +234,11 @@ static void need(uint32_t f)
 	if (g.qbad & f)
 		g.qskip = 1;
 }
+/* clang-format off */
 static const uint32_t cond_flags[16] = {OF, OF, CF, CF, ZF, ZF, CF | ZF, CF | ZF,
                                         SF, SF, PF, PF, SF | OF, SF | OF, ZF | SF | OF,
                                         ZF | SF | OF};
+/* clang-format on */
 
 /* ---------------------------------------------------------------- memory operands */
 struct mem {
@@ -337,7 +345,8 @@ static void gen_mem(struct mem *m, int size, int mflags, uint32_t T)
 		bv = esp_now();
 		if (index != NOREG) {
 			int32_t rem = (int32_t)(T - bv - (uint32_t)d);
-			int32_t k = rem >= 0 ? rem / (int32_t)s : -((-rem + (int32_t)s - 1) / (int32_t)s);
+			int32_t k =
+			    rem >= 0 ? rem / (int32_t)s : -((-rem + (int32_t)s - 1) / (int32_t)s);
 			iv = (uint32_t)k;
 			if (dsize == 0)
 				dsize = 1, d = 0;
@@ -656,7 +665,7 @@ static int op_div(void)
 	do {
 		d = chance(50) ? (uint32_t)rnd_range(2, 100) : rnd32();
 		if (sgn && chance(40))
-			d = (uint32_t)-(int32_t)d;
+			d = 0u - d;
 		d &= mask;
 		D = sgn ? (int64_t)((int32_t)(d << (32 - bits)) >> (32 - bits)) : (int64_t)d;
 		if (D < 0)
@@ -968,14 +977,13 @@ static int op_mov(void)
 
 /* lea with random addressing bytes (no memory access: any register values do),
  * 32-bit and 16-bit (0x67) address forms, 32- and 16-bit destinations. */
-static int op_lea(void)
+static int lea(int a16)
 {
 	int size = chance(75) ? 4 : 2, r = pick_dst(size);
 	if (r == NOREG)
 		return 0;
 	if (size == 2)
 		b(0x66);
-	int a16 = chance(20);
 	if (a16)
 		b(0x67);
 	b(0x8D);
@@ -1000,13 +1008,21 @@ static int op_lea(void)
 		b32(rnd_val(4));
 	return 1;
 }
+static int op_lea(void)
+{
+	return lea(0);
+}
+static int op_lea16(void)
+{
+	return lea(1);
+}
 
 /* xchg (86/87, 90+r), xadd, cmpxchg, cmpxchg8b, bswap. */
-static int op_xchg(void)
+static int xchg_op(int which)
 {
 	int size = pick_size();
 	struct rm o;
-	switch (rndn(5)) {
+	switch (which) {
 	case 0: { /* xchg r/m, reg */
 		int r = pick_dst(size);
 		if (r == NOREG)
@@ -1072,46 +1088,67 @@ static int op_xchg(void)
 		flags(ALL6, 0);
 		return 1;
 	}
-	default:
-		if (chance(50)) { /* cmpxchg8b m64 */
-			if (!writable(EAX) || !writable(EDX))
-				return 0;
-			uint32_t T = pick_target(8, 0), save = g.avoid;
-			if (chance(50)) { /* equal: EDX:EAX = [T] */
-				b(0xA1);
-				b32(T);
-				b(0x8B);
-				b(0x15);
-				b32(T + 4);
-			}
-			g.avoid |= R(EAX) | R(EDX);
-			memset(&o, 0, sizeof(o));
-			o.is_mem = 1;
-			gen_mem(&o.m, 8, M_EXACT, T);
-			g.avoid = save;
-			prefixes(4, &o, 1, chance(30));
-			b(0x0F);
-			b(0xC7);
-			put_mem(&o.m, 1);
-			flags(ZF, 0);
-			/* QEMU 7.2's TCG recomputes the other flags instead of keeping them,
-			 * and its pushf shows DF set until the next full flags update */
-			g.qbad |= (ALL6 & ~ZF) | DT_FLAG_DF;
-		} else { /* bswap */
-			int r = pick_dst(4);
-			if (r == NOREG)
-				return 0;
-			b(0x0F);
-			b(0xC8 + r);
+	case 4: { /* cmpxchg8b m64 */
+		if (!writable(EAX) || !writable(EDX))
+			return 0;
+		uint32_t T = pick_target(8, 0), save = g.avoid;
+		if (chance(50)) { /* equal: EDX:EAX = [T] */
+			b(0xA1);
+			b32(T);
+			b(0x8B);
+			b(0x15);
+			b32(T + 4);
 		}
+		g.avoid |= R(EAX) | R(EDX);
+		memset(&o, 0, sizeof(o));
+		o.is_mem = 1;
+		gen_mem(&o.m, 8, M_EXACT, T);
+		g.avoid = save;
+		prefixes(4, &o, 1, chance(30));
+		b(0x0F);
+		b(0xC7);
+		put_mem(&o.m, 1);
+		flags(ZF, 0);
+		/* QEMU 7.2's TCG recomputes the other flags instead of keeping them,
+		 * and its pushf shows DF set until the next full flags update */
+		g.qbad |= (ALL6 & ~ZF) | DT_FLAG_DF;
+	}
+		return 1;
+	default: { /* bswap */
+		int r = pick_dst(4);
+		if (r == NOREG)
+			return 0;
+		b(0x0F);
+		b(0xC8 + r);
 		return 1;
 	}
+	}
+}
+static int op_xchg(void)
+{
+	return xchg_op((int)rndn(2));
+}
+static int op_xadd(void)
+{
+	return xchg_op(2);
+}
+static int op_cmpxchg(void)
+{
+	return xchg_op(3);
+}
+static int op_cmpxchg8b(void)
+{
+	return xchg_op(4);
+}
+static int op_bswap(void)
+{
+	return xchg_op(5);
 }
 
 /* cbw/cwde, cwd/cdq, lahf/sahf, clc/stc/cmc, nops, xlat. */
-static int op_misc(void)
+static int misc_op(int which)
 {
-	switch (rndn(9)) {
+	switch (which) {
 	case 0: /* cbw / cwde */
 		if (!writable(EAX))
 			return 0;
@@ -1221,6 +1258,35 @@ static int op_misc(void)
 	}
 }
 
+static int op_cbw(void)
+{
+	return misc_op((int)rndn(2));
+}
+static int op_lahf(void)
+{
+	return misc_op(2 + (int)rndn(2));
+}
+static int op_flagop(void)
+{
+	return misc_op(4);
+}
+static int op_nop(void)
+{
+	return misc_op(5);
+}
+static int op_xlat(void)
+{
+	return misc_op(6);
+}
+static int op_arpl(void)
+{
+	return misc_op(7);
+}
+static int op_bound(void)
+{
+	return misc_op(8);
+}
+
 /* BCD adjusts: daa das aaa aas aam aad (all invalid in 64-bit mode). */
 static int op_bcd(void)
 {
@@ -1258,16 +1324,16 @@ static int op_bcd(void)
 
 static int stack_room(int push_bytes)
 {
-	return !g.no_stack && g.depth + push_bytes <= STACK_MAX && g.depth + push_bytes >= STACK_MIN;
+	return !g.no_stack && g.depth + push_bytes <= STACK_MAX &&
+	       g.depth + push_bytes >= STACK_MIN;
 }
 
 /* push/pop: registers, immediates, memory, 16-bit forms, pusha/popa, pushf/popf. */
-static int op_stack(void)
+static int stack_op(int x)
 {
 	int size = chance(80) ? 4 : 2;
 	struct rm o;
-	int x = (int)rndn(10);
-	if (g.depth > 0x200 && chance(50))
+	if (x != 3 && x != 5 && g.depth > 0x200 && chance(50))
 		x = 3; /* lean towards popping */
 	switch (x) {
 	case 0:
@@ -1378,6 +1444,24 @@ static int op_stack(void)
 		return 1;
 	}
 	}
+}
+
+static int op_push(void)
+{
+	static const int k[] = {0, 1, 2, 4};
+	return stack_op(k[rndn(4)]);
+}
+static int op_pop(void)
+{
+	return stack_op(chance(50) ? 3 : 5);
+}
+static int op_pusha(void)
+{
+	return stack_op(6 + (int)rndn(2));
+}
+static int op_pushf(void)
+{
+	return stack_op(8 + (int)rndn(2));
 }
 
 /* movs cmps stos lods scas, 8/16/32-bit, with rep/repe/repne, DF 0 or 1. */
@@ -1781,24 +1865,57 @@ struct op {
 	int (*fn)(void);
 	int weight;
 };
-static const struct op ops[] = {
-	{"alu", op_alu, 30},       {"test", op_test, 4},     {"unary", op_unary, 8},
-	{"mul", op_mul, 6},        {"div", op_div, 4},       {"shift", op_shift, 12},
-	{"shxd", op_shxd, 4},      {"bt", op_bt, 6},         {"bsf", op_bsf, 3},
-	{"setcc", op_setcc, 4},    {"cmov", op_cmov, 4},     {"mov", op_mov, 12},
-	{"lea", op_lea, 4},        {"xchg", op_xchg, 8},     {"misc", op_misc, 8},
-	{"bcd", op_bcd, 3},        {"stack", op_stack, 8},   {"string", op_string, 6},
-	{"branch", op_branch, 5},  {"loop", op_loop, 2},     {"call", op_call, 2},
-	{"indirect", op_indirect, 2}, {"enter", op_enter, 1},
+/* clang-format off */
+static struct op ops[] = {
+	{"alu", op_alu, 30},        {"test", op_test, 4},       {"unary", op_unary, 8},
+	{"mul", op_mul, 6},         {"div", op_div, 4},         {"shift", op_shift, 12},
+	{"shxd", op_shxd, 4},       {"bt", op_bt, 6},           {"bsf", op_bsf, 3},
+	{"setcc", op_setcc, 4},     {"cmov", op_cmov, 4},       {"mov", op_mov, 12},
+	{"lea", op_lea, 3},         {"lea16", op_lea16, 1},     {"xchg", op_xchg, 3},
+	{"xadd", op_xadd, 2},       {"cmpxchg", op_cmpxchg, 2}, {"cmpxchg8b", op_cmpxchg8b, 1},
+	{"bswap", op_bswap, 1},     {"cbw", op_cbw, 2},         {"lahf", op_lahf, 1},
+	{"flagop", op_flagop, 1},   {"nop", op_nop, 1},         {"xlat", op_xlat, 1},
+	{"arpl", op_arpl, 1},       {"bound", op_bound, 1},     {"bcd", op_bcd, 3},
+	{"push", op_push, 3},       {"pop", op_pop, 2},         {"pusha", op_pusha, 1},
+	{"pushf", op_pushf, 2},     {"string", op_string, 6},   {"branch", op_branch, 5},
+	{"loop", op_loop, 2},       {"call", op_call, 2},       {"indirect", op_indirect, 2},
+	{"enter", op_enter, 1},
 };
+/* clang-format on */
 #define NOPS (sizeof(ops) / sizeof(ops[0]))
+
+static int total_weight;
+
+/* --skip a,b,c: never generate those ops (e.g. what an engine cannot do yet). */
+static void skip_ops(const char *list)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+		unsigned i;
+		for (i = 0; i < NOPS && strcmp(ops[i].name, t); i++)
+			;
+		if (i == NOPS) {
+			fprintf(stderr, "gen: --skip: no op '%s'; the ops:", t);
+			for (i = 0; i < NOPS; i++)
+				fprintf(stderr, " %s", ops[i].name);
+			fprintf(stderr, "\n");
+			exit(2);
+		}
+		ops[i].weight = 0;
+	}
+}
 
 static int gen_unit(void)
 {
-	static int total;
-	if (!total)
+	if (!total_weight)
 		for (unsigned i = 0; i < NOPS; i++)
-			total += ops[i].weight;
+			total_weight += ops[i].weight;
+	if (!total_weight) {
+		b(0x90);
+		return 1;
+	}
+	int total = total_weight;
 	for (int tries = 0; tries < 20; tries++) {
 		int x = (int)rndn((uint32_t)total);
 		unsigned i = 0;
@@ -1927,11 +2044,14 @@ static void list_case(uint64_t seed, uint32_t k)
 			char hex[64] = "";
 			for (int u = 0; u < c.nunits; u++)
 				if ((uint64_t)c.unit_at[u] == insn[i].address)
-					printf("  ; unit %d%s\n", u, u == c.nunits - 1 && max_units >= 0 ? " (the last one)" : "");
+					printf("  ; unit %d%s\n", u,
+					       u == c.nunits - 1 && max_units >= 0
+					           ? " (the last one)"
+					           : "");
 			for (int j = 0; j < insn[i].size && j < 15; j++)
 				sprintf(hex + 3 * j, "%02x ", insn[i].bytes[j]);
-			printf("  %04" PRIx64 ":  %-33s %s %s\n", insn[i].address, hex, insn[i].mnemonic,
-			       insn[i].op_str);
+			printf("  %04" PRIx64 ":  %-33s %s %s\n", insn[i].address, hex,
+			       insn[i].mnemonic, insn[i].op_str);
 			off = insn[i].address + insn[i].size;
 		}
 		if (n)
@@ -1942,8 +2062,9 @@ static void list_case(uint64_t seed, uint32_t k)
 			off++;
 		}
 	}
-	printf("  %04x:  ff 25 %02x %02x %02x %02x                 (end of case: jmp to the runner)\n",
-	       c.len, DT_CTL & 0xFF, (DT_CTL >> 8) & 0xFF, (DT_CTL >> 16) & 0xFF, DT_CTL >> 24);
+	printf(
+	    "  %04x:  ff 25 %02x %02x %02x %02x                 (end of case: jmp to the runner)\n",
+	    c.len, DT_CTL & 0xFF, (DT_CTL >> 8) & 0xFF, (DT_CTL >> 16) & 0xFF, DT_CTL >> 24);
 	cs_close(&h);
 }
 
@@ -1960,8 +2081,8 @@ static uint64_t parse_u64(const char *s, const char *what)
 int main(int argc, char **argv)
 {
 	uint64_t seed = DT_DEFAULT_SEED;
-	uint32_t ncases = DT_DEFAULT_CASES, one = 0;
-	int have_one = 0, list = 0, masks = 0;
+	uint32_t ncases = DT_DEFAULT_CASES, one = 0, from = 0;
+	int have_one = 0, list = 0, masks = 0, defmasks = 0;
 	const char *out = NULL;
 
 	for (int i = 1; i < argc; i++) {
@@ -1970,18 +2091,27 @@ int main(int argc, char **argv)
 			seed = parse_u64(argv[++i], "seed");
 		else if (!strcmp(a, "--cases") && i + 1 < argc)
 			ncases = (uint32_t)parse_u64(argv[++i], "case count");
+		else if (!strcmp(a, "--first") && i + 1 < argc)
+			from = (uint32_t)parse_u64(argv[++i], "case number");
 		else if (!strcmp(a, "--case") && i + 1 < argc)
 			one = (uint32_t)parse_u64(argv[++i], "case number"), have_one = 1;
 		else if (!strcmp(a, "--units") && i + 1 < argc)
 			max_units = (int)parse_u64(argv[++i], "unit count");
+		else if (!strcmp(a, "--skip") && i + 1 < argc)
+			skip_ops(argv[++i]);
 		else if (!strcmp(a, "--list"))
 			list = 1;
 		else if (!strcmp(a, "--masks"))
 			masks = 1;
+		else if (!strcmp(a, "--defmasks"))
+			defmasks = 1;
 		else if (!strcmp(a, "-o") && i + 1 < argc)
 			out = argv[++i];
 		else
-			die("usage: gen [--seed S] [--cases N | --case K] [--units U] (-o FILE | --list | --masks)");
+			die("usage: gen [--seed S] [--cases N [--first K] | --case K] [--units U] "
+			    "[--skip "
+			    "OP,...] "
+			    "(-o FILE | --list | --masks | --defmasks)");
 	}
 	if (list) {
 		if (!have_one)
@@ -1989,12 +2119,14 @@ int main(int argc, char **argv)
 		list_case(seed, one);
 		return 0;
 	}
-	uint32_t first = have_one ? one : 0, n = have_one ? 1 : ncases;
-	if (masks) {
+	uint32_t first = have_one ? one : from, n = have_one ? 1 : ncases;
+	if (masks || defmasks) {
 		for (uint32_t k = first; k < first + n; k++) {
 			struct gcase c;
 			gen_case(seed, k, &c);
-			if (c.qemu_skip)
+			if (defmasks)
+				printf("%u %04x\n", k, c.defmask);
+			else if (c.qemu_skip)
 				printf("%u skip\n", k);
 			else
 				printf("%u %04x\n", k, c.qemu_mask);
@@ -2002,7 +2134,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!out)
-		die("no output: -o FILE, --list or --masks");
+		die("no output: -o FILE, --list, --masks or --defmasks");
 	FILE *f = fopen(out, "wb");
 	if (!f)
 		die("%s: %s", out, strerror(errno));

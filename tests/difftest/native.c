@@ -5,10 +5,15 @@
  * ring 0 on an engine.
  *
  * usage: native BLOB [--case K] [--dump]
+ *        native --hypervisor
  *   --case K  run only case K
  *   --dump    after each case, also list the scratch bytes it changed
+ *   --hypervisor  print the CPUID hypervisor vendor ("none" on bare metal);
+ *             "TCGTCGTCGTCG" means this "native" CPU is QEMU's emulator, whose
+ *             known deviations run.sh then allows for
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -55,6 +60,24 @@ static void dump_dirty(void)
 			printf("  scratch+%04x: %02x -> %02x\n", i, p[i], s[i]);
 }
 
+static int print_hypervisor(void)
+{
+	unsigned a, b, c, d;
+	char v[13];
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 31))) {
+		puts("none");
+		return 0;
+	}
+	__cpuid(0x40000000, a, b, c, d);
+	memcpy(v, &b, 4);
+	memcpy(v + 4, &c, 4);
+	memcpy(v + 8, &d, 4);
+	v[12] = 0;
+	puts(v);
+	return 0;
+}
+
 /* Globals, not locals of main: they live across sigsetjmp. */
 static const char *path;
 static long only = -1;
@@ -68,6 +91,8 @@ int main(int argc, char **argv)
 			only = strtol(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--dump"))
 			dump = 1;
+		else if (!strcmp(argv[i], "--hypervisor"))
+			return print_hypervisor();
 		else if (!path && argv[i][0] != '-')
 			path = argv[i];
 		else {
@@ -145,9 +170,11 @@ int main(int argc, char **argv)
 		if (fault_sig) {
 			dt_collect(&r); /* resets the scratch */
 			if (fault_sig == SIGALRM)
-				printf("case %u FAULT timeout after %d s\n", c->index, CASE_TIMEOUT_S);
+				printf("case %u FAULT timeout after %d s\n", c->index,
+				       CASE_TIMEOUT_S);
 			else
-				printf("case %u FAULT %s at +%04x\n", c->index, strsignal(fault_sig),
+				printf("case %u FAULT %s at +%04x\n", c->index,
+				       strsignal(fault_sig),
 				       fault_eip - (uint32_t)(uintptr_t)c->code);
 			failed++;
 			continue;

@@ -16,10 +16,11 @@
 #define EXIT_FUZZ_TRAP 2
 #define EXIT_FUZZ_RETURNED 3
 
-uint8_t fuzz_code[MAX_PAGES * PAGE_SIZE] __attribute__((aligned(4096))); /* global: asm jumps here */
-static uint8_t data[DATA_SIZE] __attribute__((aligned(4096)));     /* where registers point */
-static uint8_t stack0[16384] __attribute__((aligned(16)));         /* ring 0 code's stack */
-static uint8_t user_stack[16384] __attribute__((aligned(16)));     /* ring 3 code's stack */
+uint8_t fuzz_code[MAX_PAGES * PAGE_SIZE]
+    __attribute__((aligned(4096)));                            /* global: asm jumps here */
+static uint8_t data[DATA_SIZE] __attribute__((aligned(4096))); /* where registers point */
+static uint8_t stack0[16384] __attribute__((aligned(16)));     /* ring 0 code's stack */
+static uint8_t user_stack[16384] __attribute__((aligned(16))); /* ring 3 code's stack */
 static uint64_t rng;
 static uint32_t regs[8]; /* eax ecx edx ebx esp(unused) ebp esi edi at entry */
 uint32_t fuzz_regs_ptr;  /* &regs, for the asm */
@@ -105,7 +106,8 @@ static int user_entry(void)
 	                 "movl 24(%%eax), %%esi\n\t"
 	                 "movl 28(%%eax), %%edi\n\t"
 	                 "movl 0(%%eax), %%eax\n\t"
-	                 "jmp fuzz_code" ::: "memory");
+	                 "jmp fuzz_code" ::
+	                     : "memory");
 	return 0;
 }
 
