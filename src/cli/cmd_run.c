@@ -57,7 +57,7 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->engine = &kvm_engine_ops;
+	o->engine = &bt_engine_ops; /* runs on any x86-64 Linux */
 	o->mem = VM_DEFAULT_MEM;
 	o->cmdline = "";
 	optind = 1;

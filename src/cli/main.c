@@ -14,7 +14,7 @@ static void print_help(FILE *f)
 		"\n"
 		"commands:\n"
 		"  run [options] KERNEL.elf   boot a Multiboot ELF32 kernel on an engine\n"
-		"      --backend NAME         engine: %s (default kvm)\n"
+		"      --backend NAME         engine: %s (default bt)\n"
 		"      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
 		"      --timeout SECS         stop the guest after SECS seconds (status 8)\n"
 		"      --stats                print exit and engine counters to stderr\n"
