@@ -4,24 +4,12 @@
 #include "bus.h"
 #include "check_suites.h"
 #include "pic8259.h"
+#include "check_io.h"
 
 static struct bus ports;
 static struct pic pic;
 
-static void outb(uint16_t port, uint8_t v)
-{
-	uint64_t val = v;
-
-	ck_assert_int_eq(bus_access(&ports, port, 1, true, &val), 0);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint64_t val = 0;
-
-	ck_assert_int_eq(bus_access(&ports, port, 1, false, &val), 0);
-	return (uint8_t)val;
-}
+CHECK_PORT_HELPERS(ports)
 
 /* The classic remap: master to 0x20, slave to 0x28, everything unmasked. */
 static void remap(void)

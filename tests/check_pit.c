@@ -5,6 +5,7 @@
 #include "check_suites.h"
 #include "pic8259.h"
 #include "pit8254.h"
+#include "check_io.h"
 
 #define T0 1000000000ULL /* the fake clock does not start at zero */
 #define DIV100HZ 11932
@@ -25,20 +26,7 @@ static uint64_t tns(uint64_t ticks)
 	return (ticks * 1000000000ULL + PIT_HZ - 1) / PIT_HZ;
 }
 
-static void outb(uint16_t port, uint8_t v)
-{
-	uint64_t val = v;
-
-	ck_assert_int_eq(bus_access(&ports, port, 1, true, &val), 0);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint64_t val = 0;
-
-	ck_assert_int_eq(bus_access(&ports, port, 1, false, &val), 0);
-	return (uint8_t)val;
-}
+CHECK_PORT_HELPERS(ports)
 
 static void program(uint16_t ch, uint8_t mode, uint16_t count)
 {

@@ -8,6 +8,7 @@
 #include "check_suites.h"
 #include "pic8259.h"
 #include "uart16550.h"
+#include "check_io.h"
 
 #define COM1 UART_COM1_BASE
 
@@ -16,20 +17,7 @@ static struct pic pic;
 static struct uart uart;
 static int pipefd[2];
 
-static void outb(uint16_t port, uint8_t v)
-{
-	uint64_t val = v;
-
-	ck_assert_int_eq(bus_access(&ports, port, 1, true, &val), 0);
-}
-
-static uint8_t inb(uint16_t port)
-{
-	uint64_t val = 0;
-
-	ck_assert_int_eq(bus_access(&ports, port, 1, false, &val), 0);
-	return (uint8_t)val;
-}
+CHECK_PORT_HELPERS(ports)
 
 static void setup(void)
 {
