@@ -157,6 +157,7 @@ struct bt_cpu {
 	uint32_t arg;         /* an operand translated code hands a callout (an address) */
 	uint32_t arg_pad;
 	uint64_t jump;        /* BT_ASM_CO_JUMP: the host code to go on at */
+	uint64_t ic;          /* the ret sites' inline caches (struct jc_entry[]) */
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -207,6 +208,7 @@ static inline void bt_set_eflags(struct bt_cpu *c, uint32_t f)
 /* ------------------------------------------------------------------------- */
 /* The engine: one per VM.                                                    */
 
+#define IC_MAX 65536
 #define JC_BITS 16
 #define JC_SIZE (1u << JC_BITS)
 #define TB_HASH_SIZE 8192
@@ -286,6 +288,9 @@ struct bt {
 	uint32_t nsites, max_sites;
 	struct jc_entry *jc[2];   /* [0] CPL 0-2, [1] CPL 3 */
 	struct jc_entry *jc_empty;/* all misses: swapped in by a kick */
+	struct jc_entry *ic;      /* one inline cache per ret site: its last target */
+	struct jc_entry *ic_empty;/* all misses: swapped in by a kick */
+	uint32_t ic_used;
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
@@ -342,6 +347,8 @@ bool tc_contains(const struct bt *bt, uintptr_t pc);
 uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len);
 void tc_jc_reset(struct bt *bt);
 void tc_use_cpl(struct bt *bt);
+/* A ret site's inline cache: its byte offset from cpu->ic, or -1 when none are left. */
+int32_t tc_ic_alloc(struct bt *bt);
 
 /* bt_mmu.c: guest virtual memory */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };

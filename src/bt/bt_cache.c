@@ -37,10 +37,28 @@ static void jc_fill_empty(struct bt *bt, struct jc_entry *jc)
 	}
 }
 
+/* Inline caches start (and end) empty: eip 0 with the miss stub, which is always safe. */
+static void ic_reset(struct bt *bt, struct jc_entry *ic, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		ic[i] = (struct jc_entry){ 0, 0, (uint64_t)(uintptr_t)bt->stub_miss };
+}
+
 void tc_jc_reset(struct bt *bt)
 {
 	jc_fill_empty(bt, bt->jc[0]);
 	jc_fill_empty(bt, bt->jc[1]);
+	ic_reset(bt, bt->ic, bt->ic_used);
+	bt->ic_used = 0;
+}
+
+int32_t tc_ic_alloc(struct bt *bt)
+{
+	if (bt->ic_used == IC_MAX)
+		return -1;
+	return (int32_t)(bt->ic_used++ * sizeof(struct jc_entry));
 }
 
 void tc_use_cpl(struct bt *bt)
@@ -78,10 +96,15 @@ int tc_init(struct bt *bt)
 	bt->jc[0] = malloc(jcsz);
 	bt->jc[1] = malloc(jcsz);
 	bt->jc_empty = malloc(jcsz);
+	bt->ic = malloc(IC_MAX * sizeof(struct jc_entry));
+	bt->ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
 	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->jc[0] || !bt->jc[1] ||
-	    !bt->jc_empty)
+	    !bt->jc_empty || !bt->ic || !bt->ic_empty)
 		return -ENOMEM;
 	jc_fill_empty(bt, bt->jc_empty);
+	ic_reset(bt, bt->ic, IC_MAX);
+	ic_reset(bt, bt->ic_empty, IC_MAX);
+	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic;
 	tc_flush(bt);
 	bt->tc_flushes = 0;
 	return 0;
@@ -98,6 +121,8 @@ void tc_destroy(struct bt *bt)
 	free(bt->jc[0]);
 	free(bt->jc[1]);
 	free(bt->jc_empty);
+	free(bt->ic);
+	free(bt->ic_empty);
 }
 
 void tc_flush(struct bt *bt)
@@ -234,6 +259,7 @@ void tc_unlink_all_async(struct bt *bt)
 		patch_rel32(tb, slot, tb->code + tb->stub_off[slot]);
 	}
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc_empty;
+	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
 	bt->unlinked = true;
 }
 
@@ -254,6 +280,10 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 	for (i = 0; i < 2; i++)
 		if (bt->jc[i][idx].host == (uint64_t)(uintptr_t)tb->code)
 			bt->jc[i][idx] = (struct jc_entry){ ~idx, 0, (uint64_t)(uintptr_t)bt->stub_miss };
+	/* Inline caches that remember this block forget it. */
+	for (i = 0; i < bt->ic_used; i++)
+		if (bt->ic[i].host == (uint64_t)(uintptr_t)tb->code)
+			bt->ic[i] = (struct jc_entry){ 0, 0, (uint64_t)(uintptr_t)bt->stub_miss };
 	/* Incoming and outgoing chains: simplest correct answer is to undo them all. */
 	tc_unchain_all(bt);
 	bt->smc_invalidations++;

@@ -152,6 +152,64 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 	emit_bytes(e, hit, sizeof(hit));
 }
 
+/*
+ * A ret site's inline cache in front of the jump-cache probe: the site's last
+ * target (eip, host code) at cpu->ic + ic_off. A hit jumps straight there; a
+ * miss probes the jump cache, and a hit there refreshes the site's cache.
+ */
+void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
+{
+	static const uint8_t ic_load[] = {
+		0x4d, 0x8b, 0x46, CPU_IC,     /* mov r8, [r14 + ic]                  */
+	};
+	static const uint8_t ic_probe[] = {
+		0x45, 0x8b, 0x10,             /* mov r10d, [r8]            site eip  */
+		0x45, 0x89, 0xe9,             /* mov r9d, r13d                       */
+		0x41, 0xf7, 0xd1,             /* not r9d                             */
+		0x47, 0x8d, 0x54, 0x0a, 0x01, /* lea r10d, [r10 + r9 + 1]            */
+		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+	};
+	static const uint8_t jc_probe[] = {
+		0x49, 0x87, 0xca,             /* xchg r10, rcx            (ic miss)  */
+		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w                    */
+		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]                 */
+		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]                */
+		0x47, 0x8b, 0x14, 0xe3,       /* mov r10d, [r11 + r12*8]             */
+		0x45, 0x89, 0xe9,             /* mov r9d, r13d                       */
+		0x41, 0xf7, 0xd1,             /* not r9d                             */
+		0x47, 0x8d, 0x54, 0x0a, 0x01, /* lea r10d, [r10 + r9 + 1]            */
+		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+		0xe3, 0x08,                   /* jrcxz jc_hit                        */
+		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+	};
+	static const uint8_t jc_hit[] = {
+		0x49, 0x87, 0xca,             /* jc_hit: xchg r10, rcx               */
+		0x45, 0x89, 0x28,             /* mov [r8], r13d           refresh    */
+		0x4f, 0x8b, 0x54, 0xe3, 0x08, /* mov r10, [r11 + r12*8 + 8]          */
+		0x4d, 0x89, 0x50, 0x08,       /* mov [r8 + 8], r10                   */
+		0x41, 0xff, 0xe2,             /* jmp r10                             */
+	};
+	static const uint8_t ic_hit[] = {
+		0x49, 0x87, 0xca,             /* ic_hit: xchg r10, rcx               */
+		0x41, 0xff, 0x60, 0x08,       /* jmp [r8 + 8]                        */
+	};
+	static const uint8_t lea_r8[] = { 0x4d, 0x8d, 0x80 }; /* lea r8, [r8 + disp32] */
+	uint8_t *jz;
+
+	emit_bytes(e, ic_load, sizeof(ic_load));
+	emit_bytes(e, lea_r8, sizeof(lea_r8));
+	emit_u32(e, (uint32_t)ic_off);
+	emit_bytes(e, ic_probe, sizeof(ic_probe));
+	emit_u8(e, 0xe3); /* jrcxz ic_hit */
+	emit_u8(e, 0);
+	jz = e->p - 1;
+	emit_bytes(e, jc_probe, sizeof(jc_probe));
+	emit_jmp(e, miss_stub);
+	emit_bytes(e, jc_hit, sizeof(jc_hit));
+	*jz = (uint8_t)(e->p - (jz + 1));
+	emit_bytes(e, ic_hit, sizeof(ic_hit));
+}
+
 static void rel32_to(struct emit *e, const uint8_t *dest)
 {
 	emit_u32(e, (uint32_t)(int32_t)(dest - (e->p + 4)));

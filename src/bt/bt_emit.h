@@ -43,6 +43,8 @@ void emit_stack_store_imm(struct emit *e, int32_t disp, uint32_t imm);
 void emit_stack_load(struct emit *e, int reg, int32_t disp);
 /* The indirect-branch jump-cache probe: target in r13d; misses go to the miss stub. */
 void emit_lookup(struct emit *e, const uint8_t *miss_stub);
+/* The same behind a per-site inline cache at cpu->ic + ic_off (for ret). */
+void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off);
 /* call/jmp rel32 to an absolute host address (within +-2 GiB). */
 void emit_call(struct emit *e, const uint8_t *dest);
 void emit_jmp(struct emit *e, const uint8_t *dest);

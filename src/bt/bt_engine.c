@@ -40,6 +40,7 @@ _Static_assert(offsetof(struct bt_cpu, exit_reason) == CPU_EXIT_REASON, "bt_asm.
 _Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB");
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
+_Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
@@ -253,6 +254,7 @@ static int bt_run(void *state, struct exit_record *ex)
 			if (bt->unlinked)
 				tc_unchain_all(bt);
 			c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
+			c->ic = (uint64_t)(uintptr_t)bt->ic;
 			memset(ex, 0, sizeof(*ex));
 			ex->reason = EXIT_KICK;
 			ex->if_flag = c->vflags & EFL_IF;

@@ -70,7 +70,7 @@ int x_call(struct xlat *x)
 
 int x_ret(struct xlat *x)
 {
-	int32_t pop = 4;
+	int32_t pop = 4, ic;
 
 	if (is_far(x)) {
 		x_callout(x, BT_CO_far);
@@ -82,7 +82,12 @@ int x_ret(struct xlat *x)
 		pop += (int32_t)(x->op[0].imm.value.u & 0xffff);
 	emit_stack_load(&x->e, 13, 0);
 	emit_esp_add(&x->e, pop);
-	emit_lookup(&x->e, x->bt->stub_miss);
+	/* A ret usually goes back to the same call site: an inline cache first. */
+	ic = tc_ic_alloc(x->bt);
+	if (ic >= 0)
+		emit_lookup_ic(&x->e, x->bt->stub_miss, ic);
+	else
+		emit_lookup(&x->e, x->bt->stub_miss);
 	return 1;
 }
 
