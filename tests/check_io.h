@@ -21,4 +21,18 @@
 		return (uint8_t)val;                                                   \
 	}
 
+/* With CHECK_PORT_HELPERS: program the 8259 pair the classic way, master at 0x20 and
+ * slave at 0x28 (ICW1-ICW4; initialisation leaves every IRQ unmasked). */
+#define CHECK_PIC_REMAP()                                                              \
+	do {                                                                           \
+		outb(0x20, 0x11);                                                      \
+		outb(0x21, 0x20);                                                      \
+		outb(0x21, 0x04);                                                      \
+		outb(0x21, 0x01);                                                      \
+		outb(0xa0, 0x11);                                                      \
+		outb(0xa1, 0x28);                                                      \
+		outb(0xa1, 0x02);                                                      \
+		outb(0xa1, 0x01);                                                      \
+	} while (0)
+
 #endif

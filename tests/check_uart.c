@@ -27,15 +27,7 @@ static void setup(void)
 	ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK), 0);
 	uart_init(&uart, pipefd[1], &pic, UART_COM1_IRQ);
 	ck_assert_int_eq(uart_register(&uart, &ports, COM1), 0);
-	/* PIC remapped to 0x20/0x28, all unmasked. */
-	outb(0x20, 0x11);
-	outb(0x21, 0x20);
-	outb(0x21, 0x04);
-	outb(0x21, 0x01);
-	outb(0xa0, 0x11);
-	outb(0xa1, 0x28);
-	outb(0xa1, 0x02);
-	outb(0xa1, 0x01);
+	CHECK_PIC_REMAP();
 }
 
 static void teardown(void)

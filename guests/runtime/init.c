@@ -26,3 +26,20 @@ void guest_exit(uint32_t code)
 		hlt();
 	}
 }
+
+uint32_t cpu_features(void)
+{
+	uint32_t r[4], f0 = read_eflags(), f1;
+
+	/* cpuid exists if EFLAGS.ID (bit 21) can be toggled. */
+	__asm__ volatile("pushl %1; popfl; pushfl; popl %0; pushl %2; popfl"
+	                 : "=r"(f1)
+	                 : "r"(f0 ^ 0x200000u), "r"(f0));
+	if (!((f0 ^ f1) & 0x200000u))
+		return 0;
+	cpuid(0, r);
+	if (r[0] < 1)
+		return 0;
+	cpuid(1, r);
+	return r[3];
+}

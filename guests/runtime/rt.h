@@ -123,6 +123,9 @@ void timer_stop(void);                /* mask IRQ0 */
 void timer_irq(struct trapframe *tf); /* the IRQ0 handler: counts a tick, EOIs */
 extern volatile uint32_t timer_ticks;
 
+/* ---- the CPU ---- */
+uint32_t cpu_features(void); /* cpuid(1).EDX; 0 where there is no cpuid */
+
 /* ---- freestanding libc bits ---- */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -242,23 +242,12 @@ static void run(const struct check *c)
 
 static void probe_cpu(void)
 {
-	uint32_t r[4];
-	uint32_t f0 = read_eflags(), f1;
+	uint32_t f = cpu_features();
 
-	/* cpuid exists if EFLAGS.ID (bit 21) can be toggled. */
-	__asm__ volatile("pushl %1; popfl; pushfl; popl %0; pushl %2; popfl"
-	                 : "=r"(f1)
-	                 : "r"(f0 ^ 0x200000u), "r"(f0));
-	if (!((f0 ^ f1) & 0x200000u))
-		return;
-	cpuid(0, r);
-	if (r[0] < 1)
-		return;
-	cpuid(1, r);
-	st_has_pse = !!(r[3] & (1u << 3));
-	st_has_tsc = !!(r[3] & (1u << 4));
-	st_has_msr = !!(r[3] & (1u << 5));
-	st_has_sep = !!(r[3] & (1u << 11));
+	st_has_pse = !!(f & (1u << 3));
+	st_has_tsc = !!(f & (1u << 4));
+	st_has_msr = !!(f & (1u << 5));
+	st_has_sep = !!(f & (1u << 11));
 }
 
 int kmain(uint32_t magic, struct multiboot_info *mbi)

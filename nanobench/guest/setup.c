@@ -9,7 +9,7 @@
 
 uint32_t *nb_pte_ptr;
 uint32_t nb_pte_val;
-static uint32_t cpu_features; /* cpuid(1).EDX, 0 without cpuid */
+static uint32_t features; /* cpuid(1).EDX, 0 without cpuid */
 static uint8_t sysenter_stack[1024] __attribute__((aligned(16)));
 extern char __kernel_end[];
 
@@ -50,27 +50,10 @@ static void gates_restore(void)
 	lidt(&rt_idtr);
 }
 
-static void probe_cpu(void)
-{
-	uint32_t r[4], f0 = read_eflags(), f1;
-
-	/* cpuid exists if EFLAGS.ID (bit 21) can be toggled. */
-	__asm__ volatile("pushl %1; popfl; pushfl; popl %0; pushl %2; popfl"
-	                 : "=r"(f1)
-	                 : "r"(f0 ^ 0x200000u), "r"(f0));
-	if (!((f0 ^ f1) & 0x200000u))
-		return;
-	cpuid(0, r);
-	if (r[0] < 1)
-		return;
-	cpuid(1, r);
-	cpu_features = r[3];
-}
-
 const char *nb_setup(void)
 {
-	probe_cpu();
-	if (!(cpu_features & CPUID_TSC))
+	features = cpu_features();
+	if (!(features & CPUID_TSC))
 		return "notsc";
 	if ((uint32_t)__kernel_end > NB_PF_VA)
 		return "layout"; /* the kernel image overlaps the benchmark pages */
@@ -92,7 +75,7 @@ static const char *prep_syscall(void)
 
 static const char *prep_sysenter(void)
 {
-	if ((cpu_features & (CPUID_SEP | CPUID_MSR)) != (CPUID_SEP | CPUID_MSR))
+	if ((features & (CPUID_SEP | CPUID_MSR)) != (CPUID_SEP | CPUID_MSR))
 		return "nosep";
 	wrmsr(MSR_SYSENTER_CS, SEL_KCODE);
 	wrmsr(MSR_SYSENTER_ESP, (uint32_t)(sysenter_stack + sizeof(sysenter_stack)));
