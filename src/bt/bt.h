@@ -315,7 +315,6 @@ struct bt {
 		uint32_t old[2];
 	} redirect;
 	uint8_t *mmio_scratch;    /* a page adaptive MMIO accesses run against */
-	uint8_t *compat;          /* 32-bit code below 4 GiB for the BCD adjusts, or NULL */
 #define X(f, d) uint64_t f;
 	BT_STATS(X)
 #undef X
@@ -421,10 +420,15 @@ void bt_adapt_apply(struct bt *bt);
 int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl);
 void bt_adapt_reset(struct bt *bt);
 
-/* bt_compat.c: run a BCD adjust natively in compatibility mode; false if unavailable */
-void bt_compat_init(struct bt *bt);
-void bt_compat_destroy(struct bt *bt);
-bool bt_compat_bcd(struct bt *bt, const uint8_t insn[2], uint32_t *eax, uint32_t *eflags);
+/*
+ * bt_compat.c: bt_compat_bcd runs one BCD adjust (insn: its 1-2 bytes) natively in
+ * the host's compatibility mode on *eax and the arithmetic flags of *eflags, and
+ * writes both back; false (nothing changed) where the host cannot run 32-bit code,
+ * and the caller emulates. The first call forks once to try the far call.
+ * bt_compat_method says which, for `tandem info`.
+ */
+bool bt_compat_bcd(const uint8_t insn[2], uint32_t *eax, uint32_t *eflags);
+const char *bt_compat_method(void);
 
 /* bt_signal.c */
 int bt_signals_install(struct bt *bt);

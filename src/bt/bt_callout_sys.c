@@ -374,7 +374,7 @@ int co_bcd(struct co *k)
 
 		if (k->in.length > 1)
 			insn[1] = k->site->bytes[k->in.length - 1];
-		if (bt_compat_bcd(k->bt, insn, &eax, &fl)) {
+		if (bt_compat_bcd(insn, &eax, &fl)) {
 			c->gpr[0] = eax;
 			c->hflags = (c->hflags & ~0x8d5u) | (fl & 0x8d5u);
 			return CO_NEXT;

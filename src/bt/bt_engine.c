@@ -19,6 +19,7 @@
 #include "bt_callout.h"
 #include "bt_mmio.h"
 #include "engine.h"
+#include "hostcaps.h"
 #include "log.h"
 #include "monitor.h"
 
@@ -70,8 +71,9 @@ static int bt_probe(char *why, size_t len)
 
 static void bt_info(FILE *f)
 {
-	fprintf(f, "bt.gsbase           %s\n",
-		(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? "wrgsbase (FSGSBASE)" : "arch_prctl");
+	fprintf(f, "bt.gsbase           %s\n", host_has(HOST_CAP_FSGSBASE) ? "wrgsbase (user FSGSBASE)" :
+		"arch_prctl(ARCH_SET_GS) (a system call per GS write: no user FSGSBASE)");
+	fprintf(f, "bt.bcd              %s\n", bt_compat_method());
 }
 
 static void bt_destroy(void *state)
@@ -85,7 +87,6 @@ static void bt_destroy(void *state)
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
-	bt_compat_destroy(bt);
 	free(bt->dftab);
 	if (bt->mmio_scratch && bt->mmio_scratch != MAP_FAILED)
 		munmap(bt->mmio_scratch, 4096);
@@ -101,7 +102,7 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
-	bt->fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+	bt->fsgsbase = host_has(HOST_CAP_FSGSBASE);
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;
@@ -121,7 +122,6 @@ static int bt_create(struct monitor *mon, void **state)
 	ret = -EINVAL;
 	if (bt_decoders_init(bt) || bt_signals_install(bt))
 		goto fail;
-	bt_compat_init(bt);
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[0];
 	*state = bt;
 	return 0;

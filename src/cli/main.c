@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "engine.h"
+#include "hostcaps.h"
 #include "status.h"
 
 static void print_help(FILE *f)
@@ -24,7 +25,10 @@ static void print_help(FILE *f)
 		"      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
 		"      --no-adaptive          bt: never retranslate instructions that fault\n"
 		"      -v, --verbose          more log output (repeat for debug)\n"
-		"  info                       the host: CPU, TSC rate, what each engine can run\n"
+		"  info                       the host: CPU, TSC rate, capabilities (and how each was\n"
+		"                             established), what each engine can run\n"
+		"      --cap NAME             print yes (status 0) or no (status 1) for one capability:\n"
+		"                             fsgsbase, ia32, kvm, nested, qemu-user\n"
 		"  bench [options]            the nano-benchmark matrix on every engine this host runs\n"
 		"      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
 		"      --tests LIST           syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
@@ -37,6 +41,9 @@ static void print_help(FILE *f)
 		"  report FILE.json... [--baseline COL] [--format FMT] [--out FILE] [--plot OUT.svg]\n"
 		"                             merge results (several hosts), print, plot (log scale)\n"
 		"  help, --help               this text\n"
+		"\n"
+		"environment: TANDEM_HOST_MASK=cap,... (or all) makes tandem treat those host\n"
+		"capabilities as absent, to exercise every path on one machine\n"
 		"\n"
 		"exit status of `run`: a guest that writes V to port 0xf4 (isa-debug-exit)\n"
 		"makes tandem exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
@@ -61,7 +68,10 @@ int usage_error(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	char why[256];
 
+	if (host_mask_check(why, sizeof(why)))
+		return usage_error("%s", why);
 	if (!cmd)
 		return usage_error("no command given");
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # run.sh: differential test of i386 instruction semantics. Runs the same generated
 # cases natively (a -m32 host process) and in the difftest guest on BACKEND, and
-# compares final registers, flags and scratch memory case by case.
+# compares final registers, flags and scratch memory case by case. Where this host
+# cannot run 32-bit code (`tandem info --cap ia32` says no, or TANDEM_HOST_MASK=ia32),
+# the same -m32 runner runs under qemu-i386 (Debian's qemu-user) and only the flags
+# QEMU gets right are compared (--flags qemu); with neither, the test skips (77).
 #
 # usage: run.sh BACKEND [--seed S] [--cases N] [--skip OP,...] [--ring 0|3] [--build DIR]
 #                [--keep] [--no-bisect] [--flags exact|defined|qemu]
@@ -70,11 +73,22 @@ else
 	[ -x "$DT_TANDEM" ] || { echo "run.sh: $DT_TANDEM missing: build first" >&2; exit 2; }
 fi
 
+# The oracle: the -m32 runner on the host CPU, or under qemu-i386 where that cannot run.
+native=("$DT_NATIVE")
+if [ -x "$DT_TANDEM" ] && [ "$("$DT_TANDEM" info --cap ia32)" != yes ]; then
+	why=$("$DT_TANDEM" info | sed -n 's/^host.ia32 *//p')
+	qemu_user=$(command -v qemu-i386) && [ "$("$DT_TANDEM" info --cap qemu-user)" = yes ] ||
+		{ echo "SKIP: this host cannot run 32-bit code ($why) and qemu-i386 (qemu-user) is unavailable: no oracle"; exit 77; }
+	native=("$qemu_user" "$DT_NATIVE")
+	echo "oracle: qemu-i386 runs the -m32 runner: this host cannot run 32-bit code ($why)"
+	fmode=${fmode:-qemu}
+fi
+
 if [ -z "$fmode" ]; then
 	fmode=exact
 	if [ "$backend" = qemu ]; then
 		fmode=qemu
-	elif [ "$("$DT_NATIVE" --hypervisor 2>/dev/null)" = TCGTCGTCGTCG ]; then
+	elif [ "$("${native[@]}" --hypervisor 2>/dev/null)" = TCGTCGTCGTCG ]; then
 		fmode=qemu
 		echo "note: this CPU is QEMU's TCG (a nested VM?): allowing for TCG's known deviations"
 	fi
@@ -239,7 +253,7 @@ echo "difftest: $cases cases, seed $seed${skip:+, without $skip}, backend $backe
 
 # ---- native
 t0=$(now)
-timeout 300 "$DT_NATIVE" "$blob" >"$work/native.txt" 2>"$work/native.err"
+timeout 300 "${native[@]}" "$blob" >"$work/native.txt" 2>"$work/native.err"
 nrc=$?
 t1=$(now)
 if [ $nrc -ge 2 ]; then # 1 = some case faulted: reported per case below
@@ -279,7 +293,7 @@ if [ -s "$work/all.first" ]; then
 		[ -n "$1" ] && args+=(--units "$1")
 		rm -rf "$d"
 		make_guest "$d" "${args[@]}" || return 2
-		"$DT_NATIVE" "$d/difftest.blob" >"$d/native.txt" 2>&1
+		"${native[@]}" "$d/difftest.blob" >"$d/native.txt" 2>&1
 		run_guest "$d/difftest.elf" "$d/guest.txt" "$d/guest.err"
 		echo $? >"$d/guest.status"
 		masks_for "${args[@]}" >"$d/masks.txt"
@@ -316,7 +330,7 @@ if [ -s "$work/all.first" ]; then
 		echo "--- guest:  $(grep "^case $k " "$work/guest.txt" || echo "no line for case $k")"
 		echo "--- reproduce (guest ring $ring): $DT_GEN --seed $seed${skip:+ --skip $skip} --case $k -o case.blob"
 	fi
-	echo "    then: $DT_NATIVE case.blob --dump (the native side, with the scratch bytes it changed)"
+	echo "    then: ${native[*]} case.blob --dump (the native side, with the scratch bytes it changed)"
 fi
 echo "time: native $(elapsed "$t0" "$t1") s, guest on $backend $(elapsed "$t1" "$t2") s, compare $(elapsed "$t2" "$t3") s"
 summary=$(cat "$work/all.summary" 2>/dev/null || echo "0 passed, $cases failed")
