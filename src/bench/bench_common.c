@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostcaps.h"
 #include "hostinfo.h"
 #include "status.h"
 
@@ -81,6 +82,7 @@ void bench_host_info(struct nb_run *run, const char *guest)
 	uname(&u);
 	snprintf(run->host.kernel, sizeof(run->host.kernel), "%.20s %.100s", u.sysname, u.release);
 	snprintf(run->host.kvm, sizeof(run->host.kvm), "%s", host_kvm_flavour());
+	host_caps_summary(run->host.caps, sizeof(run->host.caps));
 	gethostname(run->host.hostname, sizeof(run->host.hostname) - 1);
 	gmtime_r(&now, &tm);
 	strftime(run->host.date, sizeof(run->host.date), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -340,6 +340,8 @@ static void header(FILE *f, const struct nb_run *run, const char *baseline, bool
 	fprintf(f, "%shost %s, TSC %" PRIu64 " kHz, kernel %s, KVM %s, %s\n", item,
 	        h->hostname[0] ? h->hostname : "?", h->tsc_khz, h->kernel[0] ? h->kernel : "?",
 	        h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated");
+	if (h->caps[0])
+		fprintf(f, "%shost capabilities: %s\n", item, h->caps);
 	fprintf(f, "%sguest %s (%s), tandem %s\n", item, run->guest[0] ? run->guest : "?",
 	        run->guest_id[0] ? run->guest_id : "no id", run->tandem[0] ? run->tandem : "?");
 	fprintf(f,

@@ -51,7 +51,8 @@ struct nb_host {
 	char cpu[128];
 	uint64_t tsc_khz;
 	char kernel[128];
-	char kvm[96];         /* KVM flavour: "kvm_amd (AMD-V)", "kvm_pvm (nested PVM)", "none" */
+	char kvm[96];         /* KVM flavour: "kvm_amd (AMD-V)", "kvm_pvm (nested PVM)", "none (...)" */
+	char caps[128];       /* host capabilities: "fsgsbase=yes ia32=no kvm=masked ..." (hostcaps.h) */
 	char hostname[64];
 	char date[32];        /* ISO 8601, UTC */
 };

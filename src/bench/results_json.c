@@ -24,7 +24,8 @@ struct field {
 #define FLD(st, m, t) { #m, t, offsetof(struct st, m), sizeof(((struct st *)0)->m) }
 static const struct field host_fields[] = {
 	FLD(nb_host, cpu, F_STR), FLD(nb_host, tsc_khz, F_U64), FLD(nb_host, kernel, F_STR),
-	FLD(nb_host, kvm, F_STR), FLD(nb_host, hostname, F_STR), FLD(nb_host, date, F_STR),
+	FLD(nb_host, kvm, F_STR), FLD(nb_host, caps, F_STR), FLD(nb_host, hostname, F_STR),
+	FLD(nb_host, date, F_STR),
 };
 static const struct field run_fields[] = {
 	FLD(nb_run, guest, F_STR), FLD(nb_run, guest_id, F_STR), FLD(nb_run, tandem, F_STR),
