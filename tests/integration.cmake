@@ -47,3 +47,10 @@ set_tests_properties(bt.adapt-counters PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 # A short nano-benchmark run on bt: every row present, positive and finite.
 add_test(NAME bench.quick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_quick.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.quick PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
+
+# --timeout wins over a stalled stdout reader (the flood guest, a FIFO nobody reads).
+foreach(b kvm bt)
+  add_test(NAME ${b}.stalled-reader COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stalled_reader.sh
+    $<TARGET_FILE:tandem> ${b} ${GUEST_DIR}/flood.elf)
+  set_tests_properties(${b}.stalled-reader PROPERTIES LABELS ${b} SKIP_RETURN_CODE 77)
+endforeach()

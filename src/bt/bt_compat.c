@@ -23,8 +23,8 @@
 #include "hostcaps.h"
 
 #define USER32_CS 0x23
-#define CODE32 0x100   /* push ecx; popfd; <insn, 2 bytes>; pushfd; pop ecx; retf */
-#define FARPTR 0x200   /* m16:32 -> CODE32 */
+#define CODE32 0x100 /* push ecx; popfd; <insn, 2 bytes>; pushfd; pop ecx; retf */
+#define FARPTR 0x200 /* m16:32 -> CODE32 */
 #define SAVED_RSP 0x208
 #define STACK_TOP 0xff0
 
@@ -41,25 +41,25 @@ static void rel32(uint8_t *t, int *i, int target)
 /* The 64-bit side: switch to a stack below 4 GiB, far-call 32-bit code, come back. */
 static void build(uint8_t *p)
 {
-	static const uint8_t code32[] = { 0x51, 0x9d, 0x90, 0x90, 0x9c, 0x59, 0xcb };
+	static const uint8_t code32[] = {0x51, 0x9d, 0x90, 0x90, 0x9c, 0x59, 0xcb};
 	uint32_t off = (uint32_t)(uintptr_t)(p + CODE32);
 	int i = 0;
 
-	p[i++] = 0x89, p[i++] = 0xf8;                   /* mov eax, edi         */
-	p[i++] = 0x89, p[i++] = 0xf1;                   /* mov ecx, esi         */
-	p[i++] = 0x48, p[i++] = 0x89, p[i++] = 0x25;    /* mov [rip+], rsp      */
+	p[i++] = 0x89, p[i++] = 0xf8;                /* mov eax, edi         */
+	p[i++] = 0x89, p[i++] = 0xf1;                /* mov ecx, esi         */
+	p[i++] = 0x48, p[i++] = 0x89, p[i++] = 0x25; /* mov [rip+], rsp      */
 	rel32(p, &i, SAVED_RSP);
-	p[i++] = 0x48, p[i++] = 0x8d, p[i++] = 0x25;    /* lea rsp, [rip+]      */
+	p[i++] = 0x48, p[i++] = 0x8d, p[i++] = 0x25; /* lea rsp, [rip+]      */
 	rel32(p, &i, STACK_TOP);
-	p[i++] = 0xff, p[i++] = 0x1d;                   /* call far [rip+]      */
+	p[i++] = 0xff, p[i++] = 0x1d; /* call far [rip+]      */
 	rel32(p, &i, FARPTR);
-	p[i++] = 0x48, p[i++] = 0x8b, p[i++] = 0x25;    /* mov rsp, [rip+]      */
+	p[i++] = 0x48, p[i++] = 0x8b, p[i++] = 0x25; /* mov rsp, [rip+]      */
 	rel32(p, &i, SAVED_RSP);
-	p[i++] = 0x89, p[i++] = 0xc0;                   /* mov eax, eax         */
-	p[i++] = 0x89, p[i++] = 0xc9;                   /* mov ecx, ecx         */
+	p[i++] = 0x89, p[i++] = 0xc0;                             /* mov eax, eax         */
+	p[i++] = 0x89, p[i++] = 0xc9;                             /* mov ecx, ecx         */
 	p[i++] = 0x48, p[i++] = 0xc1, p[i++] = 0xe1, p[i++] = 32; /* shl rcx, 32 */
-	p[i++] = 0x48, p[i++] = 0x09, p[i++] = 0xc8;    /* or rax, rcx          */
-	p[i++] = 0xc3;                                  /* ret                  */
+	p[i++] = 0x48, p[i++] = 0x09, p[i++] = 0xc8;              /* or rax, rcx          */
+	p[i++] = 0xc3;                                            /* ret                  */
 	memcpy(p + CODE32, code32, sizeof(code32));
 	memcpy(p + FARPTR, &off, 4);
 	p[FARPTR + 4] = USER32_CS;
@@ -94,7 +94,7 @@ static void compat_setup(void)
 	if (!host_has(HOST_CAP_IA32))
 		return;
 	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	if (p == MAP_FAILED)
 		return;
 	build(p);
@@ -109,9 +109,10 @@ const char *bt_compat_method(void)
 {
 	if (!compat_tried)
 		compat_setup();
-	return compat_page ? "native (a far call into the host's 32-bit code segment)" :
-	       host_has(HOST_CAP_IA32) ? "emulated in C (the far call into 32-bit code failed)" :
-					 "emulated in C (no IA-32 on this host: undefined flags are tandem's)";
+	return compat_page ? "native (a far call into the host's 32-bit code segment)"
+	       : host_has(HOST_CAP_IA32)
+	           ? "emulated in C (the far call into 32-bit code failed)"
+	           : "emulated in C (no IA-32 on this host: undefined flags are tandem's)";
 }
 
 bool bt_compat_bcd(const uint8_t insn[2], uint32_t *eax, uint32_t *eflags)

@@ -16,8 +16,10 @@ static int info_cap(const char *name)
 	int cap = host_cap_by_name(name);
 
 	if (cap < 0)
-		return usage_error("info --cap: unknown capability '%s' (fsgsbase, ia32, kvm, nested, "
-				   "qemu-user)", name);
+		return usage_error(
+		    "info --cap: unknown capability '%s' (fsgsbase, ia32, kvm, nested, "
+		    "qemu-user)",
+		    name);
 	puts(host_has((enum host_cap)cap) ? "yes" : "no");
 	return host_has((enum host_cap)cap) ? STATUS_OK : 1;
 }
@@ -36,7 +38,7 @@ static void print_fact(enum host_cap cap)
 
 int cmd_info(int argc, char **argv)
 {
-	const struct engine_ops *const all[] = { &kvm_engine_ops, &bt_engine_ops };
+	const struct engine_ops *const all[] = {&kvm_engine_ops, &bt_engine_ops};
 	const char *mask = getenv("TANDEM_HOST_MASK");
 	struct utsname u;
 	char model[256], why[256];
@@ -52,8 +54,9 @@ int cmd_info(int argc, char **argv)
 	printf("host.tsc-khz        %llu (TSC ticks over 50 ms of CLOCK_MONOTONIC_RAW)\n",
 	       (unsigned long long)host_tsc_khz());
 	printf("host.kernel         %s %s %s\n", u.sysname, u.release, u.machine);
-	printf("host.hypervisor     %s\n", host_under_hypervisor() ?
-	       "yes (CPUID.1:ECX[31] set: this host is a guest)" : "no (CPUID.1:ECX[31] clear)");
+	printf("host.hypervisor     %s\n", host_under_hypervisor()
+	                                       ? "yes (CPUID.1:ECX[31] set: this host is a guest)"
+	                                       : "no (CPUID.1:ECX[31] clear)");
 	for (i = 0; i < HOST_CAP_NR; i++)
 		print_fact((enum host_cap)i);
 	printf("host.mask           %s\n", mask && *mask ? mask : "(TANDEM_HOST_MASK unset)");

@@ -25,12 +25,12 @@
 
 static const char *const cap_names[HOST_CAP_NR] = {
 #define X(id, name, all, what) name,
-	HOST_CAPS(X)
+    HOST_CAPS(X)
 #undef X
 };
 static const bool cap_in_all[HOST_CAP_NR] = {
 #define X(id, name, all, what) all,
-	HOST_CAPS(X)
+    HOST_CAPS(X)
 #undef X
 };
 
@@ -60,7 +60,8 @@ static bool mask_lists(enum host_cap cap)
 	while (m && *m) {
 		size_t len = strcspn(m, ",");
 
-		if ((len == n && !strncmp(m, word, n)) || (cap_in_all[cap] && len == 3 && !strncmp(m, "all", 3)))
+		if ((len == n && !strncmp(m, word, n)) ||
+		    (cap_in_all[cap] && len == 3 && !strncmp(m, "all", 3)))
 			return true;
 		m += len + (m[len] == ',');
 	}
@@ -77,8 +78,10 @@ int host_mask_check(char *why, size_t len)
 
 		snprintf(word, sizeof(word), "%.*s", (int)(n < 31 ? n : 31), m);
 		if (n && strcmp(word, "all") && host_cap_by_name(word) < 0) {
-			snprintf(why, len, "TANDEM_HOST_MASK: unknown capability '%s' (known: all, "
-				 "fsgsbase, ia32, kvm, nested, qemu-user)", word);
+			snprintf(why, len,
+			         "TANDEM_HOST_MASK: unknown capability '%s' (known: all, "
+			         "fsgsbase, ia32, kvm, nested, qemu-user)",
+			         word);
 			return -1;
 		}
 		m += n + (m[n] == ',');
@@ -93,8 +96,10 @@ static bool probe_fsgsbase(char *how, size_t len)
 	bool user = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
 
 	snprintf(how, len, "AT_HWCAP2 bit 1 %s; CPUID.(7,0):EBX[0] %s",
-		 user ? "set: the kernel enables it for user mode" : "clear: the kernel does not "
-		 "enable it for user mode", cpu ? "set" : "clear");
+	         user ? "set: the kernel enables it for user mode"
+	              : "clear: the kernel does not "
+	                "enable it for user mode",
+	         cpu ? "set" : "clear");
 	return user;
 }
 
@@ -104,12 +109,12 @@ static bool probe_fsgsbase(char *how, size_t len)
  */
 static size_t build_elf32(uint8_t *p)
 {
-	static const uint8_t code[] = { 0xb8, 1, 0, 0, 0, 0xbb, 42, 0, 0, 0, 0xcd, 0x80 };
+	static const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xbb, 42, 0, 0, 0, 0xcd, 0x80};
 	const uint32_t base = 0x08048000, size = 84 + sizeof(code);
-	const uint32_t ph[8] = { 1, 0, base, base, size, size, 5, 0x1000 };
-	const uint16_t h16[] = { 2, 3 };               /* ET_EXEC, EM_386 */
-	const uint32_t h32[] = { 1, base + 84, 52, 0 }; /* version, entry, phoff, shoff */
-	const uint16_t t16[] = { 52, 32, 1, 40, 0, 0 }; /* ehsize, phentsize, phnum, ... */
+	const uint32_t ph[8] = {1, 0, base, base, size, size, 5, 0x1000};
+	const uint16_t h16[] = {2, 3};                /* ET_EXEC, EM_386 */
+	const uint32_t h32[] = {1, base + 84, 52, 0}; /* version, entry, phoff, shoff */
+	const uint16_t t16[] = {52, 32, 1, 40, 0, 0}; /* ehsize, phentsize, phnum, ... */
 
 	memset(p, 0, size);
 	memcpy(p, "\177ELF\1\1\1", 7); /* ELFCLASS32, little endian, EV_CURRENT */
@@ -127,7 +132,7 @@ static bool probe_ia32(char *how, size_t len)
 	uint8_t elf[128];
 	size_t n = build_elf32(elf);
 	int fd = memfd_create("tandem-ia32-probe", MFD_CLOEXEC), st = 0, err = 0;
-	int pfd[2] = { -1, -1 };
+	int pfd[2] = {-1, -1};
 	bool ok = false;
 	pid_t pid;
 
@@ -138,7 +143,7 @@ static bool probe_ia32(char *how, size_t len)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		char *argv[] = { "tandem-ia32-probe", NULL }, *envp[] = { NULL };
+		char *argv[] = {"tandem-ia32-probe", NULL}, *envp[] = {NULL};
 
 		fexecve(fd, argv, envp);
 		err = errno;
@@ -180,7 +185,7 @@ static bool probe_kvm(char *how, size_t len)
 	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
 	close(fd);
 	snprintf(how, len, "/dev/kvm opened, KVM_GET_API_VERSION %d%s", ver,
-		 ver == KVM_API_VERSION ? "" : " (need 12)");
+	         ver == KVM_API_VERSION ? "" : " (need 12)");
 	return ver == KVM_API_VERSION;
 }
 
@@ -235,7 +240,8 @@ const struct host_fact *host_cap(enum host_cap cap)
 		break;
 	case HOST_CAP_NESTED:
 		/* QEMU's TCG emulates SVM whatever the host: the binary is the prerequisite. */
-		f->yes = probe_tool("qemu-system-x86_64", "qemu-system-x86", f->how, sizeof(f->how));
+		f->yes =
+		    probe_tool("qemu-system-x86_64", "qemu-system-x86", f->how, sizeof(f->how));
 		break;
 	case HOST_CAP_QEMU_USER:
 		f->yes = probe_tool("qemu-i386", "qemu-user", f->how, sizeof(f->how));
@@ -263,7 +269,9 @@ void host_caps_summary(char *buf, size_t len)
 	for (int i = 0; i < HOST_CAP_NR && off < len; i++) {
 		const struct host_fact *f = host_cap((enum host_cap)i);
 		int n = snprintf(buf + off, len - off, "%s%s=%s", i ? " " : "", cap_names[i],
-				 f->masked ? "masked" : f->yes ? "yes" : "no");
+		                 f->masked ? "masked"
+		                 : f->yes  ? "yes"
+		                           : "no");
 
 		if (n < 0)
 			break;

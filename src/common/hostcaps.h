@@ -23,25 +23,25 @@
  * name: the mask word and the `tandem info` key (host.<name>); all: masked by "all";
  * what: for humans.
  */
-#define HOST_CAPS(X)                                                                         \
-	X(FSGSBASE, "fsgsbase", 1, "user-mode rdgsbase/wrgsbase (the kernel enables FSGSBASE)") \
-	X(IA32, "ia32", 1, "the kernel runs 32-bit code: -m32 executables, its compat segment") \
-	X(KVM, "kvm", 1, "/dev/kvm opens with KVM API 12")                                       \
-	X(NESTED, "nested", 0, "scripts/nested-kvm.sh can start its QEMU+SVM VM")                \
+#define HOST_CAPS(X)                                                                               \
+	X(FSGSBASE, "fsgsbase", 1, "user-mode rdgsbase/wrgsbase (the kernel enables FSGSBASE)")    \
+	X(IA32, "ia32", 1, "the kernel runs 32-bit code: -m32 executables, its compat segment")    \
+	X(KVM, "kvm", 1, "/dev/kvm opens with KVM API 12")                                         \
+	X(NESTED, "nested", 0, "scripts/nested-kvm.sh can start its QEMU+SVM VM")                  \
 	X(QEMU_USER, "qemu-user", 0, "qemu-i386 (Debian's qemu-user) runs 32-bit programs")
 
 enum host_cap {
 #define X(id, name, all, what) HOST_CAP_##id,
 	HOST_CAPS(X)
 #undef X
-	HOST_CAP_NR
+	    HOST_CAP_NR
 };
 
 /* One established fact: the verdict and how it was established. */
 struct host_fact {
-	bool yes;         /* the capability is there and not masked */
-	bool masked;      /* TANDEM_HOST_MASK took it away (how still says what the probe found) */
-	char how[200];    /* "AT_HWCAP2 bit 1 clear: ...", "a 32-bit ELF ran and exited 42", ... */
+	bool yes;      /* the capability is there and not masked */
+	bool masked;   /* TANDEM_HOST_MASK took it away (how still says what the probe found) */
+	char how[200]; /* "AT_HWCAP2 bit 1 clear: ...", "a 32-bit ELF ran and exited 42", ... */
 };
 
 /*

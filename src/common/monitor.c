@@ -109,7 +109,7 @@ void monitor_destroy(struct monitor *m)
 		m->ops->destroy(m->engine);
 	m->engine = NULL;
 	if (m->serial_fd >= 0) {
-		uart_flush(&m->uart);
+		uart_flush_nowait(&m->uart);
 		if (m->serial_fd != STDOUT_FILENO)
 			close(m->serial_fd);
 	}
@@ -289,7 +289,11 @@ int monitor_run(struct monitor *m)
 	ret = run_loop(m);
 	m->stats.wall_ns = monitor_now_ns() - m->start_ns;
 	m->stats.serial_bytes = m->uart.tx_bytes;
-	uart_flush(&m->uart);
+	if (ret == STATUS_TIMEOUT)
+		uart_flush_nowait(&m->uart);
+	else
+		uart_flush(&m->uart);
+	m->stats.serial_dropped = m->uart.dropped;
 	if (m->opts.stats) {
 		fprintf(stderr, "== tandem: backend %s, guest %s, status %d ==\n", m->ops->name,
 			m->opts.kernel, ret);
