@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${TANDEM_BUILD:-$top/build}
 
 pkgs=(build-essential cmake pkg-config gcc-multilib libelf-dev check libzydis-dev
-      libcapstone-dev linux-libc-dev qemu-system-x86 busybox-static cpio xz-utils
+      libcapstone-dev linux-libc-dev qemu-system-x86 qemu-user busybox-static cpio xz-utils
       python3 valgrind)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -27,7 +27,15 @@
 #             (cmpxchg8b), skipping cases that read such flags. Default for qemu,
 #             and for any backend when the "native" CPU is itself TCG (inside
 #             nested-kvm.sh's VM).
-# Env: DT_TIMEOUT (tandem --timeout, default 120), DT_SHOW (mismatches detailed, default 10).
+#   --budget S    (kvm, bt) run fewer cases where this backend is slow: the calibration
+#             below picks the count that should take about S seconds (at least 200,
+#             at most N); for the nested-KVM VM, whose speed varies with the host
+# Env: DT_TIMEOUT (tandem --timeout; default: from a calibration, below), DT_BUDGET
+#      (as --budget), DT_SHOW (mismatches detailed, default 10).
+# Calibration (kvm, bt, unless DT_TIMEOUT is set): a run of the first 50 cases
+# measures this backend's speed here and now; the full run's --timeout is 10x the
+# time that predicts (at least 30 s), so a slower host gets a longer timeout
+# instead of a spurious failure.
 # Exit: 0 all passed; 1 a mismatch or the guest failed; 2 usage or setup error;
 #       77 the engine is unavailable on this host (reason printed).
 set -uo pipefail
@@ -40,6 +48,7 @@ backend=$1
 shift
 case $backend in qemu | kvm | bt) ;; *) usage ;; esac
 seed="" cases="" build=${TANDEM_BUILD:-$top/build} keep=0 bisect=1 fmode="" ring=0 skip=""
+budget=${DT_BUDGET:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seed) seed=${2:?}; shift 2 ;;
@@ -50,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--flags) fmode=${2:?}; shift 2 ;;
 	--ring) ring=${2:?}; shift 2 ;;
 	--skip) skip=${2:?}; shift 2 ;;
+	--budget) budget=${2:?}; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
 done
@@ -63,7 +73,7 @@ fi
 seed=${seed:-$DT_DEFAULT_SEED}
 cases=${cases:-$DT_DEFAULT_CASES}
 case $ring in 0 | 3) ;; *) echo "run.sh: --ring takes 0 or 3" >&2; exit 2 ;; esac
-case $seed$cases in *[!0-9]*) echo "run.sh: --seed and --cases take numbers" >&2; exit 2 ;; esac
+case $seed$cases$budget in *[!0-9]*) echo "run.sh: --seed, --cases and --budget take numbers" >&2; exit 2 ;; esac
 for f in "$DT_GEN" "$DT_NATIVE"; do
 	[ -x "$f" ] || { echo "run.sh: $f missing: build first (cmake --build $build)" >&2; exit 2; }
 done
@@ -133,8 +143,8 @@ run_guest() {
 			-serial "file:$out" -monitor none \
 			-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
 	else
-		timeout $((${DT_TIMEOUT:-120} + 60)) "$DT_TANDEM" run --backend "$backend" \
-			--timeout "${DT_TIMEOUT:-120}" --cmdline "ring=$ring" --serial "$out" "$elf" 2>"$err"
+		timeout $((${tmo:-120} + 60)) "$DT_TANDEM" run --backend "$backend" \
+			--timeout "${tmo:-120}" --cmdline "ring=$ring" --serial "$out" "$elf" 2>"$err"
 	fi
 }
 
@@ -238,6 +248,31 @@ masks_for() { # gen args...: per case, the flags to compare (or skip); none: all
 	defined) gen "$@" --defmasks ;;
 	esac
 }
+
+# ---- calibration: this backend's speed, here and now (see the header)
+tmo=${DT_TIMEOUT:-}
+if [ "$backend" != qemu ] && [ -z "$tmo" ]; then
+	cal=50
+	make_guest "$work/cal" --cases $cal || exit 2
+	c0=$(now)
+	run_guest "$work/cal/difftest.elf" "$work/cal/guest.txt" "$work/cal/guest.err"
+	crc=$?
+	c1=$(now)
+	if [ $crc = 14 ]; then
+		echo "SKIP: $(head -n1 "$work/cal/guest.err")"
+		exit 77
+	fi
+	tcal=$(elapsed "$c0" "$c1")
+	if [ -n "$budget" ]; then
+		fit=$(awk -v b="$budget" -v t="$tcal" -v c=$cal 'BEGIN { n = int(b * c / (t > 0.001 ? t : 0.001)); print (n < 200 ? 200 : n) }')
+		if [ "$fit" -lt "$cases" ]; then
+			echo "budget: $budget s: $fit of $cases cases"
+			cases=$fit
+		fi
+	fi
+	tmo=$(awk -v t="$tcal" -v n="$cases" -v c=$cal 'BEGIN { s = int(10 * t * n / c) + 1; print (s < 30 ? 30 : s) }')
+	echo "calibration: $cal cases in $tcal s on $backend; tandem --timeout $tmo s for $cases cases"
+fi
 
 # ---- the cases: the CI blob and guest, or a fresh blob and a relinked guest
 if [ "$seed" = "$DT_DEFAULT_SEED" ] && [ "$cases" = "$DT_DEFAULT_CASES" ] && [ -z "$skip" ]; then
