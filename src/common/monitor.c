@@ -52,11 +52,24 @@ static int devices_init(struct monitor *m)
 	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
 	debugexit_init(&m->dbg);
 	lapic_init(&m->lapic);
+	fwcfg_init(&m->fwcfg, m->opts.mem, 1);
+	rtc_init(&m->rtc, &m->pic, m->opts.mem, NULL, NULL, NULL);
+	pmtimer_init(&m->pmtimer, NULL, NULL);
 	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
 	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports) ||
-	    lapic_register(&m->lapic, &m->mmio))
+	    lapic_register(&m->lapic, &m->mmio) || fwcfg_register(&m->fwcfg, &m->ports) ||
+	    rtc_register(&m->rtc, &m->ports) || pmtimer_register(&m->pmtimer, &m->ports))
 		return -EEXIST;
 	return 0;
+}
+
+uint64_t monitor_next_timer(const struct monitor *m)
+{
+	uint64_t next = pit_next_deadline(&m->pit), rtc = rtc_next_deadline(&m->rtc);
+
+	if (rtc && (!next || rtc < next))
+		next = rtc;
+	return next;
 }
 
 int monitor_init(struct monitor *m, const struct monitor_opts *o)
@@ -164,6 +177,7 @@ static void dispatch_mmio(struct monitor *m, struct exit_record *ex)
 static void poll_timers(struct monitor *m)
 {
 	pit_update(&m->pit);
+	rtc_update(&m->rtc);
 	m->stats.timer_irqs = m->pit.irqs;
 	m->stats.timer_missed = m->pit.missed;
 }
@@ -185,7 +199,7 @@ static int wait_halted(struct monitor *m, const struct exit_record *ex)
 			log_err("guest halted with interrupts disabled at eip=0x%x", ex->eip);
 			return STATUS_HALTED;
 		}
-		next = pit_next_deadline(&m->pit);
+		next = monitor_next_timer(m);
 		if (m->deadline_ns && (!next || m->deadline_ns < next))
 			next = m->deadline_ns;
 		if (!next) {

@@ -10,10 +10,13 @@
 #include "bus.h"
 #include "debugexit.h"
 #include "engine.h"
+#include "fwcfg.h"
 #include "lapic.h"
 #include "loader.h"
 #include "pic8259.h"
 #include "pit8254.h"
+#include "pmtimer.h"
+#include "rtc.h"
 #include "stats.h"
 #include "uart16550.h"
 #include "vm.h"
@@ -42,6 +45,9 @@ struct monitor {
 	struct pit pit;
 	struct debugexit dbg;
 	struct lapic lapic;
+	struct fwcfg fwcfg;
+	struct rtc rtc;
+	struct pmtimer pmtimer;
 	struct stats stats;
 	struct boot_info boot;
 	const struct engine_ops *ops;
@@ -86,6 +92,12 @@ int monitor_dispatch(struct monitor *m, struct exit_record *ex);
 /* For engines: is an interrupt waiting at the PIC, and take it (INTA). */
 bool monitor_irq_pending(struct monitor *m);
 uint8_t monitor_irq_ack(struct monitor *m);
+
+/*
+ * The next timer event any device needs the vCPU kicked for (PIT IRQ0, RTC
+ * periodic IRQ8, the local APIC timer): absolute CLOCK_MONOTONIC ns, 0 = none.
+ */
+uint64_t monitor_next_timer(const struct monitor *m);
 
 /* Host monotonic time in ns. */
 uint64_t monitor_now_ns(void);
