@@ -66,7 +66,7 @@ static uint64_t read_le(int n)
 
 START_TEST(test_fwcfg_items)
 {
-	char sig[5] = { 0 };
+	char sig[5] = {0};
 
 	select_item(FWCFG_SIGNATURE);
 	for (int i = 0; i < 4; i++)
@@ -93,9 +93,9 @@ START_TEST(test_fwcfg_files)
 	select_item(FWCFG_FILE_DIR);
 	for (unsigned i = 0; i < sizeof(dir); i++)
 		dir[i] = inb(FWCFG_PORT_DATA);
-	ck_assert_uint_eq(dir[3], 1);                   /* count, big-endian */
-	ck_assert_uint_eq(dir[7], 3);                   /* size */
-	ck_assert_uint_eq(dir[8] << 8 | dir[9], 0x20);  /* select */
+	ck_assert_uint_eq(dir[3], 1);                  /* count, big-endian */
+	ck_assert_uint_eq(dir[7], 3);                  /* size */
+	ck_assert_uint_eq(dir[8] << 8 | dir[9], 0x20); /* select */
 	ck_assert_str_eq((char *)dir + 12, "etc/tandem/hello");
 	select_item(0x20);
 	ck_assert_uint_eq(read_le(3), 'h' | 'i' << 8 | '!' << 16);
@@ -144,10 +144,10 @@ END_TEST
 
 START_TEST(test_rtc_periodic)
 {
-	ck_assert_uint_eq(rtc_period_ns(0x26), 976562); /* 1024 Hz */
-	ck_assert_uint_eq(rtc_period_ns(0x2f), 500000000); /* 2 Hz */
+	ck_assert_uint_eq(rtc_period_ns(0x26), 976562);              /* 1024 Hz */
+	ck_assert_uint_eq(rtc_period_ns(0x2f), 500000000);           /* 2 Hz */
 	ck_assert_uint_eq(rtc_period_ns(0x21), rtc_period_ns(0x28)); /* 256 Hz */
-	ck_assert_uint_eq(rtc_next_deadline(&rtc), 0); /* PIE off */
+	ck_assert_uint_eq(rtc_next_deadline(&rtc), 0);               /* PIE off */
 	cmos_set(RTC_REG_A, 0x2f);
 	cmos_set(RTC_REG_B, 0x42); /* PIE */
 	ck_assert_uint_eq(rtc_next_deadline(&rtc), fake_ns + 500000000);
@@ -156,7 +156,7 @@ START_TEST(test_rtc_periodic)
 	fake_ns += 500000000;
 	rtc_update(&rtc);
 	ck_assert(pic_pending(&pic));
-	ck_assert_uint_eq(pic_ack(&pic), 0x28); /* IRQ8: the slave's line 0, at 0x28 */
+	ck_assert_uint_eq(pic_ack(&pic), 0x28);   /* IRQ8: the slave's line 0, at 0x28 */
 	ck_assert_uint_eq(cmos(RTC_REG_C), 0xc0); /* IRQF | PF, cleared by the read */
 	ck_assert_uint_eq(cmos(RTC_REG_C), 0x00);
 	ck_assert_uint_eq(rtc.irqs, 1);

@@ -35,13 +35,13 @@ static void put_be(uint8_t *p, uint64_t v, int n)
 /* Byte off of the selected item; items end in zeros, as QEMU reads past an item's end. */
 static uint8_t item_byte(const struct fwcfg *f, uint32_t off)
 {
-	uint8_t buf[8] = { 0 };
+	uint8_t buf[8] = {0};
 	uint64_t le = 0;
 	int len = 0;
 
 	switch (f->selector) {
 	case FWCFG_SIGNATURE:
-		return off < 4 ? (uint8_t)"QEMU"[off] : 0;
+		return off < 4 ? (uint8_t) "QEMU"[off] : 0;
 	case FWCFG_ID:
 		le = 1, len = 4; /* bit 0: the traditional interface; no DMA */
 		break;

@@ -34,9 +34,9 @@ struct fwcfg_file {
 
 struct fwcfg {
 	uint16_t selector;
-	uint32_t offset;    /* next byte of the selected item */
-	uint64_t ram_size;  /* bytes, FWCFG_RAM_SIZE */
-	uint16_t cpus;      /* FWCFG_NB_CPUS and FWCFG_MAX_CPUS */
+	uint32_t offset;   /* next byte of the selected item */
+	uint64_t ram_size; /* bytes, FWCFG_RAM_SIZE */
+	uint16_t cpus;     /* FWCFG_NB_CPUS and FWCFG_MAX_CPUS */
 	int nfiles;
 	struct fwcfg_file file[FWCFG_MAX_FILES];
 };

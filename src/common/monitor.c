@@ -91,7 +91,8 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 	}
 	/* As QEMU and GRUB do, the command line starts with the kernel's path. */
 	snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
-	if (loader_load(&m->vm, o->kernel, cmdline, &m->boot, err, sizeof(err))) {
+	if (loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
+			sizeof(err))) {
 		log_err("%s", err);
 		return STATUS_LOAD;
 	}

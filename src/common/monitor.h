@@ -28,6 +28,8 @@ struct monitor_opts {
 	const struct engine_ops *engine;
 	const char *kernel;
 	const char *cmdline;  /* "" when none */
+	const struct loader_module *modules; /* Multiboot modules (--module), nmodules of them */
+	int nmodules;
 	const char *serial;   /* COM1 output file; NULL = stdout */
 	uint64_t mem;         /* guest RAM bytes */
 	double timeout;       /* seconds of guest run time; 0 = none */

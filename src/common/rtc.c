@@ -6,7 +6,7 @@
 
 #define REG_B_SET 0x80
 #define REG_B_PIE 0x40
-#define REG_B_DM 0x04   /* binary, not BCD */
+#define REG_B_DM 0x04 /* binary, not BCD */
 #define REG_B_24H 0x02
 #define REG_C_IRQF 0x80
 #define REG_C_PF 0x40
@@ -36,7 +36,7 @@ static void put16(uint8_t *c, int lo, uint64_t v)
 }
 
 void rtc_init(struct rtc *r, struct pic *pic, uint64_t mem_bytes, uint64_t (*clock)(void *ctx),
-	      uint64_t (*wall)(void *ctx), void *ctx)
+              uint64_t (*wall)(void *ctx), void *ctx)
 {
 	uint64_t below4g = mem_bytes < 0xe0000000ULL ? mem_bytes : 0xe0000000ULL;
 
@@ -127,14 +127,22 @@ static uint8_t time_reg(const struct rtc *r, uint8_t idx)
 
 	gmtime_r(&t, &tm);
 	switch (idx) {
-	case 0x00: return to_reg(r, tm.tm_sec);
-	case 0x02: return to_reg(r, tm.tm_min);
-	case 0x04: return hour_reg(r, tm.tm_hour);
-	case 0x06: return to_reg(r, tm.tm_wday + 1);
-	case 0x07: return to_reg(r, tm.tm_mday);
-	case 0x08: return to_reg(r, tm.tm_mon + 1);
-	case 0x09: return to_reg(r, tm.tm_year % 100);
-	default: return to_reg(r, 19 + tm.tm_year / 100); /* 0x32, the century */
+	case 0x00:
+		return to_reg(r, tm.tm_sec);
+	case 0x02:
+		return to_reg(r, tm.tm_min);
+	case 0x04:
+		return hour_reg(r, tm.tm_hour);
+	case 0x06:
+		return to_reg(r, tm.tm_wday + 1);
+	case 0x07:
+		return to_reg(r, tm.tm_mday);
+	case 0x08:
+		return to_reg(r, tm.tm_mon + 1);
+	case 0x09:
+		return to_reg(r, tm.tm_year % 100);
+	default:
+		return to_reg(r, 19 + tm.tm_year / 100); /* 0x32, the century */
 	}
 }
 
@@ -152,19 +160,32 @@ static void set_time_reg(struct rtc *r, uint8_t idx, uint8_t v)
 
 	gmtime_r(&t, &tm);
 	switch (idx) {
-	case 0x00: tm.tm_sec = from_reg(r, v); break;
-	case 0x02: tm.tm_min = from_reg(r, v); break;
+	case 0x00:
+		tm.tm_sec = from_reg(r, v);
+		break;
+	case 0x02:
+		tm.tm_min = from_reg(r, v);
+		break;
 	case 0x04:
 		h = from_reg(r, v & 0x7f);
 		if (!(r->cmos[RTC_REG_B] & REG_B_24H))
 			h = h % 12 + ((v & 0x80) ? 12 : 0);
 		tm.tm_hour = h;
 		break;
-	case 0x06: return; /* the day of the week follows from the date */
-	case 0x07: tm.tm_mday = from_reg(r, v); break;
-	case 0x08: tm.tm_mon = from_reg(r, v) - 1; break;
-	case 0x09: tm.tm_year = tm.tm_year / 100 * 100 + from_reg(r, v); break;
-	default: tm.tm_year = (from_reg(r, v) - 19) * 100 + tm.tm_year % 100; break;
+	case 0x06:
+		return; /* the day of the week follows from the date */
+	case 0x07:
+		tm.tm_mday = from_reg(r, v);
+		break;
+	case 0x08:
+		tm.tm_mon = from_reg(r, v) - 1;
+		break;
+	case 0x09:
+		tm.tm_year = tm.tm_year / 100 * 100 + from_reg(r, v);
+		break;
+	default:
+		tm.tm_year = (from_reg(r, v) - 19) * 100 + tm.tm_year % 100;
+		break;
 	}
 	r->offset_s = (int64_t)timegm(&tm) - (int64_t)r->wall(r->ctx);
 }

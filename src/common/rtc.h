@@ -26,15 +26,15 @@
 struct rtc {
 	uint8_t cmos[128];
 	uint8_t index;
-	bool nmi_masked;                 /* port 0x70 bit 7 */
-	int64_t offset_s;                /* guest-set time minus host time, seconds */
+	bool nmi_masked;  /* port 0x70 bit 7 */
+	int64_t offset_s; /* guest-set time minus host time, seconds */
 	struct pic *pic;
-	uint64_t (*clock)(void *ctx);    /* monotonic ns, for the periodic interrupt */
-	uint64_t (*wall)(void *ctx);     /* wall-clock seconds since the epoch (UTC) */
+	uint64_t (*clock)(void *ctx); /* monotonic ns, for the periodic interrupt */
+	uint64_t (*wall)(void *ctx);  /* wall-clock seconds since the epoch (UTC) */
 	void *ctx;
-	uint64_t period_start_ns;        /* when the current rate/enable took effect */
-	uint64_t fired;                  /* periods signalled since period_start_ns */
-	uint64_t irqs;                   /* IRQ8 edges raised */
+	uint64_t period_start_ns; /* when the current rate/enable took effect */
+	uint64_t fired;           /* periods signalled since period_start_ns */
+	uint64_t irqs;            /* IRQ8 edges raised */
 };
 
 /*
@@ -42,7 +42,7 @@ struct rtc {
  * host's CLOCK_MONOTONIC and time(); ctx passed to both (tests inject time).
  */
 void rtc_init(struct rtc *r, struct pic *pic, uint64_t mem_bytes, uint64_t (*clock)(void *ctx),
-	      uint64_t (*wall)(void *ctx), void *ctx);
+              uint64_t (*wall)(void *ctx), void *ctx);
 /* Ports 0x70-0x71. 0 or -errno. */
 int rtc_register(struct rtc *r, struct bus *ports);
 /* Bring the periodic interrupt up to now: raise IRQ8 when a period ended (coalesced). */
