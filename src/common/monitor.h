@@ -11,6 +11,7 @@
 #include "debugexit.h"
 #include "engine.h"
 #include "fwcfg.h"
+#include "ioapic.h"
 #include "lapic.h"
 #include "loader.h"
 #include "pic8259.h"
@@ -47,6 +48,7 @@ struct monitor {
 	struct pit pit;
 	struct debugexit dbg;
 	struct lapic lapic;
+	struct ioapic ioapic;
 	struct fwcfg fwcfg;
 	struct rtc rtc;
 	struct pmtimer pmtimer;
@@ -91,7 +93,10 @@ void monitor_destroy(struct monitor *m);
  */
 int monitor_dispatch(struct monitor *m, struct exit_record *ex);
 
-/* For engines: is an interrupt waiting at the PIC, and take it (INTA). */
+/*
+ * For engines: is an interrupt waiting (the local APIC first, then the 8259 pair
+ * through LINT0, as QEMU's cpu_get_pic_interrupt), and take it (INTA: the vector).
+ */
 bool monitor_irq_pending(struct monitor *m);
 uint8_t monitor_irq_ack(struct monitor *m);
 
