@@ -152,7 +152,7 @@ START_TEST(ioapic_routing)
 	pic_init(&pic);
 	pic.mirror = ioapic_set_isa_irq;
 	pic.mirror_opaque = &io;
-	ck_assert_uint_eq(io_rd(1), 0x170011);
+	ck_assert_uint_eq(io_rd(1), 0x170020);
 	ck_assert_uint_eq(io_rd(0x10 + 2 * 2), 0x10000); /* masked at reset */
 	pic_pulse_irq(&pic, 0);
 	ck_assert(!lapic_pending(&a));

@@ -85,7 +85,7 @@ static uint32_t reg_read(const struct ioapic *io)
 	if (s == 0)
 		return io->id;
 	if (s == 1)
-		return 0x11 | (IOAPIC_PINS - 1) << 16;
+		return 0x20 | (IOAPIC_PINS - 1) << 16;
 	if (s == 2)
 		return io->id; /* arbitration ID */
 	if (s >= 0x10 && s < 0x10 + 2 * IOAPIC_PINS)
@@ -137,6 +137,8 @@ static void ioapic_access(void *opaque, uint64_t offset, unsigned size, bool is_
 			reg_write(io, (uint32_t)*val);
 		else
 			*val = reg_read(io);
+	} else if (offset == 0x40 && is_write) { /* the EOI register (version 0x20) */
+		ioapic_eoi(io, (uint8_t)*val);
 	} else if (!is_write) {
 		*val = 0;
 	}

@@ -1,6 +1,7 @@
 /*
- * ioapic.h: the I/O APIC at 0xFEC00000 (82093AA datasheet) as QEMU's pc machine
- * has it: ID 0, version 0x11, 24 redirection entries (all masked at reset),
+ * ioapic.h: the I/O APIC at 0xFEC00000 (82093AA datasheet) as QEMU 7.2's pc
+ * machine has it: ID 0, version 0x20 (QEMU's default: the 82093AA's 0x11 plus
+ * the EOI register at +0x40), 24 redirection entries (all masked at reset),
  * IOREGSEL at +0x00 and IOWIN at +0x10. It sees the ISA lines the 8259 pair sees
  * (pic_set_irq fans out to it) with QEMU's wiring: ISA IRQ 0 (the PIT) on pin 2,
  * every other ISA IRQ n on pin n. An unmasked entry sends its vector to the local

@@ -239,6 +239,9 @@ int monitor_dispatch(struct monitor *m, struct exit_record *ex)
 		return STATUS_OK;
 	case EXIT_MMIO:
 		dispatch_mmio(m, ex);
+		/* A write may have started the local APIC timer. */
+		if (ex->mmio.is_write && m->timer_made)
+			mtimer_rearm(m);
 		return STATUS_OK;
 	case EXIT_HLT:
 		return wait_halted(m, ex);
