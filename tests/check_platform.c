@@ -5,6 +5,7 @@
 
 #include "bus.h"
 #include "check_suites.h"
+#include "cpumodel.h"
 #include "fwcfg.h"
 #include "pic8259.h"
 #include "pmtimer.h"
@@ -181,6 +182,41 @@ START_TEST(test_pmtimer)
 }
 END_TEST
 
+START_TEST(test_cpu_models)
+{
+	const struct cpu_model *p6 = cpu_model_find("p6"), *max = cpu_model_find("max");
+	uint32_t r[4], hi[4];
+	uint32_t leaves[16];
+	uint64_t v;
+
+	ck_assert_ptr_eq(cpu_model_default(), p6);
+	ck_assert_ptr_null(cpu_model_find("pentium4"));
+	cpu_model_cpuid(p6, 0, 0, r);
+	ck_assert_uint_eq(r[0], 2);
+	ck_assert_mem_eq(&r[1], "Genu", 4);
+	ck_assert_mem_eq(&r[3], "ineI", 4);
+	ck_assert_mem_eq(&r[2], "ntel", 4);
+	cpu_model_cpuid(p6, 1, 0, r);
+	ck_assert_uint_eq(r[0], 0x633);
+	ck_assert_uint_eq(r[3] & (1u << 11), 1u << 11); /* SEP: valid from model 3 stepping 3 */
+	ck_assert_uint_eq(r[3] & (1u << 13), 0);        /* p6 has no PGE; max has */
+	cpu_model_cpuid(p6, 2, 0, hi);
+	cpu_model_cpuid(p6, 7, 0, r); /* above the maximum: the highest basic leaf */
+	ck_assert_mem_eq(r, hi, sizeof(r));
+	cpu_model_cpuid(p6, 0x80000000u, 0, r);
+	ck_assert_mem_eq(r, hi, sizeof(r));
+	cpu_model_cpuid(max, 0x80000000u, 0, r);
+	ck_assert_uint_eq(r[0], 0x80000004u);
+	cpu_model_cpuid(max, 0x80000002u, 0, r);
+	ck_assert_mem_eq(r, "tandem virtual C", 16);
+	ck_assert_int_eq(cpu_model_leaves(p6, leaves, 16), 3);
+	ck_assert_int_eq(cpu_model_leaves(max, leaves, 16), 8);
+	ck_assert_int_eq(cpu_model_msr(p6, 0x1a0, &v), -1);
+	ck_assert_int_eq(cpu_model_msr(max, 0x1a0, &v), 0);
+	ck_assert_int_eq(cpu_model_msr(p6, 0xc0010000u, &v), -1); /* AMD perf: #GP */
+}
+END_TEST
+
 Suite *platform_suite(void)
 {
 	Suite *s = suite_create("platform");
@@ -192,6 +228,7 @@ Suite *platform_suite(void)
 	tcase_add_test(tc, test_rtc_time_bcd_and_binary);
 	tcase_add_test(tc, test_rtc_periodic);
 	tcase_add_test(tc, test_pmtimer);
+	tcase_add_test(tc, test_cpu_models);
 	suite_add_tcase(s, tc);
 	return s;
 }

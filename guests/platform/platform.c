@@ -74,6 +74,45 @@ static int wait_hits(unsigned vec, uint32_t n)
 	return hits[vec] >= n;
 }
 
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* What QEMU's qemu32 and tandem's p6 share: the vendor, family 6, the P6 features. */
+static void test_cpu(void)
+{
+	const uint32_t p6 = 1u | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 15;
+	uint32_t r[4];
+	char vendor[13] = { 0 }, d[96];
+	uint64_t t0, t1;
+
+	cpuid(0, r);
+	memcpy(vendor, &r[1], 4);
+	memcpy(vendor + 4, &r[3], 4);
+	memcpy(vendor + 8, &r[2], 4);
+	cpuid(1, r);
+	snprintf(d, sizeof(d), "%s family %u, FPU PSE TSC MSR CX8 APIC SEP CMOV", vendor,
+		 (r[0] >> 8) & 15);
+	check(!strcmp(vendor, "GenuineIntel") && ((r[0] >> 8) & 15) == 6 && (r[3] & p6) == p6,
+	      "cpuid", d);
+	wrmsr(0x174, 0x1234);
+	t0 = rdmsr(0x10);
+	t1 = rdmsr(0x10);
+	snprintf(d, sizeof(d), "APIC_BASE 0x%08x, SYSENTER_CS 0x%x, TSC readable",
+		 (uint32_t)rdmsr(0x1b), (uint32_t)rdmsr(0x174));
+	check(rdmsr(0x1b) == 0xfee00900u && rdmsr(0x174) == 0x1234 && t1 >= t0, "msrs", d);
+	wrmsr(0x174, 0);
+}
+
 static uint64_t fwcfg_read(uint16_t key, int len)
 {
 	uint64_t v = 0;
@@ -230,6 +269,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	for (unsigned v = VEC_TIMER; v <= VEC_SPURIOUS; v++)
 		trap_set_handler(v, apic_irq);
 	printf("platform: the PC devices of QEMU's pc machine\n");
+	test_cpu();
 	test_fwcfg();
 	test_pmtimer();
 	test_lapic();

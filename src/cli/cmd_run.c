@@ -13,7 +13,7 @@
 
 enum {
 	OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE,
-	OPT_NO_ADAPTIVE, OPT_MODULE
+	OPT_NO_ADAPTIVE, OPT_MODULE, OPT_CPU
 };
 
 static const struct option run_options[] = {
@@ -25,6 +25,7 @@ static const struct option run_options[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "append", required_argument, NULL, OPT_CMDLINE }, /* QEMU's spelling */
 	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -130,6 +131,12 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 			break;
 		case OPT_NO_ADAPTIVE:
 			o->no_adaptive = true;
+			break;
+		case OPT_CPU:
+			o->cpu = cpu_model_find(optarg);
+			if (!o->cpu)
+				return usage_error("--cpu %s: known models: %s", optarg,
+						   cpu_model_names());
 			break;
 		case OPT_MODULE:
 			if (add_module(o, optarg))

@@ -17,6 +17,7 @@ static void print_help(FILE *f)
 		"  run [options] KERNEL.elf   boot a Multiboot ELF32 kernel on an engine\n"
 		"      --backend NAME         engine: %s (default bt)\n"
 		"      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
+		"      --cpu MODEL            the virtual CPU: p6 (default, a Pentium II) or max\n"
 		"      --timeout SECS         stop the guest after SECS seconds (status 8)\n"
 		"      --stats                print exit and engine counters to stderr\n"
 		"      --serial FILE          write COM1 output to FILE instead of stdout\n"

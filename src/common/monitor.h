@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bus.h"
+#include "cpumodel.h"
 #include "debugexit.h"
 #include "engine.h"
 #include "fwcfg.h"
@@ -37,6 +38,7 @@ struct monitor_opts {
 	bool stats;           /* print counters to stderr at the end */
 	unsigned trace;       /* TRACE_* bits (--trace=) */
 	bool no_adaptive;     /* bt: never retranslate faulting instructions */
+	const struct cpu_model *cpu; /* --cpu; NULL: cpu_model_default() */
 };
 
 struct monitor {
