@@ -7,6 +7,9 @@
  *   r14                           struct bt_cpu *
  *   r8-r13                        temporaries of rewritten sequences
  *   GS base                       the current view: guest VA 0 of a 4 GiB window
+ *                                 (every access is gs: addr32, so it lands in
+ *                                 [view, view + 4 GiB + 8); the page at 4 GiB
+ *                                 mirrors guest page 0 so a straddle wraps)
  *   RFLAGS                        guest CF PF AF ZF SF OF and DF, live
  * Every rewritten sequence is flag-free (mov, lea, not, xchg, movzx, jrcxz) unless
  * it computes guest flags itself, so guest flags never need saving in the cache.
@@ -231,6 +234,8 @@ struct bt_chainref {
 };
 
 enum { VIEW_SUP, VIEW_USER, VIEW_NR };
+/* Reserved after each 4 GiB view: the wrap mirror of page 0, then PROT_NONE. */
+#define BT_VIEW_TAIL (64u * 1024)
 
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
 #define PF_PT 0x2     /* physical page flag: a page directory or table the walker used */
@@ -265,6 +270,7 @@ struct bt {
 	uint8_t *view[VIEW_NR];
 	int cur_view;
 	bool fsgsbase;
+	uint64_t gsbase;      /* the host GS base last written (~0 unknown) */
 	uint32_t npages;      /* guest-physical pages of RAM */
 	uint8_t *pflags;
 	struct tb **page_tbs;
@@ -430,7 +436,7 @@ bool bt_compat_bcd(struct bt *bt, const uint8_t insn[2], uint32_t *eax, uint32_t
 int bt_signals_install(struct bt *bt);
 void bt_signals_remove(struct bt *bt);
 
-/* Host GS base = the current view. */
+/* Host GS base = base (the current view); no write when it already is. */
 void bt_set_gsbase(struct bt *bt, uint64_t base);
 
 /* The stubs' addresses in the binary (copied into the cache). */

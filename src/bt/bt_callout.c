@@ -392,7 +392,11 @@ int bt_callout(struct bt_cpu *cpu)
 	default: r = -1; break;
 	}
 	if (r >= 0) {
-		if (r == CO_NEXT)
+		/*
+		 * adapt_pre's instruction has not run yet: should the cache be left
+		 * before it (a kick), it runs again from its start, pre included.
+		 */
+		if (r == CO_NEXT && k.site->kind != BT_CO_adapt_pre)
 			cpu->eip = k.next;
 		return r;
 	}

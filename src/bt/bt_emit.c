@@ -25,19 +25,73 @@ void emit_u32(struct emit *e, uint32_t v)
 	emit_bytes(e, &v, 4);
 }
 
+static bool has_guest_mem(const ZydisEncoderRequest *r, bool *absolute)
+{
+	int i;
+
+	if (!(r->prefixes & ZYDIS_ATTRIB_HAS_SEGMENT_GS))
+		return false;
+	for (i = 0; i < r->operand_count; i++)
+		if (r->operands[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			*absolute = r->operands[i].mem.base == ZYDIS_REGISTER_NONE &&
+				    r->operands[i].mem.index == ZYDIS_REGISTER_NONE;
+			return true;
+		}
+	return false;
+}
+
+/* Does the host instruction in buf address memory as gs: addr32 (never RIP-relative)? */
+static bool confined(const uint8_t *buf, size_t len)
+{
+	static ZydisDecoder d64;
+	static bool ready;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	int i;
+
+	if (!ready) {
+		ZydisDecoderInit(&d64, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		ready = true;
+	}
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d64, buf, len, &in, op)) || in.length != len)
+		return false;
+	for (i = 0; i < in.operand_count; i++)
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		    (in.address_width != 32 || op[i].mem.segment != ZYDIS_REGISTER_GS ||
+		     op[i].mem.base == ZYDIS_REGISTER_EIP))
+			return false;
+	return true;
+}
+
 bool emit_req(struct emit *e, const ZydisEncoderRequest *r)
 {
-	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
-	ZyanUSize len = sizeof(buf);
+	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH + 1];
+	ZyanUSize len = sizeof(buf) - 1;
+	bool absolute = false;
 
-	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(r, buf, &len))) {
-		if (!e->failed)
-			e->failed_mnemonic = r->mnemonic;
-		e->failed = true;
-		return false;
+	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(r, buf + 1, &len)))
+		goto fail;
+	if (has_guest_mem(r, &absolute) && !confined(buf + 1, len)) {
+		/*
+		 * The encoder ignores the 32-bit address hint for an operand with no
+		 * register: [disp32] would be sign-extended below the view. Add the
+		 * address-size prefix (legacy prefixes go in any order before REX).
+		 */
+		if (!absolute || len == ZYDIS_MAX_INSTRUCTION_LENGTH)
+			goto fail;
+		buf[0] = 0x67;
+		if (!confined(buf, ++len))
+			goto fail;
+		emit_bytes(e, buf, len);
+		return true;
 	}
-	emit_bytes(e, buf, len);
+	emit_bytes(e, buf + 1, len);
 	return true;
+fail:
+	if (!e->failed)
+		e->failed_mnemonic = r->mnemonic;
+	e->failed = true;
+	return false;
 }
 
 void req_init(ZydisEncoderRequest *r, ZydisMnemonic m)

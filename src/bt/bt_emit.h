@@ -18,7 +18,12 @@ struct emit {
 void emit_bytes(struct emit *e, const void *b, size_t n);
 void emit_u8(struct emit *e, uint8_t v);
 void emit_u32(struct emit *e, uint32_t v);
-/* Encode one request; false if Zydis cannot (the caller reports unsupported). */
+/*
+ * Encode one request; false if Zydis cannot (the caller reports unsupported). A
+ * request with a gs: guest memory operand is checked after encoding: the host
+ * instruction must address gs: with a 32-bit address (0x67 added for [disp32]),
+ * or it is refused, so no guest access can leave the view.
+ */
 bool emit_req(struct emit *e, const ZydisEncoderRequest *r);
 
 /* A request for 64-bit mode with the given mnemonic and no operands. */

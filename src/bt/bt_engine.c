@@ -50,6 +50,9 @@ static const char *const callout_names[BT_CO_NR] = {
 
 void bt_set_gsbase(struct bt *bt, uint64_t base)
 {
+	if (base == bt->gsbase)
+		return; /* without FSGSBASE each write is a system call */
+	bt->gsbase = base;
 	if (bt->fsgsbase)
 		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
 	else
@@ -68,10 +71,31 @@ static int bt_probe(char *why, size_t len)
 	return 0;
 }
 
+/*
+ * User-mode FSGSBASE, unless TANDEM_HOST_MASK (a comma list of host capabilities
+ * to pretend absent) names "fsgsbase": that forces the arch_prctl path.
+ */
+static bool use_fsgsbase(void)
+{
+	const char *mask = getenv("TANDEM_HOST_MASK");
+
+	if (mask) {
+		const char *p = mask;
+		size_t n = strlen("fsgsbase");
+
+		for (; (p = strstr(p, "fsgsbase")); p += n)
+			if ((p == mask || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+				return false;
+	}
+	return getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+}
+
 static void bt_info(FILE *f)
 {
 	fprintf(f, "bt.gsbase           %s\n",
-		(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? "wrgsbase (FSGSBASE)" : "arch_prctl");
+		use_fsgsbase() ? "wrgsbase (FSGSBASE)" : "arch_prctl (no user FSGSBASE)");
+	fprintf(f, "bt.memory           gs: addr32 [ea32] into a 4 GiB view + wrap mirror; "
+		"GS written only on a view change\n");
 }
 
 static void bt_destroy(void *state)
@@ -101,7 +125,8 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
-	bt->fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+	bt->fsgsbase = use_fsgsbase();
+	bt->gsbase = ~0ull; /* unknown: the first write always happens */
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;
@@ -289,6 +314,14 @@ static int bt_run(void *state, struct exit_record *ex)
 		bt->enters++;
 		reason = enter(c, tb->code);
 		prev = NULL;
+		/*
+		 * Whatever way the cache was left (a kick, a fault, a stop), a page-table
+		 * or MMIO redirect never outlives its callout pair: the view comes back.
+		 */
+		if (bt->redirect.kind != ADAPT_NONE) {
+			bt->redirect.kind = ADAPT_NONE;
+			mmu_set_view(bt);
+		}
 		switch (reason) {
 		case BT_EXIT_CHAIN:
 			prev = (struct tb *)(uintptr_t)(c->exit_tb & ~(uint64_t)7);

@@ -17,6 +17,13 @@
 #include "monitor.h"
 
 #define VIEW_SIZE (1ULL << 32)
+/*
+ * Each view is reserved with a tail: the page at 4 GiB mirrors guest page 0, so an
+ * access that straddles 0xFFFFFFFF (at most 8 bytes past it: addr32 truncates every
+ * effective address, bit offsets included) wraps exactly as on i386; the rest of the
+ * tail is PROT_NONE and never mapped.
+ */
+#define VIEW_RESERVE (VIEW_SIZE + BT_VIEW_TAIL)
 /* v2p entries: physical page + 1, and this bit when the mapping is writable. */
 #define V2P_W 0x80000000u
 #define V2P_PAGE(e) (((e) & ~V2P_W) - 1)
@@ -52,7 +59,7 @@ int mmu_init(struct bt *bt)
 	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
 		return -ENOMEM;
 	for (v = 0; v < VIEW_NR; v++) {
-		bt->view[v] = reserve(VIEW_SIZE);
+		bt->view[v] = reserve(VIEW_RESERVE);
 		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
 		if (!bt->view[v] || !bt->v2p[v])
 			return -ENOMEM;
@@ -68,7 +75,7 @@ void mmu_destroy(struct bt *bt)
 
 	for (v = 0; v < VIEW_NR; v++) {
 		if (bt->view[v])
-			munmap(bt->view[v], VIEW_SIZE);
+			munmap(bt->view[v], VIEW_RESERVE);
 		if (bt->v2p[v])
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
 	}
@@ -166,6 +173,34 @@ static uint8_t *host_page(struct bt *bt, int view, uint32_t va)
 	return bt->view[view] + (va & ~0xfffu);
 }
 
+/* Guest page 0 also lives at 4 GiB (the wrap mirror): both copies change together. */
+static void shadow_mprotect(struct bt *bt, int view, uint32_t va, int prot)
+{
+	mprotect(host_page(bt, view, va), 4096, prot);
+	if ((va >> 12) == 0)
+		mprotect(bt->view[view] + VIEW_SIZE, 4096, prot);
+}
+
+static void shadow_none(struct bt *bt, int view, uint32_t vpage)
+{
+	mmap(host_page(bt, view, vpage << 12), 4096, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (vpage == 0)
+		mmap(bt->view[view] + VIEW_SIZE, 4096, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+static int shadow_map(struct bt *bt, int view, uint32_t vpage, int prot, uint32_t ppage)
+{
+	if (mmap(host_page(bt, view, vpage << 12), 4096, prot, MAP_SHARED | MAP_FIXED,
+		 bt->mon->vm.memfd, (off_t)ppage << 12) == MAP_FAILED)
+		return -errno;
+	if (vpage == 0 && mmap(bt->view[view] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED,
+			       bt->mon->vm.memfd, (off_t)ppage << 12) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 static void rmap_remove(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
 {
 	uint32_t *link = &bt->rmap_head[ppage];
@@ -205,8 +240,7 @@ static int rmap_add(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
 
 static void unmap_one(struct bt *bt, int view, uint32_t vpage)
 {
-	mmap(host_page(bt, view, vpage << 12), 4096, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	shadow_none(bt, view, vpage);
 	bt->v2p[view][vpage] = 0;
 	bt->mapped--;
 }
@@ -216,7 +250,7 @@ void mmu_flush(struct bt *bt)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++)
-		mmap(bt->view[v], VIEW_SIZE, PROT_NONE,
+		mmap(bt->view[v], VIEW_RESERVE, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	/* Clear exactly the v2p entries that are set: the rmap lists them. */
 	for (uint32_t p = 0; p < bt->npages; p++) {
@@ -270,7 +304,7 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 {
 	uint32_t pa, ppage, vpage = va >> 12;
 	bool can_write;
-	int prot;
+	int prot, ret;
 
 	if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, view == VIEW_USER, &pa, &can_write))
 		return -1;
@@ -292,9 +326,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	} else if (bt->mapped >= SHADOW_MAX_PAGES) {
 		mmu_flush(bt);
 	}
-	if (mmap(host_page(bt, view, va), 4096, prot, MAP_SHARED | MAP_FIXED, bt->mon->vm.memfd,
-		 (off_t)ppage << 12) == MAP_FAILED) {
-		log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(errno));
+	if ((ret = shadow_map(bt, view, vpage, prot, ppage))) {
+		log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
 		return -1;
 	}
 	if (rmap_add(bt, ppage, view, vpage)) {
@@ -340,7 +373,7 @@ void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
 	bt->pt_write.va = va;
 	bt->pt_write.ppage = pa >> 12;
 	memcpy(bt->pt_write.before, bt->mon->vm.ram + (pa & ~0xfffu), 4096);
-	mprotect(host_page(bt, view, va), 4096, PROT_READ | PROT_WRITE);
+	shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
 	bt->trace_faults++;
 	bt->pt_traces++;
 }
@@ -351,7 +384,7 @@ void mmu_pt_write_end(struct bt *bt)
 	uint32_t e;
 
 	bt->pt_write.active = false;
-	mprotect(host_page(bt, bt->pt_write.view, bt->pt_write.va), 4096, PROT_READ);
+	shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
 			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);

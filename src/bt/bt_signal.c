@@ -15,6 +15,10 @@
 
 static struct bt *sig_bt; /* one translator per process */
 
+/*
+ * The view a host address belongs to, and its guest VA. The page at 4 GiB is the
+ * wrap mirror of guest page 0 (an access straddling 0xFFFFFFFF): it is va 0..0xFFF.
+ */
 static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va)
 {
 	int v;
@@ -22,7 +26,7 @@ static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va)
 	for (v = 0; v < VIEW_NR; v++) {
 		uintptr_t base = (uintptr_t)bt->view[v];
 
-		if (addr >= base && addr - base < (1ULL << 32)) {
+		if (addr >= base && addr - base < (1ULL << 32) + 4096) {
 			*va = (uint32_t)(addr - base);
 			return v;
 		}

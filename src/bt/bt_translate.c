@@ -142,7 +142,12 @@ static int translate_one(struct xlat *x, int n)
 		/* The instruction runs into a page that cannot be fetched: #PF there. */
 		uint32_t pa;
 
-		mmu_translate(x->bt, (x->eip | 0xfff) + 1, ACC_FETCH, x->bt->cpu.cpl == 3, &pa, NULL);
+		if (mmu_translate(x->bt, (x->eip | 0xfff) + 1, ACC_FETCH, x->bt->cpu.cpl == 3, &pa,
+				  NULL) == 0) {
+			/* ... or a page with no RAM behind it: stop, as for code outside RAM. */
+			bt_unsupported(x->bt, x->eip, "executing outside RAM (at 0x%x)", pa);
+			return -2;
+		}
 		return -1;
 	}
 	x->bt->cpu.exc.vector = -1;

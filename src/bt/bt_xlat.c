@@ -188,6 +188,21 @@ static int x_div_checked(struct xlat *x, int n)
 	return 0;
 }
 
+/*
+ * bt/bts/btr/btc [mem], reg reach up to 256 MiB either side of [mem]: never
+ * redirected to a single host page (they keep the faulting, view-confined way).
+ */
+static bool bit_offset_reg(const struct xlat *x)
+{
+	switch (x->in.mnemonic) {
+	case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BTC:
+		return x->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
+	default:
+		return false;
+	}
+}
+
 static int x_adapted(struct xlat *x, int n, int reason)
 {
 	const ZydisDecodedOperand *m;
@@ -195,7 +210,8 @@ static int x_adapted(struct xlat *x, int n, int reason)
 	if (reason == ADAPT_DIV && (x->in.mnemonic == ZYDIS_MNEMONIC_DIV ||
 				    x->in.mnemonic == ZYDIS_MNEMONIC_IDIV))
 		return x_div_checked(x, n);
-	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x))
+	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x) &&
+	    !bit_offset_reg(x))
 		return x_redirect(x, n, m);
 	return -1;
 }
