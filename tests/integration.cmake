@@ -18,6 +18,10 @@ add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.el
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
+add_test(NAME qemu.confine COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
+  --golden ${GOLDEN}/confine.txt)
+set_tests_properties(qemu.confine PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
 # tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
 function(tandem_guest_test backend name elf status)
   add_test(NAME ${backend}.${name}
@@ -37,7 +41,15 @@ foreach(b kvm bt)
     --serial-grep "spin: spinning" -- --timeout=2)
   tandem_guest_test(${b} halt halt.elf 12 --stderr "halted with interrupts disabled at eip=0x"
     --serial-grep "halting with interrupts off" -- --timeout=30)
+  # Confinement attacks: behave as qemu (the golden lines); bt checks its canaries at exit.
+  tandem_guest_test(${b} confine confine.elf 1 --golden ${GOLDEN}/confine.txt
+    -- --mem=64M --timeout=60)
 endforeach()
+
+# An instruction that runs from the last page of RAM into a hole: a clean stop, not a
+# retry loop (qemu itself aborts on this one).
+tandem_guest_test(bt confine-hole confine.elf 10 --stderr "executing outside RAM \\(at 0x4000000\\)"
+  --serial-grep "hole: jumping" -- --mem=64M --cmdline=hole --timeout=10)
 
 # Adaptive translation: same output with and without it (and as qemu), retranslations happen.
 add_test(NAME bt.adapt-counters COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/adapt.sh $<TARGET_FILE:tandem>

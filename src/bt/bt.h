@@ -276,6 +276,7 @@ struct bt {
 	struct tb **page_tbs;
 	uint32_t *rmap_head;
 	uint16_t *ptref;          /* per page table: the PDE index that uses it + 1; 0xffff several */
+	uint8_t *canary[2 * VIEW_NR]; /* canary pages just below and after each view, or NULL */
 	uint32_t *v2p[VIEW_NR];   /* per view and guest virtual page: physical page + 1, 0 = unmapped */
 	struct bt_rmap *rmap;
 	uint32_t rmap_used, rmap_cap, rmap_free;
@@ -376,6 +377,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa);
 void mmu_pt_write_end(struct bt *bt);
 void mmu_flush(struct bt *bt);
+/* The canary pages around the views are intact: 0, or -1 (logged) if a byte changed. */
+int mmu_canary_check(const struct bt *bt);
 void mmu_unmap_va(struct bt *bt, uint32_t va);
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
 void mmu_set_view(struct bt *bt);

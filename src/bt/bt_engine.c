@@ -104,6 +104,16 @@ static void bt_destroy(void *state)
 
 	if (!bt)
 		return;
+	/*
+	 * The host-side proof that the guest stayed in its views: the canaries around
+	 * them and the stubs at the head of the cache are as they were. Broken
+	 * confinement must never pass for a clean run.
+	 */
+	if (bt->tc && (mmu_canary_check(bt) ||
+		       memcmp(bt->tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
+		log_err("bt: host memory outside guest RAM changed: aborting");
+		abort();
+	}
 	bt_signals_remove(bt);
 	bt_set_gsbase(bt, 0);
 	tc_destroy(bt);

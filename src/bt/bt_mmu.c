@@ -45,6 +45,36 @@ static uint8_t *reserve(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+#define CANARY_BYTE 0xc5
+
+/* A page of canary bytes at addr, a page of the view's own reservation. */
+static uint8_t *canary_at(uint8_t *addr)
+{
+	if (mprotect(addr, 4096, PROT_READ | PROT_WRITE))
+		return NULL;
+	memset(addr, CANARY_BYTE, 4096);
+	return addr;
+}
+
+int mmu_canary_check(const struct bt *bt)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < 2 * VIEW_NR; i++) {
+		const uint8_t *p = bt->canary[i];
+		unsigned k;
+
+		for (k = 0; p && k < 4096; k++)
+			if (p[k] != CANARY_BYTE) {
+				log_err("bt: host memory next to view %d changed at %p: guest confinement "
+					"broken", i / 2, (const void *)(p + k));
+				bad = -1;
+				break;
+			}
+	}
+	return bad;
+}
+
 int mmu_init(struct bt *bt)
 {
 	int v;
@@ -59,12 +89,18 @@ int mmu_init(struct bt *bt)
 	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
 		return -ENOMEM;
 	for (v = 0; v < VIEW_NR; v++) {
-		bt->view[v] = reserve(VIEW_RESERVE);
+		/* [canary page][4 GiB view][tail: mirror, guard][canary page] */
+		bt->view[v] = reserve(VIEW_RESERVE + 2 * 4096);
+		if (bt->view[v])
+			bt->view[v] += 4096;
 		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
 		if (!bt->view[v] || !bt->v2p[v])
 			return -ENOMEM;
 		if (mprotect(bt->v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
 			return -errno;
+		/* Tripwires right below and right after the reservation (see mmu_canary_check). */
+		bt->canary[2 * v] = canary_at(bt->view[v] - 4096);
+		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_RESERVE);
 	}
 	return 0;
 }
@@ -75,7 +111,7 @@ void mmu_destroy(struct bt *bt)
 
 	for (v = 0; v < VIEW_NR; v++) {
 		if (bt->view[v])
-			munmap(bt->view[v], VIEW_RESERVE);
+			munmap(bt->view[v] - 4096, VIEW_RESERVE + 2 * 4096);
 		if (bt->v2p[v])
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
 	}
