@@ -2,15 +2,19 @@
  * bt.h: the binary translator's private state, shared by the files of src/bt.
  *
  * Register convention inside translated code (host x86-64):
- *   eax ecx edx ebx ebp esi edi   guest registers of the same names (low 32 bits)
+ *   eax ecx edx ebx ebp esi edi   guest registers of the same names (low 32 bits;
+ *                                 the upper halves are always zero)
  *   r15d                          guest ESP (the host RSP stays the host stack)
  *   r14                           struct bt_cpu *
- *   r8-r13                        temporaries of rewritten sequences
- *   GS base                       the current view: guest VA 0 of a 4 GiB window
- *                                 (every access is gs: addr32, so it lands in
- *                                 [view, view + 4 GiB + 8); the page at 4 GiB
- *                                 mirrors guest page 0 so a straddle wraps)
+ *   r8                            the view base (cpu->vbase): host address of guest VA 0
+ *   r9                            a guest address computed exactly (32-bit lea)
+ *   r10-r13                       temporaries of rewritten sequences
  *   RFLAGS                        guest CF PF AF ZF SF OF and DF, live
+ * A guest access is [r8 + reg64*scale + disp32] when the guest operand has one
+ * register, else [r8 + r9] after `lea r9d, [ea32]` (or [r8 + disp] for an absolute
+ * address below 2 GiB). Each view is a 4 GiB window inside a PROT_NONE reservation
+ * (see bt_mmu.c) whose guards cover every one-register form that wraps; a fault in
+ * a guard retranslates that instruction with the lea (bt_adapt_wrap).
  * Every rewritten sequence is flag-free (mov, lea, not, xchg, movzx, jrcxz) unless
  * it computes guest flags itself, so guest flags never need saving in the cache.
  */
@@ -53,7 +57,8 @@ struct bt;
 	X(slow_path, "instructions run by the slow path")                  \
 	X(adapt_pt, "retranslations: stores to page tables (no trace fault)") \
 	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
-	X(adapt_div, "retranslations: divides (inline zero-divisor check)")
+	X(adapt_div, "retranslations: divides (inline zero-divisor check)") \
+	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
 #define BT_CALLOUTS(X)                                                     \
@@ -161,6 +166,7 @@ struct bt_cpu {
 	uint32_t arg_pad;
 	uint64_t jump;        /* BT_ASM_CO_JUMP: the host code to go on at */
 	uint64_t ic;          /* the ret sites' inline caches (struct jc_entry[]) */
+	uint64_t vbase;       /* r8: the current view (or a page-table/MMIO redirect) */
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -234,8 +240,13 @@ struct bt_chainref {
 };
 
 enum { VIEW_SUP, VIEW_USER, VIEW_NR };
-/* Reserved after each 4 GiB view: the wrap mirror of page 0, then PROT_NONE. */
-#define BT_VIEW_TAIL (64u * 1024)
+/*
+ * Each view's reservation: [canary][guard below][4 GiB view][mirror of page 0]
+ * [guard above][canary]. A one-register operand reaches [-2 GiB, 8 * 4 GiB + 2 GiB)
+ * from the base; the guards cover all of it that is not the view or the mirror.
+ */
+#define BT_GUARD_BELOW ((2ULL << 30) + (64u << 10))
+#define BT_GUARD_ABOVE ((34ULL << 30) + (64u << 10))
 
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
 #define PF_PT 0x2     /* physical page flag: a page directory or table the walker used */
@@ -258,6 +269,7 @@ struct bt_adapt {
 	bool used;
 	uint8_t reason;       /* ADAPT_* once retranslated; 0 while counting */
 	uint8_t counting;     /* the reason being counted */
+	bool wrap;            /* its accesses wrap at 4 GiB: exact (lea) forms */
 	uint16_t faults;
 };
 #define BT_ADAPT_SLOTS 4096
@@ -269,8 +281,6 @@ struct bt {
 	/* shadow: two 4 GiB windows over guest virtual memory */
 	uint8_t *view[VIEW_NR];
 	int cur_view;
-	bool fsgsbase;
-	uint64_t gsbase;      /* the host GS base last written (~0 unknown) */
 	uint32_t npages;      /* guest-physical pages of RAM */
 	uint8_t *pflags;
 	struct tb **page_tbs;
@@ -428,6 +438,15 @@ void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason);
 void bt_adapt_apply(struct bt *bt);
 /* The translator asks: has this instruction been adapted, and why? */
 int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl);
+/*
+ * A guest access of instruction eip faulted in a view's guard: it wrapped at 4 GiB.
+ * Marks it for the exact (lea) form and queues its retranslation (done even with
+ * --no-adaptive: this is correctness). Returns false when it already had the
+ * exact form (a translator bug: the caller stops the guest). Async-signal-safe.
+ */
+bool bt_adapt_wrap(struct bt *bt, uint32_t eip);
+/* Does instruction eip need the exact (lea) form of its guest accesses? */
+bool bt_adapt_is_wrap(struct bt *bt, uint32_t eip, uint8_t cpl);
 void bt_adapt_reset(struct bt *bt);
 
 /* bt_compat.c: run a BCD adjust natively in compatibility mode; false if unavailable */
@@ -438,9 +457,6 @@ bool bt_compat_bcd(struct bt *bt, const uint8_t insn[2], uint32_t *eax, uint32_t
 /* bt_signal.c */
 int bt_signals_install(struct bt *bt);
 void bt_signals_remove(struct bt *bt);
-
-/* Host GS base = base (the current view); no write when it already is. */
-void bt_set_gsbase(struct bt *bt, uint64_t base);
 
 /* The stubs' addresses in the binary (copied into the cache). */
 extern const uint8_t bt_stubs_start[], bt_stubs_end[], bt_stub_enter[], bt_stub_exit[],

@@ -63,6 +63,25 @@ void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason)
 	}
 }
 
+bool bt_adapt_wrap(struct bt *bt, uint32_t eip)
+{
+	struct bt_adapt *s = adapt_slot(bt, eip, bt->cpu.cpl, true);
+
+	if (!s || s->wrap || bt->nadapt_pending >= 16)
+		return false;
+	s->wrap = true;
+	bt->wrap_exact++;
+	bt->adapt_pending[bt->nadapt_pending++] = s;
+	return true;
+}
+
+bool bt_adapt_is_wrap(struct bt *bt, uint32_t eip, uint8_t cpl)
+{
+	struct bt_adapt *s = adapt_slot(bt, eip, cpl, false);
+
+	return s && s->wrap;
+}
+
 int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl)
 {
 	struct bt_adapt *s;
@@ -88,8 +107,8 @@ static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
 						sizeof(text), s->eip, NULL);
 	}
 	bt->cpu.exc.vector = -1;
-	fprintf(stderr, "bt: adapt: eip 0x%08x cpl %u after %u faults (%s): %s\n", s->eip, s->cpl,
-		s->faults, reason_names[s->reason], text);
+	fprintf(stderr, "bt: adapt: eip 0x%08x cpl %u after %u faults (%s%s): %s\n", s->eip, s->cpl,
+		s->faults, reason_names[s->reason], s->wrap ? ", wraps at 4 GiB" : "", text);
 }
 
 /* Overwrite instruction i of tb with jmp dest; slots whose jumps it covers never chain again. */
@@ -134,10 +153,12 @@ void bt_adapt_apply(struct bt *bt)
 		struct tb *old, *fresh;
 		uint64_t flushes = bt->tc_flushes;
 
-		s->reason = s->counting;
-		bt->adapt_pt += s->reason == ADAPT_PT;
-		bt->adapt_mmio += s->reason == ADAPT_MMIO;
-		bt->adapt_div += s->reason == ADAPT_DIV;
+		if (!s->reason && s->faults >= BT_ADAPT_THRESHOLD) {
+			s->reason = s->counting;
+			bt->adapt_pt += s->reason == ADAPT_PT;
+			bt->adapt_mmio += s->reason == ADAPT_MMIO;
+			bt->adapt_div += s->reason == ADAPT_DIV;
+		}
 		if (bt->trace & BT_TRACE_ADAPT)
 			trace_adapt(bt, s);
 		if (s->cpl != bt->cpu.cpl)

@@ -1,8 +1,9 @@
 /*
  * bt_callout_adapt.c: the callouts of adaptively retranslated instructions.
  * They run on every execution, so they read what they need from the site and
- * never decode. adapt_pre aims GS at the page the access really goes to; the
- * instruction itself runs natively; adapt_post puts GS back and keeps the shadow
+ * never decode. adapt_pre aims the view base (r8) at the page the access really
+ * goes to; the instruction itself runs natively, its address computed exactly
+ * (lea r9d), so it reaches that one page; adapt_post puts the view back and keeps the shadow
  * (page tables) or the device (MMIO) right.
  */
 #include <string.h>
@@ -57,7 +58,8 @@ int co_adapt_pre(struct co *k)
 		return CO_NEXT; /* no longer a page table: the view has it, as for any store */
 	}
 	bt->redirect.pa = pa;
-	bt_set_gsbase(bt, (uint64_t)(uintptr_t)page - (va & ~0xfffu));
+	/* r8 once the callout returns; the instruction uses the exact form [r8 + r9] */
+	k->c->vbase = (uint64_t)(uintptr_t)page - (va & ~0xfffu);
 	return CO_NEXT;
 }
 

@@ -8,10 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
-#include <asm/prctl.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -23,9 +20,6 @@
 #include "monitor.h"
 
 #define EFL_IF 0x200u
-#ifndef HWCAP2_FSGSBASE
-#define HWCAP2_FSGSBASE (1 << 1)
-#endif
 
 #include <stddef.h>
 _Static_assert(offsetof(struct bt_cpu, eip) == CPU_EIP, "bt_asm.h: CPU_EIP");
@@ -41,6 +35,7 @@ _Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
 _Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
+_Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE");
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
@@ -48,54 +43,26 @@ static const char *const callout_names[BT_CO_NR] = {
 #undef X
 };
 
-void bt_set_gsbase(struct bt *bt, uint64_t base)
-{
-	if (base == bt->gsbase)
-		return; /* without FSGSBASE each write is a system call */
-	bt->gsbase = base;
-	if (bt->fsgsbase)
-		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
-	else
-		syscall(SYS_arch_prctl, ARCH_SET_GS, base);
-}
+/* Two views, each 4 GiB with its guards (bt.h): about 80 GiB of address space. */
+#define BT_RESERVE (VIEW_NR * ((4ULL << 30) + BT_GUARD_BELOW + BT_GUARD_ABOVE + (16u << 10)))
 
 static int bt_probe(char *why, size_t len)
 {
-	void *p = mmap(NULL, 1ULL << 33, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, BT_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
-		snprintf(why, len, "bt: cannot reserve 8 GiB of address space for the guest windows");
+		snprintf(why, len, "bt: cannot reserve %llu GiB of address space for the guest views",
+			 (unsigned long long)(BT_RESERVE >> 30));
 		return -ENOTSUP;
 	}
-	munmap(p, 1ULL << 33);
+	munmap(p, BT_RESERVE);
 	return 0;
-}
-
-/*
- * User-mode FSGSBASE, unless TANDEM_HOST_MASK (a comma list of host capabilities
- * to pretend absent) names "fsgsbase": that forces the arch_prctl path.
- */
-static bool use_fsgsbase(void)
-{
-	const char *mask = getenv("TANDEM_HOST_MASK");
-
-	if (mask) {
-		const char *p = mask;
-		size_t n = strlen("fsgsbase");
-
-		for (; (p = strstr(p, "fsgsbase")); p += n)
-			if ((p == mask || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
-				return false;
-	}
-	return getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
 }
 
 static void bt_info(FILE *f)
 {
-	fprintf(f, "bt.gsbase           %s\n",
-		use_fsgsbase() ? "wrgsbase (FSGSBASE)" : "arch_prctl (no user FSGSBASE)");
-	fprintf(f, "bt.memory           gs: addr32 [ea32] into a 4 GiB view + wrap mirror; "
-		"GS written only on a view change\n");
+	fprintf(f, "bt.memory           view base in r8: [r8 + reg64*scale + disp32] in guarded "
+		"4 GiB views; no GS, no system call on a ring change\n");
 }
 
 static void bt_destroy(void *state)
@@ -115,7 +82,6 @@ static void bt_destroy(void *state)
 		abort();
 	}
 	bt_signals_remove(bt);
-	bt_set_gsbase(bt, 0);
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
@@ -135,8 +101,6 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
-	bt->fsgsbase = use_fsgsbase();
-	bt->gsbase = ~0ull; /* unknown: the first write always happens */
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;

@@ -18,12 +18,13 @@
 
 #define VIEW_SIZE (1ULL << 32)
 /*
- * Each view is reserved with a tail: the page at 4 GiB mirrors guest page 0, so an
- * access that straddles 0xFFFFFFFF (at most 8 bytes past it: addr32 truncates every
- * effective address, bit offsets included) wraps exactly as on i386; the rest of the
- * tail is PROT_NONE and never mapped.
+ * A view and the page after it: the page at 4 GiB mirrors guest page 0, so an access
+ * that straddles 0xFFFFFFFF (or a one-register form that lands just past 4 GiB)
+ * wraps exactly as on i386.
  */
-#define VIEW_RESERVE (VIEW_SIZE + BT_VIEW_TAIL)
+#define VIEW_MAPPED (VIEW_SIZE + 4096)
+/* The whole reservation, from the canary below to the canary above. */
+#define RESERVE_LEN (4096 + BT_GUARD_BELOW + VIEW_MAPPED + BT_GUARD_ABOVE + 4096)
 /* v2p entries: physical page + 1, and this bit when the mapping is writable. */
 #define V2P_W 0x80000000u
 #define V2P_PAGE(e) (((e) & ~V2P_W) - 1)
@@ -89,18 +90,18 @@ int mmu_init(struct bt *bt)
 	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
 		return -ENOMEM;
 	for (v = 0; v < VIEW_NR; v++) {
-		/* [canary page][4 GiB view][tail: mirror, guard][canary page] */
-		bt->view[v] = reserve(VIEW_RESERVE + 2 * 4096);
+		/* [canary][guard below][4 GiB view][mirror][guard above][canary] */
+		bt->view[v] = reserve(RESERVE_LEN);
 		if (bt->view[v])
-			bt->view[v] += 4096;
+			bt->view[v] += 4096 + BT_GUARD_BELOW;
 		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
 		if (!bt->view[v] || !bt->v2p[v])
 			return -ENOMEM;
 		if (mprotect(bt->v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
 			return -errno;
 		/* Tripwires right below and right after the reservation (see mmu_canary_check). */
-		bt->canary[2 * v] = canary_at(bt->view[v] - 4096);
-		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_RESERVE);
+		bt->canary[2 * v] = canary_at(bt->view[v] - BT_GUARD_BELOW - 4096);
+		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_MAPPED + BT_GUARD_ABOVE);
 	}
 	return 0;
 }
@@ -111,7 +112,7 @@ void mmu_destroy(struct bt *bt)
 
 	for (v = 0; v < VIEW_NR; v++) {
 		if (bt->view[v])
-			munmap(bt->view[v] - 4096, VIEW_RESERVE + 2 * 4096);
+			munmap(bt->view[v] - BT_GUARD_BELOW - 4096, RESERVE_LEN);
 		if (bt->v2p[v])
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
 	}
@@ -125,7 +126,7 @@ void mmu_destroy(struct bt *bt)
 void mmu_set_view(struct bt *bt)
 {
 	bt->cur_view = bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP;
-	bt_set_gsbase(bt, (uint64_t)(uintptr_t)bt->view[bt->cur_view]);
+	bt->cpu.vbase = (uint64_t)(uintptr_t)bt->view[bt->cur_view]; /* r8 at the next entry */
 }
 
 static uint32_t *ram32(struct bt *bt, uint32_t pa)
@@ -286,7 +287,7 @@ void mmu_flush(struct bt *bt)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++)
-		mmap(bt->view[v], VIEW_RESERVE, PROT_NONE,
+		mmap(bt->view[v], VIEW_MAPPED, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	/* Clear exactly the v2p entries that are set: the rmap lists them. */
 	for (uint32_t p = 0; p < bt->npages; p++) {

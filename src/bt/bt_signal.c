@@ -18,16 +18,23 @@ static struct bt *sig_bt; /* one translator per process */
 /*
  * The view a host address belongs to, and its guest VA. The page at 4 GiB is the
  * wrap mirror of guest page 0 (an access straddling 0xFFFFFFFF): it is va 0..0xFFF.
+ * *guard is set for an address in a view's guard zones (an access that wrapped).
  */
-static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va)
+static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va, bool *guard)
 {
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++) {
 		uintptr_t base = (uintptr_t)bt->view[v];
 
+		*guard = false;
 		if (addr >= base && addr - base < (1ULL << 32) + 4096) {
 			*va = (uint32_t)(addr - base);
+			return v;
+		}
+		if ((addr < base && base - addr <= BT_GUARD_BELOW) ||
+		    (addr >= base && addr - base < (1ULL << 32) + 4096 + BT_GUARD_ABOVE)) {
+			*guard = true;
 			return v;
 		}
 	}
@@ -134,6 +141,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	struct bt *bt = sig_bt;
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	uint32_t va, pa;
+	bool guard;
 	int view, r;
 
 	if (!bt || !tc_contains(bt, pc)) {
@@ -141,9 +149,23 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		signal(sig, SIG_DFL);
 		return;
 	}
-	view = view_of(bt, (uintptr_t)si->si_addr, &va);
+	view = view_of(bt, (uintptr_t)si->si_addr, &va, &guard);
 	if (view < 0) {
 		internal_fault(bt, uc, "a fault outside the guest windows", (uintptr_t)si->si_addr);
+		return;
+	}
+	if (guard) {
+		/*
+		 * A one-register operand wrapped below 0 or past 4 GiB: retranslate the
+		 * instruction with its address computed in 32 bits, and run it again.
+		 */
+		if (bt->pt_write.active)
+			mmu_pt_write_end(bt);
+		if (bt_sync_from_context(bt, uc, NULL, NULL) || !bt_adapt_wrap(bt, bt->cpu.eip)) {
+			internal_fault(bt, uc, "a fault in a view's guard", (uintptr_t)si->si_addr);
+			return;
+		}
+		bt_leave_from_context(bt, uc, BT_EXIT_RESUME);
 		return;
 	}
 	bt->cpu.exc.vector = -1;

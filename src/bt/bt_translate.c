@@ -1,7 +1,7 @@
 /*
  * bt_translate.c: one guest basic block into host code. Decode with Zydis in
  * 32-bit mode; most instructions are IDENT: re-encoded for 64-bit mode with
- * guest memory operands as gs: addr32 [ea] and ESP as r15d. Control flow ends
+ * guest memory operands as [r8 + ...] (bt_emit.h) and ESP as r15d. Control flow ends
  * the block in exit slots that the dispatcher chains; stack, string and
  * sensitive instructions are rewritten (bt_xlat_ops.c) or become callouts.
  */
@@ -165,7 +165,9 @@ static int translate_one(struct xlat *x, int n)
 	}
 	if (x->pa2 != ~0u && (uint32_t)(x->eip & 0xfff) + x->in.length > 4096)
 		tb->page[1] = x->pa2 >> 12;
+	x->e.exact = bt_adapt_is_wrap(x->bt, x->eip, tb->cpl);
 	r = x_insn(x, n);
+	x->e.exact = false;
 	x->eip += x->in.length;
 	return r;
 }
