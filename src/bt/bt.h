@@ -58,6 +58,7 @@ struct bt;
 	X(adapt_pt, "retranslations: stores to page tables (no trace fault)") \
 	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
 	X(adapt_div, "retranslations: divides (inline zero-divisor check)") \
+	X(adapt_pf, "retranslations: true page faults (presence checked by callout)") \
 	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
@@ -66,7 +67,7 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(slow)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -261,7 +262,7 @@ enum { VIEW_SUP, VIEW_USER, VIEW_NR };
  * work without the host fault, and its old translation is patched to jump there.
  */
 #define BT_ADAPT_THRESHOLD 8
-enum { ADAPT_NONE, ADAPT_PT, ADAPT_MMIO, ADAPT_DIV };
+enum { ADAPT_NONE, ADAPT_PT, ADAPT_MMIO, ADAPT_DIV, ADAPT_PF };
 
 struct bt_adapt {
 	uint32_t eip;
@@ -387,6 +388,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa);
 void mmu_pt_write_end(struct bt *bt);
 void mmu_flush(struct bt *bt);
+/* Does the current view map va (writable, for a write) already? No walk, no side effect. */
+bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write);
 /* The canary pages around the views are intact: 0, or -1 (logged) if a byte changed. */
 int mmu_canary_check(const struct bt *bt);
 void mmu_unmap_va(struct bt *bt, uint32_t va);

@@ -8,7 +8,10 @@
  *     redirected GS base (the RAM page itself, or a scratch page the device
  *     value is staged in) between two light callouts that keep the shadow and
  *     the device model right (adapt_pre / adapt_post);
- *   - divides: an inline, flag-free zero-divisor check raising #DE by callout.
+ *   - divides: an inline, flag-free zero-divisor check raising #DE by callout;
+ *   - accesses that keep taking true page faults: a callout first checks the
+ *     shadow (and walks the guest tables when it misses) and delivers the #PF
+ *     itself, with no host signal.
  */
 #include <Zydis/Zydis.h>
 #include <stdio.h>
@@ -18,7 +21,8 @@
 #include "log.h"
 #include "monitor.h"
 
-static const char *const reason_names[] = { "none", "page-table store", "mmio", "divide" };
+static const char *const reason_names[] = { "none", "page-table store", "mmio", "divide",
+					     "page fault" };
 
 static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, bool create)
 {
@@ -158,6 +162,7 @@ void bt_adapt_apply(struct bt *bt)
 			bt->adapt_pt += s->reason == ADAPT_PT;
 			bt->adapt_mmio += s->reason == ADAPT_MMIO;
 			bt->adapt_div += s->reason == ADAPT_DIV;
+			bt->adapt_pf += s->reason == ADAPT_PF;
 		}
 		if (bt->trace & BT_TRACE_ADAPT)
 			trace_adapt(bt, s);

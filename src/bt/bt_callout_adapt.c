@@ -89,3 +89,22 @@ int co_adapt_post(struct co *k)
 			mmu_pt_entry_changed(bt, pa >> 12, first + e);
 	return CO_NEXT;
 }
+
+int co_pf_check(struct co *k)
+{
+	struct bt *bt = k->bt;
+	const struct bt_site *s = k->site;
+	uint32_t va = k->c->arg, last = va + s->mem_size - 1u, pa;
+	bool user = k->c->cpl == 3, w = s->mem_write;
+	int acc = w ? ACC_WRITE : ACC_READ;
+
+	if (mmu_shadow_ok(bt, va, w) && mmu_shadow_ok(bt, last, w))
+		return CO_NEXT;
+	/* Not shadowed: present pages are left to the hidden fault, as for any access. */
+	if (mmu_translate(bt, va, acc, user, &pa, NULL) == 0 &&
+	    ((last ^ va) < 4096u || mmu_translate(bt, last, acc, user, &pa, NULL) == 0))
+		return CO_NEXT;
+	bt->true_faults++;
+	k->c->eip = s->eip; /* a fault: the instruction again after the handler */
+	return co_deliver_fast(k);
+}

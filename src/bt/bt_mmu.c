@@ -123,6 +123,13 @@ void mmu_destroy(struct bt *bt)
 	free(bt->rmap);
 }
 
+bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write)
+{
+	uint32_t e = bt->v2p[bt->cur_view][va >> 12];
+
+	return e && (!write || (e & V2P_W));
+}
+
 void mmu_set_view(struct bt *bt)
 {
 	bt->cur_view = bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP;

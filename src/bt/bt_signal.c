@@ -129,6 +129,8 @@ static void guest_exception(struct bt *bt, ucontext_t *uc, int vector)
 		e = (struct bt_exc){ .vector = vector };
 	if (vector == EXC_DE)
 		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_DIV);
+	if (vector < 0 && e.vector == EXC_PF)
+		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_PF);
 	bt->cpu.exc = e;
 	if (vector == EXC_PF || e.vector == EXC_PF)
 		bt->true_faults++;

@@ -201,6 +201,27 @@ static bool bit_offset_reg(const struct xlat *x)
 	}
 }
 
+/*
+ * An access that keeps taking true page faults: r13d = the address, a callout
+ * checks the shadow (walking the guest tables on a miss) and delivers the #PF
+ * itself; when the page is there the instruction runs as IDENT.
+ */
+static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
+{
+	static const uint8_t store_arg[] = { 0x45, 0x89, 0x6e, CPU_ARG }; /* mov [r14+arg], r13d */
+	struct bt_site *s;
+
+	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
+		  (int32_t)m->mem.disp.value);
+	emit_bytes(&x->e, store_arg, sizeof(store_arg));
+	x_callout(x, BT_CO_pf_check);
+	s = &x->bt->sites[x->bt->nsites - 1];
+	s->mem_size = (uint8_t)(m->size / 8);
+	s->mem_read = m->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
+	s->mem_write = m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+	return x_ident(x, n);
+}
+
 static int x_adapted(struct xlat *x, int n, int reason)
 {
 	const ZydisDecodedOperand *m;
@@ -211,6 +232,8 @@ static int x_adapted(struct xlat *x, int n, int reason)
 	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x) &&
 	    !bit_offset_reg(x))
 		return x_redirect(x, n, m);
+	if (reason == ADAPT_PF && (m = mem_operand(x)) && plain_ident(x) && m->size >= 8)
+		return x_pf_checked(x, n, m);
 	return -1;
 }
 
