@@ -140,6 +140,22 @@ static void abs_tests(uint32_t *r)
 	c = 35;
 	__asm__ volatile("btsl %0, 0xfbc00024" ::"r"(c) : "memory", "cc");
 	r[6] = rd32(high_pg + 0x28);
+	/* more classes: inc, setcc, movzx, imul, cmpxchg, xchg, xlat with EBX >= 2 GiB */
+	v = 0;
+	__asm__ volatile("incl 0xfbc00030\n\t"
+			 "cmpl $0, 0xfbc00030\n\t"
+			 "setne 0xfbc00034\n\t"
+			 "movzbl 0xfbc00034, %0\n\t"
+			 "imull 0xfbc00030, %0\n\t"
+			 "xchgl %0, 0xfbc00038"
+			 : "+r"(v)::"memory", "cc");
+	c = 0x99;
+	__asm__ volatile("cmpxchgl %1, 0xfbc00038" : "+a"(v) : "r"(c) : "memory", "cc");
+	r[11] = rd32(high_pg + 0x30) ^ rd32(high_pg + 0x34) ^ rd32(high_pg + 0x38) ^ v;
+	v = 0x3c;
+	c = HIGH_VA;
+	__asm__ volatile("xlatb" : "+a"(v) : "b"(c) : "memory");
+	r[12] = v;
 	clear_fault();
 	v = 0x5a5a5a5a;
 	__asm__ volatile("movl $1f, recover_eip\n\t"
@@ -163,6 +179,8 @@ static void print_abs(const char *ring, const uint32_t *r)
 	       (unsigned)r[4], (unsigned)r[5], (unsigned)r[6]);
 	printf("confine: abs %s: unmapped load cr2=0x%08x err=%u, store cr2=0x%08x err=%u\n", ring,
 	       (unsigned)r[7], (unsigned)r[8], (unsigned)r[9], (unsigned)r[10]);
+	printf("confine: abs %s: inc/setcc/movzx/imul/xchg/cmpxchg=0x%08x xlat=0x%08x\n", ring,
+	       (unsigned)r[11], (unsigned)r[12]);
 }
 
 /* ---- straddles at 4 GiB ---- */
@@ -222,6 +240,28 @@ static void straddle_tests(const char *ring)
 		snprintf(name, sizeof(name), "%s rep movsb from 0xfffffffc", ring);
 		wrap_state(name, rd32(zero_pg + 0x800) ^ rd32(zero_pg + 0x802));
 	}
+	fill();
+	{
+		uint32_t si = 1, di = 0x800, cnt = 4;
+
+		__asm__ volatile("std\n\trep movsb\n\tcld" : "+S"(si), "+D"(di), "+c"(cnt)::"memory",
+				 "cc");
+		snprintf(name, sizeof(name), "%s std rep movsb from 1 esi'=0x%x", ring, (unsigned)si);
+		wrap_state(name, rd32(zero_pg + 0x7fd));
+	}
+	p = 0x3ffffffc;
+	__asm__ volatile("movl 0x10(,%1,4), %0" : "=r"(v) : "r"(p) : "memory");
+	snprintf(name, sizeof(name), "%s load [idx*4+0x10] wraps to 0", ring);
+	wrap_state(name, v);
+	p = 0xf0000000;
+	__asm__ volatile("movl 0x7ffffffe(,%1,8), %0" : "=r"(v) : "r"(p) : "memory");
+	snprintf(name, sizeof(name), "%s load [idx*8+0x7ffffffe] straddles", ring);
+	wrap_state(name, v);
+	p = 0xfffffff0;
+	v = 0x10;
+	__asm__ volatile("movl (%1,%2,1), %0" : "=r"(v) : "r"(p), "r"(v) : "memory");
+	snprintf(name, sizeof(name), "%s load [base+index] wraps to 0", ring);
+	wrap_state(name, v);
 	fill();
 	p = 37;
 	__asm__ volatile("btsl %0, 0xfffffffc" ::"r"(p) : "memory", "cc");
@@ -366,6 +406,35 @@ static void smc_test(void)
 	invlpg(TOP_VA - 0x1000);
 }
 
+/* One load, many true page faults (adapted: #PF from a callout), then present. */
+static uint32_t __attribute__((noinline)) load_at(uint32_t va)
+{
+	uint32_t v = 0x5a5a5a5a;
+
+	__asm__ volatile("movl $1f, recover_eip\n\tmovl -0x20(%1), %0\n1:"
+			 : "+r"(v)
+			 : "r"(va + 0x20)
+			 : "memory");
+	return v;
+}
+
+static void pf_test(void)
+{
+	uint32_t sum = 0, cr2s = 0;
+
+	for (uint32_t i = 0; i < 20; i++) {
+		clear_fault();
+		sum += load_at(UNMAPPED_VA + (i & 3) * 0x1000 + i);
+		cr2s = cr2s * 31 + f_cr2 + f_err;
+	}
+	map_page(UNMAPPED_VA + 0x1000, (uint32_t)high_pg, PTE_W);
+	clear_fault();
+	sum += load_at(UNMAPPED_VA + 0x1010);
+	printf("confine: repeated #PF: sum=0x%08x cr2s=0x%08x then present=%u\n", (unsigned)sum,
+	       (unsigned)cr2s, (unsigned)f_vec);
+	unmap_page(UNMAPPED_VA + 0x1000);
+}
+
 static void __attribute__((noinline)) bts_at(uint32_t *base, int32_t bit)
 {
 	__asm__ volatile("btsl %1, (%0)" ::"r"(base), "r"(bit) : "memory", "cc");
@@ -440,6 +509,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	race_tests();
 	smc_test();
 	bitoff_test();
+	pf_test();
 	printf("confine: done\n");
 	return EXIT_OK;
 }
