@@ -5,7 +5,7 @@
  * the work without the host fault, and every block holding its old translation
  * is patched to jump to the new one, so chained predecessors benefit at once.
  *   - stores to traced page tables and MMIO accesses: the access runs against a
- *     redirected GS base (the RAM page itself, or a scratch page the device
+ *     redirected view base, r8 (the RAM page itself, or a scratch page the device
  *     value is staged in) between two light callouts that keep the shadow and
  *     the device model right (adapt_pre / adapt_post);
  *   - divides: an inline, flag-free zero-divisor check raising #DE by callout;

@@ -6,6 +6,8 @@
  * may write it and has set its D bit, and always while translated code comes from
  * it. The shadow follows x86 TLB rules: it is dropped on invlpg and CR3 loads,
  * and re-walked on every fault, so more permissive entries are seen at once.
+ * Each window sits in its own PROT_NONE reservation (guards, a mirror of page 0
+ * at 4 GiB, canary pages at both ends: see bt.h); nothing else lives there.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,9 @@
 /*
  * bt_signal.c: host faults in translated code. A SIGSEGV in a view is a
  * hidden fault (fill the shadow and retry), a true guest #PF, or an access
- * outside RAM (MMIO); SIGFPE is #DE and SIGILL #UD. A guest exception leaves
+ * outside RAM (MMIO); in a view's guard it is an access that wrapped at 4 GiB
+ * (retranslate it exactly and run it again); anywhere else it stops the guest.
+ * SIGFPE is #DE and SIGILL #UD. A guest exception leaves
  * the cache precisely: host PC -> block -> guest instruction, registers from
  * the signal context, then out through bt_stub_exit_saved.
  */
