@@ -21,6 +21,9 @@ set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 add_test(NAME qemu.confine COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
   --golden ${GOLDEN}/confine.txt)
 set_tests_properties(qemu.confine PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+add_test(NAME qemu.confine-norace COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
+  --golden ${GOLDEN}/confine-norace.txt -- --cmdline=norace)
+set_tests_properties(qemu.confine-norace PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
 function(tandem_guest_test backend name elf status)
@@ -45,6 +48,11 @@ foreach(b kvm bt)
   tandem_guest_test(${b} confine confine.elf 1 --golden ${GOLDEN}/confine.txt
     -- --mem=64M --timeout=60)
 endforeach()
+
+# The exact retranslation of a wrapping access is correctness, not adaptation: also
+# without it.
+tandem_guest_test(bt confine-noadapt confine.elf 1 --golden ${GOLDEN}/confine-norace.txt
+  -- --mem=64M --timeout=60 --no-adaptive --cmdline=norace)
 
 # An instruction that runs from the last page of RAM into a hole: a clean stop, not a
 # retry loop (qemu itself aborts on this one).

@@ -325,7 +325,8 @@ struct bt {
 	int trace;                /* BT_TRACE_* bits */
 	bool adaptive;            /* --no-adaptive clears it */
 	struct bt_adapt adapt[BT_ADAPT_SLOTS];
-	struct bt_adapt *adapt_pending[16]; /* noted in signal handlers, acted on by the dispatcher */
+#define BT_ADAPT_PENDING 64
+	struct bt_adapt *adapt_pending[BT_ADAPT_PENDING]; /* noted in signal handlers, acted on by the dispatcher */
 	int nadapt_pending;
 	struct {                  /* between an adaptive access's pre and post callouts */
 		int kind;         /* 0 none (the access goes through the view), ADAPT_PT, ADAPT_MMIO */

@@ -59,7 +59,7 @@ void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason)
 		s->counting = (uint8_t)reason;
 		s->faults = 0;
 	}
-	if (++s->faults == BT_ADAPT_THRESHOLD && bt->nadapt_pending < 16) {
+	if (++s->faults == BT_ADAPT_THRESHOLD && bt->nadapt_pending < BT_ADAPT_PENDING) {
 		bt->adapt_pending[bt->nadapt_pending++] = s;
 		/* Leave the cache at the end of this block, as a kick does, to retranslate now. */
 		bt->cpu.exit_request = 1;
@@ -71,7 +71,7 @@ bool bt_adapt_wrap(struct bt *bt, uint32_t eip)
 {
 	struct bt_adapt *s = adapt_slot(bt, eip, bt->cpu.cpl, true);
 
-	if (!s || s->wrap || bt->nadapt_pending >= 16)
+	if (!s || s->wrap || bt->nadapt_pending >= BT_ADAPT_PENDING)
 		return false;
 	s->wrap = true;
 	bt->wrap_exact++;

@@ -265,7 +265,12 @@ int bt_signals_install(struct bt *bt)
 	sig_bt = bt;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
+	/*
+	 * Every other signal waits while these run: a kick landing in a handler would
+	 * see a PC outside the cache and not unlink it, and a loop without callouts
+	 * would then never look at exit_request. Deferred, it lands in the cache.
+	 */
+	sigfillset(&sa.sa_mask);
 	sa.sa_sigaction = on_segv;
 	if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
 		return -1;
