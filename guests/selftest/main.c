@@ -253,7 +253,8 @@ static void probe_cpu(void)
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	static const struct check *const areas[] = {exc_checks,  ring_checks, pg_checks,
-	                                             smc_checks,  intr_checks, misc_checks};
+	                                             smc_checks,  intr_checks, misc_checks,
+	                                             dbg_checks};
 	(void)mbi;
 
 	printf("selftest: start\n");

@@ -100,6 +100,7 @@ struct bt_imap {
 };
 
 #define TB_MAX_INSNS 32
+#define TB_STEP 0x4   /* in tb->cpl: a one-instruction block for single-stepping (EFLAGS.TF) */
 #define TB_SLOTS 2
 
 struct tb {
@@ -187,7 +188,12 @@ struct bt_cpu {
 		uint32_t count, eip, next;
 	} ins;
 	bool in_run;
+	uint8_t shadow;       /* SHADOW_*: an interrupt shadow over the instruction at shadow_eip */
+	uint32_t shadow_eip;
 };
+
+#define SHADOW_STI 1  /* sti with IF 0: no interrupt before the next instruction completes */
+#define SHADOW_SS 2   /* mov ss / pop ss: no interrupt and no single-step trap either */
 
 #define BT_ARITH_FLAGS 0x8d5u
 #define BT_HOST_FLAGS (BT_ARITH_FLAGS | 0x400u) /* + DF */
@@ -294,6 +300,7 @@ struct bt {
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
+	bool stepping;            /* the dispatcher runs one instruction per block (guest TF) */
 	struct tb *smc_tb;        /* single-stepping out of a block its own store invalidated */
 	struct {                  /* a store to a page table, single-stepped with the page writable */
 		bool active;

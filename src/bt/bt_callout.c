@@ -12,6 +12,7 @@
 #include "log.h"
 #include "monitor.h"
 
+#define EFL_TF 0x100u
 #define EFL_IF 0x200u
 #define EFL_IOPL 0x3000u
 #define EFL_OF 0x800u
@@ -133,6 +134,16 @@ int co_unsupported(struct co *k, const char *what)
 	return BT_EXIT_CORE;
 }
 
+void co_shadow(struct co *k, uint8_t kind)
+{
+	struct bt_cpu *c = k->c;
+
+	if (c->shadow && c->shadow_eip == k->site->eip)
+		return; /* in a shadow already: only the first of a row makes one */
+	c->shadow = kind;
+	c->shadow_eip = k->next;
+}
+
 int co_push(struct co *k, uint32_t v, int size)
 {
 	if (mmu_write(k->bt, k->c->gpr[4] - (uint32_t)size, &v, (uint32_t)size, k->c->cpl == 3))
@@ -163,6 +174,8 @@ static int co_jump(struct co *k)
 
 	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(bt->mon))
 		return BT_EXIT_RESUME; /* the dispatcher delivers it first */
+	if (bt->stepping || (k->c->vflags & EFL_TF))
+		return BT_EXIT_RESUME; /* single-stepping: one instruction per dispatch */
 	tb = tc_lookup(bt, k->c->eip, k->c->cpl);
 	if (!tb)
 		return BT_EXIT_RESUME;
@@ -235,10 +248,13 @@ static int co_flags(struct co *k)
 	case ZYDIS_MNEMONIC_STI:
 		if (c->cpl > iopl(c))
 			return co_fault(k, EXC_GP, true, 0);
-		if (k->in.mnemonic == ZYDIS_MNEMONIC_CLI)
+		if (k->in.mnemonic == ZYDIS_MNEMONIC_CLI) {
 			c->vflags &= ~EFL_IF;
-		else
+		} else {
+			if (!(c->vflags & EFL_IF))
+				co_shadow(k, SHADOW_STI);
 			c->vflags |= EFL_IF;
+		}
 		return CO_NEXT;
 	case ZYDIS_MNEMONIC_PUSHF:
 	case ZYDIS_MNEMONIC_PUSHFD:
@@ -246,7 +262,7 @@ static int co_flags(struct co *k)
 	default: /* popf */
 		if (co_pop(k, &v, size))
 			return co_pending(k);
-		keep = 0x30000u | 0x100u; /* VM, RF; TF (single-step) is not emulated */
+		keep = 0x30000u; /* VM, RF */
 		if (c->cpl > 0)
 			keep |= EFL_IOPL;
 		if (c->cpl > iopl(c))

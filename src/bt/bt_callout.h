@@ -33,6 +33,8 @@ int co_pending(struct co *k);
 /* #GP(0) unless CPL 0. */
 bool co_need_cpl0(struct co *k);
 int co_unsupported(struct co *k, const char *what);
+/* An interrupt shadow (SHADOW_STI, SHADOW_SS) over the next instruction. */
+void co_shadow(struct co *k, uint8_t kind);
 int co_push(struct co *k, uint32_t v, int size);
 int co_pop(struct co *k, uint32_t *v, int size);
 

@@ -249,6 +249,8 @@ int co_sreg_load(struct co *k)
 	}
 	if (k->in.mnemonic != ZYDIS_MNEMONIC_MOV && k->in.mnemonic != ZYDIS_MNEMONIC_POP)
 		co_set_reg(k, k->op[0].reg.value, off);
+	else if (seg == SEG_SS)
+		co_shadow(k, SHADOW_SS);
 	return CO_NEXT;
 }
 

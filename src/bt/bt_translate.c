@@ -182,7 +182,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	x.eip = eip;
 	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX };
 	tb->eip = eip;
-	tb->cpl = bt->cpu.cpl;
+	tb->cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
 	bt->cpu.exc.vector = -1;
 	for (n = 0; n < TB_MAX_INSNS; n++) {
 		uint32_t start = x.eip;
@@ -198,6 +198,10 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 		tb->ninsn = (uint16_t)(n + 1);
 		if (r > 0)
 			break;
+		if (bt->stepping) { /* EFLAGS.TF: back to the dispatcher after each instruction */
+			x_jmp_slot(&x, x.eip, false);
+			break;
+		}
 		/* sti's shadow and popf: end the block unchained so interrupts are looked at. */
 		if (x.end_after_next && --x.end_after_next == 0) {
 			x_jmp_slot(&x, x.eip, false);
