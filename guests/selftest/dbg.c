@@ -1,6 +1,7 @@
 /* dbg.c: single-step (EFLAGS.TF, DR6.BS) over plain, flag, software-interrupt,
- * faulting, iret and mov ss instructions; the interrupt shadow of sti. Each traced
- * sequence is exact machine code below; the #DB handler records every trap's EIP. */
+ * faulting, iret and mov ss instructions; the interrupt shadow of sti; faults while
+ * delivering an exception (serial, #DF) and the gate checks. Each traced sequence is
+ * exact machine code below; the #DB handler records every trap's EIP. */
 #include "st.h"
 
 #define EFLAGS_TF 0x100u
@@ -221,10 +222,140 @@ static void c_sti_shadow(void)
 	sti_hlt("sti 32nd in its block", sti_hlt_32nd, s32_after);
 }
 
+/* ---- faults while delivering an exception (SDM Vol 3 6.15, table 6-5) ---- */
+
+#define IDT_LO 10 /* test pages holding a private IDT that straddles them */
+#define IDT_HI 11
+#define NP_PAGE 0
+
+/* A copy of the IDT with gates 0..cut-1 on page IDT_LO and the rest on IDT_HI; then
+ * page IDT_LO or IDT_HI is made not present. Returns the IDT's base. */
+static uint32_t idt_split(unsigned cut, int lo_present, int hi_present)
+{
+	uint32_t base = test_va(IDT_HI) - 8 * cut;
+	struct dtr d = {256 * 8 - 1, base};
+
+	set_pte(IDT_LO, SCRATCH_FRAME(IDT_LO), PTE_P | PTE_W);
+	set_pte(IDT_HI, SCRATCH_FRAME(IDT_HI), PTE_P | PTE_W);
+	memcpy((void *)base, (void *)rt_idtr.base, 256 * 8);
+	if (!lo_present)
+		set_pte(IDT_LO, 0, 0);
+	if (!hi_present)
+		set_pte(IDT_HI, 0, 0);
+	lidt(&d);
+	return base;
+}
+
+/* A copy of the IDT (limit given) in page IDT_LO; returns it for gates to be edited. */
+static uint32_t *idt_copy(uint16_t limit)
+{
+	uint32_t *idt = (uint32_t *)test_va(IDT_LO);
+	struct dtr d = {limit, (uint32_t)idt};
+
+	set_pte(IDT_LO, SCRATCH_FRAME(IDT_LO), PTE_P | PTE_W);
+	memcpy(idt, (void *)rt_idtr.base, 256 * 8);
+	lidt(&d);
+	return idt;
+}
+
+static void divide_by_zero(void)
+{
+	uint32_t lo = 7, hi = 0;
+
+	__asm__ volatile(ST_ARM "divl %2" ST_RESUME : "+a"(lo), "+d"(hi) : "r"(0u));
+}
+
+static void ud(void)
+{
+	__asm__ volatile(ST_ARM "ud2" ST_RESUME);
+}
+
+/* #DE whose gate sits on a not-present page: #PF (contributory then page fault is
+ * serial), CR2 = the gate's address, error 0 (a supervisor read). */
+static void c_dlv_de_pf(void)
+{
+	uint32_t base = idt_split(1, 0, 1);
+
+	divide_by_zero();
+	expect_fault("#DE with gate 0 not mapped", 14, 0, st_at);
+	EXPECT_EQ("cr2", st_faults[0].cr2, base);
+}
+
+/* #PF whose gate is not mapped: a page fault in a page fault's delivery is #DF. */
+static void c_dlv_pf_pf(void)
+{
+	idt_split(14, 1, 0);
+	ud(); /* benign #UD (gate 6 mapped) is delivered */
+	expect_fault("#UD with gate 14 not mapped", 6, 0, st_at);
+	st_nfaults = 0;
+	{
+		uint32_t v = 0;
+		__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME : "+r"(v) : "r"(test_va(NP_PAGE))
+		                 : "memory");
+	}
+	expect_fault("#PF with gate 14 not mapped", 8, 0, 0);
+}
+
+/* Gate not present: #NP(vector * 8 + 2 + EXT); after a contributory #DE that is #DF,
+ * after a benign #UD it is delivered. */
+static void c_dlv_np(void)
+{
+	uint32_t *idt = idt_copy(256 * 8 - 1);
+
+	idt[0 * 2 + 1] &= ~0x8000u;
+	idt[6 * 2 + 1] &= ~0x8000u;
+	divide_by_zero();
+	expect_fault("#DE, gate 0 not present", 8, 0, 0);
+	st_nfaults = 0;
+	ud();
+	/* EXT (bit 0) is set: the #NP arose delivering an exception (SDM 6.13); QEMU 7.2
+	 * omits it. */
+	expect_fault("#UD, gate 6 not present", 11, 6 * 8 + 2 + !st_on_qemu, st_at);
+}
+
+/* Outside the IDT limit: #GP(vector * 8 + 2), EXT clear for int n. */
+static void c_dlv_limit(void)
+{
+	idt_copy(0x30 * 8 - 1);
+	ud();
+	expect_fault("#UD inside the limit", 6, 0, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "int $0x40" ST_RESUME);
+	expect_fault("int 0x40 beyond the IDT limit", 13, 0x40 * 8 + 2, st_at);
+}
+
+/* The gate's code segment: not present #NP(sel + EXT), a data segment #GP(sel + EXT). */
+static void c_dlv_gate_cs(void)
+{
+	static uint64_t gdt[8] __attribute__((aligned(8)));
+	struct dtr g;
+	uint32_t *idt;
+
+	sgdt(&g);
+	memcpy(gdt, (void *)g.base, 6 * 8);
+	gdt[6] = gdt[SEL_KCODE >> 3] & ~(1ull << 47); /* kernel code, not present */
+	gdt[7] = gdt[SEL_KDATA >> 3];                  /* kernel data */
+	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
+	lgdt(&g);
+	idt = idt_copy(256 * 8 - 1);
+	idt[6 * 2] = (idt[6 * 2] & 0xffff) | (0x30u << 16);
+	ud();
+	expect_fault("#UD, gate CS not present", 11, 0x30 | !st_on_qemu, st_at); /* EXT: as above */
+	st_nfaults = 0;
+	idt[6 * 2] = (idt[6 * 2] & 0xffff) | (0x38u << 16);
+	ud();
+	expect_fault("#UD, gate CS a data segment", 13, 0x38 | !st_on_qemu, st_at);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
     {"dbg.single_step_iret_mov_ss", c_step_iret_movss},
     {"dbg.sti_shadow_hlt_at_block_end", c_sti_shadow},
+    {"dbg.delivery_de_then_pf_serial", c_dlv_de_pf},
+    {"dbg.delivery_pf_then_pf_double", c_dlv_pf_pf},
+    {"dbg.delivery_gate_not_present", c_dlv_np},
+    {"dbg.delivery_idt_limit", c_dlv_limit},
+    {"dbg.delivery_gate_code_segment", c_dlv_gate_cs},
     CHECK_END,
 };

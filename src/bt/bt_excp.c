@@ -67,6 +67,13 @@ static int seg_fault(struct bt *bt, int vector, uint16_t sel)
 	return -1;
 }
 
+/* A selector error raised while delivering an event: with the EXT bit (ext 1). */
+static int seg_fault_ext(struct bt *bt, int vector, uint16_t sel, uint16_t ext)
+{
+	bt_raise(bt, vector, true, (sel & 0xfffcu) | ext);
+	return -1;
+}
+
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -132,26 +139,45 @@ int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl)
 	return 0;
 }
 
-/* Push the frame for a gate into new_cpl; 0 or -1 (exception in cpu->exc). */
-static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, uint32_t eflags)
+/* The inner stack of a TSS for new_cpl; 0 or -1 with #TS/#SS/#PF raised (ext: EXT bit). */
+static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp, uint16_t *ss)
 {
 	struct bt_cpu *c = &bt->cpu;
-	uint32_t frame[6], n = 0, esp, ss_sel = c->seg[SEG_SS].sel;
+	uint32_t stack[2] = { 0, 0 }, d[2], off = 4 + 8u * new_cpl;
+
+	if (off + 7 > c->tr_limit)
+		return seg_fault_ext(bt, EXC_TS, c->tr_sel, ext);
+	if (mmu_read(bt, c->tr_base + off, stack, 8, false))
+		return -1;
+	*esp = stack[0];
+	*ss = (uint16_t)stack[1];
+	if ((*ss & ~3u) == 0)
+		return seg_fault_ext(bt, EXC_TS, 0, ext);
+	if (bt_read_desc(bt, *ss, d))
+		return c->exc.vector == EXC_PF ? -1 : seg_fault_ext(bt, EXC_TS, *ss, ext);
+	if ((*ss & 3) != new_cpl || D_DPL(d) != new_cpl || !D_S(d) || (D_TYPE(d) & 0xa) != 0x2)
+		return seg_fault_ext(bt, EXC_TS, *ss, ext);
+	if (!D_P(d))
+		return seg_fault_ext(bt, EXC_SS, *ss, ext);
+	return 0;
+}
+
+/* Push the frame for a gate into new_cpl; 0 or -1 (exception in cpu->exc). */
+static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, uint32_t eflags,
+		      uint16_t ext)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t frame[6], n = 0, esp;
+	uint16_t ss_sel = c->seg[SEG_SS].sel;
 	bool user = new_cpl == 3;
 
 	if (new_cpl < c->cpl) {
-		uint32_t stack[2] = { 0, 0 }, esp0, ss0, d[2]; /* the TSS's espN, ssN */
+		uint16_t ss0;
 
-		if (mmu_read(bt, c->tr_base + 4 + 8u * new_cpl, stack, 8, false))
+		if (tss_stack(bt, new_cpl, ext, &esp, &ss0))
 			return -1;
-		esp0 = stack[0];
-		ss0 = stack[1] & 0xffff;
-		if ((ss0 & ~3u) == 0 || bt_read_desc(bt, (uint16_t)ss0, d) || !D_P(d) ||
-		    D_DPL(d) != new_cpl || (D_TYPE(d) & 0xa) != 0x2)
-			return seg_fault(bt, EXC_TS, (uint16_t)ss0);
 		frame[n++] = ss_sel; /* pushed first: the outer SS, then ESP */
 		frame[n++] = c->gpr[4];
-		esp = esp0;
 		ss_sel = ss0;
 	} else {
 		esp = c->gpr[4];
@@ -170,16 +196,21 @@ static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, ui
 			return -1;
 	}
 	if (new_cpl < c->cpl)
-		c->seg[SEG_SS] = (struct bt_seg){ (uint16_t)ss_sel, 0, 0xffffffffu, new_cpl };
+		c->seg[SEG_SS] = (struct bt_seg){ ss_sel, 0, 0xffffffffu, new_cpl };
 	c->gpr[4] = esp - 4 * n;
 	return 0;
 }
 
+/*
+ * One delivery through the IDT, with the checks in the order of the SDM's
+ * interrupt pseudo-code; a fault raised here (ext: the EXT bit of its error
+ * code) is left in cpu->exc for bt_deliver to weigh against #DF.
+ */
 static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t gate[2], d[2], eflags = bt_eflags(c), target;
-	uint16_t sel, idt_err = (uint16_t)(e->vector * 8 + 2 + (ext ? 1 : 0));
+	uint16_t sel, x = ext ? 1 : 0, idt_err = (uint16_t)(e->vector * 8 + 2 + x);
 	unsigned type, new_cpl;
 
 	if ((uint32_t)e->vector * 8 + 7 > c->idt_limit)
@@ -187,25 +218,30 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 	if (mmu_read(bt, c->idt_base + (uint32_t)e->vector * 8, gate, 8, false))
 		return -1;
 	type = (gate[1] >> 8) & 0x1f;
+	if (type != 0xe && type != 0xf && type != 0x5)
+		return bt_raise(bt, EXC_GP, true, idt_err), -1;
 	if (e->is_int && ((gate[1] >> 13) & 3) < c->cpl)
 		return bt_raise(bt, EXC_GP, true, idt_err), -1;
-	if (type != 0xe && type != 0xf) {
-		if (type == 0x5)
-			bt_unsupported(bt, c->eip, "task gate for vector %d", e->vector);
-		return bt_raise(bt, EXC_GP, true, idt_err), -1;
-	}
 	if (!((gate[1] >> 15) & 1))
 		return bt_raise(bt, EXC_NP, true, idt_err), -1;
+	if (type == 0x5) {
+		bt_unsupported(bt, c->eip, "task gate for vector %d", e->vector);
+		return -1;
+	}
 	sel = (uint16_t)(gate[0] >> 16);
 	target = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
-	if ((sel & ~3u) == 0 || bt_read_desc(bt, sel, d))
-		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
+	if ((sel & ~3u) == 0)
+		return seg_fault_ext(bt, EXC_GP, 0, x);
+	if (bt_read_desc(bt, sel, d))
+		return c->exc.vector == EXC_PF ? -1 : seg_fault_ext(bt, EXC_GP, sel, x);
 	if (!D_S(d) || !(D_TYPE(d) & 8) || D_DPL(d) > c->cpl)
-		return seg_fault(bt, EXC_GP, sel);
+		return seg_fault_ext(bt, EXC_GP, sel, x);
+	if (!D_P(d))
+		return seg_fault_ext(bt, EXC_NP, sel, x);
 	new_cpl = (D_TYPE(d) & 4) ? c->cpl : D_DPL(d);
 	log_debug("bt: vector %d at eip=0x%x cpl %u esp=0x%x -> 0x%x:0x%x", e->vector, c->eip, c->cpl,
 		  c->gpr[4], sel, target);
-	if (push_frame(bt, (uint8_t)new_cpl, e, eflags))
+	if (push_frame(bt, (uint8_t)new_cpl, e, eflags, x))
 		return -1;
 	if (e->vector == EXC_PF)
 		c->cr2 = e->cr2;
@@ -225,35 +261,41 @@ static bool contributory(int v)
 	return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
 }
 
+/* SDM Vol 3 table 6-5: does `second`, raised delivering `first`, make a double fault? */
+static bool double_fault(const struct bt_exc *first, const struct bt_exc *second)
+{
+	if (first->is_int || first->vector >= 32)
+		return false; /* software and external interrupts are benign */
+	if (contributory(first->vector))
+		return contributory(second->vector);
+	if (first->vector == EXC_PF)
+		return second->vector == EXC_PF || contributory(second->vector);
+	return false;
+}
+
 int bt_deliver(struct bt *bt)
 {
-	struct bt_exc first = bt->cpu.exc, second;
+	struct bt_exc cur = bt->cpu.exc, next;
+	int i;
 
 	bt->cpu.exc.vector = -1;
-	if (first.vector == EXC_PF)
-		bt->cpu.cr2 = first.cr2;
-	if (deliver_one(bt, &first, !first.is_int) == 0)
-		return 0;
-	second = bt->cpu.exc;
-	if (first.is_int)
-		bt->cpu.eip = first.insn_eip; /* a fault raised by int n is reported at the int */
-	if (second.vector < 0)
-		return -1; /* an unsupported gate: the stop is already recorded */
-	if (first.vector == EXC_DF)
-		return -1;
-	if ((first.vector == EXC_PF || contributory(first.vector)) &&
-	    (second.vector == EXC_PF || contributory(second.vector)))
-		second = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
-	bt->cpu.exc.vector = -1;
-	if (second.vector == EXC_PF)
-		bt->cpu.cr2 = second.cr2;
-	if (deliver_one(bt, &second, true) == 0)
-		return 0;
-	if (second.vector == EXC_DF)
-		return -1;
-	second = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
-	bt->cpu.exc.vector = -1;
-	return deliver_one(bt, &second, true) == 0 ? 0 : -1;
+	/* A fault in a delivery is delivered next (serially) or as #DF; one in #DF's shuts down. */
+	for (i = 0; i < 8; i++) {
+		if (cur.vector == EXC_PF)
+			bt->cpu.cr2 = cur.cr2;
+		if (deliver_one(bt, &cur, i > 0 || !cur.is_int) == 0)
+			return 0;
+		next = bt->cpu.exc;
+		bt->cpu.exc.vector = -1;
+		if (i == 0 && cur.is_int)
+			bt->cpu.eip = cur.insn_eip; /* a fault raised by int n is reported at the int */
+		if (next.vector < 0 || cur.vector == EXC_DF)
+			return -1; /* a stop already recorded, or a triple fault */
+		if (double_fault(&cur, &next))
+			next = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
+		cur = next;
+	}
+	return -1;
 }
 
 int bt_deliver_irq(struct bt *bt, uint8_t vector)
