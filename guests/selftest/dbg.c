@@ -347,6 +347,122 @@ static void c_dlv_gate_cs(void)
 	expect_fault("#UD, gate CS a data segment", 13, 0x38 | !st_on_qemu, st_at);
 }
 
+/* ---- privileged state: CR4.TSD, debug register aliases, CR1, instruction length ---- */
+
+#define CR4_TSD 0x4u
+#define CR4_DE 0x8u
+
+static int u_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile(ST_ARM "rdtsc" ST_RESUME : "=a"(lo), "=d"(hi));
+	return 0;
+}
+
+/* CR4.TSD: rdtsc in ring 3 is #GP(0); ring 0 may still read it. */
+static void c_tsd(void)
+{
+	if (!st_has_tsc) {
+		st_skip("no TSC");
+		return;
+	}
+	st_user(u_rdtsc, 0);
+	EXPECT_EQ("faults of ring 3 rdtsc, TSD clear", st_nfaults, 0);
+	write_cr4(read_cr4() | CR4_TSD);
+	u_rdtsc();
+	EXPECT_EQ("faults of ring 0 rdtsc, TSD set", st_nfaults, 0);
+	st_user(u_rdtsc, 0);
+	write_cr4(read_cr4() & ~CR4_TSD);
+	expect_fault("ring 3 rdtsc, TSD set", 13, 0, st_at);
+	st_nfaults = 0;
+	st_user(u_rdtsc, 0);
+	EXPECT_EQ("faults of ring 3 rdtsc, TSD clear again", st_nfaults, 0);
+}
+
+/* DR4/DR5 are DR6/DR7 with CR4.DE clear, #UD with it set; DR6 and DR7 read back
+ * their fixed-one bits. */
+static void c_dr_alias(void)
+{
+	uint32_t v;
+
+	__asm__ volatile("movl %0, %%dr6" : : "r"(0u));
+	__asm__ volatile("movl %%dr4, %0" : "=r"(v));
+	EXPECT_EQ("dr4 (dr6 written 0)", v, 0xffff0ff0u);
+	__asm__ volatile("movl %0, %%dr5" : : "r"(0x200u)); /* GE: enables nothing */
+	__asm__ volatile("movl %%dr7, %0" : "=r"(v));
+	EXPECT_EQ("dr7 (dr5 written 0x200)", v, 0x600u);
+	__asm__ volatile("movl %0, %%dr7" : : "r"(0u));
+	__asm__ volatile("movl %%dr5, %0" : "=r"(v));
+	EXPECT_EQ("dr5 (dr7 written 0)", v, 0x400u);
+	write_cr4(read_cr4() | CR4_DE);
+	__asm__ volatile(ST_ARM "movl %%dr4, %0" ST_RESUME : "=r"(v));
+	write_cr4(read_cr4() & ~CR4_DE);
+	expect_fault("mov from dr4, CR4.DE set", 6, 0, st_at);
+	st_nfaults = 0;
+	write_cr4(read_cr4() | CR4_DE);
+	__asm__ volatile(ST_ARM "movl %0, %%dr5" ST_RESUME : : "r"(0u));
+	write_cr4(read_cr4() & ~CR4_DE);
+	expect_fault("mov to dr5, CR4.DE set", 6, 0, st_at);
+}
+
+/* mov from/to CR1, armed for st_catch (outside any sized function: the decoders of
+ * tests/decode_xcheck.c rightly disagree on invalid opcodes). */
+__asm__(".text\n"
+        "cr1_read:\n"
+        "	movl $2f, st_resume\n"
+        "	movl $1f, st_at\n"
+        "1:	movl %cr1, %eax\n"
+        "2:	movl $0, st_resume\n"
+        "	ret\n"
+        "cr1_write:\n"
+        "	movl $2f, st_resume\n"
+        "	movl $1f, st_at\n"
+        "1:	movl %eax, %cr1\n"
+        "2:	movl $0, st_resume\n"
+        "	ret\n");
+void cr1_read(void), cr1_write(void);
+
+static int u_cr1(void)
+{
+	cr1_read();
+	return 0;
+}
+
+/* CR1 (and CR5-7) do not exist: #UD, in ring 0 as in ring 3 (decode beats privilege). */
+static void c_cr1(void)
+{
+	cr1_read();
+	expect_fault("mov from cr1", 6, 0, st_at);
+	st_nfaults = 0;
+	cr1_write();
+	expect_fault("mov to cr1", 6, 0, st_at);
+	st_nfaults = 0;
+	st_user(u_cr1, 0);
+	/* #UD is a decode fault, above #GP for CPL (SDM Vol 3 table 6-2; Bochs agrees);
+	 * QEMU 7.2 checks the CPL first and raises #GP(0). */
+	if (st_on_qemu)
+		expect_fault("mov from cr1 in ring 3 (QEMU)", 13, 0, st_at);
+	else
+		expect_fault("mov from cr1 in ring 3", 6, 0, st_at);
+}
+
+/* An instruction longer than 15 bytes is #GP(0); 15 bytes run. */
+static void c_insn_len(void)
+{
+	uint32_t v = 0;
+
+	__asm__ volatile(ST_ARM ".fill 13, 1, 0x66\n\tmovw $0x1234, %w0" ST_RESUME : "+r"(v));
+	EXPECT_EQ("faults of a 17-byte mov", st_nfaults, 1);
+	if (st_nfaults == 1)
+		expect_fault("17-byte mov", 13, 0, st_at);
+	EXPECT_EQ("register after the 17-byte mov", v, 0);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM ".fill 11, 1, 0x66\n\tmovw $0x1234, %w0" ST_RESUME : "+r"(v));
+	EXPECT_EQ("faults of a 15-byte mov", st_nfaults, 0);
+	EXPECT_EQ("register after the 15-byte mov", v, 0x1234);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -357,5 +473,9 @@ CHECK_LIST(dbg) = {
     {"dbg.delivery_gate_not_present", c_dlv_np},
     {"dbg.delivery_idt_limit", c_dlv_limit},
     {"dbg.delivery_gate_code_segment", c_dlv_gate_cs},
+    {"dbg.rdtsc_cr4_tsd_ring3", c_tsd},
+    {"dbg.dr4_dr5_alias_cr4_de", c_dr_alias},
+    {"dbg.cr1_undefined", c_cr1},
+    {"dbg.insn_over_15_bytes_gp", c_insn_len},
     CHECK_END,
 };

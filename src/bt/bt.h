@@ -58,7 +58,7 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(slow)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(slow) X(rdtsc) X(gp)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,

@@ -341,18 +341,8 @@ static int dispatch(struct co *k)
 	case BT_CO_iostr: return co_iostr(k);
 	case BT_CO_cpuid: return co_cpuid(k);
 	case BT_CO_movcr: return co_movcr(k);
-	case BT_CO_movdr: {
-		bool to_dr = ZydisRegisterGetClass(k->op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
-		int n = ZydisRegisterGetId(k->op[to_dr ? 0 : 1].reg.value) & 7;
-
-		if (!co_need_cpl0(k))
-			return BT_EXIT_EXCEPTION;
-		if (to_dr)
-			k->c->dr[n] = co_get_reg(k, k->op[1].reg.value);
-		else
-			co_set_reg(k, k->op[0].reg.value, k->c->dr[n]);
-		return CO_NEXT;
-	}
+	case BT_CO_movdr: return co_movdr(k);
+	case BT_CO_rdtsc: return co_rdtsc(k);
 	case BT_CO_sreg_load: return co_sreg_load(k);
 	case BT_CO_sreg_read: case BT_CO_sreg_push: return co_sreg_read(k);
 	case BT_CO_desc_table: return co_desc_table(k);
@@ -395,6 +385,7 @@ int bt_callout(struct bt_cpu *cpu)
 	case BT_CO_adapt_pre: r = co_adapt_pre(&k); break;
 	case BT_CO_adapt_post: r = co_adapt_post(&k); break;
 	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
+	case BT_CO_gp: r = co_fault(&k, EXC_GP, true, 0); break;
 	case BT_CO_intn: r = co_int_fast(&k); break;
 	case BT_CO_iret: r = co_iret_fast(&k); break;
 	case BT_CO_sysenter:

@@ -16,6 +16,8 @@
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 #define EFL_IF 0x200u
+#define DR6_FIXED 0xffff0ff0u
+#define DR7_FIXED 0x400u
 
 static int table_load(struct co *k, uint32_t *base, uint16_t *limit)
 {
@@ -108,13 +110,14 @@ int co_movcr(struct co *k)
 	int n = ZydisRegisterGetId(k->op[write ? 0 : 1].reg.value);
 	uint32_t v, old0 = c->cr0, old4 = c->cr4;
 
+	/* CR1 and CR5-7 do not exist: a decode fault, before the privilege check */
+	if (n > 4 || n == 1)
+		return co_fault(k, EXC_UD, false, 0);
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
 	if (!write) {
 		uint32_t crs[5] = { c->cr0, 0, c->cr2, c->cr3, c->cr4 };
 
-		if (n > 4 || n == 1)
-			return co_fault(k, EXC_UD, false, 0);
 		co_set_reg(k, k->op[0].reg.value, crs[n]);
 		return CO_NEXT;
 	}
@@ -130,7 +133,7 @@ int co_movcr(struct co *k)
 	case 2: c->cr2 = v; break;
 	case 3: c->cr3 = v; break;
 	case 4:
-		if (v & ~(X86_CR4_PSE | 0x4u | 0x80u)) /* PSE, TSD, PGE (no-op) */
+		if (v & ~(X86_CR4_PSE | CR4_TSD | CR4_DE | 0x80u)) /* PSE, TSD, DE, PGE (no-op) */
 			return co_unsupported(k, "unsupported CR4 bits:");
 		c->cr4 = v;
 		break;
@@ -144,8 +147,51 @@ int co_movcr(struct co *k)
 		if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
 			tc_flush(k->bt);
 	}
+	if ((old4 ^ c->cr4) & CR4_TSD)
+		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
 	c->eip = k->next;
 	return BT_EXIT_RESUME;
+}
+
+/* mov to/from DRn: DR4/DR5 are DR6/DR7 unless CR4.DE (then #UD); fixed bits read as set. */
+int co_movdr(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	bool to_dr = ZydisRegisterGetClass(k->op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+	int n = ZydisRegisterGetId(k->op[to_dr ? 0 : 1].reg.value) & 7;
+	uint32_t v;
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	if (n == 4 || n == 5) {
+		if (c->cr4 & CR4_DE)
+			return co_fault(k, EXC_UD, false, 0);
+		n += 2;
+	}
+	if (!to_dr) {
+		co_set_reg(k, k->op[0].reg.value, c->dr[n]);
+		return CO_NEXT;
+	}
+	v = co_get_reg(k, k->op[1].reg.value);
+	if (n == 6)
+		v |= DR6_FIXED;
+	else if (n == 7)
+		v = (v | DR7_FIXED) & ~0xd800u;
+	c->dr[n] = v;
+	return CO_NEXT;
+}
+
+/* rdtsc where CR4.TSD may forbid it (ring 3 blocks translated while TSD is set). */
+int co_rdtsc(struct co *k)
+{
+	uint64_t t;
+
+	if (k->c->cpl > 0 && (k->c->cr4 & CR4_TSD))
+		return co_fault(k, EXC_GP, true, 0);
+	t = __rdtsc();
+	k->c->gpr[0] = (uint32_t)t;
+	k->c->gpr[2] = (uint32_t)(t >> 32);
+	return CO_NEXT;
 }
 
 int co_msr(struct co *k)
@@ -193,8 +239,9 @@ int co_cpuid(struct co *k)
 		__cpuid(1, a, b, cc, d);
 		b &= 0xffff; /* no APIC id or logical count */
 		cc = 0;
-		/* FPU (x87 code stops the guest as unsupported), PSE, TSC, MSR, CX8, SEP, CMOV */
-		d = 1u | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) | (1u << 15);
+		/* FPU (x87 code stops the guest as unsupported), DE, PSE, TSC, MSR, CX8, SEP, CMOV */
+		d = 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) |
+		    (1u << 15);
 	} else if (leaf == 0x80000000u) {
 		a = 0x80000000u;
 	}

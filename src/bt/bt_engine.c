@@ -24,7 +24,6 @@
 
 #define EFL_TF 0x100u
 #define EFL_IF 0x200u
-#define DR6_BS 0x4000u
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
@@ -110,6 +109,8 @@ static int bt_create(struct monitor *mon, void **state)
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
 	bt->cpu.apic_base = 0xfee00900u;
+	bt->cpu.dr[6] = 0xffff0ff0u;
+	bt->cpu.dr[7] = 0x400u;
 	bt->dftab = malloc(65536);
 	bt->mmio_scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = -ENOMEM;

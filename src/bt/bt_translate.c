@@ -154,7 +154,8 @@ static int translate_one(struct xlat *x, int n)
 		tb->page[1] = x->pa >> 12;
 	if (!ZYAN_SUCCESS(st)) {
 		x->in.length = 1;
-		x_callout(x, BT_CO_ud);
+		/* past 15 bytes: #GP(0), a decode fault like #UD (SDM Vol 3 6.9) */
+		x_callout(x, st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG ? BT_CO_gp : BT_CO_ud);
 		x_jmp_slot(x, x->eip + 1, false);
 		return 1;
 	}

@@ -281,7 +281,11 @@ int x_insn(struct xlat *x, int n)
 		return x_ident(x, n);
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
 		return callout_end(x, BT_CO_ud);
-	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_FWAIT:
+	case ZYDIS_MNEMONIC_RDTSC:
+		if (x->tb->cpl & 3 && (x->bt->cpu.cr4 & 0x4u)) /* CR4.TSD: #GP in ring 3 */
+			return callout_on(x, BT_CO_rdtsc);
+		return x_ident(x, n);
+	case ZYDIS_MNEMONIC_FWAIT:
 		return x_ident(x, n);
 	default:
 		break;
