@@ -463,6 +463,128 @@ static void c_insn_len(void)
 	EXPECT_EQ("register after the 15-byte mov", v, 0x1234);
 }
 
+/* ---- i686 code that must run (or #UD) as on a P6 ---- */
+
+/* salc (D6): AL = CF ? 0xFF : 0, flags and the rest of EAX kept. */
+static void c_salc(void)
+{
+	uint32_t a = 0x12345678u, f;
+
+	__asm__ volatile("stc\n\t.byte 0xd6\n\tpushfl\n\tpopl %1" : "+a"(a), "=r"(f));
+	EXPECT_EQ("eax after stc; salc", a, 0x123456ffu);
+	EXPECT_EQ("CF kept", f & EFLAGS_CF, EFLAGS_CF);
+	__asm__ volatile("clc\n\t.byte 0xd6\n\tpushfl\n\tpopl %1" : "+a"(a), "=r"(f));
+	EXPECT_EQ("eax after clc; salc", a, 0x12345600u);
+	EXPECT_EQ("CF kept clear", f & EFLAGS_CF, 0);
+}
+
+/* rep bsf / rep bsr are bsf / bsr on a P6 (tzcnt / lzcnt only with BMI1 / LZCNT). */
+static void c_rep_bsf(void)
+{
+	uint32_t r, f;
+
+	r = 0xdeadu;
+	__asm__ volatile("rep bsfl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(0x10u) : "cc");
+	EXPECT_EQ("rep bsf 0x10", r, 4);
+	EXPECT_EQ("ZF of rep bsf 0x10", f & EFLAGS_ZF, 0);
+	__asm__ volatile("rep bsrl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(1u) : "cc");
+	EXPECT_EQ("rep bsr 1 (lzcnt would give 31)", r, 0);
+	__asm__ volatile("rep bsrl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(0x80000000u) : "cc");
+	EXPECT_EQ("rep bsr 0x80000000 (lzcnt would give 0)", r, 31);
+	__asm__ volatile("rep bsfl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(0u) : "cc");
+	EXPECT_EQ("ZF of rep bsf 0 (tzcnt would clear it)", f & EFLAGS_ZF, EFLAGS_ZF);
+	r = 0x100u;
+	__asm__ volatile("rep bsfw %w1, %w0" : "+r"(r) : "r"(0x8000u) : "cc");
+	EXPECT_EQ("rep bsfw 0x8000 (upper half kept)", r, 15);
+}
+
+/* 0F 18-1F: hint NOPs; their memory operand is never accessed (not even unmapped). */
+static void c_hint_nops(void)
+{
+	uint32_t np = test_va(NP_PAGE), a = 0x1234;
+
+	__asm__ volatile(ST_ARM
+	                 "endbr32\n\t"
+	                 "prefetchnta (%0)\n\t"
+	                 "prefetcht0 4(%0)\n\t"
+	                 ".byte 0x0f, 0x19, 0x00\n\t"       /* nop (%eax) */
+	                 ".byte 0x0f, 0x1c, 0x40, 0x08\n\t" /* nop 8(%eax) */
+	                 ".byte 0x0f, 0x1d, 0x04, 0x24\n\t" /* nop (%esp) */
+	                 ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t"
+	                 "movl $0x5678, %1" ST_RESUME
+	                 : "+a"(np), "+r"(a)
+	                 :
+	                 : "ecx", "memory");
+	EXPECT_EQ("faults in hint NOPs", st_nfaults, 0);
+	EXPECT_EQ("the instruction after them ran", a, 0x5678);
+}
+
+/* What a P6 does not have is #UD: popcnt, SSE with CR4.OSFXSR clear. */
+static void c_beyond_p6_ud(void)
+{
+	uint32_t v = 0;
+
+	__asm__ volatile(ST_ARM ".byte 0xf3, 0x0f, 0xb8, 0xc0" ST_RESUME : "+a"(v)); /* popcnt */
+	expect_fault("popcnt", 6, 0, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM ".byte 0x0f, 0x57, 0xc0" ST_RESUME); /* xorps %xmm0, %xmm0 */
+	expect_fault("xorps", 6, 0, st_at);
+}
+
+/* div by a zero high-byte register, again and again: past the adaptive threshold the
+ * divide is retranslated with an inline check, which must encode AH..BH. */
+static void c_div_high_byte(void)
+{
+	for (unsigned i = 0; i < 12 && !st_failed(); i++) {
+		uint32_t a = 100, c = 0x00ff;
+
+		__asm__ volatile(ST_ARM "divb %%ch" ST_RESUME : "+a"(a), "+c"(c) : : "cc");
+		EXPECT_EQ("faults of div ch (ch 0)", st_nfaults, i + 1);
+		EXPECT_EQ("ax after #DE", a, 100);
+	}
+	for (unsigned i = 0; i < 12 && !st_failed(); i++)
+		EXPECT_EQ("vector", st_faults[i < ST_MAX_FAULTS ? i : 0].vec, 0);
+	{
+		uint32_t a = 100, c = 0x07ff;
+
+		__asm__ volatile(ST_ARM "divb %%ch" ST_RESUME : "+a"(a), "+c"(c) : : "cc");
+		EXPECT_EQ("ax after 100 / 7", a & 0xffff, (2 << 8) | 14);
+	}
+	st_nfaults = 0;
+	for (unsigned i = 0; i < 12 && !st_failed(); i++) {
+		uint32_t a = 0x1234, b = 0;
+
+		__asm__ volatile(ST_ARM "divb %%bh" ST_RESUME : "+a"(a), "+b"(b) : : "cc", "edx");
+		EXPECT_EQ("faults of div bh (bh 0)", st_nfaults, i + 1);
+	}
+}
+
+/* A callout's own store patches the next instruction of its block: sgdt writes the
+ * (fake) GDTR over `movl $0, %eax; nop; nop`, making it `movl $0x44552233, %eax`. */
+__asm__(".text\n"
+        ".globl smc_sgdt\n"
+        "smc_sgdt:\n"
+        "	movl 4(%esp), %ecx\n"
+        "	sgdt smc_sgdt_saved\n"
+        "	lgdt (%ecx)\n"
+        "	sgdt 1f + 1\n"
+        "1:	movl $0, %eax\n"
+        "	nop\n"
+        "	nop\n"
+        "	lgdt smc_sgdt_saved\n"
+        "	ret\n"
+        ".data\n"
+        "smc_sgdt_saved: .fill 6, 1, 0\n"
+        ".text\n");
+uint32_t smc_sgdt(const struct dtr *fake);
+
+static void c_callout_smc(void)
+{
+	static const struct dtr fake = {0x2233, 0x90904455u}; /* base bytes 2, 3: two nops */
+
+	EXPECT_EQ("eax from the patched mov", smc_sgdt(&fake), 0x44552233u);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -477,5 +599,11 @@ CHECK_LIST(dbg) = {
     {"dbg.dr4_dr5_alias_cr4_de", c_dr_alias},
     {"dbg.cr1_undefined", c_cr1},
     {"dbg.insn_over_15_bytes_gp", c_insn_len},
+    {"dbg.salc", c_salc},
+    {"dbg.rep_bsf_bsr_are_bsf_bsr", c_rep_bsf},
+    {"dbg.hint_nops_0f18_0f1f_endbr32", c_hint_nops},
+    {"dbg.beyond_p6_is_ud", c_beyond_p6_ud},
+    {"dbg.div_high_byte_adaptive", c_div_high_byte},
+    {"dbg.callout_store_patches_next_insn", c_callout_smc},
     CHECK_END,
 };

@@ -369,12 +369,14 @@ int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
 	struct co k;
+	uint64_t inval;
 	int r;
 
 	k.bt = bt;
 	k.c = cpu;
 	k.site = &bt->sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
+	inval = bt->smc_invalidations;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
 	bt->callouts++;
@@ -398,15 +400,18 @@ int bt_callout(struct bt_cpu *cpu)
 		break;
 	default: r = -1; break;
 	}
-	if (r >= 0) {
-		if (r == CO_NEXT)
-			cpu->eip = k.next;
-		return r;
+	if (r < 0) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in,
+							 k.op)))
+			return co_fault(&k, EXC_UD, false, 0);
+		r = dispatch(&k);
 	}
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in, k.op)))
-		return co_fault(&k, EXC_UD, false, 0);
-	r = dispatch(&k);
-	if (r == CO_NEXT)
+	if (r == CO_NEXT) {
 		cpu->eip = k.next;
+		/* The callout stored into translated code (sgdt over the next instruction...):
+		 * the rest of this block may be stale, translate again from the next one. */
+		if (bt->smc_invalidations != inval)
+			return BT_EXIT_RESUME;
+	}
 	return r;
 }

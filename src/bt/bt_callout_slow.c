@@ -1,7 +1,7 @@
 /*
  * bt_callout_slow.c: the slow path: rare instructions with no faithful 64-bit
  * translation (16-bit addressing in lea, 16-bit pusha/popa and bound, arpl,
- * nested enter) emulated in C on the virtual CPU. `--stats` counts them
+ * nested enter, salc) emulated in C on the virtual CPU. `--stats` counts them
  * (slow_path); hot code never takes this path.
  */
 #include <string.h>
@@ -117,6 +117,9 @@ int co_slow(struct co *k)
 	case ZYDIS_MNEMONIC_PUSHA: case ZYDIS_MNEMONIC_PUSHAD: return slow_pusha16(k);
 	case ZYDIS_MNEMONIC_POPA: case ZYDIS_MNEMONIC_POPAD: return slow_popa16(k);
 	case ZYDIS_MNEMONIC_ENTER: return slow_enter(k);
+	case ZYDIS_MNEMONIC_SALC: /* AL = CF ? 0xff : 0, flags unchanged */
+		co_set_reg(k, ZYDIS_REGISTER_AL, (k->c->hflags & 1) ? 0xff : 0);
+		return CO_NEXT;
 	default: return co_unsupported(k, "unsupported instruction");
 	}
 }
