@@ -532,13 +532,15 @@ static void c_beyond_p6_ud(void)
 }
 
 /* div by a zero high-byte register, again and again: past the adaptive threshold the
- * divide is retranslated with an inline check, which must encode AH..BH. */
+ * divide is retranslated with an inline check, which must encode AH..BH. The jmp puts
+ * the divide at the start of a block, the one the retranslation replaces. */
+#define DIV_ARM "movl $2f, st_resume\n\tmovl $1f, st_at\n\tjmp 1f\n1:\t"
 static void c_div_high_byte(void)
 {
 	for (unsigned i = 0; i < 12 && !st_failed(); i++) {
 		uint32_t a = 100, c = 0x00ff;
 
-		__asm__ volatile(ST_ARM "divb %%ch" ST_RESUME : "+a"(a), "+c"(c) : : "cc");
+		__asm__ volatile(DIV_ARM "divb %%ch" ST_RESUME : "+a"(a), "+c"(c) : : "cc");
 		EXPECT_EQ("faults of div ch (ch 0)", st_nfaults, i + 1);
 		EXPECT_EQ("ax after #DE", a, 100);
 	}
@@ -547,14 +549,14 @@ static void c_div_high_byte(void)
 	{
 		uint32_t a = 100, c = 0x07ff;
 
-		__asm__ volatile(ST_ARM "divb %%ch" ST_RESUME : "+a"(a), "+c"(c) : : "cc");
+		__asm__ volatile(DIV_ARM "divb %%ch" ST_RESUME : "+a"(a), "+c"(c) : : "cc");
 		EXPECT_EQ("ax after 100 / 7", a & 0xffff, (2 << 8) | 14);
 	}
 	st_nfaults = 0;
 	for (unsigned i = 0; i < 12 && !st_failed(); i++) {
 		uint32_t a = 0x1234, b = 0;
 
-		__asm__ volatile(ST_ARM "divb %%bh" ST_RESUME : "+a"(a), "+b"(b) : : "cc", "edx");
+		__asm__ volatile(DIV_ARM "divb %%bh" ST_RESUME : "+a"(a), "+b"(b) : : "cc", "edx");
 		EXPECT_EQ("faults of div bh (bh 0)", st_nfaults, i + 1);
 	}
 }
