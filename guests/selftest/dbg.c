@@ -587,6 +587,221 @@ static void c_callout_smc(void)
 	EXPECT_EQ("eax from the patched mov", smc_sgdt(&fake), 0x44552233u);
 }
 
+/* ---- privilege and protection ---- */
+
+/* A TSS with an I/O permission bitmap: ports 0x00-0x8F, only 0x80 allowed. Ring 3
+ * traps land on its own stack (enter_user sets the runtime TSS's esp0, not this). */
+static struct {
+	uint8_t tss[104];
+	uint8_t map[0x90 / 8 + 1]; /* + the all-ones byte the two-byte read may touch */
+} __attribute__((aligned(16), packed)) io_tss;
+static uint8_t io_stack[4096] __attribute__((aligned(16)));
+
+static void io_tss_load(void)
+{
+	struct dtr g;
+	uint32_t *d, base, lim = sizeof(io_tss) - 1;
+
+	sgdt(&g);
+	d = (uint32_t *)(g.base + SEL_TSS);
+	base = (d[0] >> 16) | ((d[1] & 0xff) << 16) | (d[1] & 0xff000000u);
+	memcpy(io_tss.tss, (void *)base, 104);
+	*(uint32_t *)(io_tss.tss + 4) = (uint32_t)io_stack + sizeof(io_stack);
+	*(uint16_t *)(io_tss.tss + 0x66) = 104;
+	memset(io_tss.map, 0xff, sizeof(io_tss.map));
+	io_tss.map[0x80 / 8] &= (uint8_t)~1u;
+	base = (uint32_t)&io_tss;
+	d[0] = (base << 16) | (lim & 0xffff);
+	d[1] = (base & 0xff000000u) | ((base >> 16) & 0xff) | 0x8900u | (lim & 0xf0000u);
+	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+}
+
+static int u_in80(void)
+{
+	uint32_t v = 0;
+	__asm__ volatile(ST_ARM "inb $0x80, %%al" ST_RESUME : "+a"(v));
+	return 0;
+}
+static int u_out80(void)
+{
+	__asm__ volatile(ST_ARM "outb %%al, $0x80" ST_RESUME : : "a"(0x55));
+	return 0;
+}
+static int u_in81(void)
+{
+	uint32_t v = 0;
+	__asm__ volatile(ST_ARM "inb $0x81, %%al" ST_RESUME : "+a"(v));
+	return 0;
+}
+static int u_inw7f(void)
+{
+	uint32_t v = 0;
+	__asm__ volatile(ST_ARM "inw %%dx, %%ax" ST_RESUME : "+a"(v) : "d"(0x7f));
+	return 0;
+}
+
+/* Ring 3 at IOPL 0 may use the ports its TSS bitmap allows, all bits of the access. */
+static void c_io_bitmap(void)
+{
+	static const struct {
+		int (*fn)(void);
+		const char *what;
+		uint32_t eflags, faults;
+	} cases[] = {
+	    {u_in80, "in 0x80 (allowed)", 0, 0},
+	    {u_out80, "out 0x80 (allowed)", 0, 0},
+	    {u_in81, "in 0x81 (denied)", 0, 1},
+	    {u_inw7f, "16-bit in 0x7f (0x7f denied)", 0, 1},
+	    {u_in81, "in 0x81 at IOPL 3", EFLAGS_IOPL3, 0},
+	};
+
+	io_tss_load();
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]) && !st_failed(); i++) {
+		st_nfaults = 0;
+		st_enter_user(cases[i].fn, cases[i].eflags);
+		if (cases[i].faults)
+			expect_fault(cases[i].what, 13, 0, st_at);
+		else
+			EXPECT(st_nfaults == 0, "%s: %u faults", cases[i].what, st_nfaults);
+	}
+}
+
+/* EFLAGS that popf and iret may change, by CPL and IOPL (SDM POPF, IRET). */
+#define EFL_NT 0x4000u
+#define EFL_AC 0x40000u
+#define EFL_VIF 0x80000u
+#define EFL_VIP 0x100000u
+#define EFL_ID 0x200000u
+#define EFL_PROBE (EFLAGS_IF | EFLAGS_IOPL3 | EFL_NT | EFL_AC | EFL_VIF | EFL_VIP | EFL_ID)
+
+static volatile uint32_t fl_before, fl_popf, fl_iret;
+
+/* popf and iret (to the same ring) with every probed bit flipped; then restore. */
+static int u_flags(void)
+{
+	__asm__ volatile("pushfl\n\tpopl %%eax\n\tmovl %%eax, fl_before\n\t"
+	                 "xorl %0, %%eax\n\tpushl %%eax\n\tpopfl\n\t"
+	                 "pushfl\n\tpopl fl_popf\n\t"
+	                 "pushl fl_before\n\tpopfl\n\t"
+	                 "movl fl_before, %%eax\n\txorl %0, %%eax\n\t"
+	                 "pushl %%eax\n\tmovl %%cs, %%eax\n\tpushl %%eax\n\tpushl $1f\n\tiret\n"
+	                 "1:\tpushfl\n\tpopl fl_iret\n\t"
+	                 "pushl fl_before\n\tpopfl"
+	                 :
+	                 : "i"(EFL_PROBE)
+	                 : "eax", "cc", "memory");
+	return 0;
+}
+
+static void flags_case(const char *ring, uint32_t iopl, uint32_t may_popf, uint32_t may_iret)
+{
+	uint32_t b = fl_before;
+
+	EXPECT_EQ("before", b & EFLAGS_IOPL3, iopl);
+	if ((fl_popf ^ b) != may_popf)
+		st_fail("%s IOPL %u popf changed 0x%x, want 0x%x", ring, iopl >> 12, fl_popf ^ b,
+		        may_popf);
+	if ((fl_iret ^ b) != may_iret)
+		st_fail("%s IOPL %u iret changed 0x%x, want 0x%x", ring, iopl >> 12, fl_iret ^ b,
+		        may_iret);
+}
+
+static void c_eflags_cpl_iopl(void)
+{
+	const uint32_t always = EFL_NT | EFL_AC | EFL_ID;
+	/* VIF/VIP: iret loads them at CPL 0 on a CPU with VME; the modelled P6 (and QEMU's
+	 * protected-mode iret) has none: never. */
+	const uint32_t vif = 0;
+
+	u_flags(); /* ring 0, any IOPL: everything but VIF/VIP (popf never, iret: see above) */
+	flags_case("ring 0", fl_before & EFLAGS_IOPL3, always | EFLAGS_IF | EFLAGS_IOPL3, always | EFLAGS_IF | EFLAGS_IOPL3 | vif);
+	st_enter_user(u_flags, 0);
+	flags_case("ring 3", 0, always, always);
+	st_enter_user(u_flags, EFLAGS_IOPL3);
+	flags_case("ring 3", EFLAGS_IOPL3, always | EFLAGS_IF, always | EFLAGS_IF);
+	{ /* 16-bit popf: the upper half stays */
+		uint32_t f;
+		__asm__ volatile("pushfl\n\tpushl %1\n\tpopfl\n\tpushw $2\n\tpopfw\n\t"
+		                 "pushfl\n\tpopl %0\n\tpopfl"
+		                 : "=r"(f)
+		                 : "i"(EFL_AC | EFL_ID | 2)
+		                 : "cc");
+		EXPECT_EQ("AC/ID after popfw", f & (EFL_AC | EFL_ID), EFL_AC | EFL_ID);
+	}
+}
+
+/* Far jmp/call/ret check type and privilege (no gates here); a faulting one moves
+ * nothing (ESP included). */
+static volatile uint32_t far_esp_before ASMVAR, far_esp_after ASMVAR;
+
+#define FAR_JMP(sel, vec, err)                                                                     \
+	do {                                                                                       \
+		st_nfaults = 0;                                                                    \
+		__asm__ volatile(ST_ARM "ljmp %0, $2f" ST_RESUME : : "i"(sel) : "memory");        \
+		expect_fault("ljmp to " #sel, vec, err, st_at);                                    \
+	} while (0)
+#define FAR_CALL(sel, vec, err)                                                                    \
+	do {                                                                                       \
+		st_nfaults = 0;                                                                    \
+		__asm__ volatile("movl %%esp, far_esp_before\n\t" ST_ARM "lcall %0, $2f" ST_RESUME \
+		                 "\n\tmovl %%esp, far_esp_after"                                    \
+		                 :                                                                 \
+		                 : "i"(sel)                                                        \
+		                 : "memory");                                                      \
+		expect_fault("lcall to " #sel, vec, err, st_at);                                   \
+		EXPECT_EQ("esp after a faulting lcall", far_esp_after, far_esp_before);            \
+	} while (0)
+
+static int u_far(void)
+{
+	__asm__ volatile(ST_ARM "ljmp $0x08, $2f" ST_RESUME ::: "memory");
+	return 0;
+}
+
+static void c_far_privilege(void)
+{
+	static uint64_t gdt[8] __attribute__((aligned(8)));
+	struct dtr g, old;
+	uint16_t ds;
+
+	__asm__ volatile("lldt %w0" : : "r"(0)); /* a null LDT (reset leaves base 0, limit 0xffff) */
+	FAR_JMP(0x1b, 13, 0x18); /* RPL 3 > CPL 0 */
+	FAR_JMP(0x18, 13, 0x18); /* DPL 3 != CPL 0, non-conforming */
+	FAR_JMP(0x0b, 13, 0x08); /* RPL 3 > CPL 0 */
+	FAR_JMP(0x10, 13, 0x10); /* a data segment */
+	FAR_JMP(0x14, 13, 0x14); /* TI=1: the LDT is null */
+	FAR_CALL(0x18, 13, 0x18);
+	FAR_CALL(0x10, 13, 0x10);
+	/* lret to RPL 3 with a DPL 0 code segment: #GP(selector), ESP as before */
+	st_nfaults = 0;
+	__asm__ volatile("movl %%esp, far_esp_before\n\t"
+	                 "pushl $0x23\n\tpushl %%esp\n\tpushl $0x0b\n\tpushl $2f\n\t" ST_ARM
+	                 "lret" ST_RESUME "\n\tmovl %%esp, far_esp_after\n\taddl $16, %%esp"
+	                 :
+	                 :
+	                 : "memory");
+	expect_fault("lret to 0x0b:", 13, 0x08, st_at);
+	EXPECT_EQ("esp after a faulting lret", far_esp_after + 16, far_esp_before);
+	/* a not-present code segment: #NP(selector) */
+	sgdt(&old);
+	memcpy(gdt, (void *)old.base, 6 * 8);
+	gdt[6] = gdt[SEL_KCODE >> 3] & ~(1ull << 47);
+	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
+	lgdt(&g);
+	FAR_JMP(0x30, 11, 0x30);
+	lgdt(&old);
+	/* a data segment load through the (null) LDT */
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movw %w0, %%ds" ST_RESUME : : "r"(0x14));
+	expect_fault("mov ds, 0x14", 13, 0x14, st_at);
+	ds = read_ds();
+	EXPECT_EQ("ds after the faulting load", ds, SEL_KDATA);
+	/* ring 3 to the ring 0 code segment without a gate */
+	st_nfaults = 0;
+	st_user(u_far, 0);
+	expect_fault("ring 3 ljmp to 0x08", 13, 0x08, st_at);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -607,5 +822,8 @@ CHECK_LIST(dbg) = {
     {"dbg.beyond_p6_is_ud", c_beyond_p6_ud},
     {"dbg.div_high_byte_adaptive", c_div_high_byte},
     {"dbg.callout_store_patches_next_insn", c_callout_smc},
+    {"dbg.io_bitmap_ring3", c_io_bitmap},
+    {"dbg.popf_iret_eflags_by_cpl_iopl", c_eflags_cpl_iopl},
+    {"dbg.far_transfer_privilege", c_far_privilege},
     CHECK_END,
 };

@@ -410,7 +410,10 @@ int bt_deliver_irq(struct bt *bt, uint8_t vector);
 int bt_iret(struct bt *bt);
 /* Load a data/stack segment register; 0, -1 (exception raised), or -2 (non-flat: unsupported). */
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel);
+/* Load CS for a return to new_cpl (its RPL); 0, -1 (#GP/#NP raised), -2 (unsupported). */
 int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
+/* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a gate, a TSS). */
+int bt_far_target(struct bt *bt, uint16_t sel);
 int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2]);
 void bt_set_cpl(struct bt *bt, uint8_t cpl);
 

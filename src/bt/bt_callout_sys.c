@@ -301,7 +301,7 @@ int co_sreg_load(struct co *k)
 	return CO_NEXT;
 }
 
-/* Far jmp/call/ret within the current ring, and far ret to an outer ring. */
+/* Far jmp/call/ret within the current ring (no gates), and far ret to an outer ring. */
 int co_far(struct co *k)
 {
 	struct bt_cpu *c = k->c;
@@ -347,8 +347,10 @@ int co_far(struct co *k)
 		memcpy(&off, buf, 4);
 		sel = buf[4] | (buf[5] << 8);
 	}
-	if ((sel & 3) > c->cpl && (sel & ~3u))
-		sel = (sel & ~3u) | c->cpl; /* same-ring transfers only: RPL does not raise CPL */
+	/* Checked before anything is pushed: a faulting far call leaves ESP alone. */
+	r = bt_far_target(k->bt, (uint16_t)sel);
+	if (r)
+		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {
 		uint32_t frame[2] = { k->next, c->seg[SEG_CS].sel };
 

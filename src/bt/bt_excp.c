@@ -86,11 +86,7 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 		c->seg[seg] = (struct bt_seg){ .sel = sel };
 		return 0;
 	}
-	if (sel & 4) {
-		bt_unsupported(bt, c->eip, "LDT selector 0x%x", sel);
-		return -2;
-	}
-	if (bt_read_desc(bt, sel, d))
+	if (bt_read_desc(bt, sel, d)) /* TI=1 too: lldt only loads the null LDT */
 		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
 	dpl = D_DPL(d);
 	if (!D_S(d))
@@ -127,6 +123,9 @@ int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl)
 		return bt->cpu.exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
 	if (!D_S(d) || !(D_TYPE(d) & 8))
 		return seg_fault(bt, EXC_GP, sel);
+	/* conforming: DPL <= the new CPL; non-conforming: DPL == the new CPL */
+	if ((D_TYPE(d) & 4) ? D_DPL(d) > new_cpl : D_DPL(d) != new_cpl)
+		return seg_fault(bt, EXC_GP, sel);
 	if (!D_P(d))
 		return seg_fault(bt, EXC_NP, sel);
 	if (!flat(d)) {
@@ -159,6 +158,34 @@ static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp
 		return seg_fault_ext(bt, EXC_TS, *ss, ext);
 	if (!D_P(d))
 		return seg_fault_ext(bt, EXC_SS, *ss, ext);
+	return 0;
+}
+
+int bt_far_target(struct bt *bt, uint16_t sel)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t d[2];
+	unsigned t;
+
+	if ((sel & ~3u) == 0)
+		return seg_fault(bt, EXC_GP, 0);
+	if (bt_read_desc(bt, sel, d))
+		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
+	t = D_TYPE(d);
+	if (!D_S(d)) {
+		if (t == 0x4 || t == 0xc || t == 0x5 || t == 0x1 || t == 0x9) {
+			bt_unsupported(bt, c->eip, "far transfer through a %s (selector 0x%x)",
+				       (t & 3) == 0 ? "call gate" : t == 0x5 ? "task gate" : "TSS", sel);
+			return -2;
+		}
+		return seg_fault(bt, EXC_GP, sel);
+	}
+	if (!(t & 8))
+		return seg_fault(bt, EXC_GP, sel);
+	if ((t & 4) ? D_DPL(d) > c->cpl : ((sel & 3u) > c->cpl || D_DPL(d) != c->cpl))
+		return seg_fault(bt, EXC_GP, sel);
+	if (!D_P(d))
+		return seg_fault(bt, EXC_NP, sel);
 	return 0;
 }
 
@@ -343,13 +370,14 @@ int bt_iret(struct bt *bt)
 		bt_unsupported(bt, c->eip, "iret to virtual-8086 mode");
 		return -2;
 	}
-	/* What this CPL may change: IOPL at CPL 0 only, IF at CPL <= IOPL only. */
-	keep = EFL_VM | EFL_RF;
+	/* What this CPL may change: IOPL at CPL 0 only, IF at CPL <= IOPL only; RF, AC, ID,
+	 * NT and the arithmetic flags always; VIF and VIP never (no VME in the CPU model). */
+	keep = EFL_VM;
 	if (c->cpl > 0)
 		keep |= EFL_IOPL;
 	if (c->cpl > ((bt_eflags(c) & EFL_IOPL) >> 12))
 		keep |= EFL_IF;
-	newf = (f[2] & ~keep & 0x3f7fd5u) | (bt_eflags(c) & keep);
+	newf = (f[2] & ~keep & 0x277fd5u) | (bt_eflags(c) & keep);
 	{
 		uint8_t old = c->cpl;
 		int r = bt_load_cs(bt, (uint16_t)f[1], new_cpl);
