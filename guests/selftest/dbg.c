@@ -802,6 +802,77 @@ static void c_far_privilege(void)
 	expect_fault("ring 3 ljmp to 0x08", 13, 0x08, st_at);
 }
 
+/* ---- long string instructions ---- */
+
+/* A long rep stosd with the PIT running is interruptible between iterations: the
+ * interrupt's frame has EIP on the rep instruction with ECX partly counted down,
+ * and the instruction then finishes with the right memory, ECX and EDI. */
+#define REP_PA 0x00800000u /* 8-12 MiB: identity-mapped scratch */
+#define REP_DWORDS (0x00400000u / 4)
+
+__asm__(".text\n"
+        ".globl rep_stos_long, rep_stos_insn\n"
+        "rep_stos_long:\n" /* void rep_stos_long(uint32_t pattern, uint32_t *out_edi_ecx) */
+        "	pushl %edi\n"
+        "	movl 8(%esp), %eax\n"
+        "	movl $0x00800000, %edi\n"
+        "	movl $0x00100000, %ecx\n"
+        "	cld\n"
+        "rep_stos_insn:\n"
+        "	rep stosl\n"
+        "	movl 12(%esp), %eax\n"
+        "	movl %edi, (%eax)\n"
+        "	movl %ecx, 4(%eax)\n"
+        "	popl %edi\n"
+        "	ret\n");
+void rep_stos_long(uint32_t pattern, uint32_t *out);
+extern char rep_stos_insn[];
+
+static volatile uint32_t rep_ticks, rep_mid, rep_bad_ecx;
+
+static void rep_tick(struct trapframe *tf)
+{
+	rep_ticks++;
+	if (tf->eip == (uint32_t)rep_stos_insn) {
+		rep_mid++;
+		if (tf->ecx == 0 || tf->ecx >= REP_DWORDS || tf->edi != REP_PA + 4 * (REP_DWORDS - tf->ecx))
+			rep_bad_ecx++;
+	}
+	pic_eoi(0);
+}
+
+static void c_rep_interruptible(void)
+{
+	uint32_t out[2];
+	unsigned pass;
+
+	rep_ticks = rep_mid = rep_bad_ecx = 0;
+	trap_set_handler(IRQ_BASE + 0, rep_tick);
+	pit_start_1khz();
+	pic_unmask(0);
+	sti();
+	for (pass = 0; pass < 200 && rep_mid == 0; pass++) {
+		rep_stos_long(0x5a000000u | pass, out);
+		if (out[0] != REP_PA + 4 * REP_DWORDS || out[1] != 0) {
+			cli();
+			st_fail("pass %u: edi 0x%x ecx 0x%x after the rep", pass, out[0], out[1]);
+			return;
+		}
+	}
+	cli();
+	pic_mask(0);
+	EXPECT(rep_mid > 0, "no interrupt inside the rep stos in %u passes (%u ticks)", pass, rep_ticks);
+	EXPECT_EQ("interrupted with ECX/EDI inconsistent", rep_bad_ecx, 0);
+	{
+		const volatile uint32_t *m = (const volatile uint32_t *)REP_PA;
+		uint32_t want = 0x5a000000u | (pass - 1);
+
+		EXPECT(m[0] == want && m[REP_DWORDS / 2] == want && m[REP_DWORDS - 1] == want,
+		       "memory after the rep: 0x%x 0x%x 0x%x, want 0x%x", m[0], m[REP_DWORDS / 2],
+		       m[REP_DWORDS - 1], want);
+	}
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -825,5 +896,6 @@ CHECK_LIST(dbg) = {
     {"dbg.io_bitmap_ring3", c_io_bitmap},
     {"dbg.popf_iret_eflags_by_cpl_iopl", c_eflags_cpl_iopl},
     {"dbg.far_transfer_privilege", c_far_privilege},
+    {"dbg.rep_stos_interruptible", c_rep_interruptible},
     CHECK_END,
 };

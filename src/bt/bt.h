@@ -236,6 +236,13 @@ struct bt_chainref {
 	uint8_t slot;
 };
 
+/* A rep string loop's back edge (a jmp rel32): a kick aims it at the loop's exit. */
+struct bt_loopref {
+	uint8_t *field;       /* the rel32 */
+	uint8_t *head, *exit; /* the loop head; the exit (EIP = the instruction, BT_EXIT_KICK) */
+};
+#define TC_MAX_LOOPS 16384
+
 enum { VIEW_SUP, VIEW_USER, VIEW_NR };
 
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
@@ -300,6 +307,9 @@ struct bt {
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
+	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
+	uint32_t nloops;
+	bool loops_cut;           /* a kick aimed them at their exits */
 	bool stepping;            /* the dispatcher runs one instruction per block (guest TF) */
 	struct tb *smc_tb;        /* single-stepping out of a block its own store invalidated */
 	struct {                  /* a store to a page table, single-stepped with the page writable */
@@ -346,6 +356,8 @@ void tc_commit(struct bt *bt, struct tb *tb);
 void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
 void tc_unchain_all(struct bt *bt);
 void tc_unlink_all_async(struct bt *bt);
+/* Register a rep string loop's back edge (addresses in committed code); false when full. */
+bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
 void tc_invalidate_page(struct bt *bt, uint32_t ppage);
 void tc_invalidate_vpage(struct bt *bt, uint32_t vpage);
 void tc_invalidate_tb(struct bt *bt, struct tb *tb);

@@ -226,6 +226,9 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	}
 	tb->code_len = (uint32_t)(x.e.p - x.e.start);
 	tc_commit(bt, tb);
+	for (n = 0; n < x.nloops; n++)
+		tc_loop_add(bt, tb->code + x.loop_off[n][0], tb->code + x.loop_off[n][1],
+			    tb->code + x.loop_off[n][2]);
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);
 	*out = tb;
