@@ -873,6 +873,85 @@ static void c_rep_interruptible(void)
 	}
 }
 
+/* ---- 16-bit addressing (0x67): BX, CX, SI, DI, not their 32-bit registers ---- */
+
+#define LOW 0x6000u /* low memory, identity mapped, unused */
+
+__asm__(".text\n"
+        "a16_xlat:\n" /* uint32_t a16_xlat(void) */
+        "	pushl %ebx\n"
+        "	movl $0xabcd6010, %ebx\n"
+        "	movl $0x11111105, %eax\n"
+        "	addr16 xlat\n"
+        "	popl %ebx\n"
+        "	ret\n"
+        "a16_loop:\n" /* uint32_t a16_loop(uint32_t *iterations): ECX after */
+        "	movl $0xabcd0003, %ecx\n"
+        "	xorl %edx, %edx\n"
+        "1:	incl %edx\n"
+        "	addr16 loop 1b\n"
+        "	movl 4(%esp), %eax\n"
+        "	movl %edx, (%eax)\n"
+        "	movl $0xabcd0000, %ecx\n"
+        "	xorl %eax, %eax\n"
+        "	jcxz 2f\n" /* CX is 0 (ECX is not): taken */
+        "	movl $1, %eax\n"
+        "2:	ret\n"
+        "a16_string:\n" /* void a16_string(uint32_t r[4]): esi edi ecx eax after */
+        "	pushl %esi\n"
+        "	pushl %edi\n"
+        "	movl $0x12346000, %esi\n"
+        "	movl $0x56786100, %edi\n"
+        "	movl $0x9abc0010, %ecx\n"
+        "	cld\n"
+        "	addr16 rep movsb\n" /* 16 bytes 0x6000 -> 0x6100 */
+        "	movl $0x12346000, %esi\n"
+        "	movl $0x56786100, %edi\n"
+        "	movl $0x9abc0010, %ecx\n"
+        "	addr16 repe cmpsb\n" /* all equal: CX runs out */
+        "	movl 12(%esp), %eax\n"
+        "	movl %esi, 0(%eax)\n"
+        "	movl %edi, 4(%eax)\n"
+        "	movl %ecx, 8(%eax)\n"
+        "	movl $0x7777aaaa, %eax\n"
+        "	movl $0xfedc6206, %edi\n"
+        "	std\n"
+        "	addr16 stosw\n" /* 0x6206, DI -> 0x6204 */
+        "	cld\n"
+        "	movl $0x00016000, %esi\n"
+        "	addr16 lodsw\n" /* AX = [0x6000] */
+        "	movl 12(%esp), %edx\n"
+        "	movl %eax, 12(%edx)\n"
+        "	movl %edi, 16(%edx)\n"
+        "	popl %edi\n"
+        "	popl %esi\n"
+        "	ret\n");
+uint32_t a16_xlat(void), a16_loop(uint32_t *iterations);
+void a16_string(uint32_t r[5]);
+
+static void c_addr16(void)
+{
+	volatile uint8_t *low = (volatile uint8_t *)LOW;
+	uint32_t it = 0, r[5];
+
+	for (unsigned i = 0; i < 0x300; i++)
+		low[i] = (uint8_t)(i * 7 + 1);
+	low[0x15] = 0x77;
+	EXPECT_EQ("addr16 xlat (BX + AL)", a16_xlat(), 0x11111177u);
+	EXPECT_EQ("addr16 jcxz on CX 0 (ECX not 0)", a16_loop(&it), 0);
+	EXPECT_EQ("addr16 loop iterations (CX 3, ECX much more)", it, 3);
+	a16_string(r);
+	EXPECT_EQ("esi after addr16 rep movsb, repe cmpsb", r[0], 0x12346010u);
+	EXPECT_EQ("edi after them", r[1], 0x56786110u);
+	EXPECT_EQ("ecx after them", r[2], 0x9abc0000u);
+	for (unsigned i = 0; i < 16; i++)
+		if (low[0x100 + i] != (uint8_t)(i * 7 + 1))
+			st_fail("byte %u copied by addr16 rep movsb: 0x%x", i, low[0x100 + i]);
+	EXPECT_EQ("word stored by addr16 stosw", *(volatile uint16_t *)(LOW + 0x206), 0xaaaa);
+	EXPECT_EQ("eax after addr16 lodsw (upper half kept)", r[3], 0x77770801u);
+	EXPECT_EQ("edi after addr16 std; stosw", r[4], 0xfedc6204u);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -897,5 +976,6 @@ CHECK_LIST(dbg) = {
     {"dbg.popf_iret_eflags_by_cpl_iopl", c_eflags_cpl_iopl},
     {"dbg.far_transfer_privilege", c_far_privilege},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
+    {"dbg.addr16_xlat_loop_string", c_addr16},
     CHECK_END,
 };

@@ -245,13 +245,18 @@ int x_insn(struct xlat *x, int n)
 	if (in->mnemonic == ZYDIS_MNEMONIC_SALC)
 		return callout_on(x, BT_CO_slow); /* no 64-bit encoding */
 
+	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP && in->address_width == 16)
+		return callout_on(x, BT_CO_slow); /* SI/DI/CX: in C */
 	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP)
 		return x_string(x);
 	if (in->meta.category == ZYDIS_CATEGORY_COND_BR) {
 		if (in->mnemonic == ZYDIS_MNEMONIC_LOOP || in->mnemonic == ZYDIS_MNEMONIC_LOOPE ||
 		    in->mnemonic == ZYDIS_MNEMONIC_LOOPNE || in->mnemonic == ZYDIS_MNEMONIC_JECXZ ||
-		    in->mnemonic == ZYDIS_MNEMONIC_JCXZ)
+		    in->mnemonic == ZYDIS_MNEMONIC_JCXZ) {
+			if (in->address_width != 32 || in->operand_width != 32)
+				return callout_end(x, BT_CO_slow); /* CX or IP: in C */
 			return x_loop(x);
+		}
 		return x_jcc(x);
 	}
 	switch (in->mnemonic) {
@@ -267,6 +272,9 @@ int x_insn(struct xlat *x, int n)
 	case ZYDIS_MNEMONIC_MOV: return x_mov(x, n);
 	case ZYDIS_MNEMONIC_XLAT: {
 		static const uint8_t xlat[] = { 0x65, 0x67, 0xd7 }; /* gs: addr32 xlatb */
+
+		if (in->address_width == 16)
+			return callout_on(x, BT_CO_slow); /* BX, not EBX */
 
 		emit_bytes(&x->e, xlat, sizeof(xlat));
 		return 0;
