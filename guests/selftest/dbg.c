@@ -802,6 +802,93 @@ static void c_far_privilege(void)
 	expect_fault("ring 3 ljmp to 0x08", 13, 0x08, st_at);
 }
 
+/* ---- the TSS stack of an inter-privilege delivery: #TS / #SS(selector) ----
+ * Ring 3 `int $0x80` with a bad SS0 in the TSS faults in the delivery; the #TS and
+ * #SS gates lead to a conforming code segment, so their handler runs in ring 3 on
+ * the user stack (no stack switch to fail again), records, mends SS0, resumes. */
+__asm__(".text\n"
+        "ts_stub:\n"
+        "	pushl $10\n"
+        "	jmp 1f\n"
+        "ss_stub:\n"
+        "	pushl $12\n"
+        "1:	pushl %eax\n"
+        "	movl 4(%esp), %eax\n"
+        "	movl %eax, tss_vec\n"
+        "	movl 8(%esp), %eax\n"
+        "	movl %eax, tss_err\n"
+        "	movl 12(%esp), %eax\n"
+        "	movl %eax, tss_eip\n"
+        "	movl st_resume, %eax\n"
+        "	movl %eax, 12(%esp)\n"
+        "	movl $0, st_resume\n"
+        "	movl $0x10, io_tss + 8\n" /* SS0 = SEL_KDATA again */
+        "	incl tss_count\n"
+        "	popl %eax\n"
+        "	addl $8, %esp\n"
+        "	iret\n");
+void ts_stub(void), ss_stub(void);
+static volatile uint32_t tss_vec ASMVAR, tss_err ASMVAR, tss_eip ASMVAR, tss_count ASMVAR;
+static volatile uint32_t int80_at ASMVAR;
+
+static int u_int80(void)
+{
+	__asm__ volatile(ST_ARM "int $0x80" ST_RESUME "\n\tmovl st_at, %%eax\n\tmovl %%eax, int80_at"
+	                 :
+	                 : "a"(0x7fffffffu) /* not a system call the runtime knows */
+	                 : "memory");
+	return 0;
+}
+
+static void set_gate(uint32_t *idt, unsigned vec, uint16_t sel, void (*fn)(void))
+{
+	uint32_t off = (uint32_t)fn;
+
+	idt[vec * 2] = (uint32_t)sel << 16 | (off & 0xffff);
+	idt[vec * 2 + 1] = (off & 0xffff0000u) | 0x8e00u; /* present, DPL 0, interrupt gate */
+}
+
+static void c_tss_stack(void)
+{
+	static uint64_t gdt[8] __attribute__((aligned(8)));
+	static const struct {
+		uint16_t ss0;
+		uint32_t vec, err;
+		const char *what;
+	} cases[] = {
+	    {0x00, 10, 0x00, "null SS0"},
+	    {0x23, 10, 0x20, "SS0 with RPL 3"},
+	    {0x08, 10, 0x08, "SS0 a code segment"},
+	    {0x38, 12, 0x38, "SS0 not present"}, /* #SS: SDM INT n; QEMU 7.2 raises #TS */
+	};
+	struct dtr g, old;
+	uint32_t *idt;
+
+	sgdt(&old);
+	memcpy(gdt, (void *)old.base, 6 * 8);
+	gdt[6] = gdt[SEL_KCODE >> 3] | (1ull << 42);  /* kernel code, conforming */
+	gdt[7] = gdt[SEL_KDATA >> 3] & ~(1ull << 47); /* kernel data, not present */
+	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
+	lgdt(&g);
+	io_tss_load(); /* its own TSS (SS0 at +8), on the new GDT */
+	idt = idt_copy(256 * 8 - 1);
+	set_gate(idt, 10, 0x30, ts_stub);
+	set_gate(idt, 12, 0x30, ss_stub);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]) && !st_failed(); i++) {
+		tss_count = tss_vec = tss_err = tss_eip = 0;
+		*(uint32_t *)(io_tss.tss + 8) = cases[i].ss0;
+		uint32_t vec = cases[i].vec == 12 && st_on_qemu ? 10 : cases[i].vec;
+
+		st_user(u_int80, 0);
+		if (tss_count != 1 || tss_vec != vec || tss_err != cases[i].err ||
+		    tss_eip != int80_at)
+			st_fail("%s: %u faults, vector %u err 0x%x at 0x%x; want vector %u err 0x%x at 0x%x",
+			        cases[i].what, tss_count, tss_vec, tss_err, tss_eip, vec,
+			        cases[i].err, int80_at);
+	}
+	EXPECT_EQ("other faults", st_nfaults, 0);
+}
+
 /* ---- long string instructions ---- */
 
 /* A long rep stosd with the PIT running is interruptible between iterations: the
@@ -975,6 +1062,7 @@ CHECK_LIST(dbg) = {
     {"dbg.io_bitmap_ring3", c_io_bitmap},
     {"dbg.popf_iret_eflags_by_cpl_iopl", c_eflags_cpl_iopl},
     {"dbg.far_transfer_privilege", c_far_privilege},
+    {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},
     CHECK_END,
