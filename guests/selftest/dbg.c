@@ -1039,6 +1039,81 @@ static void c_addr16(void)
 	EXPECT_EQ("edi after addr16 std; stosw", r[4], 0xfedc6204u);
 }
 
+/* ---- 16-bit operand size (0x66) in leave and near control flow: IP, 16-bit pushes ---- */
+
+#define LOWCODE 0x7000u /* low memory, identity mapped: code for 16-bit targets */
+
+static volatile uint32_t o16_diff ASMVAR;
+
+__asm__(".text\n"
+        "o16_leave:\n" /* uint32_t o16_leave(void): EBP after leavew (ESP checked in o16_diff) */
+        "	pushl %ebp\n"
+        "	movl %esp, %ecx\n"
+        "	pushw $0x5678\n"
+        "	movl %esp, %ebp\n"
+        "	subl $20, %esp\n"
+        "	leavew\n" /* ESP = EBP; BP = pop16 */
+        "	movl %ebp, %eax\n"
+        "	subl %esp, %ecx\n"
+        "	movl %ecx, o16_diff\n"
+        "	popl %ebp\n"
+        "	ret\n"
+        "o16_call:\n" /* uint32_t o16_call(uint32_t target): EAX from the low code, which returns through EDX */
+        "	pushl %ebx\n"
+        "	movl %esp, %ebx\n"
+        "	movl 8(%esp), %ecx\n"
+        "	movl $1f, %edx\n"
+        "	jmp *%ecx\n"
+        "1:	subl %esp, %ebx\n"
+        "	movl %ebx, o16_diff\n"
+        "	popl %ebx\n"
+        "	ret\n"
+        "o16_ret:\n" /* uint32_t o16_ret(void): retw $4 to LOWCODE + 0x80 */
+        "	pushl %ebx\n"
+        "	movl %esp, %ebx\n"
+        "	movl $1f, %edx\n"
+        "	pushw $0xaaaa\n"
+        "	pushw $0xbbbb\n"
+        "	pushw $0x7080\n"
+        "	retw $4\n"
+        "1:	subl %esp, %ebx\n"
+        "	movl %ebx, o16_diff\n"
+        "	popl %ebx\n"
+        "	ret\n");
+uint32_t o16_leave(void), o16_call(uint32_t target), o16_ret(void);
+
+static void c_opsize16(void)
+{
+	static const uint8_t code[] = {
+	    /* +0x00: jmpw +0x0b (to +0x10, IP 16-bit) */
+	    0x66, 0xe9, 0x0b, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	    /* +0x10: callw +0x0c (to +0x20, pushes IP 0x7014) */
+	    0x66, 0xe8, 0x0c, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	    /* +0x20: popw %ax; xor %ecx, %ecx; jcxzw? no: cmp; jnew +0x02 (not taken); jew +0x04 (taken, to +0x2f) */
+	    0x66, 0x58, 0x31, 0xc9, 0x39, 0xc9, 0x66, 0x0f, 0x85, 0x02, 0x00, 0x66, 0x0f, 0x84, 0x04, 0x00,
+	    /* +0x30 is skipped: 0xcc; +0x30.. but the jew lands at +0x34 */
+	    0xcc, 0xcc, 0xcc, 0xcc, 0xff, 0xe2,
+	};
+	volatile uint8_t *low = (volatile uint8_t *)LOWCODE;
+	uint32_t v, esp;
+
+	__asm__ volatile("movl %%esp, %0" : "=r"(esp));
+	v = o16_leave();
+	EXPECT_EQ("ebp after leavew", v, ((esp - 16) & 0xffff0000u) | 0x5678);
+	EXPECT_EQ("esp after leavew (moved by)", o16_diff, 0);
+	memcpy((void *)low, code, sizeof(code));
+	low[0x80] = 0xb8; /* +0x80: mov $0x1234, %eax; jmp *%edx */
+	*(volatile uint32_t *)(low + 0x81) = 0x1234;
+	low[0x85] = 0xff;
+	low[0x86] = 0xe2;
+	v = o16_ret();
+	EXPECT_EQ("eax from retw's target", v, 0x1234);
+	EXPECT_EQ("esp after retw $4 (moved by)", o16_diff, 0);
+	v = o16_call(LOWCODE);
+	EXPECT_EQ("ax popped: callw's 16-bit return IP", v & 0xffff, 0x7014);
+	EXPECT_EQ("esp after callw and popw (moved by)", o16_diff, 0);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -1065,5 +1140,6 @@ CHECK_LIST(dbg) = {
     {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},
+    {"dbg.opsize16_leave_jmp_call_ret_jcc", c_opsize16},
     CHECK_END,
 };

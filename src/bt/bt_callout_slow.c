@@ -2,7 +2,8 @@
  * bt_callout_slow.c: the slow path: rare instructions with no faithful 64-bit
  * translation (16-bit addressing in lea, 16-bit pusha/popa and bound, arpl,
  * nested enter, salc; with 16-bit addressing: xlat, jcxz/loop on CX, string
- * instructions on SI/DI/CX) emulated in C on the virtual CPU. `--stats` counts them
+ * instructions on SI/DI/CX; with a 16-bit operand size: leave, near jmp, call,
+ * ret and jcc) emulated in C on the virtual CPU. `--stats` counts them
  * (slow_path); hot code never takes this path.
  */
 #include <string.h>
@@ -222,6 +223,72 @@ static int slow_string16(struct co *k)
 	return BT_EXIT_RESUME;
 }
 
+/* leave with a 16-bit operand: ESP = EBP (a 32-bit stack), then BP = pop16. */
+static int slow_leave16(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	uint16_t v;
+
+	if (mmu_read(k->bt, c->gpr[5], &v, 2, c->cpl == 3))
+		return co_pending(k);
+	c->gpr[4] = c->gpr[5] + 2;
+	c->gpr[5] = (c->gpr[5] & 0xffff0000u) | v;
+	return CO_NEXT;
+}
+
+static bool cond(uint32_t f, unsigned cc)
+{
+	bool cf = f & 0x1, zf = f & 0x40, sf = f & 0x80, of = f & 0x800, pf = f & 0x4, r;
+
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/*
+ * Near jmp/call/ret/jcc with a 16-bit operand size: the target is IP, EIP's upper
+ * half cleared; call pushes and ret pops 16 bits (on the 32-bit stack).
+ */
+static int slow_flow16(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	const ZydisDecodedOperand *o = &k->op[0];
+	uint32_t target = 0, ip = 0;
+	bool user = c->cpl == 3;
+
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_RET) {
+		uint32_t extra = k->in.operand_count_visible ? (uint32_t)o->imm.value.u & 0xffff : 0;
+
+		if (mmu_read(k->bt, c->gpr[4], &ip, 2, user))
+			return co_pending(k);
+		c->gpr[4] += 2 + extra;
+		c->eip = ip;
+		return BT_EXIT_RESUME;
+	}
+	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		target = k->next + (uint32_t)o->imm.value.s;
+	else if (co_read(k, o, &target))
+		return co_pending(k);
+	target &= 0xffff;
+	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {
+		ip = k->next & 0xffff;
+		if (co_push(k, ip, 2))
+			return co_pending(k);
+	} else if (k->in.mnemonic != ZYDIS_MNEMONIC_JMP && !cond(c->hflags, k->in.opcode & 0xf)) {
+		target = k->next;
+	}
+	c->eip = target;
+	return BT_EXIT_RESUME;
+}
+
 int co_slow(struct co *k)
 {
 	k->bt->slow_path++;
@@ -233,6 +300,9 @@ int co_slow(struct co *k)
 	case ZYDIS_MNEMONIC_POPA: case ZYDIS_MNEMONIC_POPAD: return slow_popa16(k);
 	case ZYDIS_MNEMONIC_ENTER: return slow_enter(k);
 	case ZYDIS_MNEMONIC_XLAT: return slow_xlat16(k);
+	case ZYDIS_MNEMONIC_LEAVE: return slow_leave16(k);
+	case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+		return slow_flow16(k);
 	case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_LOOP:
 	case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
 		return slow_loop(k);
@@ -242,6 +312,8 @@ int co_slow(struct co *k)
 	default:
 		if (k->in.meta.category == ZYDIS_CATEGORY_STRINGOP && k->in.address_width == 16)
 			return slow_string16(k);
+		if (k->in.meta.category == ZYDIS_CATEGORY_COND_BR)
+			return slow_flow16(k);
 		return co_unsupported(k, "unsupported instruction");
 	}
 }
