@@ -1114,6 +1114,54 @@ static void c_opsize16(void)
 	EXPECT_EQ("esp after callw and popw (moved by)", o16_diff, 0);
 }
 
+/* ---- push/pop of the stack pointer itself and ESP-based operands ---- */
+
+static volatile uint32_t stk[8] ASMVAR;
+
+__asm__(".text\n"
+        "stack_self:\n" /* void stack_self(void): results in stk[] */
+        "	pushl %ebp\n"
+        "	movl %esp, %ebp\n"
+        "	pushl %esp\n" /* the value before the push */
+        "	popl %eax\n"
+        "	subl %esp, %eax\n"
+        "	movl %eax, stk\n" /* 0 */
+        "	pushw %sp\n"
+        "	popw %ax\n"
+        "	subw %sp, %ax\n"
+        "	movzwl %ax, %eax\n"
+        "	movl %eax, stk + 4\n" /* 0 */
+        "	pushl $0x11112222\n"
+        "	pushl $0x33334444\n"
+        "	popl (%esp)\n" /* the address uses ESP after the pop: overwrites the first */
+        "	popl %eax\n"
+        "	movl %eax, stk + 8\n" /* 0x33334444 */
+        "	pushl $0x55556666\n"
+        "	pushl 0(%esp)\n" /* the address uses ESP before the push */
+        "	popl %eax\n"
+        "	popl %ecx\n"
+        "	movl %eax, stk + 12\n" /* 0x55556666 */
+        "	leal -8(%esp), %eax\n"
+        "	pushl %eax\n"
+        "	popl %esp\n" /* ESP = the popped value, not it + 4 */
+        "	movl %esp, %ecx\n"
+        "	subl %ecx, %eax\n"
+        "	movl %eax, stk + 16\n" /* 0 */
+        "	movl %ebp, %esp\n"
+        "	popl %ebp\n"
+        "	ret\n");
+void stack_self(void);
+
+static void c_stack_self(void)
+{
+	stack_self();
+	EXPECT_EQ("push esp pushes the old value (difference)", stk[0], 0);
+	EXPECT_EQ("pushw sp pushes the old value (difference)", stk[1], 0);
+	EXPECT_EQ("popl (%esp) stores after the increment", stk[2], 0x33334444u);
+	EXPECT_EQ("pushl 0(%esp) reads before the decrement", stk[3], 0x55556666u);
+	EXPECT_EQ("popl %esp loads the popped value (difference)", stk[4], 0);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -1141,5 +1189,6 @@ CHECK_LIST(dbg) = {
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},
     {"dbg.opsize16_leave_jmp_call_ret_jcc", c_opsize16},
+    {"dbg.push_pop_stack_pointer", c_stack_self},
     CHECK_END,
 };
