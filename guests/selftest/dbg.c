@@ -188,20 +188,25 @@ static void c_step_iret_movss(void)
 	trace(dbg_step_iret, want, 8);
 }
 
-static volatile uint32_t sh_ticks, sh_eip;
+static volatile uint32_t sh_ticks, sh_eip, sh_after_eip, sh_elsewhere;
 
 static void sh_tick(struct trapframe *tf)
 {
 	if (sh_ticks++ == 0)
 		sh_eip = tf->eip;
+	if (tf->eip != sh_after_eip)
+		sh_elsewhere++;
 	pic_eoi(0);
 }
 
-/* IRQ0 pending with IF=0, then sti; hlt: one interrupt, taken after the hlt. */
+/* IRQ0 pending with IF=0, then sti; hlt: the interrupt is taken after the hlt (a later
+ * tick of a slow host may follow it before the cli: also at the cli, never at the hlt). */
 static void sti_hlt(const char *what, void (*fn)(void), const char *after)
 {
 	sh_ticks = 0;
 	sh_eip = 0;
+	sh_elsewhere = 0;
+	sh_after_eip = (uint32_t)after;
 	trap_set_handler(IRQ_BASE + 0, sh_tick);
 	pit_start_1khz();
 	pic_unmask(0);
@@ -211,9 +216,9 @@ static void sti_hlt(const char *what, void (*fn)(void), const char *after)
 	}
 	fn();
 	pic_mask(0);
-	if (sh_ticks != 1 || sh_eip != (uint32_t)after)
-		st_fail("%s: %u interrupts, the first at 0x%x; want 1 at 0x%x", what, sh_ticks, sh_eip,
-		        (uint32_t)after);
+	if (sh_ticks == 0 || sh_eip != (uint32_t)after || sh_elsewhere)
+		st_fail("%s: %u interrupts (%u elsewhere), the first at 0x%x; want them at 0x%x",
+		        what, sh_ticks, sh_elsewhere, sh_eip, (uint32_t)after);
 }
 
 static void c_sti_shadow(void)
