@@ -807,6 +807,48 @@ static void c_far_privilege(void)
 	expect_fault("ring 3 ljmp to 0x08", 13, 0x08, st_at);
 }
 
+/* Data and stack segment loads: type, DPL against CPL and RPL, present (#NP, #SS). */
+static int u_seg(void)
+{
+	__asm__ volatile(ST_ARM "movw %w0, %%ds" ST_RESUME : : "r"(SEL_KDATA));
+	if (st_nfaults == 1)
+		__asm__ volatile(ST_ARM "movw %w0, %%ss" ST_RESUME : : "r"(SEL_KDATA));
+	return 0;
+}
+
+static void c_seg_loads(void)
+{
+	static uint64_t gdt[8] __attribute__((aligned(8)));
+	struct dtr g, old;
+
+	st_user(u_seg, 0);
+	EXPECT_EQ("faults of ring 3 loads of a DPL 0 segment", st_nfaults, 2);
+	EXPECT_EQ("ring 3 mov ds, kernel data: #GP", st_faults[0].vec, 13);
+	EXPECT_EQ("its error code", st_faults[0].err, SEL_KDATA);
+	EXPECT_EQ("ring 3 mov ss, kernel data: #GP", st_faults[1].vec, 13);
+	EXPECT_EQ("its error code", st_faults[1].err, SEL_KDATA);
+	sgdt(&old);
+	memcpy(gdt, (void *)old.base, 6 * 8);
+	gdt[6] = gdt[SEL_KCODE >> 3] & ~(1ull << 41); /* kernel code, execute-only */
+	gdt[7] = gdt[SEL_KDATA >> 3] & ~(1ull << 47); /* kernel data, not present */
+	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
+	lgdt(&g);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movw %w0, %%es" ST_RESUME : : "r"(0x30));
+	expect_fault("mov es, execute-only code", 13, 0x30, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movw %w0, %%es" ST_RESUME : : "r"(0x38));
+	expect_fault("mov es, not present", 11, 0x38, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movw %w0, %%ss" ST_RESUME : : "r"(0x38));
+	expect_fault("mov ss, not present", 12, 0x38, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movw %w0, %%es" ST_RESUME : : "r"(SEL_KCODE));
+	EXPECT_EQ("faults of mov es, readable code", st_nfaults, 0);
+	__asm__ volatile("movw %w0, %%es" : : "r"(SEL_KDATA));
+	lgdt(&old);
+}
+
 /* ---- the TSS stack of an inter-privilege delivery: #TS / #SS(selector) ----
  * Ring 3 `int $0x80` with a bad SS0 in the TSS faults in the delivery; the #TS and
  * #SS gates lead to a conforming code segment, so their handler runs in ring 3 on
@@ -1190,6 +1232,7 @@ CHECK_LIST(dbg) = {
     {"dbg.io_bitmap_ring3", c_io_bitmap},
     {"dbg.popf_iret_eflags_by_cpl_iopl", c_eflags_cpl_iopl},
     {"dbg.far_transfer_privilege", c_far_privilege},
+    {"dbg.segment_load_checks", c_seg_loads},
     {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},
