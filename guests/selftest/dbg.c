@@ -524,7 +524,7 @@ static void c_hint_nops(void)
 	EXPECT_EQ("the instruction after them ran", a, 0x5678);
 }
 
-/* What a P6 does not have is #UD: popcnt, SSE with CR4.OSFXSR clear. */
+/* What a P6 does not have is #UD: popcnt, SSE with CR4.OSFXSR clear; rsm outside SMM. */
 static void c_beyond_p6_ud(void)
 {
 	uint32_t v = 0;
@@ -534,6 +534,9 @@ static void c_beyond_p6_ud(void)
 	st_nfaults = 0;
 	__asm__ volatile(ST_ARM ".byte 0x0f, 0x57, 0xc0" ST_RESUME); /* xorps %xmm0, %xmm0 */
 	expect_fault("xorps", 6, 0, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "rsm" ST_RESUME); /* outside SMM */
+	expect_fault("rsm", 6, 0, st_at);
 }
 
 /* div by a zero high-byte register, again and again: past the adaptive threshold the
@@ -847,6 +850,70 @@ static void c_seg_loads(void)
 	EXPECT_EQ("faults of mov es, readable code", st_nfaults, 0);
 	__asm__ volatile("movw %w0, %%es" : : "r"(SEL_KDATA));
 	lgdt(&old);
+}
+
+/* ---- lar, lsl, verr, verw (valid on a P6: they ran into "unsupported") ---- */
+
+static volatile uint32_t sc_zf[8] ASMVAR, sc_val[8] ASMVAR;
+
+#define SEGCHK(i, insn, sel, init)                                                                 \
+	__asm__ volatile("movl %2, %%eax\n\t" insn " %w1, %%eax\n\tsetz %%cl\n\t"                    \
+	                 "movzbl %%cl, %%ecx\n\tmovl %%ecx, %0\n\tmovl %%eax, sc_val + 4 * " #i      \
+	                 : "=m"(sc_zf[i])                                                          \
+	                 : "r"(sel), "i"(init)                                                     \
+	                 : "eax", "ecx", "cc", "memory")
+#define VERCHK(i, insn, sel)                                                                       \
+	__asm__ volatile(insn " %w1\n\tsetz %%cl\n\tmovzbl %%cl, %%ecx\n\tmovl %%ecx, %0"            \
+	                 : "=m"(sc_zf[i])                                                          \
+	                 : "r"(sel)                                                                \
+	                 : "ecx", "cc", "memory")
+
+static int u_segcheck(void)
+{
+	SEGCHK(0, "lar", SEL_KDATA, 0x1111); /* DPL 0 < CPL 3: ZF=0, unchanged */
+	SEGCHK(1, "lar", SEL_UCODE, 0);
+	VERCHK(2, "verr", SEL_KCODE);
+	VERCHK(3, "verr", SEL_UCODE);
+	VERCHK(4, "verw", SEL_UCODE);
+	VERCHK(5, "verw", SEL_UDATA);
+	return 0;
+}
+
+static uint32_t desc_hi(uint16_t sel)
+{
+	struct dtr g;
+
+	sgdt(&g);
+	return ((const uint32_t *)(g.base + (sel & ~7u)))[1];
+}
+
+static void c_segcheck(void)
+{
+	SEGCHK(0, "lar", SEL_KCODE, 0);
+	EXPECT_EQ("lar kernel code: ZF", sc_zf[0], 1);
+	EXPECT_EQ("lar kernel code: rights (accessed, limit bits aside)", sc_val[0] & 0x00f0fe00u,
+	          desc_hi(SEL_KCODE) & 0x00f0fe00u);
+	SEGCHK(1, "lar", 0, 0x2222);
+	EXPECT_EQ("lar null: ZF", sc_zf[1], 0);
+	EXPECT_EQ("lar null: destination kept", sc_val[1], 0x2222);
+	SEGCHK(2, "lsl", SEL_KDATA, 0);
+	EXPECT_EQ("lsl kernel data: ZF", sc_zf[2], 1);
+	EXPECT_EQ("lsl kernel data: limit", sc_val[2], 0xffffffffu);
+	SEGCHK(3, "lsl", SEL_TSS, 0);
+	EXPECT_EQ("lsl TSS: ZF", sc_zf[3], 1);
+	EXPECT_EQ("lsl TSS: limit", sc_val[3], 103);
+	SEGCHK(4, "lsl", 0x1f8, 0x3333);
+	EXPECT_EQ("lsl beyond the GDT: ZF", sc_zf[4], 0);
+	SEGCHK(5, "lar", SEL_TSS, 0);
+	EXPECT_EQ("lar TSS: ZF", sc_zf[5], 1);
+	st_user(u_segcheck, 0);
+	EXPECT_EQ("ring 3 lar kernel data: ZF", sc_zf[0], 0);
+	EXPECT_EQ("ring 3 lar kernel data: destination kept", sc_val[0], 0x1111);
+	EXPECT_EQ("ring 3 lar user code: ZF", sc_zf[1], 1);
+	EXPECT_EQ("ring 3 verr kernel code: ZF", sc_zf[2], 0);
+	EXPECT_EQ("ring 3 verr user code: ZF", sc_zf[3], 1);
+	EXPECT_EQ("ring 3 verw user code: ZF", sc_zf[4], 0);
+	EXPECT_EQ("ring 3 verw user data: ZF", sc_zf[5], 1);
 }
 
 /* ---- the TSS stack of an inter-privilege delivery: #TS / #SS(selector) ----
@@ -1233,6 +1300,7 @@ CHECK_LIST(dbg) = {
     {"dbg.popf_iret_eflags_by_cpl_iopl", c_eflags_cpl_iopl},
     {"dbg.far_transfer_privilege", c_far_privilege},
     {"dbg.segment_load_checks", c_seg_loads},
+    {"dbg.lar_lsl_verr_verw", c_segcheck},
     {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},

@@ -359,7 +359,7 @@ static int dispatch(struct co *k)
 		k->c->cr0 &= ~0x8u;
 		return CO_NEXT;
 	case BT_CO_wbinvd: return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
-	case BT_CO_segcheck: return co_unsupported(k, "unsupported instruction");
+	case BT_CO_segcheck: return co_segcheck(k);
 	case BT_CO_enter: case BT_CO_slow: return co_slow(k);
 	default: return co_unsupported(k, "unsupported instruction");
 	}

@@ -48,6 +48,7 @@ int co_movcr(struct co *k);
 int co_msr(struct co *k);
 int co_movdr(struct co *k);
 int co_rdtsc(struct co *k);
+int co_segcheck(struct co *k);
 int co_cpuid(struct co *k);
 int co_sreg_load(struct co *k);
 int co_far(struct co *k);

@@ -365,6 +365,53 @@ int co_far(struct co *k)
 	return BT_EXIT_RESUME;
 }
 
+/*
+ * lar, lsl, verr, verw: ZF=1 and the access rights / limit when the selector names
+ * a descriptor of a fitting type this CPL and the selector's RPL may see (conforming
+ * code: any); ZF=0 and the destination unchanged otherwise. The LDT is always null.
+ */
+int co_segcheck(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	ZydisMnemonic m = k->in.mnemonic;
+	const ZydisDecodedOperand *src = &k->op[m == ZYDIS_MNEMONIC_VERR || m == ZYDIS_MNEMONIC_VERW ? 0 : 1];
+	uint32_t sel, d[2], type, dpl;
+	bool ok = false;
+
+	if (co_read(k, src, &sel))
+		return co_pending(k);
+	sel &= 0xffff;
+	if ((sel & ~3u) && bt_read_desc(k->bt, (uint16_t)sel, d)) {
+		if (c->exc.vector == EXC_PF)
+			return co_pending(k); /* the GDT itself is not mapped */
+	} else if (sel & ~3u) {
+		bool s = (d[1] >> 12) & 1, code = s && ((d[1] >> 11) & 1);
+		bool conforming = code && ((d[1] >> 10) & 1), rw = (d[1] >> 9) & 1;
+
+		type = (d[1] >> 8) & 0xf;
+		dpl = (d[1] >> 13) & 3;
+		ok = conforming || (dpl >= c->cpl && dpl >= (sel & 3));
+		if (m == ZYDIS_MNEMONIC_LAR)
+			ok = ok && (s || (type != 0 && type != 6 && type != 7 && type != 8 && type != 0xa &&
+					  type != 0xd && type != 0xe && type != 0xf));
+		else if (m == ZYDIS_MNEMONIC_LSL)
+			ok = ok && (s || type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb);
+		else if (m == ZYDIS_MNEMONIC_VERR)
+			ok = s && (conforming || ok) && (!code || rw);
+		else /* verw */
+			ok = ok && s && !code && rw;
+	}
+	if (ok && m == ZYDIS_MNEMONIC_LAR) {
+		co_set_reg(k, k->op[0].reg.value, d[1] & 0x00ffff00u);
+	} else if (ok && m == ZYDIS_MNEMONIC_LSL) {
+		uint32_t l = (d[0] & 0xffff) | (d[1] & 0xf0000);
+
+		co_set_reg(k, k->op[0].reg.value, (d[1] & (1u << 23)) ? (l << 12) | 0xfff : l);
+	}
+	c->hflags = ok ? c->hflags | 0x40u : c->hflags & ~0x40u;
+	return CO_NEXT;
+}
+
 int co_sysenter(struct co *k)
 {
 	struct bt_cpu *c = k->c;

@@ -325,6 +325,7 @@ int x_insn(struct xlat *x, int n)
 			return callout_on(x, BT_CO_slow); /* no 16-bit addressing in 64-bit mode */
 		return x_ident(x, n);
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+	case ZYDIS_MNEMONIC_RSM: /* outside SMM */
 		return callout_end(x, BT_CO_ud);
 	case ZYDIS_MNEMONIC_RDTSC:
 		if (x->tb->cpl & 3 && (x->bt->cpu.cr4 & 0x4u)) /* CR4.TSD: #GP in ring 3 */
