@@ -916,6 +916,54 @@ static void c_segcheck(void)
 	EXPECT_EQ("ring 3 verw user data: ZF", sc_zf[5], 1);
 }
 
+/* ---- the LDT: lldt, TI=1 selectors in segment loads and lar ---- */
+static void c_ldt(void)
+{
+	static uint64_t gdt[8] __attribute__((aligned(8)));
+	static uint64_t ldt[4] __attribute__((aligned(8)));
+	static volatile uint32_t probe = 0x600d;
+	struct dtr g, old;
+	uint32_t base = (uint32_t)ldt, lim = sizeof(ldt) - 1, v = 0;
+	uint16_t sel = 0;
+
+	sgdt(&old);
+	memcpy(gdt, (void *)old.base, 6 * 8);
+	ldt[1] = gdt[SEL_KDATA >> 3];
+	ldt[2] = gdt[SEL_UDATA >> 3];
+	gdt[6] = (uint64_t)(lim & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | 0x82ull << 40 |
+	         (uint64_t)(base >> 24) << 56; /* an LDT, present */
+	gdt[7] = gdt[6] & ~(1ull << 47);          /* the same, not present */
+	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
+	lgdt(&g);
+	__asm__ volatile(ST_ARM "lldt %w0" ST_RESUME : : "r"(0x38));
+	expect_fault("lldt of a not-present LDT", 11, 0x38, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "lldt %w0" ST_RESUME : : "r"(SEL_KDATA));
+	expect_fault("lldt of a data segment", 13, SEL_KDATA, st_at);
+	st_nfaults = 0;
+	__asm__ volatile("lldt %w1\n\tsldt %w0" : "=r"(sel) : "r"(0x30));
+	EXPECT_EQ("sldt", sel, 0x30);
+	__asm__ volatile(ST_ARM "movw %w1, %%fs\n\tmovl %%fs:(%2), %0" ST_RESUME
+	                 : "+r"(v)
+	                 : "r"(0x0c), "r"(&probe)
+	                 : "memory");
+	EXPECT_EQ("faults loading and using fs = LDT entry 1", st_nfaults, 0);
+	EXPECT_EQ("read through fs", v, 0x600d);
+	__asm__ volatile("movw %%fs, %w0" : "=r"(sel));
+	EXPECT_EQ("fs", sel, 0x0c);
+	__asm__ volatile(ST_ARM "movw %w0, %%fs" ST_RESUME : : "r"(0x24));
+	expect_fault("mov fs, beyond the LDT limit", 13, 0x24, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movw %w0, %%fs" ST_RESUME : : "r"(0x14)); /* user data */
+	EXPECT_EQ("faults of mov fs, LDT entry 2 (DPL 3)", st_nfaults, 0);
+	SEGCHK(6, "lar", 0x0c, 0);
+	EXPECT_EQ("lar of LDT entry 1: ZF", sc_zf[6], 1);
+	EXPECT_EQ("lar of LDT entry 1: rights", sc_val[6] & 0x00f0fe00u,
+	          (uint32_t)(ldt[1] >> 32) & 0x00f0fe00u);
+	__asm__ volatile("movw %w0, %%fs\n\tlldt %w1" : : "r"(0), "r"(0));
+	lgdt(&old);
+}
+
 /* ---- the TSS stack of an inter-privilege delivery: #TS / #SS(selector) ----
  * Ring 3 `int $0x80` with a bad SS0 in the TSS faults in the delivery; the #TS and
  * #SS gates lead to a conforming code segment, so their handler runs in ring 3 on
@@ -1301,6 +1349,7 @@ CHECK_LIST(dbg) = {
     {"dbg.far_transfer_privilege", c_far_privilege},
     {"dbg.segment_load_checks", c_seg_loads},
     {"dbg.lar_lsl_verr_verw", c_segcheck},
+    {"dbg.ldt_lldt_and_ti_selectors", c_ldt},
     {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},

@@ -168,6 +168,7 @@ struct bt_cpu {
 	uint32_t gdt_base, idt_base;
 	uint16_t gdt_limit, idt_limit;
 	uint16_t tr_sel, ldt_sel;
+	uint32_t ldt_base, ldt_limit; /* ldt_sel 0: no LDT (every TI=1 selector is #GP) */
 	uint32_t tr_base, tr_limit;
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t apic_base;

@@ -91,14 +91,31 @@ int co_desc_table(struct co *k)
 			return co_pending(k);
 		c->cr0 = (c->cr0 & ~0xeu) | (v & 0xf) | (c->cr0 & 1); /* PE cannot be cleared */
 		return CO_NEXT;
-	default: /* lldt: only the null LDT */
+	default: /* lldt: null, or a present LDT descriptor in the GDT */
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
 		if (co_read(k, &k->op[0], &v))
 			return co_pending(k);
-		if (v & ~3u & 0xffff)
-			return co_unsupported(k, "a non-null LDT");
-		c->ldt_sel = 0;
+		v &= 0xffff;
+		if (!(v & ~3u)) {
+			c->ldt_sel = 0;
+			return CO_NEXT;
+		}
+		{
+			uint32_t d[2];
+
+			if ((v & 4) || bt_read_desc(k->bt, (uint16_t)v, d))
+				return c->exc.vector >= 0 ? co_pending(k) : co_fault(k, EXC_GP, true, v & ~3u);
+			if (((d[1] >> 8) & 0x1f) != 0x2) /* system, type 2: an LDT */
+				return co_fault(k, EXC_GP, true, v & ~3u);
+			if (!((d[1] >> 15) & 1))
+				return co_fault(k, EXC_NP, true, v & ~3u);
+			c->ldt_sel = (uint16_t)v;
+			c->ldt_base = (d[0] >> 16) | ((d[1] & 0xff) << 16) | (d[1] & 0xff000000u);
+			c->ldt_limit = (d[0] & 0xffff) | (d[1] & 0xf0000);
+			if (d[1] & (1u << 23))
+				c->ldt_limit = (c->ldt_limit << 12) | 0xfff;
+		}
 		return CO_NEXT;
 	}
 }

@@ -34,7 +34,12 @@ int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2])
 {
 	uint32_t idx = sel & ~7u;
 
-	if ((sel & 4) || idx + 7 > bt->cpu.gdt_limit)
+	if (sel & 4) {
+		if (!(bt->cpu.ldt_sel & ~3u) || idx + 7 > bt->cpu.ldt_limit)
+			return -1;
+		return mmu_read(bt, bt->cpu.ldt_base + idx, d, 8, false);
+	}
+	if (idx + 7 > bt->cpu.gdt_limit)
 		return -1;
 	return mmu_read(bt, bt->cpu.gdt_base + idx, d, 8, false);
 }
@@ -86,7 +91,7 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 		c->seg[seg] = (struct bt_seg){ .sel = sel };
 		return 0;
 	}
-	if (bt_read_desc(bt, sel, d)) /* TI=1 too: lldt only loads the null LDT */
+	if (bt_read_desc(bt, sel, d))
 		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
 	dpl = D_DPL(d);
 	if (!D_S(d))
