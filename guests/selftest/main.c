@@ -17,7 +17,7 @@ volatile unsigned st_nfaults;
 struct fault st_faults[ST_MAX_FAULTS];
 volatile uint32_t st_resume, st_at;
 volatile uint32_t st_stray_irqs;
-int st_has_tsc, st_has_sep, st_has_pse, st_has_msr;
+int st_has_tsc, st_has_sep, st_has_pse, st_has_msr, st_on_qemu;
 uint8_t st_user_stack[8192] __attribute__((aligned(16)));
 
 static struct jmpbuf jb;
@@ -248,12 +248,22 @@ static void probe_cpu(void)
 	st_has_tsc = !!(f & (1u << 4));
 	st_has_msr = !!(f & (1u << 5));
 	st_has_sep = !!(f & (1u << 11));
+	if (f) { /* QEMU TCG names itself in the brand string (tandem's CPU model has none) */
+		uint32_t r[4];
+
+		cpuid(0x80000000u, r);
+		if (r[0] >= 0x80000002u) {
+			cpuid(0x80000002u, r);
+			st_on_qemu = !memcmp(r, "QEMU", 4);
+		}
+	}
 }
 
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	static const struct check *const areas[] = {exc_checks,  ring_checks, pg_checks,
-	                                             smc_checks,  intr_checks, misc_checks};
+	                                             smc_checks,  intr_checks, misc_checks,
+	                                             dbg_checks};
 	(void)mbi;
 
 	printf("selftest: start\n");

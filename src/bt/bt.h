@@ -67,7 +67,7 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -109,6 +109,7 @@ struct bt_imap {
 };
 
 #define TB_MAX_INSNS 32
+#define TB_STEP 0x4   /* in tb->cpl: a one-instruction block for single-stepping (EFLAGS.TF) */
 #define TB_SLOTS 2
 
 struct tb {
@@ -177,6 +178,7 @@ struct bt_cpu {
 	uint32_t gdt_base, idt_base;
 	uint16_t gdt_limit, idt_limit;
 	uint16_t tr_sel, ldt_sel;
+	uint32_t ldt_base, ldt_limit; /* ldt_sel 0: no LDT (every TI=1 selector is #GP) */
 	uint32_t tr_base, tr_limit;
 	uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t apic_base;
@@ -197,7 +199,12 @@ struct bt_cpu {
 		uint32_t count, eip, next;
 	} ins;
 	bool in_run;
+	uint8_t shadow;       /* SHADOW_*: an interrupt shadow over the instruction at shadow_eip */
+	uint32_t shadow_eip;
 };
+
+#define SHADOW_STI 1  /* sti with IF 0: no interrupt before the next instruction completes */
+#define SHADOW_SS 2   /* mov ss / pop ss: no interrupt and no single-step trap either */
 
 #define BT_ARITH_FLAGS 0x8d5u
 #define BT_HOST_FLAGS (BT_ARITH_FLAGS | 0x400u) /* + DF */
@@ -239,6 +246,13 @@ struct bt_chainref {
 	struct tb *tb;
 	uint8_t slot;
 };
+
+/* A rep string loop's back edge (a jmp rel32): a kick aims it at the loop's exit. */
+struct bt_loopref {
+	uint8_t *field;       /* the rel32 */
+	uint8_t *head, *exit; /* the loop head; the exit (EIP = the instruction, BT_EXIT_KICK) */
+};
+#define TC_MAX_LOOPS 16384
 
 enum { VIEW_SUP, VIEW_USER, VIEW_NR };
 /*
@@ -312,6 +326,10 @@ struct bt {
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
+	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
+	uint32_t nloops;
+	bool loops_cut;           /* a kick aimed them at their exits */
+	bool stepping;            /* the dispatcher runs one instruction per block (guest TF) */
 	struct tb *smc_tb;        /* single-stepping out of a block its own store invalidated */
 	struct {                  /* a store to a page table, single-stepped with the page writable */
 		bool active;
@@ -357,6 +375,8 @@ void tc_commit(struct bt *bt, struct tb *tb);
 void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
 void tc_unchain_all(struct bt *bt);
 void tc_unlink_all_async(struct bt *bt);
+/* Register a rep string loop's back edge (addresses in committed code); false when full. */
+bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
 void tc_invalidate_page(struct bt *bt, uint32_t ppage);
 void tc_invalidate_vpage(struct bt *bt, uint32_t vpage);
 void tc_invalidate_tb(struct bt *bt, struct tb *tb);
@@ -425,7 +445,10 @@ int bt_deliver_irq(struct bt *bt, uint8_t vector);
 int bt_iret(struct bt *bt);
 /* Load a data/stack segment register; 0, -1 (exception raised), or -2 (non-flat: unsupported). */
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel);
+/* Load CS for a return to new_cpl (its RPL); 0, -1 (#GP/#NP raised), -2 (unsupported). */
 int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
+/* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a gate, a TSS). */
+int bt_far_target(struct bt *bt, uint16_t sel);
 int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2]);
 void bt_set_cpl(struct bt *bt, uint8_t cpl);
 

@@ -93,12 +93,13 @@ int tc_init(struct bt *bt)
 	bt->sites = calloc(bt->max_sites, sizeof(*bt->sites));
 	bt->imaps = calloc(bt->imap_cap, sizeof(*bt->imaps));
 	bt->chains = calloc(bt->max_chains, sizeof(*bt->chains));
+	bt->loops = calloc(TC_MAX_LOOPS, sizeof(*bt->loops));
 	bt->jc[0] = malloc(jcsz);
 	bt->jc[1] = malloc(jcsz);
 	bt->jc_empty = malloc(jcsz);
 	bt->ic = malloc(IC_MAX * sizeof(struct jc_entry));
 	bt->ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
-	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->jc[0] || !bt->jc[1] ||
+	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->loops || !bt->jc[0] || !bt->jc[1] ||
 	    !bt->jc_empty || !bt->ic || !bt->ic_empty)
 		return -ENOMEM;
 	jc_fill_empty(bt, bt->jc_empty);
@@ -118,6 +119,7 @@ void tc_destroy(struct bt *bt)
 	free(bt->sites);
 	free(bt->imaps);
 	free(bt->chains);
+	free(bt->loops);
 	free(bt->jc[0]);
 	free(bt->jc[1]);
 	free(bt->jc_empty);
@@ -132,6 +134,8 @@ void tc_flush(struct bt *bt)
 	bt->nsites = 0;
 	bt->imap_used = 0;
 	bt->nchains = 0;
+	bt->nloops = 0;
+	bt->loops_cut = false;
 	memset(bt->hash, 0, sizeof(bt->hash));
 	if (bt->page_tbs)
 		memset(bt->page_tbs, 0, bt->npages * sizeof(*bt->page_tbs));
@@ -225,9 +229,32 @@ void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 }
 
 /* Undo every chain's bookkeeping and code. */
+static void patch_field(uint8_t *field, const uint8_t *dest)
+{
+	int32_t rel = (int32_t)(dest - (field + 4));
+
+	memcpy(field, &rel, 4);
+}
+
+bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit)
+{
+	if (bt->nloops == TC_MAX_LOOPS)
+		return false;
+	bt->loops[bt->nloops++] = (struct bt_loopref){ field, head, exit };
+	if (bt->loops_cut)
+		patch_field(field, exit);
+	return true;
+}
+
 void tc_unchain_all(struct bt *bt)
 {
 	uint32_t i;
+
+	if (bt->loops_cut) {
+		for (i = 0; i < bt->nloops; i++)
+			patch_field(bt->loops[i].field, bt->loops[i].head);
+		bt->loops_cut = false;
+	}
 
 	for (i = 0; i < bt->nchains; i++) {
 		struct tb *tb = bt->chains[i].tb;
@@ -258,6 +285,10 @@ void tc_unlink_all_async(struct bt *bt)
 
 		patch_rel32(tb, slot, tb->code + tb->stub_off[slot]);
 	}
+	/* A rep string instruction in progress stops after its current iteration. */
+	for (i = 0; i < bt->nloops; i++)
+		patch_field(bt->loops[i].field, bt->loops[i].exit);
+	bt->loops_cut = true;
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc_empty;
 	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
 	bt->unlinked = true;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "monitor.h"
 
+#define EFL_TF 0x100u
 #define EFL_IF 0x200u
 #define EFL_IOPL 0x3000u
 #define EFL_OF 0x800u
@@ -133,6 +134,16 @@ int co_unsupported(struct co *k, const char *what)
 	return BT_EXIT_CORE;
 }
 
+void co_shadow(struct co *k, uint8_t kind)
+{
+	struct bt_cpu *c = k->c;
+
+	if (c->shadow && c->shadow_eip == k->site->eip)
+		return; /* in a shadow already: only the first of a row makes one */
+	c->shadow = kind;
+	c->shadow_eip = k->next;
+}
+
 int co_push(struct co *k, uint32_t v, int size)
 {
 	if (mmu_write(k->bt, k->c->gpr[4] - (uint32_t)size, &v, (uint32_t)size, k->c->cpl == 3))
@@ -163,6 +174,8 @@ static int co_jump(struct co *k)
 
 	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(bt->mon))
 		return BT_EXIT_RESUME; /* the dispatcher delivers it first */
+	if (bt->stepping || (k->c->vflags & EFL_TF))
+		return BT_EXIT_RESUME; /* single-stepping: one instruction per dispatch */
 	tb = tc_lookup(bt, k->c->eip, k->c->cpl);
 	if (!tb)
 		return BT_EXIT_RESUME;
@@ -242,10 +255,13 @@ static int co_flags(struct co *k)
 	case ZYDIS_MNEMONIC_STI:
 		if (c->cpl > iopl(c))
 			return co_fault(k, EXC_GP, true, 0);
-		if (k->in.mnemonic == ZYDIS_MNEMONIC_CLI)
+		if (k->in.mnemonic == ZYDIS_MNEMONIC_CLI) {
 			c->vflags &= ~EFL_IF;
-		else
+		} else {
+			if (!(c->vflags & EFL_IF))
+				co_shadow(k, SHADOW_STI);
 			c->vflags |= EFL_IF;
+		}
 		return CO_NEXT;
 	case ZYDIS_MNEMONIC_PUSHF:
 	case ZYDIS_MNEMONIC_PUSHFD:
@@ -253,7 +269,7 @@ static int co_flags(struct co *k)
 	default: /* popf */
 		if (co_pop(k, &v, size))
 			return co_pending(k);
-		keep = 0x30000u | 0x100u; /* VM, RF; TF (single-step) is not emulated */
+		keep = 0x30000u; /* VM, RF */
 		if (c->cpl > 0)
 			keep |= EFL_IOPL;
 		if (c->cpl > iopl(c))
@@ -332,18 +348,8 @@ static int dispatch(struct co *k)
 	case BT_CO_iostr: return co_iostr(k);
 	case BT_CO_cpuid: return co_cpuid(k);
 	case BT_CO_movcr: return co_movcr(k);
-	case BT_CO_movdr: {
-		bool to_dr = ZydisRegisterGetClass(k->op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
-		int n = ZydisRegisterGetId(k->op[to_dr ? 0 : 1].reg.value) & 7;
-
-		if (!co_need_cpl0(k))
-			return BT_EXIT_EXCEPTION;
-		if (to_dr)
-			k->c->dr[n] = co_get_reg(k, k->op[1].reg.value);
-		else
-			co_set_reg(k, k->op[0].reg.value, k->c->dr[n]);
-		return CO_NEXT;
-	}
+	case BT_CO_movdr: return co_movdr(k);
+	case BT_CO_rdtsc: return co_rdtsc(k);
 	case BT_CO_sreg_load: return co_sreg_load(k);
 	case BT_CO_sreg_read: case BT_CO_sreg_push: return co_sreg_read(k);
 	case BT_CO_desc_table: return co_desc_table(k);
@@ -360,7 +366,7 @@ static int dispatch(struct co *k)
 		k->c->cr0 &= ~0x8u;
 		return CO_NEXT;
 	case BT_CO_wbinvd: return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
-	case BT_CO_segcheck: return co_unsupported(k, "unsupported instruction");
+	case BT_CO_segcheck: return co_segcheck(k);
 	case BT_CO_enter: case BT_CO_slow: return co_slow(k);
 	default: return co_unsupported(k, "unsupported instruction");
 	}
@@ -370,12 +376,14 @@ int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
 	struct co k;
+	uint64_t inval;
 	int r;
 
 	k.bt = bt;
 	k.c = cpu;
 	k.site = &bt->sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
+	inval = bt->smc_invalidations;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
 	bt->callouts++;
@@ -387,6 +395,7 @@ int bt_callout(struct bt_cpu *cpu)
 	case BT_CO_adapt_post: r = co_adapt_post(&k); break;
 	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
 	case BT_CO_pf_check: r = co_pf_check(&k); break;
+	case BT_CO_gp: r = co_fault(&k, EXC_GP, true, 0); break;
 	case BT_CO_intn: r = co_int_fast(&k); break;
 	case BT_CO_iret: r = co_iret_fast(&k); break;
 	case BT_CO_sysenter:
@@ -399,19 +408,25 @@ int bt_callout(struct bt_cpu *cpu)
 		break;
 	default: r = -1; break;
 	}
-	if (r >= 0) {
+	if (r < 0) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in,
+							 k.op)))
+			return co_fault(&k, EXC_UD, false, 0);
+		r = dispatch(&k);
+	} else if (r == CO_NEXT &&
+		   (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check)) {
 		/*
 		 * adapt_pre's (pf_check's) instruction has not run yet: should the cache be left
 		 * before it (a kick), it runs again from its start, pre included.
 		 */
-		if (r == CO_NEXT && k.site->kind != BT_CO_adapt_pre && k.site->kind != BT_CO_pf_check)
-			cpu->eip = k.next;
 		return r;
 	}
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in, k.op)))
-		return co_fault(&k, EXC_UD, false, 0);
-	r = dispatch(&k);
-	if (r == CO_NEXT)
+	if (r == CO_NEXT) {
 		cpu->eip = k.next;
+		/* The callout stored into translated code (sgdt over the next instruction...):
+		 * the rest of this block may be stale, translate again from the next one. */
+		if (bt->smc_invalidations != inval)
+			return BT_EXIT_RESUME;
+	}
 	return r;
 }

@@ -16,6 +16,10 @@ struct co {
 	uint32_t next;        /* eip of the following instruction */
 };
 
+#define CR4_TSD 0x4u
+#define CR4_DE 0x8u
+#define DR6_BS 0x4000u
+
 /* Handler results: 0 go on after the instruction, else a bt_exit (cpu->eip set). */
 #define CO_NEXT 0
 
@@ -33,6 +37,8 @@ int co_pending(struct co *k);
 /* #GP(0) unless CPL 0. */
 bool co_need_cpl0(struct co *k);
 int co_unsupported(struct co *k, const char *what);
+/* An interrupt shadow (SHADOW_STI, SHADOW_SS) over the next instruction. */
+void co_shadow(struct co *k, uint8_t kind);
 int co_push(struct co *k, uint32_t v, int size);
 int co_pop(struct co *k, uint32_t *v, int size);
 
@@ -40,6 +46,9 @@ int co_pop(struct co *k, uint32_t *v, int size);
 int co_desc_table(struct co *k);
 int co_movcr(struct co *k);
 int co_msr(struct co *k);
+int co_movdr(struct co *k);
+int co_rdtsc(struct co *k);
+int co_segcheck(struct co *k);
 int co_cpuid(struct co *k);
 int co_sreg_load(struct co *k);
 int co_far(struct co *k);

@@ -10,9 +10,30 @@
 
 #define EFL_DF 0x400u
 
-static bool io_allowed(struct co *k)
+/*
+ * CPL <= IOPL, or every bit of the access clear in the TSS I/O permission bitmap
+ * (two bytes are always read: the map must reach port / 8 + 1). 0 allowed, -1 with
+ * #GP(0) or a #PF reading the TSS raised.
+ */
+static int io_check(struct co *k, uint16_t port, unsigned size)
 {
-	return k->c->cpl <= ((k->c->vflags >> 12) & 3); /* no TSS I/O bitmap */
+	struct bt_cpu *c = k->c;
+	uint16_t base = 0, bits = 0xffff;
+	uint32_t off;
+
+	if (c->cpl <= ((c->vflags >> 12) & 3))
+		return 0;
+	if (c->tr_limit < 0x67 || mmu_read(k->bt, c->tr_base + 0x66, &base, 2, false))
+		goto deny;
+	off = (uint32_t)base + port / 8;
+	if (off + 1 > c->tr_limit || mmu_read(k->bt, c->tr_base + off, &bits, 2, false))
+		goto deny;
+	if (!((bits >> (port & 7)) & ((1u << size) - 1)))
+		return 0;
+deny:
+	if (c->exc.vector < 0)
+		bt_raise(k->bt, EXC_GP, true, 0);
+	return -1;
 }
 
 static void io_record(struct co *k, uint16_t port, uint8_t size, bool write, uint32_t count)
@@ -41,8 +62,8 @@ int co_io(struct co *k)
 	uint16_t port = s->io_dx ? (uint16_t)c->gpr[2] : s->io_port;
 	uint32_t mask = s->io_size == 4 ? ~0u : (1u << (s->io_size * 8)) - 1, v = 0;
 
-	if (!io_allowed(k))
-		return co_fault(k, EXC_GP, true, 0);
+	if (io_check(k, port, s->io_size))
+		return co_pending(k);
 	io_record(k, port, s->io_size, !s->io_in, 1);
 	if (!s->io_in)
 		memcpy(c->io_buf, &c->gpr[0], s->io_size);
@@ -76,8 +97,8 @@ int co_iostr(struct co *k)
 
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_INSB || k->in.mnemonic == ZYDIS_MNEMONIC_OUTSB)
 		size = 1, step = (int8_t)((c->hflags & EFL_DF) ? -1 : 1);
-	if (!io_allowed(k))
-		return co_fault(k, EXC_GP, true, 0);
+	if (io_check(k, (uint16_t)c->gpr[2], size))
+		return co_pending(k);
 	if (k->in.address_width != 32)
 		return co_unsupported(k, "16-bit addressing in");
 	if (count == 0)

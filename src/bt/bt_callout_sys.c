@@ -16,6 +16,8 @@
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 #define EFL_IF 0x200u
+#define DR6_FIXED 0xffff0ff0u
+#define DR7_FIXED 0x400u
 
 static int table_load(struct co *k, uint32_t *base, uint16_t *limit)
 {
@@ -89,14 +91,31 @@ int co_desc_table(struct co *k)
 			return co_pending(k);
 		c->cr0 = (c->cr0 & ~0xeu) | (v & 0xf) | (c->cr0 & 1); /* PE cannot be cleared */
 		return CO_NEXT;
-	default: /* lldt: only the null LDT */
+	default: /* lldt: null, or a present LDT descriptor in the GDT */
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
 		if (co_read(k, &k->op[0], &v))
 			return co_pending(k);
-		if (v & ~3u & 0xffff)
-			return co_unsupported(k, "a non-null LDT");
-		c->ldt_sel = 0;
+		v &= 0xffff;
+		if (!(v & ~3u)) {
+			c->ldt_sel = 0;
+			return CO_NEXT;
+		}
+		{
+			uint32_t d[2];
+
+			if ((v & 4) || bt_read_desc(k->bt, (uint16_t)v, d))
+				return c->exc.vector >= 0 ? co_pending(k) : co_fault(k, EXC_GP, true, v & ~3u);
+			if (((d[1] >> 8) & 0x1f) != 0x2) /* system, type 2: an LDT */
+				return co_fault(k, EXC_GP, true, v & ~3u);
+			if (!((d[1] >> 15) & 1))
+				return co_fault(k, EXC_NP, true, v & ~3u);
+			c->ldt_sel = (uint16_t)v;
+			c->ldt_base = (d[0] >> 16) | ((d[1] & 0xff) << 16) | (d[1] & 0xff000000u);
+			c->ldt_limit = (d[0] & 0xffff) | (d[1] & 0xf0000);
+			if (d[1] & (1u << 23))
+				c->ldt_limit = (c->ldt_limit << 12) | 0xfff;
+		}
 		return CO_NEXT;
 	}
 }
@@ -108,13 +127,14 @@ int co_movcr(struct co *k)
 	int n = ZydisRegisterGetId(k->op[write ? 0 : 1].reg.value);
 	uint32_t v, old0 = c->cr0, old4 = c->cr4;
 
+	/* CR1 and CR5-7 do not exist: a decode fault, before the privilege check */
+	if (n > 4 || n == 1)
+		return co_fault(k, EXC_UD, false, 0);
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
 	if (!write) {
 		uint32_t crs[5] = { c->cr0, 0, c->cr2, c->cr3, c->cr4 };
 
-		if (n > 4 || n == 1)
-			return co_fault(k, EXC_UD, false, 0);
 		co_set_reg(k, k->op[0].reg.value, crs[n]);
 		return CO_NEXT;
 	}
@@ -130,7 +150,7 @@ int co_movcr(struct co *k)
 	case 2: c->cr2 = v; break;
 	case 3: c->cr3 = v; break;
 	case 4:
-		if (v & ~(X86_CR4_PSE | 0x4u | 0x80u)) /* PSE, TSD, PGE (no-op) */
+		if (v & ~(X86_CR4_PSE | CR4_TSD | CR4_DE | 0x80u)) /* PSE, TSD, DE, PGE (no-op) */
 			return co_unsupported(k, "unsupported CR4 bits:");
 		c->cr4 = v;
 		break;
@@ -144,8 +164,51 @@ int co_movcr(struct co *k)
 		if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
 			tc_flush(k->bt);
 	}
+	if ((old4 ^ c->cr4) & CR4_TSD)
+		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
 	c->eip = k->next;
 	return BT_EXIT_RESUME;
+}
+
+/* mov to/from DRn: DR4/DR5 are DR6/DR7 unless CR4.DE (then #UD); fixed bits read as set. */
+int co_movdr(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	bool to_dr = ZydisRegisterGetClass(k->op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
+	int n = ZydisRegisterGetId(k->op[to_dr ? 0 : 1].reg.value) & 7;
+	uint32_t v;
+
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	if (n == 4 || n == 5) {
+		if (c->cr4 & CR4_DE)
+			return co_fault(k, EXC_UD, false, 0);
+		n += 2;
+	}
+	if (!to_dr) {
+		co_set_reg(k, k->op[0].reg.value, c->dr[n]);
+		return CO_NEXT;
+	}
+	v = co_get_reg(k, k->op[1].reg.value);
+	if (n == 6)
+		v |= DR6_FIXED;
+	else if (n == 7)
+		v = (v | DR7_FIXED) & ~0xd800u;
+	c->dr[n] = v;
+	return CO_NEXT;
+}
+
+/* rdtsc where CR4.TSD may forbid it (ring 3 blocks translated while TSD is set). */
+int co_rdtsc(struct co *k)
+{
+	uint64_t t;
+
+	if (k->c->cpl > 0 && (k->c->cr4 & CR4_TSD))
+		return co_fault(k, EXC_GP, true, 0);
+	t = __rdtsc();
+	k->c->gpr[0] = (uint32_t)t;
+	k->c->gpr[2] = (uint32_t)(t >> 32);
+	return CO_NEXT;
 }
 
 int co_msr(struct co *k)
@@ -248,10 +311,12 @@ int co_sreg_load(struct co *k)
 	}
 	if (k->in.mnemonic != ZYDIS_MNEMONIC_MOV && k->in.mnemonic != ZYDIS_MNEMONIC_POP)
 		co_set_reg(k, k->op[0].reg.value, off);
+	else if (seg == SEG_SS)
+		co_shadow(k, SHADOW_SS);
 	return CO_NEXT;
 }
 
-/* Far jmp/call/ret within the current ring, and far ret to an outer ring. */
+/* Far jmp/call/ret within the current ring (no gates), and far ret to an outer ring. */
 int co_far(struct co *k)
 {
 	struct bt_cpu *c = k->c;
@@ -297,8 +362,10 @@ int co_far(struct co *k)
 		memcpy(&off, buf, 4);
 		sel = buf[4] | (buf[5] << 8);
 	}
-	if ((sel & 3) > c->cpl && (sel & ~3u))
-		sel = (sel & ~3u) | c->cpl; /* same-ring transfers only: RPL does not raise CPL */
+	/* Checked before anything is pushed: a faulting far call leaves ESP alone. */
+	r = bt_far_target(k->bt, (uint16_t)sel);
+	if (r)
+		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {
 		uint32_t frame[2] = { k->next, c->seg[SEG_CS].sel };
 
@@ -311,6 +378,53 @@ int co_far(struct co *k)
 		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 	c->eip = off;
 	return BT_EXIT_RESUME;
+}
+
+/*
+ * lar, lsl, verr, verw: ZF=1 and the access rights / limit when the selector names
+ * a descriptor of a fitting type this CPL and the selector's RPL may see (conforming
+ * code: any); ZF=0 and the destination unchanged otherwise. The LDT is always null.
+ */
+int co_segcheck(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+	ZydisMnemonic m = k->in.mnemonic;
+	const ZydisDecodedOperand *src = &k->op[m == ZYDIS_MNEMONIC_VERR || m == ZYDIS_MNEMONIC_VERW ? 0 : 1];
+	uint32_t sel, d[2], type, dpl;
+	bool ok = false;
+
+	if (co_read(k, src, &sel))
+		return co_pending(k);
+	sel &= 0xffff;
+	if ((sel & ~3u) && bt_read_desc(k->bt, (uint16_t)sel, d)) {
+		if (c->exc.vector == EXC_PF)
+			return co_pending(k); /* the GDT itself is not mapped */
+	} else if (sel & ~3u) {
+		bool s = (d[1] >> 12) & 1, code = s && ((d[1] >> 11) & 1);
+		bool conforming = code && ((d[1] >> 10) & 1), rw = (d[1] >> 9) & 1;
+
+		type = (d[1] >> 8) & 0xf;
+		dpl = (d[1] >> 13) & 3;
+		ok = conforming || (dpl >= c->cpl && dpl >= (sel & 3));
+		if (m == ZYDIS_MNEMONIC_LAR)
+			ok = ok && (s || (type != 0 && type != 6 && type != 7 && type != 8 && type != 0xa &&
+					  type != 0xd && type != 0xe && type != 0xf));
+		else if (m == ZYDIS_MNEMONIC_LSL)
+			ok = ok && (s || type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb);
+		else if (m == ZYDIS_MNEMONIC_VERR)
+			ok = s && (conforming || ok) && (!code || rw);
+		else /* verw */
+			ok = ok && s && !code && rw;
+	}
+	if (ok && m == ZYDIS_MNEMONIC_LAR) {
+		co_set_reg(k, k->op[0].reg.value, d[1] & 0x00ffff00u);
+	} else if (ok && m == ZYDIS_MNEMONIC_LSL) {
+		uint32_t l = (d[0] & 0xffff) | (d[1] & 0xf0000);
+
+		co_set_reg(k, k->op[0].reg.value, (d[1] & (1u << 23)) ? (l << 12) | 0xfff : l);
+	}
+	c->hflags = ok ? c->hflags | 0x40u : c->hflags & ~0x40u;
+	return CO_NEXT;
 }
 
 int co_sysenter(struct co *k)

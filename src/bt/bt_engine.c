@@ -20,6 +20,7 @@
 #include "log.h"
 #include "monitor.h"
 
+#define EFL_TF 0x100u
 #define EFL_IF 0x200u
 
 #include <stddef.h>
@@ -108,6 +109,8 @@ static int bt_create(struct monitor *mon, void **state)
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
 	bt->cpu.apic_base = 0xfee00900u;
+	bt->cpu.dr[6] = 0xffff0ff0u;
+	bt->cpu.dr[7] = 0x400u;
 	bt->dftab = malloc(65536);
 	bt->mmio_scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = -ENOMEM;
@@ -225,7 +228,7 @@ static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why
 /* The next block to run at cpu->eip; NULL when that took an exception or a stop. */
 static struct tb *next_block(struct bt *bt, int *err)
 {
-	struct tb *tb = tc_lookup(bt, bt->cpu.eip, bt->cpu.cpl);
+	struct tb *tb = tc_lookup(bt, bt->cpu.eip, (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0)));
 
 	bt->lookups++;
 	if (tb) {
@@ -236,6 +239,35 @@ static struct tb *next_block(struct bt *bt, int *err)
 	return *err ? NULL : tb;
 }
 
+/*
+ * After a single-stepped block (guest TF set when its one instruction began): the
+ * #DB trap, DR6.BS, EIP at the next instruction, unless the instruction did not
+ * complete (a fault, or a kick before it ran), delivered an exception or software
+ * interrupt itself (int n, into: not traced), or was a mov ss / pop ss.
+ */
+static void step_done(struct bt *bt, int reason, uint32_t eip0, uint64_t exceptions0)
+{
+	struct bt_cpu *c = &bt->cpu;
+
+	bt->stepping = false;
+	if (!c->exit_request) {
+		c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
+		c->ic = (uint64_t)(uintptr_t)bt->ic;
+	}
+	if (reason == BT_EXIT_EXCEPTION || c->exc.vector >= 0 || bt->exceptions != exceptions0)
+		return;
+	if (reason == BT_EXIT_KICK && c->eip == eip0)
+		return;
+	if (reason == BT_EXIT_CORE && c->core_exit.reason != EXIT_IO &&
+	    c->core_exit.reason != EXIT_HLT && c->core_exit.reason != EXIT_MMIO &&
+	    c->core_exit.reason != EXIT_KICK)
+		return;
+	if (c->shadow == SHADOW_SS && c->shadow_eip == c->eip)
+		return;
+	c->dr[6] |= DR6_BS;
+	bt_raise(bt, EXC_DB, false, 0);
+}
+
 static int bt_run(void *state, struct exit_record *ex)
 {
 	struct bt *bt = state;
@@ -243,6 +275,8 @@ static int bt_run(void *state, struct exit_record *ex)
 	int (*enter)(struct bt_cpu *, void *) = (int (*)(struct bt_cpu *, void *))bt->stub_enter;
 	struct tb *prev = NULL, *tb;
 	int prev_slot = 0, reason, err;
+	uint8_t shadow;
+	uint32_t eip0;
 
 	memset(&c->core_exit, 0, sizeof(c->core_exit));
 	bt_io_complete(bt);
@@ -265,28 +299,45 @@ static int bt_run(void *state, struct exit_record *ex)
 		}
 		if (c->exc.vector >= 0) {
 			bt->exceptions++;
+			c->shadow = 0;
 			if (bt_deliver(bt))
 				return stop_with(bt, ex, EXIT_SHUTDOWN);
 			prev = NULL;
 		}
-		if ((c->vflags & EFL_IF) && monitor_irq_pending(bt->mon)) {
+		/* sti, mov ss: the instruction after them runs before any interrupt. */
+		shadow = c->shadow_eip == c->eip ? c->shadow : 0;
+		c->shadow = 0;
+		if (!shadow && (c->vflags & EFL_IF) && monitor_irq_pending(bt->mon)) {
 			if (bt_deliver_irq(bt, monitor_irq_ack(bt->mon)))
 				return stop_with(bt, ex, EXIT_SHUTDOWN);
 			prev = NULL;
 		}
 		err = 0;
+		bt->stepping = c->vflags & EFL_TF;
 		tb = next_block(bt, &err);
 		if (!tb) {
+			bt->stepping = false;
 			if (err == -1)
 				continue; /* a fetch fault: delivered at the top */
 			return stop_with(bt, ex, EXIT_INTERNAL);
 		}
-		if (prev && prev->valid)
-			tc_chain(bt, prev, prev_slot, tb);
-		bt->jc[c->cpl == 3][c->eip & (JC_SIZE - 1)] =
-			(struct jc_entry){ c->eip, 0, (uint64_t)(uintptr_t)tb->code };
 		bt->enters++;
-		reason = enter(c, tb->code);
+		eip0 = c->eip;
+		if (bt->stepping) {
+			/* No chains, no jump or return caches: every instruction comes back here. */
+			uint64_t exceptions0 = bt->exceptions;
+
+			c->jc = (uint64_t)(uintptr_t)bt->jc_empty;
+			c->ic = (uint64_t)(uintptr_t)bt->ic_empty;
+			reason = enter(c, tb->code);
+			step_done(bt, reason, eip0, exceptions0);
+		} else {
+			if (prev && prev->valid)
+				tc_chain(bt, prev, prev_slot, tb);
+			bt->jc[c->cpl == 3][c->eip & (JC_SIZE - 1)] =
+				(struct jc_entry){ c->eip, 0, (uint64_t)(uintptr_t)tb->code };
+			reason = enter(c, tb->code);
+		}
 		prev = NULL;
 		/*
 		 * Whatever way the cache was left (a kick, a fault, a stop), a page-table
@@ -296,8 +347,14 @@ static int bt_run(void *state, struct exit_record *ex)
 			bt->redirect.kind = ADAPT_NONE;
 			mmu_set_view(bt);
 		}
+		if (reason == BT_EXIT_KICK && c->eip == eip0 && shadow && !c->shadow) {
+			c->shadow = shadow; /* kicked before the shadowed instruction ran */
+			c->shadow_eip = eip0;
+		}
 		switch (reason) {
 		case BT_EXIT_CHAIN:
+			if (tb->cpl & TB_STEP)
+				break;
 			prev = (struct tb *)(uintptr_t)(c->exit_tb & ~(uint64_t)7);
 			prev_slot = (int)(c->exit_tb & 7);
 			break;

@@ -34,7 +34,12 @@ int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2])
 {
 	uint32_t idx = sel & ~7u;
 
-	if ((sel & 4) || idx + 7 > bt->cpu.gdt_limit)
+	if (sel & 4) {
+		if (!(bt->cpu.ldt_sel & ~3u) || idx + 7 > bt->cpu.ldt_limit)
+			return -1;
+		return mmu_read(bt, bt->cpu.ldt_base + idx, d, 8, false);
+	}
+	if (idx + 7 > bt->cpu.gdt_limit)
 		return -1;
 	return mmu_read(bt, bt->cpu.gdt_base + idx, d, 8, false);
 }
@@ -67,6 +72,13 @@ static int seg_fault(struct bt *bt, int vector, uint16_t sel)
 	return -1;
 }
 
+/* A selector error raised while delivering an event: with the EXT bit (ext 1). */
+static int seg_fault_ext(struct bt *bt, int vector, uint16_t sel, uint16_t ext)
+{
+	bt_raise(bt, vector, true, (sel & 0xfffcu) | ext);
+	return -1;
+}
+
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -78,10 +90,6 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 			return seg_fault(bt, EXC_GP, 0);
 		c->seg[seg] = (struct bt_seg){ .sel = sel };
 		return 0;
-	}
-	if (sel & 4) {
-		bt_unsupported(bt, c->eip, "LDT selector 0x%x", sel);
-		return -2;
 	}
 	if (bt_read_desc(bt, sel, d))
 		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
@@ -120,6 +128,9 @@ int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl)
 		return bt->cpu.exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
 	if (!D_S(d) || !(D_TYPE(d) & 8))
 		return seg_fault(bt, EXC_GP, sel);
+	/* conforming: DPL <= the new CPL; non-conforming: DPL == the new CPL */
+	if ((D_TYPE(d) & 4) ? D_DPL(d) > new_cpl : D_DPL(d) != new_cpl)
+		return seg_fault(bt, EXC_GP, sel);
 	if (!D_P(d))
 		return seg_fault(bt, EXC_NP, sel);
 	if (!flat(d)) {
@@ -132,26 +143,73 @@ int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl)
 	return 0;
 }
 
-/* Push the frame for a gate into new_cpl; 0 or -1 (exception in cpu->exc). */
-static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, uint32_t eflags)
+/* The inner stack of a TSS for new_cpl; 0 or -1 with #TS/#SS/#PF raised (ext: EXT bit). */
+static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp, uint16_t *ss)
 {
 	struct bt_cpu *c = &bt->cpu;
-	uint32_t frame[6], n = 0, esp, ss_sel = c->seg[SEG_SS].sel;
+	uint32_t stack[2] = { 0, 0 }, d[2], off = 4 + 8u * new_cpl;
+
+	if (off + 7 > c->tr_limit)
+		return seg_fault_ext(bt, EXC_TS, c->tr_sel, ext);
+	if (mmu_read(bt, c->tr_base + off, stack, 8, false))
+		return -1;
+	*esp = stack[0];
+	*ss = (uint16_t)stack[1];
+	if ((*ss & ~3u) == 0)
+		return seg_fault_ext(bt, EXC_TS, 0, ext);
+	if (bt_read_desc(bt, *ss, d))
+		return c->exc.vector == EXC_PF ? -1 : seg_fault_ext(bt, EXC_TS, *ss, ext);
+	if ((*ss & 3) != new_cpl || D_DPL(d) != new_cpl || !D_S(d) || (D_TYPE(d) & 0xa) != 0x2)
+		return seg_fault_ext(bt, EXC_TS, *ss, ext);
+	if (!D_P(d))
+		return seg_fault_ext(bt, EXC_SS, *ss, ext);
+	return 0;
+}
+
+int bt_far_target(struct bt *bt, uint16_t sel)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t d[2];
+	unsigned t;
+
+	if ((sel & ~3u) == 0)
+		return seg_fault(bt, EXC_GP, 0);
+	if (bt_read_desc(bt, sel, d))
+		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
+	t = D_TYPE(d);
+	if (!D_S(d)) {
+		if (t == 0x4 || t == 0xc || t == 0x5 || t == 0x1 || t == 0x9) {
+			bt_unsupported(bt, c->eip, "far transfer through a %s (selector 0x%x)",
+				       (t & 3) == 0 ? "call gate" : t == 0x5 ? "task gate" : "TSS", sel);
+			return -2;
+		}
+		return seg_fault(bt, EXC_GP, sel);
+	}
+	if (!(t & 8))
+		return seg_fault(bt, EXC_GP, sel);
+	if ((t & 4) ? D_DPL(d) > c->cpl : ((sel & 3u) > c->cpl || D_DPL(d) != c->cpl))
+		return seg_fault(bt, EXC_GP, sel);
+	if (!D_P(d))
+		return seg_fault(bt, EXC_NP, sel);
+	return 0;
+}
+
+/* Push the frame for a gate into new_cpl; 0 or -1 (exception in cpu->exc). */
+static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, uint32_t eflags,
+		      uint16_t ext)
+{
+	struct bt_cpu *c = &bt->cpu;
+	uint32_t frame[6], n = 0, esp;
+	uint16_t ss_sel = c->seg[SEG_SS].sel;
 	bool user = new_cpl == 3;
 
 	if (new_cpl < c->cpl) {
-		uint32_t stack[2] = { 0, 0 }, esp0, ss0, d[2]; /* the TSS's espN, ssN */
+		uint16_t ss0;
 
-		if (mmu_read(bt, c->tr_base + 4 + 8u * new_cpl, stack, 8, false))
+		if (tss_stack(bt, new_cpl, ext, &esp, &ss0))
 			return -1;
-		esp0 = stack[0];
-		ss0 = stack[1] & 0xffff;
-		if ((ss0 & ~3u) == 0 || bt_read_desc(bt, (uint16_t)ss0, d) || !D_P(d) ||
-		    D_DPL(d) != new_cpl || (D_TYPE(d) & 0xa) != 0x2)
-			return seg_fault(bt, EXC_TS, (uint16_t)ss0);
 		frame[n++] = ss_sel; /* pushed first: the outer SS, then ESP */
 		frame[n++] = c->gpr[4];
-		esp = esp0;
 		ss_sel = ss0;
 	} else {
 		esp = c->gpr[4];
@@ -170,16 +228,21 @@ static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, ui
 			return -1;
 	}
 	if (new_cpl < c->cpl)
-		c->seg[SEG_SS] = (struct bt_seg){ (uint16_t)ss_sel, 0, 0xffffffffu, new_cpl };
+		c->seg[SEG_SS] = (struct bt_seg){ ss_sel, 0, 0xffffffffu, new_cpl };
 	c->gpr[4] = esp - 4 * n;
 	return 0;
 }
 
+/*
+ * One delivery through the IDT, with the checks in the order of the SDM's
+ * interrupt pseudo-code; a fault raised here (ext: the EXT bit of its error
+ * code) is left in cpu->exc for bt_deliver to weigh against #DF.
+ */
 static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t gate[2], d[2], eflags = bt_eflags(c), target;
-	uint16_t sel, idt_err = (uint16_t)(e->vector * 8 + 2 + (ext ? 1 : 0));
+	uint16_t sel, x = ext ? 1 : 0, idt_err = (uint16_t)(e->vector * 8 + 2 + x);
 	unsigned type, new_cpl;
 
 	if ((uint32_t)e->vector * 8 + 7 > c->idt_limit)
@@ -187,25 +250,30 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 	if (mmu_read(bt, c->idt_base + (uint32_t)e->vector * 8, gate, 8, false))
 		return -1;
 	type = (gate[1] >> 8) & 0x1f;
+	if (type != 0xe && type != 0xf && type != 0x5)
+		return bt_raise(bt, EXC_GP, true, idt_err), -1;
 	if (e->is_int && ((gate[1] >> 13) & 3) < c->cpl)
 		return bt_raise(bt, EXC_GP, true, idt_err), -1;
-	if (type != 0xe && type != 0xf) {
-		if (type == 0x5)
-			bt_unsupported(bt, c->eip, "task gate for vector %d", e->vector);
-		return bt_raise(bt, EXC_GP, true, idt_err), -1;
-	}
 	if (!((gate[1] >> 15) & 1))
 		return bt_raise(bt, EXC_NP, true, idt_err), -1;
+	if (type == 0x5) {
+		bt_unsupported(bt, c->eip, "task gate for vector %d", e->vector);
+		return -1;
+	}
 	sel = (uint16_t)(gate[0] >> 16);
 	target = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
-	if ((sel & ~3u) == 0 || bt_read_desc(bt, sel, d))
-		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
+	if ((sel & ~3u) == 0)
+		return seg_fault_ext(bt, EXC_GP, 0, x);
+	if (bt_read_desc(bt, sel, d))
+		return c->exc.vector == EXC_PF ? -1 : seg_fault_ext(bt, EXC_GP, sel, x);
 	if (!D_S(d) || !(D_TYPE(d) & 8) || D_DPL(d) > c->cpl)
-		return seg_fault(bt, EXC_GP, sel);
+		return seg_fault_ext(bt, EXC_GP, sel, x);
+	if (!D_P(d))
+		return seg_fault_ext(bt, EXC_NP, sel, x);
 	new_cpl = (D_TYPE(d) & 4) ? c->cpl : D_DPL(d);
 	log_debug("bt: vector %d at eip=0x%x cpl %u esp=0x%x -> 0x%x:0x%x", e->vector, c->eip, c->cpl,
 		  c->gpr[4], sel, target);
-	if (push_frame(bt, (uint8_t)new_cpl, e, eflags))
+	if (push_frame(bt, (uint8_t)new_cpl, e, eflags, x))
 		return -1;
 	if (e->vector == EXC_PF)
 		c->cr2 = e->cr2;
@@ -225,35 +293,41 @@ static bool contributory(int v)
 	return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
 }
 
+/* SDM Vol 3 table 6-5: does `second`, raised delivering `first`, make a double fault? */
+static bool double_fault(const struct bt_exc *first, const struct bt_exc *second)
+{
+	if (first->is_int || first->vector >= 32)
+		return false; /* software and external interrupts are benign */
+	if (contributory(first->vector))
+		return contributory(second->vector);
+	if (first->vector == EXC_PF)
+		return second->vector == EXC_PF || contributory(second->vector);
+	return false;
+}
+
 int bt_deliver(struct bt *bt)
 {
-	struct bt_exc first = bt->cpu.exc, second;
+	struct bt_exc cur = bt->cpu.exc, next;
+	int i;
 
 	bt->cpu.exc.vector = -1;
-	if (first.vector == EXC_PF)
-		bt->cpu.cr2 = first.cr2;
-	if (deliver_one(bt, &first, !first.is_int) == 0)
-		return 0;
-	second = bt->cpu.exc;
-	if (first.is_int)
-		bt->cpu.eip = first.insn_eip; /* a fault raised by int n is reported at the int */
-	if (second.vector < 0)
-		return -1; /* an unsupported gate: the stop is already recorded */
-	if (first.vector == EXC_DF)
-		return -1;
-	if ((first.vector == EXC_PF || contributory(first.vector)) &&
-	    (second.vector == EXC_PF || contributory(second.vector)))
-		second = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
-	bt->cpu.exc.vector = -1;
-	if (second.vector == EXC_PF)
-		bt->cpu.cr2 = second.cr2;
-	if (deliver_one(bt, &second, true) == 0)
-		return 0;
-	if (second.vector == EXC_DF)
-		return -1;
-	second = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
-	bt->cpu.exc.vector = -1;
-	return deliver_one(bt, &second, true) == 0 ? 0 : -1;
+	/* A fault in a delivery is delivered next (serially) or as #DF; one in #DF's shuts down. */
+	for (i = 0; i < 8; i++) {
+		if (cur.vector == EXC_PF)
+			bt->cpu.cr2 = cur.cr2;
+		if (deliver_one(bt, &cur, i > 0 || !cur.is_int) == 0)
+			return 0;
+		next = bt->cpu.exc;
+		bt->cpu.exc.vector = -1;
+		if (i == 0 && cur.is_int)
+			bt->cpu.eip = cur.insn_eip; /* a fault raised by int n is reported at the int */
+		if (next.vector < 0 || cur.vector == EXC_DF)
+			return -1; /* a stop already recorded, or a triple fault */
+		if (double_fault(&cur, &next))
+			next = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
+		cur = next;
+	}
+	return -1;
 }
 
 int bt_deliver_irq(struct bt *bt, uint8_t vector)
@@ -301,13 +375,14 @@ int bt_iret(struct bt *bt)
 		bt_unsupported(bt, c->eip, "iret to virtual-8086 mode");
 		return -2;
 	}
-	/* What this CPL may change: IOPL at CPL 0 only, IF at CPL <= IOPL only. */
-	keep = EFL_VM | EFL_RF;
+	/* What this CPL may change: IOPL at CPL 0 only, IF at CPL <= IOPL only; RF, AC, ID,
+	 * NT and the arithmetic flags always; VIF and VIP never (no VME in the CPU model). */
+	keep = EFL_VM;
 	if (c->cpl > 0)
 		keep |= EFL_IOPL;
 	if (c->cpl > ((bt_eflags(c) & EFL_IOPL) >> 12))
 		keep |= EFL_IF;
-	newf = (f[2] & ~keep & 0x3f7fd5u) | (bt_eflags(c) & keep);
+	newf = (f[2] & ~keep & 0x277fd5u) | (bt_eflags(c) & keep);
 	{
 		uint8_t old = c->cpl;
 		int r = bt_load_cs(bt, (uint16_t)f[1], new_cpl);

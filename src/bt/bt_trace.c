@@ -30,7 +30,7 @@ void bt_trace_block(struct bt *bt, const struct tb *tb)
 
 	fprintf(stderr, "bt: block 0x%08x cpl %u: %u guest instructions (%u bytes) -> %u host bytes\n",
 		tb->eip, tb->cpl, tb->ninsn, tb->guest_len, tb->code_len);
-	if (mmu_read(bt, tb->eip, guest, len, tb->cpl == 3) == 0)
+	if (mmu_read(bt, tb->eip, guest, len, (tb->cpl & 3) == 3) == 0)
 		listing(stderr, CS_MODE_32, guest, len, tb->eip, "guest");
 	bt->cpu.exc.vector = -1;
 	listing(stderr, CS_MODE_64, tb->code, tb->body_len, (uint64_t)(uintptr_t)tb->code, "host ");

@@ -159,7 +159,8 @@ static int translate_one(struct xlat *x, int n)
 		tb->page[1] = x->pa >> 12;
 	if (!ZYAN_SUCCESS(st)) {
 		x->in.length = 1;
-		x_callout(x, BT_CO_ud);
+		/* past 15 bytes: #GP(0), a decode fault like #UD (SDM Vol 3 6.9) */
+		x_callout(x, st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG ? BT_CO_gp : BT_CO_ud);
 		x_jmp_slot(x, x->eip + 1, false);
 		return 1;
 	}
@@ -189,7 +190,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	x.eip = eip;
 	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX };
 	tb->eip = eip;
-	tb->cpl = bt->cpu.cpl;
+	tb->cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
 	bt->cpu.exc.vector = -1;
 	for (n = 0; n < TB_MAX_INSNS; n++) {
 		uint32_t start = x.eip;
@@ -205,6 +206,10 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 		tb->ninsn = (uint16_t)(n + 1);
 		if (r > 0)
 			break;
+		if (bt->stepping) { /* EFLAGS.TF: back to the dispatcher after each instruction */
+			x_jmp_slot(&x, x.eip, false);
+			break;
+		}
 		/* sti's shadow and popf: end the block unchained so interrupts are looked at. */
 		if (x.end_after_next && --x.end_after_next == 0) {
 			x_jmp_slot(&x, x.eip, false);
@@ -228,6 +233,9 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	}
 	tb->code_len = (uint32_t)(x.e.p - x.e.start);
 	tc_commit(bt, tb);
+	for (n = 0; n < x.nloops; n++)
+		tc_loop_add(bt, tb->code + x.loop_off[n][0], tb->code + x.loop_off[n][1],
+			    tb->code + x.loop_off[n][2]);
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);
 	*out = tb;

@@ -162,14 +162,24 @@ static int x_div_checked(struct xlat *x, int n)
 	uint8_t *jz, *jdone;
 	int size = d->size / 8;
 
-	req_init(&r, size == 4 ? ZYDIS_MNEMONIC_MOV : ZYDIS_MNEMONIC_MOVZX);
-	req_reg(&r, R(R13D));
-	if (d->type == ZYDIS_OPERAND_TYPE_REGISTER)
-		req_reg(&r, map_reg(d->reg.value));
-	else
-		req_gmem(&x->e, &r, map_reg(d->mem.base), map_reg(d->mem.index), d->mem.scale,
-			 d->mem.disp.value, (uint16_t)size);
-	emit_req(&x->e, &r);
+	if (d->type == ZYDIS_OPERAND_TYPE_REGISTER && d->reg.value >= R(AH) && d->reg.value <= R(BH)) {
+		/* AH..BH cannot sit next to r13 (REX): through cpu->arg, flag-free */
+		uint8_t id = (uint8_t)(d->reg.value - R(AH));
+		const uint8_t spill[] = { 0x41, 0x89, (uint8_t)(0x46 | id << 3), CPU_ARG }; /* mov [r14+arg], e?x */
+		const uint8_t load[] = { 0x45, 0x0f, 0xb6, 0x6e, CPU_ARG + 1 }; /* movzx r13d, byte [r14+arg+1] */
+
+		emit_bytes(&x->e, spill, sizeof(spill));
+		emit_bytes(&x->e, load, sizeof(load));
+	} else {
+		req_init(&r, size == 4 ? ZYDIS_MNEMONIC_MOV : ZYDIS_MNEMONIC_MOVZX);
+		req_reg(&r, R(R13D));
+		if (d->type == ZYDIS_OPERAND_TYPE_REGISTER)
+			req_reg(&r, map_reg(d->reg.value));
+		else
+			req_gmem(&x->e, &r, map_reg(d->mem.base), map_reg(d->mem.index), d->mem.scale,
+				 d->mem.disp.value, (uint16_t)size);
+		emit_req(&x->e, &r);
+	}
 	emit_bytes(&x->e, xchg, sizeof(xchg));
 	emit_u8(&x->e, 0xe3); /* jrcxz zero */
 	emit_u8(&x->e, 0);
@@ -237,6 +247,26 @@ static int x_adapted(struct xlat *x, int n, int reason)
 	return -1;
 }
 
+/*
+ * rep bsf / rep bsr: later CPUs read F3 0F BC/BD as tzcnt/lzcnt; a P6 ignores
+ * the prefix. Decode again without it and translate the bsf/bsr.
+ */
+static int x_rep_bsx(struct xlat *x, int n)
+{
+	uint8_t b[16];
+	uint8_t len = x->in.length, np = x->in.raw.prefix_count, i, k = 0;
+	int r;
+
+	for (i = 0; i < len; i++)
+		if (i >= np || x->bytes[i] != 0xf3)
+			b[k++] = x->bytes[i];
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(x->bt->dec32, b, k, &x->in, x->op)))
+		return unsupported(x);
+	r = x_ident(x, n);
+	x->in.length = len;
+	return r;
+}
+
 int x_insn(struct xlat *x, int n)
 {
 	ZydisDecodedInstruction *in = &x->in;
@@ -244,14 +274,26 @@ int x_insn(struct xlat *x, int n)
 
 	if (reason && (r = x_adapted(x, n, reason)) >= 0)
 		return r;
+	/* 0F 18-1F are hint NOPs on a P6 (prefetch, endbr32, MPX): no access, no effect. */
+	if (in->opcode_map == ZYDIS_OPCODE_MAP_0F && in->opcode >= 0x18 && in->opcode <= 0x1f)
+		return 0;
+	if (in->mnemonic == ZYDIS_MNEMONIC_TZCNT || in->mnemonic == ZYDIS_MNEMONIC_LZCNT)
+		return x_rep_bsx(x, n);
+	if (in->mnemonic == ZYDIS_MNEMONIC_SALC)
+		return callout_on(x, BT_CO_slow); /* no 64-bit encoding */
 
+	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP && in->address_width == 16)
+		return callout_on(x, BT_CO_slow); /* SI/DI/CX: in C */
 	if (in->meta.category == ZYDIS_CATEGORY_STRINGOP)
 		return x_string(x);
 	if (in->meta.category == ZYDIS_CATEGORY_COND_BR) {
 		if (in->mnemonic == ZYDIS_MNEMONIC_LOOP || in->mnemonic == ZYDIS_MNEMONIC_LOOPE ||
 		    in->mnemonic == ZYDIS_MNEMONIC_LOOPNE || in->mnemonic == ZYDIS_MNEMONIC_JECXZ ||
-		    in->mnemonic == ZYDIS_MNEMONIC_JCXZ)
+		    in->mnemonic == ZYDIS_MNEMONIC_JCXZ) {
+			if (in->address_width != 32 || in->operand_width != 32)
+				return callout_end(x, BT_CO_slow); /* CX or IP: in C */
 			return x_loop(x);
+		}
 		return x_jcc(x);
 	}
 	switch (in->mnemonic) {
@@ -271,6 +313,9 @@ int x_insn(struct xlat *x, int n)
 			0x46, 0x8d, 0x0c, 0x0b, /* lea r9d, [rbx + r9]  (32-bit: wraps) */
 			0x43, 0x8a, 0x04, 0x08, /* mov al, [r8 + r9]    */
 		};
+
+		if (in->address_width == 16)
+			return callout_on(x, BT_CO_slow); /* BX, not EBX */
 
 		emit_bytes(&x->e, xlat, sizeof(xlat));
 		return 0;
@@ -321,12 +366,20 @@ int x_insn(struct xlat *x, int n)
 			return callout_on(x, BT_CO_slow); /* no 16-bit addressing in 64-bit mode */
 		return x_ident(x, n);
 	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+	case ZYDIS_MNEMONIC_RSM: /* outside SMM */
 		return callout_end(x, BT_CO_ud);
-	case ZYDIS_MNEMONIC_RDTSC: case ZYDIS_MNEMONIC_FWAIT:
+	case ZYDIS_MNEMONIC_RDTSC:
+		if (x->tb->cpl & 3 && (x->bt->cpu.cr4 & 0x4u)) /* CR4.TSD: #GP in ring 3 */
+			return callout_on(x, BT_CO_rdtsc);
+		return x_ident(x, n);
+	case ZYDIS_MNEMONIC_FWAIT:
 		return x_ident(x, n);
 	default:
 		break;
 	}
+	/* Beyond the modelled P6 (MMX, SSE, ...): #UD as that CPU; x87 is modelled, not emulated. */
+	if (!ident_isa(in) && in->meta.isa_ext != ZYDIS_ISA_EXT_X87)
+		return callout_end(x, BT_CO_ud);
 	if (!ident_isa(in) || in->meta.category == ZYDIS_CATEGORY_SYSTEM ||
 	    in->meta.category == ZYDIS_CATEGORY_INTERRUPT || in->meta.category == ZYDIS_CATEGORY_IO)
 		return unsupported(x);

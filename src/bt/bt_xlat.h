@@ -20,6 +20,8 @@ struct xlat {
 	uint32_t slot_field[TB_SLOTS], slot_target[TB_SLOTS];
 	bool slot_chain[TB_SLOTS];
 	int end_after_next;      /* >0: end the block, unchained, after this many more */
+	int nloops;              /* rep string back edges: code offsets of rel32, head, exit */
+	uint32_t loop_off[TB_MAX_INSNS][3];
 };
 
 /* Translate x->in (instruction n of the block): 0 go on, 1 the block ends. */

@@ -10,6 +10,14 @@ static bool is_far(const struct xlat *x)
 	return x->in.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR;
 }
 
+/* A 16-bit operand size (IP wraps at 64 KiB, 16-bit pushes): in C, the block ends. */
+static int slow16(struct xlat *x)
+{
+	x_callout(x, BT_CO_slow);
+	x_jmp_slot(x, x->eip + x->in.length, false);
+	return 1;
+}
+
 static uint32_t rel_target(const struct xlat *x)
 {
 	ZyanU64 t = 0;
@@ -32,9 +40,9 @@ int x_jmp(struct xlat *x)
 		x_callout(x, BT_CO_far);
 		return 1;
 	}
+	if (x->in.operand_width != 32)
+		return slow16(x);
 	if (x->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-		if (x->in.operand_width != 32)
-			return unsupported(x);
 		x_jmp_slot(x, rel_target(x), true);
 		return 1;
 	}
@@ -53,7 +61,7 @@ int x_call(struct xlat *x)
 		return 1;
 	}
 	if (x->in.operand_width != 32)
-		return unsupported(x);
+		return slow16(x);
 	if (x->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
 		emit_stack_store_imm(&x->e, -4, ret);
 		emit_esp_add(&x->e, -4);
@@ -77,7 +85,7 @@ int x_ret(struct xlat *x)
 		return 1;
 	}
 	if (x->in.operand_width != 32)
-		return unsupported(x);
+		return slow16(x);
 	if (x->in.operand_count_visible && x->op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
 		pop += (int32_t)(x->op[0].imm.value.u & 0xffff);
 	emit_stack_load(&x->e, 13, 0);
@@ -94,7 +102,7 @@ int x_ret(struct xlat *x)
 int x_jcc(struct xlat *x)
 {
 	if (x->in.operand_width != 32)
-		return unsupported(x);
+		return slow16(x);
 	x_jcc_slot(x, x->in.opcode & 0xf, rel_target(x));
 	x_jmp_slot(x, x->eip + x->in.length, true);
 	return 1;

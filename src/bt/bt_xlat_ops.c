@@ -438,8 +438,10 @@ int x_leave(struct xlat *x)
 {
 	ZydisEncoderRequest r;
 
-	if (x->in.operand_width != 32)
-		return unsupported(x);
+	if (x->in.operand_width != 32) {
+		x_callout(x, BT_CO_slow); /* ESP = EBP, BP = pop16: in C */
+		return 0;
+	}
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R12D));
 	req_gmem(&x->e, &r, R(EBP), R(NONE), 0, 0, 4);

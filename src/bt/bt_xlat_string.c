@@ -2,7 +2,8 @@
  * bt_xlat_string.c: movs, stos, lods, cmps, scas (with rep/repe/repne) as host
  * loops over [r8 + rsi] / [r8 + rdi] accesses (4 GiB + 3 at most: the mirror page).
  * The step comes from the guest's DF, read flag-free through a 64 KiB table;
- * a fault leaves ESI/EDI/ECX as far as the iterations done, as hardware does.
+ * a fault leaves ESI/EDI/ECX as far as the iterations done, as hardware does,
+ * and so does a kick (the back edge is a patchable jump: see tc_unlink_all_async).
  */
 #include "bt_xlat.h"
 
@@ -120,8 +121,25 @@ int x_string(struct xlat *x)
 			emit_u8(&x->e, 0);
 			cond_field = x->e.p - 1;
 		}
-		emit_u8(&x->e, 0xeb);
-		emit_u8(&x->e, (uint8_t)(int8_t)(loop - (x->e.p + 1)));
+		/*
+		 * The back edge is a jmp rel32 a kick can aim at the exit below: a long
+		 * rep stops between iterations (EIP on it, ECX/ESI/EDI so far).
+		 */
+		if (x->nloops < TB_MAX_INSNS) {
+			uint32_t *o = x->loop_off[x->nloops++];
+
+			emit_u8(&x->e, 0xe9);
+			o[0] = (uint32_t)(x->e.p - x->e.start);
+			emit_u32(&x->e, (uint32_t)(loop - (x->e.p + 4)));
+			o[1] = (uint32_t)(loop - x->e.start);
+			o[2] = (uint32_t)(x->e.p - x->e.start);
+			emit_cpu_store32(&x->e, CPU_EIP, x->eip);
+			emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_KICK);
+			emit_jmp(&x->e, x->bt->stub_exit);
+		} else {
+			emit_u8(&x->e, 0xeb);
+			emit_u8(&x->e, (uint8_t)(int8_t)(loop - (x->e.p + 1)));
+		}
 		*jz_field = (uint8_t)(x->e.p - (jz_field + 1));
 		if (cond_field)
 			*cond_field = (uint8_t)(x->e.p - (cond_field + 1));

@@ -18,7 +18,7 @@
 static const struct cpu_model models[] = {
     {
         .name = "p6",
-        .what = "a Pentium II (family 6 model 3): the P6 integer ISA, PSE, TSC, APIC, SEP, CMOV",
+        .what = "a Pentium II (family 6 model 3): the P6 integer ISA, DE, PSE, TSC, APIC, SEP, CMOV",
         .vendor = "GenuineIntel",
         .max_leaf = 2,
         .max_ext = 0,
@@ -28,7 +28,7 @@ static const struct cpu_model models[] = {
     },
     {
         .name = "max",
-        .what = "everything tandem implements: p6 plus DE, PGE, MISC_ENABLE, a brand string",
+        .what = "everything tandem implements: p6 plus PGE, MISC_ENABLE, a brand string",
         .vendor = "GenuineIntel",
         .max_leaf = 2,
         .max_ext = 0x80000004,

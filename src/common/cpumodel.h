@@ -6,10 +6,10 @@
  *
  * Models (`tandem run --cpu NAME`):
  *   p6   (default) GenuineIntel family 6 model 3 stepping 3, a Pentium II: FPU
- *        (x87 code itself stops as unsupported), PSE, TSC, MSR, CX8, APIC, SEP,
+ *        (x87 code itself stops as unsupported), DE, PSE, TSC, MSR, CX8, APIC, SEP,
  *        CMOV; max leaf 2 with its cache descriptors; no brand string.
- *   max  everything tandem implements: p6 plus DE and PGE, MISC_ENABLE, and a
- *        brand string in leaves 0x80000002-4.
+ *   max  everything tandem implements: p6 plus PGE, MISC_ENABLE, and a brand
+ *        string in leaves 0x80000002-4.
  * Leaves above the maximum return the highest basic leaf, as Intel CPUs do (SDM
  * Vol. 2A, CPUID: "If a value entered for CPUID.EAX is higher than the maximum").
  */

@@ -1629,9 +1629,10 @@ static int op_loop(void)
 	if (g.nest >= MAX_NEST || !writable(ECX))
 		return 0;
 	int op = (int)rndn(3);
+	int a16 = rndn(3) == 0; /* 0x67: the count is CX, ECX's upper half stays */
 	save(&s);
 	int outer = g.len;
-	emit_mov_ri(4, ECX, 1 + rndn(6));
+	emit_mov_ri(4, ECX, (a16 ? rnd32() & 0xFFFF0000u : 0) | (1 + rndn(6)));
 	int top = g.len;
 	g.nest++;
 	g.no_stack = 1;
@@ -1642,13 +1643,15 @@ static int op_loop(void)
 	gen_units(1 + (int)rndn(3));
 	if (op)
 		need(ZF);
-	int dist = g.len + 2 - top;
+	int dist = g.len + 2 + a16 - top;
 	uint32_t body_undef = g.undef, touched = g.touched, body_qbad = g.qbad;
 	if (dist > 128) {
 		g.len = outer;
 		restore(&s);
 		return 0;
 	}
+	if (a16)
+		b(0x67);
 	b(op == 0 ? 0xE2 : op == 1 ? 0xE1 : 0xE0);
 	b((uint32_t)-dist);
 	restore(&s);
