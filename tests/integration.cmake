@@ -39,7 +39,8 @@ endfunction()
 
 foreach(b kvm bt)
   tandem_guest_test(${b} hello hello.elf 1 --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
-  tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt -- --timeout=60)
+  tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt --tcg-cmdline tcg
+    -- --timeout=60)
   tandem_guest_test(${b} adapt adapt.elf 1 --golden ${GOLDEN}/adapt.txt -- --timeout=60)
   tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"
     -- ${HELLO_ARGS} --stats)

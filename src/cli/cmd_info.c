@@ -41,7 +41,7 @@ int cmd_info(int argc, char **argv)
 	const struct engine_ops *const all[] = {&kvm_engine_ops, &bt_engine_ops};
 	const char *mask = getenv("TANDEM_HOST_MASK");
 	struct utsname u;
-	char model[256], why[256];
+	char model[256], why[256], vendor[16];
 	size_t i;
 
 	if (argc == 3 && !strcmp(argv[1], "--cap"))
@@ -54,9 +54,12 @@ int cmd_info(int argc, char **argv)
 	printf("host.tsc-khz        %llu (TSC ticks over 50 ms of CLOCK_MONOTONIC_RAW)\n",
 	       (unsigned long long)host_tsc_khz());
 	printf("host.kernel         %s %s %s\n", u.sysname, u.release, u.machine);
-	printf("host.hypervisor     %s\n", host_under_hypervisor()
-	                                       ? "yes (CPUID.1:ECX[31] set: this host is a guest)"
-	                                       : "no (CPUID.1:ECX[31] clear)");
+	host_hypervisor_vendor(vendor, sizeof(vendor));
+	if (host_under_hypervisor())
+		printf("host.hypervisor     yes (CPUID.1:ECX[31] set: this host is a guest; "
+		       "vendor '%s' in CPUID 0x40000000)\n", vendor);
+	else
+		printf("host.hypervisor     no (CPUID.1:ECX[31] clear)\n");
 	for (i = 0; i < HOST_CAP_NR; i++)
 		print_fact((enum host_cap)i);
 	printf("host.mask           %s\n", mask && *mask ? mask : "(TANDEM_HOST_MASK unset)");

@@ -61,6 +61,17 @@ bool host_under_hypervisor(void)
 	return c & (1u << 31);
 }
 
+void host_hypervisor_vendor(char *buf, size_t len)
+{
+	unsigned int a, r[3];
+
+	snprintf(buf, len, "%s", "");
+	if (!host_under_hypervisor())
+		return;
+	__cpuid(0x40000000u, a, r[0], r[1], r[2]);
+	snprintf(buf, len, "%.12s", (const char *)r);
+}
+
 const char *host_kvm_flavour(void)
 {
 	if (!host_has(HOST_CAP_KVM))

@@ -13,6 +13,11 @@ uint64_t host_tsc_khz(void);
 /* CPUID.1:ECX[31], the hypervisor-present bit. */
 bool host_under_hypervisor(void);
 /*
+ * The hypervisor's vendor signature, CPUID leaf 0x40000000 EBX:ECX:EDX, into buf
+ * ("KVMKVMKVM", "TCGTCGTCGTCG" inside QEMU's TCG, ...); "" when there is none.
+ */
+void host_hypervisor_vendor(char *buf, size_t len);
+/*
  * The host's KVM flavour, from the loaded module in /sys/module: "kvm_pvm (nested
  * PVM)", "kvm_amd (AMD-V)", ...; "none (...)" when /dev/kvm is absent, unusable or
  * masked (host_cap(HOST_CAP_KVM)), whatever modules are loaded.
