@@ -13,6 +13,7 @@
 	X(loader)       \
 	X(lapic)        \
 	X(platform)     \
+	X(linux)        \
 	X(results)
 
 #define X(n) Suite *n##_suite(void);

@@ -13,7 +13,7 @@
 
 enum {
 	OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE,
-	OPT_NO_ADAPTIVE, OPT_MODULE, OPT_CPU
+	OPT_NO_ADAPTIVE, OPT_MODULE, OPT_CPU, OPT_KERNEL, OPT_INITRD
 };
 
 static const struct option run_options[] = {
@@ -26,6 +26,8 @@ static const struct option run_options[] = {
 	{ "append", required_argument, NULL, OPT_CMDLINE }, /* QEMU's spelling */
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "kernel", required_argument, NULL, OPT_KERNEL }, /* QEMU's spellings */
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -58,8 +60,11 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* --module FILE[,CMDLINE]: the string the guest sees is "FILE CMDLINE", as QEMU writes it. */
-static int add_module(struct monitor_opts *o, const char *arg)
+/*
+ * --module FILE[,CMDLINE]: the string the guest sees is "FILE CMDLINE", as QEMU writes
+ * it; --initrd FILE (split 0): the file alone (a Linux kernel's initrd, or a module).
+ */
+static int add_module(struct monitor_opts *o, const char *arg, int split)
 {
 	static struct loader_module mods[LOADER_MAX_MODULES];
 	static char text[LOADER_MAX_MODULES][4096];
@@ -70,7 +75,7 @@ static int add_module(struct monitor_opts *o, const char *arg)
 	if (!*arg || strlen(arg) >= sizeof(text[0]))
 		return usage_error("--module '%.40s': want FILE[,CMDLINE] (under 4096 bytes)", arg);
 	snprintf(text[o->nmodules], sizeof(text[0]), "%s", arg);
-	comma = strchr(text[o->nmodules], ',');
+	comma = split ? strchr(text[o->nmodules], ',') : NULL;
 	if (comma)
 		*comma++ = '\0';
 	mods[o->nmodules] = (struct loader_module){ text[o->nmodules], comma };
@@ -139,8 +144,15 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 						   cpu_model_names());
 			break;
 		case OPT_MODULE:
-			if (add_module(o, optarg))
+			if (add_module(o, optarg, 1))
 				return STATUS_USAGE;
+			break;
+		case OPT_INITRD:
+			if (add_module(o, optarg, 0))
+				return STATUS_USAGE;
+			break;
+		case OPT_KERNEL:
+			o->kernel = optarg;
 			break;
 		case 'v':
 			if (log_threshold < LOG_DEBUG)
@@ -152,11 +164,14 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (o->kernel && optind < argc)
+		return usage_error("run: one kernel only (--kernel and '%s')", argv[optind]);
+	if (!o->kernel && optind >= argc)
 		return usage_error("run: no kernel given");
 	if (optind + 1 < argc)
 		return usage_error("run: one kernel only (extra argument '%s')", argv[optind + 1]);
-	o->kernel = argv[optind];
+	if (!o->kernel)
+		o->kernel = argv[optind];
 	return STATUS_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loader_linux.h"
 #include "loader_mbi.h"
 #include "log.h"
 
@@ -479,5 +480,44 @@ out:
 		elf_end(img.elf);
 	free(img.ph);
 	free(img.buf);
+	return rc;
+}
+
+bool loader_is_bzimage(const char *path)
+{
+	uint8_t head[0x240];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n == (ssize_t)sizeof(head) && linux_is_bzimage(head, sizeof(head));
+}
+
+int loader_load_linux(struct vm *vm, const char *path, const char *cmdline, const char *initrd,
+                      struct boot_info *bi, char *err, size_t errlen)
+{
+	struct image k = {.path = path, .err = err, .errlen = errlen};
+	struct image rd = {.path = initrd, .err = err, .errlen = errlen};
+	struct linux_boot lb;
+	int rc = -1;
+
+	if (read_file(&k) || (initrd && read_file(&rd)) ||
+	    linux_load(vm, path, k.buf, k.size, cmdline ? cmdline : "", rd.buf, rd.size, &lb, err,
+	               errlen))
+		goto out;
+	*bi = (struct boot_info){.entry = lb.entry, .load_lo = LINUX_KERNEL_ADDR,
+	                         .load_hi = lb.kernel_end, .end = lb.kernel_end, .is_linux = true,
+	                         .boot_params = lb.boot_params, .gdt = lb.gdt,
+	                         .gdt_limit = lb.gdt_limit};
+	log_info("%s: Linux boot protocol %u.%02u, kernel 0x%x-0x%x, entry 0x%x, initrd 0x%x (%u bytes)",
+	         path, lb.version >> 8, lb.version & 0xff, LINUX_KERNEL_ADDR, lb.kernel_end, lb.entry,
+	         lb.initrd, lb.initrd_size);
+	rc = 0;
+out:
+	free(k.buf);
+	free(rd.buf);
 	return rc;
 }

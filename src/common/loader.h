@@ -2,6 +2,7 @@
 #ifndef TANDEM_LOADER_H
 #define TANDEM_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ struct boot_info {
 	uint32_t mb_flags;        /* the Multiboot header's flags */
 	uint32_t mods_count;      /* modules loaded */
 	uint32_t end;             /* highest+1 physical byte of info block and modules */
+	bool is_linux;             /* a bzImage by the Linux boot protocol, not Multiboot */
+	uint32_t boot_params;     /* Linux: the zero page (ESI at entry) */
+	uint32_t gdt, gdt_limit;  /* Linux: the GDT with __BOOT_CS/__BOOT_DS */
 };
 
 /* A Multiboot module: the file, and its string (QEMU: "path args"; NULL = the path). */
@@ -49,5 +53,17 @@ struct loader_module {
 int loader_load(struct vm *vm, const char *path, const char *cmdline,
 		const struct loader_module *mods, int nmods, struct boot_info *bi, char *err,
 		size_t errlen);
+
+/* Does the file at path start like a Linux bzImage (loader_linux.h)? false if unreadable. */
+bool loader_is_bzimage(const char *path);
+
+/*
+ * Load the bzImage at path by the Linux 32-bit boot protocol (loader_linux.h), with
+ * cmdline as given and initrd (NULL: none) as its initial RAM disk; fills bi (linux
+ * set, entry = code32_start). Returns 0, or -1 with a one-line reason in err
+ * (unreadable files, and linux_load's reasons).
+ */
+int loader_load_linux(struct vm *vm, const char *path, const char *cmdline, const char *initrd,
+		      struct boot_info *bi, char *err, size_t errlen);
 
 #endif

@@ -98,10 +98,23 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 			(unsigned long long)(o->mem >> 20), strerror(-ret));
 		return STATUS_HOST;
 	}
-	/* As QEMU and GRUB do, the command line starts with the kernel's path. */
-	snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
-	if (loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
-			sizeof(err))) {
+	if (loader_is_bzimage(o->kernel)) {
+		/* Linux: the command line as given (QEMU's -append); the first module is the initrd. */
+		if (o->nmodules > 1) {
+			log_err("%s: a Linux kernel takes one initrd (--initrd/--module), not %d",
+				o->kernel, o->nmodules);
+			return STATUS_LOAD;
+		}
+		ret = loader_load_linux(&m->vm, o->kernel, o->cmdline,
+					o->nmodules ? o->modules[0].path : NULL, &m->boot, err,
+					sizeof(err));
+	} else {
+		/* As QEMU and GRUB do, the Multiboot command line starts with the kernel's path. */
+		snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
+		ret = loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
+				  sizeof(err));
+	}
+	if (ret) {
 		log_err("%s", err);
 		return STATUS_LOAD;
 	}
@@ -116,7 +129,11 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 		m->engine = NULL;
 		return ret == -ENOTSUP ? STATUS_NOCAP : STATUS_HOST;
 	}
-	vcpu_multiboot_state(&regs, m->boot.entry, m->boot.mbi);
+	if (m->boot.is_linux)
+		vcpu_linux_state(&regs, m->boot.entry, m->boot.boot_params, m->boot.gdt,
+				 (uint16_t)m->boot.gdt_limit);
+	else
+		vcpu_multiboot_state(&regs, m->boot.entry, m->boot.mbi);
 	if (m->ops->set_regs(m->engine, &regs)) {
 		log_err("%s: cannot set the entry registers", m->ops->name);
 		return STATUS_HOST;

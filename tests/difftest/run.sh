@@ -34,8 +34,9 @@
 #      (as --budget), DT_SHOW (mismatches detailed, default 10).
 # Calibration (kvm, bt, unless DT_TIMEOUT is set): a run of the first 50 cases
 # measures this backend's speed here and now; the full run's --timeout is 10x the
-# time that predicts (at least 30 s), so a slower host gets a longer timeout
-# instead of a spurious failure.
+# time that predicts (at least 120 s), so a slower host gets a longer timeout
+# instead of a spurious failure. A calibration run that fails gives no estimate:
+# the full run then gets 900 s and shows the failure.
 # Exit: 0 all passed; 1 a mismatch or the guest failed; 2 usage or setup error;
 #       77 the engine is unavailable on this host (reason printed).
 set -uo pipefail
@@ -263,15 +264,21 @@ if [ "$backend" != qemu ] && [ -z "$tmo" ]; then
 		exit 77
 	fi
 	tcal=$(elapsed "$c0" "$c1")
-	if [ -n "$budget" ]; then
-		fit=$(awk -v b="$budget" -v t="$tcal" -v c=$cal 'BEGIN { n = int(b * c / (t > 0.001 ? t : 0.001)); print (n < 200 ? 200 : n) }')
-		if [ "$fit" -lt "$cases" ]; then
-			echo "budget: $budget s: $fit of $cases cases"
-			cases=$fit
+	if [ $crc != 1 ]; then
+		# No measurement: the full run shows what is wrong; its timeout is generous.
+		echo "calibration: the $cal-case run ended with status $crc: no estimate, tandem --timeout 900 s"
+		tmo=900
+	else
+		if [ -n "$budget" ]; then
+			fit=$(awk -v b="$budget" -v t="$tcal" -v c=$cal 'BEGIN { n = int(b * c / (t > 0.001 ? t : 0.001)); print (n < 200 ? 200 : n) }')
+			if [ "$fit" -lt "$cases" ]; then
+				echo "budget: $budget s: $fit of $cases cases"
+				cases=$fit
+			fi
 		fi
+		tmo=$(awk -v t="$tcal" -v n="$cases" -v c=$cal 'BEGIN { s = int(10 * t * n / c) + 1; print (s < 120 ? 120 : s) }')
+		echo "calibration: $cal cases in $tcal s on $backend; tandem --timeout $tmo s for $cases cases"
 	fi
-	tmo=$(awk -v t="$tcal" -v n="$cases" -v c=$cal 'BEGIN { s = int(10 * t * n / c) + 1; print (s < 30 ? 30 : s) }')
-	echo "calibration: $cal cases in $tcal s on $backend; tandem --timeout $tmo s for $cases cases"
 fi
 
 # ---- the cases: the CI blob and guest, or a fresh blob and a relinked guest
