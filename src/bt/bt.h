@@ -346,6 +346,7 @@ struct bt {
 #define BT_ADAPT_PENDING 64
 	struct bt_adapt *adapt_pending[BT_ADAPT_PENDING]; /* noted in signal handlers, acted on by the dispatcher */
 	int nadapt_pending;
+	bool adapt_full;          /* bt_adapt_wrap found no room: flush and reset */
 	struct {                  /* between an adaptive access's pre and post callouts */
 		int kind;         /* 0 none (the access goes through the view), ADAPT_PT, ADAPT_MMIO */
 		uint32_t pa;
@@ -467,12 +468,15 @@ int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl);
 /*
  * A guest access of instruction eip faulted in a view's guard: it wrapped at 4 GiB.
  * Marks it for the exact (lea) form and queues its retranslation (done even with
- * --no-adaptive: this is correctness). Returns false when it already had the
- * exact form (a translator bug: the caller stops the guest). Async-signal-safe.
+ * --no-adaptive: this is correctness). Returns 1; 0 when it already had the exact
+ * form (a translator bug: the caller stops the guest); -1 when the table has no
+ * room (bt->adapt_full is set: the dispatcher starts the cache and the table
+ * afresh, and the access faults again). Async-signal-safe.
  */
-bool bt_adapt_wrap(struct bt *bt, uint32_t eip);
+int bt_adapt_wrap(struct bt *bt, uint32_t eip);
 /* Does instruction eip need the exact (lea) form of its guest accesses? */
 bool bt_adapt_is_wrap(struct bt *bt, uint32_t eip, uint8_t cpl);
+/* Forget every instruction's adaptation state (with the cache flushed, as no block may keep one). */
 void bt_adapt_reset(struct bt *bt);
 
 /*

@@ -67,16 +67,20 @@ void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason)
 	}
 }
 
-bool bt_adapt_wrap(struct bt *bt, uint32_t eip)
+int bt_adapt_wrap(struct bt *bt, uint32_t eip)
 {
 	struct bt_adapt *s = adapt_slot(bt, eip, bt->cpu.cpl, true);
 
-	if (!s || s->wrap || bt->nadapt_pending >= BT_ADAPT_PENDING)
-		return false;
+	if (s && s->wrap)
+		return 0;
+	if (!s || bt->nadapt_pending >= BT_ADAPT_PENDING) {
+		bt->adapt_full = true;
+		return -1;
+	}
 	s->wrap = true;
 	bt->wrap_exact++;
 	bt->adapt_pending[bt->nadapt_pending++] = s;
-	return true;
+	return 1;
 }
 
 bool bt_adapt_is_wrap(struct bt *bt, uint32_t eip, uint8_t cpl)

@@ -293,6 +293,13 @@ static int bt_run(void *state, struct exit_record *ex)
 			ex->if_flag = c->vflags & EFL_IF;
 			return 0;
 		}
+		if (bt->adapt_full) {
+			/* No room to note an access that wrapped: start both afresh. */
+			bt->adapt_full = false;
+			tc_flush(bt);
+			bt_adapt_reset(bt);
+			prev = NULL;
+		}
 		if (bt->nadapt_pending) {
 			bt_adapt_apply(bt);
 			prev = NULL;

@@ -165,7 +165,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		 */
 		if (bt->pt_write.active)
 			mmu_pt_write_end(bt);
-		if (bt_sync_from_context(bt, uc, NULL, NULL) || !bt_adapt_wrap(bt, bt->cpu.eip)) {
+		if (bt_sync_from_context(bt, uc, NULL, NULL) || bt_adapt_wrap(bt, bt->cpu.eip) == 0) {
 			internal_fault(bt, uc, "a fault in a view's guard", (uintptr_t)si->si_addr);
 			return;
 		}
