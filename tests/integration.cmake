@@ -48,6 +48,14 @@ set_tests_properties(bt.adapt-counters PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 add_test(NAME bench.quick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_quick.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.quick PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
 
+# bench/report/help on bad and good command lines: statuses and messages, nothing measured first.
+add_test(NAME bench.cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_cli.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.cli PROPERTIES LABELS "bench;cli")
+
+# SIGINT/SIGTERM during bench: no child survives, no temporary file remains, exit 130/143.
+add_test(NAME bench.signal COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.signal PROPERTIES LABELS "bench;bt")
+
 # --timeout wins over a stalled stdout reader (the flood guest, a FIFO nobody reads).
 foreach(b kvm bt)
   add_test(NAME ${b}.stalled-reader COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stalled_reader.sh
