@@ -52,6 +52,10 @@ set_tests_properties(bench.quick PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 7
 add_test(NAME bench.cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_cli.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.cli PROPERTIES LABELS "bench;cli")
 
+# cmake --install: the installed tandem finds its guest and data without the build tree.
+add_test(NAME install.layout COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install_check.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install.layout PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
+
 # SIGINT/SIGTERM during bench: no child survives, no temporary file remains, exit 130/143.
 add_test(NAME bench.signal COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.signal PROPERTIES LABELS "bench;bt")

@@ -52,18 +52,17 @@ static int exe_dir(char *dir, size_t len)
 int bench_data_path(const char *rel, bool build, char *path, size_t len)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
 
 	if (exe_dir(dir, sizeof(dir)))
 		return -1;
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	snprintf(path, len, "%s/share/tandem/%s", dirname(tmp), rel); /* installed: <prefix>/bin/tandem */
+	if (!access(path, F_OK))
+		return 0;
 	if (build)
 		snprintf(path, len, "%s/%s", dir, rel);
 	else
 		snprintf(path, len, "%s/%s", TANDEM_SOURCE_DIR, rel);
-	if (!access(path, F_OK))
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	snprintf(path, len, "%s/share/tandem/%s", dirname(tmp), base);
 	return 0;
 }
 

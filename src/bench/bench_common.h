@@ -25,16 +25,17 @@ enum bench_status {
 bool strstr_list(const char *list, const char *name);
 
 /*
- * A data file of tandem's: in the build tree (rel under the source directory, or
- * next to the executable when build is true), else installed
- * (<exe>/../share/tandem/<base name of rel>). Writes the first that exists to
- * path (the installed one when none does). 0, or -1 when /proc/self/exe fails.
+ * A data file of tandem's, rel ("guests/nanobench.elf", "nanobench/paper-fig4.tsv"):
+ * installed (<exe dir>/../share/tandem/rel, where `cmake --install` puts it) when
+ * that exists, else in the build tree (next to the executable when build is
+ * true, else under the source directory). The path goes to path (the build
+ * tree's when neither exists). 0, or -1 when /proc/self/exe cannot be read.
  */
 int bench_data_path(const char *rel, bool build, char *path, size_t len);
 
 /*
- * This executable, the default nanobench guest (build: guests/nanobench.elf next
- * to it; installed: share/tandem/nanobench.elf) and the nested-KVM script. 0 or -1.
+ * This executable, the default nanobench guest (guests/nanobench.elf) and the
+ * nested-KVM script (scripts/nested-kvm.sh), found by bench_data_path. 0 or -1.
  */
 int bench_paths(char *tandem, char *guest, char *nested, size_t len);
 
