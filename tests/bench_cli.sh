@@ -71,6 +71,15 @@ TANDEM_HOST_MASK=kvm expect 18 '1 requested column not measured' any -- bench --
 expect 20 'bt failed: .*failed' any -- bench --backends bt --guest "$guests/hello.elf" "${quick[@]}"
 expect 18 'bt failed' any -- bench --backends native,bt --guest "$guests/hello.elf" "${quick[@]}"
 expect 0 'bench: wrote' any -- bench --backends native "${quick[@]}" --format json --out "$tmp/r.json"
+# --pin and --warmup reach every column and the JSON records them, the CPUs and the load
+expect 0 'bench: wrote' any -- bench --backends native,bt --pin 0 --warmup 2 "${quick[@]}" --format json --out "$tmp/p.json"
+for want in '"cpus": "0",' 'pinned to CPU 0' 'first 2 samples dropped' 'warmup=2' '"load_before": [0-9]' '"load_after": [0-9]'; do
+	n=$((n + 1))
+	[ "$(grep -c -- "$want" "$tmp/p.json")" -ge 1 ] || { echo "FAIL: p.json lacks $want"; fails=$((fails + 1)); }
+done
+n=$((n + 1))
+[ "$(grep -c '"cpus": "0",' "$tmp/p.json")" = 2 ] || { echo "FAIL: both columns ran on CPU 0"; fails=$((fails + 1)); }
+
 # --list, --help, help CMD, --version
 expect 0 - 0 -- bench --list
 stdout_has '^  ptemod +a store to a live PTE'
@@ -99,6 +108,28 @@ expect 2 "--out $tmp/no/such/t.md: No such file" 1 -- report "$tmp/r.json" --out
 expect 2 "--plot $tmp/no/such/f.svg: No such file" 1 -- report "$tmp/r.json" --plot "$tmp/no/such/f.svg"
 expect 0 "^report: wrote $tmp/t.md" 1 -- report "$tmp/r.json" --format md --out "$tmp/t.md"
 expect 0 "^report: wrote $tmp/f.dat" 1 -- report "$tmp/r.json" --plot "$tmp/f.dat" --plot-format pdf
+# three files from two hosts: host:engine names, numbered for the second file of one host, each
+# column keeping its own host; another guest build and version warned about; re-merging repeats nothing
+sed 's/"hostname": "[^"]*"/"hostname": "beta.example"/' "$tmp/p.json" >"$tmp/beta.json"
+sed 's/fnv1a64=[0-9a-f]*/fnv1a64=0123456789abcdef/; s/"tandem": "[^"]*"/"tandem": "v0-other"/' "$tmp/p.json" >"$tmp/other.json"
+expect 0 'report: warning: .*measured another guest build' any -- report "$tmp/p.json" "$tmp/beta.json" "$tmp/other.json" --format json --out "$tmp/m.json"
+expect 0 'report: warning: .*comes from tandem v0-other' any -- report "$tmp/p.json" "$tmp/beta.json" "$tmp/other.json" --format csv
+host=$(hostname | cut -d. -f1)
+for want in "^in,$host:native," "^callret,$host:bt," "^callret,beta:bt," "^callret,$host#2:bt,"; do
+	n=$((n + 1))
+	grep -q -- "$want" "$tmp/stdout" || { echo "FAIL: merged csv lacks $want"; fails=$((fails + 1)); }
+done
+expect 0 - any -- report "$tmp/m.json" "$tmp/beta.json" --format csv
+for want in "^callret,$host:bt," "^callret,beta:bt," "^callret,beta#2:bt," "^callret,$host#2:bt,"; do
+	n=$((n + 1))
+	grep -q -- "$want" "$tmp/stdout" || { echo "FAIL: re-merged csv lacks $want"; fails=$((fails + 1)); }
+done
+n=$((n + 1))
+! grep -q "$host:$host:\|beta:beta:" "$tmp/stdout" || { echo "FAIL: a host repeated in a name"; fails=$((fails + 1)); }
+expect 0 - any -- report "$tmp/m.json" --format md
+n=$((n + 1))
+grep -q "ran on beta.example" "$tmp/stdout" || { echo "FAIL: merged md lacks beta's provenance"; fails=$((fails + 1)); }
+
 n=$((n + 1))
 if ! head -c 5 "$tmp/f.dat" | grep -q '%PDF-'; then echo "FAIL: --plot-format pdf wrote no PDF"; fails=$((fails + 1)); fi
 echo "$((n - fails)) passed, $fails failed"
