@@ -78,7 +78,7 @@ static bool works(uint8_t *p)
 		((compat_fn)(void *)p)(0x12345678, 0x2);
 		_exit(0);
 	}
-	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return pid > 0 && host_waitpid(pid, &st) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 /* One page per process, set up at the first BCD instruction; NULL where unusable. */

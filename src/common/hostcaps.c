@@ -153,7 +153,7 @@ static bool probe_ia32(char *how, size_t len)
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
-	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
+	if (pid < 0 || host_waitpid(pid, &st) != pid) {
 		snprintf(how, len, "cannot fork the probe: %s", strerror(errno));
 		goto out;
 	}
@@ -172,6 +172,16 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+int host_waitpid(int pid, int *status)
+{
+	int r;
+
+	do
+		r = waitpid(pid, status, 0);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
 
 static bool probe_kvm(char *how, size_t len)

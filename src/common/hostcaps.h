@@ -74,4 +74,11 @@ void host_caps_summary(char *buf, size_t len);
  */
 int host_mask_check(char *why, size_t len);
 
+/*
+ * host_waitpid: waitpid(pid, status, 0), retried while a signal interrupts it: the
+ * probes run in the vCPU thread, where the kick timer's signal may land at any time.
+ * Returns pid, or -1 with errno as waitpid's (never EINTR).
+ */
+int host_waitpid(int pid, int *status);
+
 #endif
