@@ -67,6 +67,7 @@ expect 2 "--out $tmp/no/such/r.json: No such file" 1 -- bench --out "$tmp/no/suc
 expect 2 "--out $tmp/dir: is a directory" 1 -- bench --out "$tmp/dir"
 # a run that measured nothing, a requested column missing (kvm masked away), a failed column
 TANDEM_HOST_MASK=kvm expect 20 'nothing was measured' any -- bench --backends kvm "${quick[@]}"
+expect 20 'nothing was measured' any -- bench --backends native --tests in,cr8wr --repeat 1 --mincycles 1000
 TANDEM_HOST_MASK=kvm expect 18 '1 requested column not measured' any -- bench --backends bt,kvm "${quick[@]}"
 expect 20 'bt failed: .*failed' any -- bench --backends bt --guest "$guests/hello.elf" "${quick[@]}"
 expect 18 'bt failed' any -- bench --backends native,bt --guest "$guests/hello.elf" "${quick[@]}"

@@ -157,15 +157,24 @@ static int spawn(char *const argv[], const char *out, const char *err, double ti
 		 bool *timed_out, uint64_t *cpus)
 {
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	sigset_t block, old;
 	double waited = 0;
 	pid_t pid;
 	int st, tick = 0;
 
 	*timed_out = false;
 	fflush(NULL);
+	/* No signal between fork and registering the child's group: it would be orphaned. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
+	}
 	if (pid == 0) {
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -174,6 +183,7 @@ static int spawn(char *const argv[], const char *out, const char *err, double ti
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (o < 0 || e < 0 || in < 0 || setpgid(0, 0) || nb_pin(cpu))
 			_exit(127);
 		dup2(in, 0);
@@ -184,6 +194,7 @@ static int spawn(char *const argv[], const char *out, const char *err, double ti
 	}
 	setpgid(pid, pid); /* both sides: the group exists before the handler may need it */
 	nb_sig_child(pid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
 		pid_t w = waitpid(pid, &st, WNOHANG);
 

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+/* The subcommands: argv[0] is the command's name; each returns tandem's exit status. */
 int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -284,7 +284,11 @@ static int verdict(const struct nb_run *run, const enum nb_outcome *res, bool st
 	int measured = 0, bad = 0;
 
 	for (int i = 0; i < run->ncols; i++) {
-		measured += res[i] == NB_MEASURED;
+		bool some = false;
+
+		for (int b = 0; b < NB_NR; b++)
+			some |= nb_stats(&run->col[i].cell[b], NULL, NULL, NULL);
+		measured += res[i] == NB_MEASURED && some; /* not just n/a and skipped rows */
 		bad += res[i] == NB_FAILED || (strict && res[i] == NB_CANNOT);
 	}
 	if (!measured) {
