@@ -11,6 +11,7 @@
 #include "check_suites.h"
 #include "plot.h"
 #include "results.h"
+#include "runner.h"
 
 static char dir[64];
 static char path_a[96], path_b[96];
@@ -193,6 +194,29 @@ START_TEST(test_summary)
 	ck_assert(!s.noisy);
 	set_cell(&c, NB_in, "", 0);
 	ck_assert(!nb_summarize(&c.cell[NB_in], &s));
+}
+END_TEST
+
+START_TEST(test_parse_guest_warmup)
+{
+	static struct nb_column c;
+	static const char text[] =
+	    "nanobench: start tsc_per_iter_method=doubling mincycles=1000 repeat=4\n"
+	    "nanobench: empty iters=1024 cycles_per_iter=1.5\n"
+	    "nanobench: in iters=4096 cycles_per_iter=200 samples=900,500,210,190\n"
+	    "nanobench: ptemod skipped reason=nosep\n";
+	double med, lo, hi;
+
+	ck_assert_int_eq(nb_parse_guest(text, &c, 2), 0); /* the first two samples are warmup */
+	ck_assert(c.empty == 1.5);
+	ck_assert_int_eq(c.cell[NB_in].nsamples, 2);
+	ck_assert(nb_stats(&c.cell[NB_in], &med, &lo, &hi));
+	ck_assert(lo == 190.0 && hi == 210.0);
+	ck_assert_str_eq(c.cell[NB_ptemod].note, "skipped: nosep");
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(nb_parse_guest(text, &c, 0), 0);
+	ck_assert_int_eq(c.cell[NB_in].nsamples, 4);
+	ck_assert_int_eq(nb_parse_guest("hello\n", &c, 0), -1);
 }
 END_TEST
 
@@ -744,6 +768,7 @@ Suite *results_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_summary);
+	tcase_add_test(tc, test_parse_guest_warmup);
 	tcase_add_test(tc, test_json_roundtrip);
 	tcase_add_test(tc, test_json_lenient);
 	tcase_add_test(tc, test_json_fixture);

@@ -398,8 +398,12 @@ int nb_plot(const char *path, const struct nb_run *run, const struct nb_plot_opt
 		sf = cairo_pdf_surface_create(path, W, H);
 	else
 		sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(W * PNG_SCALE), (int)(H * PNG_SCALE));
-	if (o->format == NB_PLOT_PDF) {
+	if (o->format == NB_PLOT_PDF) { /* the provenance in the file's metadata too */
+		char subject[2048];
+
+		caption_text(&g, subject, sizeof(subject));
 		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, "Nano-benchmarks: cycles per operation");
+		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_SUBJECT, subject);
 		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATOR, "tandem report");
 	}
 	cr = cairo_create(sf);
