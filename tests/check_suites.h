@@ -12,6 +12,7 @@
 	X(debugexit)    \
 	X(loader)       \
 	X(lapic)        \
+	X(platform)     \
 	X(results)
 
 #define X(n) Suite *n##_suite(void);

@@ -18,6 +18,12 @@ add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.el
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
+# The PC platform (fw_cfg, RTC, PM timer, APICs, a Multiboot module), as QEMU has it.
+set(PLATFORM_ARGS --mem=64M --module=${GOLDEN}/platform-module.txt,platform-module --timeout=60)
+add_test(NAME qemu.platform COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/platform.elf 1
+  --golden ${GOLDEN}/platform.txt -- ${PLATFORM_ARGS})
+set_tests_properties(qemu.platform PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
 # tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
 function(tandem_guest_test backend name elf status)
   add_test(NAME ${backend}.${name}

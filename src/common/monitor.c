@@ -20,12 +20,14 @@ uint64_t monitor_now_ns(void)
 
 bool monitor_irq_pending(struct monitor *m)
 {
-	return pic_pending(&m->pic);
+	return lapic_pending(&m->lapic) || (lapic_accepts_pic(&m->lapic) && pic_pending(&m->pic));
 }
 
 uint8_t monitor_irq_ack(struct monitor *m)
 {
 	m->stats.irq_injected++;
+	if (lapic_pending(&m->lapic))
+		return lapic_ack(&m->lapic);
 	return pic_ack(&m->pic);
 }
 
@@ -51,12 +53,32 @@ static int devices_init(struct monitor *m)
 	uart_init(&m->uart, m->serial_fd, &m->pic, UART_COM1_IRQ);
 	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
 	debugexit_init(&m->dbg);
-	lapic_init(&m->lapic);
+	lapic_init(&m->lapic, NULL, NULL);
+	ioapic_init(&m->ioapic, &m->lapic);
+	m->pic.mirror = ioapic_set_isa_irq;
+	m->pic.mirror_opaque = &m->ioapic;
+	fwcfg_init(&m->fwcfg, m->opts.mem, 1);
+	rtc_init(&m->rtc, &m->pic, m->opts.mem, NULL, NULL, NULL);
+	pmtimer_init(&m->pmtimer, NULL, NULL);
 	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
 	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports) ||
-	    lapic_register(&m->lapic, &m->mmio))
+	    lapic_register(&m->lapic, &m->mmio) || ioapic_register(&m->ioapic, &m->mmio) ||
+	    fwcfg_register(&m->fwcfg, &m->ports) ||
+	    rtc_register(&m->rtc, &m->ports) || pmtimer_register(&m->pmtimer, &m->ports))
 		return -EEXIST;
 	return 0;
+}
+
+uint64_t monitor_next_timer(const struct monitor *m)
+{
+	uint64_t t[3] = { pit_next_deadline(&m->pit), rtc_next_deadline(&m->rtc),
+			  lapic_next_deadline(&m->lapic) };
+	uint64_t next = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (t[i] && (!next || t[i] < next))
+			next = t[i];
+	return next;
 }
 
 int monitor_init(struct monitor *m, const struct monitor_opts *o)
@@ -78,7 +100,8 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 	}
 	/* As QEMU and GRUB do, the command line starts with the kernel's path. */
 	snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
-	if (loader_load(&m->vm, o->kernel, cmdline, &m->boot, err, sizeof(err))) {
+	if (loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
+			sizeof(err))) {
 		log_err("%s", err);
 		return STATUS_LOAD;
 	}
@@ -164,6 +187,8 @@ static void dispatch_mmio(struct monitor *m, struct exit_record *ex)
 static void poll_timers(struct monitor *m)
 {
 	pit_update(&m->pit);
+	rtc_update(&m->rtc);
+	lapic_update(&m->lapic);
 	m->stats.timer_irqs = m->pit.irqs;
 	m->stats.timer_missed = m->pit.missed;
 }
@@ -185,7 +210,7 @@ static int wait_halted(struct monitor *m, const struct exit_record *ex)
 			log_err("guest halted with interrupts disabled at eip=0x%x", ex->eip);
 			return STATUS_HALTED;
 		}
-		next = pit_next_deadline(&m->pit);
+		next = monitor_next_timer(m);
 		if (m->deadline_ns && (!next || m->deadline_ns < next))
 			next = m->deadline_ns;
 		if (!next) {
@@ -214,6 +239,9 @@ int monitor_dispatch(struct monitor *m, struct exit_record *ex)
 		return STATUS_OK;
 	case EXIT_MMIO:
 		dispatch_mmio(m, ex);
+		/* A write may have started the local APIC timer. */
+		if (ex->mmio.is_write && m->timer_made)
+			mtimer_rearm(m);
 		return STATUS_OK;
 	case EXIT_HLT:
 		return wait_halted(m, ex);

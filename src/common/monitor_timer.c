@@ -86,7 +86,7 @@ void mtimer_destroy(struct monitor *m)
 
 void mtimer_rearm(struct monitor *m)
 {
-	uint64_t next = pit_next_deadline(&m->pit);
+	uint64_t next = monitor_next_timer(m);
 	struct itimerspec its;
 
 	if (m->deadline_ns && (!next || m->deadline_ns < next))
