@@ -133,5 +133,12 @@ grep -q "ran on beta.example" "$tmp/stdout" || { echo "FAIL: merged md lacks bet
 
 n=$((n + 1))
 if ! head -c 5 "$tmp/f.dat" | grep -q '%PDF-'; then echo "FAIL: --plot-format pdf wrote no PDF"; fails=$((fails + 1)); fi
+# the format from the extension: each file starts with its format's magic bytes
+for ext in svg pdf png; do
+	expect 0 "^report: wrote $tmp/f.$ext" 1 -- report "$tmp/p.json" --plot "$tmp/f.$ext"
+done
+n=$((n + 1))
+magic=$(head -c 5 "$tmp/f.svg")$(head -c 5 "$tmp/f.pdf")$(head -c 4 "$tmp/f.png" | tail -c 3)
+[ "$magic" = "<?xml%PDF-PNG" ] || { echo "FAIL: magic bytes '$magic'"; fails=$((fails + 1)); }
 echo "$((n - fails)) passed, $fails failed"
 [ $fails = 0 ]

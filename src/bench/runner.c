@@ -95,7 +95,7 @@ static int running_cpu(const char *pid, pid_t pg)
 	for (tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		field++;
 		if (field == 3)
-			running = tok[0] == 'R';
+			running = tok[0] == 'R' || tok[0] == 'Z'; /* a zombie: where it last ran */
 		else if (field == 5)
 			pgrp = atoi(tok);
 		else if (field == 39)
@@ -196,7 +196,13 @@ static int spawn(char *const argv[], const char *out, const char *err, double ti
 	nb_sig_child(pid);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
+		siginfo_t info = {0};
+		pid_t w;
+
+		/* Before reaping: a short run may end between two samples; its zombie says where it ran. */
+		if (!waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) && info.si_pid == pid)
+			sample_cpus(pid, cpus);
+		w = waitpid(pid, &st, WNOHANG);
 
 		if (w == pid)
 			break;
