@@ -217,7 +217,7 @@ static int spawn(char *const argv[], const char *out, const char *err, double ti
 			nb_sig_child(0);
 			return -1;
 		}
-		if (tick++ % 5 == 0)
+		if (++tick % 5 == 0) /* not at once: the child pins itself just after fork */
 			sample_cpus(pid, cpus);
 		nanosleep(&nap, NULL);
 		waited += 0.02;
