@@ -23,6 +23,12 @@ set(PLATFORM_ARGS --mem=64M --module=${GOLDEN}/platform-module.txt,platform-modu
 add_test(NAME qemu.platform COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/platform.elf 1
   --golden ${GOLDEN}/platform.txt -- ${PLATFORM_ARGS})
 set_tests_properties(qemu.platform PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+add_test(NAME qemu.confine COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
+  --golden ${GOLDEN}/confine.txt)
+set_tests_properties(qemu.confine PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+add_test(NAME qemu.confine-norace COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
+  --golden ${GOLDEN}/confine-norace.txt -- --cmdline=norace)
+set_tests_properties(qemu.confine-norace PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
 function(tandem_guest_test backend name elf status)
@@ -41,9 +47,24 @@ foreach(b kvm bt)
     --serial-grep "about to triple fault" -- --timeout=30)
   tandem_guest_test(${b} spin spin.elf 8 --stderr "timeout: the guest did not exit within 2 s"
     --serial-grep "spin: spinning" -- --timeout=2)
+  tandem_guest_test(${b} platform platform.elf 1 --golden ${GOLDEN}/platform.txt
+    -- ${PLATFORM_ARGS})
   tandem_guest_test(${b} halt halt.elf 12 --stderr "halted with interrupts disabled at eip=0x"
     --serial-grep "halting with interrupts off" -- --timeout=30)
+  # Confinement attacks: behave as qemu (the golden lines); bt checks its canaries at exit.
+  tandem_guest_test(${b} confine confine.elf 1 --golden ${GOLDEN}/confine.txt
+    -- --mem=64M --timeout=60)
 endforeach()
+
+# The exact retranslation of a wrapping access is correctness, not adaptation: also
+# without it.
+tandem_guest_test(bt confine-noadapt confine.elf 1 --golden ${GOLDEN}/confine-norace.txt
+  -- --mem=64M --timeout=60 --no-adaptive --cmdline=norace)
+
+# An instruction that runs from the last page of RAM into a hole: a clean stop, not a
+# retry loop (qemu itself aborts on this one).
+tandem_guest_test(bt confine-hole confine.elf 10 --stderr "executing outside RAM \\(at 0x4000000\\)"
+  --serial-grep "hole: jumping" -- --mem=64M --cmdline=hole --timeout=10)
 
 # Adaptive translation: same output with and without it (and as qemu), retranslations happen.
 add_test(NAME bt.adapt-counters COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/adapt.sh $<TARGET_FILE:tandem>

@@ -8,10 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
-#include <asm/prctl.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -24,9 +21,6 @@
 #include "monitor.h"
 
 #define EFL_IF 0x200u
-#ifndef HWCAP2_FSGSBASE
-#define HWCAP2_FSGSBASE (1 << 1)
-#endif
 
 #include <stddef.h>
 _Static_assert(offsetof(struct bt_cpu, eip) == CPU_EIP, "bt_asm.h: CPU_EIP");
@@ -42,6 +36,7 @@ _Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
 _Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
+_Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE");
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
@@ -49,30 +44,26 @@ static const char *const callout_names[BT_CO_NR] = {
 #undef X
 };
 
-void bt_set_gsbase(struct bt *bt, uint64_t base)
-{
-	if (bt->fsgsbase)
-		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
-	else
-		syscall(SYS_arch_prctl, ARCH_SET_GS, base);
-}
+/* Two views, each 4 GiB with its guards (bt.h): about 80 GiB of address space. */
+#define BT_RESERVE (VIEW_NR * ((4ULL << 30) + BT_GUARD_BELOW + BT_GUARD_ABOVE + (16u << 10)))
 
 static int bt_probe(char *why, size_t len)
 {
-	void *p = mmap(NULL, 1ULL << 33, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, BT_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
-		snprintf(why, len, "bt: cannot reserve 8 GiB of address space for the guest windows");
+		snprintf(why, len, "bt: cannot reserve %llu GiB of address space for the guest views",
+			 (unsigned long long)(BT_RESERVE >> 30));
 		return -ENOTSUP;
 	}
-	munmap(p, 1ULL << 33);
+	munmap(p, BT_RESERVE);
 	return 0;
 }
 
 static void bt_info(FILE *f)
 {
-	fprintf(f, "bt.gsbase           %s\n", host_has(HOST_CAP_FSGSBASE) ? "wrgsbase (user FSGSBASE)" :
-		"arch_prctl(ARCH_SET_GS) (a system call per GS write: no user FSGSBASE)");
+	fprintf(f, "bt.memory           view base in r8: [r8 + reg64*scale + disp32] in guarded "
+		"4 GiB views; no GS, no system call on a ring change\n");
 	fprintf(f, "bt.bcd              %s\n", bt_compat_method());
 }
 
@@ -82,8 +73,17 @@ static void bt_destroy(void *state)
 
 	if (!bt)
 		return;
+	/*
+	 * The host-side proof that the guest stayed in its views: the canaries around
+	 * them and the stubs at the head of the cache are as they were. Broken
+	 * confinement must never pass for a clean run.
+	 */
+	if (bt->tc && (mmu_canary_check(bt) ||
+		       memcmp(bt->tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
+		log_err("bt: host memory outside guest RAM changed: aborting");
+		abort();
+	}
 	bt_signals_remove(bt);
-	bt_set_gsbase(bt, 0);
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
@@ -102,7 +102,6 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
-	bt->fsgsbase = host_has(HOST_CAP_FSGSBASE);
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;
@@ -289,6 +288,14 @@ static int bt_run(void *state, struct exit_record *ex)
 		bt->enters++;
 		reason = enter(c, tb->code);
 		prev = NULL;
+		/*
+		 * Whatever way the cache was left (a kick, a fault, a stop), a page-table
+		 * or MMIO redirect never outlives its callout pair: the view comes back.
+		 */
+		if (bt->redirect.kind != ADAPT_NONE) {
+			bt->redirect.kind = ADAPT_NONE;
+			mmu_set_view(bt);
+		}
 		switch (reason) {
 		case BT_EXIT_CHAIN:
 			prev = (struct tb *)(uintptr_t)(c->exit_tb & ~(uint64_t)7);
