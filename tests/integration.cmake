@@ -86,6 +86,10 @@ set_tests_properties(install.layout PROPERTIES LABELS "bench;bt" SKIP_RETURN_COD
 # SIGINT/SIGTERM during bench: no child survives, no temporary file remains, exit 130/143.
 add_test(NAME bench.signal COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.signal PROPERTIES LABELS "bench;bt")
+# The same for kvm-nested: the script and its QEMU VM end, its own temporary directory goes.
+add_test(NAME bench.signal-nested
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh $<TARGET_FILE:tandem> --nested)
+set_tests_properties(bench.signal-nested PROPERTIES LABELS "bench;nested" SKIP_RETURN_CODE 77)
 
 # --timeout wins over a stalled stdout reader (the flood guest, a FIFO nobody reads).
 foreach(b kvm bt)
