@@ -76,6 +76,22 @@ set_tests_properties(bt.adapt-counters PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 add_test(NAME bench.quick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_quick.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.quick PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
 
+# bench/report/help on bad and good command lines: statuses and messages, nothing measured first.
+add_test(NAME bench.cli COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_cli.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.cli PROPERTIES LABELS "bench;cli")
+
+# cmake --install: the installed tandem finds its guest and data without the build tree.
+add_test(NAME install.layout COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install_check.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(install.layout PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
+
+# SIGINT/SIGTERM during bench: no child survives, no temporary file remains, exit 130/143.
+add_test(NAME bench.signal COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.signal PROPERTIES LABELS "bench;bt")
+# The same for kvm-nested: the script and its QEMU VM end, its own temporary directory goes.
+add_test(NAME bench.signal-nested
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_signal.sh $<TARGET_FILE:tandem> --nested)
+set_tests_properties(bench.signal-nested PROPERTIES LABELS "bench;nested" SKIP_RETURN_CODE 77)
+
 # --timeout wins over a stalled stdout reader (the flood guest, a FIFO nobody reads).
 foreach(b kvm bt)
   add_test(NAME ${b}.stalled-reader COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/stalled_reader.sh
