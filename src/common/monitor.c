@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "monitor_timer.h"
 #include "status.h"
@@ -51,7 +52,7 @@ static int devices_init(struct monitor *m)
 	bus_init(&m->mmio, "mmio");
 	pic_init(&m->pic);
 	uart_init(&m->uart, m->serial_fd, &m->pic, UART_COM1_IRQ);
-	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
+	pit_init(&m->pit, &m->pic, host_clock_ns, NULL);
 	debugexit_init(&m->dbg);
 	lapic_init(&m->lapic, NULL, NULL);
 	ioapic_init(&m->ioapic, &m->lapic);
