@@ -1,8 +1,6 @@
 /* pit8254.c: the 8254 timer, counts derived from a host clock rather than ticked. */
 #include "pit8254.h"
 
-#include <time.h>
-
 #include "clock.h"
 #include "log.h"
 
