@@ -53,6 +53,14 @@ static void ioapic_wr(uint32_t reg, uint32_t v)
 	*(volatile uint32_t *)(IOAPIC + 0x10) = v;
 }
 
+static volatile uint32_t nmis;
+
+static void nmi_handler(struct trapframe *tf)
+{
+	(void)tf;
+	nmis++;
+}
+
 static void apic_irq(struct trapframe *tf)
 {
 	hits[tf->vector]++;
@@ -208,6 +216,13 @@ static void test_lapic(void)
 	lapic_wr(0x300, 0x40000 | VEC_IPI); /* fixed, shorthand self */
 	check(wait_hits(VEC_IPI, 1), "lapic self-IPI", "fixed, shorthand self");
 
+	/* An NMI to ourselves arrives with interrupts off: IF does not gate it. */
+	cli();
+	lapic_wr(0x300, 0x40000 | 0x400);
+	for (volatile int i = 0; i < 100000 && !nmis; i++)
+		;
+	check(nmis == 1, "lapic self-NMI", "taken with IF=0, once");
+
 	lapic_wr(0x80, 0x30); /* TPR class 3 holds back class-2 vectors */
 	lapic_wr(0x300, 0x40000 | VEC_IPI);
 	sti();
@@ -295,6 +310,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	(void)magic;
 	for (unsigned v = VEC_TIMER; v <= VEC_SPURIOUS; v++)
 		trap_set_handler(v, apic_irq);
+	trap_set_handler(2, nmi_handler);
 	printf("platform: the PC devices of QEMU's pc machine\n");
 	test_cpu();
 	test_fwcfg();

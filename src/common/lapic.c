@@ -166,10 +166,14 @@ static void send_ipi(struct lapic *a, uint32_t lo)
 	if (!self)
 		return;
 	a->ipis++;
-	if (ICR_DELIVERY(lo) == 0)
+	if (ICR_DELIVERY(lo) == 0) {
 		lapic_set_irq(a, (uint8_t)lo, (lo & ICR_LEVEL_TRIGGER) != 0);
-	else
+	} else if (ICR_DELIVERY(lo) == 4) { /* NMI: one stays latched until taken */
+		a->nmi_pending = 1;
+		a->nmis++;
+	} else {
 		a->ipi_dropped++;
+	}
 }
 
 uint32_t lapic_read(struct lapic *a, uint32_t off)

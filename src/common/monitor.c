@@ -32,6 +32,17 @@ uint8_t monitor_irq_ack(struct monitor *m)
 	return pic_ack(&m->pic);
 }
 
+bool monitor_nmi_pending(const struct monitor *m)
+{
+	return m->lapic.nmi_pending != 0;
+}
+
+void monitor_nmi_ack(struct monitor *m)
+{
+	m->lapic.nmi_pending = 0;
+	m->stats.irq_injected++;
+}
+
 static int open_serial(struct monitor *m)
 {
 	if (!m->opts.serial) {

@@ -117,6 +117,13 @@ uint8_t monitor_irq_ack(struct monitor *m);
  */
 uint64_t monitor_next_timer(const struct monitor *m);
 
+/*
+ * For engines: is an NMI waiting (a local APIC NMI IPI), and take it. The engine
+ * delivers vector 2 whatever IF says, and no other NMI until the guest's iret.
+ */
+bool monitor_nmi_pending(const struct monitor *m);
+void monitor_nmi_ack(struct monitor *m);
+
 /* Host monotonic time in ns. */
 uint64_t monitor_now_ns(void);
 
