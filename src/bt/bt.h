@@ -353,6 +353,7 @@ struct bt {
 		uint32_t old[2];
 	} redirect;
 	uint8_t *mmio_scratch;    /* a page adaptive MMIO accesses run against */
+	bool ferr;                /* an x87 exception with CR0.NE clear: FERR#, IRQ13 to raise */
 	/* fxsave images: the guest's x87 state outside bt_run, the host's inside it */
 	uint8_t fpu_guest[512] __attribute__((aligned(16)));
 	uint8_t fpu_host[512] __attribute__((aligned(16)));

@@ -311,6 +311,10 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 				return stop_with(bt, ex, EXIT_SHUTDOWN);
 			prev = NULL;
 		}
+		if (bt->ferr) { /* FERR# (CR0.NE=0) is wired to IRQ13 on a PC */
+			bt->ferr = false;
+			pic_pulse_irq(&bt->mon->pic, 13);
+		}
 		/* sti, mov ss: the instruction after them runs before any interrupt. */
 		shadow = c->shadow_eip == c->eip ? c->shadow : 0;
 		c->shadow = 0;
