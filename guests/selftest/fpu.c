@@ -163,6 +163,13 @@ static void c_env(void)
 	__asm__ volatile("fldenv %1\n\tfnstenv %0" : "=m"(env2) : "m"(env) : "memory");
 	EXPECT_EQ("fldenv control word", env2[0] & 0xFFFF, 0x0B7F);
 	EXPECT_EQ("fldenv TOP", FSW_TOP(env2[1]), 7);
+	/* With an operand-size prefix: the 14-byte 16-bit layout (CW, SW, TW, ...) */
+	memset(env2, 0xAA, sizeof(env2));
+	__asm__ volatile("data16 fnstenv %0" : "=m"(env2) : : "memory");
+	EXPECT_EQ("16-bit env control word", env2[0] & 0xFFFF, 0x0B7F);
+	EXPECT_EQ("16-bit env tag word", env2[1] & 0xFFFF, 0x3FFF);
+	EXPECT_EQ("16-bit env: bytes 14-17 untouched", env2[3] >> 16, 0xAAAA);
+	EXPECT_EQ("16-bit env: bytes 16-19 untouched", env2[4], 0xAAAAAAAA);
 	__asm__ volatile("fninit");
 }
 
@@ -293,6 +300,41 @@ static void c_ferr(void)
 	write_cr0(cr0);
 }
 
+/* The FPU state survives interrupts (the guest's, and the host's signals under bt). */
+static volatile uint32_t fpu_ticks;
+
+static void fpu_tick(struct trapframe *tf)
+{
+	(void)tf;
+	fpu_ticks++;
+	pic_eoi(0);
+}
+
+static void c_irq(void)
+{
+	static volatile int32_t one = 1;
+	uint32_t n = 0, lo = 0, hi = 0;
+	uint32_t sum[2];
+
+	fpu_ticks = 0;
+	trap_set_handler(IRQ_BASE + 0, fpu_tick);
+	pit_start_1khz();
+	pic_unmask(0);
+	__asm__ volatile("fninit\n\tfildl %0\n\tfldz" : : "m"(one));
+	sti();
+	while (fpu_ticks < 20 && ++n < 50000000u)
+		__asm__ volatile("fadd %st(1), %st\n\tfld %st(0)\n\tfsqrt\n\tfstp %st(0)");
+	cli();
+	pic_mask(0);
+	__asm__ volatile("fistpll %0\n\tfstp %%st(0)" : "=m"(sum) : : "memory");
+	lo = sum[0];
+	hi = sum[1];
+	EXPECT(fpu_ticks >= 20, "only %u timer interrupts", fpu_ticks);
+	EXPECT_EQ("sum of ones, low", lo, n);
+	EXPECT_EQ("sum of ones, high", hi, 0);
+	EXPECT_EQ("stack empty: TOP", FSW_TOP(fnstsw()), 0);
+}
+
 /* fisttp (SSE3), MMX, SSE with CR4.OSFXSR clear: #UD unless CPUID says otherwise. */
 static void c_ud(void)
 {
@@ -330,6 +372,7 @@ CHECK_LIST(fpu) = {
     {"fpu.nm_ts_clts", c_nm_ts},
     {"fpu.mf_deferred", c_mf},
     {"fpu.ferr_irq13", c_ferr},
+    {"fpu.state_across_interrupts", c_irq},
     {"fpu.ud_beyond_p6", c_ud},
     CHECK_END,
 };
