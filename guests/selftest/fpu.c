@@ -261,6 +261,37 @@ static void c_mf(void)
 	write_cr0(cr0);
 }
 
+/* Ring 3: the same FPU, user memory operands, #NM from TS. */
+static volatile int32_t u_one = 1, u_out;
+
+static int u_fpu(void)
+{
+	__asm__ volatile("fninit\n\tfildl %1\n\tfadd %%st(0), %%st(0)\n\tfistpl %0"
+	                 : "=m"(u_out) : "m"(u_one) : "memory");
+	return 0;
+}
+
+static int u_fld1(void)
+{
+	__asm__ volatile(ST_ARM "fld1" ST_RESUME);
+	return 0;
+}
+
+static void c_ring3(void)
+{
+	uint32_t cr0 = read_cr0() & ~(CR0_EM | CR0_TS);
+
+	u_out = 0;
+	EXPECT_EQ("ring 3 x87 status", st_user(u_fpu, 0), 0);
+	EXPECT_EQ("ring 3: 1+1", u_out, 2);
+	write_cr0(cr0 | CR0_TS);
+	st_user(u_fld1, 0);
+	expect_fault("ring 3 fld1 with TS", 7, 0, st_at);
+	EXPECT_EQ("#NM from ring 3: saved cs", st_faults[0].cs, SEL_UCODE);
+	__asm__ volatile("clts\n\tfninit");
+	write_cr0(cr0);
+}
+
 /* CR0.NE clear: the PC way, FERR# on IRQ13; the handler clears it (fnclex, port 0xF0). */
 static volatile uint32_t irq13_hits, irq13_sw;
 
@@ -382,6 +413,7 @@ CHECK_LIST(fpu) = {
     {"fpu.pf_precise", c_pf},
     {"fpu.nm_em", c_nm_em},
     {"fpu.nm_ts_clts", c_nm_ts},
+    {"fpu.ring3", c_ring3},
     {"fpu.mf_deferred", c_mf},
     {"fpu.ferr_irq13", c_ferr},
     {"fpu.state_across_interrupts", c_irq},
