@@ -242,6 +242,33 @@ static void test_ioapic(void)
 	outb(0x43, 0x30); /* channel 0 to mode 0 with no count: quiet */
 }
 
+static int kbc_read(void)
+{
+	for (int i = 0; i < 100000; i++)
+		if (inb(0x64) & 1)
+			return inb(0x60);
+	return -1;
+}
+
+static void test_i8042(void)
+{
+	int self, iface, echo;
+	char d[80];
+
+	while (inb(0x64) & 1) /* drain what the firmware left */
+		(void)inb(0x60);
+	outb(0x64, 0xaa);
+	self = kbc_read();
+	outb(0x64, 0xab);
+	iface = kbc_read();
+	outb(0x64, 0xd2); /* write to the keyboard's output buffer: it comes back */
+	outb(0x60, 0x5a);
+	echo = kbc_read();
+	snprintf(d, sizeof(d), "self-test 0x%02x, keyboard interface 0x%02x, echo 0x%02x", self,
+		 iface, echo);
+	check(self == 0x55 && iface == 0 && echo == 0x5a, "i8042", d);
+}
+
 static void test_module(struct multiboot_info *mbi)
 {
 	const uint32_t *m = (const uint32_t *)mbi->mods_addr;
@@ -275,6 +302,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	test_lapic();
 	test_ioapic();
 	test_rtc();
+	test_i8042();
 	test_module(mbi);
 	printf("platform: %u passed, %u failed\n", npass, nfail);
 	return nfail ? EXIT_FAIL : EXIT_OK;

@@ -23,7 +23,7 @@ static int mmio(struct co *k, uint32_t pa, uint8_t len, bool write, uint8_t *dat
 	ex.mmio.len = len;
 	ex.mmio.is_write = write;
 	ex.mmio.data = data;
-	return monitor_dispatch(k->bt->mon, &ex) != 0 || k->bt->mon->dbg.exited;
+	return monitor_dispatch(k->bt->mon, &ex) != 0 || monitor_stopping(k->bt->mon);
 }
 
 int co_adapt_pre(struct co *k)
