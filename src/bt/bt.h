@@ -54,6 +54,7 @@ struct bt;
 	X(shadow_flushes, "whole-shadow flushes (CR3, paging mode, map limit)") \
 	X(invlpgs, "invlpg")                                               \
 	X(mmio_emulated, "MMIO accesses emulated from a fault")           \
+	X(openbus_writes, "writes to open bus (no RAM, no device) dropped") \
 	X(slow_path, "instructions run by the slow path")                  \
 	X(adapt_pt, "retranslations: stores to page tables (no trace fault)") \
 	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
@@ -338,6 +339,13 @@ struct bt {
 		uint32_t va, ppage;
 		uint32_t before[1024];
 	} pt_write;
+	int openbus_fd;           /* one page of all-ones: what guest pages with no RAM or device map */
+	uint8_t *openbus;         /* the monitor's own mapping of it, to restore it after a write */
+	struct {                  /* a store to open bus, single-stepped with that page writable */
+		bool active;
+		int view;
+		uint32_t va;
+	} openbus_write;
 	int8_t *dftab;
 
 	void *dec32, *dec64;      /* ZydisDecoder */
@@ -406,13 +414,18 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 int mmu_read(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user);
 int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool user);
 /*
- * Shadow fill for a host fault at va in view: 0 mapped, -1 guest #PF, 1 not RAM
- * (*pa), 2 a write to a traced page table (mapped read-only; see mmu_pt_write_*).
+ * Shadow fill for a host fault at va in view: 0 mapped, -1 guest #PF, 1 a device
+ * (*pa), 2 a write to a traced page table (mapped read-only; see mmu_pt_write_*),
+ * 3 a write to open bus (neither RAM nor a device: the page of all-ones is mapped
+ * read-only; see mmu_openbus_write_*).
  */
 int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
 /* Let one store to the traced page table at va through, then drop what it changed. */
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa);
 void mmu_pt_write_end(struct bt *bt);
+/* Let one store to the open-bus page at va through; the end puts the ones back. */
+void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va);
+void mmu_openbus_write_end(struct bt *bt);
 void mmu_flush(struct bt *bt);
 /* Does the current view map va (writable, for a write) already? No walk, no side effect. */
 bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write);

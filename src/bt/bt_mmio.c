@@ -1,6 +1,7 @@
 /*
- * bt_mmio.c: MMIO from translated code. The shadow never maps addresses
- * outside RAM, so an access there faults; when the guest instruction was
+ * bt_mmio.c: MMIO from translated code. The shadow never maps a device's page
+ * (open bus, with no device, is the page of ones: see mmu_fill), so an access
+ * there faults; when the guest instruction was
  * translated into that single host mov, it becomes an MMIO exit record for the
  * core and the guest resumes after it. Other forms stop with a clear message.
  */

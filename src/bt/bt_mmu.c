@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "bt.h"
+#include "bus.h"
 #include "log.h"
 #include "monitor.h"
 
@@ -85,12 +87,23 @@ int mmu_init(struct bt *bt)
 	bt->npages = (uint32_t)(bt->mon->vm.ram_size >> 12);
 	bt->pflags = calloc(bt->npages, 1);
 	bt->page_tbs = calloc(bt->npages, sizeof(*bt->page_tbs));
-	bt->rmap_head = calloc(bt->npages, sizeof(*bt->rmap_head));
+	/* One more rmap list: the open-bus page, "physical page" npages in v2p. */
+	bt->rmap_head = calloc(bt->npages + 1, sizeof(*bt->rmap_head));
 	bt->ptref = calloc(bt->npages, sizeof(*bt->ptref));
 	bt->rmap_cap = SHADOW_MAX_PAGES + 16;
 	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
 	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
 		return -ENOMEM;
+	/* Open bus reads all-ones (QEMU's unassigned memory, a PC's floating bus). */
+	bt->openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
+	if (bt->openbus_fd < 0 || ftruncate(bt->openbus_fd, 4096))
+		return -errno;
+	bt->openbus = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, bt->openbus_fd, 0);
+	if (bt->openbus == MAP_FAILED) {
+		bt->openbus = NULL;
+		return -errno;
+	}
+	memset(bt->openbus, 0xff, 4096);
 	for (v = 0; v < VIEW_NR; v++) {
 		/* [canary][guard below][4 GiB view][mirror][guard above][canary] */
 		bt->view[v] = reserve(RESERVE_LEN);
@@ -117,6 +130,10 @@ void mmu_destroy(struct bt *bt)
 			munmap(bt->view[v] - BT_GUARD_BELOW - 4096, RESERVE_LEN);
 		if (bt->v2p[v])
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
+	}
+	if (bt->openbus) {
+		munmap(bt->openbus, 4096);
+		close(bt->openbus_fd);
 	}
 	free(bt->pflags);
 	free(bt->page_tbs);
@@ -236,13 +253,17 @@ static void shadow_none(struct bt *bt, int view, uint32_t vpage)
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
+/* ppage npages is the open-bus page, mapped read-only. */
 static int shadow_map(struct bt *bt, int view, uint32_t vpage, int prot, uint32_t ppage)
 {
+	int fd = ppage == bt->npages ? bt->openbus_fd : bt->mon->vm.memfd;
+	off_t off = ppage == bt->npages ? 0 : (off_t)ppage << 12;
+
 	if (mmap(host_page(bt, view, vpage << 12), 4096, prot, MAP_SHARED | MAP_FIXED,
-		 bt->mon->vm.memfd, (off_t)ppage << 12) == MAP_FAILED)
+		 fd, off) == MAP_FAILED)
 		return -errno;
 	if (vpage == 0 && mmap(bt->view[view] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED,
-			       bt->mon->vm.memfd, (off_t)ppage << 12) == MAP_FAILED)
+			       fd, off) == MAP_FAILED)
 		return -errno;
 	return 0;
 }
@@ -298,8 +319,8 @@ void mmu_flush(struct bt *bt)
 	for (v = 0; v < VIEW_NR; v++)
 		mmap(bt->view[v], VIEW_MAPPED, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-	/* Clear exactly the v2p entries that are set: the rmap lists them. */
-	for (uint32_t p = 0; p < bt->npages; p++) {
+	/* Clear exactly the v2p entries that are set: the rmap lists them (open bus too). */
+	for (uint32_t p = 0; p <= bt->npages; p++) {
 		uint32_t i;
 
 		for (i = bt->rmap_head[p]; i; i = bt->rmap[i - 1].next)
@@ -355,10 +376,15 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, view == VIEW_USER, &pa, &can_write))
 		return -1;
 	*pa_out = pa;
-	if (pa >= bt->mon->vm.ram_size)
-		return 1;
-	ppage = pa >> 12;
-	if (write && (bt->pflags[ppage] & PF_CODE)) {
+	if (pa >= bt->mon->vm.ram_size) {
+		if (bus_claims(&bt->mon->mmio, pa & ~0xfffu, 4096))
+			return 1;
+		ppage = bt->npages; /* open bus: the page of ones, never writable */
+		can_write = false;
+	} else {
+		ppage = pa >> 12;
+	}
+	if (ppage < bt->npages && write && (bt->pflags[ppage] & PF_CODE)) {
 		/* A write to a page with translated code: its blocks go, then it is plain RAM. */
 		bt->trace_faults++;
 		tc_invalidate_page(bt, ppage);
@@ -383,6 +409,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	bt->v2p[view][vpage] = (ppage + 1) | ((prot & PROT_WRITE) ? V2P_W : 0);
 	bt->mapped++;
 	bt->hidden_faults++;
+	if (ppage == bt->npages)
+		return write ? 3 : 0;
 	return (write && can_write && (bt->pflags[ppage] & PF_PT)) ? 2 : 0;
 }
 
@@ -434,6 +462,22 @@ void mmu_pt_write_end(struct bt *bt)
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
 			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);
+}
+
+void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
+{
+	bt->openbus_write.active = true;
+	bt->openbus_write.view = view;
+	bt->openbus_write.va = va;
+	shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
+	bt->openbus_writes++;
+}
+
+void mmu_openbus_write_end(struct bt *bt)
+{
+	bt->openbus_write.active = false;
+	shadow_mprotect(bt, bt->openbus_write.view, bt->openbus_write.va, PROT_READ);
+	memset(bt->openbus, 0xff, 4096); /* the write is dropped */
 }
 
 /*

@@ -1,7 +1,7 @@
 /*
  * bt_signal.c: host faults in translated code. A SIGSEGV in a view is a
- * hidden fault (fill the shadow and retry), a true guest #PF, or an access
- * outside RAM (MMIO); in a view's guard it is an access that wrapped at 4 GiB
+ * hidden fault (fill the shadow and retry), a true guest #PF, a store to open
+ * bus (stepped, then dropped), or a device access (MMIO); in a view's guard it is an access that wrapped at 4 GiB
  * (retranslate it exactly and run it again); anywhere else it stops the guest.
  * SIGFPE is #DE (an integer divide) or #MF (an x87 exception, which the host
  * reports on the next waiting x87 instruction, as the guest's CPU with CR0.NE=1
@@ -178,7 +178,18 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	bt->cpu.exc.vector = -1;
 	if (bt->pt_write.active)
 		mmu_pt_write_end(bt); /* the stepped store faulted again elsewhere */
+	if (bt->openbus_write.active)
+		mmu_openbus_write_end(bt);
 	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
+	if (r == 3) {
+		/*
+		 * A store to open bus, by any instruction: let it write the page of ones
+		 * for one instruction (a read-modify-write reads ones first), then drop it.
+		 */
+		mmu_openbus_write_begin(bt, view, va);
+		uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+		return;
+	}
 	if (r == 2) {
 		/* A store to a guest page table: let it through one instruction, then look. */
 		uint32_t eip;
@@ -218,6 +229,8 @@ static void on_fpe(int sig, siginfo_t *si, void *uctx)
 		signal(sig, SIG_DFL);
 		return;
 	}
+	if (sig_bt->openbus_write.active)
+		mmu_openbus_write_end(sig_bt);
 	if (sig == SIGILL)
 		guest_exception(sig_bt, uc, EXC_UD);
 	else if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF)
@@ -244,8 +257,11 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
 
 	(void)sig;
 	(void)si;
-	if (bt && bt->pt_write.active) {
-		mmu_pt_write_end(bt);
+	if (bt && (bt->pt_write.active || bt->openbus_write.active)) {
+		if (bt->pt_write.active)
+			mmu_pt_write_end(bt);
+		if (bt->openbus_write.active)
+			mmu_openbus_write_end(bt);
 		tb = bt->smc_tb;
 		if (!tb) {
 			uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;

@@ -45,3 +45,13 @@ int bus_access(struct bus *bus, uint64_t addr, unsigned size, bool is_write, uin
 		*val = size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 	return -ENOENT;
 }
+
+bool bus_claims(const struct bus *bus, uint64_t base, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < bus->nr; i++)
+		if (bus->ranges[i].base < base + len && base < bus->ranges[i].base + bus->ranges[i].len)
+			return true;
+	return false;
+}

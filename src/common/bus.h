@@ -39,4 +39,7 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn fn
  */
 int bus_access(struct bus *bus, uint64_t addr, unsigned size, bool is_write, uint64_t *val);
 
+/* Does any device's range overlap [base, base+len)? */
+bool bus_claims(const struct bus *bus, uint64_t base, uint64_t len);
+
 #endif
