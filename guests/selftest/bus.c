@@ -102,8 +102,42 @@ static void c_open_paged(void)
 	EXPECT_EQ("PTE A|D after open-bus writes", *test_pte(20) & (PTE_A | PTE_D), PTE_A | PTE_D);
 }
 
+/* A device (the local APIC) reached by other forms than mov: each access reaches it. */
+static void c_device_alu_forms(void)
+{
+	uint32_t apic = test_va(21), ver, tpr = apic + 0x80, v, esp0, esp1;
+	uint8_t z;
+
+	set_pte(21, 0xFEE00000u, PTE_P | PTE_W | 0x18u); /* PCD | PWT */
+	ver = *(volatile uint32_t *)(apic + 0x30);
+	EXPECT(ver != 0 && ver != 0xFFFFFFFFu, "APIC version register reads 0x%x", ver);
+	v = 1;
+	__asm__ volatile("addl (%1), %0" : "+r"(v) : "r"(apic + 0x30) : "cc", "memory");
+	EXPECT_EQ("add r, [version]", v, ver + 1);
+	__asm__ volatile("cmpl (%1), %2\n\tsete %0" : "=q"(z) : "r"(apic + 0x30), "r"(ver) : "cc", "memory");
+	EXPECT_EQ("cmp r, [version] (ZF)", z, 1);
+	__asm__ volatile("movl %%esp, %1\n\tpushl (%3)\n\tpopl %0\n\tmovl %%esp, %2"
+			 : "=r"(v), "=&r"(esp0), "=&r"(esp1) : "r"(apic + 0x30) : "memory");
+	EXPECT_EQ("push [version]", v, ver);
+	EXPECT_EQ("push/pop esp", esp1, esp0);
+	*(volatile uint32_t *)tpr = 0x20;
+	__asm__ volatile("xorl $0x30, (%0)" : : "r"(tpr) : "cc", "memory");
+	EXPECT_EQ("TPR after xor [m], imm", *(volatile uint32_t *)tpr, 0x10);
+	__asm__ volatile("addl $5, (%0)" : : "r"(tpr) : "cc", "memory");
+	EXPECT_EQ("TPR after add [m], imm", *(volatile uint32_t *)tpr, 0x15);
+	__asm__ volatile("btsl $7, (%1)\n\tsetc %0" : "=q"(z) : "r"(tpr) : "cc", "memory");
+	EXPECT_EQ("bts [TPR] (CF)", z, 0);
+	EXPECT_EQ("TPR after bts", *(volatile uint32_t *)tpr, 0x95);
+	v = 0x30;
+	__asm__ volatile("xchgl (%1), %0" : "+r"(v) : "r"(tpr) : "memory");
+	EXPECT_EQ("xchg loads TPR", v, 0x95);
+	EXPECT_EQ("TPR after xchg", *(volatile uint32_t *)tpr, 0x30);
+	*(volatile uint32_t *)tpr = 0;
+}
+
 CHECK_LIST(bus) = {
     {"bus.open_paging_off", c_open_paging_off},
     {"bus.open_paged", c_open_paged},
+    {"bus.device_alu_forms", c_device_alu_forms},
     CHECK_END,
 };

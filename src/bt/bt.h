@@ -339,13 +339,19 @@ struct bt {
 		uint32_t va, ppage;
 		uint32_t before[1024];
 	} pt_write;
-	int openbus_fd;           /* one page of all-ones: what guest pages with no RAM or device map */
-	uint8_t *openbus;         /* the monitor's own mapping of it, to restore it after a write */
+	int openbus_fd;           /* page 0: all-ones, what guest pages with no RAM or device map; */
+	uint8_t *openbus;         /* page 1: a device access's data (mmio_step); both mapped here */
 	struct {                  /* a store to open bus, single-stepped with that page writable */
 		bool active;
 		int view;
 		uint32_t va;
 	} openbus_write;
+	struct {                  /* a device access by any instruction, single-stepped on page 1 */
+		bool active, write;
+		int view;
+		uint32_t va, pa;
+		uint8_t size;
+	} mmio_step;
 	int8_t *dftab;
 
 	void *dec32, *dec64;      /* ZydisDecoder */
@@ -426,6 +432,9 @@ void mmu_pt_write_end(struct bt *bt);
 /* Let one store to the open-bus page at va through; the end puts the ones back. */
 void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va);
 void mmu_openbus_write_end(struct bt *bt);
+/* Map the device scratch page (openbus page 1) writable at va, or take it away again. */
+int mmu_devpage_map(struct bt *bt, int view, uint32_t va);
+void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va);
 void mmu_flush(struct bt *bt);
 /* Does the current view map va (writable, for a write) already? No walk, no side effect. */
 bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write);

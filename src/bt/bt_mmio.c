@@ -10,6 +10,7 @@
 
 #include "bt_mmio.h"
 #include "log.h"
+#include "monitor.h"
 
 static int host_gpr(ZydisRegister r, int *size)
 {
@@ -28,7 +29,73 @@ static int host_gpr(ZydisRegister r, int *size)
 	return -1;
 }
 
-void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa)
+/* An access of len bytes at pa through the core's devices. Nonzero: the guest stopped. */
+static int mmio_now(struct bt *bt, uint32_t pa, uint8_t len, bool write, uint8_t *data)
+{
+	struct exit_record ex;
+
+	memset(&ex, 0, sizeof(ex));
+	ex.reason = EXIT_MMIO;
+	ex.eip = bt->cpu.eip;
+	ex.mmio.addr = pa;
+	ex.mmio.len = len;
+	ex.mmio.is_write = write;
+	ex.mmio.data = data;
+	return monitor_dispatch(bt->mon, &ex) != 0 || monitor_stopping(bt->mon);
+}
+
+/*
+ * Any other instruction (add [m], r; cmp; push [m]; bts; x87 ...): read the device
+ * first if it reads, map the scratch page (page 1 of the open-bus memfd) holding
+ * that data writable at the page, and single-step the host instruction; on the trap
+ * bt_mmio_step_end sends what it wrote to the device. 0, or -1: not such a form.
+ */
+static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa,
+			   const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
+{
+	uint8_t *data = bt->openbus + 4096 + (pa & 0xfff);
+	unsigned size = 0, i;
+	bool rd = false, wr = false;
+
+	for (i = 0; i < in->operand_count; i++)
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
+			size = op[i].size / 8;
+			rd = op[i].actions & ZYDIS_OPERAND_ACTION_MASK_READ;
+			wr = op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+			break;
+		}
+	if (!size || size > 8 || (pa & 0xfff) + size > 4096 || (!rd && !wr))
+		return -1;
+	memset(bt->openbus + 4096, 0, 4096);
+	if (rd && mmio_now(bt, pa, (uint8_t)size, false, data)) {
+		bt->cpu.core_exit.reason = EXIT_KICK; /* the guest stopped: let the core see */
+		bt_leave_from_context(bt, uc, BT_EXIT_CORE);
+		return 0;
+	}
+	if (mmu_devpage_map(bt, view, va))
+		return -1;
+	bt->mmio_step = (typeof(bt->mmio_step)){ true, wr, view, va, pa, (uint8_t)size };
+	bt->mmio_emulated++;
+	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+	return 0;
+}
+
+void bt_mmio_step_end(struct bt *bt, bool completed)
+{
+	typeof(bt->mmio_step) *s = &bt->mmio_step;
+
+	s->active = false;
+	mmu_devpage_unmap(bt, s->view, s->va);
+	/* A write may have sent an NMI IPI or stopped the guest: leave at the block's end. */
+	if (completed && s->write &&
+	    (mmio_now(bt, s->pa, s->size, true, bt->openbus + 4096 + (s->pa & 0xfff)) ||
+	     monitor_nmi_pending(bt->mon))) {
+		bt->cpu.exit_request = 1;
+		tc_unlink_all_async(bt);
+	}
+}
+
+void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa)
 {
 	struct bt_cpu *c = &bt->cpu;
 	struct exit_record *ex = &c->core_exit;
@@ -44,7 +111,7 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa)
 		goto unsupported;
 	/* The guest instruction must be exactly this host instruction. */
 	if ((uint32_t)(pc - tb->code) + in.length != tb->imap[i + 1].host || tb->imap[i].spill != 0xff)
-		goto unsupported;
+		goto step;
 	write = op[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
 	size = op[write ? 0 : 1].size / 8;
 	memset(ex, 0, sizeof(*ex));
@@ -68,7 +135,7 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa)
 		c->mmio = (typeof(c->mmio)){ true, (uint8_t)reg, (uint8_t)size, (uint8_t)rsz,
 					     in.mnemonic == ZYDIS_MNEMONIC_MOVSX };
 	} else {
-		goto unsupported;
+		goto step;
 	}
 	ex->reason = EXIT_MMIO;
 	ex->eip = c->eip;
@@ -81,6 +148,9 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa)
 	bt->mmio_emulated++;
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 	return;
+step:
+	if (mmio_step_begin(bt, uc, view, va, pa, &in, op) == 0)
+		return;
 unsupported:
 	bt_unsupported(bt, c->eip, "MMIO access at 0x%x (guest address 0x%x) by an instruction "
 		       "the translator cannot emulate", pa, va);

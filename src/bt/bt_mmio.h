@@ -6,8 +6,14 @@
 
 #include "bt.h"
 
-/* Turn the faulting mov at the signal context into an MMIO exit record, or a stop. */
-void bt_mmio_fault(struct bt *bt, ucontext_t *uc, uint32_t va, uint32_t pa);
+/*
+ * A device access at the signal context (view, guest va, physical pa): a lone mov
+ * becomes an MMIO exit record; any other form is single-stepped on a scratch page
+ * holding the device's data (bt_mmio_step_end); what cannot be stops the guest.
+ */
+void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa);
+/* The stepped access is over: unmap the scratch; if it completed and wrote, the device gets it. */
+void bt_mmio_step_end(struct bt *bt, bool completed);
 /* Before the guest runs again: an MMIO load's data into its register. */
 void bt_mmio_complete(struct bt *bt);
 

@@ -96,9 +96,9 @@ int mmu_init(struct bt *bt)
 		return -ENOMEM;
 	/* Open bus reads all-ones (QEMU's unassigned memory, a PC's floating bus). */
 	bt->openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
-	if (bt->openbus_fd < 0 || ftruncate(bt->openbus_fd, 4096))
+	if (bt->openbus_fd < 0 || ftruncate(bt->openbus_fd, 8192))
 		return -errno;
-	bt->openbus = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, bt->openbus_fd, 0);
+	bt->openbus = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, bt->openbus_fd, 0);
 	if (bt->openbus == MAP_FAILED) {
 		bt->openbus = NULL;
 		return -errno;
@@ -132,7 +132,7 @@ void mmu_destroy(struct bt *bt)
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
 	}
 	if (bt->openbus) {
-		munmap(bt->openbus, 4096);
+		munmap(bt->openbus, 8192);
 		close(bt->openbus_fd);
 	}
 	free(bt->pflags);
@@ -253,11 +253,11 @@ static void shadow_none(struct bt *bt, int view, uint32_t vpage)
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
-/* ppage npages is the open-bus page, mapped read-only. */
+/* ppage npages is the open-bus page, npages + 1 the device scratch page (mmio_step). */
 static int shadow_map(struct bt *bt, int view, uint32_t vpage, int prot, uint32_t ppage)
 {
-	int fd = ppage == bt->npages ? bt->openbus_fd : bt->mon->vm.memfd;
-	off_t off = ppage == bt->npages ? 0 : (off_t)ppage << 12;
+	int fd = ppage >= bt->npages ? bt->openbus_fd : bt->mon->vm.memfd;
+	off_t off = ppage >= bt->npages ? (off_t)(ppage - bt->npages) << 12 : (off_t)ppage << 12;
 
 	if (mmap(host_page(bt, view, vpage << 12), 4096, prot, MAP_SHARED | MAP_FIXED,
 		 fd, off) == MAP_FAILED)
@@ -478,6 +478,16 @@ void mmu_openbus_write_end(struct bt *bt)
 	bt->openbus_write.active = false;
 	shadow_mprotect(bt, bt->openbus_write.view, bt->openbus_write.va, PROT_READ);
 	memset(bt->openbus, 0xff, 4096); /* the write is dropped */
+}
+
+int mmu_devpage_map(struct bt *bt, int view, uint32_t va)
+{
+	return shadow_map(bt, view, va >> 12, PROT_READ | PROT_WRITE, bt->npages + 1);
+}
+
+void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va)
+{
+	shadow_none(bt, view, va >> 12);
 }
 
 /*

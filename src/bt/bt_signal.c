@@ -180,6 +180,8 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		mmu_pt_write_end(bt); /* the stepped store faulted again elsewhere */
 	if (bt->openbus_write.active)
 		mmu_openbus_write_end(bt);
+	if (bt->mmio_step.active)
+		bt_mmio_step_end(bt, false); /* faulted elsewhere: it runs again, read included */
 	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
 	if (r == 3) {
 		/*
@@ -217,7 +219,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		guest_exception(bt, uc, -1);
 		return;
 	}
-	bt_mmio_fault(bt, uc, va, pa);
+	bt_mmio_fault(bt, uc, view, va, pa);
 }
 
 static void on_fpe(int sig, siginfo_t *si, void *uctx)
@@ -231,6 +233,8 @@ static void on_fpe(int sig, siginfo_t *si, void *uctx)
 	}
 	if (sig_bt->openbus_write.active)
 		mmu_openbus_write_end(sig_bt);
+	if (sig_bt->mmio_step.active)
+		bt_mmio_step_end(sig_bt, false);
 	if (sig == SIGILL)
 		guest_exception(sig_bt, uc, EXC_UD);
 	else if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF)
@@ -257,11 +261,13 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
 
 	(void)sig;
 	(void)si;
-	if (bt && (bt->pt_write.active || bt->openbus_write.active)) {
+	if (bt && (bt->pt_write.active || bt->openbus_write.active || bt->mmio_step.active)) {
 		if (bt->pt_write.active)
 			mmu_pt_write_end(bt);
 		if (bt->openbus_write.active)
 			mmu_openbus_write_end(bt);
+		if (bt->mmio_step.active)
+			bt_mmio_step_end(bt, true);
 		tb = bt->smc_tb;
 		if (!tb) {
 			uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
