@@ -153,8 +153,9 @@ int co_movcr(struct co *k)
 	case 2: c->cr2 = v; break;
 	case 3: c->cr3 = v; break;
 	case 4:
-		if (v & ~(X86_CR4_PSE | CR4_TSD | CR4_DE | 0x80u)) /* PSE, TSD, DE, PGE (no-op) */
-			return co_unsupported(k, "unsupported CR4 bits:");
+		/* PSE, TSD, DE, PGE (a no-op); the rest are the model's reserved bits */
+		if (v & ~(X86_CR4_PSE | CR4_TSD | CR4_DE | 0x80u))
+			return co_fault(k, EXC_GP, true, 0);
 		c->cr4 = v;
 		break;
 	default:
