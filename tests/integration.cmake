@@ -74,6 +74,11 @@ tandem_guest_test(bt selftest-model selftest.elf 1 --serial-grep "^PASS fpu.ferr
 tandem_guest_test(bt confine-noadapt confine.elf 1 --golden ${GOLDEN}/confine-norace.txt
   -- --mem=64M --timeout=60 --no-adaptive --cmdline=norace)
 
+# Open bus and device accesses by any instruction form (bus.*) do not lean on the
+# adaptive path either: the whole selftest without it.
+tandem_guest_test(bt selftest-noadapt selftest.elf 1 --golden ${GOLDEN}/selftest.txt
+  -- --no-adaptive --timeout=60)
+
 # An instruction that runs from the last page of RAM into a hole: a clean stop, not a
 # retry loop (qemu itself aborts on this one).
 tandem_guest_test(bt confine-hole confine.elf 10 --stderr "executing outside RAM \\(at 0x4000000\\)"
