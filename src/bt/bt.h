@@ -67,7 +67,8 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp) \
+	X(seglimit)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -138,9 +139,32 @@ struct bt_seg {
 	uint16_t sel;
 	uint32_t base, limit;
 	uint8_t dpl;
+	uint8_t type;         /* descriptor type (bit 2 of a data segment: expand-down) */
 };
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NR };
+
+/* Linear address of offset off in data segment seg (modulo 4 GiB, as i386). */
+static inline uint32_t bt_lin(const struct bt_seg *segs, int seg, uint32_t off)
+{
+	return segs[seg].base + off;
+}
+
+/* Does an access through this segment need a limit check (not expand-up to 4 GiB)? */
+static inline bool bt_seg_limited(const struct bt_seg *s)
+{
+	return s->limit != 0xffffffffu || (s->type & 0xc) == 0x4;
+}
+
+/* Is [off, off + size) outside the segment's limit (expand-up or expand-down)? */
+static inline bool bt_seg_outside(const struct bt_seg *s, uint32_t off, uint32_t size)
+{
+	uint64_t last = (uint64_t)off + size - 1;
+
+	if ((s->type & 0xc) == 0x4) /* expand-down: offsets above the limit, up to 4 GiB */
+		return off <= s->limit || last > 0xffffffffu;
+	return last > s->limit;
+}
 
 struct bt_exc {
 	int vector;           /* -1 none */
@@ -444,8 +468,13 @@ int bt_deliver(struct bt *bt);
 int bt_deliver_irq(struct bt *bt, uint8_t vector);
 /* iret in protected mode; 0 or -1 with an exception raised. */
 int bt_iret(struct bt *bt);
-/* Load a data/stack segment register; 0, -1 (exception raised), or -2 (non-flat: unsupported). */
+/*
+ * Load a data/stack segment register (any base and limit); 0, -1 (exception raised).
+ * Translations fold the data segments' bases and limits in: a change flushes the cache.
+ */
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel);
+/* Set a segment register's cached descriptor (flushing the cache if a data segment's base or limit changes). */
+void bt_seg_set(struct bt *bt, int seg, struct bt_seg s);
 /* Load CS for a return to new_cpl (its RPL); 0, -1 (#GP/#NP raised), -2 (unsupported). */
 int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
 /* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a gate, a TSS). */

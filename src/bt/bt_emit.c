@@ -128,12 +128,20 @@ void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegis
 	emit_req(e, &r);
 }
 
+uint32_t emit_seg_base(struct emit *e)
+{
+	int seg = e->seg_next >= 0 ? e->seg_next : e->seg_insn;
+
+	e->seg_next = -1;
+	return e->segbase[seg];
+}
+
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
 	      uint8_t scale, int64_t disp, uint16_t size)
 {
 	ZydisEncoderOperand *o = &r->operands[r->operand_count++];
 	int nregs = (base != ZYDIS_REGISTER_NONE) + (index != ZYDIS_REGISTER_NONE);
-	int32_t d = (int32_t)disp;
+	int32_t d = (int32_t)((uint32_t)disp + emit_seg_base(e));
 
 	memset(o, 0, sizeof(*o)); /* (the slot may hold the guest's operand: gmem_in_place) */
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
@@ -195,6 +203,7 @@ void emit_stack_store(struct emit *e, int32_t disp, int reg)
 {
 	ZydisEncoderRequest r;
 
+	e->seg_next = SEG_SS; /* an implicit stack access */
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
 	req_reg(&r, stack_reg(reg));
@@ -205,6 +214,7 @@ void emit_stack_store_imm(struct emit *e, int32_t disp, uint32_t imm)
 {
 	ZydisEncoderRequest r;
 
+	e->seg_next = SEG_SS; /* an implicit stack access */
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
 	req_imm(&r, (int64_t)(int32_t)imm);
@@ -215,6 +225,7 @@ void emit_stack_load(struct emit *e, int reg, int32_t disp)
 {
 	ZydisEncoderRequest r;
 
+	e->seg_next = SEG_SS; /* an implicit stack access */
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, stack_reg(reg));
 	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);

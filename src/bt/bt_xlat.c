@@ -137,7 +137,7 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	int ret;
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
-		  (int32_t)m->mem.disp.value);
+		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_adapt_pre);
 	s = &x->bt->sites[x->bt->nsites - 1];
@@ -222,7 +222,7 @@ static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	struct bt_site *s;
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
-		  (int32_t)m->mem.disp.value);
+		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_pf_check);
 	s = &x->bt->sites[x->bt->nsites - 1];

@@ -184,7 +184,8 @@ static int ident_high8_mem(struct xlat *x, int n, ZydisEncoderRequest *req, Zydi
 
 	if (g < 0)
 		return unsupported(x);
-	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale, (int32_t)m->mem.displacement);
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
+		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	mov_rr64(x, R(R13), gpr_sized(g, 4));
 	req_init(&r, ZYDIS_MNEMONIC_LEA); /* lea rG, [r8 + r9] */
 	req_reg(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, gpr_sized(g, 4)));
@@ -228,7 +229,8 @@ static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand
 	req_reg(&r, R(R10D));
 	req_imm(&r, word ? 4 : 5);
 	emit_req(&x->e, &r);
-	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale, (int32_t)m->mem.displacement);
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
+		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	emit_ea32(&x->e, R(R9D), R(R9D), R(R10D), word ? 2 : 4, 0);
 	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R10D));
@@ -314,6 +316,7 @@ static bool store_stack(struct xlat *x, int32_t disp, ZydisRegister src, int64_t
 	ZydisEncoderRequest r;
 
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	x->e.seg_next = SEG_SS;
 	req_gmem(&x->e, &r, R(R15D), R(NONE), 0, disp, (uint16_t)size);
 	if (src != R(NONE))
 		req_reg(&r, src);
@@ -361,6 +364,7 @@ int x_pop(struct xlat *x)
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 		req_reg(&r, map_reg(o->reg.value));
+		x->e.seg_next = SEG_SS;
 		req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 		if (!emit_req(&x->e, &r))
 			return unsupported(x);
@@ -372,6 +376,7 @@ int x_pop(struct xlat *x)
 	if (x->in.address_width != 32)
 		return unsupported(x);
 	req_reg(&r, tmp(12, size));
+	x->e.seg_next = SEG_SS;
 	req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 	if (!emit_req(&x->e, &r))
 		return unsupported(x);
@@ -444,6 +449,7 @@ int x_leave(struct xlat *x)
 	}
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R12D));
+	x->e.seg_next = SEG_SS;
 	req_gmem(&x->e, &r, R(EBP), R(NONE), 0, 0, 4);
 	emit_req(&x->e, &r);
 	emit_ea32(&x->e, R(R15D), R(EBP), R(NONE), 0, 4); /* esp = ebp + 4 */

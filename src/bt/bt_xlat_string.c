@@ -39,6 +39,8 @@ static void op2(struct xlat *x, ZydisMnemonic m, ZydisRegister reg, ZydisRegiste
 	req_init(&r, m);
 	if (reg_first)
 		req_reg(&r, reg);
+	if (base == R(EDI))
+		x->e.seg_next = SEG_ES; /* the destination is ES:EDI, whatever the prefix */
 	req_gmem(&x->e, &r, base, R(NONE), 0, 0, (uint16_t)size);
 	if (!reg_first)
 		req_reg(&r, reg);
