@@ -59,7 +59,8 @@ struct bt;
 	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
 	X(adapt_div, "retranslations: divides (inline zero-divisor check)") \
 	X(adapt_pf, "retranslations: true page faults (presence checked by callout)") \
-	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")
+	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)") \
+	X(task_switches, "hardware task switches")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
 #define BT_CALLOUTS(X)                                                     \
@@ -466,8 +467,8 @@ void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err);
 /* Deliver bt->cpu.exc; 0, or -1 when it escalated to a triple fault. */
 int bt_deliver(struct bt *bt);
 int bt_deliver_irq(struct bt *bt, uint8_t vector);
-/* iret in protected mode; 0 or -1 with an exception raised. */
-int bt_iret(struct bt *bt);
+/* iret in protected mode (next: the instruction after it); 0, -1 with an exception raised, -2 unsupported. */
+int bt_iret(struct bt *bt, uint32_t next);
 /*
  * Load a data/stack segment register (any base and limit); 0, -1 (exception raised).
  * Translations fold the data segments' bases and limits in: a change flushes the cache.
@@ -477,10 +478,25 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel);
 void bt_seg_set(struct bt *bt, int seg, struct bt_seg s);
 /* Load CS for a return to new_cpl (its RPL); 0, -1 (#GP/#NP raised), -2 (unsupported). */
 int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
-/* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a gate, a TSS). */
+/* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a call gate: unsupported), 1 (a TSS or task gate: bt_task_far). */
 int bt_far_target(struct bt *bt, uint16_t sel);
 int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2]);
 void bt_set_cpl(struct bt *bt, uint8_t cpl);
+
+/* bt_task.c: hardware task switches (32-bit TSSs) */
+enum { TS_JMP, TS_CALL, TS_INT, TS_IRET };
+/*
+ * Switch to the task of TSS selector sel for reason (TS_*); eip is where the old
+ * task resumes, err an error code pushed on the new task's stack. 0, -1 with an
+ * exception raised (before the switch: in the old task; after: in the new one),
+ * or -2 (unsupported: recorded).
+ */
+int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool has_err,
+		   uint32_t err);
+/* jmp/call far to a TSS or a task gate (sel); next: the instruction after. 0, -1, -2. */
+int bt_task_far(struct bt *bt, uint16_t sel, bool call, uint32_t next);
+/* iret with EFLAGS.NT: back to the task in the current TSS's link field. 0, -1, -2. */
+int bt_task_return(struct bt *bt, uint32_t next);
 
 /* bt_callout.c */
 int bt_callout(struct bt_cpu *cpu);

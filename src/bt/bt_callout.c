@@ -241,8 +241,11 @@ static int co_int_fast(struct co *k)
 
 static int co_iret_fast(struct co *k)
 {
-	int r = bt_iret(k->bt);
+	uint16_t tr = k->c->tr_sel;
+	int r = bt_iret(k->bt, k->next);
 
+	if (r == -1 && k->c->tr_sel != tr)
+		return BT_EXIT_EXCEPTION; /* a task return faulted in the new task */
 	if (r == -1)
 		return co_pending(k);
 	if (r == -2)
@@ -363,8 +366,11 @@ static int dispatch(struct co *k)
 		return co_int(k, (int)(k->op[0].imm.value.u & 0xff), true);
 	case BT_CO_into: return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
 	case BT_CO_iret: {
-		int r = bt_iret(k->bt);
+		uint16_t tr = k->c->tr_sel;
+		int r = bt_iret(k->bt, k->next);
 
+		if (r == -1 && k->c->tr_sel != tr)
+			return BT_EXIT_EXCEPTION;
 		if (r == -1)
 			return co_pending(k);
 		if (r == -2)

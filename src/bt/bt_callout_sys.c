@@ -365,6 +365,16 @@ int co_far(struct co *k)
 	}
 	/* Checked before anything is pushed: a faulting far call leaves ESP alone. */
 	r = bt_far_target(k->bt, (uint16_t)sel);
+	if (r == 1) { /* a TSS or a task gate */
+		uint16_t tr = c->tr_sel;
+
+		r = bt_task_far(k->bt, (uint16_t)sel, k->in.mnemonic == ZYDIS_MNEMONIC_CALL, k->next);
+		if (r == -1 && c->tr_sel != tr)
+			return BT_EXIT_EXCEPTION; /* raised in the new task, at its EIP */
+		if (r)
+			return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+		return BT_EXIT_RESUME;
+	}
 	if (r)
 		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {

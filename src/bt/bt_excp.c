@@ -194,9 +194,10 @@ int bt_far_target(struct bt *bt, uint16_t sel)
 		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
 	t = D_TYPE(d);
 	if (!D_S(d)) {
-		if (t == 0x4 || t == 0xc || t == 0x5 || t == 0x1 || t == 0x9) {
-			bt_unsupported(bt, c->eip, "far transfer through a %s (selector 0x%x)",
-				       (t & 3) == 0 ? "call gate" : t == 0x5 ? "task gate" : "TSS", sel);
+		if (t == 0x5 || t == 0x9 || t == 0x1)
+			return 1; /* a task switch: bt_task_far checks the rest */
+		if (t == 0x4 || t == 0xc) {
+			bt_unsupported(bt, c->eip, "far transfer through a call gate (selector 0x%x)", sel);
 			return -2;
 		}
 		return seg_fault(bt, EXC_GP, sel);
@@ -272,9 +273,12 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 		return bt_raise(bt, EXC_GP, true, idt_err), -1;
 	if (!((gate[1] >> 15) & 1))
 		return bt_raise(bt, EXC_NP, true, idt_err), -1;
-	if (type == 0x5) {
-		bt_unsupported(bt, c->eip, "task gate for vector %d", e->vector);
-		return -1;
+	if (type == 0x5) { /* a task gate: the handler is a task; the error code goes on its stack */
+		int r = bt_task_switch(bt, (uint16_t)(gate[0] >> 16), TS_INT, c->eip, e->has_err, e->err);
+
+		if (r == 0 && e->vector == EXC_PF)
+			c->cr2 = e->cr2;
+		return r ? -1 : 0;
 	}
 	sel = (uint16_t)(gate[0] >> 16);
 	target = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
@@ -367,17 +371,15 @@ static void drop_inner_segments(struct bt *bt)
 	}
 }
 
-int bt_iret(struct bt *bt)
+int bt_iret(struct bt *bt, uint32_t next)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t f[5], keep, newf;
 	uint8_t new_cpl;
 	bool user = c->cpl == 3;
 
-	if (c->vflags & EFL_NT) {
-		bt_unsupported(bt, c->eip, "iret with NT set (task return)");
-		return -2;
-	}
+	if (c->vflags & EFL_NT) /* a nested task returns through its TSS's link */
+		return bt_task_return(bt, next);
 	uint32_t ss_base = c->seg[SEG_SS].base;
 
 	if (mmu_read(bt, ss_base + c->gpr[4], f, 12, user))
