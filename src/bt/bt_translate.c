@@ -137,7 +137,7 @@ static int seg_of_reg(ZydisRegister r)
 /*
  * The segment of the instruction's explicit memory operand (Zydis resolves the
  * prefix and the SS default of EBP/ESP bases): the first visible one, else a
- * string source; DS when there is none.
+ * string source or xlat's table; DS when there is none.
  */
 static int insn_seg(const struct xlat *x, bool *override)
 {
@@ -153,7 +153,9 @@ static int insn_seg(const struct xlat *x, bool *override)
 			*override = x->in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT;
 			return seg_of_reg(o->mem.segment);
 		}
-		if (o->mem.base == R(ESI) || o->mem.base == R(SI))
+		/* a string source or xlat's table; not the stack, not a string destination */
+		if (o->mem.base != R(ESP) && o->mem.base != R(SP) && o->mem.base != R(EDI) &&
+		    o->mem.base != R(DI))
 			return seg_of_reg(o->mem.segment);
 	}
 	return SEG_DS;

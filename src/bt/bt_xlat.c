@@ -311,13 +311,17 @@ int x_insn(struct xlat *x, int n)
 		static const uint8_t xlat[] = {
 			0x44, 0x0f, 0xb6, 0xc8, /* movzx r9d, al        */
 			0x46, 0x8d, 0x0c, 0x0b, /* lea r9d, [rbx + r9]  (32-bit: wraps) */
-			0x43, 0x8a, 0x04, 0x08, /* mov al, [r8 + r9]    */
 		};
+		static const uint8_t load[] = { 0x43, 0x8a, 0x04, 0x08 }; /* mov al, [r8 + r9] */
+		uint32_t base = emit_seg_base(&x->e);
 
 		if (in->address_width == 16)
 			return callout_on(x, BT_CO_slow); /* BX, not EBX */
 
 		emit_bytes(&x->e, xlat, sizeof(xlat));
+		if (base) /* the segment base, in 32 bits too */
+			emit_ea32(&x->e, R(R9D), R(R9D), R(NONE), 0, (int32_t)base);
+		emit_bytes(&x->e, load, sizeof(load));
 		return 0;
 	}
 	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: return x_io(x);
