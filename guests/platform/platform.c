@@ -248,10 +248,12 @@ static void test_ioapic(void)
 #define SEL_PCPU0 0x30   /* base &pcpu[0], 4 GiB (what kvm-unit-tests loads into GS) */
 #define SEL_PCPU1 0x38   /* base &pcpu[1], 4 GiB */
 #define SEL_SMALL 0x40   /* base &pcpu[2], 16 bytes, byte granular */
+#define SEL_STACK 0x60   /* base &seg_stack, 4 GiB: a stack segment with a base */
 
 static uint64_t pgdt[16] __attribute__((aligned(16)));
 static volatile uint32_t pcpu[3][8] __attribute__((aligned(16)));
 static volatile uint32_t gp_count, gp_err, gp_resume;
+static volatile uint32_t seg_stack[256] __attribute__((aligned(16)));
 
 static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
@@ -270,6 +272,7 @@ static void gdt_extend(void)
 	pgdt[SEL_PCPU0 >> 3] = seg_desc((uint32_t)&pcpu[0], 0xfffff, 0x92, 0xc);
 	pgdt[SEL_PCPU1 >> 3] = seg_desc((uint32_t)&pcpu[1], 0xfffff, 0x92, 0xc);
 	pgdt[SEL_SMALL >> 3] = seg_desc((uint32_t)&pcpu[2], 15, 0x92, 0x4);
+	pgdt[SEL_STACK >> 3] = seg_desc((uint32_t)seg_stack, 0xfffff, 0x92, 0xc);
 	d.base = (uint32_t)pgdt;
 	d.limit = sizeof(pgdt) - 1;
 	__asm__ volatile("lgdt %0" : : "m"(d));
@@ -328,9 +331,38 @@ static void test_segments(void)
 			 :
 			 : [s0] "r"(SEL_PCPU0), [s1] "r"(SEL_PCPU1), [k] "r"(SEL_KDATA)
 			 : "eax", "ecx", "esi", "edi", "memory");
-	snprintf(d, sizeof(d), "rep stosb to es:edi 0x%08x, gs movsl 0x%08x", pcpu[0][4], pcpu[0][5]);
-	check(pcpu[0][4] == 0x5a5a5a5au && pcpu[0][5] == 0x1234abcdu,
+	pcpu[1][6] = 0x0000c300u;
+	__asm__ volatile("movw %w[s1], %%fs\n\t"
+			 "fs xlat\n\t"
+			 "movw %w[k], %%fs"
+			 : "=a"(a)
+			 : "a"(1), "b"(24), [s1] "r"(SEL_PCPU1), [k] "r"(SEL_KDATA)
+			 : "memory");
+	snprintf(d, sizeof(d), "rep stosb to es:edi 0x%08x, gs movsl 0x%08x, fs xlat 0x%02x",
+		 pcpu[0][4], pcpu[0][5], a & 0xff);
+	check(pcpu[0][4] == 0x5a5a5a5au && pcpu[0][5] == 0x1234abcdu && (a & 0xff) == 0xc3,
 	      "string instructions with segment bases", d);
+
+	/* SS with a base: push, call, an ESP-relative load, ret, pop (interrupts are off) */
+	__asm__ volatile("movl %%esp, %%edi\n\t"
+			 "movw %w[ss], %%ss\n\t"
+			 "movl $1024, %%esp\n\t"
+			 "pushl $0x5151\n\t"
+			 "call 2f\n\t"
+			 "jmp 3f\n"
+			 "2:\n\t"
+			 "movl 4(%%esp), %%eax\n\t"
+			 "ret\n"
+			 "3:\n\t"
+			 "popl %%ecx\n\t"
+			 "movw %w[k], %%ss\n\t"
+			 "movl %%edi, %%esp"
+			 : "=&a"(a), "=&c"(c)
+			 : [ss] "r"(SEL_STACK), [k] "r"(SEL_KDATA)
+			 : "edi", "memory");
+	snprintf(d, sizeof(d), "ss:1020 0x%08x, [esp+4] 0x%08x, pop 0x%08x", seg_stack[255], a, c);
+	check(seg_stack[255] == 0x5151u && a == 0x5151u && c == 0x5151u && seg_stack[254] != 0,
+	      "stack segment with a base", d);
 
 	/* An override past a 16-byte segment's limit: #GP(0) (SDM Vol 3 5.3) */
 	pcpu[2][3] = 0x71717171u;
@@ -433,6 +465,73 @@ static void test_tasks(void)
 	      "task switch by lcall to a TSS and a task gate", d);
 }
 
+/* ---- a double fault through a task gate, as real kernels handle #DF ---- */
+#define SEL_DFTASK 0x58
+
+static struct tss32 df_tss __attribute__((aligned(128)));
+static uint32_t df_stack[1024] __attribute__((aligned(16)));
+volatile uint32_t platform_df_err, platform_df_runs, platform_df_link, platform_df_resume;
+void platform_df_body(void);
+
+/* The #DF task: pop the error code, let C repair the faulting task, iret back to it. */
+__asm__(".text\n"
+	"platform_df_entry:\n\t"
+	"popl platform_df_err\n\t"
+	"call platform_df_body\n\t"
+	"iret\n\t"
+	"jmp platform_df_entry\n");
+extern char platform_df_entry[];
+
+/* The faulting task resumes past its fault; vector 0's gate is present again. */
+void platform_df_body(void)
+{
+	uint16_t link = (uint16_t)df_tss.link;
+	uint64_t d = pgdt[link >> 3];
+	struct tss32 *old = (struct tss32 *)(uint32_t)(((d >> 16) & 0xffffff) | ((d >> 56) << 24));
+	uint32_t *idt = (uint32_t *)rt_idtr.base;
+
+	platform_df_runs++;
+	platform_df_link = link;
+	old->eip = platform_df_resume;
+	idt[1] |= 0x8000u;
+}
+
+static void test_double_fault_task(void)
+{
+	uint32_t *idt = (uint32_t *)rt_idtr.base, saved[2] = { idt[16], idt[17] };
+	char d[128];
+
+	df_tss.eip = (uint32_t)platform_df_entry;
+	df_tss.esp = (uint32_t)&df_stack[1023];
+	df_tss.eflags = 0x2;
+	df_tss.cs = SEL_KCODE;
+	df_tss.ss = df_tss.ds = df_tss.es = df_tss.fs = df_tss.gs = SEL_KDATA;
+	df_tss.cr3 = read_cr3();
+	df_tss.iomap_base = sizeof(df_tss);
+	pgdt[SEL_DFTASK >> 3] = seg_desc((uint32_t)&df_tss, sizeof(df_tss) - 1, 0x89, 0);
+	idt[16] = (uint32_t)SEL_DFTASK << 16; /* vector 8: a task gate */
+	idt[17] = 0x8500;
+	idt[1] &= ~0x8000u; /* #DE's gate not present: #DE, then #NP delivering it: #DF */
+	__asm__ volatile("movl $1f, %0\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "divl %%ecx\n"
+			 "1:"
+			 : "=m"(platform_df_resume)
+			 :
+			 : "eax", "ecx", "edx", "memory");
+	idt[16] = saved[0];
+	idt[17] = saved[1];
+	__asm__ volatile("clts");
+	snprintf(d, sizeof(d), "ran %u time(s), error code %u, link 0x%x, types 0x%x/0x%x",
+		 platform_df_runs, platform_df_err, platform_df_link, desc_type(SEL_TSS),
+		 desc_type(SEL_DFTASK));
+	check(platform_df_runs == 1 && platform_df_err == 0 && platform_df_link == SEL_TSS &&
+		      desc_type(SEL_TSS) == 0xb && desc_type(SEL_DFTASK) == 0x9 && (idt[1] & 0x8000u),
+	      "double fault through a task gate", d);
+}
+
 static void test_module(struct multiboot_info *mbi)
 {
 	const uint32_t *m = (const uint32_t *)mbi->mods_addr;
@@ -471,6 +570,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	trap_set_handler(13, on_gp);
 	test_segments();
 	test_tasks();
+	test_double_fault_task();
 	printf("platform: %u passed, %u failed\n", npass, nfail);
 	return nfail ? EXIT_FAIL : EXIT_OK;
 }
