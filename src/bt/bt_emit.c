@@ -141,13 +141,15 @@ void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisR
 {
 	ZydisEncoderOperand *o = &r->operands[r->operand_count++];
 	int nregs = (base != ZYDIS_REGISTER_NONE) + (index != ZYDIS_REGISTER_NONE);
-	int32_t d = (int32_t)((uint32_t)disp + emit_seg_base(e));
+	uint32_t segbase = emit_seg_base(e);
+	int32_t d = (int32_t)((uint32_t)disp + segbase);
 
 	memset(o, 0, sizeof(*o)); /* (the slot may hold the guest's operand: gmem_in_place) */
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
 	o->mem.size = size;
 	o->mem.base = ZYDIS_REGISTER_R8;
-	if (nregs == 1 && !e->exact) {
+	/* A base at or above 2 GiB makes disp32 negative: every access would wrap, so lea up front. */
+	if (nregs == 1 && !e->exact && !(segbase && d < 0)) {
 		/* [r8 + reg64*scale + disp32]: a wrap lands in a guard (or the mirror) */
 		o->mem.index = reg64(base != ZYDIS_REGISTER_NONE ? base : index);
 		o->mem.scale = base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1);
