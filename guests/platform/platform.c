@@ -249,6 +249,7 @@ static void test_ioapic(void)
 #define SEL_PCPU1 0x38   /* base &pcpu[1], 4 GiB */
 #define SEL_SMALL 0x40   /* base &pcpu[2], 16 bytes, byte granular */
 #define SEL_STACK 0x60   /* base &seg_stack, 4 GiB: a stack segment with a base */
+#define SEL_HIGH 0x68    /* base 0x80000000, 4 GiB: offsets wrap at 4 GiB */
 
 static uint64_t pgdt[16] __attribute__((aligned(16)));
 static volatile uint32_t pcpu[3][8] __attribute__((aligned(16)));
@@ -273,6 +274,7 @@ static void gdt_extend(void)
 	pgdt[SEL_PCPU1 >> 3] = seg_desc((uint32_t)&pcpu[1], 0xfffff, 0x92, 0xc);
 	pgdt[SEL_SMALL >> 3] = seg_desc((uint32_t)&pcpu[2], 15, 0x92, 0x4);
 	pgdt[SEL_STACK >> 3] = seg_desc((uint32_t)seg_stack, 0xfffff, 0x92, 0xc);
+	pgdt[SEL_HIGH >> 3] = seg_desc(0x80000000u, 0xfffff, 0x92, 0xc);
 	d.base = (uint32_t)pgdt;
 	d.limit = sizeof(pgdt) - 1;
 	__asm__ volatile("lgdt %0" : : "m"(d));
@@ -313,6 +315,21 @@ static void test_segments(void)
 		      pcpu[0][1] == 0x11223344u && pcpu[1][1] == 0x55667788u &&
 		      pcpu[1][2] == 0xf5000003u,
 	      "per-CPU data through GS and FS", d);
+
+	/* A base of 2 GiB: base + offset wraps at 4 GiB, to the same per-CPU words */
+	__asm__ volatile("movw %w[h], %%gs\n\t"
+			 "movl %%gs:(%[p]), %[a]\n\t"
+			 "movl %%gs:4(%[p]), %[b]\n\t"
+			 "movl $0x77665544, %%gs:8(%[p])\n\t"
+			 "movw %w[k], %%gs"
+			 : [a] "=&r"(a), [b] "=&r"(b)
+			 : [h] "r"(SEL_HIGH), [p] "r"((uint32_t)&pcpu[0][2] + 0x80000000u),
+			   [k] "r"(SEL_KDATA)
+			 : "memory");
+	snprintf(d, sizeof(d), "gs:(0x%08x) 0x%08x, 4 more 0x%08x, stored 0x%08x",
+		 (uint32_t)&pcpu[0][2] + 0x80000000u, a, b, pcpu[0][4]);
+	check(a == 0x600d0000u && b == 0x600d0003u && pcpu[0][4] == 0x77665544u,
+	      "segment base wrapping at 4 GiB", d);
 
 	/* ES as a string destination, GS as an overridden source: rep stosb, gs movsl */
 	pcpu[1][5] = 0x1234abcdu;
