@@ -92,7 +92,10 @@ START_TEST(self_ipi)
 	ck_assert_uint_eq(lapic_ack(&a), 0x63);
 	wr(LAPIC_ICR_LO, 4, 0xc0000 | 0x64); /* all excluding self: nobody */
 	ck_assert(!lapic_pending(&a));
-	wr(LAPIC_ICR_LO, 4, 0x40000 | 0x400); /* NMI: not modelled, counted */
+	wr(LAPIC_ICR_LO, 4, 0x40000 | 0x400); /* NMI: latched for the engine */
+	ck_assert_uint_eq(a.nmi_pending, 1);
+	ck_assert_uint_eq(a.ipi_dropped, 0);
+	wr(LAPIC_ICR_LO, 4, 0x40000 | 0x500); /* INIT: not modelled, counted */
 	ck_assert_uint_eq(a.ipi_dropped, 1);
 }
 END_TEST

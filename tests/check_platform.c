@@ -7,6 +7,7 @@
 #include "check_suites.h"
 #include "cpumodel.h"
 #include "fwcfg.h"
+#include "i8042.h"
 #include "pic8259.h"
 #include "pmtimer.h"
 #include "rtc.h"
@@ -217,6 +218,46 @@ START_TEST(test_cpu_models)
 }
 END_TEST
 
+static int resets;
+
+static void on_reset(void *opaque)
+{
+	(void)opaque;
+	resets++;
+}
+
+START_TEST(test_i8042)
+{
+	struct i8042 k;
+
+	i8042_init(&k, &pic, on_reset, NULL);
+	ck_assert_int_eq(i8042_register(&k, &ports), 0);
+	ck_assert_uint_eq(inb(0x64) & 1, 0);
+	outb(0x64, 0xaa);
+	ck_assert_uint_eq(inb(0x64) & 0x05, 0x05); /* OBF, and SYS after the self-test */
+	ck_assert_uint_eq(inb(0x60), 0x55);
+	outb(0x64, 0x60);                           /* write the command byte */
+	outb(0x60, 0x47);
+	outb(0x64, 0x20);
+	ck_assert_uint_eq(inb(0x60), 0x47);
+	outb(0x60, 0xff);                           /* keyboard reset: ACK, passed */
+	ck_assert(pic_pending(&pic));               /* IRQ1 (the command byte enables it) */
+	ck_assert_uint_eq(inb(0x60), 0xfa);
+	ck_assert_uint_eq(inb(0x60), 0xaa);
+	ck_assert_uint_eq(inb(0x64) & 1, 0);
+	outb(0x64, 0xd3);                           /* echo as from the aux port */
+	outb(0x60, 0x12);
+	ck_assert_uint_eq(inb(0x64) & 0x21, 0x21);  /* OBF | AUXDATA */
+	ck_assert_uint_eq(inb(0x60), 0x12);
+	ck_assert_int_eq(resets, 0);
+	outb(0x64, 0xfe);                           /* pulse the reset line */
+	ck_assert_int_eq(resets, 1);
+	outb(0x64, 0xd1);                           /* output port with bit 0 low: reset too */
+	outb(0x60, 0x02);
+	ck_assert_int_eq(resets, 2);
+}
+END_TEST
+
 Suite *platform_suite(void)
 {
 	Suite *s = suite_create("platform");
@@ -229,6 +270,7 @@ Suite *platform_suite(void)
 	tcase_add_test(tc, test_rtc_periodic);
 	tcase_add_test(tc, test_pmtimer);
 	tcase_add_test(tc, test_cpu_models);
+	tcase_add_test(tc, test_i8042);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,6 +33,11 @@ add_test(NAME qemu.confine-norace COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confi
   --golden ${GOLDEN}/confine-norace.txt -- --cmdline=norace)
 set_tests_properties(qemu.confine-norace PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
+# A reset through the i8042 ends the run: QEMU with -no-reboot exits 0, tandem 22.
+add_test(NAME qemu.reset COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/reset.elf 0
+  --serial-grep "reset: pulsing")
+set_tests_properties(qemu.reset PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
 # tandem_guest_test(BACKEND NAME ELF STATUS [args for run_guest.sh...])
 function(tandem_guest_test backend name elf status)
   add_test(NAME ${backend}.${name}
@@ -53,6 +58,8 @@ foreach(b kvm bt)
     --serial-grep "spin: spinning" -- --timeout=2)
   tandem_guest_test(${b} platform platform.elf 1 --golden ${GOLDEN}/platform.txt
     -- ${PLATFORM_ARGS})
+  tandem_guest_test(${b} reset reset.elf 22 --stderr "the guest reset the machine"
+    --serial-grep "reset: pulsing" -- --timeout=30)
   tandem_guest_test(${b} halt halt.elf 12 --stderr "halted with interrupts disabled at eip=0x"
     --serial-grep "halting with interrupts off" -- --timeout=30)
   # Confinement attacks: behave as qemu (the golden lines); bt checks its canaries at exit.

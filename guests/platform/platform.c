@@ -55,6 +55,14 @@ static void ioapic_wr(uint32_t reg, uint32_t v)
 	*(volatile uint32_t *)(IOAPIC + 0x10) = v;
 }
 
+static volatile uint32_t nmis;
+
+static void nmi_handler(struct trapframe *tf)
+{
+	(void)tf;
+	nmis++;
+}
+
 static void apic_irq(struct trapframe *tf)
 {
 	hits[tf->vector]++;
@@ -210,6 +218,13 @@ static void test_lapic(void)
 	lapic_wr(0x300, 0x40000 | VEC_IPI); /* fixed, shorthand self */
 	check(wait_hits(VEC_IPI, 1), "lapic self-IPI", "fixed, shorthand self");
 
+	/* An NMI to ourselves arrives with interrupts off: IF does not gate it. */
+	cli();
+	lapic_wr(0x300, 0x40000 | 0x400);
+	for (volatile int i = 0; i < 100000 && !nmis; i++)
+		;
+	check(nmis == 1, "lapic self-NMI", "taken with IF=0, once");
+
 	lapic_wr(0x80, 0x30); /* TPR class 3 holds back class-2 vectors */
 	lapic_wr(0x300, 0x40000 | VEC_IPI);
 	sti();
@@ -326,8 +341,8 @@ static void test_segments(void)
 			 : [h] "r"(SEL_HIGH), [p] "r"((uint32_t)&pcpu[0][2] + 0x80000000u),
 			   [k] "r"(SEL_KDATA)
 			 : "memory");
-	snprintf(d, sizeof(d), "gs:(0x%08x) 0x%08x, 4 more 0x%08x, stored 0x%08x",
-		 (uint32_t)&pcpu[0][2] + 0x80000000u, a, b, pcpu[0][4]);
+	snprintf(d, sizeof(d), "gs:(&pcpu + 2 GiB) 0x%08x, 4 more 0x%08x, stored 0x%08x", a, b,
+		 pcpu[0][4]);
 	check(a == 0x600d0000u && b == 0x600d0003u && pcpu[0][4] == 0x77665544u,
 	      "segment base wrapping at 4 GiB", d);
 
@@ -549,6 +564,33 @@ static void test_double_fault_task(void)
 	      "double fault through a task gate", d);
 }
 
+static int kbc_read(void)
+{
+	for (int i = 0; i < 100000; i++)
+		if (inb(0x64) & 1)
+			return inb(0x60);
+	return -1;
+}
+
+static void test_i8042(void)
+{
+	int self, iface, echo;
+	char d[80];
+
+	while (inb(0x64) & 1) /* drain what the firmware left */
+		(void)inb(0x60);
+	outb(0x64, 0xaa);
+	self = kbc_read();
+	outb(0x64, 0xab);
+	iface = kbc_read();
+	outb(0x64, 0xd2); /* write to the keyboard's output buffer: it comes back */
+	outb(0x60, 0x5a);
+	echo = kbc_read();
+	snprintf(d, sizeof(d), "self-test 0x%02x, keyboard interface 0x%02x, echo 0x%02x", self,
+		 iface, echo);
+	check(self == 0x55 && iface == 0 && echo == 0x5a, "i8042", d);
+}
+
 static void test_module(struct multiboot_info *mbi)
 {
 	const uint32_t *m = (const uint32_t *)mbi->mods_addr;
@@ -575,6 +617,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	(void)magic;
 	for (unsigned v = VEC_TIMER; v <= VEC_SPURIOUS; v++)
 		trap_set_handler(v, apic_irq);
+	trap_set_handler(2, nmi_handler);
 	printf("platform: the PC devices of QEMU's pc machine\n");
 	test_cpu();
 	test_fwcfg();
@@ -582,6 +625,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	test_lapic();
 	test_ioapic();
 	test_rtc();
+	test_i8042();
 	test_module(mbi);
 	gdt_extend();
 	trap_set_handler(13, on_gp);

@@ -355,6 +355,7 @@ struct bt {
 	uint32_t nloops;
 	bool loops_cut;           /* a kick aimed them at their exits */
 	bool stepping;            /* the dispatcher runs one instruction per block (guest TF) */
+	bool nmi_blocked;          /* an NMI was delivered; the next iret unblocks (SDM 6.7.1) */
 	struct tb *smc_tb;        /* single-stepping out of a block its own store invalidated */
 	struct {                  /* a store to a page table, single-stepped with the page writable */
 		bool active;
@@ -452,6 +453,7 @@ void bt_decoders_destroy(struct bt *bt);
 /* bt_excp.c: exceptions, interrupts, segments */
 #define EXC_DE 0
 #define EXC_DB 1
+#define EXC_NMI 2
 #define EXC_BP 3
 #define EXC_OF 4
 #define EXC_BR 5

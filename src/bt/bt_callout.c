@@ -424,6 +424,8 @@ int bt_callout(struct bt_cpu *cpu)
 	cpu->exc.vector = -1;
 	bt->callouts++;
 	bt->co_count[k.site->kind]++;
+	if (k.site->kind == BT_CO_iret)
+		bt->nmi_blocked = false; /* NMI blocking ends with any iret */
 	/* The hot callouts carry what they need in the site: no decoding. */
 	switch (k.site->kind) {
 	case BT_CO_io: r = co_io(&k); break;

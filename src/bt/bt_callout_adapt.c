@@ -23,7 +23,7 @@ static int mmio(struct co *k, uint32_t pa, uint8_t len, bool write, uint8_t *dat
 	ex.mmio.len = len;
 	ex.mmio.is_write = write;
 	ex.mmio.data = data;
-	return monitor_dispatch(k->bt->mon, &ex) != 0 || k->bt->mon->dbg.exited;
+	return monitor_dispatch(k->bt->mon, &ex) != 0 || monitor_stopping(k->bt->mon);
 }
 
 int co_adapt_pre(struct co *k)
@@ -75,8 +75,10 @@ int co_adapt_post(struct co *k)
 	mmu_set_view(bt);
 	if (kind == ADAPT_MMIO) {
 		/* The value the instruction left in the scratch page goes to the device. */
+		/* A write may also have sent an NMI IPI: leave so the run loop takes it. */
 		if (k->site->mem_write &&
-		    mmio(k, pa, k->site->mem_size, true, bt->mmio_scratch + (pa & 0xfff))) {
+		    (mmio(k, pa, k->site->mem_size, true, bt->mmio_scratch + (pa & 0xfff)) ||
+		     monitor_nmi_pending(bt->mon))) {
 			k->c->core_exit.reason = EXIT_KICK;
 			k->c->eip = k->next;
 			return BT_EXIT_CORE;

@@ -314,6 +314,14 @@ static int bt_run(void *state, struct exit_record *ex)
 		/* sti, mov ss: the instruction after them runs before any interrupt. */
 		shadow = c->shadow_eip == c->eip ? c->shadow : 0;
 		c->shadow = 0;
+		/* An NMI (a local APIC NMI IPI) ignores IF; none again until the next iret. */
+		if (!shadow && !bt->nmi_blocked && monitor_nmi_pending(bt->mon)) {
+			monitor_nmi_ack(bt->mon);
+			bt->nmi_blocked = true;
+			if (bt_deliver_irq(bt, EXC_NMI))
+				return stop_with(bt, ex, EXIT_SHUTDOWN);
+			prev = NULL;
+		}
 		if (!shadow && (c->vflags & EFL_IF) && monitor_irq_pending(bt->mon)) {
 			if (bt_deliver_irq(bt, monitor_irq_ack(bt->mon)))
 				return stop_with(bt, ex, EXIT_SHUTDOWN);

@@ -120,8 +120,12 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 		case OPT_STATS:
 			o->stats = true;
 			break;
-		case OPT_SERIAL:
-			o->serial = optarg;
+		case OPT_SERIAL: /* FILE, or QEMU's spellings file:FILE and stdio */
+			o->serial = !strcmp(optarg, "stdio")       ? NULL
+				    : !strncmp(optarg, "file:", 5) ? optarg + 5
+								   : optarg;
+			if (o->serial && !*o->serial)
+				return usage_error("--serial %s: want FILE, file:FILE or stdio", optarg);
 			break;
 		case OPT_CMDLINE:
 			o->cmdline = optarg;

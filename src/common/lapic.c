@@ -2,7 +2,8 @@
 #include "lapic.h"
 
 #include <string.h>
-#include <time.h>
+
+#include "clock.h"
 
 #define SVR_ENABLE 0x100u
 #define LVT_TIMER_PERIODIC 0x20000u
@@ -13,19 +14,10 @@
 /* The bus clock of QEMU's and KVM's APIC timer: one tick a nanosecond. */
 #define BUS_NS_PER_TICK 1
 
-static uint64_t mono_ns(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void lapic_init(struct lapic *a, uint64_t (*clock)(void *ctx), void *ctx)
 {
 	memset(a, 0, sizeof(*a));
-	a->clock = clock ? clock : mono_ns;
+	a->clock = clock ? clock : host_clock_ns;
 	a->ctx = ctx;
 	a->dfr = 0xffffffffu;
 	a->svr = 0xff;
@@ -174,10 +166,14 @@ static void send_ipi(struct lapic *a, uint32_t lo)
 	if (!self)
 		return;
 	a->ipis++;
-	if (ICR_DELIVERY(lo) == 0)
+	if (ICR_DELIVERY(lo) == 0) {
 		lapic_set_irq(a, (uint8_t)lo, (lo & ICR_LEVEL_TRIGGER) != 0);
-	else
+	} else if (ICR_DELIVERY(lo) == 4) { /* NMI: one stays latched until taken */
+		a->nmi_pending = 1;
+		a->nmis++;
+	} else {
 		a->ipi_dropped++;
+	}
 }
 
 uint32_t lapic_read(struct lapic *a, uint32_t off)

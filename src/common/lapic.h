@@ -5,9 +5,10 @@
  * classes, ESR, ICR (fixed self-IPIs: shorthand self, all, or our own ID), the LVT
  * timer (one-shot and periodic, divide configuration, a 1 GHz bus clock as QEMU's
  * and KVM's) and LINT0 in ExtINT mode, through which the 8259 pair's interrupts
- * pass (QEMU's reset state for CPU 0: LINT0 = 0x700). NMI, INIT and SIPI delivery
- * and the TSC-deadline mode are not modelled (an NMI or INIT IPI is dropped and
- * counted in ipi_dropped).
+ * pass (QEMU's reset state for CPU 0: LINT0 = 0x700). An NMI IPI to ourselves is
+ * latched (nmi_pending) for the engine, which delivers it ignoring IF, blocked until
+ * the next iret (SDM 6.7.1). INIT and SIPI delivery and the TSC-deadline mode are not
+ * modelled (such an IPI is dropped and counted in ipi_dropped).
  *
  * The core asks it first at every interrupt window (lapic_pending/lapic_ack),
  * then the PIC when lapic_accepts_pic says LINT0 lets it through, as QEMU's
@@ -59,7 +60,8 @@ struct lapic {
 	void *ctx;
 	void (*eoi_hook)(void *opaque, uint8_t vector); /* level-triggered EOI (the IOAPIC) */
 	void *eoi_opaque;
-	uint64_t tpr_writes, timer_irqs, ipis, ipi_dropped, eois;
+	uint32_t nmi_pending;            /* NMIs sent and not yet taken (at most 1 is kept) */
+	uint64_t tpr_writes, timer_irqs, ipis, ipi_dropped, eois, nmis;
 };
 
 /* Reset state of CPU 0's APIC, with clock (NULL: the host's monotonic clock). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "monitor_timer.h"
 #include "status.h"
@@ -31,6 +32,17 @@ uint8_t monitor_irq_ack(struct monitor *m)
 	return pic_ack(&m->pic);
 }
 
+bool monitor_nmi_pending(const struct monitor *m)
+{
+	return m->lapic.nmi_pending != 0;
+}
+
+void monitor_nmi_ack(struct monitor *m)
+{
+	m->lapic.nmi_pending = 0;
+	m->stats.irq_injected++;
+}
+
 static int open_serial(struct monitor *m)
 {
 	if (!m->opts.serial) {
@@ -45,13 +57,26 @@ static int open_serial(struct monitor *m)
 	return 0;
 }
 
+static void guest_reset(void *opaque)
+{
+	struct monitor *m = opaque;
+
+	if (!m->stop_status)
+		m->stop_status = STATUS_RESET;
+}
+
+bool monitor_stopping(const struct monitor *m)
+{
+	return m->dbg.exited || m->stop_status;
+}
+
 static int devices_init(struct monitor *m)
 {
 	bus_init(&m->ports, "port");
 	bus_init(&m->mmio, "mmio");
 	pic_init(&m->pic);
 	uart_init(&m->uart, m->serial_fd, &m->pic, UART_COM1_IRQ);
-	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
+	pit_init(&m->pit, &m->pic, host_clock_ns, NULL);
 	debugexit_init(&m->dbg);
 	lapic_init(&m->lapic, NULL, NULL);
 	ioapic_init(&m->ioapic, &m->lapic);
@@ -60,11 +85,13 @@ static int devices_init(struct monitor *m)
 	fwcfg_init(&m->fwcfg, m->opts.mem, 1);
 	rtc_init(&m->rtc, &m->pic, m->opts.mem, NULL, NULL, NULL);
 	pmtimer_init(&m->pmtimer, NULL, NULL);
+	i8042_init(&m->i8042, &m->pic, guest_reset, m);
 	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
 	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports) ||
 	    lapic_register(&m->lapic, &m->mmio) || ioapic_register(&m->ioapic, &m->mmio) ||
 	    fwcfg_register(&m->fwcfg, &m->ports) ||
-	    rtc_register(&m->rtc, &m->ports) || pmtimer_register(&m->pmtimer, &m->ports))
+	    rtc_register(&m->rtc, &m->ports) || pmtimer_register(&m->pmtimer, &m->ports) ||
+	    i8042_register(&m->i8042, &m->ports))
 		return -EEXIST;
 	return 0;
 }
@@ -161,7 +188,7 @@ static void dispatch_io(struct monitor *m, struct exit_record *ex)
 {
 	uint32_t i;
 
-	for (i = 0; i < ex->io.count && !m->dbg.exited; i++) {
+	for (i = 0; i < ex->io.count && !monitor_stopping(m); i++) {
 		uint8_t *p = ex->io.data + (size_t)i * ex->io.size;
 		uint64_t val = 0;
 
@@ -310,6 +337,11 @@ static int run_loop(struct monitor *m)
 		ret = monitor_dispatch(m, &ex);
 		if (m->dbg.exited)
 			return m->dbg.status;
+		if (m->stop_status) {
+			log_err("the guest reset the machine at eip=0x%x (the run ends, as QEMU's "
+				"-no-reboot)", ex.eip);
+			return m->stop_status;
+		}
 		if (ret == STATUS_TIMEOUT)
 			log_err("timeout: the guest did not exit within %g s", m->opts.timeout);
 		if (ret != STATUS_OK)

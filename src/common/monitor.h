@@ -12,6 +12,7 @@
 #include "debugexit.h"
 #include "engine.h"
 #include "fwcfg.h"
+#include "i8042.h"
 #include "ioapic.h"
 #include "lapic.h"
 #include "loader.h"
@@ -54,6 +55,8 @@ struct monitor {
 	struct fwcfg fwcfg;
 	struct rtc rtc;
 	struct pmtimer pmtimer;
+	struct i8042 i8042;
+	int stop_status;        /* a device ended the run (the guest's reset): the status, or 0 */
 	struct stats stats;
 	struct boot_info boot;
 	const struct engine_ops *ops;
@@ -90,10 +93,16 @@ void monitor_destroy(struct monitor *m);
 
 /*
  * The exit dispatcher: route one exit record to the devices. STATUS_OK to go on,
- * else the status to stop with (check m->dbg.exited too). Engines that can handle
+ * else the status to stop with (check monitor_stopping too). Engines that can handle
  * an I/O or MMIO exit without leaving their run loop (bt callouts) call it directly.
  */
 int monitor_dispatch(struct monitor *m, struct exit_record *ex);
+
+/*
+ * monitor_stopping: has the guest asked to end the run (the debug-exit port, a
+ * reset pulse)? Engines that dispatch inside their run loop (bt) leave it then.
+ */
+bool monitor_stopping(const struct monitor *m);
 
 /*
  * For engines: is an interrupt waiting (the local APIC first, then the 8259 pair
@@ -107,6 +116,13 @@ uint8_t monitor_irq_ack(struct monitor *m);
  * periodic IRQ8, the local APIC timer): absolute CLOCK_MONOTONIC ns, 0 = none.
  */
 uint64_t monitor_next_timer(const struct monitor *m);
+
+/*
+ * For engines: is an NMI waiting (a local APIC NMI IPI), and take it. The engine
+ * delivers vector 2 whatever IF says, and no other NMI until the guest's iret.
+ */
+bool monitor_nmi_pending(const struct monitor *m);
+void monitor_nmi_ack(struct monitor *m);
 
 /* Host monotonic time in ns. */
 uint64_t monitor_now_ns(void);

@@ -1,20 +1,12 @@
 /* pmtimer.c: the ACPI PM timer, 24 bits at 3.579545 MHz from the host's monotonic clock. */
 #include "pmtimer.h"
 
-#include <time.h>
+#include "clock.h"
 
-static uint64_t mono_ns(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void pmtimer_init(struct pmtimer *t, uint64_t (*clock)(void *ctx), void *ctx)
 {
-	t->clock = clock ? clock : mono_ns;
+	t->clock = clock ? clock : host_clock_ns;
 	t->ctx = ctx;
 	t->start_ns = t->clock(ctx);
 }

@@ -4,21 +4,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 #define REG_B_SET 0x80
 #define REG_B_PIE 0x40
 #define REG_B_DM 0x04 /* binary, not BCD */
 #define REG_B_24H 0x02
 #define REG_C_IRQF 0x80
 #define REG_C_PF 0x40
-
-static uint64_t host_mono_ns(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t host_wall_s(void *ctx)
 {
@@ -42,7 +35,7 @@ void rtc_init(struct rtc *r, struct pic *pic, uint64_t mem_bytes, uint64_t (*clo
 
 	memset(r, 0, sizeof(*r));
 	r->pic = pic;
-	r->clock = clock ? clock : host_mono_ns;
+	r->clock = clock ? clock : host_clock_ns;
 	r->wall = wall ? wall : host_wall_s;
 	r->ctx = ctx;
 	r->cmos[RTC_REG_A] = 0x26; /* 32.768 kHz divider, 1024 Hz rate */

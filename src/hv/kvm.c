@@ -238,6 +238,14 @@ static void kvm_inject(struct kvm_engine *k)
 {
 	struct kvm_run *run = k->run;
 
+	/* KVM keeps the NMI pending until the guest can take it (and blocks the next one). */
+	if (monitor_nmi_pending(k->mon)) {
+		if (ioctl(k->vcpu_fd, KVM_NMI) == 0)
+			k->kvm_injections++;
+		else
+			log_warn("kvm: KVM_NMI: %s", strerror(errno));
+		monitor_nmi_ack(k->mon);
+	}
 	if (!monitor_irq_pending(k->mon)) {
 		run->request_interrupt_window = 0;
 		return;
