@@ -68,7 +68,7 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp) \
+	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp) X(nm) \
 	X(seglimit)
 
 enum bt_callout_kind {
@@ -379,6 +379,10 @@ struct bt {
 		uint32_t old[2];
 	} redirect;
 	uint8_t *mmio_scratch;    /* a page adaptive MMIO accesses run against */
+	bool ferr;                /* an x87 exception with CR0.NE clear: FERR#, IRQ13 to raise */
+	/* fxsave images: the guest's x87 state outside bt_run, the host's inside it */
+	uint8_t fpu_guest[512] __attribute__((aligned(16)));
+	uint8_t fpu_host[512] __attribute__((aligned(16)));
 #define X(f, d) uint64_t f;
 	BT_STATS(X)
 #undef X
@@ -465,6 +469,7 @@ void bt_decoders_destroy(struct bt *bt);
 #define EXC_SS 12
 #define EXC_GP 13
 #define EXC_PF 14
+#define EXC_MF 16
 void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err);
 /* Deliver bt->cpu.exc; 0, or -1 when it escalated to a triple fault. */
 int bt_deliver(struct bt *bt);
@@ -535,6 +540,17 @@ void bt_adapt_reset(struct bt *bt);
  */
 bool bt_compat_bcd(const uint8_t insn[2], uint32_t *eax, uint32_t *eflags);
 const char *bt_compat_method(void);
+
+/* bt_fpu.c: the guest's x87 state (in the host FPU while bt_run runs) */
+void bt_fpu_reset(struct bt *bt);
+void bt_fpu_enter(struct bt *bt);
+void bt_fpu_leave(struct bt *bt);
+/*
+ * CR0 changed from old_cr0 (mov cr0, lmsw, clts, a task switch): if EM, TS or MP
+ * did, the cache is flushed (x87 blocks are translated for them) and true is
+ * returned: the caller must leave the cache (BT_EXIT_RESUME at the next instruction).
+ */
+bool bt_fpu_cr0_changed(struct bt *bt, uint32_t old_cr0);
 
 /* bt_signal.c */
 int bt_signals_install(struct bt *bt);

@@ -140,6 +140,14 @@ int co_pending(struct co *k)
 	return k->c->exc.vector >= 0 ? BT_EXIT_EXCEPTION : BT_EXIT_CORE;
 }
 
+int co_fpu_cr0(struct co *k, uint32_t old_cr0)
+{
+	if (!bt_fpu_cr0_changed(k->bt, old_cr0))
+		return CO_NEXT;
+	k->c->eip = k->next;
+	return BT_EXIT_RESUME;
+}
+
 bool co_need_cpl0(struct co *k)
 {
 	if (k->c->cpl == 0)
@@ -398,8 +406,8 @@ static int dispatch(struct co *k)
 	case BT_CO_clts:
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
-		k->c->cr0 &= ~0x8u;
-		return CO_NEXT;
+		k->c->cr0 &= ~X86_CR0_TS;
+		return co_fpu_cr0(k, k->c->cr0 | X86_CR0_TS);
 	case BT_CO_wbinvd: return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
 	case BT_CO_segcheck: return co_segcheck(k);
 	case BT_CO_enter: case BT_CO_slow: return co_slow(k);
@@ -435,6 +443,7 @@ int bt_callout(struct bt_cpu *cpu)
 	case BT_CO_pf_check: r = co_pf_check(&k); break;
 	case BT_CO_gp: r = co_fault(&k, EXC_GP, true, 0); break;
 	case BT_CO_seglimit: r = co_seglimit(&k); break;
+	case BT_CO_nm: r = co_fault(&k, EXC_NM, false, 0); break;
 	case BT_CO_intn: r = co_int_fast(&k); break;
 	case BT_CO_iret: r = co_iret_fast(&k); break;
 	case BT_CO_sysenter:

@@ -47,6 +47,8 @@ int co_fault(struct co *k, int vector, bool has_err, uint32_t err);
 int co_pending(struct co *k);
 /* #GP(0) unless CPL 0. */
 bool co_need_cpl0(struct co *k);
+/* After a CR0 write (old_cr0 before it): CO_NEXT, or leave the cache if EM/TS/MP changed. */
+int co_fpu_cr0(struct co *k, uint32_t old_cr0);
 int co_unsupported(struct co *k, const char *what);
 /* An interrupt shadow (SHADOW_STI, SHADOW_SS) over the next instruction. */
 void co_shadow(struct co *k, uint8_t kind);

@@ -84,13 +84,16 @@ int co_desc_table(struct co *k)
 	case ZYDIS_MNEMONIC_SMSW:
 		v = k->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? c->cr0 : c->cr0 & 0xffff;
 		return co_write(k, &k->op[0], v) ? co_pending(k) : CO_NEXT;
-	case ZYDIS_MNEMONIC_LMSW:
+	case ZYDIS_MNEMONIC_LMSW: {
+		uint32_t old = c->cr0;
+
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
 		if (co_read(k, &k->op[0], &v))
 			return co_pending(k);
 		c->cr0 = (c->cr0 & ~0xeu) | (v & 0xf) | (c->cr0 & 1); /* PE cannot be cleared */
-		return CO_NEXT;
+		return co_fpu_cr0(k, old);
+	}
 	default: /* lldt: null, or a present LDT descriptor in the GDT */
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
@@ -166,6 +169,7 @@ int co_movcr(struct co *k)
 	}
 	if ((old4 ^ c->cr4) & CR4_TSD)
 		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
+	bt_fpu_cr0_changed(k->bt, old0);
 	c->eip = k->next;
 	return BT_EXIT_RESUME;
 }

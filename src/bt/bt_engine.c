@@ -125,6 +125,7 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt_decoders_init(bt) || bt_signals_install(bt))
 		goto fail;
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[0];
+	bt_fpu_reset(bt);
 	*state = bt;
 	return 0;
 fail:
@@ -268,9 +269,8 @@ static void step_done(struct bt *bt, int reason, uint32_t eip0, uint64_t excepti
 	bt_raise(bt, EXC_DB, false, 0);
 }
 
-static int bt_run(void *state, struct exit_record *ex)
+static int run_loop(struct bt *bt, struct exit_record *ex)
 {
-	struct bt *bt = state;
 	struct bt_cpu *c = &bt->cpu;
 	int (*enter)(struct bt_cpu *, void *) = (int (*)(struct bt_cpu *, void *))bt->stub_enter;
 	struct tb *prev = NULL, *tb;
@@ -310,6 +310,10 @@ static int bt_run(void *state, struct exit_record *ex)
 			if (bt_deliver(bt))
 				return stop_with(bt, ex, EXIT_SHUTDOWN);
 			prev = NULL;
+		}
+		if (bt->ferr) { /* FERR# (CR0.NE=0) is wired to IRQ13 on a PC */
+			bt->ferr = false;
+			pic_pulse_irq(&bt->mon->pic, 13);
 		}
 		/* sti, mov ss: the instruction after them runs before any interrupt. */
 		shadow = c->shadow_eip == c->eip ? c->shadow : 0;
@@ -387,6 +391,18 @@ static int bt_run(void *state, struct exit_record *ex)
 			return -EIO;
 		}
 	}
+}
+
+/* The guest's x87 state is in the host FPU exactly while the loop runs. */
+static int bt_run(void *state, struct exit_record *ex)
+{
+	struct bt *bt = state;
+	int r;
+
+	bt_fpu_enter(bt);
+	r = run_loop(bt, ex);
+	bt_fpu_leave(bt);
+	return r;
 }
 
 static void bt_print_stats(void *state, FILE *f)

@@ -3,7 +3,10 @@
  * hidden fault (fill the shadow and retry), a true guest #PF, or an access
  * outside RAM (MMIO); in a view's guard it is an access that wrapped at 4 GiB
  * (retranslate it exactly and run it again); anywhere else it stops the guest.
- * SIGFPE is #DE and SIGILL #UD. A guest exception leaves
+ * SIGFPE is #DE (an integer divide) or #MF (an x87 exception, which the host
+ * reports on the next waiting x87 instruction, as the guest's CPU with CR0.NE=1
+ * does; with NE=0 the PC's FERR# instead: IRQ13, the waiting instruction frozen
+ * until a handler clears the exception), and SIGILL #UD. A guest exception leaves
  * the cache precisely: host PC -> block -> guest instruction, registers from
  * the signal context, then out through bt_stub_exit_saved.
  */
@@ -211,12 +214,22 @@ static void on_fpe(int sig, siginfo_t *si, void *uctx)
 	ucontext_t *uc = uctx;
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 
-	(void)si;
 	if (!sig_bt || !tc_contains(sig_bt, pc)) {
 		signal(sig, SIG_DFL);
 		return;
 	}
-	guest_exception(sig_bt, uc, sig == SIGFPE ? EXC_DE : EXC_UD);
+	if (sig == SIGILL)
+		guest_exception(sig_bt, uc, EXC_UD);
+	else if (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF)
+		guest_exception(sig_bt, uc, EXC_DE);
+	else if (sig_bt->cpu.cr0 & X86_CR0_NE)
+		guest_exception(sig_bt, uc, EXC_MF); /* the guest has no SSE: x87 */
+	else if (bt_sync_from_context(sig_bt, uc, NULL, NULL))
+		internal_fault(sig_bt, uc, "an exception outside a block", 0);
+	else {
+		sig_bt->ferr = true; /* the dispatcher pulses IRQ13; EIP stays on the waiting insn */
+		bt_leave_from_context(sig_bt, uc, BT_EXIT_RESUME);
+	}
 }
 
 /* Single-stepping after a self-modifying store: out at the next guest instruction. */

@@ -144,7 +144,12 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	c->tr_sel = sel;
 	c->tr_base = base;
 	c->tr_limit = limit;
-	c->cr0 |= CR0_TS;
+	{
+		uint32_t old_cr0 = c->cr0;
+
+		c->cr0 |= CR0_TS; /* the new task's first x87 instruction: #NM */
+		bt_fpu_cr0_changed(bt, old_cr0); /* x87 blocks were translated for TS clear */
+	}
 	/* From here on a fault belongs to the new task (SDM Vol 3 7.3, step 12). */
 	if ((c->cr0 & CR0_PG) && cr3 != c->cr3) {
 		c->cr3 = cr3;

@@ -1,9 +1,10 @@
 /*
  * bt_xlat.c: which translation each guest instruction gets. Privileged and
  * sensitive instructions become callouts (the list in ARCHITECTURE.md);
- * instructions of the Pentium Pro integer ISA not named here are IDENT;
- * anything else (x87, MMX, SSE, ...) is a callout that stops the guest with a
- * message naming the instruction.
+ * instructions of the Pentium Pro integer ISA not named here are IDENT, and so
+ * is the x87 FPU (unless CR0.EM/TS make it #NM); what a Pentium Pro lacks (MMX,
+ * SSE, FXSR, fisttp...) is #UD; anything else is a callout that stops the guest
+ * with a message naming the instruction.
  */
 #include "bt_xlat.h"
 
@@ -377,14 +378,28 @@ int x_insn(struct xlat *x, int n)
 			return callout_on(x, BT_CO_rdtsc);
 		return x_ident(x, n);
 	case ZYDIS_MNEMONIC_FWAIT:
+		/* CR0.TS with CR0.MP: #NM (SDM Vol 3A table 2-2); EM does not affect wait */
+		if ((x->bt->cpu.cr0 & (X86_CR0_TS | X86_CR0_MP)) == (X86_CR0_TS | X86_CR0_MP))
+			return callout_end(x, BT_CO_nm);
 		return x_ident(x, n);
 	default:
 		break;
 	}
-	/* Beyond the modelled P6 (MMX, SSE, ...): #UD as that CPU; x87 is modelled, not emulated. */
-	if (!ident_isa(in) && in->meta.isa_ext != ZYDIS_ISA_EXT_X87)
+	/*
+	 * x87 runs natively on the guest's FPU state (which lives in the host FPU while
+	 * the engine runs): memory operands are rewritten like any other access. The
+	 * blocks are translated for the current CR0.EM/TS; a change of either flushes
+	 * the cache (bt_fpu_cr0_changed).
+	 */
+	if (in->meta.isa_ext == ZYDIS_ISA_EXT_X87) {
+		if (x->bt->cpu.cr0 & (X86_CR0_EM | X86_CR0_TS))
+			return callout_end(x, BT_CO_nm);
+		return x_ident(x, n);
+	}
+	/* Beyond the modelled P6 (MMX, SSE, FXSR, fisttp...): #UD as that CPU. */
+	if (!ident_isa(in))
 		return callout_end(x, BT_CO_ud);
-	if (!ident_isa(in) || in->meta.category == ZYDIS_CATEGORY_SYSTEM ||
+	if (in->meta.category == ZYDIS_CATEGORY_SYSTEM ||
 	    in->meta.category == ZYDIS_CATEGORY_INTERRUPT || in->meta.category == ZYDIS_CATEGORY_IO)
 		return unsupported(x);
 	return x_ident(x, n);
