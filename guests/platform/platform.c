@@ -451,6 +451,21 @@ static void __attribute__((noreturn, used)) task_main(void)
 	}
 }
 
+static volatile uint32_t nm_count;
+
+/* #NM: the lazy FPU switch of a kernel: clear TS, the x87 instruction runs again. */
+static void on_nm(struct trapframe *tf)
+{
+	(void)tf;
+	nm_count++;
+	__asm__ volatile("clts");
+}
+
+static void __attribute__((noinline)) x87_touch(void)
+{
+	__asm__ volatile("fninit");
+}
+
 static uint32_t desc_type(uint16_t sel)
 {
 	return (uint32_t)(pgdt[sel >> 3] >> 40) & 0xf;
@@ -474,15 +489,21 @@ static void test_tasks(void)
 	idt[VEC_TASK * 2 + 1] = 0x8500;
 
 	/* int to a task gate in the IDT; the task irets back (NT set, link = our TSS) */
-	__asm__ volatile("clts; int %0" : : "i"(VEC_TASK) : "memory");
+	trap_set_handler(7, on_nm);
+	__asm__ volatile("clts");
+	x87_touch(); /* TS clear: no #NM */
+	__asm__ volatile("int %0" : : "i"(VEC_TASK) : "memory");
 	cr0 = read_cr0();
 	ts_int = task_runs;
-	snprintf(d, sizeof(d), "ran %u time(s), link 0x%x, NT %u, CR0.TS %u, types 0x%x/0x%x",
+	x87_touch(); /* TS set by the switch: #NM once */
+	snprintf(d, sizeof(d),
+		 "ran %u time(s), link 0x%x, NT %u, CR0.TS %u, types 0x%x/0x%x, x87 then #NM %u",
 		 ts_int, task_link, !!(task_eflags & 0x4000), !!(cr0 & 8), desc_type(SEL_TSS),
-		 desc_type(SEL_TASK));
+		 desc_type(SEL_TASK), nm_count);
 	check(ts_int == 1 && task_link == SEL_TSS && (task_eflags & 0x4000) && (cr0 & 8) &&
-		      desc_type(SEL_TSS) == 0xb && desc_type(SEL_TASK) == 0x9,
+		      desc_type(SEL_TSS) == 0xb && desc_type(SEL_TASK) == 0x9 && nm_count == 1,
 	      "task switch through an IDT task gate", d);
+	trap_set_handler(7, NULL);
 
 	/* lcall to the TSS, then to a GDT task gate: the task goes on after its iret */
 	__asm__ volatile("clts; lcall %0, $0" : : "i"(SEL_TASK) : "memory");
