@@ -1201,6 +1201,57 @@ static void c_addr16(void)
 	EXPECT_EQ("edi after addr16 std; stosw", r[4], 0xfedc6204u);
 }
 
+/* Memory operands with 16-bit ModRM ([bx+si], [bp+di+d], [d16]) in ordinary instructions,
+ * high-byte registers among them; the upper halves of the address registers ignored. */
+static volatile uint32_t m16_out[4] ASMVAR;
+
+__asm__(".text\n"
+        "a16_modrm:\n"
+        "	pushl %ebx\n"
+        "	pushl %esi\n"
+        "	pushl %edi\n"
+        "	pushl %ebp\n"
+        "	movl $0x12346000, %ebx\n"
+        "	movl $0xabcd0010, %esi\n"
+        "	movl $0x5555ff00, %ebp\n"
+        "	movl $0x77776f80, %edi\n"
+        "	movl $5, %eax\n"
+        "	addr16 addl %eax, (%bx,%si)\n"     /* [0x6010] += 5 */
+        "	addr16 movb 0x20(%bx,%si), %ah\n"  /* AH = [0x6030] (a high byte: no REX) */
+        "	addr16 movl 0x6050, %ecx\n"        /* [0x6050] */
+        "	addr16 xchgb %ch, 0x1(%bx)\n"      /* [0x6001] <-> CH */
+        "	addr16 incw 0x10(%bp,%di)\n"       /* (0xff00 + 0x6f80 + 0x10) mod 64K = 0x6e90 */
+        "	movl %eax, m16_out\n"
+        "	movl %ecx, m16_out + 4\n"
+        "	movl %esi, m16_out + 8\n"
+        "	movl %ebp, m16_out + 12\n"
+        "	popl %ebp\n"
+        "	popl %edi\n"
+        "	popl %esi\n"
+        "	popl %ebx\n"
+        "	ret\n");
+void a16_modrm(void);
+
+static void c_addr16_modrm(void)
+{
+	volatile uint8_t *low = (volatile uint8_t *)LOW;
+
+	*(volatile uint32_t *)(low + 0x10) = 0x10000000u;
+	low[0x30] = 0x9c;
+	*(volatile uint32_t *)(low + 0x50) = 0x0000a100u;
+	low[0x01] = 0x3e;
+	*(volatile uint16_t *)(low + 0xe90) = 0xffff;
+	*(volatile uint16_t *)(low + 0xe92) = 0x1234;
+	a16_modrm();
+	EXPECT_EQ("[bx+si] += eax", *(volatile uint32_t *)(low + 0x10), 0x10000005u);
+	EXPECT_EQ("eax with ah = [bx+si+0x20]", m16_out[0], 0x9c05);
+	EXPECT_EQ("ecx = [0x6050], ch exchanged with [bx+1]", m16_out[1], 0x3e00);
+	EXPECT_EQ("[bx+1] from ch", low[0x01], 0xa1);
+	EXPECT_EQ("incw [bp+di+0x10] (wraps within the word)", *(volatile uint32_t *)(low + 0xe90), 0x12340000u);
+	EXPECT_EQ("esi kept", m16_out[2], 0xabcd0010u);
+	EXPECT_EQ("ebp kept", m16_out[3], 0x5555ff00u);
+}
+
 /* ---- 16-bit operand size (0x66) in leave and near control flow: IP, 16-bit pushes ---- */
 
 #define LOWCODE 0x7000u /* low memory, identity mapped: code for 16-bit targets */
@@ -1353,6 +1404,7 @@ CHECK_LIST(dbg) = {
     {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},
+    {"dbg.addr16_modrm_operands", c_addr16_modrm},
     {"dbg.opsize16_leave_jmp_call_ret_jcc", c_opsize16},
     {"dbg.push_pop_stack_pointer", c_stack_self},
     CHECK_END,

@@ -142,10 +142,66 @@ int unsupported(struct xlat *x)
 	return 1;
 }
 
+/*
+ * A memory operand with 16-bit addressing ([bx+si+disp]...), which 64-bit mode cannot
+ * encode: t = (base + index + disp) mod 64 KiB, flag-free (lea, movzx), then the
+ * instruction runs on gs: [t]. t is r12d, or, next to AH..BH (no REX), a guest
+ * register parked in r13 like the ESP spill below.
+ */
+static int ident_ea16(struct xlat *x, int n, ZydisDecodedOperand *m)
+{
+	ZydisRegister t = R(R12D);
+	ZydisEncoderRequest r;
+	bool high = false;
+	int g = -1, i, ret = 0;
+
+	for (i = 0; i < x->in.operand_count_visible; i++)
+		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER)
+			high |= is_high8(x->op[i].reg.value) || is_r15(map_reg(x->op[i].reg.value));
+	if (high) {
+		if ((g = spill_choice(x)) < 0)
+			return unsupported(x);
+		t = gpr_sized(g, 4);
+		mov_rr(x, R(R13D), t);
+		x->tb->imap[n].spill = (uint8_t)g;
+	}
+	req_init(&r, ZYDIS_MNEMONIC_LEA);
+	req_reg(&r, t);
+	req_gmem(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.base),
+		 ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.index), 1,
+		 m->mem.disp.value, 8);
+	r.prefixes = 0;
+	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+	emit_req(&x->e, &r);
+	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
+	req_reg(&r, t);
+	req_reg(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, t) == R(R12)
+			    ? R(R12W) : gpr_sized(g, 2));
+	emit_req(&x->e, &r);
+	m->mem.base = t;
+	m->mem.index = R(NONE);
+	m->mem.scale = 0;
+	m->mem.disp.value = 0;
+	m->mem.disp.has_displacement = false;
+	x->in.address_width = 32;
+	if (!to_request(x, &r) || !emit_req(&x->e, &r))
+		ret = unsupported(x);
+	x->in.address_width = 16;
+	if (high)
+		mov_rr(x, t, R(R13D));
+	return ret;
+}
+
 int x_ident(struct xlat *x, int n)
 {
 	ZydisEncoderRequest req;
 	int g, i;
+
+	if (x->in.address_width == 16)
+		for (i = 0; i < x->in.operand_count_visible; i++)
+			if (x->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+			    x->in.mnemonic != ZYDIS_MNEMONIC_LEA)
+				return ident_ea16(x, n, &x->op[i]);
 
 	if (!to_request(x, &req))
 		return unsupported(x);
