@@ -1221,6 +1221,10 @@ __asm__(".text\n"
         "	addr16 movl 0x6050, %ecx\n"        /* [0x6050] */
         "	addr16 xchgb %ch, 0x1(%bx)\n"      /* [0x6001] <-> CH */
         "	addr16 incw 0x10(%bp,%di)\n"       /* (0xff00 + 0x6f80 + 0x10) mod 64K = 0x6e90 */
+        "	addr16 pushl 0x60(%bx)\n"          /* [0x6060] */
+        "	addr16 popl 0x60(%bx,%si)\n"       /* to [0x6070] */
+        "	addr16 pushw 0x62(%bx)\n"
+        "	addr16 popw 0x74(%bx,%si)\n"       /* [0x6062] to [0x6084] */
         "	movl %eax, m16_out\n"
         "	movl %ecx, m16_out + 4\n"
         "	movl %esi, m16_out + 8\n"
@@ -1242,7 +1246,12 @@ static void c_addr16_modrm(void)
 	low[0x01] = 0x3e;
 	*(volatile uint16_t *)(low + 0xe90) = 0xffff;
 	*(volatile uint16_t *)(low + 0xe92) = 0x1234;
+	*(volatile uint32_t *)(low + 0x60) = 0xcafe1234u;
+	*(volatile uint32_t *)(low + 0x70) = 0;
+	*(volatile uint32_t *)(low + 0x84) = 0x77770000u;
 	a16_modrm();
+	EXPECT_EQ("addr16 push/pop dword", *(volatile uint32_t *)(low + 0x70), 0xcafe1234u);
+	EXPECT_EQ("addr16 push/pop word", *(volatile uint32_t *)(low + 0x84), 0x7777cafeu);
 	EXPECT_EQ("[bx+si] += eax", *(volatile uint32_t *)(low + 0x10), 0x10000005u);
 	EXPECT_EQ("eax with ah = [bx+si+0x20]", m16_out[0], 0x9c05);
 	EXPECT_EQ("ecx = [0x6050], ch exchanged with [bx+1]", m16_out[1], 0x3e00);

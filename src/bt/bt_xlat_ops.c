@@ -142,6 +142,25 @@ int unsupported(struct xlat *x)
 	return 1;
 }
 
+/* t32 = (base + index + disp) mod 64 KiB of a 16-bit ModRM operand, flag-free. */
+static void ea16(struct xlat *x, const ZydisDecodedOperand *m, ZydisRegister t32, ZydisRegister t16)
+{
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_LEA);
+	req_reg(&r, t32);
+	req_gmem(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.base),
+		 ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.index), 1,
+		 m->mem.disp.value, 8);
+	r.prefixes = 0;
+	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+	emit_req(&x->e, &r);
+	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
+	req_reg(&r, t32);
+	req_reg(&r, t16);
+	emit_req(&x->e, &r);
+}
+
 /*
  * A memory operand with 16-bit addressing ([bx+si+disp]...), which 64-bit mode cannot
  * encode: t = (base + index + disp) mod 64 KiB, flag-free (lea, movzx), then the
@@ -165,19 +184,7 @@ static int ident_ea16(struct xlat *x, int n, ZydisDecodedOperand *m)
 		mov_rr(x, R(R13D), t);
 		x->tb->imap[n].spill = (uint8_t)g;
 	}
-	req_init(&r, ZYDIS_MNEMONIC_LEA);
-	req_reg(&r, t);
-	req_gmem(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.base),
-		 ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.index), 1,
-		 m->mem.disp.value, 8);
-	r.prefixes = 0;
-	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
-	emit_req(&x->e, &r);
-	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
-	req_reg(&r, t);
-	req_reg(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, t) == R(R12)
-			    ? R(R12W) : gpr_sized(g, 2));
-	emit_req(&x->e, &r);
+	ea16(x, m, t, g < 0 ? R(R12W) : gpr_sized(g, 2));
 	m->mem.base = t;
 	m->mem.index = R(NONE);
 	m->mem.scale = 0;
@@ -240,6 +247,9 @@ bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister ds
 	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && x->in.address_width == 32) {
 		req_gmem(&r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
 			 o->mem.disp.value, o->size / 8);
+	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && dst == tmp(12, o->size / 8)) {
+		ea16(x, o, R(R12D), R(R12W)); /* 16-bit addressing: the address in r12 first */
+		req_gmem(&r, R(R12D), R(NONE), 0, 0, o->size / 8);
 	} else {
 		return false;
 	}
@@ -307,8 +317,21 @@ int x_pop(struct xlat *x)
 		return 0;
 	}
 	/* pop [mem]: the address uses ESP after the pop, so fold the size into disp. */
-	if (x->in.address_width != 32)
-		return unsupported(x);
+	if (x->in.address_width != 32) {
+		/* [bx+si...]: no ESP in 16-bit ModRM; the address in r11 */
+		req_reg(&r, tmp(12, size));
+		req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+		if (!emit_req(&x->e, &r))
+			return unsupported(x);
+		ea16(x, o, R(R11D), R(R11W));
+		req_init(&r, ZYDIS_MNEMONIC_MOV);
+		req_gmem(&r, R(R11D), R(NONE), 0, 0, (uint16_t)size);
+		req_reg(&r, tmp(12, size));
+		if (!emit_req(&x->e, &r))
+			return unsupported(x);
+		emit_esp_add(&x->e, size);
+		return 0;
+	}
 	req_reg(&r, tmp(12, size));
 	req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 	if (!emit_req(&x->e, &r))
