@@ -1384,6 +1384,26 @@ static void c_stack_self(void)
 	EXPECT_EQ("popl %esp loads the popped value (difference)", stk[4], 0);
 }
 
+/* ---- a higher-half alias: an absolute address >= 2 GiB through a supervisor mapping ---- */
+static void c_higher_half(void)
+{
+	volatile uint32_t *low = (volatile uint32_t *)SCRATCH_FRAME(20);
+	uint32_t v = 0, w = 0;
+
+	if (map_page(0xc0502000u, SCRATCH_FRAME(20), PTE_W)) {
+		st_fail("no page table for 0xc0502000");
+		return;
+	}
+	low[1] = 0x12345678u;
+	__asm__ volatile(ST_ARM "movl 0xc0502004, %0" ST_RESUME : "+r"(v) : : "memory");
+	EXPECT_EQ("faults reading 0xc0502004", st_nfaults, 0);
+	EXPECT_EQ("read through the higher-half alias", v, 0x12345678u);
+	__asm__ volatile(ST_ARM "movl %0, 0xc0502008" ST_RESUME : : "r"(0x9abcdef0u) : "memory");
+	w = low[2];
+	EXPECT_EQ("written through the alias, read low", w, 0x9abcdef0u);
+	unmap_page(0xc0502000u);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
@@ -1416,5 +1436,6 @@ CHECK_LIST(dbg) = {
     {"dbg.addr16_modrm_operands", c_addr16_modrm},
     {"dbg.opsize16_leave_jmp_call_ret_jcc", c_opsize16},
     {"dbg.push_pop_stack_pointer", c_stack_self},
+    {"dbg.higher_half_absolute_address", c_higher_half},
     CHECK_END,
 };

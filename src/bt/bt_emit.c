@@ -25,6 +25,38 @@ void emit_u32(struct emit *e, uint32_t v)
 	emit_bytes(e, &v, 4);
 }
 
+/*
+ * Zydis drops the 0x67 prefix of a memory operand with no register ([disp32]),
+ * which 64-bit mode then sign-extends: an address >= 2 GiB would land below the
+ * window. True when the request asks for 32-bit addressing of such an operand and
+ * the encoding (buf, len) lacks the prefix.
+ */
+static bool lost_addr32(const ZydisEncoderRequest *r, const uint8_t *buf, ZyanUSize len)
+{
+	ZyanUSize i;
+	int k;
+
+	if (r->address_size_hint != ZYDIS_ADDRESS_SIZE_HINT_32)
+		return false;
+	for (k = 0; k < r->operand_count; k++)
+		if (r->operands[k].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    r->operands[k].mem.base == ZYDIS_REGISTER_NONE &&
+		    r->operands[k].mem.index == ZYDIS_REGISTER_NONE)
+			break;
+	if (k == r->operand_count)
+		return false;
+	for (i = 0; i < len; i++) {
+		uint8_t b = buf[i];
+
+		if (b == 0x67)
+			return false;
+		if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0x64 && b != 0x65 &&
+		    b != 0x66 && b != 0xf0 && b != 0xf2 && b != 0xf3)
+			break;
+	}
+	return true;
+}
+
 bool emit_req(struct emit *e, const ZydisEncoderRequest *r)
 {
 	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
@@ -36,6 +68,8 @@ bool emit_req(struct emit *e, const ZydisEncoderRequest *r)
 		e->failed = true;
 		return false;
 	}
+	if (lost_addr32(r, buf, len))
+		emit_u8(e, 0x67); /* legacy prefixes go in any order, before REX */
 	emit_bytes(e, buf, len);
 	return true;
 }
