@@ -57,7 +57,25 @@ __asm__(".text\n"
         "ir8:	pushfl\n"
         "ir9:	andl $0xfffffeff, (%esp)\n"
         "ir10:	popfl\n"
-        "ir11:	ret\n");
+        "ir11:	ret\n"
+
+        ".globl dbg_step_rep, sr1, sr2, sr3, sr4, sr5, sr6, sr7, sr8, sr9\n"
+        "dbg_step_rep:\n"
+        "	pushl %edi\n"
+        "	pushfl\n"
+        "	orl $0x100, (%esp)\n"
+        "	popfl\n"
+        "	nop\n"
+        "sr1:	movl $dbg_rep_buf, %edi\n"
+        "sr2:	movl $3, %ecx\n"
+        "sr3:	rep stosb\n" /* a trap after each iteration, EIP on the rep until the last */
+        "sr4:	xorl %ecx, %ecx\n"
+        "sr5:	rep stosb\n" /* ECX 0: one trap, after it */
+        "sr6:	pushfl\n"
+        "sr7:	andl $0xfffffeff, (%esp)\n"
+        "sr8:	popfl\n"
+        "sr9:	popl %edi\n"
+        "	ret\n");
 
 /* sti at the last byte of a page (the block ends there), hlt on the next page. */
 __asm__(".text\n"
@@ -83,7 +101,9 @@ __asm__(".text\n"
         "	cli\n"
         "	ret\n");
 
-void dbg_step_basic(void), dbg_step_int(void), dbg_step_iret(void);
+void dbg_step_basic(void), dbg_step_int(void), dbg_step_iret(void), dbg_step_rep(void);
+extern char sr1[], sr2[], sr3[], sr4[], sr5[], sr6[], sr7[], sr8[], sr9[];
+static uint8_t dbg_rep_buf[8] ASMVAR;
 void sti_hlt_page_end(void), sti_hlt_32nd(void);
 extern char sb1[], sb2[], sb3[], sb4[], sb5[], sb6[], sb7[], sb8[];
 extern char si1[], si2[], si3[], si4[], si5[], si6[], si7[], si8[];
@@ -186,6 +206,15 @@ static void c_step_iret_movss(void)
 	                                 {1, ir8}, {1, ir9}, {1, ir10}, {1, ir11}};
 
 	trace(dbg_step_iret, want, 8);
+}
+
+static void c_step_rep(void)
+{
+	/* after the mov: sr3; after iterations 1 and 2: sr3 again; after the last: sr4 */
+	static const struct ev want[] = {{1, sr1}, {1, sr2}, {1, sr3}, {1, sr3}, {1, sr3}, {1, sr4},
+	                                 {1, sr5}, {1, sr6}, {1, sr7}, {1, sr8}, {1, sr9}};
+
+	trace(dbg_step_rep, want, 11);
 }
 
 static volatile uint32_t sh_ticks, sh_eip, sh_after_eip, sh_elsewhere;
@@ -1408,6 +1437,7 @@ CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
     {"dbg.single_step_iret_mov_ss", c_step_iret_movss},
+    {"dbg.single_step_rep_string", c_step_rep},
     {"dbg.sti_shadow_hlt_at_block_end", c_sti_shadow},
     {"dbg.delivery_de_then_pf_serial", c_dlv_de_pf},
     {"dbg.delivery_pf_then_pf_double", c_dlv_pf_pf},
