@@ -1545,7 +1545,7 @@ static void gen_units(int n)
 }
 
 /* A short forward branch over 1-3 units: jcc rel8/rel32, jmp (dead code), loop/
- * loope/loopne/jecxz forward. */
+ * loope/loopne/jecxz forward (on ECX, or with 0x67 on CX). */
 static int op_branch(void)
 {
 	struct saved s;
@@ -1586,6 +1586,8 @@ static int op_branch(void)
 			need(ZF);
 			before = g.undef;
 		}
+		if (rndn(3) == 0)
+			b(0x67); /* the count is CX (jcxz, loopw...) */
 		b(op == 0 ? 0xE2 : op == 1 ? 0xE1 : op == 2 ? 0xE0 : 0xE3);
 		at = g.len;
 		b(0);
