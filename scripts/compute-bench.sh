@@ -2,7 +2,11 @@
 # compute-bench.sh: the compute-bound benchmark (CoreMark-style integer kernels,
 # bench/compute/kernels.c) on every backend, side by side, on one iteration count.
 #
-#   native      the kernels as a 32-bit host process (build/compute-native), rdtsc
+#   native      the kernels as a 32-bit host process (build/compute-native), rdtsc;
+#               unavailable where the host cannot run 32-bit code (`tandem info --cap ia32`)
+#   native64    the same kernels and checksum as a 64-bit host process (other code
+#               generation: a reference, labelled, not the ratio's denominator unless
+#               native is unavailable); added by itself when native is unavailable
 #   qemu        build/guests/compute.elf under qemu-system-i386 (TCG), the guest's rdtsc;
 #               also row qemu-wall: wall time of the qemu process minus the median wall
 #               time of an iters=0 boot, converted to cycles at the host TSC rate
@@ -17,6 +21,7 @@
 #   --iters N       iterations of compute_run (default: compute-native --default-iters)
 #   --repeat R      runs per backend (default 3); the table shows median, min, max
 #   --backends L    comma-separated (default native,qemu,kvm,bt); native always runs
+#                   (native64 too where native cannot)
 #   --format F      text (default) or md (a markdown table)
 #   --timeout S     per run (default 600)
 # Exit: 0 ok (unavailable engines included); 1 a run failed or checksums differ;
@@ -25,6 +30,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${TANDEM_BUILD:-$top/build}
 native_bin=$build/compute-native
+native64_bin=$build/compute-native64
 elf=$build/guests/compute.elf
 tandem=$build/tandem
 
@@ -49,18 +55,23 @@ done
 [[ -z $iters || $iters =~ ^[0-9]+$ ]] || usage
 IFS=, read -r -a blist <<<"$backends"
 for b in "${blist[@]}"; do
-	case $b in native | qemu | kvm | bt | kvm-nested) ;; *) die "unknown backend '$b'" 2 ;; esac
+	case $b in native | native64 | qemu | kvm | bt | kvm-nested) ;; *) die "unknown backend '$b'" 2 ;; esac
 done
 [[ ,$backends, == *,native,* ]] || blist=(native "${blist[@]}") # the ratio's denominator
+# Can this host run the 32-bit native build? The core's probe decides (and TANDEM_HOST_MASK).
+ia32=yes
+[[ -x $tandem ]] && ia32=$("$tandem" info --cap ia32)
+[[ $ia32 == yes || ,$backends, == *,native64,* ]] || blist=(native native64 "${blist[@]:1}")
 
 [[ -x $native_bin ]] || die "$native_bin missing: build target compute_native" 3
 [[ -f $elf ]] || die "$elf missing: build target guest_compute" 3
-[[ -n $iters ]] || iters=$("$native_bin" --default-iters) || die "compute-native --default-iters failed"
+[[ -x $native64_bin ]] || die "$native64_bin missing: build target compute_native64" 3
+[[ -n $iters ]] || iters=$("$native64_bin" --default-iters) || die "compute-native64 --default-iters failed"
 
 # Host facts: CPU and the TSC rate (for qemu-wall), from tandem info when built.
 info=""
 [[ -x $tandem ]] && info=$("$tandem" info 2>/dev/null)
-tsc_khz=$(sed -n 's/^host.tsc-khz *\([0-9][0-9]*\)$/\1/p' <<<"$info")
+tsc_khz=$(sed -n 's/^host.tsc-khz *\([0-9][0-9]*\).*/\1/p' <<<"$info")
 host_cpu=$(sed -n 's/^host.cpu *//p' <<<"$info")
 [[ -n $host_cpu ]] || host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 
@@ -106,15 +117,22 @@ now_ns() { date +%s%N; }
 # (other jobs, frequency) spreads over every backend instead of biasing one.
 ok() { [[ ${r_state[$1]} == ok ]]; }
 
-setup_native() { add_row native "host process (-m32, guest codegen flags), rdtsc around compute_run"; }
-once_native() {
-	local out st
-	say "native run $1/$repeat"
-	out=$(timeout "$tmo" "$native_bin" "iters=$iters" 2>"$tmp/err")
+setup_native() {
+	add_row native "host process (-m32, guest codegen flags), rdtsc around compute_run"
+	[[ $ia32 == yes ]] || unavail_row native "this host cannot run 32-bit code (tandem info: host.ia32 no)"
+}
+setup_native64() {
+	add_row native64 "host process (-m64: same kernels and checksum, other code generation), rdtsc"
+}
+once_native() { # native | native64, round
+	local b=$1 bin=$native_bin out st
+	[[ $b == native ]] || bin=$native64_bin
+	say "$b run $2/$repeat"
+	out=$(timeout "$tmo" "$bin" "iters=$iters" 2>"$tmp/err")
 	st=$?
-	[[ $st == 0 ]] || { fail_row native "compute-native exited $st ($(head -c 200 "$tmp/err"))"; return; }
-	parse_line "$out" "$iters" || { fail_row native "no result line: ${out:0:200}"; return; }
-	record native "$p_sum" "$p_cycles"
+	[[ $st == 0 ]] || { fail_row "$b" "${bin##*/} exited $st ($(head -c 200 "$tmp/err"))"; return; }
+	parse_line "$out" "$iters" || { fail_row "$b" "no result line: ${out:0:200}"; return; }
+	record "$b" "$p_sum" "$p_cycles"
 }
 
 # qemu_once N: runs the guest with iters=N; sets q_out, q_status, q_wall_ns.
@@ -241,6 +259,7 @@ maxof() { printf '%s\n' "$@" | sort -n | tail -1; }
 for b in "${blist[@]}"; do
 	case $b in
 	native) setup_native ;;
+	native64) setup_native64 ;;
 	qemu) setup_qemu ;;
 	kvm | bt) setup_tandem "$b" ;;
 	esac
@@ -248,7 +267,7 @@ done
 for ((round = 1; round <= repeat; round++)); do
 	for b in "${blist[@]}"; do
 		case $b in
-		native) ! ok native || once_native "$round" ;;
+		native | native64) ! ok "$b" || once_native "$b" "$round" ;;
 		qemu) ! ok qemu || once_qemu "$round" ;;
 		kvm | bt) ! ok "$b" || once_tandem "$b" "$round" ;;
 		esac
@@ -274,12 +293,13 @@ for r in "${rows[@]}"; do
 done
 
 # ---- the table ------------------------------------------------------------------------
-native_med=""
-if [[ ${r_state[native]:-} == ok && ${r_runs[native]:-0} -gt 0 ]]; then
+native_med="" ref=native
+[[ ${r_state[native]:-} == ok ]] || ref=native64
+if [[ ${r_state[$ref]:-} == ok && ${r_runs[$ref]:-0} -gt 0 ]]; then
 	# shellcheck disable=SC2086 # the list is space-separated numbers
-	native_med=$(median ${r_cycles[native]})
+	native_med=$(median ${r_cycles[$ref]})
 fi
-hdr=(backend runs "median cycles" min max "vs native" checksum "how measured")
+hdr=(backend runs "median cycles" min max "vs $ref" checksum "how measured")
 emit() { # 8 fields
 	if [[ $format == md ]]; then
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$@"

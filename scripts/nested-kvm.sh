@@ -23,6 +23,8 @@
 set -euo pipefail
 
 skip() { echo "nested-kvm: $*" >&2; exit 77; }
+# TANDEM_HOST_MASK=nested (tandem's capability mask, src/common/hostcaps.h) takes the rig away.
+[[ ,${TANDEM_HOST_MASK:-}, != *,nested,* ]] || skip "masked by TANDEM_HOST_MASK (nested)"
 CLEAN=(); trap 'rm -rf "${CLEAN[@]}"' EXIT   # temp dirs to remove on any exit
 usage() { sed -n '17,23s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 

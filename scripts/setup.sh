@@ -6,8 +6,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${TANDEM_BUILD:-$top/build}
 
 pkgs=(build-essential cmake pkg-config gcc-multilib libelf-dev check libzydis-dev
-      libcapstone-dev linux-libc-dev qemu-system-x86 busybox-static cpio xz-utils
-      python3 valgrind)
+      libcapstone-dev linux-libc-dev qemu-system-x86 qemu-user busybox-static cpio xz-utils
+      python3 valgrind libcairo2-dev fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

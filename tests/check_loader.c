@@ -104,6 +104,12 @@ static void build(struct img *im)
 	im->len = DATA_OFF + DATA_FILESZ;
 }
 
+static const struct loader_module *mods; /* the modules load_bytes_cmd passes */
+static int nmods;
+
+/* The page above the test image's highest segment: where the info block goes. */
+#define MBI_AT ((DATA_PADDR + DATA_MEMSZ + 0xfffu) & ~0xfffu)
+
 static int load_bytes_cmd(const void *bytes, size_t len, const char *cmdline)
 {
 	char path[] = "/tmp/tandem-loader-XXXXXX";
@@ -113,7 +119,7 @@ static int load_bytes_cmd(const void *bytes, size_t len, const char *cmdline)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
 	close(fd);
-	rc = loader_load(&vm, path, cmdline, &bi, err, sizeof(err));
+	rc = loader_load(&vm, path, cmdline, mods, nmods, &bi, err, sizeof(err));
 	unlink(path);
 	if (rc != 0)
 		ck_assert_msg(strlen(err) > 0 && !strchr(err, '\n'), "one-line error: '%s'", err);
@@ -164,7 +170,9 @@ START_TEST(test_valid_loads_segments)
 	for (i = 0; i < DATA_MEMSZ - DATA_FILESZ; i++)
 		ck_assert_uint_eq(bss[i], 0);
 	ck_assert_uint_eq(bi.entry, ENTRY);
-	ck_assert_uint_eq(bi.mbi, LOADER_MBI_ADDR);
+	ck_assert_uint_eq(bi.mbi, MBI_AT);
+	ck_assert_uint_eq(bi.end, MBI_AT + LOADER_MBI_SIZE);
+	ck_assert_uint_eq(bi.mods_count, 0);
 	ck_assert_uint_eq(bi.load_lo, TEXT_PADDR);
 	ck_assert_uint_eq(bi.load_hi, DATA_PADDR + DATA_MEMSZ);
 	ck_assert_uint_eq(bi.mb_flags, 0x3);
@@ -247,7 +255,7 @@ START_TEST(test_longest_cmdline_fits)
 	cmd[n] = '\0';
 	ck_assert_int_eq(load_bytes_cmd(im.b, im.len, cmd), 0);
 	ck_assert_str_eq(vm_gpa(&vm, ram32(bi.mbi + 16), 1), cmd);
-	ck_assert_uint_le(ram32(bi.mbi + 16) + n + 1, LOADER_MBI_ADDR + LOADER_MBI_SIZE);
+	ck_assert_uint_le(ram32(bi.mbi + 16) + n + 1, bi.mbi + LOADER_MBI_SIZE);
 	free(cmd);
 }
 END_TEST
@@ -296,7 +304,7 @@ START_TEST(test_failure_leaves_ram_alone)
 	phdr(&im, 1)->p_offset = 0x3000;  /* truncated: checked before anything is copied */
 	ck_assert_load_fails(&im, "truncated");
 	ck_assert_uint_eq(*(uint8_t *)vm_gpa(&vm, TEXT_PADDR, 1), 0);
-	ck_assert_uint_eq(ram32(LOADER_MBI_ADDR), 0);
+	ck_assert_uint_eq(ram32(MBI_AT), 0);
 }
 END_TEST
 
@@ -304,21 +312,21 @@ END_TEST
 
 START_TEST(test_missing_file)
 {
-	ck_assert_int_eq(loader_load(&vm, "/nonexistent/k.elf", "", &bi, err, sizeof(err)), -1);
+	ck_assert_int_eq(loader_load(&vm, "/nonexistent/k.elf", "", NULL, 0, &bi, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "/nonexistent/k.elf: cannot open: No such file or directory");
 }
 END_TEST
 
 START_TEST(test_directory)
 {
-	ck_assert_int_eq(loader_load(&vm, "/tmp", "", &bi, err, sizeof(err)), -1);
+	ck_assert_int_eq(loader_load(&vm, "/tmp", "", NULL, 0, &bi, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "/tmp: cannot read: Is a directory");
 }
 END_TEST
 
 START_TEST(test_dev_null)
 {
-	ck_assert_int_eq(loader_load(&vm, "/dev/null", "", &bi, err, sizeof(err)), -1);
+	ck_assert_int_eq(loader_load(&vm, "/dev/null", "", NULL, 0, &bi, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "/dev/null: not an ELF file");
 }
 END_TEST
@@ -346,9 +354,9 @@ START_TEST(test_tiny_error_buffer)
 	char small[8];
 
 	memset(small, 'z', sizeof(small));
-	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", &bi, small, sizeof(small)), -1);
+	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", NULL, 0, &bi, small, sizeof(small)), -1);
 	ck_assert_str_eq(small, "/nonexi");
-	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", &bi, NULL, 0), -1);
+	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", NULL, 0, &bi, NULL, 0), -1);
 }
 END_TEST
 
@@ -544,9 +552,11 @@ START_TEST(test_outside_ram)
 	                     "segment 1 at 0x3fff000 (size 0x2000) is outside guest RAM (64 MiB)");
 	phdr(&im, 1)->p_paddr = 0xfffff000; /* paddr + memsz wraps 32 bits */
 	ck_assert_load_fails(&im, "outside guest RAM");
-	phdr(&im, 1)->p_paddr = (uint32_t)RAM - DATA_MEMSZ; /* exactly the last bytes: fine */
+	/* The last bytes below QEMU's reserved 128 KiB and one page for the info block: fine. */
+	phdr(&im, 1)->p_paddr = (uint32_t)RAM - 0x21000 - DATA_MEMSZ;
 	ck_assert_int_eq(load(&im), 0);
-	ck_assert_uint_eq(bi.load_hi, RAM);
+	ck_assert_uint_eq(bi.load_hi, RAM - 0x21000);
+	ck_assert_uint_eq(bi.end, RAM - 0x20000);
 }
 END_TEST
 
@@ -563,16 +573,75 @@ START_TEST(test_overlap)
 }
 END_TEST
 
-START_TEST(test_over_mbi)
+/* A segment in low memory (a kernel at 0x8000): the info block goes above the image. */
+START_TEST(test_mbi_above_image)
 {
 	struct img im;
 
 	build(&im);
-	phdr(&im, 1)->p_paddr = LOADER_MBI_ADDR - DATA_MEMSZ + 1;
-	ck_assert_load_fails(&im, "overlaps the Multiboot info block");
-	phdr(&im, 1)->p_paddr = LOADER_MBI_ADDR - DATA_MEMSZ; /* ends right below: fine */
+	phdr(&im, 1)->p_paddr = 0x8000;
 	ck_assert_int_eq(load(&im), 0);
-	ck_assert_uint_eq(ram32(LOADER_MBI_ADDR + 4), 639); /* and the block is intact */
+	ck_assert_uint_eq(bi.mbi, ((TEXT_PADDR + TEXT_SIZE + 0xfffu) & ~0xfffu));
+	ck_assert_uint_eq(ram32(bi.mbi + 4), 639);
+	ck_assert_uint_eq(ram32(0x8000 + DATA_FILESZ), 0); /* the BSS is not the block */
+}
+END_TEST
+
+START_TEST(test_mbi_no_room)
+{
+	struct img im;
+
+	build(&im);
+	phdr(&im, 1)->p_paddr = RAM - DATA_MEMSZ; /* the image reaches RAM's end */
+	ck_assert_load_fails(&im, "no room above the image");
+}
+END_TEST
+
+static char *temp_file(const char *text, size_t len)
+{
+	char *path = strdup("/tmp/tandem-module-XXXXXX");
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+START_TEST(test_modules)
+{
+	char *a = temp_file("first module", 12), *b = temp_file("", 0), want[64];
+	struct loader_module m[2] = { { a, "arg1 arg2" }, { b, NULL } };
+	uint32_t d, s;
+	struct img im;
+
+	build(&im);
+	mods = m;
+	nmods = 2;
+	ck_assert_int_eq(load(&im), 0);
+	ck_assert_uint_eq(bi.mods_count, 2);
+	ck_assert_uint_eq(ram32(bi.mbi + 0) & (1u << 3), 1u << 3);
+	ck_assert_uint_eq(ram32(bi.mbi + 20), 2);
+	d = ram32(bi.mbi + 24); /* mods_addr: the page after the block */
+	ck_assert_uint_eq(d, bi.mbi + LOADER_MBI_SIZE);
+	s = ram32(d);           /* module 0: page-aligned, above the descriptors, its bytes */
+	ck_assert_uint_eq(s & 0xfff, 0);
+	ck_assert_uint_gt(s, d);
+	ck_assert_uint_eq(ram32(d + 4), s + 12);
+	ck_assert_mem_eq(vm_gpa(&vm, s, 12), "first module", 12);
+	snprintf(want, sizeof(want), "%s arg1 arg2", a); /* "path args", as QEMU writes it */
+	ck_assert_str_eq(vm_gpa(&vm, ram32(d + 8), 1), want);
+	ck_assert_str_eq(vm_gpa(&vm, ram32(d + 16 + 8), 1), b);
+	ck_assert_uint_eq(ram32(d + 16 + 4), ram32(d + 16)); /* empty: end == start */
+	ck_assert_uint_ge(bi.end, ram32(d + 16));
+	m[1].path = "/nonexistent/module";
+	ck_assert_load_fails(&im, "/nonexistent/module: cannot open");
+	mods = NULL;
+	nmods = 0;
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
 }
 END_TEST
 
@@ -695,7 +764,9 @@ Suite *loader_suite(void)
 	tcase_add_test(seg, test_truncated_segment);
 	tcase_add_test(seg, test_outside_ram);
 	tcase_add_test(seg, test_overlap);
-	tcase_add_test(seg, test_over_mbi);
+	tcase_add_test(seg, test_mbi_above_image);
+	tcase_add_test(seg, test_mbi_no_room);
+	tcase_add_test(seg, test_modules);
 	tcase_add_test(seg, test_entry_outside);
 	tcase_add_test(seg, test_empty_segments_skipped);
 	tcase_add_test(fuzz, test_fuzz_truncations);

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "check_suites.h"
+#include "plot.h"
 #include "results.h"
+#include "runner.h"
 
 static char dir[64];
 static char path_a[96], path_b[96];
@@ -110,10 +112,7 @@ static char *capture(const struct nb_run *r, enum nb_format fmt, const struct nb
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	if ((int)fmt < 0)
-		nb_plot_svg(f, r, p);
-	else
-		nb_report(f, r, &o);
+	nb_report(f, r, &o);
 	fclose(f);
 	return buf;
 }
@@ -172,6 +171,52 @@ START_TEST(test_stats)
 	set_cell(&c, NB_in, "", 2, 1.0, 2.0);
 	c.cell[NB_in].present = false;
 	ck_assert(!nb_stats(&c.cell[NB_in], &med, &lo, &hi));
+}
+END_TEST
+
+START_TEST(test_summary)
+{
+	struct nb_column c = {0};
+	struct nb_summary s;
+
+	set_cell(&c, NB_in, "", 5, 100.0, 101.0, 99.0, 102.0, 98.0);
+	ck_assert(nb_summarize(&c.cell[NB_in], &s));
+	ck_assert(s.n == 5 && s.median == 100.0 && s.q1 == 99.0 && s.q3 == 101.0 && s.iqr == 2.0);
+	ck_assert(!s.noisy && !s.below_res);
+	set_cell(&c, NB_in, "", 4, 100.0, 300.0, 90.0, 110.0); /* q1 97.5, q3 157.5: IQR 60% of 105 */
+	ck_assert(nb_summarize(&c.cell[NB_in], &s));
+	ck_assert(s.median == 105.0 && s.q1 == 97.5 && s.q3 == 157.5 && s.noisy);
+	set_cell(&c, NB_in, "", 3, -5.7, -1.2, 0.4); /* cheaper than the empty loop */
+	ck_assert(nb_summarize(&c.cell[NB_in], &s));
+	ck_assert(s.below_res && !s.noisy);
+	set_cell(&c, NB_in, "", 2, 100.0, 300.0); /* too few to call noisy */
+	ck_assert(nb_summarize(&c.cell[NB_in], &s));
+	ck_assert(!s.noisy);
+	set_cell(&c, NB_in, "", 0);
+	ck_assert(!nb_summarize(&c.cell[NB_in], &s));
+}
+END_TEST
+
+START_TEST(test_parse_guest_warmup)
+{
+	static struct nb_column c;
+	static const char text[] =
+	    "nanobench: start tsc_per_iter_method=doubling mincycles=1000 repeat=4\n"
+	    "nanobench: empty iters=1024 cycles_per_iter=1.5\n"
+	    "nanobench: in iters=4096 cycles_per_iter=200 samples=900,500,210,190\n"
+	    "nanobench: ptemod skipped reason=nosep\n";
+	double med, lo, hi;
+
+	ck_assert_int_eq(nb_parse_guest(text, &c, 2), 0); /* the first two samples are warmup */
+	ck_assert(c.empty == 1.5);
+	ck_assert_int_eq(c.cell[NB_in].nsamples, 2);
+	ck_assert(nb_stats(&c.cell[NB_in], &med, &lo, &hi));
+	ck_assert(lo == 190.0 && hi == 210.0);
+	ck_assert_str_eq(c.cell[NB_ptemod].note, "skipped: nosep");
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(nb_parse_guest(text, &c, 0), 0);
+	ck_assert_int_eq(c.cell[NB_in].nsamples, 4);
+	ck_assert_int_eq(nb_parse_guest("hello\n", &c, 0), -1);
 }
 END_TEST
 
@@ -424,14 +469,15 @@ END_TEST
 
 START_TEST(test_merge)
 {
-	static struct nb_run runs[2], out;
-	char *t;
+	static struct nb_run runs[3], out, again[2], out2;
+	char *t, msg[1024];
 
 	make_run(&runs[0]);
 	make_run(&runs[1]);
 	snprintf(runs[1].host.hostname, sizeof(runs[1].host.hostname), "beta");
 	runs[1].host.tsc_khz = 1000000;
 	snprintf(runs[1].guest_id, sizeof(runs[1].guest_id), "size=99 sha256=ffff");
+	snprintf(runs[1].tandem, sizeof(runs[1].tandem), "v0.2-test");
 	set_cell(&runs[1].col[0], NB_in, "", 1, 200.0);
 	set_cell(&runs[1].col[1], NB_in, "", 1, 600.0);
 	ck_assert_int_eq(nb_merge(runs, 2, &out), 0);
@@ -440,19 +486,51 @@ START_TEST(test_merge)
 	ck_assert_str_eq(out.col[5].name, "beta:bt");
 	ck_assert_str_eq(out.host.hostname, "alpha.example.com");
 	ck_assert_str_eq(out.guest_id, "size=1234 sha256=abcd");
-	ck_assert_str_eq(out.col[1].settings, "");
-	ck_assert_has(out.col[5].settings, "[tsc_khz=1000000 cpu=Test CPU 9000] guest_id=size=99");
+	/* each column keeps its own provenance */
+	ck_assert_str_eq(out.col[5].host.hostname, "beta");
+	ck_assert_uint_eq(out.col[5].host.tsc_khz, 1000000);
+	ck_assert_str_eq(out.col[5].guest_id, "size=99 sha256=ffff");
+	ck_assert_str_eq(out.col[5].tandem, "v0.2-test");
+	ck_assert_str_eq(out.col[1].tandem, "v0.1-test");
+	ck_assert_int_eq(nb_provenance_check(&out, msg, sizeof(msg)), 6); /* 3 columns, 2 differences each */
+	ck_assert_has(msg, "beta:native measured another guest build (size=99 sha256=ffff) than alpha:native");
+	ck_assert_has(msg, "beta:native comes from tandem v0.2-test, alpha:native from tandem v0.1-test");
 	t = capture(&out, NB_FMT_TABLE, NULL);
 	ck_assert_has(line_of(t, "in "), "10.0x"); /* alpha:bt against alpha:native */
 	ck_assert_has(line_of(t, "in "), "3.0x");  /* beta:bt against beta:native */
 	ck_assert_has(t, "600.0 ns");              /* beta's 1 GHz TSC */
+	ck_assert_has(t, "nanobench on several hosts");
+	ck_assert_has(t, "ran on beta (Test CPU 9000, TSC 1000000 kHz");
 	free(t);
+
+	/* three files from two hosts: the second from alpha is numbered, not confused */
+	runs[2] = runs[0];
+	snprintf(runs[2].host.date, sizeof(runs[2].host.date), "2024-06-01T12:00:00Z");
+	ck_assert_int_eq(nb_merge(runs, 3, &out), 0);
+	ck_assert_int_eq(out.ncols, 12);
+	ck_assert_str_eq(out.col[8].name, "alpha#2:native");
+	ck_assert_str_eq(out.col[8].host.date, "2024-06-01T12:00:00Z");
+	ck_assert_str_eq(out.col[0].host.date, "2024-05-01T12:00:00Z");
+	/* re-merging a merge never repeats the host: "alpha:native", not "alpha:alpha:native" */
+	again[0] = out;
+	again[0].ncols = 8;
+	make_run(&again[1]);
+	snprintf(again[1].host.hostname, sizeof(again[1].host.hostname), "gamma");
+	ck_assert_int_eq(nb_merge(again, 2, &out2), 0);
+	ck_assert_str_eq(out2.col[0].name, "alpha:native");
+	ck_assert_str_eq(out2.col[5].name, "beta:bt");
+	ck_assert_str_eq(out2.col[9].name, "gamma:bt");
+	ck_assert_str_eq(out2.col[5].host.hostname, "beta");
+	write_run(path_a, &out2); /* and through the JSON */
+	ck_assert_int_eq(nb_read_json(path_a, &again[0], err, sizeof(err)), 0);
+	ck_assert_str_eq(again[0].col[5].host.hostname, "beta");
+	ck_assert_str_eq(again[0].col[5].guest_id, "size=99 sha256=ffff");
+	ck_assert_int_eq(nb_merge(again, 2, &out2), 0);
+	ck_assert_str_eq(out2.col[5].name, "beta:bt");
+	ck_assert_str_eq(out2.col[12].name, "gamma#2:native");
 
 	ck_assert_int_eq(nb_merge(runs, 1, &out), 0);
 	ck_assert_str_eq(out.col[1].name, "bt");
-	runs[1] = runs[0];
-	ck_assert_int_eq(nb_merge(runs, 2, &out), 0);
-	ck_assert_str_eq(out.col[5].name, "alpha#2:bt");
 	runs[0].ncols = runs[1].ncols = 9;
 	ck_assert_int_eq(nb_merge(runs, 2, &out), -1);
 	ck_assert_int_eq(nb_merge(runs, 0, &out), -1);
@@ -542,7 +620,8 @@ START_TEST(test_report_md)
 	t = capture(&r, NB_FMT_MD, NULL);
 	ck_assert_has(t, "## nanobench on Test CPU 9000");
 	ck_assert_has(t, "| benchmark | native | bt | kvm |\n|---|---:|---:|---:|\n");
-	ck_assert_has(line_of(t, "| in "), "| 1000.0 (990.0–1010.0)<br>500.0 ns, 10.0x |");
+	ck_assert_has(line_of(t, "| in "), "| 1000.0 (990.0–1010.0)<br>IQR 10.0, 500.0 ns, 10.0x |");
+	ck_assert_has(line_of(t, "| divzero "), "| 3000.0 (3000.0–3000.0)<br>1500.0 ns, 3.5x |");
 	ck_assert_has(line_of(t, "| ptemod "), "| skipped: a\\|b |");
 	ck_assert_has(t, "- qemu: unavailable: qemu not found");
 	free(t);
@@ -557,14 +636,12 @@ START_TEST(test_report_csv)
 	make_run(&r);
 	snprintf(r.col[0].cell[NB_in].note, sizeof(r.col[0].cell[0].note), "say \"hi\", ok");
 	t = capture(&r, NB_FMT_CSV, NULL);
-	ck_assert(!strncmp(t,
-	                   "benchmark,column,median_cycles,min_cycles,max_cycles,median_ns,"
-	                   "ratio_to_baseline,iters,nsamples,note\n",
-	                   96));
-	ck_assert_has(t, "\nin,bt,1000,990,1010,500,10,65536,3,\n");
-	ck_assert_has(t, "\nin,native,100,100,100,50,1,65536,1,\"say \"\"hi\"\", ok\"\n");
-	ck_assert_has(t, "\nptemod,bt,,,,,,,,skipped: nosep\n");
-	ck_assert_has(t, "\nin,qemu,,,,,,,,unavailable: qemu not found\n");
+	ck_assert_has(t, "benchmark,column,median_cycles,min_cycles,max_cycles,median_ns,"
+	                 "ratio_to_baseline,iters,nsamples,iqr_cycles,noisy,below_resolution,note\n");
+	ck_assert_has(t, "\nin,bt,1000,990,1010,500,10,65536,3,10,0,0,\n");
+	ck_assert_has(t, "\nin,native,100,100,100,50,1,65536,1,0,0,0,\"say \"\"hi\"\", ok\"\n");
+	ck_assert_has(t, "\nptemod,bt,,,,,,,,,,,skipped: nosep\n");
+	ck_assert_has(t, "\nin,qemu,,,,,,,,,,,unavailable: qemu not found\n");
 	ck_assert_ptr_null(strstr(t, "\ncr8wr,"));
 	free(t);
 	t = capture(&r, NB_FMT_JSON, NULL);
@@ -585,70 +662,100 @@ START_TEST(test_report_finding)
 	ck_assert_int_eq(
 	    nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &p, err, sizeof(err)), 0);
 	make_run(&r);
+	set_cell(&r.col[1], NB_divzero, "", 3, 3000.0, 3100.0, 2900.0);
+	set_cell(&r.col[2], NB_divzero, "", 3, 1000.0, 1100.0, 900.0);
+	set_cell(&r.col[2], NB_syscall, "", 3, 1500.0, 1510.0, 1490.0);
+	set_cell(&r.col[1], NB_callret, "", 3, 10.0, 30.0, 12.0); /* overlaps kvm's */
+	set_cell(&r.col[2], NB_callret, "", 3, 11.0, 25.0, 9.0);
+	set_cell(&r.col[1], NB_pgfault, "", 3, 0.2, -1.0, 0.5); /* both below resolution */
+	set_cell(&r.col[2], NB_pgfault, "", 3, 0.1, -2.0, 0.3);
 	t = capture(&r, NB_FMT_TABLE, &p);
 	ck_assert_has(line_of(t, "in "), "3209  "); /* paper native, BT, VT-x */
 	ck_assert_has(line_of(t, "in "), "214  ");
 	ck_assert_has(line_of(t, "in "), "15826  ");
-	ck_assert_has(line_of(t, "in "), "bt faster: holds");              /* 1000 < 15000 */
-	ck_assert_has(line_of(t, "divzero "), "hw faster: holds");         /* 1000 < 3000 */
-	ck_assert_has(line_of(t, "syscall "), "hw faster: does not hold"); /* 1100 < 1500 */
-	ck_assert_has(line_of(t, "ptemod "), "bt faster: n/a (no data)");
-	for (const char *s = t; *s; s += strcspn(s, "\n") + !!s[strcspn(s, "\n")])
-		ck_assert_int_le(strcspn(s, "\n"), 170); /* fits a wide terminal */
+	ck_assert_has(line_of(t, "in "), "bt faster: holds");               /* 990-1010 < 14500-15500 */
+	ck_assert_has(line_of(t, "divzero "), "hw faster: holds");          /* 900-1100 < 2900-3100 */
+	ck_assert_has(line_of(t, "syscall "), "hw faster: does not hold");  /* 1080-1120 < 1490-1510 */
+	ck_assert_has(line_of(t, "callret "), "hw faster: not judged here: ranges overlap");
+	ck_assert_has(line_of(t, "pgfault "), "bt faster: not judged here: both below resolution");
+	ck_assert_has(line_of(t, "pgfault "), "< resolution");
+	ck_assert_has(line_of(t, "ptemod "), "bt faster: not judged here: no data");
+	ck_assert_has(t, "findings judged from bt against kvm (both hardware timing, one host)");
 	free(t);
+	set_cell(&r.col[2], NB_in, "", 2, 15000.0, 15500.0); /* too few samples */
+	t = capture(&r, NB_FMT_TABLE, &p);
+	ck_assert_has(line_of(t, "in "), "bt faster: not judged here: fewer than 3 samples");
+	free(t);
+	/* a kvm column that is not hardware timing is never a basis for a verdict */
 	snprintf(r.col[2].name, sizeof(r.col[2].name), "kvm-nested");
 	r.col[2].hw_timing = false;
 	t = capture(&r, NB_FMT_MD, &p);
 	ck_assert_has(t, "| paper native | paper BT | paper VT-x | finding (paper: here) |");
-	ck_assert_has(line_of(t, "| in "), "bt faster: holds (vs kvm-nested (TCG))");
+	ck_assert_has(line_of(t, "| divzero "),
+	              "hw faster: not judged here: only kvm-nested, which is not hardware timing");
 	free(t);
 	r.col[2].available = false;
+	snprintf(r.col[2].name, sizeof(r.col[2].name), "kvm");
 	t = capture(&r, NB_FMT_TABLE, &p);
-	ck_assert_has(line_of(t, "in "), "bt faster: n/a (no kvm column)");
+	ck_assert_has(line_of(t, "divzero "), "hw faster: not judged here: no hardware KVM on this host");
+	ck_assert_has(t, "findings not judged: no hardware KVM on this host");
 	free(t);
 }
 END_TEST
 
 /* ---- the plot ---- */
 
-static int count(const char *hay, const char *needle)
+static void plot_magic(enum nb_plot_format fmt, const char *ext, const char *magic, size_t len)
 {
-	int n = 0;
+	static struct nb_run r;
+	struct nb_plot_opts o = {.format = fmt};
+	struct nb_paper p;
+	char path[128], head[16] = {0};
+	FILE *f;
 
-	for (const char *s = hay; (s = strstr(s, needle)); s++)
-		n++;
-	return n;
+	make_run(&r);
+	set_cell(&r.col[0], NB_callret, "", 3, -0.4, 0.1, 0.2); /* below resolution: a "<1" mark */
+	ck_assert_int_eq(
+	    nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &p, err, sizeof(err)), 0);
+	o.paper = &p;
+	snprintf(path, sizeof(path), "%s/fig.%s", dir, ext);
+	ck_assert_msg(nb_plot(path, &r, &o, err, sizeof(err)) == 0, "%s", err);
+	f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_ge(fread(head, 1, len, f), len);
+	fseek(f, 0, SEEK_END);
+	ck_assert_int_gt(ftell(f), 2000); /* something was drawn */
+	fclose(f);
+	ck_assert_msg(!memcmp(head, magic, len), "%s starts with '%.8s'", path, head);
+	unlink(path);
 }
 
 START_TEST(test_plot)
 {
 	static struct nb_run r;
-	struct nb_paper p;
-	char *svg;
-	size_t len;
+	struct nb_plot_opts o = {.format = NB_PLOT_SVG};
+	char path[128];
 
+	plot_magic(NB_PLOT_SVG, "svg", "<?xml", 5);
+	plot_magic(NB_PLOT_PDF, "pdf", "%PDF-", 5);
+	plot_magic(NB_PLOT_PNG, "png", "\x89PNG\r\n\x1a\n", 8);
+	ck_assert_int_eq(nb_plot_format_of("a/fig4.PNG"), NB_PLOT_PNG);
+	ck_assert_int_eq(nb_plot_format_of("fig.pdf"), NB_PLOT_PDF);
+	ck_assert_int_eq(nb_plot_format_of("x.svg.d/fig"), -1);
+	ck_assert_int_eq(nb_plot_format_find("svg"), NB_PLOT_SVG);
+	ck_assert_int_eq(nb_plot_format_find("eps"), -1);
 	make_run(&r);
-	snprintf(r.host.cpu, sizeof(r.host.cpu), "R&D <CPU>");
-	set_cell(&r.col[0], NB_callret, "", 1, -0.4); /* below the log axis: a marker */
-	svg = capture(&r, (enum nb_format) - 1, NULL);
-	len = strlen(svg);
-	ck_assert(!strncmp(svg, "<svg", 4));
-	ck_assert_str_eq(svg + len - 7, "</svg>\n");
-	ck_assert_int_eq(count(svg, "<rect class=\"bar"), 11); /* one per cell with samples */
-	ck_assert_int_eq(count(svg, "<rect class=\"bar low\""), 1);
-	ck_assert_int_eq(count(svg, "class=\"paper"), 0);
-	ck_assert_has(svg, "R&amp;D &lt;CPU&gt;");
-	ck_assert_has(svg, ">1M</text>");
-	ck_assert_ptr_null(strstr(svg, "nan\"")); /* no attribute is NAN or infinite */
-	ck_assert_ptr_null(strstr(svg, "inf\""));
-	free(svg);
-	ck_assert_int_eq(
-	    nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &p, err, sizeof(err)), 0);
-	svg = capture(&r, (enum nb_format) - 1, &p);
-	ck_assert_int_eq(count(svg, "<rect class=\"bar"), 11);
-	ck_assert_int_eq(count(svg, "<rect class=\"paper"), 17); /* the numbers in the TSV */
-	ck_assert_has(svg, "paper P4 VT-x");
-	free(svg);
+	snprintf(path, sizeof(path), "%s/fig.svg", dir);
+	o.columns = "native,nosuch";
+	ck_assert_int_eq(nb_plot(path, &r, &o, err, sizeof(err)), -1);
+	ck_assert_has(err, "--plot-columns: no column 'nosuch'");
+	o.columns = "qemu,bt";
+	ck_assert_int_eq(nb_plot(path, &r, &o, err, sizeof(err)), 0);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/no/such/dir/fig.svg", dir);
+	o.columns = NULL;
+	ck_assert_int_eq(nb_plot(path, &r, &o, err, sizeof(err)), -1);
+	ck_assert_has(err, "--plot ");
 }
 END_TEST
 
@@ -660,6 +767,8 @@ Suite *results_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_summary);
+	tcase_add_test(tc, test_parse_guest_warmup);
 	tcase_add_test(tc, test_json_roundtrip);
 	tcase_add_test(tc, test_json_lenient);
 	tcase_add_test(tc, test_json_fixture);

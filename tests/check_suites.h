@@ -12,6 +12,8 @@
 	X(debugexit)    \
 	X(loader)       \
 	X(lapic)        \
+	X(platform)     \
+	X(linux)        \
 	X(results)
 
 #define X(n) Suite *n##_suite(void);

@@ -98,6 +98,31 @@ START_TEST(test_dropped_output)
 }
 END_TEST
 
+/* A blocking pipe nobody reads: uart_flush_nowait writes what fits and returns. */
+START_TEST(test_flush_nowait_stalled)
+{
+	int p[2], cap;
+	unsigned i;
+
+	ck_assert_int_eq(pipe(p), 0);
+	cap = fcntl(p[1], F_SETPIPE_SZ, 4096);
+	ck_assert_int_ge(cap, 4096);
+	uart.out_fd = p[1];
+	for (i = 0; i < (unsigned)cap; i++) /* fill the pipe: the last byte flushes */
+		uart.outbuf[uart.outlen++] = 'x';
+	uart_flush(&uart);
+	ck_assert_uint_eq(uart.dropped, 0);
+	for (i = 0; i < 100; i++)
+		uart.outbuf[uart.outlen++] = 'y';
+	uart_flush_nowait(&uart); /* would block forever as a plain write */
+	ck_assert_uint_eq(uart.outlen, 0);
+	ck_assert_uint_eq(uart.dropped, 100);
+	close(p[0]);
+	close(p[1]);
+	uart.out_fd = pipefd[1];
+}
+END_TEST
+
 START_TEST(test_divisor_latch)
 {
 	outb(COM1 + 1, 0x05); /* IER */
@@ -187,6 +212,7 @@ Suite *uart_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_transmit_line);
+	tcase_add_test(tc, test_flush_nowait_stalled);
 	tcase_add_test(tc, test_flush_when_full);
 	tcase_add_test(tc, test_dropped_output);
 	tcase_add_test(tc, test_divisor_latch);

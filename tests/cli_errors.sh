@@ -36,6 +36,16 @@ expect 2 '--timeout -1' -- run --timeout -1 x.elf
 expect 2 '--timeout abc' -- run --timeout abc x.elf
 expect 2 'needs a value' -- run x.elf --timeout
 expect 2 "unknown option '--frob'" -- run --frob x.elf
+expect 2 '--serial file:: want FILE, file:FILE or stdio' -- run --serial file: x.elf
+expect 2 '--cpu pentium4: known models: p6, max' -- run --cpu pentium4 x.elf
+expect 2 'one kernel only' -- run --kernel a.elf b.elf
+expect 4 '/nonexistent/mod: cannot open' -- run --module /nonexistent/mod,args "$(dirname "$tandem")/guests/quick.elf"
+n=$((n + 1))
+if err=$(TANDEM_HOST_MASK=fsgsbase,frob "$tandem" info 2>&1 >/dev/null); [ $? != 2 ] ||
+	! grep -q "TANDEM_HOST_MASK: unknown capability 'frob'" <<<"$err"; then
+	echo "FAIL: TANDEM_HOST_MASK=fsgsbase,frob tandem info -> $err"
+	fails=$((fails + 1))
+fi
 expect 2 'one kernel only' -- run a.elf b.elf
 expect 2 'info takes no arguments' -- info extra
 # The image is loaded before the engine is probed: load errors are reported on

@@ -4,16 +4,21 @@
 # the engine, with the reason.
 #
 # usage: run_guest.sh TANDEM BACKEND ELF STATUS [--golden FILE] [--stderr REGEX]
-#                     [--serial-grep REGEX] [-- extra tandem run options]
+#                     [--serial-grep REGEX] [--tcg-cmdline STR] [-- extra tandem run options]
+# Under kvm on a CPU that is QEMU's TCG (inside scripts/nested-kvm.sh's VM; `tandem info`
+# names the hypervisor vendor TCGTCGTCGTCG), --tcg-cmdline STR is the guest's command
+# line (it tells the guest which deviations of TCG to allow), and FILE.tcg.txt, when it
+# exists, is the golden output instead of FILE.txt (it records where TCG differs).
 set -u
 tandem=$1 backend=$2 elf=$3 want_status=$4
 shift 4
-golden="" stderr_re="" serial_re=""
+golden="" stderr_re="" serial_re="" tcg_cmdline=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--golden) golden=$2; shift 2 ;;
 	--stderr) stderr_re=$2; shift 2 ;;
 	--serial-grep) serial_re=$2; shift 2 ;;
+	--tcg-cmdline) tcg_cmdline=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "run_guest.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -23,12 +28,25 @@ trap 'rm -f "$out" "$err"' EXIT
 
 if [ "$backend" = qemu ]; then
 	qemu=$(command -v qemu-system-i386) || { echo "SKIP: qemu-system-i386 not installed"; exit 77; }
-	cmdline=""
-	for a in "$@"; do case $a in --cmdline=*) cmdline=${a#--cmdline=} ;; esac; done
-	timeout 60 "$qemu" -kernel "$elf" -m 64 -append "$cmdline" -display none -serial "file:$out" \
-		-monitor none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
+	cmdline="" initrd=()
+	for a in "$@"; do
+		case $a in
+		--cmdline=*) cmdline=${a#--cmdline=} ;;
+		--module=*) # tandem's FILE,ARGS is QEMU's "FILE ARGS" (modules joined by commas)
+			m=${a#--module=}
+			m=${m/,/ }
+			if [ ${#initrd[@]} = 0 ]; then initrd=(-initrd "$m"); else initrd[1]+=",$m"; fi ;;
+		esac
+	done
+	timeout 60 "$qemu" -kernel "$elf" "${initrd[@]}" -m 64 -append "$cmdline" -display none \
+		-serial "file:$out" -monitor none -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
 	status=$?
 else
+	if [ "$backend" = kvm ] && "$tandem" info | grep -q '^host.hypervisor.*TCGTCGTCGTCG'; then
+		[ -n "$tcg_cmdline" ] && set -- "$@" "--cmdline=$tcg_cmdline"
+		[ -n "$golden" ] && [ -f "${golden%.txt}.tcg.txt" ] && golden=${golden%.txt}.tcg.txt
+	fi
 	timeout 120 "$tandem" run --backend "$backend" --serial "$out" "$@" "$elf" 2>"$err"
 	status=$?
 fi

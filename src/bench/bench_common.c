@@ -2,23 +2,24 @@
 #include "bench_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hostcaps.h"
 #include "hostinfo.h"
 #include "status.h"
+#include "version.h"
 
 #ifndef TANDEM_SOURCE_DIR
 #define TANDEM_SOURCE_DIR "."
-#endif
-#ifndef TANDEM_VERSION
-#define TANDEM_VERSION "unknown"
 #endif
 
 bool strstr_list(const char *list, const char *name)
@@ -34,9 +35,9 @@ bool strstr_list(const char *list, const char *name)
 	return false;
 }
 
-int bench_paths(char *tandem, char *guest, char *nested, size_t len)
+static int exe_dir(char *dir, size_t len)
 {
-	char exe[PATH_MAX], dir[PATH_MAX];
+	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (n <= 0) {
@@ -44,10 +45,81 @@ int bench_paths(char *tandem, char *guest, char *nested, size_t len)
 		return -1;
 	}
 	exe[n] = '\0';
-	snprintf(dir, sizeof(dir), "%s", exe);
+	snprintf(dir, len, "%s", dirname(exe));
+	return 0;
+}
+
+int bench_data_path(const char *rel, bool build, char *path, size_t len)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+
+	if (exe_dir(dir, sizeof(dir)))
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	snprintf(path, len, "%s/share/tandem/%s", dirname(tmp), rel); /* installed: <prefix>/bin/tandem */
+	if (!access(path, F_OK))
+		return 0;
+	if (build)
+		snprintf(path, len, "%s/%s", dir, rel);
+	else
+		snprintf(path, len, "%s/%s", TANDEM_SOURCE_DIR, rel);
+	return 0;
+}
+
+int bench_paths(char *tandem, char *guest, char *nested, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0) {
+		fprintf(stderr, "tandem: cannot find my own executable: %s\n", strerror(errno));
+		return -1;
+	}
+	exe[n] = '\0';
 	snprintf(tandem, len, "%s", exe);
-	snprintf(guest, len, "%s/guests/nanobench.elf", dirname(dir));
-	snprintf(nested, len, "%s/scripts/nested-kvm.sh", TANDEM_SOURCE_DIR);
+	if (bench_data_path("guests/nanobench.elf", true, guest, len) ||
+	    bench_data_path("scripts/nested-kvm.sh", false, nested, len))
+		return -1;
+	return 0;
+}
+
+int bench_check_guest(const char *path, char *why, size_t len)
+{
+	unsigned char h[20];
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	if (stat(path, &st))
+		return snprintf(why, len, "guest %s: %s", path, strerror(errno)), -1;
+	if (!S_ISREG(st.st_mode))
+		return snprintf(why, len, "guest %s: not a regular file", path), -1;
+	f = fopen(path, "rb");
+	if (!f)
+		return snprintf(why, len, "guest %s: %s", path, strerror(errno)), -1;
+	n = fread(h, 1, sizeof(h), f);
+	fclose(f);
+	if (n < sizeof(h) || memcmp(h, "\177ELF", 4))
+		return snprintf(why, len, "guest %s: not an ELF file", path), -1;
+	if (h[4] != 1 || h[5] != 1 || h[18] != 3 || h[19] != 0) /* ELFCLASS32, LSB, EM_386 */
+		return snprintf(why, len, "guest %s: not an ELF32 i386 kernel", path), -1;
+	return 0;
+}
+
+int bench_check_out(const char *opt, const char *path, char *why, size_t len)
+{
+	struct stat st;
+	bool existed = stat(path, &st) == 0;
+	int fd;
+
+	if (existed && S_ISDIR(st.st_mode))
+		return snprintf(why, len, "%s %s: is a directory", opt, path), -1;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return snprintf(why, len, "%s %s: %s", opt, path, strerror(errno)), -1;
+	close(fd);
+	if (!existed)
+		unlink(path);
 	return 0;
 }
 
@@ -81,6 +153,7 @@ void bench_host_info(struct nb_run *run, const char *guest)
 	uname(&u);
 	snprintf(run->host.kernel, sizeof(run->host.kernel), "%.20s %.100s", u.sysname, u.release);
 	snprintf(run->host.kvm, sizeof(run->host.kvm), "%s", host_kvm_flavour());
+	host_caps_summary(run->host.caps, sizeof(run->host.caps));
 	gethostname(run->host.hostname, sizeof(run->host.hostname) - 1);
 	gmtime_r(&now, &tm);
 	strftime(run->host.date, sizeof(run->host.date), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -89,19 +162,32 @@ void bench_host_info(struct nb_run *run, const char *guest)
 	snprintf(run->tandem, sizeof(run->tandem), "%s", TANDEM_VERSION);
 }
 
+void bench_stamp(struct nb_column *col, const struct nb_run *run)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	col->host = run->host;
+	gmtime_r(&now, &tm);
+	strftime(col->host.date, sizeof(col->host.date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	memcpy(col->guest_id, run->guest_id, sizeof(col->guest_id));
+	memcpy(col->tandem, run->tandem, sizeof(col->tandem));
+}
+
 const struct nb_paper *bench_paper(void)
 {
 	static struct nb_paper paper;
 	static int loaded; /* 0 not tried, 1 ok, -1 failed */
-	char err[256];
+	char err[256], path[PATH_MAX];
 
 	if (!loaded)
-		loaded = nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &paper, err,
-				       sizeof(err)) ? -1 : 1;
+		loaded = bench_data_path("nanobench/paper-fig4.tsv", false, path, sizeof(path)) ||
+				 nb_read_paper(path, &paper, err, sizeof(err)) ? -1 : 1;
 	return loaded > 0 ? &paper : NULL;
 }
 
-int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out)
+int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out,
+		 const char *who)
 {
 	struct nb_report_opts o = { .format = format, .baseline = baseline, .paper = bench_paper() };
 	FILE *f = stdout;
@@ -116,6 +202,6 @@ int bench_output(const struct nb_run *run, int format, const char *baseline, con
 		return STATUS_HOST;
 	}
 	if (out)
-		fprintf(stderr, "bench: wrote %s\n", out);
+		fprintf(stderr, "%s: wrote %s\n", who, out);
 	return STATUS_OK;
 }

@@ -7,22 +7,64 @@
 
 #include "results.h"
 
+/*
+ * `tandem bench`'s own exit statuses beyond tandem's (status.h: 0, 2, 4, 16);
+ * a signal ends it with 128 + the signal (130 SIGINT, 143 SIGTERM).
+ */
+#define BENCH_STATUSES(X)                                                                           \
+	X(PARTIAL, 18, "a requested column failed or this host cannot run it (the rest is printed)") \
+	X(NOTHING, 20, "nothing was measured (every column failed or was unavailable)")
+
+enum bench_status {
+#define X(name, val, desc) BENCH_##name = val,
+	BENCH_STATUSES(X)
+#undef X
+};
+
 /* Is name one of the comma-separated words of list? */
 bool strstr_list(const char *list, const char *name);
 
 /*
- * This executable, the default nanobench guest (next to it: guests/nanobench.elf)
- * and the nested-KVM script (scripts/ of the source tree). 0 or -1.
+ * A data file of tandem's, rel ("guests/nanobench.elf", "nanobench/paper-fig4.tsv"):
+ * installed (<exe dir>/../share/tandem/rel, where `cmake --install` puts it) when
+ * that exists, else in the build tree (next to the executable when build is
+ * true, else under the source directory). The path goes to path (the build
+ * tree's when neither exists). 0, or -1 when /proc/self/exe cannot be read.
+ */
+int bench_data_path(const char *rel, bool build, char *path, size_t len);
+
+/*
+ * This executable, the default nanobench guest (guests/nanobench.elf) and the
+ * nested-KVM script (scripts/nested-kvm.sh), found by bench_data_path. 0 or -1.
  */
 int bench_paths(char *tandem, char *guest, char *nested, size_t len);
+
+/*
+ * 0 when path is a readable regular file that is an ELF32 i386 executable;
+ * else -1 with "guest PATH: reason" in why.
+ */
+int bench_check_guest(const char *path, char *why, size_t len);
+
+/*
+ * 0 when path can be written (created and removed again when it did not exist,
+ * an existing file left untouched); else -1 with "--out PATH: reason" in why.
+ */
+int bench_check_out(const char *opt, const char *path, char *why, size_t len);
 
 /* Host facts, date, tandem's version, and the guest's identity (size and FNV-1a hash). */
 void bench_host_info(struct nb_run *run, const char *guest);
 
-/* The paper's figures (nanobench/paper-fig4.tsv of the source tree); NULL if unreadable. */
+/* Give col the run's provenance (host, guest, tandem) with the date of now. */
+void bench_stamp(struct nb_column *col, const struct nb_run *run);
+
+/* The paper's figures (paper-fig4.tsv, see bench_data_path); NULL if unreadable. */
 const struct nb_paper *bench_paper(void);
 
-/* Print run in format with the paper's columns, to out (a file) or stdout. A status. */
-int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out);
+/*
+ * Print run in format with the paper's columns, to out (a file) or stdout; who
+ * ("bench", "report") names the command in the "wrote" message. A status.
+ */
+int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out,
+		 const char *who);
 
 #endif

@@ -4,8 +4,12 @@
  * `repeat` samples; the empty loop's median is subtracted).
  */
 #include "native.h"
+#include "runner.h"
 
+#include <math.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -66,6 +70,16 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static uint64_t cpus_seen;
+
+static void note_cpu(void)
+{
+	int cpu = sched_getcpu();
+
+	if (cpu >= 0 && cpu < 64)
+		cpus_seen |= 1ull << cpu;
+}
+
 /* Doubling, then the samples; cycles per iteration, not yet empty-corrected. */
 static void measure(loop_fn fn, void *arg, const struct nb_method *m, uint64_t cap,
 		    struct nb_cell *c)
@@ -76,9 +90,13 @@ static void measure(loop_fn fn, void *arg, const struct nb_method *m, uint64_t c
 	while (fn(iters, arg) < m->mincycles && iters < max)
 		iters *= 2;
 	c->iters = iters;
+	for (r = 0; r < m->warmup; r++)
+		fn(iters, arg);
 	c->nsamples = m->repeat < NB_MAX_SAMPLES ? m->repeat : NB_MAX_SAMPLES;
-	for (r = 0; r < c->nsamples; r++)
+	for (r = 0; r < c->nsamples; r++) {
 		c->samples[r] = (double)fn(iters, arg) / (double)iters;
+		note_cpu();
+	}
 	c->present = true;
 }
 
@@ -125,14 +143,23 @@ static void column_init(struct nb_column *col, const char *name, const char *lab
 	snprintf(col->label, sizeof(col->label), "%s", label);
 	col->available = true;
 	col->hw_timing = true;
-	snprintf(col->settings, sizeof(col->settings), "host process analogs, mincycles=%llu repeat=%d",
-		 (unsigned long long)m->mincycles, m->repeat);
+	snprintf(col->settings, sizeof(col->settings),
+		 "host process analogs, mincycles=%llu repeat=%d warmup=%d", (unsigned long long)m->mincycles,
+		 m->repeat, m->warmup);
+	if (m->pin >= 0) {
+		size_t n = strlen(col->settings);
+
+		snprintf(col->settings + n, sizeof(col->settings) - n, "; pinned to CPU %d", m->pin);
+	}
+	col->load_before = nb_loadavg();
+	col->load_after = NAN;
+	cpus_seen = 0;
 	for (b = 0; b < NB_NR; b++)
 		na(col, b, "n/a: no host analog");
 	col->empty = empty_loop(m);
 }
 
-void nb_native(struct nb_column *col, const struct nb_method *m)
+static void native_col(struct nb_column *col, const struct nb_method *m)
 {
 	struct sigaction sa, old;
 
@@ -151,7 +178,7 @@ void nb_native(struct nb_column *col, const struct nb_method *m)
 	sigaction(SIGFPE, &old, NULL);
 }
 
-void nb_native_signal(struct nb_column *col, const struct nb_method *m)
+static void signal_col(struct nb_column *col, const struct nb_method *m)
 {
 	struct sigaction sa, old;
 	void *none;
@@ -171,4 +198,32 @@ void nb_native_signal(struct nb_column *col, const struct nb_method *m)
 		"analog: access to a PROT_NONE page, SIGSEGV round trip");
 	sigaction(SIGSEGV, &old, NULL);
 	munmap(none, 4096);
+}
+
+/* Pinned for the duration when asked; the CPUs seen and the load after recorded. */
+static void with_pin(void (*fn)(struct nb_column *, const struct nb_method *), struct nb_column *col,
+		     const struct nb_method *m)
+{
+	cpu_set_t old;
+	bool saved = sched_getaffinity(0, sizeof(old), &old) == 0;
+
+	if (nb_pin(m->pin))
+		perror("tandem: bench: sched_setaffinity");
+	fn(col, m);
+	if (m->pin >= 0 && saved)
+		sched_setaffinity(0, sizeof(old), &old);
+	col->load_after = nb_loadavg();
+	for (int c = 0, n = 0; c < 64 && n < (int)sizeof(col->cpus); c++)
+		if (cpus_seen >> c & 1)
+			n += snprintf(col->cpus + n, sizeof(col->cpus) - (size_t)n, "%s%d", n ? "," : "", c);
+}
+
+void nb_native(struct nb_column *col, const struct nb_method *m)
+{
+	with_pin(native_col, col, m);
+}
+
+void nb_native_signal(struct nb_column *col, const struct nb_method *m)
+{
+	with_pin(signal_col, col, m);
 }

@@ -59,26 +59,34 @@ static int baseline_of(const struct nb_run *run, int c, const char *baseline)
 	return i >= 0 ? i : find_col(run, "", 0, baseline);
 }
 
-/* The column's TSC rate: its own when merged from another host ("[tsc_khz=N ..."), or the run's. */
+/* The column's TSC rate: its own host's, or as merged by tandem before 2026 ("[tsc_khz=N ..."), or the run's. */
 static double tsc_khz(const struct nb_run *run, const struct nb_column *c)
 {
+	if (c->host.tsc_khz)
+		return (double)c->host.tsc_khz;
 	if (!strncmp(c->settings, "[tsc_khz=", 9))
 		return strtod(c->settings + 9, NULL);
 	return (double)run->host.tsc_khz;
 }
 
-/* Median (min, max), ns and ratio to the baseline of one cell; false when it has no samples. */
-static bool cell_numbers(const struct nb_run *run, int c, int b, const char *baseline, double v[5])
+/*
+ * Median (min, max), ns and ratio to the baseline of one cell, and its summary;
+ * false when it has no samples. No ratio from or to a value below resolution.
+ */
+static bool cell_numbers(const struct nb_run *run, int c, int b, const char *baseline, double v[5],
+                         struct nb_summary *s)
 {
-	double khz = tsc_khz(run, &run->col[c]), bmed;
+	double khz = tsc_khz(run, &run->col[c]);
 	int bl = baseline_of(run, c, baseline);
+	struct nb_summary bs;
 
-	if (!nb_stats(&run->col[c].cell[b], &v[0], &v[1], &v[2]))
+	if (!nb_summarize(&run->col[c].cell[b], s))
 		return false;
+	v[0] = s->median, v[1] = s->min, v[2] = s->max;
 	v[3] = khz > 0 ? v[0] * 1e6 / khz : NAN;
 	v[4] = NAN;
-	if (bl >= 0 && nb_stats(&run->col[bl].cell[b], &bmed, NULL, NULL) && bmed > 0 && v[0] >= 0)
-		v[4] = v[0] / bmed;
+	if (bl >= 0 && nb_summarize(&run->col[bl].cell[b], &bs) && !bs.below_res && !s->below_res)
+		v[4] = v[0] / bs.median;
 	return true;
 }
 
@@ -112,47 +120,6 @@ static void fmt_ratio(char *buf, size_t n, double r)
 	snprintf(buf, n, r < 0.01 ? "%.3fx" : r < 1 ? "%.2fx" : r < 100 ? "%.1fx" : "%.0fx", r);
 }
 
-/*
- * What the paper found faster for row b (bt or hw), and whether this run agrees:
- * the medians of "bt" (or the first "bt*") against "kvm" of the same host, or
- * "kvm-nested" when there is no kvm. "equal" holds within 10%.
- */
-static void finding(const struct nb_run *run, const struct nb_paper *pp, int b, char *buf, size_t n)
-{
-	const char *pf = pp->finding[b], *name, *vs = "";
-	int bt = -1, kvm;
-	double mb, mk;
-	size_t plen;
-
-	if (!pf[0]) {
-		snprintf(buf, n, "-");
-		return;
-	}
-	for (int i = 0; i < run->ncols && bt < 0; i++)
-		if (run->col[i].available && !strcmp(base_name(run->col[i].name), "bt"))
-			bt = i;
-	for (int i = 0; i < run->ncols && bt < 0; i++)
-		if (run->col[i].available && !strncmp(base_name(run->col[i].name), "bt", 2))
-			bt = i;
-	name = bt >= 0 ? run->col[bt].name : "";
-	plen = (size_t)(base_name(name) - name);
-	kvm = bt >= 0 ? find_col(run, name, plen, "kvm") : -1;
-	if (bt >= 0 && kvm < 0 && (kvm = find_col(run, name, plen, "kvm-nested")) >= 0)
-		vs = run->col[kvm].hw_timing ? " (vs kvm-nested)" : " (vs kvm-nested (TCG))";
-	if (bt < 0 || kvm < 0) {
-		snprintf(buf, n, "%s faster: n/a (no %s column)", pf, bt < 0 ? "bt" : "kvm");
-	} else if (!nb_stats(&run->col[bt].cell[b], &mb, NULL, NULL) ||
-	           !nb_stats(&run->col[kvm].cell[b], &mk, NULL, NULL)) {
-		snprintf(buf, n, "%s faster: n/a (no data)", pf);
-	} else {
-		bool holds = !strcmp(pf, "equal") ? fabs(mb - mk) <= 0.1 * fmax(fabs(mb), fabs(mk))
-		             : !strcmp(pf, "bt")  ? mb < mk
-		                                  : mk < mb;
-
-		snprintf(buf, n, "%s faster: %s%s", pf, holds ? "holds" : "does not hold", vs);
-	}
-}
-
 /* The footnote number of a note, adding it when new. */
 static int footnote(struct table *t, const char *note)
 {
@@ -169,16 +136,24 @@ static void run_cell(struct table *t, const struct nb_run *run, int c, int b, co
 {
 	const struct nb_cell *cl = &run->col[c].cell[b];
 	char m[24], lo[24], hi[24];
+	struct nb_summary s;
 	double v[5];
 	size_t len;
 
-	if (cell_numbers(run, c, b, baseline, v)) {
+	if (cell_numbers(run, c, b, baseline, v, &s) && s.below_res) {
+		snprintf(out[0], TCELL, "< resolution");
+	} else if (cell_numbers(run, c, b, baseline, v, &s)) {
 		fmt_cycles(m, sizeof(m), v[0]);
 		fmt_cycles(lo, sizeof(lo), v[1]);
 		fmt_cycles(hi, sizeof(hi), v[2]);
 		snprintf(out[0], TCELL, "%s (%s–%s)", m, lo, hi);
+		fmt_cycles(m, sizeof(m), s.iqr);
+		if (s.n >= 3)
+			snprintf(out[1], TCELL, "%sIQR %s", s.noisy ? "noisy: " : "", m);
+		len = strlen(out[1]);
 		if (!isnan(v[3]))
-			snprintf(out[1], TCELL, fabs(v[3]) < 1e4 ? "%.1f ns" : "%.0f ns", v[3]);
+			snprintf(out[1] + len, TCELL - len, fabs(v[3]) < 1e4 ? "%s%.1f ns" : "%s%.0f ns",
+			         len ? ", " : "", v[3]);
 		if (!isnan(v[4])) {
 			fmt_ratio(m, sizeof(m), v[4]);
 			len = strlen(out[1]);
@@ -240,7 +215,7 @@ static void build(struct table *t, const struct nb_run *run, const struct nb_rep
 			fmt_paper(row[k++][0], o->paper->native[b]);
 			fmt_paper(row[k++][0], o->paper->bt[b]);
 			fmt_paper(row[k++][0], o->paper->hw[b]);
-			finding(run, o->paper, b, row[k][0], TCELL);
+			nb_finding(run, o->paper, b, row[k][0], TCELL);
 		}
 		t->nrows++;
 	}
@@ -331,55 +306,104 @@ static void print_text(FILE *f, const struct table *t)
 		fputs("\n(no results)\n", f);
 }
 
+/* Do all the available columns come from the run's own host? */
+static bool one_host(const struct nb_run *run)
+{
+	for (int i = 0; i < run->ncols; i++)
+		if (run->col[i].host.hostname[0] &&
+		    strcmp(run->col[i].host.hostname, run->host.hostname))
+			return false;
+	return true;
+}
+
 static void header(FILE *f, const struct nb_run *run, const char *baseline, bool md)
 {
 	const struct nb_host *h = &run->host;
 	const char *item = md ? "- " : "";
 
-	fprintf(f, "%snanobench on %s\n\n", md ? "## " : "", h->cpu[0] ? h->cpu : "unknown CPU");
-	fprintf(f, "%shost %s, TSC %" PRIu64 " kHz, kernel %s, KVM %s, %s\n", item,
-	        h->hostname[0] ? h->hostname : "?", h->tsc_khz, h->kernel[0] ? h->kernel : "?",
-	        h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated");
-	fprintf(f, "%sguest %s (%s), tandem %s\n", item, run->guest[0] ? run->guest : "?",
-	        run->guest_id[0] ? run->guest_id : "no id", run->tandem[0] ? run->tandem : "?");
+	if (!one_host(run)) {
+		fprintf(f, "%snanobench on several hosts\n\n", md ? "## " : "");
+		fprintf(f, "%seach column's host, date, tandem and guest are listed under the table\n", item);
+	} else {
+		fprintf(f, "%snanobench on %s\n\n", md ? "## " : "", h->cpu[0] ? h->cpu : "unknown CPU");
+		fprintf(f, "%shost %s, TSC %" PRIu64 " kHz, kernel %s, KVM %s, %s\n", item,
+		        h->hostname[0] ? h->hostname : "?", h->tsc_khz, h->kernel[0] ? h->kernel : "?",
+		        h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated");
+		if (h->caps[0])
+			fprintf(f, "%shost capabilities: %s\n", item, h->caps);
+		fprintf(f, "%sguest %s (%s), tandem %s\n", item, run->guest[0] ? run->guest : "?",
+		        run->guest_id[0] ? run->guest_id : "no id", run->tandem[0] ? run->tandem : "?");
+	}
 	fprintf(f,
-	        "%scycles per iteration, the empty loop subtracted: median (min–max); "
-	        "then ns at the TSC rate, and the ratio to %s\n\n",
-	        item, baseline);
+	        "%scycles per iteration, the empty loop subtracted: median (min–max); then the IQR "
+	        "(\"noisy\" when above %.0f%% of the median), ns at the TSC rate, and the ratio to %s; "
+	        "a median below %.0f cycle is \"< resolution\" (the samples are in the JSON)\n\n",
+	        item, NB_NOISY_IQR * 100, baseline, NB_RESOLUTION);
+}
+
+/* The indent under a list item. */
+static const char *md_pad(const char *item)
+{
+	return item[0] == '-' ? "  " : item;
+}
+
+static void fmt_load(char *buf, size_t n, const struct nb_column *c)
+{
+	if (isnan(c->load_before) && isnan(c->load_after))
+		snprintf(buf, n, "?");
+	else
+		snprintf(buf, n, "%.2f -> %.2f", c->load_before, c->load_after);
+}
+
+/* One column's provenance line: what, where, when, with what. */
+static void column_line(FILE *f, const struct nb_run *run, const struct nb_column *c, const char *item)
+{
+	char empty[24] = "?", load[48];
+	const struct nb_host *h = c->host.hostname[0] ? &c->host : &run->host;
+
+	if (!isnan(c->empty))
+		fmt_cycles(empty, sizeof(empty), c->empty);
+	fmt_load(load, sizeof(load), c);
+	fprintf(f, "%s%s: %s; empty loop %s cycles%s%s\n", item, c->name, c->label[0] ? c->label : "-",
+	        empty, c->settings[0] ? "; " : "", c->settings);
+	fprintf(f, "%s  ran on %s (%s, TSC %" PRIu64 " kHz, %s, KVM %s) at %s, CPUs %s, load %s; tandem %s; guest %s\n",
+	        md_pad(item), h->hostname[0] ? h->hostname : "?", h->cpu[0] ? h->cpu : "?", h->tsc_khz,
+	        h->kernel[0] ? h->kernel : "?", h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated",
+	        c->cpus[0] ? c->cpus : "?", load, c->tandem[0] ? c->tandem : "?",
+	        c->guest_id[0] ? c->guest_id : "?");
 }
 
 static void footer(FILE *f, const struct nb_run *run, const struct table *t, const char *baseline,
-                   bool md)
+                   bool md, bool paper)
 {
 	const char *item = md ? "- " : "  ";
+	char basis[256];
 	bool any = false;
 
 	fputc('\n', f);
 	for (int i = 0; i < run->ncols; i++) {
 		any |= !strcmp(base_name(run->col[i].name), baseline) && run->col[i].available;
 		if (!run->col[i].available)
-			fprintf(f, "%s%s: unavailable: %s\n", md ? "- " : "", run->col[i].name,
+			fprintf(f, "%s%s: %s: %s\n", md ? "- " : "", run->col[i].name,
+			        run->col[i].failed ? "failed" : "unavailable",
 			        run->col[i].reason[0] ? run->col[i].reason : "no reason given");
 	}
 	if (!any)
 		fprintf(f, "%sno column '%s': no ratios\n", md ? "- " : "", baseline);
+	if (paper) {
+		nb_finding_basis(run, basis, sizeof(basis));
+		fprintf(f, "%s%s\n", md ? "- " : "", basis);
+	}
 	if (t->nnotes)
 		fprintf(f, "%snotes:\n", md ? "\n" : "");
 	for (int i = 0; i < t->nnotes; i++)
 		fprintf(f, "%s[%d] %s\n", item, i + 1, t->notes[i]);
 	for (int i = 0, n = 0; i < run->ncols; i++) {
-		const struct nb_column *c = &run->col[i];
-		char empty[24] = "?";
-
-		if (!col_shown(c))
+		if (!col_shown(&run->col[i]))
 			continue;
 		if (!n++)
 			fprintf(f, "%scolumns:\n", md ? "\n" : "");
-		if (!isnan(c->empty))
-			fmt_cycles(empty, sizeof(empty), c->empty);
-		fprintf(f, "%s%s: %s; empty loop %s cycles%s%s\n", item, c->name,
-		        c->label[0] ? c->label : "-", empty, c->settings[0] ? "; " : "",
-		        c->settings);
+		column_line(f, run, &run->col[i], item);
 	}
 }
 
@@ -410,7 +434,7 @@ static void csv_num(FILE *f, double v)
 static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 {
 	fputs("benchmark,column,median_cycles,min_cycles,max_cycles,median_ns,ratio_to_baseline,"
-	      "iters,nsamples,note\n",
+	      "iters,nsamples,iqr_cycles,noisy,below_resolution,note\n",
 	      f);
 	for (int b = 0; b < NB_NR; b++) {
 		if (!row_shown(run, b))
@@ -420,11 +444,12 @@ static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 			const struct nb_cell *cl = &col->cell[b];
 			char note[sizeof(col->reason) + 16];
 			double v[5] = {NAN, NAN, NAN, NAN, NAN};
-			bool ok = cell_numbers(run, c, b, baseline, v);
+			struct nb_summary s;
+			bool ok = cell_numbers(run, c, b, baseline, v, &s);
 
 			snprintf(note, sizeof(note), "%.*s", (int)sizeof(cl->note), cl->note);
 			if (!note[0] && !col->available)
-				snprintf(note, sizeof(note), "unavailable: %.*s",
+				snprintf(note, sizeof(note), "%s: %.*s", col->failed ? "failed" : "unavailable",
 				         (int)sizeof(col->reason), col->reason);
 			csv_field(f, nb_names[b], false);
 			csv_field(f, col->name, false);
@@ -434,6 +459,10 @@ static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 				fprintf(f, "%" PRIu64 ",%d,", cl->iters, cl->nsamples);
 			else
 				fputs(",,", f);
+			csv_num(f, ok ? s.iqr : NAN);
+			fputs(!ok ? ",," : s.noisy ? "1," : "0,", f);
+			if (ok)
+				fputs(s.below_res ? "1," : "0,", f);
 			csv_field(f, note, true);
 		}
 	}
@@ -471,6 +500,6 @@ void nb_report(FILE *f, const struct nb_run *run, const struct nb_report_opts *o
 		print_md(f, t, o->paper != NULL);
 	else
 		print_text(f, t);
-	footer(f, run, t, baseline, o->format == NB_FMT_MD);
+	footer(f, run, t, baseline, o->format == NB_FMT_MD, o->paper != NULL);
 	free(t);
 }

@@ -8,7 +8,13 @@
 #include <string.h>
 
 const char *const nb_names[NB_NR] = {
-#define X(n) [NB_##n] = #n,
+#define X(n, d) [NB_##n] = #n,
+    NB_BENCHES(X)
+#undef X
+};
+
+const char *const nb_descs[NB_NR] = {
+#define X(n, d) [NB_##n] = d,
     NB_BENCHES(X)
 #undef X
 };
@@ -43,29 +49,61 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/*
- * NAN samples (a null in the JSON) are not measurements and are skipped; the
- * median of an even count is the mean of the middle two.
- */
-bool nb_stats(const struct nb_cell *c, double *median, double *min, double *max)
+/* The sorted non-NAN samples of c into s; how many. NAN samples (a null in the JSON) are no measurements. */
+static int sorted(const struct nb_cell *c, double *s)
 {
-	double s[NB_MAX_SAMPLES];
 	int n = 0;
 
 	if (!c->present)
-		return false;
+		return 0;
 	for (int i = 0; i < c->nsamples && i < NB_MAX_SAMPLES; i++)
 		if (!isnan(c->samples[i]))
 			s[n++] = c->samples[i];
+	qsort(s, (size_t)n, sizeof(s[0]), cmp_double);
+	return n;
+}
+
+/* The p-quantile of n sorted values, linear between order statistics (R's type 7). */
+static double quantile(const double *s, int n, double p)
+{
+	double h = (n - 1) * p;
+	int lo = (int)floor(h);
+
+	return lo + 1 < n ? s[lo] + (h - lo) * (s[lo + 1] - s[lo]) : s[n - 1];
+}
+
+bool nb_stats(const struct nb_cell *c, double *median, double *min, double *max)
+{
+	double s[NB_MAX_SAMPLES];
+	int n = sorted(c, s);
+
 	if (!n)
 		return false;
-	qsort(s, (size_t)n, sizeof(s[0]), cmp_double);
 	if (median)
-		*median = n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+		*median = quantile(s, n, 0.5);
 	if (min)
 		*min = s[0];
 	if (max)
 		*max = s[n - 1];
+	return true;
+}
+
+bool nb_summarize(const struct nb_cell *c, struct nb_summary *sum)
+{
+	double s[NB_MAX_SAMPLES];
+	int n = sorted(c, s);
+
+	if (!n)
+		return false;
+	sum->n = n;
+	sum->median = quantile(s, n, 0.5);
+	sum->min = s[0];
+	sum->max = s[n - 1];
+	sum->q1 = quantile(s, n, 0.25);
+	sum->q3 = quantile(s, n, 0.75);
+	sum->iqr = sum->q3 - sum->q1;
+	sum->below_res = sum->median < NB_RESOLUTION;
+	sum->noisy = n >= 3 && !sum->below_res && sum->iqr > NB_NOISY_IQR * sum->median;
 	return true;
 }
 
@@ -85,72 +123,48 @@ static void cat_trunc(char *dst, size_t size, const char *src)
 	dst[len + n] = '\0';
 }
 
-/* Run i's short hostname ("run<i+1>" when it has none), at most room bytes. */
-static void base_prefix(const struct nb_run *r, int i, size_t room, char *buf, size_t size)
+/* The column's host part: its short hostname, else "run<i+1>" (i: which input run). */
+static void host_part(const struct nb_column *c, int i, char *buf, size_t size)
 {
-	if (r->host.hostname[0])
-		snprintf(buf, size, "%.*s", (int)strcspn(r->host.hostname, "."), r->host.hostname);
+	const char *h = c->host.hostname;
+
+	if (h[0])
+		snprintf(buf, size, "%.*s", (int)strcspn(h, ".:"), h);
 	else
 		snprintf(buf, size, "run%d", i + 1);
-	if (strlen(buf) > room)
-		buf[room] = '\0';
+}
+
+static bool name_taken(const struct nb_run *out, const char *name)
+{
+	for (int i = 0; i < out->ncols; i++)
+		if (!strcmp(out->col[i].name, name))
+			return true;
+	return false;
 }
 
 /*
- * The prefix naming run i's columns: its short hostname, cut to leave room for
- * its longest column name, and made unique with "#<i+1>" when an earlier run
- * has the same one (two runs from one host).
+ * The merged name of column c of input run i: "host:engine" once (a name that
+ * already has a host keeps it, so re-merging never repeats it), made unique with
+ * "host#k" when two inputs share a host.
  */
-static void host_prefix(const struct nb_run *runs, int i, char *buf, size_t size)
+static void merged_name(const struct nb_run *out, const struct nb_column *c, int i, char *buf,
+                        size_t size)
 {
-	const struct nb_run *r = &runs[i];
-	size_t longest = 0, room, namesz = sizeof(r->col[0].name);
-	char other[32], num[16];
+	const char *colon = strchr(c->name, ':');
+	const char *engine = colon ? colon + 1 : c->name;
+	char hostp[32], cand[64];
 
-	for (int j = 0; j < r->ncols && j < NB_MAX_COLS; j++)
-		if (strnlen(r->col[j].name, namesz) > longest)
-			longest = strnlen(r->col[j].name, namesz);
-	room = longest + 2 < namesz ? namesz - longest - 2 : 1;
-	if (room > size - 1)
-		room = size - 1;
-	base_prefix(r, i, room, buf, size);
-	for (int k = 0; k < i; k++) {
-		base_prefix(&runs[k], k, room, other, sizeof(other));
-		if (!strcmp(other, buf)) {
-			snprintf(num, sizeof(num), "#%d", i + 1);
-			if (strlen(buf) + strlen(num) > room)
-				buf[room > strlen(num) ? room - strlen(num) : 0] = '\0';
-			cat_trunc(buf, size, num);
-			break;
-		}
-	}
-}
-
-/*
- * Columns of the runs after the first carry their host in their settings,
- * "[tsc_khz=N cpu=...] ", so the report converts their cycles at their own
- * TSC rate; when a run measured another guest than the first, its columns also
- * say "guest_id=... " there (the merged run keeps the first run's guest).
- */
-static void merge_settings(struct nb_column *c, const struct nb_run *first, const struct nb_run *r)
-{
-	char orig[sizeof(c->settings)], tag[sizeof(c->settings)];
-
-	memcpy(orig, c->settings, sizeof(orig));
-	orig[sizeof(orig) - 1] = '\0';
-	c->settings[0] = '\0';
-	snprintf(tag, sizeof(tag), "[tsc_khz=%" PRIu64 " cpu=", r->host.tsc_khz);
-	cat_trunc(c->settings, sizeof(c->settings), tag);
-	cat_trunc(c->settings, sizeof(c->settings), r->host.cpu);
-	cat_trunc(c->settings, sizeof(c->settings), "] ");
-	if (strncmp(first->guest_id, r->guest_id, sizeof(r->guest_id))) {
-		cat_trunc(c->settings, sizeof(c->settings), "guest_id=");
-		cat_trunc(c->settings, sizeof(c->settings), r->guest_id);
-		cat_trunc(c->settings, sizeof(c->settings), " ");
-	}
-	cat_trunc(c->settings, sizeof(c->settings), orig);
-	if (!orig[0]) /* no trailing blank */
-		c->settings[strlen(c->settings) - 1] = '\0';
+	if (colon)
+		snprintf(hostp, sizeof(hostp), "%.*s", (int)(colon - c->name), c->name);
+	else
+		host_part(c, i, hostp, sizeof(hostp));
+	if (strchr(hostp, '#')) /* a suffix of an earlier merge: numbered again here */
+		*strchr(hostp, '#') = '\0';
+	snprintf(cand, sizeof(cand), "%s:%s", hostp, engine);
+	for (int k = 2; name_taken(out, cand) && k < 100; k++)
+		snprintf(cand, sizeof(cand), "%s#%d:%s", hostp, k, engine);
+	buf[0] = '\0';
+	cat_trunc(buf, size, cand);
 }
 
 int nb_merge(const struct nb_run *runs, int n, struct nb_run *out)
@@ -167,26 +181,83 @@ int nb_merge(const struct nb_run *runs, int n, struct nb_run *out)
 	memcpy(out->guest_id, runs[0].guest_id, sizeof(out->guest_id));
 	memcpy(out->tandem, runs[0].tandem, sizeof(out->tandem));
 	for (int i = 0; i < n; i++) {
-		char prefix[32];
-
-		host_prefix(runs, i, prefix, sizeof(prefix));
 		for (int j = 0; j < runs[i].ncols && j < NB_MAX_COLS; j++) {
-			struct nb_column *c;
+			char name[sizeof(out->col[0].name)];
 
 			if (out->ncols == NB_MAX_COLS)
 				return -1;
-			c = &out->col[out->ncols];
+			struct nb_column *c = &out->col[out->ncols];
+
 			*c = runs[i].col[j];
-			c->name[0] = '\0';
-			cat_trunc(c->name, sizeof(c->name), prefix);
-			cat_trunc(c->name, sizeof(c->name), ":");
-			cat_trunc(c->name, sizeof(c->name), runs[i].col[j].name);
-			if (i)
-				merge_settings(c, &runs[0], &runs[i]);
+			if (!c->host.hostname[0] && !c->host.cpu[0]) /* no provenance of its own: the run's */
+				c->host = runs[i].host;
+			if (!c->guest_id[0])
+				memcpy(c->guest_id, runs[i].guest_id, sizeof(c->guest_id));
+			if (!c->tandem[0])
+				memcpy(c->tandem, runs[i].tandem, sizeof(c->tandem));
+			merged_name(out, c, i, name, sizeof(name));
+			memcpy(c->name, name, sizeof(name));
 			out->ncols++;
 		}
 	}
 	return 0;
+}
+
+/* The guest command line in a column's settings ("guest cmdline: ..." up to ';'), or "". */
+static void guest_cmdline(const struct nb_column *c, char *buf, size_t size)
+{
+	const char *s = strstr(c->settings, "guest cmdline: ");
+
+	buf[0] = '\0';
+	if (s) {
+		s += strlen("guest cmdline: ");
+		snprintf(buf, size, "%.*s", (int)strcspn(s, ";"), s);
+	}
+}
+
+int nb_provenance_check(const struct nb_run *run, char *msg, size_t len)
+{
+	const struct nb_column *first = NULL, *first_cl = NULL;
+	char a[160], b[160], line[512];
+	int diffs = 0;
+
+	msg[0] = '\0';
+	for (int i = 0; i < run->ncols; i++) {
+		const struct nb_column *c = &run->col[i];
+
+		if (!c->available)
+			continue;
+		if (!first) {
+			first = c;
+		} else {
+			if (strcmp(c->guest_id, first->guest_id)) {
+				snprintf(line, sizeof(line), "%s measured another guest build (%s) than %s (%s)\n",
+				         c->name, c->guest_id[0] ? c->guest_id : "unknown", first->name,
+				         first->guest_id[0] ? first->guest_id : "unknown");
+				cat_trunc(msg, len, line), diffs++;
+			}
+			if (strcmp(c->tandem, first->tandem)) {
+				snprintf(line, sizeof(line), "%s comes from tandem %s, %s from tandem %s\n",
+				         c->name, c->tandem[0] ? c->tandem : "unknown", first->name,
+				         first->tandem[0] ? first->tandem : "unknown");
+				cat_trunc(msg, len, line), diffs++;
+			}
+		}
+		guest_cmdline(c, b, sizeof(b));
+		if (!b[0])
+			continue;
+		if (!first_cl) {
+			first_cl = c;
+		} else {
+			guest_cmdline(first_cl, a, sizeof(a));
+			if (strcmp(a, b)) {
+				snprintf(line, sizeof(line), "%s ran with other settings (%s) than %s (%s)\n",
+				         c->name, b, first_cl->name, a);
+				cat_trunc(msg, len, line), diffs++;
+			}
+		}
+	}
+	return diffs;
 }
 
 /* ---- the paper's Figure 4 as TSV: benchmark native bt hw note finding ---- */

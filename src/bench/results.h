@@ -11,17 +11,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The rows, in the paper's order (sysenter is our second syscall row). */
-#define NB_BENCHES(X) X(syscall) X(sysenter) X(in) X(cr8wr) X(callret) X(pgfault) X(divzero) X(ptemod)
+/* The rows, in the paper's order (sysenter is our second syscall row), and what one iteration does. */
+#define NB_BENCHES(X)                                                                             \
+	X(syscall, "ring 3 int 0x80 to a DPL 3 gate whose handler only irets")                    \
+	X(sysenter, "ring 3 sysenter to a handler that only sysexits")                            \
+	X(in, "in al, 0x80 (the POST port) in ring 0: an exit on kvm, a callout on bt")           \
+	X(cr8wr, "a store to the local APIC TPR (i386 has no %cr8), never unmasking anything")    \
+	X(callret, "call a function that returns: indirect control flow")                        \
+	X(pgfault, "a true guest page fault (not-present read) handled by the guest kernel")      \
+	X(divzero, "divide by zero handled by the guest kernel: a fault without MMU work")        \
+	X(ptemod, "a store to a live PTE of the current page table: a trace fault on bt")
 
 enum nb_bench {
-#define X(n) NB_##n,
+#define X(n, d) NB_##n,
 	NB_BENCHES(X)
 #undef X
 	NB_NR
 };
 
 extern const char *const nb_names[NB_NR];
+/* What one iteration of each does, one line. */
+extern const char *const nb_descs[NB_NR];
 /* NB_xxx for a name, or -1. */
 int nb_find(const char *name);
 
@@ -36,24 +46,36 @@ struct nb_cell {
 	double samples[NB_MAX_SAMPLES]; /* cycles per iteration, the empty loop subtracted */
 };
 
-struct nb_column {
-	char name[32];        /* bt, bt-noadapt, kvm, kvm-nested, native, qemu (prefixed "host:" when merged) */
-	char label[96];       /* what it is, for humans */
-	bool available;
-	char reason[192];     /* why not, when !available */
-	bool hw_timing;       /* false when the timings are not hardware timings (nested under TCG) */
-	double empty;         /* the empty loop's cycles per iteration */
-	char settings[160];   /* engine settings, guest command line */
-	struct nb_cell cell[NB_NR];
-};
-
 struct nb_host {
 	char cpu[128];
 	uint64_t tsc_khz;
 	char kernel[128];
-	char kvm[96];         /* KVM flavour: "kvm_amd (AMD-V)", "kvm_pvm (nested PVM)", "none" */
+	char kvm[96];         /* KVM flavour: "kvm_amd (AMD-V)", "kvm_pvm (nested PVM)", "none (...)" */
+	char caps[128];       /* host capabilities: "fsgsbase=yes ia32=no kvm=masked ..." (hostcaps.h) */
 	char hostname[64];
 	char date[32];        /* ISO 8601, UTC */
+};
+
+/*
+ * One engine's measurements with their own provenance (host, date, tandem,
+ * guest), so they survive any number of merges.
+ */
+struct nb_column {
+	char name[32];        /* bt, bt-noadapt, kvm, kvm-nested, native, qemu ("host:name" when merged) */
+	char label[96];       /* what it is, for humans */
+	bool available;
+	char reason[192];     /* why not, when !available */
+	bool failed;          /* !available because it broke (crash, timeout), not because the host cannot */
+	bool hw_timing;       /* false when the timings are not hardware timings (nested under TCG) */
+	double empty;         /* the empty loop's cycles per iteration */
+	char settings[160];   /* engine settings, guest command line */
+	char cpus[32];        /* the CPUs it was seen running on ("0,1"), "" when unknown */
+	double load_before;   /* the 1-minute load average before it ran (NAN: unknown) */
+	double load_after;    /* and after */
+	struct nb_host host;  /* where and when it ran */
+	char guest_id[80];    /* the guest it measured: "size=N fnv1a64=..." */
+	char tandem[64];      /* tandem's version (git describe) */
+	struct nb_cell cell[NB_NR];
 };
 
 struct nb_run {
@@ -75,6 +97,25 @@ struct nb_paper {
 /* Statistics of a cell: median, min, max of the samples; false when empty. */
 bool nb_stats(const struct nb_cell *c, double *median, double *min, double *max);
 
+/*
+ * Below this many cycles per iteration (the empty loop subtracted) a median is
+ * not resolved: shown as "< resolution", the raw samples kept in the JSON.
+ */
+#define NB_RESOLUTION 1.0
+/* A cell is noisy when its IQR exceeds this fraction of its median. */
+#define NB_NOISY_IQR 0.10
+
+/* A cell's samples summarized: median, min-max, quartiles (linear interpolation), flags. */
+struct nb_summary {
+	int n;
+	double median, min, max, q1, q3, iqr;
+	bool below_res; /* median < NB_RESOLUTION */
+	bool noisy;     /* n >= 3, resolved, and iqr > NB_NOISY_IQR * median */
+};
+
+/* Summarize c into s; false (s untouched) when it has no samples. */
+bool nb_summarize(const struct nb_cell *c, struct nb_summary *s);
+
 /* results_json.c: write and read. Read returns 0, or -1 with a one-line reason in err. */
 void nb_write_json(FILE *f, const struct nb_run *run);
 int nb_read_json(const char *path, struct nb_run *run, char *err, size_t errlen);
@@ -93,15 +134,39 @@ struct nb_report_opts {
 };
 
 /*
- * Merge runs (one or several hosts) into one: columns keep their names when
- * there is one host, else become "<hostname>:<name>". 0, or -1 when too many columns.
+ * Merge runs (one or several hosts, any number of merges deep) into one: one
+ * run is copied as it is; else every column becomes "<short hostname>:<engine>"
+ * (a name that has a host keeps it; "host#2:engine" when two inputs share a
+ * host), keeping its own provenance. out's run-level host, guest and version
+ * are the first run's. 0, or -1 when there are more than NB_MAX_COLS columns.
  */
 int nb_merge(const struct nb_run *runs, int n, struct nb_run *out);
 
+/*
+ * Differences of provenance between the available columns that make a
+ * comparison doubtful: another guest build, another tandem version, other guest
+ * settings (repeat, mincycles, tests). One line per difference into msg
+ * (truncated to len); returns how many there are.
+ */
+int nb_provenance_check(const struct nb_run *run, char *msg, size_t len);
+
+/* A finding is judged only on cells with at least this many samples. */
+#define NB_FINDING_MIN_SAMPLES 3
+
+/*
+ * The paper's finding for row b (pp->finding[b]: bt, hw or equal faster) judged
+ * on run, into buf: "<finding> faster: holds" or "... does not hold" when the
+ * min-max ranges of the first bt column and the kvm column of its host (both
+ * available, both hardware timing, >= NB_FINDING_MIN_SAMPLES samples each) do
+ * not overlap; else "<finding> faster: not judged here: <reason>". "-" when the
+ * paper has no finding for the row.
+ */
+void nb_finding(const struct nb_run *run, const struct nb_paper *pp, int b, char *buf, size_t n);
+
+/* One line saying which columns the verdicts use and by what test, or why there are none. */
+void nb_finding_basis(const struct nb_run *run, char *buf, size_t n);
+
 /* Print the comparison: one row per benchmark; cycles (median, min-max), ns, ratios. */
 void nb_report(FILE *f, const struct nb_run *run, const struct nb_report_opts *o);
-
-/* A log-scale bar chart of the medians per benchmark, one bar per column (the paper's Fig. 4). */
-void nb_plot_svg(FILE *f, const struct nb_run *run, const struct nb_paper *paper);
 
 #endif

@@ -24,7 +24,8 @@ struct field {
 #define FLD(st, m, t) { #m, t, offsetof(struct st, m), sizeof(((struct st *)0)->m) }
 static const struct field host_fields[] = {
 	FLD(nb_host, cpu, F_STR), FLD(nb_host, tsc_khz, F_U64), FLD(nb_host, kernel, F_STR),
-	FLD(nb_host, kvm, F_STR), FLD(nb_host, hostname, F_STR), FLD(nb_host, date, F_STR),
+	FLD(nb_host, kvm, F_STR), FLD(nb_host, caps, F_STR), FLD(nb_host, hostname, F_STR),
+	FLD(nb_host, date, F_STR),
 };
 static const struct field run_fields[] = {
 	FLD(nb_run, guest, F_STR), FLD(nb_run, guest_id, F_STR), FLD(nb_run, tandem, F_STR),
@@ -32,8 +33,11 @@ static const struct field run_fields[] = {
 static const struct field col_fields[] = {
 	FLD(nb_column, name, F_STR), FLD(nb_column, label, F_STR),
 	FLD(nb_column, available, F_BOOL), FLD(nb_column, reason, F_STR),
-	FLD(nb_column, hw_timing, F_BOOL), FLD(nb_column, empty, F_DBL),
-	FLD(nb_column, settings, F_STR),
+	FLD(nb_column, failed, F_BOOL), FLD(nb_column, hw_timing, F_BOOL),
+	FLD(nb_column, empty, F_DBL), FLD(nb_column, settings, F_STR),
+	FLD(nb_column, cpus, F_STR), FLD(nb_column, load_before, F_DBL),
+	FLD(nb_column, load_after, F_DBL), FLD(nb_column, guest_id, F_STR),
+	FLD(nb_column, tandem, F_STR),
 };
 static const struct field cell_fields[] = {
 	FLD(nb_cell, present, F_BOOL), FLD(nb_cell, note, F_STR), FLD(nb_cell, iters, F_U64),
@@ -106,7 +110,9 @@ static void put_column(FILE *f, const struct nb_column *c)
 {
 	fputs("    {\n      ", f);
 	put_fields(f, c, col_fields, NFIELDS(col_fields), ",\n      ");
-	fputs(",\n      \"cells\": {\n", f);
+	fputs(",\n      \"host\": {", f);
+	put_fields(f, &c->host, host_fields, NFIELDS(host_fields), ", ");
+	fputs("},\n      \"cells\": {\n", f);
 	for (int b = 0; b < NB_NR; b++) {
 		const struct nb_cell *cl = &c->cell[b];
 		int n = cl->nsamples < 0                ? 0
@@ -227,17 +233,26 @@ static int map_cell(struct jparser *p, int obj, struct nb_cell *c)
 	return 0;
 }
 
-/* Defaults: available, hardware timing, the empty loop unknown (NAN). */
-static int map_column(struct jparser *p, int obj, struct nb_column *c)
+/*
+ * Defaults: available, hardware timing, the empty loop and load unknown (NAN),
+ * and the run's provenance (files written before columns carried their own).
+ */
+static int map_column(struct jparser *p, int obj, const struct nb_run *run, struct nb_column *c)
 {
-	int cells;
+	int cells, host;
 
 	c->available = c->hw_timing = true;
-	c->empty = NAN;
+	c->empty = c->load_before = c->load_after = NAN;
+	c->host = run->host;
+	memcpy(c->guest_id, run->guest_id, sizeof(c->guest_id));
+	memcpy(c->tandem, run->tandem, sizeof(c->tandem));
 	if (p->v[obj].type != J_OBJ)
 		return json_error(p, p->v[obj].off, "a column must be an object");
 	cells = json_typed(p, obj, "cells", J_OBJ);
-	if (cells < -1 || get_fields(p, obj, c, col_fields, NFIELDS(col_fields)))
+	host = json_typed(p, obj, "host", J_OBJ);
+	if (cells < -1 || host < -1 || get_fields(p, obj, c, col_fields, NFIELDS(col_fields)))
+		return -1;
+	if (host >= 0 && get_fields(p, host, &c->host, host_fields, NFIELDS(host_fields)))
 		return -1;
 	for (int i = cells >= 0 ? p->v[cells].child : -1; i >= 0; i = p->v[i].next) {
 		int b = nb_find(p->v[i].key);
@@ -271,7 +286,7 @@ static int map_run(struct jparser *p, int root, struct nb_run *run)
 	for (int i = cols >= 0 ? p->v[cols].child : -1; i >= 0; i = p->v[i].next) {
 		if (run->ncols == NB_MAX_COLS)
 			return json_error(p, p->v[i].off, "too many columns (max %d)", NB_MAX_COLS);
-		if (map_column(p, i, &run->col[run->ncols++]))
+		if (map_column(p, i, run, &run->col[run->ncols++]))
 			return -1;
 	}
 	return 0;

@@ -5,7 +5,10 @@
  */
 #include "runner.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_signal.h"
 #include "status.h"
 
 #define OUT_MAX (256u << 10)
@@ -68,65 +72,175 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* Run argv with stdout and stderr to files, killed after timeout seconds. Exit status, or -1. */
-static int spawn(char *const argv[], const char *out, const char *err, double timeout, bool *timed_out)
+/* Field 39 (processor) of /proc/PID/stat when the process is in group pg and running; else -1. */
+static int running_cpu(const char *pid, pid_t pg)
+{
+	char path[64], buf[1024], *p, *tok, *save = NULL;
+	int fd, field = 2, pgrp = -1, cpu = -1;
+	bool running = false;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%.20s/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold blanks and parentheses */
+	if (!p)
+		return -1;
+	for (tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		field++;
+		if (field == 3)
+			running = tok[0] == 'R' || tok[0] == 'Z'; /* a zombie: where it last ran */
+		else if (field == 5)
+			pgrp = atoi(tok);
+		else if (field == 39)
+			cpu = atoi(tok);
+	}
+	return running && pgrp == pg ? cpu : -1;
+}
+
+/* Add the CPUs the members of group pg are running on now to the mask. */
+static void sample_cpus(pid_t pg, uint64_t *mask)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int cpu;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9' &&
+		    (cpu = running_cpu(e->d_name, pg)) >= 0 && cpu < 64)
+			*mask |= 1ull << cpu;
+	closedir(d);
+}
+
+static void cpus_text(uint64_t mask, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < 64 && n < len; c++)
+		if (mask >> c & 1)
+			n += (size_t)snprintf(buf + n, len - n, "%s%d", n ? "," : "", c);
+}
+
+int nb_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+double nb_loadavg(void)
+{
+	double l[1];
+
+	return getloadavg(l, 1) == 1 ? l[0] : NAN;
+}
+
+/*
+ * Run argv with stdout and stderr to files, in its own process group (pinned
+ * to cpu when >= 0), killed with its group after timeout seconds; the CPUs it
+ * ran on go to cpus. Exit status, or -1.
+ */
+static int spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
+		 bool *timed_out, uint64_t *cpus)
 {
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	sigset_t block, old;
 	double waited = 0;
 	pid_t pid;
-	int st;
+	int st, tick = 0;
 
 	*timed_out = false;
 	fflush(NULL);
+	/* No signal between fork and registering the child's group: it would be orphaned. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return -1;
+	}
 	if (pid == 0) {
 		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int in = open("/dev/null", O_RDONLY);
 
-		if (o < 0 || e < 0 || in < 0)
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (o < 0 || e < 0 || in < 0 || setpgid(0, 0) || nb_pin(cpu))
 			_exit(127);
 		dup2(in, 0);
 		dup2(o, 1);
 		dup2(e, 2);
-		setpgid(0, 0);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	setpgid(pid, pid); /* both sides: the group exists before the handler may need it */
+	nb_sig_child(pid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
+		siginfo_t info = {0};
+		pid_t w;
+
+		/* Before reaping: a short run may end between two samples; its zombie says where it ran. */
+		if (!waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) && info.si_pid == pid)
+			sample_cpus(pid, cpus);
+		w = waitpid(pid, &st, WNOHANG);
 
 		if (w == pid)
 			break;
-		if (w < 0 && errno != EINTR)
+		if (w < 0 && errno != EINTR) {
+			nb_sig_child(0);
 			return -1;
+		}
 		if (waited > timeout) {
 			*timed_out = true;
 			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
+			nb_sig_child(0);
 			return -1;
 		}
+		if (++tick % 5 == 0) /* not at once: the child pins itself just after fork */
+			sample_cpus(pid, cpus);
 		nanosleep(&nap, NULL);
 		waited += 0.02;
 	}
+	kill(-pid, SIGKILL); /* anything the child left behind in its group */
+	nb_sig_child(0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static int parse_samples(char *s, struct nb_cell *c)
+static int parse_samples(char *s, struct nb_cell *c, int warmup)
 {
 	char *tok, *save = NULL;
+	int k = 0;
 
 	c->nsamples = 0;
 	for (tok = strtok_r(s, ",", &save); tok && c->nsamples < NB_MAX_SAMPLES;
 	     tok = strtok_r(NULL, ",", &save))
-		c->samples[c->nsamples++] = strtod(tok, NULL);
+		if (k++ >= warmup)
+			c->samples[c->nsamples++] = strtod(tok, NULL);
 	return c->nsamples;
 }
 
-int nb_parse_guest(const char *text, struct nb_column *col)
+int nb_parse_guest(const char *text, struct nb_column *col, int warmup)
 {
 	char line[1024], name[32], reason[64], samples[768];
 	const char *p = text;
@@ -154,7 +268,7 @@ int nb_parse_guest(const char *text, struct nb_column *col)
 		if (sscanf(line, "nanobench: %31s iters=%llu cycles_per_iter=%lf samples=%767s", name,
 			   &iters, &cpi, samples) == 4 && (b = nb_find(name)) >= 0) {
 			col->cell[b].iters = iters;
-			col->cell[b].present = parse_samples(samples, &col->cell[b]) > 0;
+			col->cell[b].present = parse_samples(samples, &col->cell[b], warmup) > 0;
 			col->cell[b].note[0] = '\0';
 			rows++;
 		}
@@ -200,56 +314,91 @@ static int build_argv(const struct nb_runner *r, const char *backend, char **arg
 	return n;
 }
 
-static void describe(struct nb_column *col, const char *backend)
-{
-	static const struct { const char *name, *label; } labels[] = {
-		{ "bt", "tandem binary translator" },
-		{ "bt-noadapt", "tandem binary translator, adaptive translation off" },
-		{ "kvm", "tandem KVM trap-and-emulate (hardware)" },
-		{ "kvm-nested", "tandem KVM inside a QEMU TCG+SVM VM: not hardware timing" },
-		{ "qemu", "qemu-system-i386, TCG" },
-	};
-	unsigned i;
+static const struct {
+	const char *name;
+	bool hw;
+	const char *label;
+} backends[] = {
+#define X(n, hw, l) {n, hw, l},
+	NB_BACKENDS(X)
+#undef X
+};
 
-	snprintf(col->name, sizeof(col->name), "%s", backend);
-	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-		if (!strcmp(labels[i].name, backend))
-			snprintf(col->label, sizeof(col->label), "%s", labels[i].label);
-	col->hw_timing = strcmp(backend, "kvm-nested") != 0;
+const char *nb_backend_label(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i].name, name))
+			return backends[i].label;
+	return NULL;
 }
 
-void nb_run_backend(const struct nb_runner *r, const char *backend, struct nb_column *col)
+static void describe(struct nb_column *col, const char *backend)
 {
-	char out[] = "/tmp/tandem-bench-out.XXXXXX", err[] = "/tmp/tandem-bench-err.XXXXXX";
-	char *argv[40], tbuf[32], why[160], *text;
+	snprintf(col->name, sizeof(col->name), "%s", backend);
+	col->hw_timing = true;
+	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i].name, backend)) {
+			snprintf(col->label, sizeof(col->label), "%s", backends[i].label);
+			col->hw_timing = backends[i].hw;
+		}
+}
+
+enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, struct nb_column *col)
+{
+	char out[256], err[256], *argv[40], tbuf[32], why[160], *text;
+	enum nb_outcome res = NB_FAILED;
+	uint64_t cpus = 0;
 	bool timed_out;
-	int st, b, fo, fe;
+	int st, b;
 
 	memset(col, 0, sizeof(*col));
 	describe(col, backend);
 	col->available = true;
-	snprintf(col->settings, sizeof(col->settings), "guest cmdline: %.140s", r->cmdline);
+	col->load_before = nb_loadavg();
+	col->load_after = NAN;
+	snprintf(col->settings, sizeof(col->settings), "guest cmdline: %.100s", r->cmdline);
+	if (r->warmup) {
+		size_t n = strlen(col->settings);
+
+		snprintf(col->settings + n, sizeof(col->settings) - n, "; first %d samples dropped (warmup)",
+			 r->warmup);
+	}
+	if (r->pin >= 0) {
+		size_t n = strlen(col->settings);
+
+		snprintf(col->settings + n, sizeof(col->settings) - n, "; pinned to CPU %d", r->pin);
+	}
 	for (b = 0; b < NB_NR; b++)
 		snprintf(col->cell[b].note, sizeof(col->cell[b].note), "not run");
 	build_argv(r, backend, argv, tbuf);
-	fo = mkstemp(out);
-	fe = mkstemp(err);
-	if (fo < 0 || fe < 0)
-		return set_reason(col, "%s: cannot make temporary files: %s", backend, strerror(errno));
-	close(fo);
-	close(fe);
-	st = spawn(argv, out, err, r->timeout + 30, &timed_out);
+	if (nb_mktemp("out", out, sizeof(out)) || nb_mktemp("err", err, sizeof(err))) {
+		set_reason(col, "%s: cannot make temporary files: %s", backend, strerror(errno));
+		col->failed = true;
+		return NB_FAILED;
+	}
+	st = spawn(argv, out, err, r->timeout + 30, r->pin, &timed_out, &cpus);
+	col->load_after = nb_loadavg();
+	cpus_text(cpus, col->cpus, sizeof(col->cpus));
 	first_line(err, why, sizeof(why));
 	text = slurp(out);
-	if (timed_out)
+	if (timed_out) {
 		set_reason(col, "%s: did not finish within %g s", backend, r->timeout + 30);
-	else if (st == 127)
+	} else if (st == 127) {
 		set_reason(col, "%s: cannot run %s (not installed?)", backend, argv[0]);
-	else if (st == STATUS_NOCAP || st == 77)
+		res = NB_CANNOT;
+	} else if (st == STATUS_NOCAP || st == 77) {
 		set_reason(col, "%s", why[0] ? why : backend);
-	else if (st != 1 || !text || nb_parse_guest(text, col))
+		res = NB_CANNOT;
+	} else if (st != 1 || !text || nb_parse_guest(text, col, r->warmup)) {
 		set_reason(col, "%s: failed (exit status %d)", why[0] ? why : backend, st);
+	} else {
+		res = NB_MEASURED;
+	}
+	col->failed = res == NB_FAILED;
 	free(text);
 	unlink(out);
 	unlink(err);
+	nb_sig_untmp(out);
+	nb_sig_untmp(err);
+	return res;
 }

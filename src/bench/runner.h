@@ -5,22 +5,56 @@
 #include "native.h"
 #include "results.h"
 
+/* The engines `tandem bench` runs: name, hardware timing on this CPU, what it is. */
+#define NB_BACKENDS(X)                                                                             \
+	X("bt", true, "tandem binary translator")                                                  \
+	X("bt-noadapt", true, "tandem binary translator, adaptive translation off")               \
+	X("kvm", true, "tandem KVM trap-and-emulate (hardware)")                                   \
+	X("kvm-nested", false, "tandem KVM inside a QEMU TCG+SVM VM: not hardware timing")         \
+	X("native", true, "host process analogs (a Linux syscall, call/ret, a page fault, SIGFPE)") \
+	X("native-signal", true, "host process: a SIGSEGV round trip for pgfault")                 \
+	X("qemu", true, "qemu-system-i386, TCG (a translator too)")
+
+/* The backend's label, or NULL when there is no such backend. */
+const char *nb_backend_label(const char *name);
+
 struct nb_runner {
 	const char *tandem;     /* this executable */
 	const char *guest;      /* nanobench.elf */
 	const char *nested;     /* scripts/nested-kvm.sh, for kvm-nested */
 	double timeout;         /* per engine run, seconds */
 	char cmdline[256];      /* the guest's: repeat=, mincycles=, tests= */
+	int pin;                /* the CPU engines run on (sched_setaffinity), or -1 */
+	int warmup;             /* samples to drop at the start of each cell (cmdline asks for them too) */
+};
+
+/* What became of a column. */
+enum nb_outcome {
+	NB_MEASURED,  /* it has results */
+	NB_CANNOT,    /* this host cannot run it (no KVM, no qemu installed): the reason is set */
+	NB_FAILED,    /* it broke: crash, timeout, no output; the reason is set, col->failed */
 };
 
 /*
- * Run the guest under backend ("bt", "bt-noadapt", "kvm", "kvm-nested", "qemu") and
- * fill col. A backend this host cannot run is a column with available=false and
- * the reason; a guest that misbehaves too. Never fails otherwise.
+ * Run the guest under backend ("bt", "bt-noadapt", "kvm", "kvm-nested", "qemu") in
+ * a child process leading its own process group (ended with tandem on SIGINT or
+ * SIGTERM, see bench_signal.h) and fill col, including the CPUs it was seen
+ * running on and the load average around it (not its host provenance). A backend
+ * this host cannot run is NB_CANNOT, one that misbehaves NB_FAILED, both with
+ * available=false and the reason.
  */
-void nb_run_backend(const struct nb_runner *r, const char *backend, struct nb_column *col);
+enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, struct nb_column *col);
 
-/* Parse the guest's "nanobench: ..." lines into col (exposed for the tests). 0, or -1 with no rows. */
-int nb_parse_guest(const char *text, struct nb_column *col);
+/*
+ * Parse the guest's "nanobench: ..." lines into col (exposed for the tests),
+ * dropping the first warmup samples of each cell. 0, or -1 with no rows.
+ */
+int nb_parse_guest(const char *text, struct nb_column *col, int warmup);
+
+/* Restrict the calling process to cpu (cpu < 0: no change). 0, or -1 with errno. */
+int nb_pin(int cpu);
+
+/* The 1-minute load average, NAN when unknown. */
+double nb_loadavg(void);
 
 #endif

@@ -2,12 +2,19 @@
  * bt.h: the binary translator's private state, shared by the files of src/bt.
  *
  * Register convention inside translated code (host x86-64):
- *   eax ecx edx ebx ebp esi edi   guest registers of the same names (low 32 bits)
+ *   eax ecx edx ebx ebp esi edi   guest registers of the same names (low 32 bits;
+ *                                 the upper halves are always zero)
  *   r15d                          guest ESP (the host RSP stays the host stack)
  *   r14                           struct bt_cpu *
- *   r8-r13                        temporaries of rewritten sequences
- *   GS base                       the current view: guest VA 0 of a 4 GiB window
+ *   r8                            the view base (cpu->vbase): host address of guest VA 0
+ *   r9                            a guest address computed exactly (32-bit lea)
+ *   r10-r13                       temporaries of rewritten sequences
  *   RFLAGS                        guest CF PF AF ZF SF OF and DF, live
+ * A guest access is [r8 + reg64*scale + disp32] when the guest operand has one
+ * register, else [r8 + r9] after `lea r9d, [ea32]` (or [r8 + disp] for an absolute
+ * address below 2 GiB). Each view is a 4 GiB window inside a PROT_NONE reservation
+ * (see bt_mmu.c) whose guards cover every one-register form that wraps; a fault in
+ * a guard retranslates that instruction with the lea (bt_adapt_wrap).
  * Every rewritten sequence is flag-free (mov, lea, not, xchg, movzx, jrcxz) unless
  * it computes guest flags itself, so guest flags never need saving in the cache.
  */
@@ -50,7 +57,9 @@ struct bt;
 	X(slow_path, "instructions run by the slow path")                  \
 	X(adapt_pt, "retranslations: stores to page tables (no trace fault)") \
 	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
-	X(adapt_div, "retranslations: divides (inline zero-divisor check)")
+	X(adapt_div, "retranslations: divides (inline zero-divisor check)") \
+	X(adapt_pf, "retranslations: true page faults (presence checked by callout)") \
+	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
 #define BT_CALLOUTS(X)                                                     \
@@ -58,7 +67,7 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(slow) X(rdtsc) X(gp)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -159,6 +168,7 @@ struct bt_cpu {
 	uint32_t arg_pad;
 	uint64_t jump;        /* BT_ASM_CO_JUMP: the host code to go on at */
 	uint64_t ic;          /* the ret sites' inline caches (struct jc_entry[]) */
+	uint64_t vbase;       /* r8: the current view (or a page-table/MMIO redirect) */
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -245,6 +255,13 @@ struct bt_loopref {
 #define TC_MAX_LOOPS 16384
 
 enum { VIEW_SUP, VIEW_USER, VIEW_NR };
+/*
+ * Each view's reservation: [canary][guard below][4 GiB view][mirror of page 0]
+ * [guard above][canary]. A one-register operand reaches [-2 GiB, 8 * 4 GiB + 2 GiB)
+ * from the base; the guards cover all of it that is not the view or the mirror.
+ */
+#define BT_GUARD_BELOW ((2ULL << 30) + (64u << 10))
+#define BT_GUARD_ABOVE ((34ULL << 30) + (64u << 10))
 
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
 #define PF_PT 0x2     /* physical page flag: a page directory or table the walker used */
@@ -259,7 +276,7 @@ enum { VIEW_SUP, VIEW_USER, VIEW_NR };
  * work without the host fault, and its old translation is patched to jump there.
  */
 #define BT_ADAPT_THRESHOLD 8
-enum { ADAPT_NONE, ADAPT_PT, ADAPT_MMIO, ADAPT_DIV };
+enum { ADAPT_NONE, ADAPT_PT, ADAPT_MMIO, ADAPT_DIV, ADAPT_PF };
 
 struct bt_adapt {
 	uint32_t eip;
@@ -267,6 +284,7 @@ struct bt_adapt {
 	bool used;
 	uint8_t reason;       /* ADAPT_* once retranslated; 0 while counting */
 	uint8_t counting;     /* the reason being counted */
+	bool wrap;            /* its accesses wrap at 4 GiB: exact (lea) forms */
 	uint16_t faults;
 };
 #define BT_ADAPT_SLOTS 4096
@@ -278,12 +296,12 @@ struct bt {
 	/* shadow: two 4 GiB windows over guest virtual memory */
 	uint8_t *view[VIEW_NR];
 	int cur_view;
-	bool fsgsbase;
 	uint32_t npages;      /* guest-physical pages of RAM */
 	uint8_t *pflags;
 	struct tb **page_tbs;
 	uint32_t *rmap_head;
 	uint16_t *ptref;          /* per page table: the PDE index that uses it + 1; 0xffff several */
+	uint8_t *canary[2 * VIEW_NR]; /* canary pages just below and after each view, or NULL */
 	uint32_t *v2p[VIEW_NR];   /* per view and guest virtual page: physical page + 1, 0 = unmapped */
 	struct bt_rmap *rmap;
 	uint32_t rmap_used, rmap_cap, rmap_free;
@@ -325,15 +343,16 @@ struct bt {
 	int trace;                /* BT_TRACE_* bits */
 	bool adaptive;            /* --no-adaptive clears it */
 	struct bt_adapt adapt[BT_ADAPT_SLOTS];
-	struct bt_adapt *adapt_pending[16]; /* noted in signal handlers, acted on by the dispatcher */
+#define BT_ADAPT_PENDING 64
+	struct bt_adapt *adapt_pending[BT_ADAPT_PENDING]; /* noted in signal handlers, acted on by the dispatcher */
 	int nadapt_pending;
+	bool adapt_full;          /* bt_adapt_wrap found no room: flush and reset */
 	struct {                  /* between an adaptive access's pre and post callouts */
 		int kind;         /* 0 none (the access goes through the view), ADAPT_PT, ADAPT_MMIO */
 		uint32_t pa;
 		uint32_t old[2];
 	} redirect;
 	uint8_t *mmio_scratch;    /* a page adaptive MMIO accesses run against */
-	uint8_t *compat;          /* 32-bit code below 4 GiB for the BCD adjusts, or NULL */
 #define X(f, d) uint64_t f;
 	BT_STATS(X)
 #undef X
@@ -390,6 +409,10 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa);
 void mmu_pt_write_end(struct bt *bt);
 void mmu_flush(struct bt *bt);
+/* Does the current view map va (writable, for a write) already? No walk, no side effect. */
+bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write);
+/* The canary pages around the views are intact: 0, or -1 (logged) if a byte changed. */
+int mmu_canary_check(const struct bt *bt);
 void mmu_unmap_va(struct bt *bt, uint32_t va);
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
 void mmu_set_view(struct bt *bt);
@@ -442,19 +465,33 @@ void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason);
 void bt_adapt_apply(struct bt *bt);
 /* The translator asks: has this instruction been adapted, and why? */
 int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl);
+/*
+ * A guest access of instruction eip faulted in a view's guard: it wrapped at 4 GiB.
+ * Marks it for the exact (lea) form and queues its retranslation (done even with
+ * --no-adaptive: this is correctness). Returns 1; 0 when it already had the exact
+ * form (a translator bug: the caller stops the guest); -1 when the table has no
+ * room (bt->adapt_full is set: the dispatcher starts the cache and the table
+ * afresh, and the access faults again). Async-signal-safe.
+ */
+int bt_adapt_wrap(struct bt *bt, uint32_t eip);
+/* Does instruction eip need the exact (lea) form of its guest accesses? */
+bool bt_adapt_is_wrap(struct bt *bt, uint32_t eip, uint8_t cpl);
+/* Forget every instruction's adaptation state (with the cache flushed, as no block may keep one). */
 void bt_adapt_reset(struct bt *bt);
 
-/* bt_compat.c: run a BCD adjust natively in compatibility mode; false if unavailable */
-void bt_compat_init(struct bt *bt);
-void bt_compat_destroy(struct bt *bt);
-bool bt_compat_bcd(struct bt *bt, const uint8_t insn[2], uint32_t *eax, uint32_t *eflags);
+/*
+ * bt_compat.c: bt_compat_bcd runs one BCD adjust (insn: its 1-2 bytes) natively in
+ * the host's compatibility mode on *eax and the arithmetic flags of *eflags, and
+ * writes both back; false (nothing changed) where the host cannot run 32-bit code,
+ * and the caller emulates. The first call forks once to try the far call.
+ * bt_compat_method says which, for `tandem info`.
+ */
+bool bt_compat_bcd(const uint8_t insn[2], uint32_t *eax, uint32_t *eflags);
+const char *bt_compat_method(void);
 
 /* bt_signal.c */
 int bt_signals_install(struct bt *bt);
 void bt_signals_remove(struct bt *bt);
-
-/* Host GS base = the current view. */
-void bt_set_gsbase(struct bt *bt, uint64_t base);
 
 /* The stubs' addresses in the binary (copied into the cache). */
 extern const uint8_t bt_stubs_start[], bt_stubs_end[], bt_stub_enter[], bt_stub_exit[],

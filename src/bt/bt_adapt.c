@@ -5,10 +5,13 @@
  * the work without the host fault, and every block holding its old translation
  * is patched to jump to the new one, so chained predecessors benefit at once.
  *   - stores to traced page tables and MMIO accesses: the access runs against a
- *     redirected GS base (the RAM page itself, or a scratch page the device
+ *     redirected view base, r8 (the RAM page itself, or a scratch page the device
  *     value is staged in) between two light callouts that keep the shadow and
  *     the device model right (adapt_pre / adapt_post);
- *   - divides: an inline, flag-free zero-divisor check raising #DE by callout.
+ *   - divides: an inline, flag-free zero-divisor check raising #DE by callout;
+ *   - accesses that keep taking true page faults: a callout first checks the
+ *     shadow (and walks the guest tables when it misses) and delivers the #PF
+ *     itself, with no host signal.
  */
 #include <Zydis/Zydis.h>
 #include <stdio.h>
@@ -18,7 +21,8 @@
 #include "log.h"
 #include "monitor.h"
 
-static const char *const reason_names[] = { "none", "page-table store", "mmio", "divide" };
+static const char *const reason_names[] = { "none", "page-table store", "mmio", "divide",
+					     "page fault" };
 
 static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, bool create)
 {
@@ -55,12 +59,35 @@ void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason)
 		s->counting = (uint8_t)reason;
 		s->faults = 0;
 	}
-	if (++s->faults == BT_ADAPT_THRESHOLD && bt->nadapt_pending < 16) {
+	if (++s->faults == BT_ADAPT_THRESHOLD && bt->nadapt_pending < BT_ADAPT_PENDING) {
 		bt->adapt_pending[bt->nadapt_pending++] = s;
 		/* Leave the cache at the end of this block, as a kick does, to retranslate now. */
 		bt->cpu.exit_request = 1;
 		tc_unlink_all_async(bt);
 	}
+}
+
+int bt_adapt_wrap(struct bt *bt, uint32_t eip)
+{
+	struct bt_adapt *s = adapt_slot(bt, eip, bt->cpu.cpl, true);
+
+	if (s && s->wrap)
+		return 0;
+	if (!s || bt->nadapt_pending >= BT_ADAPT_PENDING) {
+		bt->adapt_full = true;
+		return -1;
+	}
+	s->wrap = true;
+	bt->wrap_exact++;
+	bt->adapt_pending[bt->nadapt_pending++] = s;
+	return 1;
+}
+
+bool bt_adapt_is_wrap(struct bt *bt, uint32_t eip, uint8_t cpl)
+{
+	struct bt_adapt *s = adapt_slot(bt, eip, cpl, false);
+
+	return s && s->wrap;
 }
 
 int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl)
@@ -88,8 +115,8 @@ static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
 						sizeof(text), s->eip, NULL);
 	}
 	bt->cpu.exc.vector = -1;
-	fprintf(stderr, "bt: adapt: eip 0x%08x cpl %u after %u faults (%s): %s\n", s->eip, s->cpl,
-		s->faults, reason_names[s->reason], text);
+	fprintf(stderr, "bt: adapt: eip 0x%08x cpl %u after %u faults (%s%s): %s\n", s->eip, s->cpl,
+		s->faults, reason_names[s->reason], s->wrap ? ", wraps at 4 GiB" : "", text);
 }
 
 /* Overwrite instruction i of tb with jmp dest; slots whose jumps it covers never chain again. */
@@ -134,10 +161,13 @@ void bt_adapt_apply(struct bt *bt)
 		struct tb *old, *fresh;
 		uint64_t flushes = bt->tc_flushes;
 
-		s->reason = s->counting;
-		bt->adapt_pt += s->reason == ADAPT_PT;
-		bt->adapt_mmio += s->reason == ADAPT_MMIO;
-		bt->adapt_div += s->reason == ADAPT_DIV;
+		if (!s->reason && s->faults >= BT_ADAPT_THRESHOLD) {
+			s->reason = s->counting;
+			bt->adapt_pt += s->reason == ADAPT_PT;
+			bt->adapt_mmio += s->reason == ADAPT_MMIO;
+			bt->adapt_div += s->reason == ADAPT_DIV;
+			bt->adapt_pf += s->reason == ADAPT_PF;
+		}
 		if (bt->trace & BT_TRACE_ADAPT)
 			trace_adapt(bt, s);
 		if (s->cpl != bt->cpu.cpl)

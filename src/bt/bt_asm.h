@@ -17,6 +17,7 @@
 #define CPU_ARG 96
 #define CPU_JUMP 104
 #define CPU_IC 112
+#define CPU_VBASE 120
 
 /* A callout's answer: continue in the block at cpu->jump. */
 #define BT_ASM_CO_JUMP 0x100

@@ -183,14 +183,10 @@ static int co_jump(struct co *k)
 	return BT_CO_JUMP;
 }
 
-/* int n, int3, int1 delivered here, without leaving the cache when the handler is translated. */
-static int co_int_fast(struct co *k)
+int co_deliver_fast(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 
-	c->exc = (struct bt_exc){ .vector = k->site->vector, .is_int = k->site->soft_int,
-				  .insn_eip = k->site->eip };
-	c->eip = k->next;
 	memset(&c->core_exit, 0, sizeof(c->core_exit));
 	k->bt->exceptions++;
 	if (bt_deliver(k->bt)) {
@@ -201,6 +197,17 @@ static int co_int_fast(struct co *k)
 		return BT_EXIT_CORE;
 	}
 	return co_jump(k);
+}
+
+/* int n, int3, int1 delivered here, without leaving the cache when the handler is translated. */
+static int co_int_fast(struct co *k)
+{
+	struct bt_cpu *c = k->c;
+
+	c->exc = (struct bt_exc){ .vector = k->site->vector, .is_int = k->site->soft_int,
+				  .insn_eip = k->site->eip };
+	c->eip = k->next;
+	return co_deliver_fast(k);
 }
 
 static int co_iret_fast(struct co *k)
@@ -387,6 +394,7 @@ int bt_callout(struct bt_cpu *cpu)
 	case BT_CO_adapt_pre: r = co_adapt_pre(&k); break;
 	case BT_CO_adapt_post: r = co_adapt_post(&k); break;
 	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
+	case BT_CO_pf_check: r = co_pf_check(&k); break;
 	case BT_CO_gp: r = co_fault(&k, EXC_GP, true, 0); break;
 	case BT_CO_intn: r = co_int_fast(&k); break;
 	case BT_CO_iret: r = co_iret_fast(&k); break;
@@ -405,6 +413,13 @@ int bt_callout(struct bt_cpu *cpu)
 							 k.op)))
 			return co_fault(&k, EXC_UD, false, 0);
 		r = dispatch(&k);
+	} else if (r == CO_NEXT &&
+		   (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check)) {
+		/*
+		 * adapt_pre's (pf_check's) instruction has not run yet: should the cache be left
+		 * before it (a kick), it runs again from its start, pre included.
+		 */
+		return r;
 	}
 	if (r == CO_NEXT) {
 		cpu->eip = k.next;

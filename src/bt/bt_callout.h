@@ -58,6 +58,14 @@ int co_bcd(struct co *k);
 /* bt_callout_adapt.c */
 int co_adapt_pre(struct co *k);
 int co_adapt_post(struct co *k);
+/* The access at cpu->arg (site: size, write) would take a true #PF: deliver it here. */
+int co_pf_check(struct co *k);
+/*
+ * Deliver cpu->exc (cpu->eip: where the guest returns) without leaving the cache
+ * when the handler's block exists: BT_CO_JUMP, BT_EXIT_RESUME, or BT_EXIT_CORE
+ * when delivery shut the guest down.
+ */
+int co_deliver_fast(struct co *k);
 
 /* bt_callout_slow.c: rare instructions emulated in C */
 int co_slow(struct co *k);

@@ -1,8 +1,9 @@
 /*
  * bt_callout_adapt.c: the callouts of adaptively retranslated instructions.
  * They run on every execution, so they read what they need from the site and
- * never decode. adapt_pre aims GS at the page the access really goes to; the
- * instruction itself runs natively; adapt_post puts GS back and keeps the shadow
+ * never decode. adapt_pre aims the view base (r8) at the page the access really
+ * goes to; the instruction itself runs natively, its address computed exactly
+ * (lea r9d), so it reaches that one page; adapt_post puts the view back and keeps the shadow
  * (page tables) or the device (MMIO) right.
  */
 #include <string.h>
@@ -22,7 +23,7 @@ static int mmio(struct co *k, uint32_t pa, uint8_t len, bool write, uint8_t *dat
 	ex.mmio.len = len;
 	ex.mmio.is_write = write;
 	ex.mmio.data = data;
-	return monitor_dispatch(k->bt->mon, &ex) != 0 || k->bt->mon->dbg.exited;
+	return monitor_dispatch(k->bt->mon, &ex) != 0 || monitor_stopping(k->bt->mon);
 }
 
 int co_adapt_pre(struct co *k)
@@ -57,7 +58,8 @@ int co_adapt_pre(struct co *k)
 		return CO_NEXT; /* no longer a page table: the view has it, as for any store */
 	}
 	bt->redirect.pa = pa;
-	bt_set_gsbase(bt, (uint64_t)(uintptr_t)page - (va & ~0xfffu));
+	/* r8 once the callout returns; the instruction uses the exact form [r8 + r9] */
+	k->c->vbase = (uint64_t)(uintptr_t)page - (va & ~0xfffu);
 	return CO_NEXT;
 }
 
@@ -86,4 +88,23 @@ int co_adapt_post(struct co *k)
 		if (now[e] != bt->redirect.old[e])
 			mmu_pt_entry_changed(bt, pa >> 12, first + e);
 	return CO_NEXT;
+}
+
+int co_pf_check(struct co *k)
+{
+	struct bt *bt = k->bt;
+	const struct bt_site *s = k->site;
+	uint32_t va = k->c->arg, last = va + s->mem_size - 1u, pa;
+	bool user = k->c->cpl == 3, w = s->mem_write;
+	int acc = w ? ACC_WRITE : ACC_READ;
+
+	if (mmu_shadow_ok(bt, va, w) && mmu_shadow_ok(bt, last, w))
+		return CO_NEXT;
+	/* Not shadowed: present pages are left to the hidden fault, as for any access. */
+	if (mmu_translate(bt, va, acc, user, &pa, NULL) == 0 &&
+	    ((last ^ va) < 4096u || mmu_translate(bt, last, acc, user, &pa, NULL) == 0))
+		return CO_NEXT;
+	bt->true_faults++;
+	k->c->eip = s->eip; /* a fault: the instruction again after the handler */
+	return co_deliver_fast(k);
 }

@@ -67,7 +67,7 @@ int co_io(struct co *k)
 	io_record(k, port, s->io_size, !s->io_in, 1);
 	if (!s->io_in)
 		memcpy(c->io_buf, &c->gpr[0], s->io_size);
-	if (monitor_dispatch(k->bt->mon, &c->core_exit) != 0 || k->bt->mon->dbg.exited) {
+	if (monitor_dispatch(k->bt->mon, &c->core_exit) != 0 || monitor_stopping(k->bt->mon)) {
 		/* Let the core see it: it checks the exit port after a (no-op) kick. */
 		c->core_exit.reason = EXIT_KICK;
 		c->eip = k->next;

@@ -3,11 +3,11 @@
  * registers, MSRs, cpuid, segment loads, far transfers, sysenter/sysexit, and
  * the BCD adjust instructions (which have no 64-bit encoding).
  */
-#include <cpuid.h>
 #include <string.h>
 #include <x86intrin.h>
 
 #include "bt_callout.h"
+#include "cpumodel.h"
 #include "monitor.h"
 
 #define MSR_TSC 0x10
@@ -216,6 +216,8 @@ int co_msr(struct co *k)
 	struct bt_cpu *c = k->c;
 	uint32_t msr = c->gpr[1];
 	uint64_t v = ((uint64_t)c->gpr[2] << 32) | c->gpr[0];
+	const struct cpu_model *model =
+		k->bt->mon->opts.cpu ? k->bt->mon->opts.cpu : cpu_model_default();
 
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
@@ -226,7 +228,9 @@ int co_msr(struct co *k)
 		case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
 		case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
 		case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
-		default: return co_fault(k, EXC_GP, true, 0);
+		default:
+			if (cpu_model_msr(model, msr, &v))
+				return co_fault(k, EXC_GP, true, 0);
 		}
 		c->gpr[0] = (uint32_t)v;
 		c->gpr[2] = (uint32_t)(v >> 32);
@@ -238,34 +242,28 @@ int co_msr(struct co *k)
 	case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v & 0xffff; break;
 	case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; break;
 	case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; break;
-	default: return co_fault(k, EXC_GP, true, 0);
+	default: { /* the model's constant MSRs take writes and keep their value */
+		uint64_t cur;
+
+		if (cpu_model_msr(model, msr, &cur))
+			return co_fault(k, EXC_GP, true, 0);
+	}
 	}
 	return CO_NEXT;
 }
 
-/* A Pentium Pro class CPU: the host's vendor and signature, our feature set. */
+/* The model's answer (cpumodel.c), never the host's CPUID: defined, and cheap where that traps. */
 int co_cpuid(struct co *k)
 {
 	struct bt_cpu *c = k->c;
-	unsigned int a = 0, b = 0, cc = 0, d = 0, leaf = c->gpr[0];
+	const struct cpu_model *m = k->bt->mon->opts.cpu ? k->bt->mon->opts.cpu : cpu_model_default();
+	uint32_t r[4];
 
-	if (leaf == 0) {
-		__cpuid(0, a, b, cc, d);
-		a = 1;
-	} else if (leaf == 1) {
-		__cpuid(1, a, b, cc, d);
-		b &= 0xffff; /* no APIC id or logical count */
-		cc = 0;
-		/* FPU (x87 code stops the guest as unsupported), DE, PSE, TSC, MSR, CX8, SEP, CMOV */
-		d = 1u | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 8) | (1u << 11) |
-		    (1u << 15);
-	} else if (leaf == 0x80000000u) {
-		a = 0x80000000u;
-	}
-	c->gpr[0] = a;
-	c->gpr[3] = b;
-	c->gpr[1] = cc;
-	c->gpr[2] = d;
+	cpu_model_cpuid(m, c->gpr[0], c->gpr[1], r);
+	c->gpr[0] = r[0];
+	c->gpr[3] = r[1];
+	c->gpr[1] = r[2];
+	c->gpr[2] = r[3];
 	return CO_NEXT;
 }
 
@@ -489,7 +487,7 @@ int co_bcd(struct co *k)
 
 		if (k->in.length > 1)
 			insn[1] = k->site->bytes[k->in.length - 1];
-		if (bt_compat_bcd(k->bt, insn, &eax, &fl)) {
+		if (bt_compat_bcd(insn, &eax, &fl)) {
 			c->gpr[0] = eax;
 			c->hflags = (c->hflags & ~0x8d5u) | (fl & 0x8d5u);
 			return CO_NEXT;

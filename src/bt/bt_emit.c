@@ -1,4 +1,7 @@
-/* bt_emit.c: host code emission: hand-encoded fixed sequences and Zydis requests. */
+/*
+ * bt_emit.c: host code emission: hand-encoded fixed sequences and Zydis requests.
+ * Every guest access is built by req_gmem (r8-based) and checked after encoding.
+ */
 #include "bt_emit.h"
 
 #include <string.h>
@@ -26,34 +29,29 @@ void emit_u32(struct emit *e, uint32_t v)
 }
 
 /*
- * Zydis drops the 0x67 prefix of a memory operand with no register ([disp32]),
- * which 64-bit mode then sign-extends: an address >= 2 GiB would land below the
- * window. True when the request asks for 32-bit addressing of such an operand and
- * the encoding (buf, len) lacks the prefix.
+ * The host instruction in buf addresses memory only as [r8 + index + disp] with a
+ * 64-bit address (what req_gmem builds), never RIP-relative, never segmented.
  */
-static bool lost_addr32(const ZydisEncoderRequest *r, const uint8_t *buf, ZyanUSize len)
+static bool confined(const uint8_t *buf, size_t len)
 {
-	ZyanUSize i;
-	int k;
+	static ZydisDecoder d64;
+	static bool ready;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	int i;
 
-	if (r->address_size_hint != ZYDIS_ADDRESS_SIZE_HINT_32)
-		return false;
-	for (k = 0; k < r->operand_count; k++)
-		if (r->operands[k].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-		    r->operands[k].mem.base == ZYDIS_REGISTER_NONE &&
-		    r->operands[k].mem.index == ZYDIS_REGISTER_NONE)
-			break;
-	if (k == r->operand_count)
-		return false;
-	for (i = 0; i < len; i++) {
-		uint8_t b = buf[i];
-
-		if (b == 0x67)
-			return false;
-		if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0x64 && b != 0x65 &&
-		    b != 0x66 && b != 0xf0 && b != 0xf2 && b != 0xf3)
-			break;
+	if (!ready) {
+		ZydisDecoderInit(&d64, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		ready = true;
 	}
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d64, buf, len, &in, op)) || in.length != len)
+		return false;
+	for (i = 0; i < in.operand_count; i++)
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		    op[i].visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT &&
+		    (in.address_width != 64 || op[i].mem.base != ZYDIS_REGISTER_R8 ||
+		     (op[i].mem.segment != ZYDIS_REGISTER_DS && op[i].mem.segment != ZYDIS_REGISTER_SS)))
+			return false;
 	return true;
 }
 
@@ -61,15 +59,16 @@ bool emit_req(struct emit *e, const ZydisEncoderRequest *r)
 {
 	uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
 	ZyanUSize len = sizeof(buf);
+	bool check = e->gmem;
 
-	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(r, buf, &len))) {
+	e->gmem = false;
+	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(r, buf, &len)) ||
+	    (check && !confined(buf, len))) {
 		if (!e->failed)
 			e->failed_mnemonic = r->mnemonic;
 		e->failed = true;
 		return false;
 	}
-	if (lost_addr32(r, buf, len))
-		emit_u8(e, 0x67); /* legacy prefixes go in any order, before REX */
 	emit_bytes(e, buf, len);
 	return true;
 }
@@ -97,19 +96,62 @@ void req_imm(ZydisEncoderRequest *r, int64_t v)
 	o->imm.s = v;
 }
 
-void req_gmem(ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index, uint8_t scale,
-	      int64_t disp, uint16_t size)
+static ZydisRegister reg64(ZydisRegister r)
 {
-	ZydisEncoderOperand *o = &r->operands[r->operand_count++];
+	return r == ZYDIS_REGISTER_NONE ? r
+					: ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+}
 
+void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegister index,
+	       uint8_t scale, int32_t disp)
+{
+	ZydisEncoderRequest r;
+	ZydisEncoderOperand *o;
+
+	if (base == ZYDIS_REGISTER_NONE && index == ZYDIS_REGISTER_NONE) {
+		req_init(&r, ZYDIS_MNEMONIC_MOV);
+		req_reg(&r, dst);
+		req_imm(&r, (int64_t)disp);
+		emit_req(e, &r);
+		return;
+	}
+	/* lea dst32, [base64 + index64*scale + disp]: the sum truncated to 32 bits */
+	req_init(&r, ZYDIS_MNEMONIC_LEA);
+	req_reg(&r, dst);
+	o = &r.operands[r.operand_count++];
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
-	o->mem.base = base;
-	o->mem.index = index;
+	o->mem.base = reg64(base);
+	o->mem.index = reg64(index);
 	o->mem.scale = index == ZYDIS_REGISTER_NONE ? 0 : scale;
 	o->mem.displacement = disp;
+	o->mem.size = 8;
+	emit_req(e, &r);
+}
+
+void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
+	      uint8_t scale, int64_t disp, uint16_t size)
+{
+	ZydisEncoderOperand *o = &r->operands[r->operand_count++];
+	int nregs = (base != ZYDIS_REGISTER_NONE) + (index != ZYDIS_REGISTER_NONE);
+	int32_t d = (int32_t)disp;
+
+	memset(o, 0, sizeof(*o)); /* (the slot may hold the guest's operand: gmem_in_place) */
+	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
 	o->mem.size = size;
-	r->prefixes |= ZYDIS_ATTRIB_HAS_SEGMENT_GS;
-	r->address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+	o->mem.base = ZYDIS_REGISTER_R8;
+	if (nregs == 1 && !e->exact) {
+		/* [r8 + reg64*scale + disp32]: a wrap lands in a guard (or the mirror) */
+		o->mem.index = reg64(base != ZYDIS_REGISTER_NONE ? base : index);
+		o->mem.scale = base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1);
+		o->mem.displacement = d;
+	} else if (nregs == 0 && d >= 0) {
+		o->mem.displacement = d; /* an absolute address below 2 GiB is exact */
+	} else {
+		emit_ea32(e, ZYDIS_REGISTER_R9D, base, index, scale, d);
+		o->mem.index = ZYDIS_REGISTER_R9;
+		o->mem.scale = 1;
+	}
+	e->gmem = true;
 }
 
 void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm)
@@ -136,30 +178,47 @@ void emit_esp_add(struct emit *e, int32_t disp)
 	emit_u32(e, (uint32_t)disp);
 }
 
-/* gs: addr32 <rex> <opcode> modrm(mod=10, reg, rm=r15) disp32 */
-static void stack_op(struct emit *e, uint8_t opcode, int reg, int32_t disp)
+/* A guest register number (0-7, 4 = ESP = r15d) or a temporary (12, 13, 15). */
+static ZydisRegister stack_reg(int reg)
 {
-	uint8_t rex = 0x41 | (reg >= 8 ? 0x04 : 0);
-	const uint8_t op[] = { 0x65, 0x67, rex, opcode, (uint8_t)(0x80 | ((reg & 7) << 3) | 7) };
+	static const ZydisRegister r32[] = {
+		ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
+		ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI,
+	};
 
-	emit_bytes(e, op, sizeof(op));
-	emit_u32(e, (uint32_t)disp);
+	if (reg < 8)
+		return r32[reg];
+	return reg == 12 ? ZYDIS_REGISTER_R12D : reg == 13 ? ZYDIS_REGISTER_R13D : ZYDIS_REGISTER_R15D;
 }
 
 void emit_stack_store(struct emit *e, int32_t disp, int reg)
 {
-	stack_op(e, 0x89, reg, disp);
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
+	req_reg(&r, stack_reg(reg));
+	emit_req(e, &r);
 }
 
 void emit_stack_store_imm(struct emit *e, int32_t disp, uint32_t imm)
 {
-	stack_op(e, 0xc7, 0, disp);
-	emit_u32(e, imm);
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
+	req_imm(&r, (int64_t)(int32_t)imm);
+	emit_req(e, &r);
 }
 
 void emit_stack_load(struct emit *e, int reg, int32_t disp)
 {
-	stack_op(e, 0x8b, reg, disp);
+	ZydisEncoderRequest r;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, stack_reg(reg));
+	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
+	emit_req(e, &r);
 }
 
 void emit_lookup(struct emit *e, const uint8_t *miss_stub)
@@ -194,13 +253,13 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 {
 	static const uint8_t ic_load[] = {
-		0x4d, 0x8b, 0x46, CPU_IC,     /* mov r8, [r14 + ic]                  */
+		0x4d, 0x8b, 0x4e, CPU_IC,     /* mov r9, [r14 + ic]                  */
 	};
 	static const uint8_t ic_probe[] = {
-		0x45, 0x8b, 0x10,             /* mov r10d, [r8]            site eip  */
-		0x45, 0x89, 0xe9,             /* mov r9d, r13d                       */
-		0x41, 0xf7, 0xd1,             /* not r9d                             */
-		0x47, 0x8d, 0x54, 0x0a, 0x01, /* lea r10d, [r10 + r9 + 1]            */
+		0x45, 0x8b, 0x11,             /* mov r10d, [r9]            site eip  */
+		0x41, 0xf7, 0xd2,             /* not r10d                            */
+		0x47, 0x8d, 0x14, 0x2a,       /* lea r10d, [r10 + r13]               */
+		0x41, 0xf7, 0xd2,             /* not r10d                  = eip - target */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 	};
 	static const uint8_t jc_probe[] = {
@@ -209,29 +268,29 @@ void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]                 */
 		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]                */
 		0x47, 0x8b, 0x14, 0xe3,       /* mov r10d, [r11 + r12*8]             */
-		0x45, 0x89, 0xe9,             /* mov r9d, r13d                       */
-		0x41, 0xf7, 0xd1,             /* not r9d                             */
-		0x47, 0x8d, 0x54, 0x0a, 0x01, /* lea r10d, [r10 + r9 + 1]            */
+		0x41, 0xf7, 0xd2,             /* not r10d                            */
+		0x47, 0x8d, 0x14, 0x2a,       /* lea r10d, [r10 + r13]               */
+		0x41, 0xf7, 0xd2,             /* not r10d                            */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 		0xe3, 0x08,                   /* jrcxz jc_hit                        */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 	};
 	static const uint8_t jc_hit[] = {
 		0x49, 0x87, 0xca,             /* jc_hit: xchg r10, rcx               */
-		0x45, 0x89, 0x28,             /* mov [r8], r13d           refresh    */
+		0x45, 0x89, 0x29,             /* mov [r9], r13d           refresh    */
 		0x4f, 0x8b, 0x54, 0xe3, 0x08, /* mov r10, [r11 + r12*8 + 8]          */
-		0x4d, 0x89, 0x50, 0x08,       /* mov [r8 + 8], r10                   */
+		0x4d, 0x89, 0x51, 0x08,       /* mov [r9 + 8], r10                   */
 		0x41, 0xff, 0xe2,             /* jmp r10                             */
 	};
 	static const uint8_t ic_hit[] = {
 		0x49, 0x87, 0xca,             /* ic_hit: xchg r10, rcx               */
-		0x41, 0xff, 0x60, 0x08,       /* jmp [r8 + 8]                        */
+		0x41, 0xff, 0x61, 0x08,       /* jmp [r9 + 8]                        */
 	};
-	static const uint8_t lea_r8[] = { 0x4d, 0x8d, 0x80 }; /* lea r8, [r8 + disp32] */
+	static const uint8_t lea_r9[] = { 0x4d, 0x8d, 0x89 }; /* lea r9, [r9 + disp32] */
 	uint8_t *jz;
 
 	emit_bytes(e, ic_load, sizeof(ic_load));
-	emit_bytes(e, lea_r8, sizeof(lea_r8));
+	emit_bytes(e, lea_r9, sizeof(lea_r9));
 	emit_u32(e, (uint32_t)ic_off);
 	emit_bytes(e, ic_probe, sizeof(ic_probe));
 	emit_u8(e, 0xe3); /* jrcxz ic_hit */

@@ -12,22 +12,38 @@ struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
 	bool failed;           /* Zydis could not encode a request */
+	bool exact;            /* this instruction's guest accesses: always the lea form */
+	bool gmem;             /* the request being built has a guest memory operand */
 	ZydisMnemonic failed_mnemonic;
 };
 
 void emit_bytes(struct emit *e, const void *b, size_t n);
 void emit_u8(struct emit *e, uint8_t v);
 void emit_u32(struct emit *e, uint32_t v);
-/* Encode one request; false if Zydis cannot (the caller reports unsupported). */
+/*
+ * Encode one request; false if Zydis cannot (the caller reports unsupported). A
+ * request with a guest memory operand (req_gmem) is checked after encoding: the
+ * host instruction must address memory only as [r8 + ...] with a 64-bit address,
+ * or it is refused, so no guest access can leave the view's reservation.
+ */
 bool emit_req(struct emit *e, const ZydisEncoderRequest *r);
 
 /* A request for 64-bit mode with the given mnemonic and no operands. */
 void req_init(ZydisEncoderRequest *r, ZydisMnemonic m);
 void req_reg(ZydisEncoderRequest *r, ZydisRegister reg);
 void req_imm(ZydisEncoderRequest *r, int64_t v);
-/* A guest memory operand: gs: addr32 [base + index*scale + disp] of size bytes. */
-void req_gmem(ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index, uint8_t scale,
-	      int64_t disp, uint16_t size);
+/*
+ * Append a guest memory operand of size bytes for the guest address
+ * base + index*scale + disp (guest registers as the host holds them: ESP is R15D).
+ * One register: [r8 + reg64*scale + disp32], exact unless it wraps, when it lands
+ * in a guard. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov r9d, imm
+ * for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9].
+ */
+void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
+	      uint8_t scale, int64_t disp, uint16_t size);
+/* dst (32-bit) = base + index*scale + disp modulo 2^32, flag-free (lea, or mov for none). */
+void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegister index,
+	       uint8_t scale, int32_t disp);
 
 /* mov dword [r14 + off], imm32 */
 void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm);
@@ -35,11 +51,11 @@ void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm);
 void emit_mov_r13_imm(struct emit *e, uint32_t imm);
 /* lea r15d, [r15 + disp] (guest ESP += disp, flags untouched) */
 void emit_esp_add(struct emit *e, int32_t disp);
-/* mov gs:[r15d + disp], reg32 (reg: guest register number 0..7 but not 4; or 13 for r13d) */
+/* mov [guest ESP + disp], reg32 (reg: guest register number 0..7, 4 is ESP; 12/13: r12d/r13d) */
 void emit_stack_store(struct emit *e, int32_t disp, int reg);
-/* mov gs:[r15d + disp], imm32 */
+/* mov [guest ESP + disp], imm32 */
 void emit_stack_store_imm(struct emit *e, int32_t disp, uint32_t imm);
-/* mov reg32, gs:[r15d + disp] (reg as above, 15 for r15d itself) */
+/* mov reg32, [guest ESP + disp] (reg as above, 15 for r15d itself) */
 void emit_stack_load(struct emit *e, int reg, int32_t disp);
 /* The indirect-branch jump-cache probe: target in r13d; misses go to the miss stub. */
 void emit_lookup(struct emit *e, const uint8_t *miss_stub);

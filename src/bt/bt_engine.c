@@ -8,10 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
-#include <asm/prctl.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -19,14 +16,12 @@
 #include "bt_callout.h"
 #include "bt_mmio.h"
 #include "engine.h"
+#include "hostcaps.h"
 #include "log.h"
 #include "monitor.h"
 
 #define EFL_TF 0x100u
 #define EFL_IF 0x200u
-#ifndef HWCAP2_FSGSBASE
-#define HWCAP2_FSGSBASE (1 << 1)
-#endif
 
 #include <stddef.h>
 _Static_assert(offsetof(struct bt_cpu, eip) == CPU_EIP, "bt_asm.h: CPU_EIP");
@@ -42,6 +37,7 @@ _Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
 _Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
+_Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE");
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
@@ -49,30 +45,27 @@ static const char *const callout_names[BT_CO_NR] = {
 #undef X
 };
 
-void bt_set_gsbase(struct bt *bt, uint64_t base)
-{
-	if (bt->fsgsbase)
-		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
-	else
-		syscall(SYS_arch_prctl, ARCH_SET_GS, base);
-}
+/* Two views, each 4 GiB with its guards (bt.h): about 80 GiB of address space. */
+#define BT_RESERVE (VIEW_NR * ((4ULL << 30) + BT_GUARD_BELOW + BT_GUARD_ABOVE + (16u << 10)))
 
 static int bt_probe(char *why, size_t len)
 {
-	void *p = mmap(NULL, 1ULL << 33, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = mmap(NULL, BT_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
-		snprintf(why, len, "bt: cannot reserve 8 GiB of address space for the guest windows");
+		snprintf(why, len, "bt: cannot reserve %llu GiB of address space for the guest views",
+			 (unsigned long long)(BT_RESERVE >> 30));
 		return -ENOTSUP;
 	}
-	munmap(p, 1ULL << 33);
+	munmap(p, BT_RESERVE);
 	return 0;
 }
 
 static void bt_info(FILE *f)
 {
-	fprintf(f, "bt.gsbase           %s\n",
-		(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) ? "wrgsbase (FSGSBASE)" : "arch_prctl");
+	fprintf(f, "bt.memory           view base in r8: [r8 + reg64*scale + disp32] in guarded "
+		"4 GiB views; no GS, no system call on a ring change\n");
+	fprintf(f, "bt.bcd              %s\n", bt_compat_method());
 }
 
 static void bt_destroy(void *state)
@@ -81,12 +74,20 @@ static void bt_destroy(void *state)
 
 	if (!bt)
 		return;
+	/*
+	 * The host-side proof that the guest stayed in its views: the canaries around
+	 * them and the stubs at the head of the cache are as they were. Broken
+	 * confinement must never pass for a clean run.
+	 */
+	if (bt->tc && (mmu_canary_check(bt) ||
+		       memcmp(bt->tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
+		log_err("bt: host memory outside guest RAM changed: aborting");
+		abort();
+	}
 	bt_signals_remove(bt);
-	bt_set_gsbase(bt, 0);
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
-	bt_compat_destroy(bt);
 	free(bt->dftab);
 	if (bt->mmio_scratch && bt->mmio_scratch != MAP_FAILED)
 		munmap(bt->mmio_scratch, 4096);
@@ -102,7 +103,6 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
-	bt->fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;
@@ -124,7 +124,6 @@ static int bt_create(struct monitor *mon, void **state)
 	ret = -EINVAL;
 	if (bt_decoders_init(bt) || bt_signals_install(bt))
 		goto fail;
-	bt_compat_init(bt);
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[0];
 	*state = bt;
 	return 0;
@@ -294,6 +293,13 @@ static int bt_run(void *state, struct exit_record *ex)
 			ex->if_flag = c->vflags & EFL_IF;
 			return 0;
 		}
+		if (bt->adapt_full) {
+			/* No room to note an access that wrapped: start both afresh. */
+			bt->adapt_full = false;
+			tc_flush(bt);
+			bt_adapt_reset(bt);
+			prev = NULL;
+		}
 		if (bt->nadapt_pending) {
 			bt_adapt_apply(bt);
 			prev = NULL;
@@ -340,6 +346,14 @@ static int bt_run(void *state, struct exit_record *ex)
 			reason = enter(c, tb->code);
 		}
 		prev = NULL;
+		/*
+		 * Whatever way the cache was left (a kick, a fault, a stop), a page-table
+		 * or MMIO redirect never outlives its callout pair: the view comes back.
+		 */
+		if (bt->redirect.kind != ADAPT_NONE) {
+			bt->redirect.kind = ADAPT_NONE;
+			mmu_set_view(bt);
+		}
 		if (reason == BT_EXIT_KICK && c->eip == eip0 && shadow && !c->shadow) {
 			c->shadow = shadow; /* kicked before the shadowed instruction ran */
 			c->shadow_eip = eip0;

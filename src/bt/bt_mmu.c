@@ -6,6 +6,8 @@
  * may write it and has set its D bit, and always while translated code comes from
  * it. The shadow follows x86 TLB rules: it is dropped on invlpg and CR3 loads,
  * and re-walked on every fault, so more permissive entries are seen at once.
+ * Each window sits in its own PROT_NONE reservation (guards, a mirror of page 0
+ * at 4 GiB, canary pages at both ends: see bt.h); nothing else lives there.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +19,14 @@
 #include "monitor.h"
 
 #define VIEW_SIZE (1ULL << 32)
+/*
+ * A view and the page after it: the page at 4 GiB mirrors guest page 0, so an access
+ * that straddles 0xFFFFFFFF (or a one-register form that lands just past 4 GiB)
+ * wraps exactly as on i386.
+ */
+#define VIEW_MAPPED (VIEW_SIZE + 4096)
+/* The whole reservation, from the canary below to the canary above. */
+#define RESERVE_LEN (4096 + BT_GUARD_BELOW + VIEW_MAPPED + BT_GUARD_ABOVE + 4096)
 /* v2p entries: physical page + 1, and this bit when the mapping is writable. */
 #define V2P_W 0x80000000u
 #define V2P_PAGE(e) (((e) & ~V2P_W) - 1)
@@ -38,6 +48,36 @@ static uint8_t *reserve(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+#define CANARY_BYTE 0xc5
+
+/* A page of canary bytes at addr, a page of the view's own reservation. */
+static uint8_t *canary_at(uint8_t *addr)
+{
+	if (mprotect(addr, 4096, PROT_READ | PROT_WRITE))
+		return NULL;
+	memset(addr, CANARY_BYTE, 4096);
+	return addr;
+}
+
+int mmu_canary_check(const struct bt *bt)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < 2 * VIEW_NR; i++) {
+		const uint8_t *p = bt->canary[i];
+		unsigned k;
+
+		for (k = 0; p && k < 4096; k++)
+			if (p[k] != CANARY_BYTE) {
+				log_err("bt: host memory next to view %d changed at %p: guest confinement "
+					"broken", i / 2, (const void *)(p + k));
+				bad = -1;
+				break;
+			}
+	}
+	return bad;
+}
+
 int mmu_init(struct bt *bt)
 {
 	int v;
@@ -52,12 +92,18 @@ int mmu_init(struct bt *bt)
 	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
 		return -ENOMEM;
 	for (v = 0; v < VIEW_NR; v++) {
-		bt->view[v] = reserve(VIEW_SIZE);
+		/* [canary][guard below][4 GiB view][mirror][guard above][canary] */
+		bt->view[v] = reserve(RESERVE_LEN);
+		if (bt->view[v])
+			bt->view[v] += 4096 + BT_GUARD_BELOW;
 		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
 		if (!bt->view[v] || !bt->v2p[v])
 			return -ENOMEM;
 		if (mprotect(bt->v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
 			return -errno;
+		/* Tripwires right below and right after the reservation (see mmu_canary_check). */
+		bt->canary[2 * v] = canary_at(bt->view[v] - BT_GUARD_BELOW - 4096);
+		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_MAPPED + BT_GUARD_ABOVE);
 	}
 	return 0;
 }
@@ -68,7 +114,7 @@ void mmu_destroy(struct bt *bt)
 
 	for (v = 0; v < VIEW_NR; v++) {
 		if (bt->view[v])
-			munmap(bt->view[v], VIEW_SIZE);
+			munmap(bt->view[v] - BT_GUARD_BELOW - 4096, RESERVE_LEN);
 		if (bt->v2p[v])
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
 	}
@@ -79,10 +125,17 @@ void mmu_destroy(struct bt *bt)
 	free(bt->rmap);
 }
 
+bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write)
+{
+	uint32_t e = bt->v2p[bt->cur_view][va >> 12];
+
+	return e && (!write || (e & V2P_W));
+}
+
 void mmu_set_view(struct bt *bt)
 {
 	bt->cur_view = bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP;
-	bt_set_gsbase(bt, (uint64_t)(uintptr_t)bt->view[bt->cur_view]);
+	bt->cpu.vbase = (uint64_t)(uintptr_t)bt->view[bt->cur_view]; /* r8 at the next entry */
 }
 
 static uint32_t *ram32(struct bt *bt, uint32_t pa)
@@ -166,6 +219,34 @@ static uint8_t *host_page(struct bt *bt, int view, uint32_t va)
 	return bt->view[view] + (va & ~0xfffu);
 }
 
+/* Guest page 0 also lives at 4 GiB (the wrap mirror): both copies change together. */
+static void shadow_mprotect(struct bt *bt, int view, uint32_t va, int prot)
+{
+	mprotect(host_page(bt, view, va), 4096, prot);
+	if ((va >> 12) == 0)
+		mprotect(bt->view[view] + VIEW_SIZE, 4096, prot);
+}
+
+static void shadow_none(struct bt *bt, int view, uint32_t vpage)
+{
+	mmap(host_page(bt, view, vpage << 12), 4096, PROT_NONE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	if (vpage == 0)
+		mmap(bt->view[view] + VIEW_SIZE, 4096, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+static int shadow_map(struct bt *bt, int view, uint32_t vpage, int prot, uint32_t ppage)
+{
+	if (mmap(host_page(bt, view, vpage << 12), 4096, prot, MAP_SHARED | MAP_FIXED,
+		 bt->mon->vm.memfd, (off_t)ppage << 12) == MAP_FAILED)
+		return -errno;
+	if (vpage == 0 && mmap(bt->view[view] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED,
+			       bt->mon->vm.memfd, (off_t)ppage << 12) == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
 static void rmap_remove(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
 {
 	uint32_t *link = &bt->rmap_head[ppage];
@@ -205,8 +286,7 @@ static int rmap_add(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
 
 static void unmap_one(struct bt *bt, int view, uint32_t vpage)
 {
-	mmap(host_page(bt, view, vpage << 12), 4096, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	shadow_none(bt, view, vpage);
 	bt->v2p[view][vpage] = 0;
 	bt->mapped--;
 }
@@ -216,7 +296,7 @@ void mmu_flush(struct bt *bt)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++)
-		mmap(bt->view[v], VIEW_SIZE, PROT_NONE,
+		mmap(bt->view[v], VIEW_MAPPED, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	/* Clear exactly the v2p entries that are set: the rmap lists them. */
 	for (uint32_t p = 0; p < bt->npages; p++) {
@@ -270,7 +350,7 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 {
 	uint32_t pa, ppage, vpage = va >> 12;
 	bool can_write;
-	int prot;
+	int prot, ret;
 
 	if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, view == VIEW_USER, &pa, &can_write))
 		return -1;
@@ -292,9 +372,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	} else if (bt->mapped >= SHADOW_MAX_PAGES) {
 		mmu_flush(bt);
 	}
-	if (mmap(host_page(bt, view, va), 4096, prot, MAP_SHARED | MAP_FIXED, bt->mon->vm.memfd,
-		 (off_t)ppage << 12) == MAP_FAILED) {
-		log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(errno));
+	if ((ret = shadow_map(bt, view, vpage, prot, ppage))) {
+		log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
 		return -1;
 	}
 	if (rmap_add(bt, ppage, view, vpage)) {
@@ -340,7 +419,7 @@ void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
 	bt->pt_write.va = va;
 	bt->pt_write.ppage = pa >> 12;
 	memcpy(bt->pt_write.before, bt->mon->vm.ram + (pa & ~0xfffu), 4096);
-	mprotect(host_page(bt, view, va), 4096, PROT_READ | PROT_WRITE);
+	shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
 	bt->trace_faults++;
 	bt->pt_traces++;
 }
@@ -351,7 +430,7 @@ void mmu_pt_write_end(struct bt *bt)
 	uint32_t e;
 
 	bt->pt_write.active = false;
-	mprotect(host_page(bt, bt->pt_write.view, bt->pt_write.va), 4096, PROT_READ);
+	shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
 			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);

@@ -1,7 +1,9 @@
 /*
  * bt_signal.c: host faults in translated code. A SIGSEGV in a view is a
  * hidden fault (fill the shadow and retry), a true guest #PF, or an access
- * outside RAM (MMIO); SIGFPE is #DE and SIGILL #UD. A guest exception leaves
+ * outside RAM (MMIO); in a view's guard it is an access that wrapped at 4 GiB
+ * (retranslate it exactly and run it again); anywhere else it stops the guest.
+ * SIGFPE is #DE and SIGILL #UD. A guest exception leaves
  * the cache precisely: host PC -> block -> guest instruction, registers from
  * the signal context, then out through bt_stub_exit_saved.
  */
@@ -15,15 +17,26 @@
 
 static struct bt *sig_bt; /* one translator per process */
 
-static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va)
+/*
+ * The view a host address belongs to, and its guest VA. The page at 4 GiB is the
+ * wrap mirror of guest page 0 (an access straddling 0xFFFFFFFF): it is va 0..0xFFF.
+ * *guard is set for an address in a view's guard zones (an access that wrapped).
+ */
+static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va, bool *guard)
 {
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++) {
 		uintptr_t base = (uintptr_t)bt->view[v];
 
-		if (addr >= base && addr - base < (1ULL << 32)) {
+		*guard = false;
+		if (addr >= base && addr - base < (1ULL << 32) + 4096) {
 			*va = (uint32_t)(addr - base);
+			return v;
+		}
+		if ((addr < base && base - addr <= BT_GUARD_BELOW) ||
+		    (addr >= base && addr - base < (1ULL << 32) + 4096 + BT_GUARD_ABOVE)) {
+			*guard = true;
 			return v;
 		}
 	}
@@ -118,6 +131,8 @@ static void guest_exception(struct bt *bt, ucontext_t *uc, int vector)
 		e = (struct bt_exc){ .vector = vector };
 	if (vector == EXC_DE)
 		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_DIV);
+	if (vector < 0 && e.vector == EXC_PF)
+		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_PF);
 	bt->cpu.exc = e;
 	if (vector == EXC_PF || e.vector == EXC_PF)
 		bt->true_faults++;
@@ -130,6 +145,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	struct bt *bt = sig_bt;
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	uint32_t va, pa;
+	bool guard;
 	int view, r;
 
 	if (!bt || !tc_contains(bt, pc)) {
@@ -137,9 +153,23 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		signal(sig, SIG_DFL);
 		return;
 	}
-	view = view_of(bt, (uintptr_t)si->si_addr, &va);
+	view = view_of(bt, (uintptr_t)si->si_addr, &va, &guard);
 	if (view < 0) {
 		internal_fault(bt, uc, "a fault outside the guest windows", (uintptr_t)si->si_addr);
+		return;
+	}
+	if (guard) {
+		/*
+		 * A one-register operand wrapped below 0 or past 4 GiB: retranslate the
+		 * instruction with its address computed in 32 bits, and run it again.
+		 */
+		if (bt->pt_write.active)
+			mmu_pt_write_end(bt);
+		if (bt_sync_from_context(bt, uc, NULL, NULL) || bt_adapt_wrap(bt, bt->cpu.eip) == 0) {
+			internal_fault(bt, uc, "a fault in a view's guard", (uintptr_t)si->si_addr);
+			return;
+		}
+		bt_leave_from_context(bt, uc, BT_EXIT_RESUME);
 		return;
 	}
 	bt->cpu.exc.vector = -1;
@@ -235,7 +265,12 @@ int bt_signals_install(struct bt *bt)
 	sig_bt = bt;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
+	/*
+	 * Every other signal waits while these run: a kick landing in a handler would
+	 * see a PC outside the cache and not unlink it, and a loop without callouts
+	 * would then never look at exit_request. Deferred, it lands in the cache.
+	 */
+	sigfillset(&sa.sa_mask);
 	sa.sa_sigaction = on_segv;
 	if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
 		return -1;

@@ -39,6 +39,7 @@
 	mov ebp, [r14 + 20]
 	mov esi, [r14 + 24]
 	mov edi, [r14 + 28]
+	mov r8, [r14 + CPU_VBASE]
 .endm
 
 bt_stubs_start:

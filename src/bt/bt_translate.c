@@ -1,7 +1,7 @@
 /*
  * bt_translate.c: one guest basic block into host code. Decode with Zydis in
  * 32-bit mode; most instructions are IDENT: re-encoded for 64-bit mode with
- * guest memory operands as gs: addr32 [ea] and ESP as r15d. Control flow ends
+ * guest memory operands as [r8 + ...] (bt_emit.h) and ESP as r15d. Control flow ends
  * the block in exit slots that the dispatcher chains; stack, string and
  * sensitive instructions are rewritten (bt_xlat_ops.c) or become callouts.
  */
@@ -142,7 +142,12 @@ static int translate_one(struct xlat *x, int n)
 		/* The instruction runs into a page that cannot be fetched: #PF there. */
 		uint32_t pa;
 
-		mmu_translate(x->bt, (x->eip | 0xfff) + 1, ACC_FETCH, x->bt->cpu.cpl == 3, &pa, NULL);
+		if (mmu_translate(x->bt, (x->eip | 0xfff) + 1, ACC_FETCH, x->bt->cpu.cpl == 3, &pa,
+				  NULL) == 0) {
+			/* ... or a page with no RAM behind it: stop, as for code outside RAM. */
+			bt_unsupported(x->bt, x->eip, "executing outside RAM (at 0x%x)", pa);
+			return -2;
+		}
 		return -1;
 	}
 	x->bt->cpu.exc.vector = -1;
@@ -161,7 +166,9 @@ static int translate_one(struct xlat *x, int n)
 	}
 	if (x->pa2 != ~0u && (uint32_t)(x->eip & 0xfff) + x->in.length > 4096)
 		tb->page[1] = x->pa2 >> 12;
+	x->e.exact = bt_adapt_is_wrap(x->bt, x->eip, tb->cpl);
 	r = x_insn(x, n);
+	x->e.exact = false;
 	x->eip += x->in.length;
 	return r;
 }

@@ -125,29 +125,27 @@ static const ZydisDecodedOperand *mem_operand(const struct xlat *x)
 }
 
 /*
- * Adapted page-table store or MMIO access: r13d = the address, adapt_pre aims GS
- * at the page's RAM (or a scratch page holding the device value), the instruction
- * runs IDENT without faulting, adapt_post puts GS back and does the bookkeeping.
+ * Adapted page-table store or MMIO access: r13d = the address, adapt_pre aims the
+ * view base (r8) at the page's RAM (or a scratch page holding the device value),
+ * the instruction runs IDENT without faulting, its address computed exactly so it
+ * reaches that page only, and adapt_post puts the view back and does the bookkeeping.
  */
 static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 {
 	static const uint8_t store_arg[] = { 0x45, 0x89, 0x6e, CPU_ARG }; /* mov [r14+arg], r13d */
-	ZydisEncoderRequest r;
 	struct bt_site *s;
 	int ret;
 
-	req_init(&r, ZYDIS_MNEMONIC_LEA);
-	req_reg(&r, R(R13D));
-	/* lea with a 32-bit address: the memory operand is 4 bytes (the address width) */
-	req_gmem(&r, map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale, m->mem.disp.value, 4);
-	r.prefixes = 0;
-	emit_req(&x->e, &r);
+	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
+		  (int32_t)m->mem.disp.value);
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_adapt_pre);
 	s = &x->bt->sites[x->bt->nsites - 1];
 	s->mem_size = (uint8_t)(m->size / 8);
 	s->mem_read = m->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
 	s->mem_write = m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+	/* r8 may point at one host page now: the access must be computed exactly */
+	x->e.exact = true;
 	ret = x_ident(x, n);
 	x_callout(x, BT_CO_adapt_post);
 	x->bt->sites[x->bt->nsites - 1].mem_write = s->mem_write;
@@ -178,7 +176,7 @@ static int x_div_checked(struct xlat *x, int n)
 		if (d->type == ZYDIS_OPERAND_TYPE_REGISTER)
 			req_reg(&r, map_reg(d->reg.value));
 		else
-			req_gmem(&r, map_reg(d->mem.base), map_reg(d->mem.index), d->mem.scale,
+			req_gmem(&x->e, &r, map_reg(d->mem.base), map_reg(d->mem.index), d->mem.scale,
 				 d->mem.disp.value, (uint16_t)size);
 		emit_req(&x->e, &r);
 	}
@@ -198,6 +196,42 @@ static int x_div_checked(struct xlat *x, int n)
 	return 0;
 }
 
+/*
+ * bt/bts/btr/btc [mem], reg reach up to 256 MiB either side of [mem]: never
+ * redirected to a single host page (they keep the faulting, view-confined way).
+ */
+static bool bit_offset_reg(const struct xlat *x)
+{
+	switch (x->in.mnemonic) {
+	case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BTC:
+		return x->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
+	default:
+		return false;
+	}
+}
+
+/*
+ * An access that keeps taking true page faults: r13d = the address, a callout
+ * checks the shadow (walking the guest tables on a miss) and delivers the #PF
+ * itself; when the page is there the instruction runs as IDENT.
+ */
+static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
+{
+	static const uint8_t store_arg[] = { 0x45, 0x89, 0x6e, CPU_ARG }; /* mov [r14+arg], r13d */
+	struct bt_site *s;
+
+	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
+		  (int32_t)m->mem.disp.value);
+	emit_bytes(&x->e, store_arg, sizeof(store_arg));
+	x_callout(x, BT_CO_pf_check);
+	s = &x->bt->sites[x->bt->nsites - 1];
+	s->mem_size = (uint8_t)(m->size / 8);
+	s->mem_read = m->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
+	s->mem_write = m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+	return x_ident(x, n);
+}
+
 static int x_adapted(struct xlat *x, int n, int reason)
 {
 	const ZydisDecodedOperand *m;
@@ -205,8 +239,11 @@ static int x_adapted(struct xlat *x, int n, int reason)
 	if (reason == ADAPT_DIV && (x->in.mnemonic == ZYDIS_MNEMONIC_DIV ||
 				    x->in.mnemonic == ZYDIS_MNEMONIC_IDIV))
 		return x_div_checked(x, n);
-	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x))
+	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x) &&
+	    !bit_offset_reg(x))
 		return x_redirect(x, n, m);
+	if (reason == ADAPT_PF && (m = mem_operand(x)) && plain_ident(x) && m->size >= 8)
+		return x_pf_checked(x, n, m);
 	return -1;
 }
 
@@ -271,7 +308,11 @@ int x_insn(struct xlat *x, int n)
 	case ZYDIS_MNEMONIC_LEAVE: return x_leave(x);
 	case ZYDIS_MNEMONIC_MOV: return x_mov(x, n);
 	case ZYDIS_MNEMONIC_XLAT: {
-		static const uint8_t xlat[] = { 0x65, 0x67, 0xd7 }; /* gs: addr32 xlatb */
+		static const uint8_t xlat[] = {
+			0x44, 0x0f, 0xb6, 0xc8, /* movzx r9d, al        */
+			0x46, 0x8d, 0x0c, 0x0b, /* lea r9d, [rbx + r9]  (32-bit: wraps) */
+			0x43, 0x8a, 0x04, 0x08, /* mov al, [r8 + r9]    */
+		};
 
 		if (in->address_width == 16)
 			return callout_on(x, BT_CO_slow); /* BX, not EBX */

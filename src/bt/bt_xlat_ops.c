@@ -1,6 +1,6 @@
 /*
  * bt_xlat_ops.c: what each guest instruction becomes. IDENT re-encoding with
- * the memory and ESP rewrite; rewritten stack, string and control-flow
+ * the memory (r8-based, bt_emit.h) and ESP rewrite; rewritten stack, string and control-flow
  * instructions; callouts for everything sensitive. Every rewritten sequence
  * makes its last guest-visible change after its last access that can fault,
  * so a fault leaves the guest state of the instruction's start.
@@ -45,12 +45,16 @@ ZydisRegister tmp(int num, int size)
 	return num == 12 ? r12[size - 1] : r13[size - 1];
 }
 
-/* Convert the decoded guest instruction into a 64-bit request with the rewrite. */
-static bool to_request(struct xlat *x, ZydisEncoderRequest *req)
+/*
+ * Convert the decoded guest instruction into a 64-bit request: registers mapped
+ * (ESP -> r15d); a memory operand (but lea's) is left in guest terms in *mem for
+ * the caller to rewrite (req_gmem). LEA keeps its 32-bit address computation.
+ */
+static bool to_request(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand **mem)
 {
-	bool mem = false;
 	int i;
 
+	*mem = NULL;
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
 		    &x->in, x->op, x->in.operand_count_visible, req)))
 		return false;
@@ -66,34 +70,53 @@ static bool to_request(struct xlat *x, ZydisEncoderRequest *req)
 				return false; /* 16-bit addressing has no 64-bit form */
 			o->mem.base = map_reg(o->mem.base);
 			o->mem.index = map_reg(o->mem.index);
-			mem = true;
+			if (x->in.mnemonic == ZYDIS_MNEMONIC_LEA)
+				req->address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
+			else
+				*mem = o;
 		}
 	}
-	if (mem) {
-		req->address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_32;
-		if (x->in.mnemonic != ZYDIS_MNEMONIC_LEA)
-			req->prefixes |= ZYDIS_ATTRIB_HAS_SEGMENT_GS;
-	}
 	return true;
+}
+
+/* Rewrite the guest memory operand *o in place as req_gmem would build it. */
+static void gmem_in_place(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand *o)
+{
+	ZydisEncoderOperand g = *o;
+	int idx = (int)(o - req->operands);
+	uint8_t n = req->operand_count;
+
+	req->operand_count = (uint8_t)idx;
+	req_gmem(&x->e, req, g.mem.base, g.mem.index, g.mem.scale, g.mem.displacement, g.mem.size);
+	req->operand_count = n;
+}
+
+static bool has_high8(const ZydisEncoderRequest *req)
+{
+	int i;
+
+	for (i = 0; i < req->operand_count; i++)
+		if (req->operands[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    is_high8(req->operands[i].reg.value))
+			return true;
+	return false;
 }
 
 /* AH..BH cannot be encoded next to a REX prefix (r15d): borrow a guest register. */
 static bool needs_spill(const ZydisEncoderRequest *req)
 {
-	bool high = false, rex = false;
+	bool rex = false;
 	int i;
 
 	for (i = 0; i < req->operand_count; i++) {
 		const ZydisEncoderOperand *o = &req->operands[i];
 
-		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-			high |= is_high8(o->reg.value);
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
 			rex |= is_r15(o->reg.value);
-		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY)
 			rex |= is_r15(o->mem.base) || is_r15(o->mem.index);
-		}
 	}
-	return high && rex;
+	return has_high8(req) && rex;
 }
 
 static int spill_choice(struct xlat *x)
@@ -142,78 +165,156 @@ int unsupported(struct xlat *x)
 	return 1;
 }
 
-/* t32 = (base + index + disp) mod 64 KiB of a 16-bit ModRM operand, flag-free. */
-static void ea16(struct xlat *x, const ZydisDecodedOperand *m, ZydisRegister t32, ZydisRegister t16)
+static void mov_rr64(struct xlat *x, ZydisRegister dst, ZydisRegister src)
 {
-	ZydisEncoderRequest r;
-
-	req_init(&r, ZYDIS_MNEMONIC_LEA);
-	req_reg(&r, t32);
-	req_gmem(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.base),
-		 ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, m->mem.index), 1,
-		 m->mem.disp.value, 8);
-	r.prefixes = 0;
-	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
-	emit_req(&x->e, &r);
-	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
-	req_reg(&r, t32);
-	req_reg(&r, t16);
-	emit_req(&x->e, &r);
+	mov_rr(x, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, dst),
+	       ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, src));
 }
 
 /*
- * A memory operand with 16-bit addressing ([bx+si+disp]...), which 64-bit mode cannot
- * encode: t = (base + index + disp) mod 64 KiB, flag-free (lea, movzx), then the
- * instruction runs on gs: [t]. t is r12d, or, next to AH..BH (no REX), a guest
- * register parked in r13 like the ESP spill below.
+ * AH..BH with a memory operand (every guest access has REX, for r8): the exact
+ * address r8 + ea32 goes into a guest register g the instruction does not use,
+ * parked in r13 meanwhile (the fault path restores it from there).
  */
-static int ident_ea16(struct xlat *x, int n, ZydisDecodedOperand *m)
+static int ident_high8_mem(struct xlat *x, int n, ZydisEncoderRequest *req, ZydisEncoderOperand *m)
 {
-	ZydisRegister t = R(R12D);
 	ZydisEncoderRequest r;
-	bool high = false;
-	int g = -1, i, ret = 0;
+	ZydisEncoderOperand *o;
+	int g = spill_choice(x);
 
-	for (i = 0; i < x->in.operand_count_visible; i++)
-		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER)
-			high |= is_high8(x->op[i].reg.value) || is_r15(map_reg(x->op[i].reg.value));
-	if (high) {
-		if ((g = spill_choice(x)) < 0)
-			return unsupported(x);
-		t = gpr_sized(g, 4);
-		mov_rr(x, R(R13D), t);
-		x->tb->imap[n].spill = (uint8_t)g;
-	}
-	ea16(x, m, t, g < 0 ? R(R12W) : gpr_sized(g, 2));
-	m->mem.base = t;
+	if (g < 0)
+		return unsupported(x);
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale, (int32_t)m->mem.displacement);
+	mov_rr64(x, R(R13), gpr_sized(g, 4));
+	req_init(&r, ZYDIS_MNEMONIC_LEA); /* lea rG, [r8 + r9] */
+	req_reg(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, gpr_sized(g, 4)));
+	o = &r.operands[r.operand_count++];
+	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
+	o->mem.base = R(R8);
+	o->mem.index = R(R9);
+	o->mem.scale = 1;
+	o->mem.size = 8;
+	emit_req(&x->e, &r);
+	m->mem.base = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, gpr_sized(g, 4));
 	m->mem.index = R(NONE);
 	m->mem.scale = 0;
-	m->mem.disp.value = 0;
-	m->mem.disp.has_displacement = false;
-	x->in.address_width = 32;
-	if (!to_request(x, &r) || !emit_req(&x->e, &r))
-		ret = unsupported(x);
-	x->in.address_width = 16;
-	if (high)
-		mov_rr(x, t, R(R13D));
-	return ret;
+	m->mem.displacement = 0;
+	x->tb->imap[n].spill = (uint8_t)g;
+	if (!emit_req(&x->e, req))
+		return unsupported(x);
+	mov_rr64(x, gpr_sized(g, 4), R(R13));
+	return 0;
 }
 
+/*
+ * bt/bts/btr/btc [mem], reg: the register's bit offset moves the access up to
+ * 256 MiB either way. i386 computes ea + 4*(offset sar 5) (2*(sar 4) for words)
+ * modulo 2^32: done here in r9d, with the flags saved around the arithmetic, so
+ * the access is exact and reaches only the view.
+ */
+static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand *m,
+		   ZydisEncoderOperand *off)
+{
+	ZydisEncoderRequest r;
+	bool word = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, off->reg.value) == 16;
+	ZydisRegister src = off->reg.value;
+
+	emit_u8(&x->e, 0x9c); /* pushfq */
+	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, R(R10D));
+	req_reg(&r, src);
+	emit_req(&x->e, &r);
+	req_init(&r, ZYDIS_MNEMONIC_SAR);
+	req_reg(&r, R(R10D));
+	req_imm(&r, word ? 4 : 5);
+	emit_req(&x->e, &r);
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale, (int32_t)m->mem.displacement);
+	emit_ea32(&x->e, R(R9D), R(R9D), R(R10D), word ? 2 : 4, 0);
+	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, R(R10D));
+	req_reg(&r, src);
+	emit_req(&x->e, &r);
+	req_init(&r, ZYDIS_MNEMONIC_AND);
+	req_reg(&r, R(R10D));
+	req_imm(&r, word ? 15 : 31);
+	emit_req(&x->e, &r);
+	emit_u8(&x->e, 0x9d); /* popfq */
+	m->mem.base = R(R8);
+	m->mem.index = R(R9);
+	m->mem.scale = 1;
+	m->mem.displacement = 0;
+	off->reg.value = word ? R(R10W) : R(R10D);
+	x->e.gmem = true;
+	return emit_req(&x->e, req) ? 0 : unsupported(x);
+}
+
+static bool is_bitop(ZydisMnemonic m)
+{
+	return m == ZYDIS_MNEMONIC_BT || m == ZYDIS_MNEMONIC_BTS || m == ZYDIS_MNEMONIC_BTR ||
+	       m == ZYDIS_MNEMONIC_BTC;
+}
+
+/*
+ * r11d = the address of a 16-bit ModRM operand ([bx+si+disp]...), which 64-bit mode
+ * cannot encode: (base + index + disp) mod 64 KiB, flag-free (lea, movzx).
+ */
+static void ea16(struct xlat *x, const ZydisDecodedOperand *m)
+{
+	ZydisEncoderRequest r;
+
+	emit_ea32(&x->e, R(R11D),
+		  ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.base),
+		  ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.index), 1,
+		  (int32_t)m->mem.disp.value);
+	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
+	req_reg(&r, R(R11D));
+	req_reg(&r, R(R11W));
+	emit_req(&x->e, &r);
+}
+
+static int ident(struct xlat *x, int n);
+
+/* IDENT; a 16-bit ModRM memory operand becomes [r11d] with r11d computed first (ea16). */
 int x_ident(struct xlat *x, int n)
 {
+	ZydisDecodedOperand *m16 = NULL;
+	int i, r;
+
+	if (x->in.address_width == 16 && x->in.mnemonic != ZYDIS_MNEMONIC_LEA)
+		for (i = 0; i < x->in.operand_count_visible; i++)
+			if (x->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				m16 = &x->op[i];
+	if (!m16)
+		return ident(x, n);
+	ea16(x, m16);
+	m16->mem.base = R(R11D);
+	m16->mem.index = R(NONE);
+	m16->mem.scale = 0;
+	m16->mem.disp.value = 0;
+	m16->mem.disp.has_displacement = false;
+	x->in.address_width = 32;
+	r = ident(x, n);
+	x->in.address_width = 16;
+	return r;
+}
+
+static int ident(struct xlat *x, int n)
+{
 	ZydisEncoderRequest req;
+	ZydisEncoderOperand *m;
 	int g, i;
 
-	if (x->in.address_width == 16)
-		for (i = 0; i < x->in.operand_count_visible; i++)
-			if (x->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-			    x->in.mnemonic != ZYDIS_MNEMONIC_LEA)
-				return ident_ea16(x, n, &x->op[i]);
-
-	if (!to_request(x, &req))
+	if (!to_request(x, &req, &m))
 		return unsupported(x);
+	if (m && is_bitop(x->in.mnemonic) && req.operands[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
+		return x_bitop(x, &req, m, &req.operands[1]);
+	if (m && has_high8(&req))
+		return ident_high8_mem(x, n, &req, m);
+	if (m)
+		gmem_in_place(x, &req, m);
 	if (!needs_spill(&req))
 		return emit_req(&x->e, &req) ? 0 : unsupported(x);
+	/* AH..BH next to r15d (guest ESP) as a register: borrow a guest register */
 	g = spill_choice(x);
 	if (g < 0)
 		return unsupported(x);
@@ -222,8 +323,6 @@ int x_ident(struct xlat *x, int n)
 
 		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && is_r15(o->reg.value))
 			o->reg.value = gpr_sized(g, o->reg.value == R(R15D) ? 4 : 2);
-		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && is_r15(o->mem.base))
-			o->mem.base = gpr_sized(g, 4);
 	}
 	mov_rr(x, R(R13D), gpr_sized(g, 4));
 	mov_rr(x, gpr_sized(g, 4), R(R15D));
@@ -235,7 +334,7 @@ int x_ident(struct xlat *x, int n)
 	return 0;
 }
 
-/* Load a (non-immediate) operand into a temporary: mov tmp, reg | gs:[mem]. */
+/* Load a (non-immediate) operand into a temporary: mov tmp, reg | [guest mem]. */
 bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister dst)
 {
 	ZydisEncoderRequest r;
@@ -245,24 +344,24 @@ bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister ds
 	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 		req_reg(&r, map_reg(o->reg.value));
 	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && x->in.address_width == 32) {
-		req_gmem(&r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
+		req_gmem(&x->e, &r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
 			 o->mem.disp.value, o->size / 8);
-	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && dst == tmp(12, o->size / 8)) {
-		ea16(x, o, R(R12D), R(R12W)); /* 16-bit addressing: the address in r12 first */
-		req_gmem(&r, R(R12D), R(NONE), 0, 0, o->size / 8);
+	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		ea16(x, o); /* 16-bit addressing: the address in r11 first */
+		req_gmem(&x->e, &r, R(R11D), R(NONE), 0, 0, o->size / 8);
 	} else {
 		return false;
 	}
 	return emit_req(&x->e, &r);
 }
 
-/* mov gs:[r15d + disp], src (a register or an immediate) of size bytes */
+/* mov [guest ESP + disp], src (a register or an immediate) of size bytes */
 static bool store_stack(struct xlat *x, int32_t disp, ZydisRegister src, int64_t imm, int size)
 {
 	ZydisEncoderRequest r;
 
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
-	req_gmem(&r, R(R15D), R(NONE), 0, disp, (uint16_t)size);
+	req_gmem(&x->e, &r, R(R15D), R(NONE), 0, disp, (uint16_t)size);
 	if (src != R(NONE))
 		req_reg(&r, src);
 	else
@@ -309,7 +408,7 @@ int x_pop(struct xlat *x)
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 		req_reg(&r, map_reg(o->reg.value));
-		req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+		req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 		if (!emit_req(&x->e, &r))
 			return unsupported(x);
 		if (o->reg.value != R(ESP) && o->reg.value != R(SP))
@@ -320,12 +419,12 @@ int x_pop(struct xlat *x)
 	if (x->in.address_width != 32) {
 		/* [bx+si...]: no ESP in 16-bit ModRM; the address in r11 */
 		req_reg(&r, tmp(12, size));
-		req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+		req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 		if (!emit_req(&x->e, &r))
 			return unsupported(x);
-		ea16(x, o, R(R11D), R(R11W));
+		ea16(x, o);
 		req_init(&r, ZYDIS_MNEMONIC_MOV);
-		req_gmem(&r, R(R11D), R(NONE), 0, 0, (uint16_t)size);
+		req_gmem(&x->e, &r, R(R11D), R(NONE), 0, 0, (uint16_t)size);
 		req_reg(&r, tmp(12, size));
 		if (!emit_req(&x->e, &r))
 			return unsupported(x);
@@ -333,11 +432,11 @@ int x_pop(struct xlat *x)
 		return 0;
 	}
 	req_reg(&r, tmp(12, size));
-	req_gmem(&r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+	req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 	if (!emit_req(&x->e, &r))
 		return unsupported(x);
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
-	req_gmem(&r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
+	req_gmem(&x->e, &r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
 		 o->mem.disp.value + (o->mem.base == R(ESP) ? size : 0), (uint16_t)size);
 	req_reg(&r, tmp(12, size));
 	if (!emit_req(&x->e, &r))
@@ -405,14 +504,9 @@ int x_leave(struct xlat *x)
 	}
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R12D));
-	req_gmem(&r, R(EBP), R(NONE), 0, 0, 4);
+	req_gmem(&x->e, &r, R(EBP), R(NONE), 0, 0, 4);
 	emit_req(&x->e, &r);
-	req_init(&r, ZYDIS_MNEMONIC_LEA);
-	req_reg(&r, R(R15D));
-	req_gmem(&r, R(RBP), R(NONE), 0, 4, 8); /* 64-bit sum, truncated: esp = ebp + 4 */
-	r.prefixes = 0;
-	r.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
-	emit_req(&x->e, &r);
+	emit_ea32(&x->e, R(R15D), R(EBP), R(NONE), 0, 4); /* esp = ebp + 4 */
 	mov_rr(x, R(EBP), R(R12D));
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * bt_xlat_string.c: movs, stos, lods, cmps, scas (with rep/repe/repne) as host
- * loops over gs: addr32 accesses, since ES:EDI cannot take a segment override.
+ * loops over [r8 + rsi] / [r8 + rdi] accesses (4 GiB + 3 at most: the mirror page).
  * The step comes from the guest's DF, read flag-free through a 64 KiB table;
  * a fault leaves ESI/EDI/ECX as far as the iterations done, as hardware does,
  * and so does a kick (the back edge is a patchable jump: see tc_unlink_all_async).
@@ -39,7 +39,7 @@ static void op2(struct xlat *x, ZydisMnemonic m, ZydisRegister reg, ZydisRegiste
 	req_init(&r, m);
 	if (reg_first)
 		req_reg(&r, reg);
-	req_gmem(&r, base, R(NONE), 0, 0, (uint16_t)size);
+	req_gmem(&x->e, &r, base, R(NONE), 0, 0, (uint16_t)size);
 	if (!reg_first)
 		req_reg(&r, reg);
 	emit_req(&x->e, &r);

@@ -5,25 +5,30 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
+#include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "bench_signal.h"
 #include "cli.h"
 #include "engine.h"
+#include "hostcaps.h"
 #include "native.h"
 #include "runner.h"
 #include "status.h"
 
 #define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
+#define MAX_GUEST_SAMPLES 31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
+#define MAX_MINCYCLES (1ULL << 40)
+#define MAX_TIMEOUT 86400.0
 
 enum { OPT_BACKENDS = 256, OPT_TESTS, OPT_REPEAT, OPT_MINCYCLES, OPT_FORMAT, OPT_OUT, OPT_GUEST,
-       OPT_TIMEOUT };
+       OPT_TIMEOUT, OPT_PIN, OPT_WARMUP, OPT_LIST, OPT_HELP };
 
 static const struct option bench_options[] = {
 	{ "backends", required_argument, NULL, OPT_BACKENDS },
@@ -34,39 +39,83 @@ static const struct option bench_options[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "guest", required_argument, NULL, OPT_GUEST },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct bench_opts {
 	char backends[256];
+	bool backends_given;
 	char tests[256];
-	int repeat;
+	int repeat, warmup, pin;
 	unsigned long long mincycles;
 	int format;
 	const char *out, *guest;
 	double timeout;
+	bool list, help;
 };
+
+/* A whole number in [lo, hi], or -1 (the caller names the option and the range). */
+static long long parse_int(const char *s, long long lo, long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
+/* A comma-separated list whose every word passes ok(); -1 with the message printed. */
+static int check_list(const char *opt, const char *val, bool (*ok)(const char *), const char *known)
+{
+	char list[256], *tok, *save;
+	int n = 0;
+
+	snprintf(list, sizeof(list), "%s", val);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+		if (!ok(tok))
+			return usage_error("%s: unknown name '%s' (%s)", opt, tok, known);
+	if (!n)
+		return usage_error("%s: empty list (%s)", opt, known);
+	return 0;
+}
 
 static bool known_backend(const char *b)
 {
-	static const char *const all[] = { "bt", "bt-noadapt", "kvm", "kvm-nested", "native",
-					   "native-signal", "qemu" };
-	unsigned i;
+	return nb_backend_label(b) != NULL;
+}
 
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(all[i], b))
-			return true;
-	return false;
+static bool known_test(const char *t)
+{
+	return nb_find(t) >= 0;
+}
+
+static int parse_pin(const char *s, int *pin)
+{
+	cpu_set_t set;
+	long long v = parse_int(s, 0, CPU_SETSIZE - 1);
+
+	if (v < 0)
+		return usage_error("--pin %s: want a CPU number 0..%d", s, CPU_SETSIZE - 1);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET((int)v, &set))
+		return usage_error("--pin %s: CPU %lld is not one this process may run on", s, v);
+	*pin = (int)v;
+	return 0;
 }
 
 static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 {
-	char *end, list[256], *tok, *save;
+	long long v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	snprintf(o->backends, sizeof(o->backends), "%s", DEFAULT_BACKENDS);
 	o->repeat = 5;
+	o->pin = -1;
 	o->mincycles = 1ULL << 26;
 	o->format = NB_FMT_TABLE;
 	o->timeout = 300;
@@ -75,55 +124,64 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 	while ((c = getopt_long(argc, argv, ":", bench_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_BACKENDS:
+			if (check_list("--backends", optarg, known_backend,
+				       "bt, bt-noadapt, kvm, kvm-nested, native, native-signal, qemu"))
+				return STATUS_USAGE;
 			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
-			snprintf(list, sizeof(list), "%s", optarg);
-			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-				if (!known_backend(tok))
-					return usage_error("--backends: unknown backend '%s' (bt, bt-noadapt, "
-							   "kvm, kvm-nested, native, native-signal, qemu)", tok);
+			o->backends_given = true;
 			break;
 		case OPT_TESTS:
+			if (check_list("--tests", optarg, known_test,
+				       "syscall, sysenter, in, cr8wr, callret, pgfault, divzero, ptemod"))
+				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
-			snprintf(list, sizeof(list), "%s", optarg);
-			for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-				if (nb_find(tok) < 0)
-					return usage_error("--tests: unknown benchmark '%s'", tok);
 			break;
 		case OPT_REPEAT:
-			o->repeat = (int)strtol(optarg, &end, 10);
-			if (*end || o->repeat < 1 || o->repeat > 32)
-				return usage_error("--repeat %s: want 1..32", optarg);
+			if ((v = parse_int(optarg, 1, MAX_GUEST_SAMPLES)) < 0)
+				return usage_error("--repeat %s: want 1..%d (the guest keeps at most %d samples)",
+						   optarg, MAX_GUEST_SAMPLES, MAX_GUEST_SAMPLES);
+			o->repeat = (int)v;
+			break;
+		case OPT_WARMUP:
+			if ((v = parse_int(optarg, 0, MAX_GUEST_SAMPLES - 1)) < 0)
+				return usage_error("--warmup %s: want 0..%d", optarg, MAX_GUEST_SAMPLES - 1);
+			o->warmup = (int)v;
 			break;
 		case OPT_MINCYCLES:
-			errno = 0;
-			o->mincycles = strtoull(optarg, &end, 0);
-			if (errno || *end || o->mincycles < 1000)
-				return usage_error("--mincycles %s: want a number >= 1000", optarg);
+			if ((v = parse_int(optarg, 1000, (long long)MAX_MINCYCLES)) < 0)
+				return usage_error("--mincycles %s: want 1000..%llu", optarg, MAX_MINCYCLES);
+			o->mincycles = (unsigned long long)v;
 			break;
 		case OPT_FORMAT:
 			o->format = nb_format_find(optarg);
 			if (o->format < 0)
 				return usage_error("--format %s: want table, md, csv or json", optarg);
 			break;
-		case OPT_OUT:
-			o->out = optarg;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_GUEST: o->guest = optarg; break;
+		case OPT_PIN:
+			if (parse_pin(optarg, &o->pin))
+				return STATUS_USAGE;
 			break;
-		case OPT_GUEST:
-			o->guest = optarg;
-			break;
-		case OPT_TIMEOUT:
+		case OPT_TIMEOUT: {
+			char *end;
+
 			o->timeout = strtod(optarg, &end);
-			if (*end || !(o->timeout > 0))
-				return usage_error("--timeout %s: want seconds > 0", optarg);
+			if (end == optarg || *end || !(o->timeout > 0) || o->timeout > MAX_TIMEOUT)
+				return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", optarg, MAX_TIMEOUT);
 			break;
-		case ':':
-			return usage_error("option %s needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+		case OPT_LIST: o->list = true; break;
+		case OPT_HELP: o->help = true; break;
+		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return usage_error("bench: unexpected argument '%s'", argv[optind]);
+	if (o->repeat + o->warmup > MAX_GUEST_SAMPLES)
+		return usage_error("--repeat %d --warmup %d: want repeat + warmup <= %d (the guest's limit)",
+				   o->repeat, o->warmup, MAX_GUEST_SAMPLES);
 	return STATUS_OK;
 }
 
@@ -134,14 +192,67 @@ static void method_from(const struct bench_opts *o, struct nb_method *m)
 	m->mincycles = o->mincycles;
 	m->maxiters = 1u << 22;
 	m->repeat = o->repeat;
+	m->warmup = o->warmup;
+	m->pin = o->pin;
 	for (b = 0; b < NB_NR; b++)
 		m->want[b] = !o->tests[0] || strstr_list(o->tests, nb_names[b]);
 }
 
-/* One column; progress on stderr. */
-static void run_column(const char *b, const struct nb_runner *r, const struct nb_method *m,
-		       struct nb_column *col)
+/* Can this host run backend b? true, or false with the reason. */
+static bool host_can(const char *b, const char *nested, char *why, size_t len)
 {
+	why[0] = '\0';
+	if (!strncmp(b, "bt", 2))
+		return !bt_engine_ops.probe(why, len);
+	if (!strcmp(b, "kvm"))
+		return !kvm_engine_ops.probe(why, len);
+	if (!strcmp(b, "kvm-nested")) {
+		if (access(nested, X_OK))
+			return snprintf(why, len, "%s not found", nested), false;
+		if (!host_has(HOST_CAP_NESTED))
+			return snprintf(why, len, "%s", host_cap(HOST_CAP_NESTED)->how), false;
+		return true;
+	}
+	if (!strcmp(b, "qemu")) {
+		if (system("command -v qemu-system-i386 >/dev/null 2>&1"))
+			return snprintf(why, len, "qemu-system-i386 not found in PATH"), false;
+		return true;
+	}
+	return true;
+}
+
+/* `tandem bench --list`: the benchmarks and the engines, and whether this host runs each. */
+static int list(const char *nested)
+{
+	static const struct {
+		const char *name;
+		const char *label;
+	} engines[] = {
+#define X(n, hw, l) {n, l},
+		NB_BACKENDS(X)
+#undef X
+	};
+	char why[256];
+
+	printf("benchmarks (--tests), what one iteration does:\n");
+	for (int b = 0; b < NB_NR; b++)
+		printf("  %-14s %s\n", nb_names[b], nb_descs[b]);
+	printf("\nengines (--backends); the default is %s,\nplus kvm-nested when kvm cannot run here:\n",
+	       DEFAULT_BACKENDS);
+	for (unsigned i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
+		bool ok = host_can(engines[i].name, nested, why, sizeof(why));
+
+		printf("  %-14s %s\n  %-14s this host: %s%s%s\n", engines[i].name, engines[i].label, "",
+		       ok ? "yes" : "no", ok ? "" : ": ", why);
+	}
+	return STATUS_OK;
+}
+
+/* One column; progress on stderr. */
+static enum nb_outcome run_column(const char *b, const struct nb_runner *r, const struct nb_method *m,
+				  struct nb_column *col)
+{
+	enum nb_outcome res = NB_MEASURED;
 	char why[256];
 
 	fprintf(stderr, "bench: %s ...\n", b);
@@ -149,58 +260,108 @@ static void run_column(const char *b, const struct nb_runner *r, const struct nb
 		nb_native(col, m);
 	} else if (!strcmp(b, "native-signal")) {
 		nb_native_signal(col, m);
-	} else if (!strcmp(b, "kvm") && kvm_engine_ops.probe(why, sizeof(why))) {
+	} else if ((!strcmp(b, "kvm") || !strcmp(b, "kvm-nested")) &&
+		   !host_can(b, r->nested, why, sizeof(why))) {
 		memset(col, 0, sizeof(*col));
-		snprintf(col->name, sizeof(col->name), "kvm");
-		snprintf(col->label, sizeof(col->label), "tandem KVM trap-and-emulate (hardware)");
+		snprintf(col->name, sizeof(col->name), "%s", b);
+		snprintf(col->label, sizeof(col->label), "%s", nb_backend_label(b));
 		snprintf(col->reason, sizeof(col->reason), "%.190s", why);
-	} else if (!strcmp(b, "kvm-nested") && access(r->nested, X_OK)) {
-		memset(col, 0, sizeof(*col));
-		snprintf(col->name, sizeof(col->name), "kvm-nested");
-		snprintf(col->reason, sizeof(col->reason), "kvm-nested: %s not found", r->nested);
+		col->hw_timing = strcmp(b, "kvm-nested") != 0;
+		col->load_before = col->load_after = NAN;
+		res = NB_CANNOT;
 	} else {
-		nb_run_backend(r, b, col);
+		res = nb_run_backend(r, b, col);
 	}
 	if (!col->available)
-		fprintf(stderr, "bench: %s unavailable: %s\n", b, col->reason);
+		fprintf(stderr, "bench: %s %s: %s\n", b, res == NB_FAILED ? "failed" : "unavailable",
+			col->reason);
+	return res;
+}
+
+/* The exit status: every requested column measured, some failed, or nothing measured. */
+static int verdict(const struct nb_run *run, const enum nb_outcome *res, bool strict)
+{
+	int measured = 0, bad = 0;
+
+	for (int i = 0; i < run->ncols; i++) {
+		bool some = false;
+
+		for (int b = 0; b < NB_NR; b++)
+			some |= nb_stats(&run->col[i].cell[b], NULL, NULL, NULL);
+		measured += res[i] == NB_MEASURED && some; /* not just n/a and skipped rows */
+		bad += res[i] == NB_FAILED || (strict && res[i] == NB_CANNOT);
+	}
+	if (!measured) {
+		fprintf(stderr, "tandem: bench: nothing was measured\n");
+		return BENCH_NOTHING;
+	}
+	if (bad) {
+		fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n", bad,
+			bad > 1 ? "s" : "");
+		return BENCH_PARTIAL;
+	}
+	return STATUS_OK;
+}
+
+static int measure(const struct bench_opts *o, const char *tandem, const char *guest,
+		   const char *nested)
+{
+	enum nb_outcome res[NB_MAX_COLS];
+	char list[256], *tok, *save, backends[256];
+	struct nb_runner r;
+	struct nb_method m;
+	struct nb_run *run;
+	int ret;
+
+	run = calloc(1, sizeof(*run));
+	if (!run)
+		return STATUS_HOST;
+	bench_host_info(run, guest);
+	method_from(o, &m);
+	r = (struct nb_runner){ tandem, guest, nested, o->timeout, "", o->pin, o->warmup };
+	snprintf(r.cmdline, sizeof(r.cmdline), "repeat=%d mincycles=%llu%s%.180s", o->repeat + o->warmup,
+		 o->mincycles, o->tests[0] ? " tests=" : "", o->tests);
+	snprintf(backends, sizeof(backends), "%s", o->backends);
+	/* Where the host's KVM cannot run the guest, the default also runs it nested. */
+	if (!o->backends_given && !host_can("kvm", nested, list, sizeof(list)) &&
+	    host_can("kvm-nested", nested, list, sizeof(list)))
+		snprintf(backends, sizeof(backends), "%s,kvm-nested", DEFAULT_BACKENDS);
+	snprintf(list, sizeof(list), "%s", backends);
+	for (tok = strtok_r(list, ",", &save); tok && run->ncols < NB_MAX_COLS;
+	     tok = strtok_r(NULL, ",", &save)) {
+		res[run->ncols] = run_column(tok, &r, &m, &run->col[run->ncols]);
+		bench_stamp(&run->col[run->ncols], run);
+		run->ncols++;
+	}
+	ret = bench_output(run, o->format, "native", o->out, "bench");
+	if (!ret)
+		ret = verdict(run, res, o->backends_given);
+	free(run);
+	return ret;
 }
 
 int cmd_bench(int argc, char **argv)
 {
+	char guest[PATH_MAX], tandem[PATH_MAX], nested[PATH_MAX], why[PATH_MAX + 64];
 	struct bench_opts o;
-	struct nb_runner r;
-	struct nb_method m;
-	struct nb_run *run;
-	char list[256], *tok, *save, guest[PATH_MAX], tandem[PATH_MAX], nested[PATH_MAX];
-	bool kvm_ok;
 	int ret;
 
 	ret = parse_bench_args(argc, argv, &o);
 	if (ret)
 		return ret;
+	if (o.help)
+		return cli_help(stdout, "bench");
 	if (bench_paths(tandem, guest, nested, sizeof(guest)))
 		return STATUS_HOST;
+	if (o.list)
+		return list(nested);
 	if (o.guest)
 		snprintf(guest, sizeof(guest), "%s", o.guest);
-	if (access(guest, R_OK))
-		return fprintf(stderr, "tandem: bench: guest %s: %s\n", guest, strerror(errno)), STATUS_LOAD;
-	run = calloc(1, sizeof(*run));
-	if (!run)
-		return STATUS_HOST;
-	bench_host_info(run, guest);
-	method_from(&o, &m);
-	r = (struct nb_runner){ tandem, guest, nested, o.timeout, "" };
-	snprintf(r.cmdline, sizeof(r.cmdline), "repeat=%d mincycles=%llu%s%.180s", o.repeat, o.mincycles,
-		 o.tests[0] ? " tests=" : "", o.tests);
-	/* Where the host's KVM cannot run the guest, the default also runs it nested. */
-	kvm_ok = kvm_engine_ops.probe(list, sizeof(list)) == 0;
-	if (!strcmp(o.backends, DEFAULT_BACKENDS) && !kvm_ok && !access(nested, X_OK))
-		snprintf(o.backends, sizeof(o.backends), "%s,kvm-nested", DEFAULT_BACKENDS);
-	snprintf(list, sizeof(list), "%s", o.backends);
-	for (tok = strtok_r(list, ",", &save); tok && run->ncols < NB_MAX_COLS;
-	     tok = strtok_r(NULL, ",", &save))
-		run_column(tok, &r, &m, &run->col[run->ncols++]);
-	ret = bench_output(run, o.format, "native", o.out);
-	free(run);
-	return ret;
+	if (bench_check_guest(guest, why, sizeof(why)))
+		return fprintf(stderr, "tandem: bench: %s\n", why), STATUS_LOAD;
+	if (o.out && bench_check_out("--out", o.out, why, sizeof(why)))
+		return usage_error("%s", why);
+	if (nb_sig_install())
+		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)), STATUS_HOST;
+	return measure(&o, tandem, guest, nested);
 }

@@ -7,80 +7,136 @@
 
 #include "bench_common.h"
 #include "cli.h"
+#include "plot.h"
 #include "status.h"
 
-enum { OPT_BASELINE = 256, OPT_FORMAT, OPT_PLOT, OPT_OUT };
+enum { OPT_BASELINE = 256, OPT_FORMAT, OPT_PLOT, OPT_OUT, OPT_PLOT_FORMAT, OPT_PLOT_COLUMNS, OPT_HELP };
 
 static const struct option report_options[] = {
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "plot", required_argument, NULL, OPT_PLOT },
+	{ "plot-format", required_argument, NULL, OPT_PLOT_FORMAT },
+	{ "plot-columns", required_argument, NULL, OPT_PLOT_COLUMNS },
 	{ "out", required_argument, NULL, OPT_OUT },
+	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int plot(const struct nb_run *run, const char *path)
+struct report_opts {
+	const char *baseline, *plot, *out, *columns;
+	int format, plot_format;
+	bool help, baseline_given;
+};
+
+static int parse_report_args(int argc, char **argv, struct report_opts *o)
 {
-	FILE *f = fopen(path, "w");
+	int c;
 
-	if (!f) {
-		fprintf(stderr, "tandem: --plot %s: %s\n", path, strerror(errno));
-		return STATUS_HOST;
-	}
-	nb_plot_svg(f, run, bench_paper());
-	if (fclose(f)) {
-		fprintf(stderr, "tandem: --plot %s: %s\n", path, strerror(errno));
-		return STATUS_HOST;
-	}
-	fprintf(stderr, "report: wrote %s\n", path);
-	return STATUS_OK;
-}
-
-int cmd_report(int argc, char **argv)
-{
-	const char *baseline = "native", *plot_path = NULL, *out = NULL;
-	struct nb_run *runs, *merged;
-	int c, format = NB_FMT_TABLE, n = 0, i, ret = STATUS_OK;
-	char err[256];
-
+	*o = (struct report_opts){ .baseline = "native", .format = NB_FMT_TABLE, .plot_format = -1 };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", report_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_BASELINE: baseline = optarg; break;
-		case OPT_PLOT: plot_path = optarg; break;
-		case OPT_OUT: out = optarg; break;
+		case OPT_BASELINE: o->baseline = optarg, o->baseline_given = true; break;
+		case OPT_PLOT: o->plot = optarg; break;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_PLOT_COLUMNS: o->columns = optarg; break;
+		case OPT_HELP: o->help = true; break;
 		case OPT_FORMAT:
-			format = nb_format_find(optarg);
-			if (format < 0)
+			o->format = nb_format_find(optarg);
+			if (o->format < 0)
 				return usage_error("--format %s: want table, md, csv or json", optarg);
+			break;
+		case OPT_PLOT_FORMAT:
+			o->plot_format = nb_plot_format_find(optarg);
+			if (o->plot_format < 0)
+				return usage_error("--plot-format %s: want svg, pdf or png", optarg);
 			break;
 		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->help)
+		return STATUS_OK;
 	if (optind >= argc)
 		return usage_error("report: no result files given");
+	if (o->plot && o->plot_format < 0 && (o->plot_format = nb_plot_format_of(o->plot)) < 0)
+		return usage_error("--plot %s: the extension is not .svg, .pdf or .png (or give --plot-format)",
+				   o->plot);
+	return STATUS_OK;
+}
+
+/* Is there a column named baseline (or host:baseline)? Else the usage error, listing the names. */
+static int check_baseline(const struct nb_run *run, const char *baseline)
+{
+	char names[512] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < run->ncols; i++) {
+		const char *name = run->col[i].name, *engine = strrchr(name, ':');
+
+		if (!strcmp(name, baseline) || (engine && !strcmp(engine + 1, baseline)))
+			return STATUS_OK;
+		if (n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", name);
+	}
+	return usage_error("--baseline %s: no such column (%s)", baseline, n ? names : "no columns");
+}
+
+static int plot(const struct nb_run *run, const struct report_opts *o)
+{
+	struct nb_plot_opts po = { .format = o->plot_format, .columns = o->columns, .paper = bench_paper() };
+	char err[512];
+
+	if (nb_plot(o->plot, run, &po, err, sizeof(err))) {
+		fprintf(stderr, "tandem: report: %s\n", err);
+		return STATUS_HOST;
+	}
+	fprintf(stderr, "report: wrote %s\n", o->plot);
+	return STATUS_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct nb_run *runs, *merged;
+	struct report_opts o;
+	int n = 0, ret;
+	char err[1024];
+
+	ret = parse_report_args(argc, argv, &o);
+	if (ret || o.help)
+		return ret ? ret : cli_help(stdout, "report");
+	if (o.out && bench_check_out("--out", o.out, err, sizeof(err)))
+		return usage_error("%s", err);
+	if (o.plot && bench_check_out("--plot", o.plot, err, sizeof(err)))
+		return usage_error("%s", err);
 	runs = calloc((size_t)(argc - optind), sizeof(*runs));
 	merged = calloc(1, sizeof(*merged));
-	if (!runs || !merged)
-		return STATUS_HOST;
-	for (i = optind; i < argc; i++) {
+	if (!runs || !merged) {
+		ret = STATUS_HOST;
+		goto out;
+	}
+	for (int i = optind; i < argc; i++, n++) {
 		if (nb_read_json(argv[i], &runs[n], err, sizeof(err))) {
 			fprintf(stderr, "tandem: %s\n", err);
 			ret = STATUS_LOAD;
 			goto out;
 		}
-		n++;
 	}
 	if (nb_merge(runs, n, merged)) {
-		fprintf(stderr, "tandem: report: more than %d columns in all\n", NB_MAX_COLS);
-		ret = STATUS_USAGE;
+		ret = usage_error("report: more than %d columns in all", NB_MAX_COLS);
 		goto out;
 	}
-	ret = bench_output(merged, format, baseline, out);
-	if (!ret && plot_path)
-		ret = plot(merged, plot_path);
+	ret = o.baseline_given ? check_baseline(merged, o.baseline) : STATUS_OK;
+	if (ret)
+		goto out;
+	if (nb_provenance_check(merged, err, sizeof(err)))
+		for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+			fprintf(stderr, "report: warning: %s\n", line);
+	ret = bench_output(merged, o.format, o.baseline, o.out, "report");
+	if (!ret && o.plot)
+		ret = plot(merged, &o);
 out:
 	free(runs);
 	free(merged);

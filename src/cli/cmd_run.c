@@ -11,7 +11,10 @@
 #include "monitor.h"
 #include "status.h"
 
-enum { OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE, OPT_NO_ADAPTIVE };
+enum {
+	OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE,
+	OPT_NO_ADAPTIVE, OPT_MODULE, OPT_CPU, OPT_KERNEL, OPT_INITRD
+};
 
 static const struct option run_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -20,6 +23,11 @@ static const struct option run_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "append", required_argument, NULL, OPT_CMDLINE }, /* QEMU's spelling */
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "kernel", required_argument, NULL, OPT_KERNEL }, /* QEMU's spellings */
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "trace", required_argument, NULL, OPT_TRACE },
 	{ "no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -49,6 +57,30 @@ static int parse_size(const char *s, uint64_t *out)
 	if (v > (1ULL << 40) >> shift)
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/*
+ * --module FILE[,CMDLINE]: the string the guest sees is "FILE CMDLINE", as QEMU writes
+ * it; --initrd FILE (split 0): the file alone (a Linux kernel's initrd, or a module).
+ */
+static int add_module(struct monitor_opts *o, const char *arg, int split)
+{
+	static struct loader_module mods[LOADER_MAX_MODULES];
+	static char text[LOADER_MAX_MODULES][4096];
+	char *comma;
+
+	if (o->nmodules >= LOADER_MAX_MODULES)
+		return usage_error("--module: at most %d modules", LOADER_MAX_MODULES);
+	if (!*arg || strlen(arg) >= sizeof(text[0]))
+		return usage_error("--module '%.40s': want FILE[,CMDLINE] (under 4096 bytes)", arg);
+	snprintf(text[o->nmodules], sizeof(text[0]), "%s", arg);
+	comma = split ? strchr(text[o->nmodules], ',') : NULL;
+	if (comma)
+		*comma++ = '\0';
+	mods[o->nmodules] = (struct loader_module){ text[o->nmodules], comma };
+	o->modules = mods;
+	o->nmodules++;
 	return 0;
 }
 
@@ -88,8 +120,12 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 		case OPT_STATS:
 			o->stats = true;
 			break;
-		case OPT_SERIAL:
-			o->serial = optarg;
+		case OPT_SERIAL: /* FILE, or QEMU's spellings file:FILE and stdio */
+			o->serial = !strcmp(optarg, "stdio")       ? NULL
+				    : !strncmp(optarg, "file:", 5) ? optarg + 5
+								   : optarg;
+			if (o->serial && !*o->serial)
+				return usage_error("--serial %s: want FILE, file:FILE or stdio", optarg);
 			break;
 		case OPT_CMDLINE:
 			o->cmdline = optarg;
@@ -105,6 +141,23 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 		case OPT_NO_ADAPTIVE:
 			o->no_adaptive = true;
 			break;
+		case OPT_CPU:
+			o->cpu = cpu_model_find(optarg);
+			if (!o->cpu)
+				return usage_error("--cpu %s: known models: %s", optarg,
+						   cpu_model_names());
+			break;
+		case OPT_MODULE:
+			if (add_module(o, optarg, 1))
+				return STATUS_USAGE;
+			break;
+		case OPT_INITRD:
+			if (add_module(o, optarg, 0))
+				return STATUS_USAGE;
+			break;
+		case OPT_KERNEL:
+			o->kernel = optarg;
+			break;
 		case 'v':
 			if (log_threshold < LOG_DEBUG)
 				log_threshold++;
@@ -115,11 +168,14 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc)
+	if (o->kernel && optind < argc)
+		return usage_error("run: one kernel only (--kernel and '%s')", argv[optind]);
+	if (!o->kernel && optind >= argc)
 		return usage_error("run: no kernel given");
 	if (optind + 1 < argc)
 		return usage_error("run: one kernel only (extra argument '%s')", argv[optind + 1]);
-	o->kernel = argv[optind];
+	if (!o->kernel)
+		o->kernel = argv[optind];
 	return STATUS_OK;
 }
 

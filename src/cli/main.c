@@ -1,49 +1,125 @@
-/* main.c: the tandem command line: run | info, and help. */
+/* main.c: the tandem command line: run | info | bench | report, help and --version. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "cli.h"
 #include "engine.h"
+#include "hostcaps.h"
 #include "status.h"
+#include "version.h"
 
-static void print_help(FILE *f)
+
+static void help_run(FILE *f)
 {
 	fprintf(f,
-		"usage: tandem <command> [options]\n"
-		"\n"
-		"commands:\n"
-		"  run [options] KERNEL.elf   boot a Multiboot ELF32 kernel on an engine\n"
+		"  run [options] KERNEL       boot a kernel on an engine: a Multiboot ELF32, or a\n"
+		"                             Linux bzImage (32-bit boot protocol)\n"
+		"      --kernel FILE          the kernel, as QEMU spells it (instead of KERNEL)\n"
+		"      --initrd FILE          Linux: the initial RAM disk; Multiboot: a module\n"
 		"      --backend NAME         engine: %s (default bt)\n"
 		"      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
+		"      --cpu MODEL            the virtual CPU: p6 (default, a Pentium II) or max\n"
 		"      --timeout SECS         stop the guest after SECS seconds (status 8)\n"
 		"      --stats                print exit and engine counters to stderr\n"
-		"      --serial FILE          write COM1 output to FILE instead of stdout\n"
-		"      --cmdline STRING       the kernel command line (Multiboot)\n"
+		"      --serial FILE          write COM1 output to FILE instead of stdout (QEMU's\n"
+		"                             file:FILE and stdio are understood too)\n"
+		"      --cmdline STRING       the kernel command line (Multiboot; --append too)\n"
+		"      --module FILE[,ARGS]   a Multiboot module (repeatable, up to 16); the guest\n"
+		"                             sees the string \"FILE ARGS\", as from QEMU's -initrd\n"
 		"      --trace=tc             bt: list each new translation (guest and host code)\n"
 		"      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
 		"      --no-adaptive          bt: never retranslate instructions that fault\n"
 		"      -v, --verbose          more log output (repeat for debug)\n"
-		"  info                       the host: CPU, TSC rate, what each engine can run\n"
-		"  bench [options]            the nano-benchmark matrix on every engine this host runs\n"
-		"      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
-		"      --tests LIST           syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
-		"      --repeat N             samples per benchmark (default 5)\n"
-		"      --mincycles N          a sample spans at least N cycles (default 2^26)\n"
-		"      --format FMT           table, md, csv or json (default table)\n"
-		"      --out FILE             write the output to FILE\n"
-		"      --guest ELF            the nanobench guest (default: next to tandem)\n"
-		"      --timeout SECS         per engine run (default 300)\n"
-		"  report FILE.json... [--baseline COL] [--format FMT] [--out FILE] [--plot OUT.svg]\n"
-		"                             merge results (several hosts), print, plot (log scale)\n"
-		"  help, --help               this text\n"
-		"\n"
-		"exit status of `run`: a guest that writes V to port 0xf4 (isa-debug-exit)\n"
-		"makes tandem exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
+		"    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
+		"    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
 		engine_names());
-#define X(name, val, desc) fprintf(f, "  %3d  %s\n", val, desc);
+#define X(name, val, desc) fprintf(f, "      %3d  %s\n", val, desc);
 	TANDEM_STATUSES(X)
 #undef X
+}
+
+static void help_info(FILE *f)
+{
+	fputs("  info                       the host: CPU, TSC rate, capabilities (and how each was\n"
+	      "                             established), what each engine can run\n"
+	      "      --cap NAME             print yes (status 0) or no (status 1) for one capability:\n"
+	      "                             fsgsbase, ia32, kvm, nested, qemu-user\n"
+	      "    exit status: 0; 1 (--cap: no); 2 bad command line\n",
+	      f);
+}
+
+static void help_bench(FILE *f)
+{
+	fputs("  bench [options]            the nano-benchmark matrix on every engine this host runs\n"
+	      "      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
+	      "      --tests LIST           syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
+	      "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
+	      "      --warmup N             samples taken first and dropped (repeat + warmup <= 31)\n"
+	      "      --mincycles N          a sample spans at least N cycles, 1000..2^40 (default 2^26)\n"
+	      "      --pin CPU              run every engine and the host analogs on CPU\n"
+	      "      --format FMT           table, md, csv or json (default table)\n"
+	      "      --out FILE             write the output to FILE (checked before measuring)\n"
+	      "      --guest ELF            the nanobench guest (default: the built or installed one)\n"
+	      "      --timeout SECS         per engine run (default 300)\n"
+	      "      --list                 the benchmarks and engines, and what this host can run\n"
+	      "    exit status: 0 every requested column measured (in the default set, an engine\n"
+	      "    this host cannot run is reported, not an error); 2 bad command line or --out\n"
+	      "    not writable; 4 the guest is not an ELF32 i386 file; 16 host failure;\n",
+	      f);
+#define X(name, val, desc) fprintf(f, "    %d %s;\n", val, desc);
+	BENCH_STATUSES(X)
+#undef X
+	fputs("    130/143 interrupted by SIGINT/SIGTERM (children ended, temporary files removed)\n", f);
+}
+
+static void help_report(FILE *f)
+{
+	fputs("  report FILE.json... [options]  merge results (any number of files and hosts), print, plot\n"
+	      "      --baseline COL         the column ratios are taken against (default native)\n"
+	      "      --format FMT           table, md, csv or json (default table)\n"
+	      "      --out FILE             write the output to FILE\n"
+	      "      --plot FILE            the figure: .svg, .pdf or .png (log scale, like Fig. 4)\n"
+	      "      --plot-format FMT      svg, pdf or png, whatever FILE's extension\n"
+	      "      --plot-columns LIST    the columns drawn (default native,bt,kvm; e.g. add qemu)\n"
+	      "    exit status: 0; 2 bad command line (an unknown --baseline, an unwritable --out\n"
+	      "    or --plot); 4 a results file cannot be read; 16 host failure\n",
+	      f);
+}
+
+static const struct {
+	const char *name;
+	void (*help)(FILE *f);
+} commands[] = {
+	{ "run", help_run },
+	{ "info", help_info },
+	{ "bench", help_bench },
+	{ "report", help_report },
+};
+
+static void print_help(FILE *f)
+{
+	fputs("usage: tandem <command> [options]\n\ncommands:\n", f);
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		commands[i].help(f);
+	fputs("  help [CMD], CMD --help     this text, or one command's\n"
+	      "  --version                  tandem's version (git describe)\n"
+	      "\n"
+	      "environment: TANDEM_HOST_MASK=cap,... (or all) makes tandem treat those host\n"
+	      "capabilities as absent, to exercise every path on one machine\n",
+	      f);
+}
+
+int cli_help(FILE *f, const char *cmd)
+{
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, cmd)) {
+			fprintf(f, "usage: tandem %s ...\n\n", cmd);
+			commands[i].help(f);
+			return STATUS_OK;
+		}
+	return usage_error("help: unknown command '%s'", cmd);
 }
 
 int usage_error(const char *fmt, ...)
@@ -58,16 +134,34 @@ int usage_error(const char *fmt, ...)
 	return STATUS_USAGE;
 }
 
+static bool is_help(const char *s)
+{
+	return s && (!strcmp(s, "--help") || !strcmp(s, "-h"));
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	char why[256];
 
+	if (host_mask_check(why, sizeof(why)))
+		return usage_error("%s", why);
 	if (!cmd)
 		return usage_error("no command given");
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("tandem %s\n", TANDEM_VERSION);
+		return STATUS_OK;
+	}
+	if (!strcmp(cmd, "help") || is_help(cmd)) {
+		if (argc > 3)
+			return usage_error("help: one command at most");
+		if (argc == 3)
+			return cli_help(stdout, argv[2]);
 		print_help(stdout);
 		return STATUS_OK;
 	}
+	if (argc > 2 && is_help(argv[2]))
+		return cli_help(stdout, cmd);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "info"))

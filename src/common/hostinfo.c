@@ -1,6 +1,8 @@
 /* hostinfo.c: CPU model, TSC rate and CPUID features of the host. */
 #include "hostinfo.h"
 
+#include "hostcaps.h"
+
 #include <cpuid.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,15 +52,6 @@ uint64_t host_tsc_khz(void)
 	return t1 > t0 ? (c1 - c0) * 1000000ULL / (t1 - t0) : 0;
 }
 
-bool host_has_fsgsbase(void)
-{
-	unsigned int a, b, c, d;
-
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
-		return false;
-	return b & 1;
-}
-
 bool host_under_hypervisor(void)
 {
 	unsigned int a, b, c, d;
@@ -68,8 +61,22 @@ bool host_under_hypervisor(void)
 	return c & (1u << 31);
 }
 
+void host_hypervisor_vendor(char *buf, size_t len)
+{
+	unsigned int a, r[3];
+
+	snprintf(buf, len, "%s", "");
+	if (!host_under_hypervisor())
+		return;
+	__cpuid(0x40000000u, a, r[0], r[1], r[2]);
+	snprintf(buf, len, "%.12s", (const char *)r);
+}
+
 const char *host_kvm_flavour(void)
 {
+	if (!host_has(HOST_CAP_KVM))
+		return host_cap(HOST_CAP_KVM)->masked ? "none (masked by TANDEM_HOST_MASK)" :
+							 "none (no usable /dev/kvm)";
 	if (access("/sys/module/kvm_pvm", F_OK) == 0)
 		return "kvm_pvm (nested PVM)";
 	if (access("/sys/module/kvm_amd", F_OK) == 0)

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "loader_linux.h"
+#include "loader_mbi.h"
 #include "log.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -22,58 +24,11 @@
 #define MB_HEADER_LEN 12       /* magic, flags, checksum */
 
 /* Multiboot header flags (spec 0.6.96, 3.1.2): bits 0-15 are features the kernel requires. */
-#define MB_PAGE_ALIGN (1u << 0)  /* modules page-aligned: we load none */
+#define MB_PAGE_ALIGN (1u << 0)  /* modules page-aligned: they always are */
 #define MB_MEMORY_INFO (1u << 1) /* mem_lower/upper and mmap: always supplied */
 #define MB_VIDEO_MODE (1u << 2)  /* ignored, with a warning: text console only */
 #define MB_REQUIRED_MASK 0xffffu
 #define MB_SUPPORTED (MB_PAGE_ALIGN | MB_MEMORY_INFO | MB_VIDEO_MODE)
-
-/* Multiboot info flags (3.3). */
-#define MBI_MEM (1u << 0)
-#define MBI_CMDLINE (1u << 2)
-#define MBI_MMAP (1u << 6)
-#define MBI_LOADER_NAME (1u << 9)
-
-#define MB_MMAP_RAM 1u
-#define MB_MMAP_RESERVED 2u
-#define MB_MMAP_ENTRIES 6
-/* QEMU keeps the top 128 KiB of RAM for ACPI tables; we report it reserved too. */
-#define MB_TOP_RESERVED 0x20000u
-#define MB_BIOS_ROM 0xfffc0000u
-
-/* The info structure as the 0.6.96 spec lays it out: 88 bytes, no padding. */
-struct mb_info {
-	uint32_t flags;
-	uint32_t mem_lower, mem_upper; /* KiB below 640 KiB, KiB above 1 MiB */
-	uint32_t boot_device;
-	uint32_t cmdline;
-	uint32_t mods_count, mods_addr;
-	uint32_t syms[4];
-	uint32_t mmap_length, mmap_addr;
-	uint32_t drives_length, drives_addr;
-	uint32_t config_table;
-	uint32_t boot_loader_name;
-	uint32_t apm_table;
-	uint32_t vbe_control_info, vbe_mode_info;
-	uint16_t vbe_mode, vbe_interface_seg, vbe_interface_off, vbe_interface_len;
-};
-_Static_assert(sizeof(struct mb_info) == 88, "Multiboot 0.6.96 info layout");
-
-/* A memory-map entry: size counts the 20 bytes after it, so base sits at +4. */
-struct mb_mmap_entry {
-	uint32_t size;
-	uint64_t base, length;
-	uint32_t type;
-} __attribute__((packed));
-_Static_assert(sizeof(struct mb_mmap_entry) == 24, "Multiboot mmap entry layout");
-
-static const char loader_name[] = "tandem";
-
-/* The block: info, then the memory map, the loader name, and the command line last. */
-#define MBI_MMAP_OFF sizeof(struct mb_info)
-#define MBI_NAME_OFF (MBI_MMAP_OFF + MB_MMAP_ENTRIES * sizeof(struct mb_mmap_entry))
-#define MBI_CMDLINE_OFF (MBI_NAME_OFF + sizeof(loader_name))
-_Static_assert(MBI_CMDLINE_OFF < LOADER_MBI_SIZE, "info block too small");
 
 struct image {
 	const char *path;
@@ -323,11 +278,7 @@ static int check_segment(const struct image *img, const struct vm *vm, size_t i)
 		            i, p->p_paddr, p->p_memsz,
 		            (unsigned long long)(ram & 0xfffff ? ram >> 10 : ram >> 20),
 		            ram & 0xfffff ? "KiB" : "MiB");
-	if (p->p_paddr < LOADER_MBI_ADDR + LOADER_MBI_SIZE && end > LOADER_MBI_ADDR)
-		return fail(img,
-		            "segment %zu at 0x%x (size 0x%x) overlaps the Multiboot info block "
-		            "at 0x%x (size 0x%x)",
-		            i, p->p_paddr, p->p_memsz, LOADER_MBI_ADDR, LOADER_MBI_SIZE);
+	(void)end;
 	return 0;
 }
 
@@ -401,7 +352,7 @@ static int find_entry(const struct image *img, uint32_t *entry)
 
 static int check_cmdline(const struct image *img, const char *cmdline)
 {
-	size_t len = strlen(cmdline), room = LOADER_MBI_SIZE - MBI_CMDLINE_OFF - 1;
+	size_t len = strlen(cmdline), room = mbi_cmdline_room();
 
 	if (len > room)
 		return fail(img,
@@ -433,50 +384,72 @@ static void load_segments(const struct image *img, struct vm *vm, struct boot_in
 	}
 }
 
-static struct mb_mmap_entry mmap_entry(uint64_t base, uint64_t end, uint32_t type)
+/* The modules' files, read whole; their strings ("path args", as QEMU writes them). */
+struct modules {
+	struct image img[LOADER_MAX_MODULES];
+	struct mbi_module m[LOADER_MAX_MODULES];
+	char *str[LOADER_MAX_MODULES];
+	int n;
+};
+
+static int read_modules(struct image *kernel, const struct loader_module *mods, int n,
+                        struct modules *out)
 {
-	return (struct mb_mmap_entry){.size = 20, .base = base, .length = end - base, .type = type};
+	if (n < 0 || n > LOADER_MAX_MODULES)
+		return fail(kernel, "too many modules (%d; at most %d)", n, LOADER_MAX_MODULES);
+	for (out->n = 0; out->n < n; out->n++) {
+		struct image *img = &out->img[out->n];
+		const struct loader_module *lm = &mods[out->n];
+		size_t len = strlen(lm->path) + (lm->cmdline ? strlen(lm->cmdline) + 1 : 0) + 1;
+
+		*img = (struct image){ .path = lm->path, .err = kernel->err, .errlen = kernel->errlen };
+		if (read_file(img))
+			return -1;
+		out->str[out->n] = malloc(len);
+		if (!out->str[out->n])
+			return fail(img, "out of memory");
+		snprintf(out->str[out->n], len, "%s%s%s", lm->path, lm->cmdline ? " " : "",
+		         lm->cmdline ? lm->cmdline : "");
+		out->m[out->n] = (struct mbi_module){ img->buf, img->size, out->str[out->n] };
+	}
+	return 0;
 }
 
-/*
- * What QEMU's i386 PC reports, so a guest prints the same under both: 639 KiB
- * of low RAM with the top KiB (the EBDA) reserved, the BIOS area reserved, RAM
- * from 1 MiB up to 128 KiB below the top (QEMU's ACPI tables), and the BIOS ROM
- * below 4 GiB. mem_upper counts the usable RAM above 1 MiB.
- */
-static void build_mbi(struct vm *vm, const char *cmdline)
+static void free_modules(struct modules *mods)
 {
-	uint8_t *blk = vm_gpa(vm, LOADER_MBI_ADDR, LOADER_MBI_SIZE);
-	struct mb_mmap_entry map[MB_MMAP_ENTRIES] = {
-	    mmap_entry(0, 0x9fc00, MB_MMAP_RAM),
-	    mmap_entry(0x9fc00, 0xa0000, MB_MMAP_RESERVED),
-	    mmap_entry(0xf0000, 0x100000, MB_MMAP_RESERVED),
-	    mmap_entry(0x100000, vm->ram_size - MB_TOP_RESERVED, MB_MMAP_RAM),
-	    mmap_entry(vm->ram_size - MB_TOP_RESERVED, vm->ram_size, MB_MMAP_RESERVED),
-	    mmap_entry(MB_BIOS_ROM, 0x100000000ULL, MB_MMAP_RESERVED),
-	};
-	struct mb_info mbi = {
-	    .flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP | MBI_LOADER_NAME,
-	    .mem_lower = 639,
-	    .mem_upper = (uint32_t)((vm->ram_size - 0x100000 - MB_TOP_RESERVED) >> 10),
-	    .cmdline = LOADER_MBI_ADDR + MBI_CMDLINE_OFF,
-	    .mmap_length = sizeof(map),
-	    .mmap_addr = LOADER_MBI_ADDR + MBI_MMAP_OFF,
-	    .boot_loader_name = LOADER_MBI_ADDR + MBI_NAME_OFF,
-	};
-
-	memset(blk, 0, LOADER_MBI_SIZE);
-	memcpy(blk, &mbi, sizeof(mbi));
-	memcpy(blk + MBI_MMAP_OFF, map, sizeof(map));
-	memcpy(blk + MBI_NAME_OFF, loader_name, sizeof(loader_name));
-	memcpy(blk + MBI_CMDLINE_OFF, cmdline, strlen(cmdline) + 1);
+	for (int i = 0; i < mods->n; i++) {
+		free(mods->img[i].buf);
+		free(mods->str[i]);
+	}
 }
 
-int loader_load(struct vm *vm, const char *path, const char *cmdline, struct boot_info *bi,
-                char *err, size_t errlen)
+/* Where the info block and modules go: above every segment (end = the image's top). */
+static int plan_mbi(struct image *img, const struct vm *vm, struct modules *mods,
+                    struct mbi_layout *l)
+{
+	uint32_t hi = 0;
+	size_t i;
+
+	for (i = 0; i < img->phnum; i++)
+		if (is_loadable(&img->ph[i]) && img->ph[i].p_paddr + img->ph[i].p_memsz > hi)
+			hi = img->ph[i].p_paddr + img->ph[i].p_memsz;
+	if (mbi_plan(vm, hi, mods->m, mods->n, l, img->err, img->errlen)) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s", img->err);
+		return fail(img, "%s", why);
+	}
+	return 0;
+}
+
+int loader_load(struct vm *vm, const char *path, const char *cmdline,
+                const struct loader_module *mods, int nmods, struct boot_info *bi, char *err,
+                size_t errlen)
 {
 	struct image img = {.path = path, .err = err, .errlen = errlen};
-	struct boot_info out = {.mbi = LOADER_MBI_ADDR};
+	struct boot_info out = {0};
+	struct modules *m = calloc(1, sizeof(*m));
+	struct mbi_layout l;
 	int rc = -1;
 
 	if (err && errlen)
@@ -486,18 +459,65 @@ int loader_load(struct vm *vm, const char *path, const char *cmdline, struct boo
 	if (read_file(&img) || check_ident(&img) || open_elf(&img) ||
 	    find_mb_header(&img, &out.mb_flags) || check_mb_flags(&img, out.mb_flags) ||
 	    check_segments(&img, vm) || find_entry(&img, &out.entry) ||
-	    check_cmdline(&img, cmdline))
+	    check_cmdline(&img, cmdline) || !m || read_modules(&img, mods, nmods, m) ||
+	    plan_mbi(&img, vm, m, &l))
 		goto out;
 	load_segments(&img, vm, &out);
-	build_mbi(vm, cmdline);
+	mbi_write(vm, &l, cmdline, m->m, m->n);
+	out.mbi = l.mbi;
+	out.mods_count = (uint32_t)m->n;
+	out.end = l.end;
 	*bi = out;
 	log_info("%s: loaded 0x%x-0x%x, entry 0x%x, Multiboot flags 0x%08x", path, out.load_lo,
 	         out.load_hi, out.entry, out.mb_flags);
 	rc = 0;
 out:
+	if (m) {
+		free_modules(m);
+		free(m);
+	}
 	if (img.elf)
 		elf_end(img.elf);
 	free(img.ph);
 	free(img.buf);
+	return rc;
+}
+
+bool loader_is_bzimage(const char *path)
+{
+	uint8_t head[0x240];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return n == (ssize_t)sizeof(head) && linux_is_bzimage(head, sizeof(head));
+}
+
+int loader_load_linux(struct vm *vm, const char *path, const char *cmdline, const char *initrd,
+                      struct boot_info *bi, char *err, size_t errlen)
+{
+	struct image k = {.path = path, .err = err, .errlen = errlen};
+	struct image rd = {.path = initrd, .err = err, .errlen = errlen};
+	struct linux_boot lb;
+	int rc = -1;
+
+	if (read_file(&k) || (initrd && read_file(&rd)) ||
+	    linux_load(vm, path, k.buf, k.size, cmdline ? cmdline : "", rd.buf, rd.size, &lb, err,
+	               errlen))
+		goto out;
+	*bi = (struct boot_info){.entry = lb.entry, .load_lo = LINUX_KERNEL_ADDR,
+	                         .load_hi = lb.kernel_end, .end = lb.kernel_end, .is_linux = true,
+	                         .boot_params = lb.boot_params, .gdt = lb.gdt,
+	                         .gdt_limit = lb.gdt_limit};
+	log_info("%s: Linux boot protocol %u.%02u, kernel 0x%x-0x%x, entry 0x%x, initrd 0x%x (%u bytes)",
+	         path, lb.version >> 8, lb.version & 0xff, LINUX_KERNEL_ADDR, lb.kernel_end, lb.entry,
+	         lb.initrd, lb.initrd_size);
+	rc = 0;
+out:
+	free(k.buf);
+	free(rd.buf);
 	return rc;
 }

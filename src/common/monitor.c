@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "monitor_timer.h"
 #include "status.h"
@@ -20,12 +21,14 @@ uint64_t monitor_now_ns(void)
 
 bool monitor_irq_pending(struct monitor *m)
 {
-	return pic_pending(&m->pic);
+	return lapic_pending(&m->lapic) || (lapic_accepts_pic(&m->lapic) && pic_pending(&m->pic));
 }
 
 uint8_t monitor_irq_ack(struct monitor *m)
 {
 	m->stats.irq_injected++;
+	if (lapic_pending(&m->lapic))
+		return lapic_ack(&m->lapic);
 	return pic_ack(&m->pic);
 }
 
@@ -43,20 +46,55 @@ static int open_serial(struct monitor *m)
 	return 0;
 }
 
+static void guest_reset(void *opaque)
+{
+	struct monitor *m = opaque;
+
+	if (!m->stop_status)
+		m->stop_status = STATUS_RESET;
+}
+
+bool monitor_stopping(const struct monitor *m)
+{
+	return m->dbg.exited || m->stop_status;
+}
+
 static int devices_init(struct monitor *m)
 {
 	bus_init(&m->ports, "port");
 	bus_init(&m->mmio, "mmio");
 	pic_init(&m->pic);
 	uart_init(&m->uart, m->serial_fd, &m->pic, UART_COM1_IRQ);
-	pit_init(&m->pit, &m->pic, pit_host_clock, NULL);
+	pit_init(&m->pit, &m->pic, host_clock_ns, NULL);
 	debugexit_init(&m->dbg);
-	lapic_init(&m->lapic);
+	lapic_init(&m->lapic, NULL, NULL);
+	ioapic_init(&m->ioapic, &m->lapic);
+	m->pic.mirror = ioapic_set_isa_irq;
+	m->pic.mirror_opaque = &m->ioapic;
+	fwcfg_init(&m->fwcfg, m->opts.mem, 1);
+	rtc_init(&m->rtc, &m->pic, m->opts.mem, NULL, NULL, NULL);
+	pmtimer_init(&m->pmtimer, NULL, NULL);
+	i8042_init(&m->i8042, &m->pic, guest_reset, m);
 	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
 	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports) ||
-	    lapic_register(&m->lapic, &m->mmio))
+	    lapic_register(&m->lapic, &m->mmio) || ioapic_register(&m->ioapic, &m->mmio) ||
+	    fwcfg_register(&m->fwcfg, &m->ports) ||
+	    rtc_register(&m->rtc, &m->ports) || pmtimer_register(&m->pmtimer, &m->ports) ||
+	    i8042_register(&m->i8042, &m->ports))
 		return -EEXIST;
 	return 0;
+}
+
+uint64_t monitor_next_timer(const struct monitor *m)
+{
+	uint64_t t[3] = { pit_next_deadline(&m->pit), rtc_next_deadline(&m->rtc),
+			  lapic_next_deadline(&m->lapic) };
+	uint64_t next = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (t[i] && (!next || t[i] < next))
+			next = t[i];
+	return next;
 }
 
 int monitor_init(struct monitor *m, const struct monitor_opts *o)
@@ -76,9 +114,23 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 			(unsigned long long)(o->mem >> 20), strerror(-ret));
 		return STATUS_HOST;
 	}
-	/* As QEMU and GRUB do, the command line starts with the kernel's path. */
-	snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
-	if (loader_load(&m->vm, o->kernel, cmdline, &m->boot, err, sizeof(err))) {
+	if (loader_is_bzimage(o->kernel)) {
+		/* Linux: the command line as given (QEMU's -append); the first module is the initrd. */
+		if (o->nmodules > 1) {
+			log_err("%s: a Linux kernel takes one initrd (--initrd/--module), not %d",
+				o->kernel, o->nmodules);
+			return STATUS_LOAD;
+		}
+		ret = loader_load_linux(&m->vm, o->kernel, o->cmdline,
+					o->nmodules ? o->modules[0].path : NULL, &m->boot, err,
+					sizeof(err));
+	} else {
+		/* As QEMU and GRUB do, the Multiboot command line starts with the kernel's path. */
+		snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
+		ret = loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
+				  sizeof(err));
+	}
+	if (ret) {
 		log_err("%s", err);
 		return STATUS_LOAD;
 	}
@@ -93,7 +145,11 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 		m->engine = NULL;
 		return ret == -ENOTSUP ? STATUS_NOCAP : STATUS_HOST;
 	}
-	vcpu_multiboot_state(&regs, m->boot.entry, m->boot.mbi);
+	if (m->boot.is_linux)
+		vcpu_linux_state(&regs, m->boot.entry, m->boot.boot_params, m->boot.gdt,
+				 (uint16_t)m->boot.gdt_limit);
+	else
+		vcpu_multiboot_state(&regs, m->boot.entry, m->boot.mbi);
 	if (m->ops->set_regs(m->engine, &regs)) {
 		log_err("%s: cannot set the entry registers", m->ops->name);
 		return STATUS_HOST;
@@ -109,7 +165,7 @@ void monitor_destroy(struct monitor *m)
 		m->ops->destroy(m->engine);
 	m->engine = NULL;
 	if (m->serial_fd >= 0) {
-		uart_flush(&m->uart);
+		uart_flush_nowait(&m->uart);
 		if (m->serial_fd != STDOUT_FILENO)
 			close(m->serial_fd);
 	}
@@ -121,7 +177,7 @@ static void dispatch_io(struct monitor *m, struct exit_record *ex)
 {
 	uint32_t i;
 
-	for (i = 0; i < ex->io.count && !m->dbg.exited; i++) {
+	for (i = 0; i < ex->io.count && !monitor_stopping(m); i++) {
 		uint8_t *p = ex->io.data + (size_t)i * ex->io.size;
 		uint64_t val = 0;
 
@@ -164,6 +220,8 @@ static void dispatch_mmio(struct monitor *m, struct exit_record *ex)
 static void poll_timers(struct monitor *m)
 {
 	pit_update(&m->pit);
+	rtc_update(&m->rtc);
+	lapic_update(&m->lapic);
 	m->stats.timer_irqs = m->pit.irqs;
 	m->stats.timer_missed = m->pit.missed;
 }
@@ -185,7 +243,7 @@ static int wait_halted(struct monitor *m, const struct exit_record *ex)
 			log_err("guest halted with interrupts disabled at eip=0x%x", ex->eip);
 			return STATUS_HALTED;
 		}
-		next = pit_next_deadline(&m->pit);
+		next = monitor_next_timer(m);
 		if (m->deadline_ns && (!next || m->deadline_ns < next))
 			next = m->deadline_ns;
 		if (!next) {
@@ -214,6 +272,9 @@ int monitor_dispatch(struct monitor *m, struct exit_record *ex)
 		return STATUS_OK;
 	case EXIT_MMIO:
 		dispatch_mmio(m, ex);
+		/* A write may have started the local APIC timer. */
+		if (ex->mmio.is_write && m->timer_made)
+			mtimer_rearm(m);
 		return STATUS_OK;
 	case EXIT_HLT:
 		return wait_halted(m, ex);
@@ -265,6 +326,11 @@ static int run_loop(struct monitor *m)
 		ret = monitor_dispatch(m, &ex);
 		if (m->dbg.exited)
 			return m->dbg.status;
+		if (m->stop_status) {
+			log_err("the guest reset the machine at eip=0x%x (the run ends, as QEMU's "
+				"-no-reboot)", ex.eip);
+			return m->stop_status;
+		}
 		if (ret == STATUS_TIMEOUT)
 			log_err("timeout: the guest did not exit within %g s", m->opts.timeout);
 		if (ret != STATUS_OK)
@@ -289,7 +355,11 @@ int monitor_run(struct monitor *m)
 	ret = run_loop(m);
 	m->stats.wall_ns = monitor_now_ns() - m->start_ns;
 	m->stats.serial_bytes = m->uart.tx_bytes;
-	uart_flush(&m->uart);
+	if (ret == STATUS_TIMEOUT)
+		uart_flush_nowait(&m->uart);
+	else
+		uart_flush(&m->uart);
+	m->stats.serial_dropped = m->uart.dropped;
 	if (m->opts.stats) {
 		fprintf(stderr, "== tandem: backend %s, guest %s, status %d ==\n", m->ops->name,
 			m->opts.kernel, ret);

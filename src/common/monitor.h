@@ -8,12 +8,18 @@
 #include <time.h>
 
 #include "bus.h"
+#include "cpumodel.h"
 #include "debugexit.h"
 #include "engine.h"
+#include "fwcfg.h"
+#include "i8042.h"
+#include "ioapic.h"
 #include "lapic.h"
 #include "loader.h"
 #include "pic8259.h"
 #include "pit8254.h"
+#include "pmtimer.h"
+#include "rtc.h"
 #include "stats.h"
 #include "uart16550.h"
 #include "vm.h"
@@ -25,12 +31,15 @@ struct monitor_opts {
 	const struct engine_ops *engine;
 	const char *kernel;
 	const char *cmdline;  /* "" when none */
+	const struct loader_module *modules; /* Multiboot modules (--module), nmodules of them */
+	int nmodules;
 	const char *serial;   /* COM1 output file; NULL = stdout */
 	uint64_t mem;         /* guest RAM bytes */
 	double timeout;       /* seconds of guest run time; 0 = none */
 	bool stats;           /* print counters to stderr at the end */
 	unsigned trace;       /* TRACE_* bits (--trace=) */
 	bool no_adaptive;     /* bt: never retranslate faulting instructions */
+	const struct cpu_model *cpu; /* --cpu; NULL: cpu_model_default() */
 };
 
 struct monitor {
@@ -42,6 +51,12 @@ struct monitor {
 	struct pit pit;
 	struct debugexit dbg;
 	struct lapic lapic;
+	struct ioapic ioapic;
+	struct fwcfg fwcfg;
+	struct rtc rtc;
+	struct pmtimer pmtimer;
+	struct i8042 i8042;
+	int stop_status;        /* a device ended the run (the guest's reset): the status, or 0 */
 	struct stats stats;
 	struct boot_info boot;
 	const struct engine_ops *ops;
@@ -78,14 +93,29 @@ void monitor_destroy(struct monitor *m);
 
 /*
  * The exit dispatcher: route one exit record to the devices. STATUS_OK to go on,
- * else the status to stop with (check m->dbg.exited too). Engines that can handle
+ * else the status to stop with (check monitor_stopping too). Engines that can handle
  * an I/O or MMIO exit without leaving their run loop (bt callouts) call it directly.
  */
 int monitor_dispatch(struct monitor *m, struct exit_record *ex);
 
-/* For engines: is an interrupt waiting at the PIC, and take it (INTA). */
+/*
+ * monitor_stopping: has the guest asked to end the run (the debug-exit port, a
+ * reset pulse)? Engines that dispatch inside their run loop (bt) leave it then.
+ */
+bool monitor_stopping(const struct monitor *m);
+
+/*
+ * For engines: is an interrupt waiting (the local APIC first, then the 8259 pair
+ * through LINT0, as QEMU's cpu_get_pic_interrupt), and take it (INTA: the vector).
+ */
 bool monitor_irq_pending(struct monitor *m);
 uint8_t monitor_irq_ack(struct monitor *m);
+
+/*
+ * The next timer event any device needs the vCPU kicked for (PIT IRQ0, RTC
+ * periodic IRQ8, the local APIC timer): absolute CLOCK_MONOTONIC ns, 0 = none.
+ */
+uint64_t monitor_next_timer(const struct monitor *m);
 
 /* Host monotonic time in ns. */
 uint64_t monitor_now_ns(void);

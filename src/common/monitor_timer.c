@@ -6,13 +6,19 @@
  * asks the engine to return (KVM: kvm_run.immediate_exit). The timer is re-armed
  * only when the next event changes, so a hot exit path costs no syscall. A
  * watchdog thread ends the process if an engine ignores a kick: a KVM_RUN that
- * never returns must not hang the host.
+ * never returns must not hang the host. --timeout always wins: past the deadline
+ * the watchdog kicks the vCPU thread again every tick (a kick that landed just
+ * before a blocking write is not lost), the UART gives up on a stalled reader,
+ * and a vCPU thread still not back after the grace period ends the process with
+ * the timeout status. The watchdog sleeps on a condition variable, so it ends
+ * the moment the run does.
  */
 #include "monitor_timer.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,9 +29,13 @@
 
 /* The one monitor per process the signal handler and watchdog act on. */
 static struct monitor *volatile kick_target;
-static pthread_t watchdog_thread;
-static volatile int watchdog_quit;
+static pthread_t watchdog_thread, vcpu_thread;
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watchdog_cond;
+static int watchdog_quit;
 static bool watchdog_running;
+
+#define WATCHDOG_TICK_NS (200ULL * 1000 * 1000)
 
 static void kick_handler(int sig, siginfo_t *si, void *uctx)
 {
@@ -36,6 +46,8 @@ static void kick_handler(int sig, siginfo_t *si, void *uctx)
 	if (!m || !m->engine)
 		return;
 	m->kick_ns = monitor_now_ns();
+	if (m->deadline_ns && m->kick_ns >= m->deadline_ns)
+		m->uart.stop = 1;
 	m->ops->kick(m->engine, uctx);
 }
 
@@ -51,6 +63,7 @@ int mtimer_init(struct monitor *m)
 	if (sigaction(SIG_KICK, &sa, NULL) < 0)
 		return -errno;
 	kick_target = m;
+	vcpu_thread = pthread_self();
 
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
@@ -73,7 +86,7 @@ void mtimer_destroy(struct monitor *m)
 
 void mtimer_rearm(struct monitor *m)
 {
-	uint64_t next = pit_next_deadline(&m->pit);
+	uint64_t next = monitor_next_timer(m);
 	struct itimerspec its;
 
 	if (m->deadline_ns && (!next || m->deadline_ns < next))
@@ -90,35 +103,62 @@ void mtimer_rearm(struct monitor *m)
 		m->armed_ns = next;
 }
 
+/* One watchdog tick: may end the process; never returns otherwise with a verdict. */
+static void watchdog_check(struct monitor *m)
+{
+	uint64_t now = monitor_now_ns(), kick = m->kick_ns, start = m->run_start_ns;
+
+	if (m->deadline_ns && now >= m->deadline_ns) {
+		/* The vCPU thread may be blocked outside the engine (a stalled stdout reader). */
+		m->uart.stop = 1;
+		if (now - m->deadline_ns < WATCHDOG_GRACE_NS) {
+			pthread_kill(vcpu_thread, SIG_KICK);
+			return;
+		}
+		log_err("timeout: the guest did not exit within %g s (the vCPU thread did not "
+		        "return: output to a stalled reader is dropped)",
+		        m->opts.timeout);
+		_exit(STATUS_TIMEOUT);
+	}
+	if (m->in_run && kick > start && now - kick > WATCHDOG_GRACE_NS) {
+		log_err("%s: the guest did not return to the monitor %.0f s after a kick "
+		        "(engine hung); giving up",
+		        m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
+		_exit(STATUS_HOST);
+	}
+}
+
 static void *watchdog_main(void *arg)
 {
 	struct monitor *m = arg;
-	const struct timespec tick = { 0, 200 * 1000 * 1000 };
+	struct timespec until;
 
+	pthread_mutex_lock(&watchdog_lock);
 	while (!watchdog_quit) {
-		uint64_t now, kick, start;
-
-		nanosleep(&tick, NULL);
-		if (!m->in_run)
-			continue;
-		now = monitor_now_ns();
-		kick = m->kick_ns;
-		start = m->run_start_ns;
-		if (kick > start && now - kick > WATCHDOG_GRACE_NS) {
-			uart_flush(&m->uart);
-			log_err("%s: the guest did not return to the monitor %.0f s after a kick "
-				"(engine hung); giving up",
-				m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
-			_exit(STATUS_HOST);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += (long)WATCHDOG_TICK_NS;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
 		}
+		if (pthread_cond_timedwait(&watchdog_cond, &watchdog_lock, &until) == 0 ||
+		    watchdog_quit)
+			continue;
+		watchdog_check(m);
 	}
+	pthread_mutex_unlock(&watchdog_lock);
 	return NULL;
 }
 
 int watchdog_start(struct monitor *m)
 {
+	pthread_condattr_t attr;
 	int err;
 
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&watchdog_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	watchdog_quit = 0;
 	err = pthread_create(&watchdog_thread, NULL, watchdog_main, m);
 	if (err)
@@ -132,7 +172,11 @@ void watchdog_stop(struct monitor *m)
 	(void)m;
 	if (!watchdog_running)
 		return;
+	pthread_mutex_lock(&watchdog_lock);
 	watchdog_quit = 1;
+	pthread_cond_signal(&watchdog_cond);
+	pthread_mutex_unlock(&watchdog_lock);
 	pthread_join(watchdog_thread, NULL);
+	pthread_cond_destroy(&watchdog_cond);
 	watchdog_running = false;
 }

@@ -105,6 +105,8 @@ void pic_set_irq(struct pic *pic, int irq, int level)
 	}
 	chip_set_line(&pic->chip[irq >> 3], irq & 7, level);
 	pic_update(pic);
+	if (pic->mirror)
+		pic->mirror(pic->mirror_opaque, irq, level);
 }
 
 void pic_pulse_irq(struct pic *pic, int irq)

@@ -23,6 +23,9 @@ struct pic_chip {
 struct pic {
 	struct pic_chip chip[2]; /* [0] master, [1] slave */
 	uint64_t acks, spurious;
+	/* The ISA lines also reach the I/O APIC: called with every line change. */
+	void (*mirror)(void *opaque, int irq, int level);
+	void *mirror_opaque;
 };
 
 /* Reset both chips to the state after power-on (all masked until initialised). */
@@ -31,7 +34,7 @@ void pic_init(struct pic *pic);
 /* Register the command/data ports 0x20-0x21 and 0xA0-0xA1. Returns 0 or -errno. */
 int pic_register(struct pic *pic, struct bus *ports);
 
-/* Drive ISA line irq (0..15) to level; a rising edge latches IRR. */
+/* Drive ISA line irq (0..15) to level; a rising edge latches IRR; the mirror sees it too. */
 void pic_set_irq(struct pic *pic, int irq, int level);
 
 /* Raise then lower irq: one edge, as the PIT's output does. */

@@ -1,8 +1,7 @@
 /* pit8254.c: the 8254 timer, counts derived from a host clock rather than ticked. */
 #include "pit8254.h"
 
-#include <time.h>
-
+#include "clock.h"
 #include "log.h"
 
 #define PIT_BASE 0x40
@@ -10,15 +9,6 @@
 #define NS_PER_SEC 1000000000ULL
 /* Port 0x61 bit 4 (DRAM refresh) toggles every ~15 us; BIOS-style delay loops watch it. */
 #define REFRESH_NS 15085ULL
-
-uint64_t pit_host_clock(void *ctx)
-{
-	struct timespec ts;
-
-	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t pit_now(const struct pit *pit)
 {
@@ -235,7 +225,7 @@ void pit_init(struct pit *pit, struct pic *pic, uint64_t (*clock)(void *ctx), vo
 {
 	int i;
 
-	*pit = (struct pit){ .pic = pic, .clock = clock ? clock : pit_host_clock,
+	*pit = (struct pit){ .pic = pic, .clock = clock ? clock : host_clock_ns,
 			     .clock_ctx = ctx };
 	for (i = 0; i < 3; i++) {
 		pit->ch[i].mode = 3;

@@ -37,6 +37,7 @@ struct pit {
 	uint64_t missed;     /* periods coalesced because the guest fell behind */
 };
 
+/* clock NULL: host_clock_ns (clock.h). */
 void pit_init(struct pit *pit, struct pic *pic, uint64_t (*clock)(void *ctx), void *ctx);
 /* Ports 0x40-0x43 and 0x61. Returns 0 or -errno. */
 int pit_register(struct pit *pit, struct bus *ports);
@@ -44,7 +45,5 @@ int pit_register(struct pit *pit, struct bus *ports);
 void pit_update(struct pit *pit);
 /* Absolute host time (ns, same clock) of channel 0's next IRQ0 edge, or 0 when none is due. */
 uint64_t pit_next_deadline(const struct pit *pit);
-/* CLOCK_MONOTONIC in ns: the default clock. */
-uint64_t pit_host_clock(void *ctx);
 
 #endif

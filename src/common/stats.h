@@ -8,18 +8,19 @@
 #include "exit.h"
 
 /* X(field, description) */
-#define CORE_STATS(X)                                              \
-	X(runs, "engine run calls")                                \
-	X(port_in, "port reads")                                   \
-	X(port_out, "port writes")                                 \
-	X(port_unclaimed, "port accesses no device claimed")       \
-	X(mmio_read, "MMIO reads")                                 \
-	X(mmio_write, "MMIO writes")                               \
-	X(mmio_unclaimed, "MMIO accesses no device claimed")       \
-	X(irq_injected, "interrupts delivered to the guest")       \
-	X(timer_irqs, "PIT IRQ0 edges")                            \
-	X(timer_missed, "PIT periods coalesced")                   \
-	X(serial_bytes, "bytes written to COM1")
+#define CORE_STATS(X)                                                                              \
+	X(runs, "engine run calls")                                                                \
+	X(port_in, "port reads")                                                                   \
+	X(port_out, "port writes")                                                                 \
+	X(port_unclaimed, "port accesses no device claimed")                                       \
+	X(mmio_read, "MMIO reads")                                                                 \
+	X(mmio_write, "MMIO writes")                                                               \
+	X(mmio_unclaimed, "MMIO accesses no device claimed")                                       \
+	X(irq_injected, "interrupts delivered to the guest")                                       \
+	X(timer_irqs, "PIT IRQ0 edges")                                                            \
+	X(timer_missed, "PIT periods coalesced")                                                   \
+	X(serial_bytes, "bytes written to COM1")                                                   \
+	X(serial_dropped, "COM1 bytes dropped (broken output, or a stalled reader at --timeout)")
 
 struct stats {
 	uint64_t exits[EXIT_NR];

@@ -15,7 +15,8 @@
 	X(UNSUPPORTED, 10, "the guest did something this engine does not support")      \
 	X(HALTED, 12, "the guest halted with interrupts disabled (can never resume)")   \
 	X(NOCAP, 14, "this host cannot run the chosen engine (reason printed)")         \
-	X(HOST, 16, "host failure (out of memory, ioctl error, watchdog)")
+	X(HOST, 16, "host failure (out of memory, ioctl error, watchdog)")             \
+	X(RESET, 22, "the guest reset the machine (i8042 pulse), which ends the run as QEMU's -no-reboot")
 
 enum tandem_status {
 #define X(name, val, desc) STATUS_##name = val,

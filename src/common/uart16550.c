@@ -2,6 +2,7 @@
 #include "uart16550.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@ void uart_init(struct uart *u, int out_fd, struct pic *pic, int irq)
 
 static int uart_wait_writable(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 
 	return poll(&p, 1, 1000) == 1 ? 0 : -EAGAIN;
 }
@@ -77,16 +78,39 @@ void uart_flush(struct uart *u)
 			done += (unsigned)n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !u->stop)
 			continue;
+		if (n < 0 && errno == EINTR)
+			break; /* --timeout passed while the reader stalled */
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
 		    uart_wait_writable(u->out_fd) == 0)
 			continue;
 		/* A broken output must not take the guest down: drop from here on. */
-		log_warn("uart: write to fd %d failed (%s); dropping further output",
-			 u->out_fd, n < 0 ? strerror(errno) : "no progress");
+		log_warn("uart: write to fd %d failed (%s); dropping further output", u->out_fd,
+		         n < 0 ? strerror(errno) : "no progress");
 		u->out_fd = -1;
 	}
+	u->dropped += u->outlen - done;
+	u->outlen = 0;
+}
+
+void uart_flush_nowait(struct uart *u)
+{
+	unsigned done = 0;
+
+	while (u->out_fd >= 0 && done < u->outlen) {
+		struct pollfd p = {.fd = u->out_fd, .events = POLLOUT};
+		unsigned chunk = u->outlen - done < PIPE_BUF ? u->outlen - done : PIPE_BUF;
+		ssize_t n;
+
+		if (poll(&p, 1, 0) != 1 || !(p.revents & POLLOUT))
+			break;
+		n = write(u->out_fd, u->outbuf + done, chunk);
+		if (n <= 0)
+			break;
+		done += (unsigned)n;
+	}
+	u->dropped += u->outlen - done;
 	u->outlen = 0;
 }
 
@@ -153,7 +177,7 @@ static uint8_t uart_msr(const struct uart *u)
 	if (!(m & UART_MCR_LOOP))
 		return u->msr;
 	return (uint8_t)(((m & 0x02) << 3) | ((m & 0x01) << 5) | ((m & 0x04) << 4) |
-			 ((m & 0x08) << 4));
+	                 ((m & 0x08) << 4));
 }
 
 static uint8_t uart_read(struct uart *u, unsigned reg)

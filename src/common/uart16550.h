@@ -18,13 +18,26 @@ struct uart {
 	struct pic *pic;
 	int irq;
 	uint64_t tx_bytes;
+	uint64_t dropped;        /* bytes never written: a broken output, or dropped at --timeout */
+	volatile int stop;       /* set (from a signal handler) once --timeout has passed: a
+	                          * write blocked on a stalled reader then gives up */
 	unsigned outlen;
 	char outbuf[UART_OUTBUF]; /* flushed at each newline, when full, and by uart_flush */
 };
 
 void uart_init(struct uart *u, int out_fd, struct pic *pic, int irq);
 int uart_register(struct uart *u, struct bus *ports, uint16_t base);
-/* Write out whatever is buffered. */
+/*
+ * uart_flush: write out whatever is buffered, waiting for a slow reader; a write
+ * interrupted by a signal after u->stop was set drops the rest (counted in
+ * dropped). A write error drops all further output (one warning). Never fails.
+ */
 void uart_flush(struct uart *u);
+/*
+ * uart_flush_nowait: write what the output takes without blocking (poll, then
+ * chunks of at most PIPE_BUF), drop the rest. For the exit paths of --timeout and
+ * the watchdog, where a stalled reader must not keep tandem alive.
+ */
+void uart_flush_nowait(struct uart *u);
 
 #endif

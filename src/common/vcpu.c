@@ -24,3 +24,15 @@ void vcpu_multiboot_state(struct vcpu_regs *r, uint32_t entry, uint32_t mbi)
 	r->gdt_limit = 0xffff;
 	r->idt_limit = 0xffff;
 }
+
+void vcpu_linux_state(struct vcpu_regs *r, uint32_t entry, uint32_t boot_params, uint32_t gdt_base,
+		      uint16_t gdt_limit)
+{
+	vcpu_multiboot_state(r, entry, 0);
+	r->eax = 0;
+	r->esi = boot_params;
+	r->cs = flat_seg(0x10, 0xb);
+	r->ds = r->es = r->fs = r->gs = r->ss = flat_seg(0x18, 0x3);
+	r->gdt_base = gdt_base;
+	r->gdt_limit = gdt_limit;
+}

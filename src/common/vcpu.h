@@ -35,4 +35,12 @@ struct vcpu_regs {
  */
 void vcpu_multiboot_state(struct vcpu_regs *r, uint32_t entry, uint32_t mbi);
 
+/*
+ * The Linux 32-bit boot protocol's entry state (boot.rst): CS = 0x10 and DS = ES =
+ * SS = 0x18, flat, from the GDT at gdt_base (limit gdt_limit); ESI = boot_params,
+ * EBX = EBP = EDI = 0; CR0.PE=1, PG=0; IF=0.
+ */
+void vcpu_linux_state(struct vcpu_regs *r, uint32_t entry, uint32_t boot_params, uint32_t gdt_base,
+		      uint16_t gdt_limit);
+
 #endif

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpumodel.h"
 #include "engine.h"
 #include "kvm_priv.h"
 #include "log.h"
@@ -65,20 +66,27 @@ static void kvm_destroy(void *state)
 	free(k);
 }
 
-/* Give the guest the host's supported CPUID leaves (cpuid is then not an exit). */
+/* The model's CPUID leaves (cpumodel.c), the same table bt answers from. */
 static int kvm_set_cpuid(struct kvm_engine *k)
 {
+	const struct cpu_model *model = k->mon->opts.cpu ? k->mon->opts.cpu : cpu_model_default();
+	uint32_t leaves[16];
+	int n = cpu_model_leaves(model, leaves, 16), ret;
 	struct kvm_cpuid2 *cpuid;
-	int nent = 128, ret;
 
-	cpuid = calloc(1, sizeof(*cpuid) + (size_t)nent * sizeof(cpuid->entries[0]));
+	cpuid = calloc(1, sizeof(*cpuid) + (size_t)n * sizeof(cpuid->entries[0]));
 	if (!cpuid)
 		return -ENOMEM;
-	cpuid->nent = (uint32_t)nent;
-	ret = ioctl(k->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid);
-	if (ret == 0)
-		ret = ioctl(k->vcpu_fd, KVM_SET_CPUID2, cpuid);
-	ret = ret < 0 ? -errno : 0;
+	cpuid->nent = (uint32_t)n;
+	for (int i = 0; i < n; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+		uint32_t r[4];
+
+		cpu_model_cpuid(model, leaves[i], 0, r);
+		*e = (struct kvm_cpuid_entry2){ .function = leaves[i], .eax = r[0], .ebx = r[1],
+						.ecx = r[2], .edx = r[3] };
+	}
+	ret = ioctl(k->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 	free(cpuid);
 	return ret;
 }

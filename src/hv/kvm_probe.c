@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "hostcaps.h"
 #include "hostinfo.h"
 #include "kvm_priv.h"
 #include "log.h"
@@ -32,6 +33,10 @@ int kvm_open_dev(char *why, size_t len)
 {
 	int fd, ver;
 
+	if (host_cap(HOST_CAP_KVM)->masked) {
+		snprintf(why, len, "kvm: /dev/kvm masked by TANDEM_HOST_MASK");
+		return -ENOTSUP;
+	}
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
@@ -203,7 +208,8 @@ void kvm_info(FILE *f)
 	int fd = kvm_open_dev(why, sizeof(why));
 
 	fprintf(f, "kvm.device          %s\n", fd >= 0 ? "/dev/kvm (API 12)" : why);
-	fprintf(f, "kvm.flavour         %s\n", host_kvm_flavour());
+	fprintf(f, "kvm.flavour         %s%s\n", host_kvm_flavour(),
+		fd >= 0 ? " (the loaded module in /sys/module)" : "");
 	if (fd >= 0)
 		close(fd);
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # run.sh: differential test of i386 instruction semantics. Runs the same generated
 # cases natively (a -m32 host process) and in the difftest guest on BACKEND, and
-# compares final registers, flags and scratch memory case by case.
+# compares final registers, flags and scratch memory case by case. Where this host
+# cannot run 32-bit code (`tandem info --cap ia32` says no, or TANDEM_HOST_MASK=ia32),
+# the same -m32 runner runs under qemu-i386 (Debian's qemu-user) and only the flags
+# QEMU gets right are compared (--flags qemu); with neither, the test skips (77).
 #
 # usage: run.sh BACKEND [--seed S] [--cases N] [--skip OP,...] [--ring 0|3] [--build DIR]
 #                [--keep] [--no-bisect] [--flags exact|defined|qemu]
@@ -24,7 +27,16 @@
 #             (cmpxchg8b), skipping cases that read such flags. Default for qemu,
 #             and for any backend when the "native" CPU is itself TCG (inside
 #             nested-kvm.sh's VM).
-# Env: DT_TIMEOUT (tandem --timeout, default 120), DT_SHOW (mismatches detailed, default 10).
+#   --budget S    (kvm, bt) run fewer cases where this backend is slow: the calibration
+#             below picks the count that should take about S seconds (at least 200,
+#             at most N); for the nested-KVM VM, whose speed varies with the host
+# Env: DT_TIMEOUT (tandem --timeout; default: from a calibration, below), DT_BUDGET
+#      (as --budget), DT_SHOW (mismatches detailed, default 10).
+# Calibration (kvm, bt, unless DT_TIMEOUT is set): a run of the first 50 cases
+# measures this backend's speed here and now; the full run's --timeout is 10x the
+# time that predicts (at least 120 s), so a slower host gets a longer timeout
+# instead of a spurious failure. A calibration run that fails gives no estimate:
+# the full run then gets 900 s and shows the failure.
 # Exit: 0 all passed; 1 a mismatch or the guest failed; 2 usage or setup error;
 #       77 the engine is unavailable on this host (reason printed).
 set -uo pipefail
@@ -37,6 +49,7 @@ backend=$1
 shift
 case $backend in qemu | kvm | bt) ;; *) usage ;; esac
 seed="" cases="" build=${TANDEM_BUILD:-$top/build} keep=0 bisect=1 fmode="" ring=0 skip=""
+budget=${DT_BUDGET:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seed) seed=${2:?}; shift 2 ;;
@@ -47,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--flags) fmode=${2:?}; shift 2 ;;
 	--ring) ring=${2:?}; shift 2 ;;
 	--skip) skip=${2:?}; shift 2 ;;
+	--budget) budget=${2:?}; shift 2 ;;
 	*) echo "run.sh: unknown argument $1" >&2; usage ;;
 	esac
 done
@@ -60,7 +74,7 @@ fi
 seed=${seed:-$DT_DEFAULT_SEED}
 cases=${cases:-$DT_DEFAULT_CASES}
 case $ring in 0 | 3) ;; *) echo "run.sh: --ring takes 0 or 3" >&2; exit 2 ;; esac
-case $seed$cases in *[!0-9]*) echo "run.sh: --seed and --cases take numbers" >&2; exit 2 ;; esac
+case $seed$cases$budget in *[!0-9]*) echo "run.sh: --seed, --cases and --budget take numbers" >&2; exit 2 ;; esac
 for f in "$DT_GEN" "$DT_NATIVE"; do
 	[ -x "$f" ] || { echo "run.sh: $f missing: build first (cmake --build $build)" >&2; exit 2; }
 done
@@ -70,11 +84,22 @@ else
 	[ -x "$DT_TANDEM" ] || { echo "run.sh: $DT_TANDEM missing: build first" >&2; exit 2; }
 fi
 
+# The oracle: the -m32 runner on the host CPU, or under qemu-i386 where that cannot run.
+native=("$DT_NATIVE")
+if [ -x "$DT_TANDEM" ] && [ "$("$DT_TANDEM" info --cap ia32)" != yes ]; then
+	why=$("$DT_TANDEM" info | sed -n 's/^host.ia32 *//p')
+	qemu_user=$(command -v qemu-i386) && [ "$("$DT_TANDEM" info --cap qemu-user)" = yes ] ||
+		{ echo "SKIP: this host cannot run 32-bit code ($why) and qemu-i386 (qemu-user) is unavailable: no oracle"; exit 77; }
+	native=("$qemu_user" "$DT_NATIVE")
+	echo "oracle: qemu-i386 runs the -m32 runner: this host cannot run 32-bit code ($why)"
+	fmode=${fmode:-qemu}
+fi
+
 if [ -z "$fmode" ]; then
 	fmode=exact
 	if [ "$backend" = qemu ]; then
 		fmode=qemu
-	elif [ "$("$DT_NATIVE" --hypervisor 2>/dev/null)" = TCGTCGTCGTCG ]; then
+	elif [ "$("${native[@]}" --hypervisor 2>/dev/null)" = TCGTCGTCGTCG ]; then
 		fmode=qemu
 		echo "note: this CPU is QEMU's TCG (a nested VM?): allowing for TCG's known deviations"
 	fi
@@ -119,8 +144,8 @@ run_guest() {
 			-serial "file:$out" -monitor none \
 			-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
 	else
-		timeout $((${DT_TIMEOUT:-120} + 60)) "$DT_TANDEM" run --backend "$backend" \
-			--timeout "${DT_TIMEOUT:-120}" --cmdline "ring=$ring" --serial "$out" "$elf" 2>"$err"
+		timeout $((${tmo:-120} + 60)) "$DT_TANDEM" run --backend "$backend" \
+			--timeout "${tmo:-120}" --cmdline "ring=$ring" --serial "$out" "$elf" 2>"$err"
 	fi
 }
 
@@ -225,6 +250,37 @@ masks_for() { # gen args...: per case, the flags to compare (or skip); none: all
 	esac
 }
 
+# ---- calibration: this backend's speed, here and now (see the header)
+tmo=${DT_TIMEOUT:-}
+if [ "$backend" != qemu ] && [ -z "$tmo" ]; then
+	cal=50
+	make_guest "$work/cal" --cases $cal || exit 2
+	c0=$(now)
+	run_guest "$work/cal/difftest.elf" "$work/cal/guest.txt" "$work/cal/guest.err"
+	crc=$?
+	c1=$(now)
+	if [ $crc = 14 ]; then
+		echo "SKIP: $(head -n1 "$work/cal/guest.err")"
+		exit 77
+	fi
+	tcal=$(elapsed "$c0" "$c1")
+	if [ $crc != 1 ]; then
+		# No measurement: the full run shows what is wrong; its timeout is generous.
+		echo "calibration: the $cal-case run ended with status $crc: no estimate, tandem --timeout 900 s"
+		tmo=900
+	else
+		if [ -n "$budget" ]; then
+			fit=$(awk -v b="$budget" -v t="$tcal" -v c=$cal 'BEGIN { n = int(b * c / (t > 0.001 ? t : 0.001)); print (n < 200 ? 200 : n) }')
+			if [ "$fit" -lt "$cases" ]; then
+				echo "budget: $budget s: $fit of $cases cases"
+				cases=$fit
+			fi
+		fi
+		tmo=$(awk -v t="$tcal" -v n="$cases" -v c=$cal 'BEGIN { s = int(10 * t * n / c) + 1; print (s < 120 ? 120 : s) }')
+		echo "calibration: $cal cases in $tcal s on $backend; tandem --timeout $tmo s for $cases cases"
+	fi
+fi
+
 # ---- the cases: the CI blob and guest, or a fresh blob and a relinked guest
 if [ "$seed" = "$DT_DEFAULT_SEED" ] && [ "$cases" = "$DT_DEFAULT_CASES" ] && [ -z "$skip" ]; then
 	blob=$DT_BLOB elf=$DT_GUEST_ELF
@@ -239,7 +295,7 @@ echo "difftest: $cases cases, seed $seed${skip:+, without $skip}, backend $backe
 
 # ---- native
 t0=$(now)
-timeout 300 "$DT_NATIVE" "$blob" >"$work/native.txt" 2>"$work/native.err"
+timeout 300 "${native[@]}" "$blob" >"$work/native.txt" 2>"$work/native.err"
 nrc=$?
 t1=$(now)
 if [ $nrc -ge 2 ]; then # 1 = some case faulted: reported per case below
@@ -279,7 +335,7 @@ if [ -s "$work/all.first" ]; then
 		[ -n "$1" ] && args+=(--units "$1")
 		rm -rf "$d"
 		make_guest "$d" "${args[@]}" || return 2
-		"$DT_NATIVE" "$d/difftest.blob" >"$d/native.txt" 2>&1
+		"${native[@]}" "$d/difftest.blob" >"$d/native.txt" 2>&1
 		run_guest "$d/difftest.elf" "$d/guest.txt" "$d/guest.err"
 		echo $? >"$d/guest.status"
 		masks_for "${args[@]}" >"$d/masks.txt"
@@ -316,7 +372,7 @@ if [ -s "$work/all.first" ]; then
 		echo "--- guest:  $(grep "^case $k " "$work/guest.txt" || echo "no line for case $k")"
 		echo "--- reproduce (guest ring $ring): $DT_GEN --seed $seed${skip:+ --skip $skip} --case $k -o case.blob"
 	fi
-	echo "    then: $DT_NATIVE case.blob --dump (the native side, with the scratch bytes it changed)"
+	echo "    then: ${native[*]} case.blob --dump (the native side, with the scratch bytes it changed)"
 fi
 echo "time: native $(elapsed "$t0" "$t1") s, guest on $backend $(elapsed "$t1" "$t2") s, compare $(elapsed "$t2" "$t3") s"
 summary=$(cat "$work/all.summary" 2>/dev/null || echo "0 passed, $cases failed")

@@ -24,6 +24,7 @@ static uint8_t user_stack[16384] __attribute__((aligned(16))); /* ring 3 code's 
 static uint64_t rng;
 static uint32_t regs[8]; /* eax ecx edx ebx esp(unused) ebp esi edi at entry */
 uint32_t fuzz_regs_ptr;  /* &regs, for the asm */
+uint32_t fuzz_esp;       /* nonzero: the random code starts with this ESP */
 extern uint8_t fuzz_code[];
 
 static uint32_t next(void)
@@ -81,7 +82,10 @@ static void run_ring0(void)
 	                 "movl fuzz_regs_ptr, %%eax\n\t"
 	                 "pushl $0x2\n\t" /* random-ish flags: IF=0, DF=0 */
 	                 "popfl\n\t"
-	                 "movl 4(%%eax), %%ecx\n\t"
+	                 "movl fuzz_esp, %%ecx\n\t" /* flag-free: jecxz */
+	                 "jecxz 1f\n\t"
+	                 "movl %%ecx, %%esp\n"
+	                 "1:\tmovl 4(%%eax), %%ecx\n\t"
 	                 "movl 8(%%eax), %%edx\n\t"
 	                 "movl 12(%%eax), %%ebx\n\t"
 	                 "movl 20(%%eax), %%ebp\n\t"
@@ -99,7 +103,10 @@ static int user_entry(void)
 {
 	/* Ring 3: the registers are loaded here (enter_user starts us as a function). */
 	__asm__ volatile("movl fuzz_regs_ptr, %%eax\n\t"
-	                 "movl 4(%%eax), %%ecx\n\t"
+	                 "movl fuzz_esp, %%ecx\n\t"
+	                 "jecxz 1f\n\t"
+	                 "movl %%ecx, %%esp\n"
+	                 "1:\tmovl 4(%%eax), %%ecx\n\t"
 	                 "movl 8(%%eax), %%edx\n\t"
 	                 "movl 12(%%eax), %%ebx\n\t"
 	                 "movl 20(%%eax), %%ebp\n\t"
@@ -144,9 +151,21 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 		fuzz_code[i] = 0xCC; /* int3 past the random pages */
 	for (int i = 0; i < 8; i++) {
 		uint32_t r = next();
-		/* half the registers point into the data area, so memory operands often work */
-		regs[i] = (r & 1) ? (uint32_t)data + (next() % DATA_SIZE) : next();
+		/*
+		 * Half the registers point into the data area, so memory operands often
+		 * work; some sit just below 4 GiB or just above 0, so that accesses wrap.
+		 */
+		if (r & 1)
+			regs[i] = (uint32_t)data + (next() % DATA_SIZE);
+		else if ((r & 6) == 2)
+			regs[i] = 0u - 1u - (next() & 63);
+		else if ((r & 6) == 4)
+			regs[i] = next() & 63;
+		else
+			regs[i] = next();
 	}
+	/* One seed in four runs with ESP near 4 GiB (regs[4]): pushes wrap. */
+	fuzz_esp = (seed & 3) == 3 ? 0u - (next() & 31) : 0;
 	fuzz_regs_ptr = (uint32_t)regs;
 
 	enable_paging();

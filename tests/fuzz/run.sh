@@ -10,7 +10,9 @@
 #   -j N      runs in parallel (default 2); -v: print every run, not only failures
 # Accepted endings (tandem): a guest exit (odd status), 6 crash (triple fault),
 #   8 timeout, 10 unsupported, 12 halted. Failures: a signal death (>= 128), a
-#   hang past the outer `timeout 30`, 16 (host failure), anything else.
+#   hang past the outer `timeout 30`, 16 (host failure), any ending whose message
+#   says a guest access left guest memory (a fault outside the guest windows, a
+#   changed host canary), anything else.
 # qemu has no such statuses: a debug-exit (odd), 0 (triple fault with -no-reboot)
 #   or being stopped at the timeout are all accepted; a crash of qemu is not.
 # Exit: 0 all passed, 1 some failed, 2 usage/setup error, 77 engine unavailable.
@@ -83,6 +85,11 @@ run_one() {
 			else verdict=FAIL meaning="unexpected status"
 			fi ;;
 		esac
+		# An engine stop that means a guest access left the guest's memory is
+		# an escape, never an orderly ending (nor is a changed host canary).
+		if grep -Eq "outside the guest windows|outside guest RAM changed|in a view's guard" "$err"; then
+			verdict=FAIL meaning="guest access escaped: $(grep -Eo 'translated code took [^)]*|host memory[^:]*' "$err" | head -n1)"
+		fi
 	fi
 	echo "$st $verdict $meaning" >"$work/$s-$r.res"
 }
