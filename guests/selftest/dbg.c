@@ -59,7 +59,7 @@ __asm__(".text\n"
         "ir10:	popfl\n"
         "ir11:	ret\n"
 
-        ".globl dbg_step_rep, sr1, sr2, sr3, sr4, sr5, sr6, sr7, sr8, sr9\n"
+        ".globl dbg_step_rep, sr1, sr2, sr3, sr4, sr5, sr6, sr7, sr8, sr9, sr10, sr11, sr12\n"
         "dbg_step_rep:\n"
         "	pushl %edi\n"
         "	pushfl\n"
@@ -71,10 +71,13 @@ __asm__(".text\n"
         "sr3:	rep stosb\n" /* a trap after each iteration, EIP on the rep until the last */
         "sr4:	xorl %ecx, %ecx\n"
         "sr5:	rep stosb\n" /* ECX 0: one trap, after it */
-        "sr6:	pushfl\n"
-        "sr7:	andl $0xfffffeff, (%esp)\n"
-        "sr8:	popfl\n"
-        "sr9:	popl %edi\n"
+        "sr6:	movl $0x6000, %edi\n"
+        "sr7:	movl $2, %ecx\n"
+        "sr8:	addr16 rep stosb\n" /* the same with DI and CX (bt: in C) */
+        "sr9:	pushfl\n"
+        "sr10:	andl $0xfffffeff, (%esp)\n"
+        "sr11:	popfl\n"
+        "sr12:	popl %edi\n"
         "	ret\n");
 
 /* sti at the last byte of a page (the block ends there), hlt on the next page. */
@@ -102,7 +105,7 @@ __asm__(".text\n"
         "	ret\n");
 
 void dbg_step_basic(void), dbg_step_int(void), dbg_step_iret(void), dbg_step_rep(void);
-extern char sr1[], sr2[], sr3[], sr4[], sr5[], sr6[], sr7[], sr8[], sr9[];
+extern char sr1[], sr2[], sr3[], sr4[], sr5[], sr6[], sr7[], sr8[], sr9[], sr10[], sr11[], sr12[];
 static uint8_t dbg_rep_buf[8] ASMVAR;
 void sti_hlt_page_end(void), sti_hlt_32nd(void);
 extern char sb1[], sb2[], sb3[], sb4[], sb5[], sb6[], sb7[], sb8[];
@@ -211,10 +214,11 @@ static void c_step_iret_movss(void)
 static void c_step_rep(void)
 {
 	/* after the mov: sr3; after iterations 1 and 2: sr3 again; after the last: sr4 */
-	static const struct ev want[] = {{1, sr1}, {1, sr2}, {1, sr3}, {1, sr3}, {1, sr3}, {1, sr4},
-	                                 {1, sr5}, {1, sr6}, {1, sr7}, {1, sr8}, {1, sr9}};
+	static const struct ev want[] = {{1, sr1},  {1, sr2},  {1, sr3}, {1, sr3}, {1, sr3},
+	                                 {1, sr4},  {1, sr5},  {1, sr6}, {1, sr7}, {1, sr8},
+	                                 {1, sr8},  {1, sr9},  {1, sr10}, {1, sr11}, {1, sr12}};
 
-	trace(dbg_step_rep, want, 11);
+	trace(dbg_step_rep, want, 15);
 }
 
 static volatile uint32_t sh_ticks, sh_eip, sh_after_eip, sh_elsewhere;
