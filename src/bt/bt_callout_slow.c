@@ -184,7 +184,8 @@ static int slow_string16(struct co *k)
 	bool cmp = m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW ||
 		   m == ZYDIS_MNEMONIC_CMPSD || m == ZYDIS_MNEMONIC_SCASB ||
 		   m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
-	int size = k->in.operand_width / 8, n, sseg = co_str_src_seg(k);
+	int size = k->in.operand_width / 8, n, max = k->bt->stepping ? 1 : 4096; /* TF: #DB each */
+	int sseg = co_str_src_seg(k);
 	uint32_t step = (c->hflags & EFL_DF) ? (uint32_t)-size : (uint32_t)size;
 	uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
 
@@ -194,7 +195,7 @@ static int slow_string16(struct co *k)
 		mask = 0xff;
 		step = (c->hflags & EFL_DF) ? (uint32_t)-1 : 1;
 	}
-	for (n = 0; n < 4096; n++) {
+	for (n = 0; n < max; n++) {
 		uint16_t si = (uint16_t)c->gpr[6], di = (uint16_t)c->gpr[7];
 		uint32_t a = c->gpr[0] & mask, b = 0;
 

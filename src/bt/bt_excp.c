@@ -343,6 +343,8 @@ int bt_deliver(struct bt *bt)
 			bt->cpu.eip = cur.insn_eip; /* a fault raised by int n is reported at the int */
 		if (next.vector < 0 || cur.vector == EXC_DF)
 			return -1; /* a stop already recorded, or a triple fault */
+		if (next.vector == EXC_PF)
+			bt->cpu.cr2 = next.cr2; /* CR2 is the second fault's, #DF or not */
 		if (double_fault(&cur, &next))
 			next = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
 		cur = next;
