@@ -1,4 +1,4 @@
-/* seg.c: data segments with bases (lds/lfs/lgs), and the faults of task switches. */
+/* seg.c: data segments with bases (lds/lfs/lgs, 16-bit addressing), and the faults of task switches. */
 #include "st.h"
 
 #define SEL_BASED 0x30  /* data, base &seg_area, 4 GiB */
@@ -70,6 +70,28 @@ static void c_far_pointer_loads(void)
 	EXPECT_EQ("es:(edi) through the loaded base", v_es, 0xabcd0003u);
 }
 
+/* 16-bit addressing ([bx+disp], computed apart from the access) adds the base too. */
+static void c_addr16_with_bases(void)
+{
+	struct dtr old;
+	uint32_t a = 0, b = 0;
+
+	gdt_with_extras(&old);
+	seg_area[1] = 0xabcd1001u;
+	seg_area[2] = 0xabcd1002u;
+	__asm__ volatile("movw %w[s], %%gs\n\t"
+			 "movl $0x10004, %%ebx\n\t" /* BX = 4: the upper half is not used */
+			 "movl %%gs:(%%bx), %[a]\n\t"
+			 "movl %%gs:4(%%bx), %[b]\n\t"
+			 "movw %w[k], %%gs"
+			 : [a] "=&r"(a), [b] "=&r"(b)
+			 : [s] "r"(SEL_BASED), [k] "r"(SEL_KDATA)
+			 : "ebx", "memory");
+	lgdt(&old);
+	EXPECT_EQ("gs:[bx]", a, 0xabcd1001u);
+	EXPECT_EQ("gs:[bx+4]", b, 0xabcd1002u);
+}
+
 /* Faults a task switch raises before it switches (SDM Vol 3 7.3), in the old task. */
 static void c_task_switch_faults(void)
 {
@@ -100,6 +122,7 @@ static void c_task_switch_faults(void)
 
 CHECK_LIST(seg) = {
     {"seg.far_pointer_loads_with_bases", c_far_pointer_loads},
+    {"seg.addr16_with_bases", c_addr16_with_bases},
     {"seg.task_switch_faults", c_task_switch_faults},
     CHECK_END,
 };
