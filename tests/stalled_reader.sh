@@ -34,6 +34,10 @@ if [ $status != 8 ]; then
 	echo "FAIL: with --stats and stderr stalled too: status $status, want 8"
 	exit 1
 fi
+if [ "$backend" != bt ]; then # the pause case: only bt dispatches output inside its run
+	echo "PASS: status 8 with a stalled reader (also with --stats)"
+	exit 0
+fi
 exec 3>&-
 rm -f "$d/out"
 mkfifo "$d/out"
