@@ -117,15 +117,22 @@ START_TEST(timer_oneshot_and_periodic)
 	wr(LAPIC_EOI, 4, 0);
 	wr(LAPIC_TDCR, 4, 0xb);               /* divide by 1 */
 	wr(LAPIC_LVT_TIMER, 4, 0x20000 | 0x71); /* periodic */
-	wr(LAPIC_TMICT, 4, 100);
-	fake_ns += 350;                       /* three periods: coalesced into one */
+	wr(LAPIC_TMICT, 4, 100000);           /* 100 us */
+	fake_ns += 350000;                    /* three periods: coalesced into one */
 	lapic_update(&a);
 	ck_assert_uint_eq(lapic_ack(&a), 0x71);
 	wr(LAPIC_EOI, 4, 0);
-	ck_assert_uint_eq(lapic_next_deadline(&a), fake_ns + 50);
-	fake_ns += 50;
+	ck_assert_uint_eq(lapic_next_deadline(&a), fake_ns + 50000);
+	fake_ns += 50000;
 	lapic_update(&a);
 	ck_assert_uint_eq(lapic_ack(&a), 0x71);
+	wr(LAPIC_EOI, 4, 0);
+	/* masked: no deadline, so no kicks; a 1 ns period kicks at most every 10 us */
+	wr(LAPIC_LVT_TIMER, 4, 0x30000 | 0x71);
+	ck_assert_uint_eq(lapic_next_deadline(&a), 0);
+	wr(LAPIC_LVT_TIMER, 4, 0x20000 | 0x71);
+	wr(LAPIC_TMICT, 4, 1);
+	ck_assert_uint_eq(lapic_next_deadline(&a), fake_ns + 10000);
 	ck_assert_uint_eq(a.timer_irqs, 3);
 }
 END_TEST

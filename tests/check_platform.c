@@ -170,6 +170,45 @@ START_TEST(test_rtc_periodic)
 }
 END_TEST
 
+/* Linux's mc146818_set_time: SET, the bytes one by one, SET cleared (fake now: Dec 31). */
+START_TEST(test_rtc_set_clock)
+{
+	fake_wall -= 31 * 86400; /* 2025-11-30: a month with 30 days */
+	cmos_set(RTC_REG_B, 0x82); /* SET, 24 h, BCD */
+	cmos_set(0x00, 0x00);
+	cmos_set(0x02, 0x00);
+	cmos_set(0x04, 0x12);
+	ck_assert_uint_eq(cmos(0x04), 0x12); /* frozen: the written byte reads back */
+	cmos_set(0x07, 0x31);                /* "Nov 31" while the month is still 11 */
+	cmos_set(0x08, 0x01);
+	cmos_set(0x09, 0x27);
+	cmos_set(RTC_REG_B, 0x02);
+	ck_assert_uint_eq(cmos(0x07), 0x31);
+	ck_assert_uint_eq(cmos(0x08), 0x01);
+	ck_assert_uint_eq(cmos(0x09), 0x27);
+	ck_assert_uint_eq(cmos(0x04), 0x12);
+	cmos_set(0x08, 0x13); /* an invalid month, set directly: ignored */
+	ck_assert_uint_eq(cmos(0x08), 0x01);
+}
+END_TEST
+
+/* Rewriting B with PIE on does not restart the period (QEMU, the datasheet). */
+START_TEST(test_rtc_b_rewrite_keeps_phase)
+{
+	cmos_set(RTC_REG_A, 0x2f); /* 2 Hz */
+	cmos_set(RTC_REG_B, 0x42);
+	for (int i = 0; i < 10; i++) {
+		fake_ns += 100000000; /* 0.1 s */
+		cmos_set(RTC_REG_B, 0x42);
+		rtc_update(&rtc);
+	}
+	ck_assert_uint_eq(rtc.irqs, 2);
+	cmos_set(RTC_REG_B, 0x02); /* PIE off: IRQ8 drops */
+	(void)pic_ack(&pic);
+	ck_assert(!pic_pending(&pic));
+}
+END_TEST
+
 START_TEST(test_pmtimer)
 {
 	uint64_t v;
@@ -269,6 +308,8 @@ Suite *platform_suite(void)
 	tcase_add_test(tc, test_rtc_time_bcd_and_binary);
 	tcase_add_test(tc, test_rtc_periodic);
 	tcase_add_test(tc, test_pmtimer);
+	tcase_add_test(tc, test_rtc_set_clock);
+	tcase_add_test(tc, test_rtc_b_rewrite_keeps_phase);
 	tcase_add_test(tc, test_cpu_models);
 	tcase_add_test(tc, test_i8042);
 	suite_add_tcase(s, tc);

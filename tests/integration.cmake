@@ -18,10 +18,13 @@ add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.el
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
-# The PC platform (fw_cfg, RTC, PM timer, APICs, a Multiboot module), as QEMU has it.
+# The PC platform (fw_cfg, RTC, PM timer, APICs, a Multiboot module, segment bases, task
+# switches), as QEMU has it. platform.txt is the SDM's behaviour (bt, kvm on hardware);
+# platform.tcg.txt is TCG's (QEMU itself, kvm nested in it): it checks no data segment
+# limits, and the guest notes that line instead of passing it.
 set(PLATFORM_ARGS --mem=64M --module=${GOLDEN}/platform-module.txt,platform-module --timeout=60)
 add_test(NAME qemu.platform COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/platform.elf 1
-  --golden ${GOLDEN}/platform.txt -- ${PLATFORM_ARGS})
+  --golden ${GOLDEN}/platform.tcg.txt -- ${PLATFORM_ARGS})
 set_tests_properties(qemu.platform PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 add_test(NAME qemu.confine COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
   --golden ${GOLDEN}/confine.txt)

@@ -57,7 +57,28 @@ __asm__(".text\n"
         "ir8:	pushfl\n"
         "ir9:	andl $0xfffffeff, (%esp)\n"
         "ir10:	popfl\n"
-        "ir11:	ret\n");
+        "ir11:	ret\n"
+
+        ".globl dbg_step_rep, sr1, sr2, sr3, sr4, sr5, sr6, sr7, sr8, sr9, sr10, sr11, sr12\n"
+        "dbg_step_rep:\n"
+        "	pushl %edi\n"
+        "	pushfl\n"
+        "	orl $0x100, (%esp)\n"
+        "	popfl\n"
+        "	nop\n"
+        "sr1:	movl $dbg_rep_buf, %edi\n"
+        "sr2:	movl $3, %ecx\n"
+        "sr3:	rep stosb\n" /* a trap after each iteration, EIP on the rep until the last */
+        "sr4:	xorl %ecx, %ecx\n"
+        "sr5:	rep stosb\n" /* ECX 0: one trap, after it */
+        "sr6:	movl $0x6000, %edi\n"
+        "sr7:	movl $2, %ecx\n"
+        "sr8:	addr16 rep stosb\n" /* the same with DI and CX (bt: in C) */
+        "sr9:	pushfl\n"
+        "sr10:	andl $0xfffffeff, (%esp)\n"
+        "sr11:	popfl\n"
+        "sr12:	popl %edi\n"
+        "	ret\n");
 
 /* sti at the last byte of a page (the block ends there), hlt on the next page. */
 __asm__(".text\n"
@@ -83,7 +104,9 @@ __asm__(".text\n"
         "	cli\n"
         "	ret\n");
 
-void dbg_step_basic(void), dbg_step_int(void), dbg_step_iret(void);
+void dbg_step_basic(void), dbg_step_int(void), dbg_step_iret(void), dbg_step_rep(void);
+extern char sr1[], sr2[], sr3[], sr4[], sr5[], sr6[], sr7[], sr8[], sr9[], sr10[], sr11[], sr12[];
+static uint8_t dbg_rep_buf[8] ASMVAR;
 void sti_hlt_page_end(void), sti_hlt_32nd(void);
 extern char sb1[], sb2[], sb3[], sb4[], sb5[], sb6[], sb7[], sb8[];
 extern char si1[], si2[], si3[], si4[], si5[], si6[], si7[], si8[];
@@ -186,6 +209,16 @@ static void c_step_iret_movss(void)
 	                                 {1, ir8}, {1, ir9}, {1, ir10}, {1, ir11}};
 
 	trace(dbg_step_iret, want, 8);
+}
+
+static void c_step_rep(void)
+{
+	/* after the mov: sr3; after iterations 1 and 2: sr3 again; after the last: sr4 */
+	static const struct ev want[] = {{1, sr1},  {1, sr2},  {1, sr3}, {1, sr3}, {1, sr3},
+	                                 {1, sr4},  {1, sr5},  {1, sr6}, {1, sr7}, {1, sr8},
+	                                 {1, sr8},  {1, sr9},  {1, sr10}, {1, sr11}, {1, sr12}};
+
+	trace(dbg_step_rep, want, 15);
 }
 
 static volatile uint32_t sh_ticks, sh_eip, sh_after_eip, sh_elsewhere;
@@ -1211,6 +1244,66 @@ static void c_addr16(void)
 	EXPECT_EQ("edi after addr16 std; stosw", r[4], 0xfedc6204u);
 }
 
+/* Memory operands with 16-bit ModRM ([bx+si], [bp+di+d], [d16]) in ordinary instructions,
+ * high-byte registers among them; the upper halves of the address registers ignored. */
+static volatile uint32_t m16_out[4] ASMVAR;
+
+__asm__(".text\n"
+        "a16_modrm:\n"
+        "	pushl %ebx\n"
+        "	pushl %esi\n"
+        "	pushl %edi\n"
+        "	pushl %ebp\n"
+        "	movl $0x12346000, %ebx\n"
+        "	movl $0xabcd0010, %esi\n"
+        "	movl $0x5555ff00, %ebp\n"
+        "	movl $0x77776f80, %edi\n"
+        "	movl $5, %eax\n"
+        "	addr16 addl %eax, (%bx,%si)\n"     /* [0x6010] += 5 */
+        "	addr16 movb 0x20(%bx,%si), %ah\n"  /* AH = [0x6030] (a high byte: no REX) */
+        "	addr16 movl 0x6050, %ecx\n"        /* [0x6050] */
+        "	addr16 xchgb %ch, 0x1(%bx)\n"      /* [0x6001] <-> CH */
+        "	addr16 incw 0x10(%bp,%di)\n"       /* (0xff00 + 0x6f80 + 0x10) mod 64K = 0x6e90 */
+        "	addr16 pushl 0x60(%bx)\n"          /* [0x6060] */
+        "	addr16 popl 0x60(%bx,%si)\n"       /* to [0x6070] */
+        "	addr16 pushw 0x62(%bx)\n"
+        "	addr16 popw 0x74(%bx,%si)\n"       /* [0x6062] to [0x6084] */
+        "	movl %eax, m16_out\n"
+        "	movl %ecx, m16_out + 4\n"
+        "	movl %esi, m16_out + 8\n"
+        "	movl %ebp, m16_out + 12\n"
+        "	popl %ebp\n"
+        "	popl %edi\n"
+        "	popl %esi\n"
+        "	popl %ebx\n"
+        "	ret\n");
+void a16_modrm(void);
+
+static void c_addr16_modrm(void)
+{
+	volatile uint8_t *low = (volatile uint8_t *)LOW;
+
+	*(volatile uint32_t *)(low + 0x10) = 0x10000000u;
+	low[0x30] = 0x9c;
+	*(volatile uint32_t *)(low + 0x50) = 0x0000a100u;
+	low[0x01] = 0x3e;
+	*(volatile uint16_t *)(low + 0xe90) = 0xffff;
+	*(volatile uint16_t *)(low + 0xe92) = 0x1234;
+	*(volatile uint32_t *)(low + 0x60) = 0xcafe1234u;
+	*(volatile uint32_t *)(low + 0x70) = 0;
+	*(volatile uint32_t *)(low + 0x84) = 0x77770000u;
+	a16_modrm();
+	EXPECT_EQ("addr16 push/pop dword", *(volatile uint32_t *)(low + 0x70), 0xcafe1234u);
+	EXPECT_EQ("addr16 push/pop word", *(volatile uint32_t *)(low + 0x84), 0x7777cafeu);
+	EXPECT_EQ("[bx+si] += eax", *(volatile uint32_t *)(low + 0x10), 0x10000005u);
+	EXPECT_EQ("eax with ah = [bx+si+0x20]", m16_out[0], 0x9c05);
+	EXPECT_EQ("ecx = [0x6050], ch exchanged with [bx+1]", m16_out[1], 0x3e00);
+	EXPECT_EQ("[bx+1] from ch", low[0x01], 0xa1);
+	EXPECT_EQ("incw [bp+di+0x10] (wraps within the word)", *(volatile uint32_t *)(low + 0xe90), 0x12340000u);
+	EXPECT_EQ("esi kept", m16_out[2], 0xabcd0010u);
+	EXPECT_EQ("ebp kept", m16_out[3], 0x5555ff00u);
+}
+
 /* ---- 16-bit operand size (0x66) in leave and near control flow: IP, 16-bit pushes ---- */
 
 #define LOWCODE 0x7000u /* low memory, identity mapped: code for 16-bit targets */
@@ -1334,10 +1427,31 @@ static void c_stack_self(void)
 	EXPECT_EQ("popl %esp loads the popped value (difference)", stk[4], 0);
 }
 
+/* ---- a higher-half alias: an absolute address >= 2 GiB through a supervisor mapping ---- */
+static void c_higher_half(void)
+{
+	volatile uint32_t *low = (volatile uint32_t *)SCRATCH_FRAME(20);
+	uint32_t v = 0, w = 0;
+
+	if (map_page(0xc0502000u, SCRATCH_FRAME(20), PTE_W)) {
+		st_fail("no page table for 0xc0502000");
+		return;
+	}
+	low[1] = 0x12345678u;
+	__asm__ volatile(ST_ARM "movl 0xc0502004, %0" ST_RESUME : "+r"(v) : : "memory");
+	EXPECT_EQ("faults reading 0xc0502004", st_nfaults, 0);
+	EXPECT_EQ("read through the higher-half alias", v, 0x12345678u);
+	__asm__ volatile(ST_ARM "movl %0, 0xc0502008" ST_RESUME : : "r"(0x9abcdef0u) : "memory");
+	w = low[2];
+	EXPECT_EQ("written through the alias, read low", w, 0x9abcdef0u);
+	unmap_page(0xc0502000u);
+}
+
 CHECK_LIST(dbg) = {
     {"dbg.single_step_trace", c_step_basic},
     {"dbg.single_step_int_and_fault", c_step_int_fault},
     {"dbg.single_step_iret_mov_ss", c_step_iret_movss},
+    {"dbg.single_step_rep_string", c_step_rep},
     {"dbg.sti_shadow_hlt_at_block_end", c_sti_shadow},
     {"dbg.delivery_de_then_pf_serial", c_dlv_de_pf},
     {"dbg.delivery_pf_then_pf_double", c_dlv_pf_pf},
@@ -1363,7 +1477,9 @@ CHECK_LIST(dbg) = {
     {"dbg.delivery_tss_stack_ts_ss", c_tss_stack},
     {"dbg.rep_stos_interruptible", c_rep_interruptible},
     {"dbg.addr16_xlat_loop_string", c_addr16},
+    {"dbg.addr16_modrm_operands", c_addr16_modrm},
     {"dbg.opsize16_leave_jmp_call_ret_jcc", c_opsize16},
     {"dbg.push_pop_stack_pointer", c_stack_self},
+    {"dbg.higher_half_absolute_address", c_higher_half},
     CHECK_END,
 };

@@ -13,7 +13,7 @@ struct check {
 #define CHECK_END {NULL, NULL}
 
 extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[],
-    intr_checks[], misc_checks[], dbg_checks[], fpu_checks[], bus_checks[];
+    intr_checks[], misc_checks[], dbg_checks[], fpu_checks[], seg_checks[], bus_checks[];
 
 /* Inside a check: record the first failure (later ones are ignored) or a skip. */
 void st_fail(const char *fmt, ...) RT_PRINTF(1, 2);

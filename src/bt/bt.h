@@ -60,7 +60,8 @@ struct bt;
 	X(adapt_mmio, "retranslations: MMIO accesses (no fault)")          \
 	X(adapt_div, "retranslations: divides (inline zero-divisor check)") \
 	X(adapt_pf, "retranslations: true page faults (presence checked by callout)") \
-	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")
+	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)") \
+	X(task_switches, "hardware task switches")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
 #define BT_CALLOUTS(X)                                                     \
@@ -68,7 +69,8 @@ struct bt;
 	X(pushf) X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) \
 	X(sreg_read) X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter)  \
 	X(sysexit) X(far) X(bcd) X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) \
-	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp) X(nm)
+	X(adapt_pre) X(adapt_post) X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp) X(nm) \
+	X(seglimit)
 
 enum bt_callout_kind {
 #define X(n) BT_CO_##n,
@@ -139,9 +141,32 @@ struct bt_seg {
 	uint16_t sel;
 	uint32_t base, limit;
 	uint8_t dpl;
+	uint8_t type;         /* descriptor type (bit 2 of a data segment: expand-down) */
 };
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NR };
+
+/* Linear address of offset off in data segment seg (modulo 4 GiB, as i386). */
+static inline uint32_t bt_lin(const struct bt_seg *segs, int seg, uint32_t off)
+{
+	return segs[seg].base + off;
+}
+
+/* Does an access through this segment need a limit check (not expand-up to 4 GiB)? */
+static inline bool bt_seg_limited(const struct bt_seg *s)
+{
+	return s->limit != 0xffffffffu || (s->type & 0xc) == 0x4;
+}
+
+/* Is [off, off + size) outside the segment's limit (expand-up or expand-down)? */
+static inline bool bt_seg_outside(const struct bt_seg *s, uint32_t off, uint32_t size)
+{
+	uint64_t last = (uint64_t)off + size - 1;
+
+	if ((s->type & 0xc) == 0x4) /* expand-down: offsets above the limit, up to 4 GiB */
+		return off <= s->limit || last > 0xffffffffu;
+	return last > s->limit;
+}
 
 struct bt_exc {
 	int vector;           /* -1 none */
@@ -471,16 +496,36 @@ void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err);
 /* Deliver bt->cpu.exc; 0, or -1 when it escalated to a triple fault. */
 int bt_deliver(struct bt *bt);
 int bt_deliver_irq(struct bt *bt, uint8_t vector);
-/* iret in protected mode; 0 or -1 with an exception raised. */
-int bt_iret(struct bt *bt);
-/* Load a data/stack segment register; 0, -1 (exception raised), or -2 (non-flat: unsupported). */
+/* iret in protected mode (next: the instruction after it); 0, -1 with an exception raised, -2 unsupported. */
+int bt_iret(struct bt *bt, uint32_t next);
+/*
+ * Load a data/stack segment register (any base and limit); 0, -1 (exception raised).
+ * Translations fold the data segments' bases and limits in: a change flushes the cache.
+ */
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel);
+/* Set a segment register's cached descriptor (flushing the cache if a data segment's base or limit changes). */
+void bt_seg_set(struct bt *bt, int seg, struct bt_seg s);
 /* Load CS for a return to new_cpl (its RPL); 0, -1 (#GP/#NP raised), -2 (unsupported). */
 int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
-/* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a gate, a TSS). */
+/* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a call gate: unsupported), 1 (a TSS or task gate: bt_task_far). */
 int bt_far_target(struct bt *bt, uint16_t sel);
 int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2]);
 void bt_set_cpl(struct bt *bt, uint8_t cpl);
+
+/* bt_task.c: hardware task switches (32-bit TSSs) */
+enum { TS_JMP, TS_CALL, TS_INT, TS_IRET };
+/*
+ * Switch to the task of TSS selector sel for reason (TS_*); eip is where the old
+ * task resumes, err an error code pushed on the new task's stack. 0, -1 with an
+ * exception raised (before the switch: in the old task; after: in the new one),
+ * or -2 (unsupported: recorded).
+ */
+int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool has_err,
+		   uint32_t err);
+/* jmp/call far to a TSS or a task gate (sel); next: the instruction after. 0, -1, -2. */
+int bt_task_far(struct bt *bt, uint16_t sel, bool call, uint32_t next);
+/* iret with EFLAGS.NT: back to the task in the current TSS's link field. 0, -1, -2. */
+int bt_task_return(struct bt *bt, uint32_t next);
 
 /* bt_callout.c */
 int bt_callout(struct bt_cpu *cpu);

@@ -65,7 +65,7 @@ void co_set_reg(struct co *k, ZydisRegister r, uint32_t v)
 	}
 }
 
-uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o)
+uint32_t co_off(struct co *k, const ZydisDecodedOperand *o)
 {
 	uint32_t ea = (uint32_t)o->mem.disp.value;
 
@@ -74,6 +74,34 @@ uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o)
 	if (o->mem.index != ZYDIS_REGISTER_NONE)
 		ea += co_get_reg(k, o->mem.index) * (o->mem.scale ? o->mem.scale : 1);
 	return k->in.address_width == 16 ? ea & 0xffff : ea;
+}
+
+int co_seg_of(ZydisRegister r)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_ES: return SEG_ES;
+	case ZYDIS_REGISTER_CS: return SEG_CS;
+	case ZYDIS_REGISTER_SS: return SEG_SS;
+	case ZYDIS_REGISTER_FS: return SEG_FS;
+	case ZYDIS_REGISTER_GS: return SEG_GS;
+	default: return SEG_DS;
+	}
+}
+
+int co_str_src_seg(struct co *k)
+{
+	int i;
+
+	for (i = 0; i < k->in.operand_count; i++)
+		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    (k->op[i].mem.base == ZYDIS_REGISTER_ESI || k->op[i].mem.base == ZYDIS_REGISTER_SI))
+			return co_seg_of(k->op[i].mem.segment);
+	return SEG_DS;
+}
+
+uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o)
+{
+	return bt_lin(k->c->seg, co_seg_of(o->mem.segment), co_off(k, o));
 }
 
 int co_read(struct co *k, const ZydisDecodedOperand *o, uint32_t *v)
@@ -154,7 +182,7 @@ void co_shadow(struct co *k, uint8_t kind)
 
 int co_push(struct co *k, uint32_t v, int size)
 {
-	if (mmu_write(k->bt, k->c->gpr[4] - (uint32_t)size, &v, (uint32_t)size, k->c->cpl == 3))
+	if (mmu_write(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4] - (uint32_t)size), &v, (uint32_t)size, k->c->cpl == 3))
 		return -1;
 	k->c->gpr[4] -= (uint32_t)size;
 	return 0;
@@ -163,7 +191,8 @@ int co_push(struct co *k, uint32_t v, int size)
 int co_pop(struct co *k, uint32_t *v, int size)
 {
 	*v = 0;
-	if (mmu_read(k->bt, k->c->gpr[4], v, (uint32_t)size, k->c->cpl == 3))
+	if (mmu_read(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4]), v, (uint32_t)size,
+		     k->c->cpl == 3))
 		return -1;
 	k->c->gpr[4] += (uint32_t)size;
 	return 0;
@@ -220,8 +249,11 @@ static int co_int_fast(struct co *k)
 
 static int co_iret_fast(struct co *k)
 {
-	int r = bt_iret(k->bt);
+	uint16_t tr = k->c->tr_sel;
+	int r = bt_iret(k->bt, k->next);
 
+	if (r == -1 && k->c->tr_sel != tr)
+		return BT_EXIT_EXCEPTION; /* a task return faulted in the new task */
 	if (r == -1)
 		return co_pending(k);
 	if (r == -2)
@@ -342,8 +374,11 @@ static int dispatch(struct co *k)
 		return co_int(k, (int)(k->op[0].imm.value.u & 0xff), true);
 	case BT_CO_into: return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
 	case BT_CO_iret: {
-		int r = bt_iret(k->bt);
+		uint16_t tr = k->c->tr_sel;
+		int r = bt_iret(k->bt, k->next);
 
+		if (r == -1 && k->c->tr_sel != tr)
+			return BT_EXIT_EXCEPTION;
 		if (r == -1)
 			return co_pending(k);
 		if (r == -2)
@@ -384,7 +419,7 @@ int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
 	struct co k;
-	uint64_t inval;
+	uint64_t inval, flushes;
 	int r;
 
 	k.bt = bt;
@@ -392,6 +427,7 @@ int bt_callout(struct bt_cpu *cpu)
 	k.site = &bt->sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
 	inval = bt->smc_invalidations;
+	flushes = bt->tc_flushes;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
 	bt->callouts++;
@@ -406,6 +442,7 @@ int bt_callout(struct bt_cpu *cpu)
 	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
 	case BT_CO_pf_check: r = co_pf_check(&k); break;
 	case BT_CO_gp: r = co_fault(&k, EXC_GP, true, 0); break;
+	case BT_CO_seglimit: r = co_seglimit(&k); break;
 	case BT_CO_nm: r = co_fault(&k, EXC_NM, false, 0); break;
 	case BT_CO_intn: r = co_int_fast(&k); break;
 	case BT_CO_iret: r = co_iret_fast(&k); break;
@@ -425,7 +462,8 @@ int bt_callout(struct bt_cpu *cpu)
 			return co_fault(&k, EXC_UD, false, 0);
 		r = dispatch(&k);
 	} else if (r == CO_NEXT &&
-		   (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check)) {
+		   (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check ||
+		    k.site->kind == BT_CO_seglimit)) {
 		/*
 		 * adapt_pre's (pf_check's) instruction has not run yet: should the cache be left
 		 * before it (a kick), it runs again from its start, pre included.
@@ -437,6 +475,9 @@ int bt_callout(struct bt_cpu *cpu)
 		/* The callout stored into translated code (sgdt over the next instruction...):
 		 * the rest of this block may be stale, translate again from the next one. */
 		if (bt->smc_invalidations != inval)
+			return BT_EXIT_RESUME;
+		/* ... or the cache was flushed under it (a segment base changed). */
+		if (bt->tc_flushes != flushes)
 			return BT_EXIT_RESUME;
 	}
 	return r;

@@ -25,8 +25,19 @@ struct co {
 
 uint32_t co_get_reg(struct co *k, ZydisRegister r);
 void co_set_reg(struct co *k, ZydisRegister r, uint32_t v);
-/* The effective (linear = offset, flat segments) address of a memory operand. */
+/* The offset (effective address) of a memory operand within its segment. */
+uint32_t co_off(struct co *k, const ZydisDecodedOperand *o);
+/* SEG_* of a Zydis segment register (DS for none). */
+int co_seg_of(ZydisRegister r);
+/* The segment of a string instruction's source (DS:ESI unless overridden). */
+int co_str_src_seg(struct co *k);
+/* The linear address of a memory operand: its segment's base + its offset. */
 uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o);
+/*
+ * Before an access through an explicit segment override on a limited segment:
+ * CO_NEXT when the memory operand lies within the limit, else #GP(0) (#SS(0) for SS).
+ */
+int co_seglimit(struct co *k);
 /* Read/write an operand (register or memory) of size bytes; -1 on a fault (raised). */
 int co_read(struct co *k, const ZydisDecodedOperand *o, uint32_t *v);
 int co_write(struct co *k, const ZydisDecodedOperand *o, uint32_t v);

@@ -94,6 +94,7 @@ int co_iostr(struct co *k)
 	uint8_t size = (uint8_t)(k->in.operand_width / 8);
 	int8_t step = (int8_t)((c->hflags & EFL_DF) ? -size : size);
 	uint32_t count = rep ? c->gpr[1] : 1, i;
+	int sseg = co_str_src_seg(k);
 
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_INSB || k->in.mnemonic == ZYDIS_MNEMONIC_OUTSB)
 		size = 1, step = (int8_t)((c->hflags & EFL_DF) ? -1 : 1);
@@ -111,7 +112,8 @@ int co_iostr(struct co *k)
 		return BT_EXIT_CORE;
 	}
 	for (i = 0; i < count; i++)
-		if (mmu_read(k->bt, c->gpr[6] + (uint32_t)(step * (int32_t)i), c->io_buf + i * size,
+		if (mmu_read(k->bt, bt_lin(c->seg, sseg, c->gpr[6] + (uint32_t)(step * (int32_t)i)),
+			     c->io_buf + i * size,
 			     size, c->cpl == 3))
 			break;
 	if (i == 0)
@@ -142,7 +144,7 @@ void bt_io_complete(struct bt *bt)
 		return;
 	c->ins.pending = false;
 	for (i = 0; i < c->ins.count; i++)
-		if (mmu_write(bt, c->gpr[7] + (uint32_t)(c->ins.step * (int32_t)i),
+		if (mmu_write(bt, bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(c->ins.step * (int32_t)i)),
 			      c->io_buf + i * c->ins.size, c->ins.size, c->cpl == 3))
 			break;
 	c->gpr[7] += (uint32_t)(c->ins.step * (int32_t)i);

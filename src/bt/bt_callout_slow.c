@@ -55,7 +55,7 @@ static int slow_pusha16(struct co *k)
 
 	for (i = 0; i < 8; i++)
 		v[7 - i] = (uint16_t)c->gpr[i]; /* lowest address: DI */
-	if (mmu_write(k->bt, c->gpr[4] - 16, v, 16, c->cpl == 3))
+	if (mmu_write(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4] - 16), v, 16, c->cpl == 3))
 		return co_pending(k);
 	c->gpr[4] -= 16;
 	return CO_NEXT;
@@ -67,7 +67,7 @@ static int slow_popa16(struct co *k)
 	uint16_t v[8];
 	int i;
 
-	if (mmu_read(k->bt, c->gpr[4], v, 16, c->cpl == 3))
+	if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4]), v, 16, c->cpl == 3))
 		return co_pending(k);
 	for (i = 0; i < 8; i++)
 		if (i != 4)
@@ -85,20 +85,21 @@ static int slow_enter(struct co *k)
 	int w = k->in.operand_width / 8;
 	bool user = c->cpl == 3;
 
-	if (mmu_write(k->bt, esp - (uint32_t)w, &ebp, (uint32_t)w, user))
+	if (mmu_write(k->bt, bt_lin(c->seg, SEG_SS, esp - (uint32_t)w), &ebp, (uint32_t)w, user))
 		return co_pending(k);
 	esp -= (uint32_t)w;
 	frame = esp;
 	for (i = 1; i < level; i++) {
 		ebp -= (uint32_t)w;
 		v = 0;
-		if (mmu_read(k->bt, ebp, &v, (uint32_t)w, user) ||
-		    mmu_write(k->bt, esp - (uint32_t)w, &v, (uint32_t)w, user))
+		if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, ebp), &v, (uint32_t)w, user) ||
+		    mmu_write(k->bt, bt_lin(c->seg, SEG_SS, esp - (uint32_t)w), &v, (uint32_t)w, user))
 			return co_pending(k);
 		esp -= (uint32_t)w;
 	}
 	if (level) {
-		if (mmu_write(k->bt, esp - (uint32_t)w, &frame, (uint32_t)w, user))
+		if (mmu_write(k->bt, bt_lin(c->seg, SEG_SS, esp - (uint32_t)w), &frame, (uint32_t)w,
+			      user))
 			return co_pending(k);
 		esp -= (uint32_t)w;
 	}
@@ -114,9 +115,14 @@ static int slow_enter(struct co *k)
 static int slow_xlat16(struct co *k)
 {
 	struct bt_cpu *c = k->c;
+	int i, seg = SEG_DS;
 	uint8_t v;
 
-	if (mmu_read(k->bt, (uint16_t)(c->gpr[3] + (c->gpr[0] & 0xff)), &v, 1, c->cpl == 3))
+	for (i = 0; i < k->in.operand_count; i++)
+		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+			seg = co_seg_of(k->op[i].mem.segment);
+	if (mmu_read(k->bt, bt_lin(c->seg, seg, (uint16_t)(c->gpr[3] + (c->gpr[0] & 0xff))), &v, 1,
+		     c->cpl == 3))
 		return co_pending(k);
 	c->gpr[0] = (c->gpr[0] & ~0xffu) | v;
 	return CO_NEXT;
@@ -178,7 +184,8 @@ static int slow_string16(struct co *k)
 	bool cmp = m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW ||
 		   m == ZYDIS_MNEMONIC_CMPSD || m == ZYDIS_MNEMONIC_SCASB ||
 		   m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
-	int size = k->in.operand_width / 8, n;
+	int size = k->in.operand_width / 8, n, max = k->bt->stepping ? 1 : 4096; /* TF: #DB each */
+	int sseg = co_str_src_seg(k);
 	uint32_t step = (c->hflags & EFL_DF) ? (uint32_t)-size : (uint32_t)size;
 	uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
 
@@ -188,20 +195,20 @@ static int slow_string16(struct co *k)
 		mask = 0xff;
 		step = (c->hflags & EFL_DF) ? (uint32_t)-1 : 1;
 	}
-	for (n = 0; n < 4096; n++) {
+	for (n = 0; n < max; n++) {
 		uint16_t si = (uint16_t)c->gpr[6], di = (uint16_t)c->gpr[7];
 		uint32_t a = c->gpr[0] & mask, b = 0;
 
 		if (rep && (c->gpr[1] & 0xffff) == 0)
 			return CO_NEXT;
-		if (src && mmu_read(k->bt, si, &a, (uint32_t)size, user))
+		if (src && mmu_read(k->bt, bt_lin(c->seg, sseg, si), &a, (uint32_t)size, user))
 			return co_pending(k);
 		if (m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW || m == ZYDIS_MNEMONIC_MOVSD ||
 		    m == ZYDIS_MNEMONIC_STOSB || m == ZYDIS_MNEMONIC_STOSW || m == ZYDIS_MNEMONIC_STOSD) {
-			if (mmu_write(k->bt, di, &a, (uint32_t)size, user))
+			if (mmu_write(k->bt, bt_lin(c->seg, SEG_ES, di), &a, (uint32_t)size, user))
 				return co_pending(k);
 		} else if (dst) { /* cmps, scas */
-			if (mmu_read(k->bt, di, &b, (uint32_t)size, user))
+			if (mmu_read(k->bt, bt_lin(c->seg, SEG_ES, di), &b, (uint32_t)size, user))
 				return co_pending(k);
 			c->hflags = (c->hflags & ~0x8d5u) | cmp_flags(a, b, size);
 		} else { /* lods */
@@ -229,7 +236,7 @@ static int slow_leave16(struct co *k)
 	struct bt_cpu *c = k->c;
 	uint16_t v;
 
-	if (mmu_read(k->bt, c->gpr[5], &v, 2, c->cpl == 3))
+	if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[5]), &v, 2, c->cpl == 3))
 		return co_pending(k);
 	c->gpr[4] = c->gpr[5] + 2;
 	c->gpr[5] = (c->gpr[5] & 0xffff0000u) | v;
@@ -267,7 +274,7 @@ static int slow_flow16(struct co *k)
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_RET) {
 		uint32_t extra = k->in.operand_count_visible ? (uint32_t)o->imm.value.u & 0xffff : 0;
 
-		if (mmu_read(k->bt, c->gpr[4], &ip, 2, user))
+		if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4]), &ip, 2, user))
 			return co_pending(k);
 		c->gpr[4] += 2 + extra;
 		c->eip = ip;

@@ -312,7 +312,7 @@ int co_sreg_load(struct co *k)
 	r = bt_load_seg(k->bt, seg, (uint16_t)sel);
 	if (r) {
 		c->gpr[4] = esp;
-		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+		return co_pending(k);
 	}
 	if (k->in.mnemonic != ZYDIS_MNEMONIC_MOV && k->in.mnemonic != ZYDIS_MNEMONIC_POP)
 		co_set_reg(k, k->op[0].reg.value, off);
@@ -334,12 +334,13 @@ int co_far(struct co *k)
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_RET) {
 		uint32_t extra = k->in.operand_count_visible ? (uint32_t)k->op[0].imm.value.u : 0;
 
-		if (mmu_read(k->bt, c->gpr[4], v, 8, c->cpl == 3))
+		if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4]), v, 8, c->cpl == 3))
 			return co_pending(k);
 		if ((v[1] & 3) < c->cpl)
 			return co_fault(k, EXC_GP, true, v[1] & 0xfffc);
 		if ((v[1] & 3) > c->cpl &&
-		    mmu_read(k->bt, c->gpr[4] + 8 + extra, v + 2, 8, c->cpl == 3))
+		    mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4] + 8 + extra), v + 2, 8,
+			     c->cpl == 3))
 			return co_pending(k);
 		r = bt_load_cs(k->bt, (uint16_t)v[1], (uint8_t)(v[1] & 3));
 		if (r)
@@ -369,12 +370,22 @@ int co_far(struct co *k)
 	}
 	/* Checked before anything is pushed: a faulting far call leaves ESP alone. */
 	r = bt_far_target(k->bt, (uint16_t)sel);
+	if (r == 1) { /* a TSS or a task gate */
+		uint16_t tr = c->tr_sel;
+
+		r = bt_task_far(k->bt, (uint16_t)sel, k->in.mnemonic == ZYDIS_MNEMONIC_CALL, k->next);
+		if (r == -1 && c->tr_sel != tr)
+			return BT_EXIT_EXCEPTION; /* raised in the new task, at its EIP */
+		if (r)
+			return r == -1 ? co_pending(k) : BT_EXIT_CORE;
+		return BT_EXIT_RESUME;
+	}
 	if (r)
 		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {
 		uint32_t frame[2] = { k->next, c->seg[SEG_CS].sel };
 
-		if (mmu_write(k->bt, c->gpr[4] - 8, frame, 8, c->cpl == 3))
+		if (mmu_write(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4] - 8), frame, 8, c->cpl == 3))
 			return co_pending(k);
 		c->gpr[4] -= 8;
 	}
@@ -439,8 +450,8 @@ int co_sysenter(struct co *k)
 
 	if (!cs)
 		return co_fault(k, EXC_GP, true, 0);
-	c->seg[SEG_CS] = (struct bt_seg){ cs, 0, 0xffffffffu, 0 };
-	c->seg[SEG_SS] = (struct bt_seg){ (uint16_t)(cs + 8), 0, 0xffffffffu, 0 };
+	c->seg[SEG_CS] = (struct bt_seg){ cs, 0, 0xffffffffu, 0, 0xb };
+	bt_seg_set(k->bt, SEG_SS, (struct bt_seg){ (uint16_t)(cs + 8), 0, 0xffffffffu, 0, 0x3 });
 	c->vflags &= ~(EFL_IF | 0x20000u | 0x10000u);
 	c->gpr[4] = c->sysenter_esp;
 	c->eip = c->sysenter_eip;
@@ -455,8 +466,9 @@ int co_sysexit(struct co *k)
 
 	if (c->cpl != 0 || !cs)
 		return co_fault(k, EXC_GP, true, 0);
-	c->seg[SEG_CS] = (struct bt_seg){ (uint16_t)((cs + 16) | 3), 0, 0xffffffffu, 3 };
-	c->seg[SEG_SS] = (struct bt_seg){ (uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 3 };
+	c->seg[SEG_CS] = (struct bt_seg){ (uint16_t)((cs + 16) | 3), 0, 0xffffffffu, 3, 0xb };
+	bt_seg_set(k->bt, SEG_SS,
+		   (struct bt_seg){ (uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 3, 0x3 });
 	c->gpr[4] = c->gpr[1];
 	c->eip = c->gpr[2];
 	bt_set_cpl(k->bt, 3);
@@ -544,5 +556,31 @@ int co_bcd(struct co *k)
 	}
 	c->gpr[0] = (c->gpr[0] & 0xffff0000u) | ((uint32_t)ah << 8) | al;
 	c->hflags = f;
+	return CO_NEXT;
+}
+
+/*
+ * An explicit segment override on a segment with a limit (bt_seg_limited): the
+ * memory operand's bytes must lie within it (expand-up or expand-down), else
+ * #GP(0), or #SS(0) through SS (SDM Vol 3 5.3). Runs before the access.
+ */
+int co_seglimit(struct co *k)
+{
+	const ZydisDecodedOperand *m = NULL;
+	const struct bt_seg *s;
+	int i, seg;
+
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(k->bt->dec32, k->site->bytes, k->site->len, &k->in,
+						 k->op)))
+		return co_fault(k, EXC_UD, false, 0);
+	for (i = 0; i < k->in.operand_count_visible; i++)
+		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && k->in.mnemonic != ZYDIS_MNEMONIC_LEA)
+			m = &k->op[i];
+	if (!m)
+		return CO_NEXT;
+	seg = co_seg_of(m->mem.segment);
+	s = &k->c->seg[seg];
+	if (bt_seg_outside(s, co_off(k, m), m->size / 8 ? m->size / 8 : 1))
+		return co_fault(k, seg == SEG_SS ? EXC_SS : EXC_GP, true, 0);
 	return CO_NEXT;
 }

@@ -128,18 +128,28 @@ void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegis
 	emit_req(e, &r);
 }
 
+uint32_t emit_seg_base(struct emit *e)
+{
+	int seg = e->seg_next >= 0 ? e->seg_next : e->seg_insn;
+
+	e->seg_next = -1;
+	return e->segbase[seg];
+}
+
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
 	      uint8_t scale, int64_t disp, uint16_t size)
 {
 	ZydisEncoderOperand *o = &r->operands[r->operand_count++];
 	int nregs = (base != ZYDIS_REGISTER_NONE) + (index != ZYDIS_REGISTER_NONE);
-	int32_t d = (int32_t)disp;
+	uint32_t segbase = emit_seg_base(e);
+	int32_t d = (int32_t)((uint32_t)disp + segbase);
 
 	memset(o, 0, sizeof(*o)); /* (the slot may hold the guest's operand: gmem_in_place) */
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
 	o->mem.size = size;
 	o->mem.base = ZYDIS_REGISTER_R8;
-	if (nregs == 1 && !e->exact) {
+	/* A base at or above 2 GiB makes disp32 negative: every access would wrap, so lea up front. */
+	if (nregs == 1 && !e->exact && !(segbase && d < 0)) {
 		/* [r8 + reg64*scale + disp32]: a wrap lands in a guard (or the mirror) */
 		o->mem.index = reg64(base != ZYDIS_REGISTER_NONE ? base : index);
 		o->mem.scale = base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1);
@@ -195,6 +205,7 @@ void emit_stack_store(struct emit *e, int32_t disp, int reg)
 {
 	ZydisEncoderRequest r;
 
+	e->seg_next = SEG_SS; /* an implicit stack access */
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
 	req_reg(&r, stack_reg(reg));
@@ -205,6 +216,7 @@ void emit_stack_store_imm(struct emit *e, int32_t disp, uint32_t imm)
 {
 	ZydisEncoderRequest r;
 
+	e->seg_next = SEG_SS; /* an implicit stack access */
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);
 	req_imm(&r, (int64_t)(int32_t)imm);
@@ -215,6 +227,7 @@ void emit_stack_load(struct emit *e, int reg, int32_t disp)
 {
 	ZydisEncoderRequest r;
 
+	e->seg_next = SEG_SS; /* an implicit stack access */
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, stack_reg(reg));
 	req_gmem(e, &r, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_NONE, 0, disp, 4);

@@ -15,7 +15,19 @@ struct emit {
 	bool exact;            /* this instruction's guest accesses: always the lea form */
 	bool gmem;             /* the request being built has a guest memory operand */
 	ZydisMnemonic failed_mnemonic;
+	/*
+	 * Segment bases (ES CS SS DS FS GS) the block is translated with, folded into
+	 * each guest address as a displacement; seg_insn is the segment of the current
+	 * instruction's explicit memory operand, seg_next (>= 0) a one-shot choice for
+	 * the next guest operand (SS for implicit stack accesses, ES for string
+	 * destinations). All zero (flat): the code is what it was without segments.
+	 */
+	uint32_t segbase[6];
+	int8_t seg_insn, seg_next;
 };
+
+/* The base of the segment the next guest operand uses (consumes seg_next). */
+uint32_t emit_seg_base(struct emit *e);
 
 void emit_bytes(struct emit *e, const void *b, size_t n);
 void emit_u8(struct emit *e, uint8_t v);
@@ -34,7 +46,9 @@ void req_reg(ZydisEncoderRequest *r, ZydisRegister reg);
 void req_imm(ZydisEncoderRequest *r, int64_t v);
 /*
  * Append a guest memory operand of size bytes for the guest address
- * base + index*scale + disp (guest registers as the host holds them: ESP is R15D).
+ * segbase + base + index*scale + disp (guest registers as the host holds them: ESP
+ * is R15D; the segment as emit_seg_base says). The segment base is one more
+ * displacement modulo 2^32: the forms, and why they stay in the view, are unchanged.
  * One register: [r8 + reg64*scale + disp32], exact unless it wraps, when it lands
  * in a guard. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov r9d, imm
  * for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9].

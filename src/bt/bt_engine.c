@@ -136,7 +136,7 @@ fail:
 
 static void seg_from(struct bt_seg *s, const struct vcpu_seg *v)
 {
-	*s = (struct bt_seg){ v->sel, v->base, v->limit, v->dpl };
+	*s = (struct bt_seg){ v->sel, v->base, v->limit, v->dpl, v->type };
 }
 
 static int bt_set_regs(void *state, const struct vcpu_regs *r)
@@ -173,7 +173,7 @@ static int bt_set_regs(void *state, const struct vcpu_regs *r)
 
 static void seg_to(struct vcpu_seg *v, const struct bt_seg *s)
 {
-	*v = (struct vcpu_seg){ .base = s->base, .limit = s->limit, .sel = s->sel, .dpl = s->dpl,
+	*v = (struct vcpu_seg){ .base = s->base, .limit = s->limit, .sel = s->sel, .dpl = s->dpl, .type = s->type,
 				.present = 1, .s = 1, .db = 1, .g = 1 };
 }
 

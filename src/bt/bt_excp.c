@@ -1,8 +1,9 @@
 /*
  * bt_excp.c: exceptions and interrupts through the guest IDT as an i386 does
  * them (32-bit interrupt and trap gates, TSS stack switch on a privilege change,
- * error codes, double and triple faults), iret, and segment loads (flat
- * segments only: anything else is reported as unsupported).
+ * error codes, double and triple faults), iret, and segment loads (data
+ * segments with any base and limit; code segments flat only: anything else is
+ * reported as unsupported).
  */
 #include <string.h>
 
@@ -79,6 +80,23 @@ static int seg_fault_ext(struct bt *bt, int vector, uint16_t sel, uint16_t ext)
 	return -1;
 }
 
+void bt_seg_set(struct bt *bt, int seg, struct bt_seg s)
+{
+	struct bt_seg *o = &bt->cpu.seg[seg];
+
+	/* Translated code has data segment bases and limits folded in (bt_translate). */
+	if (seg != SEG_CS && (o->base != s.base || bt_seg_limited(o) != bt_seg_limited(&s) ||
+			      (bt_seg_limited(o) && (o->limit != s.limit || o->type != s.type))))
+		tc_flush(bt);
+	*o = s;
+}
+
+/* A null selector: any access through it would #GP; not modelled, it reads as flat. */
+static struct bt_seg null_seg(uint16_t sel)
+{
+	return (struct bt_seg){ .sel = sel, .limit = 0xffffffffu, .type = 0x3 };
+}
+
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -88,7 +106,7 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 	if ((sel & ~3u) == 0) {
 		if (seg == SEG_SS)
 			return seg_fault(bt, EXC_GP, 0);
-		c->seg[seg] = (struct bt_seg){ .sel = sel };
+		bt_seg_set(bt, seg, null_seg(sel));
 		return 0;
 	}
 	if (bt_read_desc(bt, sel, d))
@@ -111,12 +129,8 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 		if (!D_P(d))
 			return seg_fault(bt, EXC_NP, sel);
 	}
-	if (!flat(d)) {
-		bt_unsupported(bt, c->eip, "non-flat segment: selector 0x%x base 0x%x limit 0x%x", sel,
-			       desc_base(d), desc_limit(d));
-		return -2;
-	}
-	c->seg[seg] = (struct bt_seg){ sel, 0, 0xffffffffu, (uint8_t)dpl };
+	bt_seg_set(bt, seg, (struct bt_seg){ sel, desc_base(d), desc_limit(d), (uint8_t)dpl,
+					     (uint8_t)D_TYPE(d) });
 	return 0;
 }
 
@@ -138,13 +152,14 @@ int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl)
 		return -2;
 	}
 	bt->cpu.seg[SEG_CS] = (struct bt_seg){ (uint16_t)((sel & ~3u) | new_cpl), 0, 0xffffffffu,
-					       (uint8_t)D_DPL(d) };
+					       (uint8_t)D_DPL(d), (uint8_t)D_TYPE(d) };
 	bt_set_cpl(bt, new_cpl);
 	return 0;
 }
 
 /* The inner stack of a TSS for new_cpl; 0 or -1 with #TS/#SS/#PF raised (ext: EXT bit). */
-static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp, uint16_t *ss)
+static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp, uint16_t *ss,
+		     struct bt_seg *ssd)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t stack[2] = { 0, 0 }, d[2], off = 4 + 8u * new_cpl;
@@ -163,6 +178,7 @@ static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp
 		return seg_fault_ext(bt, EXC_TS, *ss, ext);
 	if (!D_P(d))
 		return seg_fault_ext(bt, EXC_SS, *ss, ext);
+	*ssd = (struct bt_seg){ *ss, desc_base(d), desc_limit(d), new_cpl, (uint8_t)D_TYPE(d) };
 	return 0;
 }
 
@@ -178,9 +194,10 @@ int bt_far_target(struct bt *bt, uint16_t sel)
 		return c->exc.vector == EXC_PF ? -1 : seg_fault(bt, EXC_GP, sel);
 	t = D_TYPE(d);
 	if (!D_S(d)) {
-		if (t == 0x4 || t == 0xc || t == 0x5 || t == 0x1 || t == 0x9) {
-			bt_unsupported(bt, c->eip, "far transfer through a %s (selector 0x%x)",
-				       (t & 3) == 0 ? "call gate" : t == 0x5 ? "task gate" : "TSS", sel);
+		if (t == 0x5 || t == 0x9 || t == 0x1)
+			return 1; /* a task switch: bt_task_far checks the rest */
+		if (t == 0x4 || t == 0xc) {
+			bt_unsupported(bt, c->eip, "far transfer through a call gate (selector 0x%x)", sel);
 			return -2;
 		}
 		return seg_fault(bt, EXC_GP, sel);
@@ -201,16 +218,16 @@ static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, ui
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t frame[6], n = 0, esp;
 	uint16_t ss_sel = c->seg[SEG_SS].sel;
+	struct bt_seg ssd = c->seg[SEG_SS];
 	bool user = new_cpl == 3;
 
 	if (new_cpl < c->cpl) {
 		uint16_t ss0;
 
-		if (tss_stack(bt, new_cpl, ext, &esp, &ss0))
+		if (tss_stack(bt, new_cpl, ext, &esp, &ss0, &ssd))
 			return -1;
 		frame[n++] = ss_sel; /* pushed first: the outer SS, then ESP */
 		frame[n++] = c->gpr[4];
-		ss_sel = ss0;
 	} else {
 		esp = c->gpr[4];
 	}
@@ -224,11 +241,11 @@ static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, ui
 
 		for (i = 0; i < n; i++)
 			stack[i] = frame[n - 1 - i]; /* lowest address first */
-		if (mmu_write(bt, esp - 4 * n, stack, 4 * n, user))
+		if (mmu_write(bt, ssd.base + esp - 4 * n, stack, 4 * n, user))
 			return -1;
 	}
 	if (new_cpl < c->cpl)
-		c->seg[SEG_SS] = (struct bt_seg){ ss_sel, 0, 0xffffffffu, new_cpl };
+		bt_seg_set(bt, SEG_SS, ssd);
 	c->gpr[4] = esp - 4 * n;
 	return 0;
 }
@@ -256,9 +273,12 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 		return bt_raise(bt, EXC_GP, true, idt_err), -1;
 	if (!((gate[1] >> 15) & 1))
 		return bt_raise(bt, EXC_NP, true, idt_err), -1;
-	if (type == 0x5) {
-		bt_unsupported(bt, c->eip, "task gate for vector %d", e->vector);
-		return -1;
+	if (type == 0x5) { /* a task gate: the handler is a task; the error code goes on its stack */
+		int r = bt_task_switch(bt, (uint16_t)(gate[0] >> 16), TS_INT, c->eip, e->has_err, e->err);
+
+		if (r == 0 && e->vector == EXC_PF)
+			c->cr2 = e->cr2;
+		return r ? -1 : 0;
 	}
 	sel = (uint16_t)(gate[0] >> 16);
 	target = (gate[0] & 0xffff) | (gate[1] & 0xffff0000u);
@@ -282,7 +302,7 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 		c->vflags &= ~EFL_IF;
 	c->eip = target;
 	c->seg[SEG_CS] = (struct bt_seg){ (uint16_t)((sel & ~3u) | new_cpl), 0, 0xffffffffu,
-					  (uint8_t)D_DPL(d) };
+					  (uint8_t)D_DPL(d), (uint8_t)D_TYPE(d) };
 	if (new_cpl != c->cpl)
 		bt_set_cpl(bt, (uint8_t)new_cpl);
 	return 0;
@@ -323,6 +343,8 @@ int bt_deliver(struct bt *bt)
 			bt->cpu.eip = cur.insn_eip; /* a fault raised by int n is reported at the int */
 		if (next.vector < 0 || cur.vector == EXC_DF)
 			return -1; /* a stop already recorded, or a triple fault */
+		if (next.vector == EXC_PF)
+			bt->cpu.cr2 = next.cr2; /* CR2 is the second fault's, #DF or not */
 		if (double_fault(&cur, &next))
 			next = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
 		cur = next;
@@ -347,29 +369,29 @@ static void drop_inner_segments(struct bt *bt)
 		struct bt_seg *s = &bt->cpu.seg[segs[i]];
 
 		if ((s->sel & ~3u) && s->dpl < bt->cpu.cpl)
-			*s = (struct bt_seg){ 0 };
+			bt_seg_set(bt, segs[i], null_seg(0));
 	}
 }
 
-int bt_iret(struct bt *bt)
+int bt_iret(struct bt *bt, uint32_t next)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t f[5], keep, newf;
 	uint8_t new_cpl;
 	bool user = c->cpl == 3;
 
-	if (c->vflags & EFL_NT) {
-		bt_unsupported(bt, c->eip, "iret with NT set (task return)");
-		return -2;
-	}
-	if (mmu_read(bt, c->gpr[4], f, 12, user))
+	if (c->vflags & EFL_NT) /* a nested task returns through its TSS's link */
+		return bt_task_return(bt, next);
+	uint32_t ss_base = c->seg[SEG_SS].base;
+
+	if (mmu_read(bt, ss_base + c->gpr[4], f, 12, user))
 		return -1;
 	log_debug("bt: iret at cpl %u esp=0x%x: eip=0x%x cs=0x%x eflags=0x%x", c->cpl, c->gpr[4],
 		  f[0], f[1], f[2]);
 	new_cpl = f[1] & 3;
 	if (new_cpl < c->cpl)
 		return seg_fault(bt, EXC_GP, (uint16_t)f[1]);
-	if (new_cpl > c->cpl && mmu_read(bt, c->gpr[4] + 12, f + 3, 8, user))
+	if (new_cpl > c->cpl && mmu_read(bt, ss_base + c->gpr[4] + 12, f + 3, 8, user))
 		return -1;
 	if (f[2] & EFL_VM) {
 		bt_unsupported(bt, c->eip, "iret to virtual-8086 mode");

@@ -122,6 +122,60 @@ static void emit_slot_stubs(struct xlat *x)
 	tb->nslots = (uint8_t)x->nslots;
 }
 
+static int seg_of_reg(ZydisRegister r)
+{
+	switch (r) {
+	case R(ES): return SEG_ES;
+	case R(CS): return SEG_CS;
+	case R(SS): return SEG_SS;
+	case R(FS): return SEG_FS;
+	case R(GS): return SEG_GS;
+	default: return SEG_DS;
+	}
+}
+
+/*
+ * The segment of the instruction's explicit memory operand (Zydis resolves the
+ * prefix and the SS default of EBP/ESP bases): the first visible one, else a
+ * string source or xlat's table; DS when there is none.
+ */
+static int insn_seg(const struct xlat *x, bool *override)
+{
+	int i;
+
+	*override = false;
+	for (i = 0; i < x->in.operand_count; i++) {
+		const ZydisDecodedOperand *o = &x->op[i];
+
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		if (i < x->in.operand_count_visible) {
+			*override = x->in.attributes & ZYDIS_ATTRIB_HAS_SEGMENT;
+			return seg_of_reg(o->mem.segment);
+		}
+		/* a string source or xlat's table; not the stack, not a string destination */
+		if (o->mem.base != R(ESP) && o->mem.base != R(SP) && o->mem.base != R(EDI) &&
+		    o->mem.base != R(DI))
+			return seg_of_reg(o->mem.segment);
+	}
+	return SEG_DS;
+}
+
+/*
+ * Per instruction: the segment its guest operands use, and before an access
+ * through an explicit override on a segment with a limit, the limit check.
+ */
+static void segment_prologue(struct xlat *x)
+{
+	bool override;
+
+	x->e.seg_insn = (int8_t)insn_seg(x, &override);
+	x->e.seg_next = -1;
+	if (override && x->in.mnemonic != ZYDIS_MNEMONIC_LEA &&
+	    bt_seg_limited(&x->bt->cpu.seg[x->e.seg_insn]))
+		x_callout(x, BT_CO_seglimit);
+}
+
 /* One instruction at x->eip: 0 go on, 1 the block ends here, -1 fetch fault. */
 static int translate_one(struct xlat *x, int n)
 {
@@ -167,6 +221,7 @@ static int translate_one(struct xlat *x, int n)
 	if (x->pa2 != ~0u && (uint32_t)(x->eip & 0xfff) + x->in.length > 4096)
 		tb->page[1] = x->pa2 >> 12;
 	x->e.exact = bt_adapt_is_wrap(x->bt, x->eip, tb->cpl);
+	segment_prologue(x);
 	r = x_insn(x, n);
 	x->e.exact = false;
 	x->eip += x->in.length;
@@ -188,7 +243,10 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	x.bt = bt;
 	x.tb = tb;
 	x.eip = eip;
-	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX };
+	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX,
+			     .seg_insn = SEG_DS, .seg_next = -1 };
+	for (n = 0; n < SEG_NR; n++)
+		x.e.segbase[n] = n == SEG_CS ? 0 : bt->cpu.seg[n].base;
 	tb->eip = eip;
 	tb->cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
 	bt->cpu.exc.vector = -1;

@@ -138,7 +138,7 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	int ret;
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
-		  (int32_t)m->mem.disp.value);
+		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_adapt_pre);
 	s = &x->bt->sites[x->bt->nsites - 1];
@@ -223,7 +223,7 @@ static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	struct bt_site *s;
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
-		  (int32_t)m->mem.disp.value);
+		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_pf_check);
 	s = &x->bt->sites[x->bt->nsites - 1];
@@ -312,13 +312,17 @@ int x_insn(struct xlat *x, int n)
 		static const uint8_t xlat[] = {
 			0x44, 0x0f, 0xb6, 0xc8, /* movzx r9d, al        */
 			0x46, 0x8d, 0x0c, 0x0b, /* lea r9d, [rbx + r9]  (32-bit: wraps) */
-			0x43, 0x8a, 0x04, 0x08, /* mov al, [r8 + r9]    */
 		};
+		static const uint8_t load[] = { 0x43, 0x8a, 0x04, 0x08 }; /* mov al, [r8 + r9] */
+		uint32_t base = emit_seg_base(&x->e);
 
 		if (in->address_width == 16)
 			return callout_on(x, BT_CO_slow); /* BX, not EBX */
 
 		emit_bytes(&x->e, xlat, sizeof(xlat));
+		if (base) /* the segment base, in 32 bits too */
+			emit_ea32(&x->e, R(R9D), R(R9D), R(NONE), 0, (int32_t)base);
+		emit_bytes(&x->e, load, sizeof(load));
 		return 0;
 	}
 	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: return x_io(x);

@@ -184,7 +184,8 @@ static int ident_high8_mem(struct xlat *x, int n, ZydisEncoderRequest *req, Zydi
 
 	if (g < 0)
 		return unsupported(x);
-	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale, (int32_t)m->mem.displacement);
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
+		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	mov_rr64(x, R(R13), gpr_sized(g, 4));
 	req_init(&r, ZYDIS_MNEMONIC_LEA); /* lea rG, [r8 + r9] */
 	req_reg(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, gpr_sized(g, 4)));
@@ -228,7 +229,8 @@ static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand
 	req_reg(&r, R(R10D));
 	req_imm(&r, word ? 4 : 5);
 	emit_req(&x->e, &r);
-	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale, (int32_t)m->mem.displacement);
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
+		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	emit_ea32(&x->e, R(R9D), R(R9D), R(R10D), word ? 2 : 4, 0);
 	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R10D));
@@ -254,7 +256,51 @@ static bool is_bitop(ZydisMnemonic m)
 	       m == ZYDIS_MNEMONIC_BTC;
 }
 
+/*
+ * r11d = the address of a 16-bit ModRM operand ([bx+si+disp]...), which 64-bit mode
+ * cannot encode: (base + index + disp) mod 64 KiB, flag-free (lea, movzx).
+ */
+static void ea16(struct xlat *x, const ZydisDecodedOperand *m)
+{
+	ZydisEncoderRequest r;
+
+	emit_ea32(&x->e, R(R11D),
+		  ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.base),
+		  ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.index), 1,
+		  (int32_t)m->mem.disp.value);
+	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
+	req_reg(&r, R(R11D));
+	req_reg(&r, R(R11W));
+	emit_req(&x->e, &r);
+}
+
+static int ident(struct xlat *x, int n);
+
+/* IDENT; a 16-bit ModRM memory operand becomes [r11d] with r11d computed first (ea16). */
 int x_ident(struct xlat *x, int n)
+{
+	ZydisDecodedOperand *m16 = NULL;
+	int i, r;
+
+	if (x->in.address_width == 16 && x->in.mnemonic != ZYDIS_MNEMONIC_LEA)
+		for (i = 0; i < x->in.operand_count_visible; i++)
+			if (x->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+				m16 = &x->op[i];
+	if (!m16)
+		return ident(x, n);
+	ea16(x, m16);
+	m16->mem.base = R(R11D);
+	m16->mem.index = R(NONE);
+	m16->mem.scale = 0;
+	m16->mem.disp.value = 0;
+	m16->mem.disp.has_displacement = false;
+	x->in.address_width = 32;
+	r = ident(x, n);
+	x->in.address_width = 16;
+	return r;
+}
+
+static int ident(struct xlat *x, int n)
 {
 	ZydisEncoderRequest req;
 	ZydisEncoderOperand *m;
@@ -302,6 +348,9 @@ bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister ds
 	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && x->in.address_width == 32) {
 		req_gmem(&x->e, &r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
 			 o->mem.disp.value, o->size / 8);
+	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		ea16(x, o); /* 16-bit addressing: the address in r11 first */
+		req_gmem(&x->e, &r, R(R11D), R(NONE), 0, 0, o->size / 8);
 	} else {
 		return false;
 	}
@@ -314,6 +363,7 @@ static bool store_stack(struct xlat *x, int32_t disp, ZydisRegister src, int64_t
 	ZydisEncoderRequest r;
 
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	x->e.seg_next = SEG_SS;
 	req_gmem(&x->e, &r, R(R15D), R(NONE), 0, disp, (uint16_t)size);
 	if (src != R(NONE))
 		req_reg(&r, src);
@@ -361,6 +411,7 @@ int x_pop(struct xlat *x)
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 		req_reg(&r, map_reg(o->reg.value));
+		x->e.seg_next = SEG_SS;
 		req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 		if (!emit_req(&x->e, &r))
 			return unsupported(x);
@@ -369,9 +420,24 @@ int x_pop(struct xlat *x)
 		return 0;
 	}
 	/* pop [mem]: the address uses ESP after the pop, so fold the size into disp. */
-	if (x->in.address_width != 32)
-		return unsupported(x);
+	if (x->in.address_width != 32) {
+		/* [bx+si...]: no ESP in 16-bit ModRM; the address in r11 */
+		req_reg(&r, tmp(12, size));
+		x->e.seg_next = SEG_SS;
+		req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
+		if (!emit_req(&x->e, &r))
+			return unsupported(x);
+		ea16(x, o);
+		req_init(&r, ZYDIS_MNEMONIC_MOV);
+		req_gmem(&x->e, &r, R(R11D), R(NONE), 0, 0, (uint16_t)size);
+		req_reg(&r, tmp(12, size));
+		if (!emit_req(&x->e, &r))
+			return unsupported(x);
+		emit_esp_add(&x->e, size);
+		return 0;
+	}
 	req_reg(&r, tmp(12, size));
+	x->e.seg_next = SEG_SS;
 	req_gmem(&x->e, &r, R(R15D), R(NONE), 0, 0, (uint16_t)size);
 	if (!emit_req(&x->e, &r))
 		return unsupported(x);
@@ -444,6 +510,7 @@ int x_leave(struct xlat *x)
 	}
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R12D));
+	x->e.seg_next = SEG_SS;
 	req_gmem(&x->e, &r, R(EBP), R(NONE), 0, 0, 4);
 	emit_req(&x->e, &r);
 	emit_ea32(&x->e, R(R15D), R(EBP), R(NONE), 0, 4); /* esp = ebp + 4 */

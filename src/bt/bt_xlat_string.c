@@ -39,6 +39,8 @@ static void op2(struct xlat *x, ZydisMnemonic m, ZydisRegister reg, ZydisRegiste
 	req_init(&r, m);
 	if (reg_first)
 		req_reg(&r, reg);
+	if (base == R(EDI))
+		x->e.seg_next = SEG_ES; /* the destination is ES:EDI, whatever the prefix */
 	req_gmem(&x->e, &r, base, R(NONE), 0, 0, (uint16_t)size);
 	if (!reg_first)
 		req_reg(&r, reg);
@@ -75,7 +77,7 @@ int x_string(struct xlat *x)
 	ZydisRegister acc, t13;
 	bool rep = x->in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 				       ZYDIS_ATTRIB_HAS_REPNE);
-	uint8_t *loop, *jz_field = NULL, *cond_field = NULL;
+	uint8_t *loop, *jz_field = NULL, *cond_field = NULL, *step_field = NULL;
 	int size, op = sop_of(x->in.mnemonic, &size);
 
 	if (op < 0 || x->in.address_width != 32)
@@ -124,8 +126,18 @@ int x_string(struct xlat *x)
 		/*
 		 * The back edge is a jmp rel32 a kick can aim at the exit below: a long
 		 * rep stops between iterations (EIP on it, ECX/ESI/EDI so far).
+		 * Single-stepping (guest TF), every iteration leaves that way, as
+		 * BT_EXIT_RESUME: a #DB after each, EIP on the rep until ECX runs out.
 		 */
-		if (x->nloops < TB_MAX_INSNS) {
+		if (x->bt->stepping) {
+			const uint8_t jecxz[] = { 0x67, 0xe3, 0x00 };
+
+			emit_bytes(&x->e, jecxz, sizeof(jecxz));
+			step_field = x->e.p - 1;
+			emit_cpu_store32(&x->e, CPU_EIP, x->eip);
+			emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_EXIT_RESUME);
+			emit_jmp(&x->e, x->bt->stub_exit);
+		} else if (x->nloops < TB_MAX_INSNS) {
 			uint32_t *o = x->loop_off[x->nloops++];
 
 			emit_u8(&x->e, 0xe9);
@@ -143,6 +155,8 @@ int x_string(struct xlat *x)
 		*jz_field = (uint8_t)(x->e.p - (jz_field + 1));
 		if (cond_field)
 			*cond_field = (uint8_t)(x->e.p - (cond_field + 1));
+		if (step_field)
+			*step_field = (uint8_t)(x->e.p - (step_field + 1));
 	}
 	return 0;
 }

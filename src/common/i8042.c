@@ -77,7 +77,7 @@ static void keyboard(struct i8042 *k, uint8_t v)
 	else if (v == 0xf2) {
 		push(k, 0xab, false); /* an MF2 keyboard */
 		push(k, 0x83, false);
-	} else if (v == 0xee) {
+	} else if (v == 0xee && k->qlen && k->queue[k->qlen - 1] == 0xfa) {
 		k->queue[k->qlen - 1] = 0xee; /* echo answers itself, not ACK */
 	}
 }

@@ -53,11 +53,13 @@ void ioapic_set_isa_irq(void *opaque, int irq, int level)
 {
 	struct ioapic *io = opaque;
 	int pin = irq == 0 ? 2 : irq;
-	uint32_t bit = 1u << pin;
-	bool rising = level && !(io->level & bit);
+	uint32_t bit;
+	bool rising;
 
 	if (irq < 0 || irq > 15 || irq == 2) /* IRQ2 is the 8259 cascade: no ISA device */
 		return;
+	bit = 1u << pin;
+	rising = level && !(io->level & bit);
 	io->level = level ? io->level | bit : io->level & ~bit;
 	if (level && (rising || (io->redir[pin] & RTE_LEVEL)))
 		deliver(io, pin);

@@ -130,13 +130,22 @@ void lapic_update(struct lapic *a)
 		lapic_set_irq(a, (uint8_t)a->lvt[0], false);
 }
 
+/* Kicks for a periodic timer come at most this often; its interrupts then coalesce. */
+#define MIN_KICK_NS 10000ULL
+
 uint64_t lapic_next_deadline(const struct lapic *a)
 {
-	uint64_t p = period_ns(a);
+	uint64_t p = period_ns(a), next, step;
 
-	if (!a->timer_armed || !p)
+	/* A masked or software-disabled timer raises nothing: no kicks (TMCCT reads compute). */
+	if (!a->timer_armed || !p || (a->lvt[0] & LAPIC_LVT_MASKED) || !(a->svr & SVR_ENABLE))
 		return 0;
-	return a->timer_start_ns + (a->timer_periods + 1) * p;
+	next = a->timer_start_ns + (a->timer_periods + 1) * p;
+	if (p < MIN_KICK_NS) { /* a 1 ns period must not kick the vCPU out at every entry */
+		step = (MIN_KICK_NS + p - 1) / p * p;
+		next = a->timer_start_ns + ((a->timer_periods + 1) * p + step - 1) / step * step;
+	}
+	return next;
 }
 
 static uint32_t current_count(const struct lapic *a)

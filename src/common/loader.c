@@ -403,11 +403,12 @@ static int read_modules(struct image *kernel, const struct loader_module *mods, 
 		size_t len = strlen(lm->path) + (lm->cmdline ? strlen(lm->cmdline) + 1 : 0) + 1;
 
 		*img = (struct image){ .path = lm->path, .err = kernel->err, .errlen = kernel->errlen };
-		if (read_file(img))
-			return -1;
-		out->str[out->n] = malloc(len);
-		if (!out->str[out->n])
-			return fail(img, "out of memory");
+		out->str[out->n] = NULL;
+		if (read_file(img) || !(out->str[out->n] = malloc(len))) {
+			free(img->buf); /* not yet counted in out->n: free_modules would miss it */
+			img->buf = NULL;
+			return img->err && !*img->err ? fail(img, "out of memory") : -1;
+		}
 		snprintf(out->str[out->n], len, "%s%s%s", lm->path, lm->cmdline ? " " : "",
 		         lm->cmdline ? lm->cmdline : "");
 		out->m[out->n] = (struct mbi_module){ img->buf, img->size, out->str[out->n] };
@@ -486,11 +487,17 @@ out:
 bool loader_is_bzimage(const char *path)
 {
 	uint8_t head[0x240];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return false;
+	/* Only a regular file is peeked at: a pipe's bytes would be gone for the loader. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
 	n = read(fd, head, sizeof(head));
 	close(fd);
 	return n == (ssize_t)sizeof(head) && linux_is_bzimage(head, sizeof(head));

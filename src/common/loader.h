@@ -54,7 +54,10 @@ int loader_load(struct vm *vm, const char *path, const char *cmdline,
 		const struct loader_module *mods, int nmods, struct boot_info *bi, char *err,
 		size_t errlen);
 
-/* Does the file at path start like a Linux bzImage (loader_linux.h)? false if unreadable. */
+/*
+ * Does the file at path start like a Linux bzImage (loader_linux.h)? false if it is
+ * unreadable or not a regular file (a pipe is never peeked at: Multiboot only).
+ */
 bool loader_is_bzimage(const char *path);
 
 /*

@@ -19,7 +19,11 @@
 #define HDR_HEAP_END_PTR 0x224
 #define HDR_CMD_LINE_PTR 0x228
 #define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_KERNEL_ALIGNMENT 0x230
+#define HDR_RELOCATABLE 0x234
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_PREF_ADDRESS 0x258
+#define HDR_INIT_SIZE 0x260
 #define BP_E820_ENTRIES 0x1e8
 #define BP_E820_TABLE 0x2d0
 #define LOADED_HIGH 0x01
@@ -114,6 +118,7 @@ int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len,
 	size_t setup_len, hdr_end, kernel_len, cmd_len = strlen(cmdline);
 	uint64_t ram = vm->ram_size, top = ram - TOP_RESERVED, initrd_max;
 	uint32_t cmdline_size = 255;
+	uint64_t need_end = LINUX_KERNEL_ADDR + len; /* before 2.10: the image itself */
 	uint8_t *bp;
 
 	memset(lb, 0, sizeof(*lb));
@@ -139,16 +144,32 @@ int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len,
 	if (cmd_len > cmdline_size || cmd_len >= LINUX_BOOT_PARAMS)
 		return fail(err, errlen, path, "command line too long (%zu bytes; the kernel takes %u)",
 			    cmd_len, cmdline_size);
+	/* Where the kernel runs and how much it needs there (2.10: pref_address, init_size). */
+	if (lb->version >= 0x020a) {
+		uint64_t pref = rd32(buf + HDR_PREF_ADDRESS), align = rd32(buf + HDR_KERNEL_ALIGNMENT);
+		uint64_t start = pref > LINUX_KERNEL_ADDR ? pref : LINUX_KERNEL_ADDR;
+
+		if (buf[HDR_RELOCATABLE] && align && !(align & (align - 1)))
+			start = (start + align - 1) & ~(align - 1);
+		need_end = start + rd32(buf + HDR_INIT_SIZE);
+		if (need_end > top)
+			return fail(err, errlen, path, "the kernel needs %llu MiB from 0x%llx (init_size): "
+				    "give it more than %llu MiB of RAM",
+				    (unsigned long long)((need_end - start) >> 20),
+				    (unsigned long long)start,
+				    (unsigned long long)((need_end + TOP_RESERVED + 0xfffff) >> 20));
+	}
 	initrd_max = lb->version >= 0x0203 ? rd32(buf + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
 	if (initrd_max > top - 1)
 		initrd_max = top - 1;
 	if (initrd_len) {
 		uint64_t at = (initrd_max + 1 - initrd_len) & ~0xfffULL;
 
-		if (initrd_len > initrd_max + 1 || at < LINUX_KERNEL_ADDR + kernel_len)
+		if (initrd_len > initrd_max + 1 || at < need_end)
 			return fail(err, errlen, path, "the initrd (%zu KiB) does not fit below "
-				    "initrd_addr_max 0x%llx above the kernel", initrd_len >> 10,
-				    (unsigned long long)initrd_max);
+				    "initrd_addr_max 0x%llx above the kernel's area (up to 0x%llx)",
+				    initrd_len >> 10, (unsigned long long)initrd_max,
+				    (unsigned long long)need_end);
 		lb->initrd = (uint32_t)at;
 		lb->initrd_size = (uint32_t)initrd_len;
 		memcpy(vm_gpa(vm, at, initrd_len), initrd, initrd_len);

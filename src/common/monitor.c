@@ -137,7 +137,15 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 					sizeof(err));
 	} else {
 		/* As QEMU and GRUB do, the Multiboot command line starts with the kernel's path. */
-		snprintf(cmdline, sizeof(cmdline), "%s %s", o->kernel, o->cmdline);
+		if (strlen(o->kernel) + 1 + strlen(o->cmdline) >= sizeof(cmdline)) {
+			log_err("%s: command line too long (%zu bytes with the kernel's path; at most "
+				"%zu)", o->kernel, strlen(o->kernel) + 1 + strlen(o->cmdline),
+				sizeof(cmdline) - 1);
+			return STATUS_LOAD;
+		}
+		memcpy(cmdline, o->kernel, strlen(o->kernel));
+		cmdline[strlen(o->kernel)] = ' ';
+		memcpy(cmdline + strlen(o->kernel) + 1, o->cmdline, strlen(o->cmdline) + 1);
 		ret = loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
 				  sizeof(err));
 	}
@@ -270,7 +278,25 @@ static int wait_halted(struct monitor *m, const struct exit_record *ex)
 	}
 }
 
+static int dispatch(struct monitor *m, struct exit_record *ex);
+
+/*
+ * In the watchdog's eyes a dispatch is the monitor's time, not the engine's: a
+ * device or a stalled output reader may take long. A kick that came meanwhile
+ * was seen (the engine leaves at its next boundary): the hang clock restarts.
+ */
 int monitor_dispatch(struct monitor *m, struct exit_record *ex)
+{
+	int ret;
+
+	m->in_dispatch = 1;
+	ret = dispatch(m, ex);
+	m->run_start_ns = m->kick_ns;
+	m->in_dispatch = 0;
+	return ret;
+}
+
+static int dispatch(struct monitor *m, struct exit_record *ex)
 {
 	m->stats.exits[ex->reason]++;
 	switch (ex->reason) {

@@ -71,6 +71,7 @@ struct monitor {
 
 	/* the watchdog thread's view of the vCPU (written by the vCPU thread/signal) */
 	volatile sig_atomic_t in_run;
+	volatile sig_atomic_t in_dispatch; /* inside monitor_dispatch (devices, host output) */
 	volatile uint64_t run_start_ns, kick_ns;
 };
 

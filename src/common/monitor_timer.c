@@ -2,7 +2,8 @@
  * monitor_timer.c: kicking the vCPU out of the engine on time, and the watchdog.
  *
  * One POSIX timer, aimed at the vCPU thread, fires at the next event the core
- * must see (the PIT's next IRQ0 edge, the --timeout deadline); its signal handler
+ * must see (the next timer device event: PIT, RTC, local APIC; the --timeout
+ * deadline); its signal handler
  * asks the engine to return (KVM: kvm_run.immediate_exit). The timer is re-armed
  * only when the next event changes, so a hot exit path costs no syscall. A
  * watchdog thread ends the process if an engine ignores a kick: a KVM_RUN that
@@ -16,6 +17,9 @@
 #include "monitor_timer.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -104,6 +108,29 @@ void mtimer_rearm(struct monitor *m)
 }
 
 /* One watchdog tick: may end the process; never returns otherwise with a verdict. */
+/*
+ * The watchdog's last words: formatted here and written with one non-blocking
+ * write(2), never through stdio, whose stderr lock a vCPU thread blocked in a
+ * stalled write (--stats, -v) may hold forever.
+ */
+__attribute__((format(printf, 2, 3), noreturn)) static void watchdog_exit(int status,
+									   const char *fmt, ...)
+{
+	char line[300] = "tandem: error: ";
+	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
+	size_t n = strlen(line);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	line[n++] = '\n';
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && write(STDERR_FILENO, line, n) < 0)
+		n = 0; /* nothing more to try: the status says it */
+	_exit(status);
+}
+
 static void watchdog_check(struct monitor *m)
 {
 	uint64_t now = monitor_now_ns(), kick = m->kick_ns, start = m->run_start_ns;
@@ -115,17 +142,18 @@ static void watchdog_check(struct monitor *m)
 			pthread_kill(vcpu_thread, SIG_KICK);
 			return;
 		}
-		log_err("timeout: the guest did not exit within %g s (the vCPU thread did not "
-		        "return: output to a stalled reader is dropped)",
-		        m->opts.timeout);
-		_exit(STATUS_TIMEOUT);
+		watchdog_exit(STATUS_TIMEOUT,
+			      "timeout: the guest did not exit within %g s (the vCPU thread did "
+			      "not return: output to a stalled reader is dropped)",
+			      m->opts.timeout);
 	}
-	if (m->in_run && kick > start && now - kick > WATCHDOG_GRACE_NS) {
-		log_err("%s: the guest did not return to the monitor %.0f s after a kick "
-		        "(engine hung); giving up",
-		        m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
-		_exit(STATUS_HOST);
-	}
+	/* Inside monitor_dispatch the vCPU thread is the monitor's (a device, host output):
+	 * a reader that stalls there is not an engine that ignores kicks. */
+	if (m->in_run && !m->in_dispatch && kick > start && now - kick > WATCHDOG_GRACE_NS)
+		watchdog_exit(STATUS_HOST,
+			      "%s: the guest did not return to the monitor %.0f s after a kick "
+			      "(engine hung); giving up",
+			      m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
 }
 
 static void *watchdog_main(void *arg)

@@ -6,7 +6,7 @@
 
 #include "clock.h"
 
-#define REG_B_SET 0x80
+#define REG_B_SET 0x80 /* updates stop; the time bytes are the guest's to write */
 #define REG_B_PIE 0x40
 #define REG_B_DM 0x04 /* binary, not BCD */
 #define REG_B_24H 0x02
@@ -144,43 +144,57 @@ static bool is_time_reg(uint8_t idx)
 	return idx <= 0x09 ? !(idx & 1) || idx == 0x07 || idx == 0x09 : idx == 0x32;
 }
 
-/* A guest write to a time register sets the clock: keep the difference to the host. */
-static void set_time_reg(struct rtc *r, uint8_t idx, uint8_t v)
-{
-	time_t t = (time_t)((int64_t)r->wall(r->ctx) + r->offset_s);
-	struct tm tm;
-	int h;
+static const uint8_t time_regs[] = { 0x00, 0x02, 0x04, 0x06, 0x07, 0x08, 0x09, 0x32 };
 
-	gmtime_r(&t, &tm);
-	switch (idx) {
-	case 0x00:
-		tm.tm_sec = from_reg(r, v);
-		break;
-	case 0x02:
-		tm.tm_min = from_reg(r, v);
-		break;
-	case 0x04:
-		h = from_reg(r, v & 0x7f);
-		if (!(r->cmos[RTC_REG_B] & REG_B_24H))
-			h = h % 12 + ((v & 0x80) ? 12 : 0);
-		tm.tm_hour = h;
-		break;
-	case 0x06:
-		return; /* the day of the week follows from the date */
-	case 0x07:
-		tm.tm_mday = from_reg(r, v);
-		break;
-	case 0x08:
-		tm.tm_mon = from_reg(r, v) - 1;
-		break;
-	case 0x09:
-		tm.tm_year = tm.tm_year / 100 * 100 + from_reg(r, v);
-		break;
-	default:
-		tm.tm_year = (from_reg(r, v) - 19) * 100 + tm.tm_year % 100;
-		break;
-	}
-	r->offset_s = (int64_t)timegm(&tm) - (int64_t)r->wall(r->ctx);
+/* The time registers of now into cmos[] (when SET freezes them, or before one write). */
+static void snapshot(struct rtc *r)
+{
+	for (unsigned i = 0; i < sizeof(time_regs); i++)
+		r->cmos[time_regs[i]] = time_reg(r, time_regs[i]);
+}
+
+/*
+ * The time in cmos[]'s time bytes becomes the clock: all bytes at once (the SET
+ * bit exists so a guest can write them one by one without an update between,
+ * MC146818 datasheet), so "31" written before the month is not normalised away.
+ * An invalid date is ignored.
+ */
+static void commit(struct rtc *r)
+{
+	struct tm tm = { 0 };
+	uint8_t hv = r->cmos[0x04];
+	time_t t;
+	int h = from_reg(r, hv & 0x7f);
+
+	if (!(r->cmos[RTC_REG_B] & REG_B_24H))
+		h = h % 12 + ((hv & 0x80) ? 12 : 0);
+	tm.tm_sec = from_reg(r, r->cmos[0x00]);
+	tm.tm_min = from_reg(r, r->cmos[0x02]);
+	tm.tm_hour = h;
+	tm.tm_mday = from_reg(r, r->cmos[0x07]);
+	tm.tm_mon = from_reg(r, r->cmos[0x08]) - 1;
+	tm.tm_year = from_reg(r, r->cmos[0x32]) * 100 + from_reg(r, r->cmos[0x09]) - 1900;
+	if (tm.tm_sec > 59 || tm.tm_min > 59 || tm.tm_hour > 23 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_mon < 0 || tm.tm_mon > 11)
+		return;
+	t = timegm(&tm);
+	if (t != (time_t)-1)
+		r->offset_s = (int64_t)t - (int64_t)r->wall(r->ctx);
+}
+
+static void write_b(struct rtc *r, uint8_t v)
+{
+	uint8_t old = r->cmos[RTC_REG_B];
+
+	r->cmos[RTC_REG_B] = v;
+	if ((v & REG_B_SET) && !(old & REG_B_SET))
+		snapshot(r); /* frozen: reads and writes go to these bytes until SET clears */
+	else if (!(v & REG_B_SET) && (old & REG_B_SET))
+		commit(r);
+	if ((v & REG_B_PIE) && !(old & REG_B_PIE))
+		restart_periodic(r);
+	if (!(v & REG_B_PIE) && (old & REG_B_PIE)) /* QEMU drops IRQ8 with PIE */
+		pic_set_irq(r->pic, RTC_IRQ, 0);
 }
 
 static void rtc_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *val)
@@ -200,7 +214,7 @@ static void rtc_io(void *opaque, uint64_t offset, unsigned size, bool is_write, 
 	}
 	if (!is_write) {
 		rtc_update(r);
-		if (is_time_reg(idx))
+		if (is_time_reg(idx) && !(r->cmos[RTC_REG_B] & REG_B_SET))
 			*val = time_reg(r, idx);
 		else
 			*val = r->cmos[idx];
@@ -211,22 +225,25 @@ static void rtc_io(void *opaque, uint64_t offset, unsigned size, bool is_write, 
 		return;
 	}
 	switch (idx) {
-	case RTC_REG_A:
-		r->cmos[idx] = v & 0x7f; /* UIP is read-only (and never set: updates are instant) */
-		restart_periodic(r);
+	case RTC_REG_A: /* UIP is read-only (never set: updates are instant); a new rate restarts */
+		if ((r->cmos[idx] ^ v) & 0x7f)
+			restart_periodic(r);
+		r->cmos[idx] = v & 0x7f;
 		break;
 	case RTC_REG_B:
-		r->cmos[idx] = v;
-		restart_periodic(r);
+		write_b(r, v);
 		break;
 	case RTC_REG_C:
 	case RTC_REG_D:
 		break; /* read-only */
 	default:
-		if (is_time_reg(idx))
-			set_time_reg(r, idx, v);
-		else
+		if (is_time_reg(idx) && !(r->cmos[RTC_REG_B] & REG_B_SET)) {
+			snapshot(r); /* one byte set directly: the others as they are now */
 			r->cmos[idx] = v;
+			commit(r);
+		} else {
+			r->cmos[idx] = v;
+		}
 	}
 }
 

@@ -1545,7 +1545,7 @@ static void gen_units(int n)
 }
 
 /* A short forward branch over 1-3 units: jcc rel8/rel32, jmp (dead code), loop/
- * loope/loopne/jecxz forward. */
+ * loope/loopne/jecxz forward (on ECX, or with 0x67 on CX). */
 static int op_branch(void)
 {
 	struct saved s;
@@ -1586,6 +1586,8 @@ static int op_branch(void)
 			need(ZF);
 			before = g.undef;
 		}
+		if (rndn(3) == 0)
+			b(0x67); /* the count is CX (jcxz, loopw...) */
 		b(op == 0 ? 0xE2 : op == 1 ? 0xE1 : op == 2 ? 0xE0 : 0xE3);
 		at = g.len;
 		b(0);
@@ -1839,20 +1841,29 @@ static int op_indirect(void)
 static int op_enter(void)
 {
 	struct saved s;
-	int level = (int)rndn(2);
+	int level = (int)rndn(2), o16 = rndn(4) == 0;
 	uint32_t size = chance(50) ? rndn(17) * 4 : rndn(64);
 	if (g.nest >= MAX_NEST || !writable(EBP) || !stack_room(8 + (int)size))
 		return 0;
 	save(&s);
+	if (o16) {
+		/* enterw/leavew: BP gets the frame's low half, leavew loads ESP from all of
+		 * EBP: give EBP the stack's upper half (the scratch's, 0x0080) first. */
+		level = 0;
+		emit_mov_ri(4, EBP, (DT_SCRATCH & 0xFFFF0000u) | (0x100 + rndn(0xD000)));
+		b(0x66);
+	}
 	b(0xC8);
 	b16(size);
 	b((uint32_t)level);
-	g.depth += 4 + 4 * level + (int)size;
+	g.depth += (o16 ? 2 : 4) + 4 * level + (int)size;
 	g.nest++;
 	g.no_stack = 1;
 	g.no_df = 1;
 	g.avoid |= R(EBP);
 	gen_units(1 + (int)rndn(3));
+	if (o16)
+		b(0x66);
 	b(0xC9);
 	uint32_t undef = g.undef, touched = g.touched, qbad = g.qbad;
 	restore(&s);

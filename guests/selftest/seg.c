@@ -1,0 +1,128 @@
+/* seg.c: data segments with bases (lds/lfs/lgs, 16-bit addressing), and the faults of task switches. */
+#include "st.h"
+
+#define SEL_BASED 0x30  /* data, base &seg_area, 4 GiB */
+#define SEL_TSS_OK 0x38 /* an available TSS */
+#define SEL_TSS_SHORT 0x40 /* a TSS with limit 0x60 < 0x67 */
+#define SEL_TSS_NP 0x48 /* a TSS, not present */
+
+static uint64_t seg_gdt[10] __attribute__((aligned(8)));
+static volatile uint32_t seg_area[4];
+static uint32_t tss_area[32] __attribute__((aligned(128)));
+
+static uint64_t desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+	return (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 |
+	       (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xF) << 48 |
+	       (uint64_t)(flags & 0xF) << 52 | (uint64_t)(base >> 24) << 56;
+}
+
+static void gdt_with_extras(struct dtr *old)
+{
+	struct dtr g;
+
+	sgdt(old);
+	memcpy(seg_gdt, (void *)old->base, 6 * 8);
+	seg_gdt[SEL_BASED >> 3] = desc((uint32_t)seg_area, 0xfffff, 0x92, 0xc);
+	seg_gdt[SEL_TSS_OK >> 3] = desc((uint32_t)tss_area, 0x67, 0x89, 0);
+	seg_gdt[SEL_TSS_SHORT >> 3] = desc((uint32_t)tss_area, 0x60, 0x89, 0);
+	seg_gdt[SEL_TSS_NP >> 3] = desc((uint32_t)tss_area, 0x67, 0x09, 0);
+	g = (struct dtr){sizeof(seg_gdt) - 1, (uint32_t)seg_gdt};
+	lgdt(&g);
+}
+
+/* lds/les/lfs/lgs from a far pointer: the register's base applies to what follows. */
+static void c_far_pointer_loads(void)
+{
+	struct dtr old;
+	static struct __attribute__((packed)) { uint32_t off; uint16_t sel; } fp = { 0x1234, SEL_BASED };
+	uint32_t off_fs = 0, off_gs = 0, v_fs = 0, v_gs = 0, v_es = 0;
+
+	gdt_with_extras(&old);
+	seg_area[1] = 0xabcd0001u;
+	seg_area[2] = 0xabcd0002u;
+	seg_area[3] = 0xabcd0003u;
+	__asm__ volatile("lfs %[fp], %%eax\n\t"
+			 "movl %%eax, %[ofs]\n\t"
+			 "movl %%fs:4, %%eax\n\t"
+			 "movl %%eax, %[vfs]\n\t"
+			 "lgs %[fp], %%eax\n\t"
+			 "movl %%eax, %[ogs]\n\t"
+			 "movl %%gs:8, %%eax\n\t"
+			 "movl %%eax, %[vgs]\n\t"
+			 "pushl %%es\n\t"
+			 "les %[fp], %%eax\n\t"
+			 "movl $12, %%edi\n\t"
+			 "movl %%es:(%%edi), %%eax\n\t"
+			 "popl %%es\n\t"
+			 "movl %%eax, %[ves]\n\t"
+			 "movw %w[k], %%fs\n\t"
+			 "movw %w[k], %%gs"
+			 : [ofs] "=m"(off_fs), [ogs] "=m"(off_gs), [vfs] "=m"(v_fs), [vgs] "=m"(v_gs),
+			   [ves] "=m"(v_es)
+			 : [fp] "m"(fp), [k] "r"(SEL_KDATA)
+			 : "eax", "edi", "memory");
+	lgdt(&old);
+	EXPECT_EQ("lfs offset", off_fs, 0x1234);
+	EXPECT_EQ("lgs offset", off_gs, 0x1234);
+	EXPECT_EQ("fs:4 through the loaded base", v_fs, 0xabcd0001u);
+	EXPECT_EQ("gs:8 through the loaded base", v_gs, 0xabcd0002u);
+	EXPECT_EQ("es:(edi) through the loaded base", v_es, 0xabcd0003u);
+}
+
+/* 16-bit addressing ([bx+disp], computed apart from the access) adds the base too. */
+static void c_addr16_with_bases(void)
+{
+	struct dtr old;
+	uint32_t a = 0, b = 0;
+
+	gdt_with_extras(&old);
+	seg_area[1] = 0xabcd1001u;
+	seg_area[2] = 0xabcd1002u;
+	__asm__ volatile("movw %w[s], %%gs\n\t"
+			 "movl $0x10004, %%ebx\n\t" /* BX = 4: the upper half is not used */
+			 "movl %%gs:(%%bx), %[a]\n\t"
+			 "movl %%gs:4(%%bx), %[b]\n\t"
+			 "movw %w[k], %%gs"
+			 : [a] "=&r"(a), [b] "=&r"(b)
+			 : [s] "r"(SEL_BASED), [k] "r"(SEL_KDATA)
+			 : "ebx", "memory");
+	lgdt(&old);
+	EXPECT_EQ("gs:[bx]", a, 0xabcd1001u);
+	EXPECT_EQ("gs:[bx+4]", b, 0xabcd1002u);
+}
+
+/* Faults a task switch raises before it switches (SDM Vol 3 7.3), in the old task. */
+static void c_task_switch_faults(void)
+{
+	struct dtr old;
+
+	gdt_with_extras(&old);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "ljmp %0, $0" ST_RESUME : : "i"(SEL_TSS) : "memory");
+	expect_fault("ljmp to the busy current TSS", 13, SEL_TSS, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "lcall %0, $0" ST_RESUME : : "i"(SEL_TSS_SHORT) : "memory");
+	expect_fault("lcall to a TSS with limit < 0x67", 10, SEL_TSS_SHORT, st_at);
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "lcall %0, $0" ST_RESUME : : "i"(SEL_TSS_NP) : "memory");
+	expect_fault("lcall to a TSS not present", 11, SEL_TSS_NP, st_at);
+	/* iret with NT: the link (our TSS's, 0 here) must name a busy TSS, else #TS(link) */
+	st_nfaults = 0;
+	__asm__ volatile("pushfl\n\torl $0x4000, (%%esp)\n\tpopfl\n\t" ST_ARM
+			 "iret" ST_RESUME "\n\tpushfl\n\tandl $~0x4000, (%%esp)\n\tpopfl"
+			 :
+			 :
+			 : "memory");
+	expect_fault("iret with NT to a null link", 10, 0, st_at);
+	EXPECT_EQ("busy bit of the current TSS", (seg_gdt[SEL_TSS >> 3] >> 40) & 0xf, 0xb);
+	EXPECT_EQ("type of the available TSS", (seg_gdt[SEL_TSS_OK >> 3] >> 40) & 0xf, 0x9);
+	lgdt(&old);
+}
+
+CHECK_LIST(seg) = {
+    {"seg.far_pointer_loads_with_bases", c_far_pointer_loads},
+    {"seg.addr16_with_bases", c_addr16_with_bases},
+    {"seg.task_switch_faults", c_task_switch_faults},
+    CHECK_END,
+};
