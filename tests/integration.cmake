@@ -120,15 +120,14 @@ foreach(b kvm bt)
 endforeach()
 
 # Debian's i386 Linux to our init and back out through the debug-exit port (the download
-# is cached; a host that cannot fetch it skips). kvm runs it (in the nested rig here);
-# bt joins once the translator has data-segment bases (the per-CPU FS load stops it
-# today): until then bt.linux-progress holds it to the furthest line it reaches.
+# is cached; a host that cannot fetch it skips). kvm runs it in the nested rig here; bt
+# (open bus, segment bases) takes about a minute on this host.
 add_test(NAME qemu.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
   $<TARGET_FILE:tandem> qemu)
 set_tests_properties(qemu.linux-boot PROPERTIES LABELS "qemu;linux" SKIP_RETURN_CODE 77)
 add_test(NAME kvm.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
   $<TARGET_FILE:tandem> kvm)
 set_tests_properties(kvm.linux-boot PROPERTIES LABELS "kvm;linux" SKIP_RETURN_CODE 77)
-add_test(NAME bt.linux-progress COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
-  $<TARGET_FILE:tandem> bt 20 "percpu: Embedded [0-9]+ pages/cpu")
-set_tests_properties(bt.linux-progress PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE 77)
+add_test(NAME bt.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
+  $<TARGET_FILE:tandem> bt)
+set_tests_properties(bt.linux-boot PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE 77)
