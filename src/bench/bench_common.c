@@ -35,16 +35,25 @@ bool strstr_list(const char *list, const char *name)
 	return false;
 }
 
-static int exe_dir(char *dir, size_t len)
+/* The running tandem's own path into exe (PATH_MAX bytes); -1 with a line on stderr. */
+static int self_exe(char exe[PATH_MAX])
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
 
 	if (n <= 0) {
 		fprintf(stderr, "tandem: cannot find my own executable: %s\n", strerror(errno));
 		return -1;
 	}
 	exe[n] = '\0';
+	return 0;
+}
+
+static int exe_dir(char *dir, size_t len)
+{
+	char exe[PATH_MAX];
+
+	if (self_exe(exe))
+		return -1;
 	snprintf(dir, len, "%s", dirname(exe));
 	return 0;
 }
@@ -69,13 +78,9 @@ int bench_data_path(const char *rel, bool build, char *path, size_t len)
 int bench_paths(char *tandem, char *guest, char *nested, size_t len)
 {
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	if (n <= 0) {
-		fprintf(stderr, "tandem: cannot find my own executable: %s\n", strerror(errno));
+	if (self_exe(exe))
 		return -1;
-	}
-	exe[n] = '\0';
 	snprintf(tandem, len, "%s", exe);
 	if (bench_data_path("guests/nanobench.elf", true, guest, len) ||
 	    bench_data_path("scripts/nested-kvm.sh", false, nested, len))
