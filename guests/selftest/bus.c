@@ -118,6 +118,12 @@ static void c_open_paged(void)
 	set_pte(20, OPEN_PA + 0x3000u, PTE_P | PTE_W);
 	open_bus_ops(test_va(20));
 	EXPECT_EQ("PTE A|D after open-bus writes", *test_pte(20) & (PTE_A | PTE_D), PTE_A | PTE_D);
+	/* A store straddling two open-bus pages (it looped in bt once: one writable page). */
+	set_pte(22, OPEN_PA + 0x5000u, PTE_P | PTE_W);
+	set_pte(23, OPEN_PA + 0x6000u, PTE_P | PTE_W);
+	*(volatile uint32_t *)(test_va(22) + 0xffe) = 0x11223344u;
+	__asm__ volatile("addl $1, (%0)" : : "r"(test_va(22) + 0xffe) : "cc", "memory");
+	EXPECT_EQ("store straddling two open-bus pages", *(volatile uint32_t *)(test_va(22) + 0xffe), OB);
 }
 
 /* A device (the local APIC) reached by other forms than mov: each access reaches it. */

@@ -366,10 +366,11 @@ struct bt {
 	} pt_write;
 	int openbus_fd;           /* page 0: all-ones, what guest pages with no RAM or device map; */
 	uint8_t *openbus;         /* page 1: a device access's data (mmio_step); both mapped here */
-	struct {                  /* a store to open bus, single-stepped with that page writable */
+	struct {                  /* a store to open bus, single-stepped with its pages writable */
 		bool active;
-		int view;
-		uint32_t va;
+		int n;            /* pages writable: 2 when the store straddles two open-bus pages */
+		int view[2];
+		uint32_t va[2];
 	} openbus_write;
 	struct {                  /* a device access by any instruction, single-stepped on page 1 */
 		bool active, write;

@@ -466,9 +466,15 @@ void mmu_pt_write_end(struct bt *bt)
 
 void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
 {
+	/* Faulting again on a second page before the step ends: the store straddles two
+	 * open-bus pages, and both stay writable for it (ending the first would loop). */
+	if (bt->openbus_write.active && bt->openbus_write.n == 2)
+		mmu_openbus_write_end(bt);
+	if (!bt->openbus_write.active)
+		bt->openbus_write.n = 0;
 	bt->openbus_write.active = true;
-	bt->openbus_write.view = view;
-	bt->openbus_write.va = va;
+	bt->openbus_write.view[bt->openbus_write.n] = view;
+	bt->openbus_write.va[bt->openbus_write.n++] = va;
 	shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
 	bt->openbus_writes++;
 }
@@ -476,7 +482,9 @@ void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
 void mmu_openbus_write_end(struct bt *bt)
 {
 	bt->openbus_write.active = false;
-	shadow_mprotect(bt, bt->openbus_write.view, bt->openbus_write.va, PROT_READ);
+	for (int i = 0; i < bt->openbus_write.n; i++)
+		shadow_mprotect(bt, bt->openbus_write.view[i], bt->openbus_write.va[i], PROT_READ);
+	bt->openbus_write.n = 0;
 	memset(bt->openbus, 0xff, 4096); /* the write is dropped */
 }
 

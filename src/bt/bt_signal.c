@@ -178,11 +178,11 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	bt->cpu.exc.vector = -1;
 	if (bt->pt_write.active)
 		mmu_pt_write_end(bt); /* the stepped store faulted again elsewhere */
-	if (bt->openbus_write.active)
-		mmu_openbus_write_end(bt);
 	if (bt->mmio_step.active)
 		bt_mmio_step_end(bt, false); /* faulted elsewhere: it runs again, read included */
 	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
+	if (bt->openbus_write.active && r != 3)
+		mmu_openbus_write_end(bt); /* the stepped store faulted elsewhere: it runs again */
 	if (r == 3) {
 		/*
 		 * A store to open bus, by any instruction: let it write the page of ones
