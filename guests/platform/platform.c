@@ -433,6 +433,20 @@ struct tss32 {
 	uint16_t trap, iomap_base;
 };
 
+/* A ring-0 task starting at eip on stack, in the current address space; its
+ * available 32-bit TSS descriptor goes into the GDT at sel. */
+static void task_init(struct tss32 *t, uint32_t eip, void *stack, uint16_t sel)
+{
+	t->eip = eip;
+	t->esp = (uint32_t)stack;
+	t->eflags = 0x2;
+	t->cs = SEL_KCODE;
+	t->ss = t->ds = t->es = t->fs = t->gs = SEL_KDATA;
+	t->cr3 = read_cr3();
+	t->iomap_base = sizeof(*t);
+	pgdt[sel >> 3] = seg_desc((uint32_t)t, sizeof(*t) - 1, 0x89, 0);
+}
+
 static struct tss32 task_tss __attribute__((aligned(128)));
 static uint32_t task_stack[1024] __attribute__((aligned(16)));
 static volatile uint32_t task_runs, task_link, task_eflags;
@@ -476,14 +490,7 @@ static void test_tasks(void)
 	uint32_t *idt = (uint32_t *)rt_idtr.base, cr0, ts_int, ts_far;
 	char d[128];
 
-	task_tss.eip = (uint32_t)task_main;
-	task_tss.esp = (uint32_t)&task_stack[1023];
-	task_tss.eflags = 0x2;
-	task_tss.cs = SEL_KCODE;
-	task_tss.ss = task_tss.ds = task_tss.es = task_tss.fs = task_tss.gs = SEL_KDATA;
-	task_tss.cr3 = read_cr3();
-	task_tss.iomap_base = sizeof(task_tss);
-	pgdt[SEL_TASK >> 3] = seg_desc((uint32_t)&task_tss, sizeof(task_tss) - 1, 0x89, 0);
+	task_init(&task_tss, (uint32_t)task_main, &task_stack[1023], SEL_TASK);
 	pgdt[SEL_TGATE >> 3] = (uint64_t)SEL_TASK << 16 | (uint64_t)0x85 << 40;
 	idt[VEC_TASK * 2] = (uint32_t)SEL_TASK << 16;
 	idt[VEC_TASK * 2 + 1] = 0x8500;
@@ -554,14 +561,7 @@ static void test_double_fault_task(void)
 	uint32_t *idt = (uint32_t *)rt_idtr.base, saved[2] = { idt[16], idt[17] };
 	char d[128];
 
-	df_tss.eip = (uint32_t)platform_df_entry;
-	df_tss.esp = (uint32_t)&df_stack[1023];
-	df_tss.eflags = 0x2;
-	df_tss.cs = SEL_KCODE;
-	df_tss.ss = df_tss.ds = df_tss.es = df_tss.fs = df_tss.gs = SEL_KDATA;
-	df_tss.cr3 = read_cr3();
-	df_tss.iomap_base = sizeof(df_tss);
-	pgdt[SEL_DFTASK >> 3] = seg_desc((uint32_t)&df_tss, sizeof(df_tss) - 1, 0x89, 0);
+	task_init(&df_tss, (uint32_t)platform_df_entry, &df_stack[1023], SEL_DFTASK);
 	idt[16] = (uint32_t)SEL_DFTASK << 16; /* vector 8: a task gate */
 	idt[17] = 0x8500;
 	idt[1] &= ~0x8000u; /* #DE's gate not present: #DE, then #NP delivering it: #DF */
