@@ -22,7 +22,7 @@
 
 /* Every loop: void loop(uint32_t n), n >= 1 iterations of one benchmark body. */
 typedef void (*nb_loop_t)(uint32_t n);
-void nb_loop_empty(uint32_t n);
+void nb_loop_empty(uint32_t n); /* the loop overhead alone: subtracted from every row */
 void nb_loop_syscall(uint32_t n); /* ring 3 */
 void nb_loop_sysenter(uint32_t n); /* ring 3 */
 void nb_loop_in(uint32_t n);
