@@ -50,7 +50,7 @@ foreach(b kvm bt)
   tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt --tcg-cmdline tcg
     -- --timeout=60)
   tandem_guest_test(${b} adapt adapt.elf 1 --golden ${GOLDEN}/adapt.txt -- --timeout=60)
-  tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"
+  tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "dispatch\\.io +[1-9]"
     -- ${HELLO_ARGS} --stats)
   tandem_guest_test(${b} triple triple.elf 6 --stderr "guest triple-faulted \\(shutdown\\)"
     --serial-grep "about to triple fault" -- --timeout=30)
