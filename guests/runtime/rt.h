@@ -59,7 +59,7 @@ void gdt_init(void);
 /* Load the IDT: vectors 0-47 and 0x80 through the common trap stub, default handling fatal. */
 void idt_init(void);
 /* Installs h for vector vec (0..255); NULL restores the default (fatal) handling.
- * Only vectors 0-47 and 0x80 have gates. */
+ * Only vectors 0-47 and 0x80 have gates (0x81 is rt_enter_user's way back). */
 void trap_set_handler(unsigned vec, trap_handler_t h);
 /* The handler installed for vec (NULL: default handling), e.g. to chain to it. */
 trap_handler_t trap_get_handler(unsigned vec);
@@ -88,9 +88,13 @@ extern uint32_t rt_page_dir[1024];
 
 /* ---- ring 3 and system calls (int 0x80: EAX = number, EBX/ECX/EDX args) ---- */
 enum { SYS_exit = 1, SYS_write = 2, SYS_getticks = 3, SYS_inc = 4 };
-/* Runs fn in ring 3 (CS 0x1B, SS 0x23) on user_stack_top, with IF = irq_on. Returns
- * the status passed to SYS_exit, or fn's return value. Returns with IF = 0. */
+/* Runs fn(arg) in ring 3 (CS 0x1B, SS 0x23, data segments 0x23) on user_stack_top with
+ * EFLAGS = eflags | 2. Returns the status passed to SYS_exit, or fn's return value, with
+ * IF = 0 and the TSS esp0 as it was. The guests' one ring 3 entry (trap.S). */
+int rt_enter_user(int (*fn)(uint32_t), uint32_t arg, void *user_stack_top, uint32_t eflags);
+/* rt_enter_user(fn, 0, user_stack_top, irq_on ? IF : 0). */
 int enter_user(int (*fn)(void), void *user_stack_top, int irq_on);
+void rt_user_exit_gate(void); /* the RT_USER_EXIT_VEC gate's code (trap.S) */
 
 /* int 0x80 with EAX = n, EBX/ECX/EDX = a, b, c; returns the handler's EAX. */
 static inline int32_t syscall3(uint32_t n, uint32_t a, uint32_t b, uint32_t c)

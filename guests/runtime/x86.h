@@ -24,6 +24,7 @@
 
 #define IRQ_BASE 0x20 /* PIC master vector base; slave at IRQ_BASE + 8 */
 #define SYSCALL_VEC 0x80
+#define RT_USER_EXIT_VEC 0x81 /* DPL 3 gate: ring 3 code started by rt_enter_user is done */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

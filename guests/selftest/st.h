@@ -59,8 +59,8 @@ void expect_fault(const char *what, uint32_t vec, uint32_t err, uint32_t eip);
 #define ST_RESUME "\n2:\tmovl $0, st_resume"
 
 /* ---- ring 3 ---- */
-/* Like enter_user, with explicit EFLAGS for the iret to ring 3 (bit 1 forced). The user
- * function returns (or SYS_exit) its status. */
+/* Like st_user, with explicit EFLAGS for the iret to ring 3 (bit 1 forced): rt_enter_user
+ * on the check's user stack. The user function returns (or SYS_exit) its status. */
 int st_enter_user(int (*fn)(void), uint32_t eflags);
 int st_user(int (*fn)(void), int irq_on); /* enter_user on the check's user stack */
 extern uint8_t st_user_stack[8192];

@@ -51,6 +51,15 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# A shell status from a signal: 128 + N, N <= 64 (above that, an odd status is a guest's).
+is_signal() { [ "$1" -gt 128 ] && [ "$1" -le 192 ]; }
+# What an odd status says: the guest's exit code; 0x7E is the runtime's fatal trap (the
+# ring 3 code can write the guest kernel, identity-mapped U|W, and so break its trap path).
+guest_exit() {
+	local v=$((($1 - 1) / 2))
+	if [ $v = 126 ]; then echo "guest exit 126 (the runtime's fatal trap)"; else echo "guest exit $v"; fi
+}
+
 # run_one SEED RING: writes $work/SEED-RING.res: "STATUS VERDICT MEANING"
 run_one() {
 	local s=$1 r=$2 out=$work/$1-$2.serial err=$work/$1-$2.err st verdict meaning
@@ -61,7 +70,7 @@ run_one() {
 		verdict=pass
 		if [ $st = 8 ]; then meaning="stopped at the ${tmo} s timeout"
 		elif [ $st = 0 ]; then meaning="triple fault (-no-reboot)"
-		elif [ $((st % 2)) = 1 ] && [ $st -lt 128 ]; then meaning="guest exit $(((st - 1) / 2))"
+		elif [ $((st % 2)) = 1 ] && ! is_signal $st; then meaning=$(guest_exit $st)
 		else verdict=FAIL meaning="qemu failed"
 		fi
 	else
@@ -78,8 +87,8 @@ run_one() {
 		16) verdict=FAIL meaning="host failure" ;;
 		124 | 137) verdict=FAIL meaning="hang: tandem did not stop within 30 s" ;;
 		*)
-			if [ $st -ge 128 ]; then verdict=FAIL meaning="killed by signal $((st - 128))"
-			elif [ $((st % 2)) = 1 ]; then meaning="guest exit $(((st - 1) / 2))"
+			if is_signal $st; then verdict=FAIL meaning="killed by signal $((st - 128))"
+			elif [ $((st % 2)) = 1 ]; then meaning=$(guest_exit $st)
 			else verdict=FAIL meaning="unexpected status"
 			fi ;;
 		esac
