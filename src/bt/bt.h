@@ -58,6 +58,7 @@ struct bt;
 	X(as_evictions, "shadow slots emptied: LRU reuse or mapping budget") \
 	X(neighbour_pages, "pages mapped by a fill next to the faulting one") \
 	X(remaps_saved, "fills that found the page already mapped right (no mmap)") \
+	X(pt_untraced, "page tables untraced after many trace faults (their entries dropped)") \
 	X(wp_changes, "CR0.WP changes (supervisor-writable RO pages dropped on 0->1)") \
 	X(pge_changes, "CR4.PGE changes (global shadow entries dropped)")  \
 	X(invlpgs, "invlpg")                                               \
@@ -369,6 +370,7 @@ struct bt {
 	uint8_t *pflags;
 	struct tb **page_tbs;
 	uint32_t *rmap_head;
+	uint8_t *pt_hot;          /* per page table: trace faults since it was traced (bt_shadow.c) */
 	uint16_t *ptref;          /* per page table: the PDE index that uses it + 1; 0xffff several */
 	uint8_t *canary[2 * VIEW_NR]; /* canary pages just below and after each view, or NULL */
 	uint32_t *v2p[VIEW_NR];   /* per view and guest virtual page: physical page + 1, 0 = unmapped */

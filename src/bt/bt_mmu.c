@@ -278,6 +278,7 @@ void mmu_pt_write_end(struct bt *bt)
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
 			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);
+	mmu_pt_traced_write(bt, bt->pt_write.ppage);
 }
 
 void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)

@@ -92,6 +92,13 @@ static inline uint8_t *mmu_host_page(struct bt *bt, int v, uint32_t va)
 }
 /* mprotect one shadow page (and the wrap mirror for page 0). */
 void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot);
+/*
+ * A trace fault on page table ppage was stepped: past PT_HOT_FAULTS of them since it
+ * was traced, the page is written like data (a table being cleared or freed): its
+ * entries go from every cached address space (the whole space where it is the
+ * directory) and it is untraced until a walk uses it again.
+ */
+void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
 /* Mark page pa as a guest page table the walker used (its writes then trace). */
 void mmu_trace_pt(struct bt *bt, uint32_t pa);
 

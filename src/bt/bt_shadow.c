@@ -35,6 +35,8 @@
  * Linux allows 65530 per process by default (vm.max_map_count).
  */
 #define SHADOW_MAX_PAGES 25000u
+/* Trace faults on one page table (since traced) after which it is untraced. */
+#define PT_HOT_FAULTS 32u
 #define PF_MARK 0x80u /* pflags, only inside retrace: a page table of a cached slot */
 #define PTE_P 0x1u
 #define PDE_PS 0x80u
@@ -87,9 +89,10 @@ int mmu_init(struct bt *bt)
 	/* One more rmap list: the open-bus page, "physical page" npages in v2p. */
 	bt->rmap_head = calloc(bt->npages + 1, sizeof(*bt->rmap_head));
 	bt->ptref = calloc(bt->npages, sizeof(*bt->ptref));
+	bt->pt_hot = calloc(bt->npages, 1);
 	bt->rmap_cap = SHADOW_MAX_PAGES + 64;
 	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
-	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
+	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref || !bt->pt_hot)
 		return -ENOMEM;
 	/* Open bus reads all-ones (QEMU's unassigned memory, a PC's floating bus). */
 	bt->openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
@@ -139,6 +142,7 @@ void mmu_destroy(struct bt *bt)
 	free(bt->page_tbs);
 	free(bt->rmap_head);
 	free(bt->ptref);
+	free(bt->pt_hot);
 	free(bt->rmap);
 }
 
@@ -360,8 +364,36 @@ void mmu_trace_pt(struct bt *bt, uint32_t pa)
 
 	if (p < bt->npages && !(bt->pflags[p] & PF_PT)) {
 		bt->pflags[p] |= PF_PT;
+		bt->pt_hot[p] = 0;
 		mmu_unmap_ppage(bt, p);
 	}
+}
+
+void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
+{
+	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
+
+	if (ppage >= bt->npages || ++bt->pt_hot[ppage] < PT_HOT_FAULTS)
+		return;
+	for (int s = 0; s < BT_AS_NR; s++) {
+		uint32_t key = bt->as[s].cr3, *pd, j, v;
+
+		if (!bt->as[s].mapped || key == BT_AS_FREE)
+			continue;
+		if ((key >> 12) == ppage) {
+			sweep(bt, slot_mask(s), 0, 0);
+			continue;
+		}
+		if (!(pd = vm_gpa(&bt->mon->vm, key, 4096)))
+			continue;
+		for (j = 0; j < 1024; j++)
+			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
+				for (v = j << 10; v < (j + 1) << 10; v++)
+					for (int k = 0; k < VIEW_KINDS; k++)
+						mmu_unmap_one(bt, s * VIEW_KINDS + k, v);
+	}
+	bt->pflags[ppage] &= (uint8_t)~PF_PT;
+	bt->pt_untraced++;
 }
 
 /*
