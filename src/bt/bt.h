@@ -377,6 +377,8 @@ struct bt {
 	struct bt_rmap *rmap;
 	uint32_t rmap_used, rmap_cap, rmap_free;
 	uint32_t mapped;      /* shadow pages currently mapped */
+	uint32_t wp0_mapped, global_mapped; /* entries with V2P_WP0, V2P_G */
+	uint64_t fill_saved;      /* the last fill that found its page mapped (page << 8 | view) + 1 */
 
 	/* translation cache */
 	uint8_t *tc;

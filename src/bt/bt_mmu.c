@@ -194,9 +194,17 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	if (w.can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
 	flags = (w.global ? V2P_G : 0) | ((prot & PROT_WRITE) && w.wp0 ? V2P_WP0 : 0);
-	if (bt->v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0))) {
-		bt->remaps_saved++; /* e.g. a store to a traced page table: already read-only */
+	/*
+	 * Already mapped so: a store to a traced page table or open bus (stepped next).
+	 * A read fault there, or the same page twice without a step between, would
+	 * mean the host mapping is not what v2p says: map it again rather than loop.
+	 */
+	if (write && bt->v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
+	    bt->fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
+		bt->remaps_saved++;
+		bt->fill_saved = ((uint64_t)vpage << 8 | (unsigned)view) + 1;
 	} else {
+		bt->fill_saved = 0;
 		mmu_reserve_pages(bt, 1 + FILL_GROUP);
 		if ((ret = mmu_map_run(bt, view, vpage, 1, ppage, prot, flags))) {
 			log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
@@ -273,6 +281,7 @@ void mmu_pt_write_end(struct bt *bt)
 	uint32_t e;
 
 	bt->pt_write.active = false;
+	bt->fill_saved = 0;
 	if (bt->v2p[bt->pt_write.view][bt->pt_write.va >> 12]) /* (not dropped meanwhile) */
 		mmu_shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
 	for (e = 0; e < 1024; e++)
@@ -299,6 +308,7 @@ void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
 void mmu_openbus_write_end(struct bt *bt)
 {
 	bt->openbus_write.active = false;
+	bt->fill_saved = 0;
 	for (int i = 0; i < bt->openbus_write.n; i++)
 		if (bt->v2p[bt->openbus_write.view[i]][bt->openbus_write.va[i] >> 12])
 			mmu_shadow_mprotect(bt, bt->openbus_write.view[i], bt->openbus_write.va[i],

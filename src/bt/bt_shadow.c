@@ -231,6 +231,10 @@ static int rmap_add(struct bt *bt, uint32_t ppage, int v, uint32_t vpage)
 /* v2p and the counters forget vpage of view v (the host mapping is the caller's). */
 static void forget(struct bt *bt, int v, uint32_t vpage)
 {
+	uint32_t e = bt->v2p[v][vpage];
+
+	bt->wp0_mapped -= !!(e & V2P_WP0);
+	bt->global_mapped -= !!(e & V2P_G);
 	bt->v2p[v][vpage] = 0;
 	bt->mapped--;
 	bt->as[VIEW_AS(v)].mapped--;
@@ -273,6 +277,8 @@ int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage
 			goto undo_rmap;
 		}
 		bt->v2p[v][vpage + i] = (p + 1) | flags;
+		bt->wp0_mapped += !!(flags & V2P_WP0);
+		bt->global_mapped += !!(flags & V2P_G);
 		bt->mapped++;
 		bt->as[VIEW_AS(v)].mapped++;
 	}
@@ -513,12 +519,14 @@ void mmu_cr_written(struct bt *bt, int n, uint32_t old0, uint32_t old4)
 		for (int s = 0; s < BT_AS_NR; s++)
 			sup |= 1u << (s * VIEW_KINDS + VIEW_SUP);
 		bt->wp_changes++;
-		if (c->cr0 & X86_CR0_WP) /* 1 -> 0 only lets more through: the next fault maps it */
+		/* 1 -> 0 only lets more through: the next fault maps it */
+		if ((c->cr0 & X86_CR0_WP) && bt->wp0_mapped)
 			sweep(bt, sup, V2P_WP0, 0);
 	}
 	if ((old4 ^ c->cr4) & CR4_PGE) {
 		bt->pge_changes++;
-		sweep(bt, (1u << VIEW_NR) - 1, V2P_G, 0);
+		if (bt->global_mapped)
+			sweep(bt, (1u << VIEW_NR) - 1, V2P_G, 0);
 	}
 }
 
@@ -528,7 +536,7 @@ void mmu_unmap_va(struct bt *bt, uint32_t va)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++)
-		if (VIEW_AS(v) == bt->cur_as || (bt->v2p[v][vpage] & V2P_G))
+		if (VIEW_AS(v) == bt->cur_as || (bt->global_mapped && (bt->v2p[v][vpage] & V2P_G)))
 			mmu_unmap_one(bt, v, vpage);
 }
 
