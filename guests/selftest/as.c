@@ -173,6 +173,26 @@ static void c_global(void)
 	invlpg(va); /* invalidates the global entry whatever space made it */
 	write_cr3(b);
 	EXPECT_EQ("B's changed global PTE after invlpg and a CR3 load", rd(va), 0x21);
+	/* A global page of space 2 only; then other spaces (it may be seen there, and
+	 * is not asserted), each after a PGE toggle: none may reach it any more. */
+	as_pt[2][AS_PAGE + 6] = AS_FRAME(25) | PTE_P | PTE_W | PTE_G;
+	wr(AS_FRAME(25), 0x25);
+	write_cr3((uint32_t)as_pd[2]);
+	EXPECT_EQ("space 2's global page", rd(test_va(AS_PAGE + 6)), 0x25);
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < NSPACE; i++) {
+			if (i == 2)
+				continue;
+			if (pass == 0)
+				space(i);
+			write_cr3((uint32_t)as_pd[i]);
+			write_cr4(cr4);
+			write_cr4(cr4 | CR4_PGE);
+			st_nfaults = 0;
+			__asm__ volatile(ST_ARM "movl (%0), %%eax" ST_RESUME : : "r"(test_va(AS_PAGE + 6))
+			                 : "eax", "memory");
+			expect_fault("space 2's global page elsewhere after a PGE toggle", 14, 0, st_at);
+		}
 	write_cr4(cr4);
 	write_cr3((uint32_t)rt_page_dir);
 }
