@@ -17,6 +17,10 @@ set_tests_properties(qemu.adapt PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/selftest.elf 1
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+# Global pages and CR4.PGE (as.global_pge_invlpg) need a CPU with PGE: QEMU's, tandem's max.
+add_test(NAME qemu.selftest-pge COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.elf 1
+  --serial-grep "^PASS as.global_pge_invlpg" -- --cmdline=pge)
+set_tests_properties(qemu.selftest-pge PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # The PC platform (fw_cfg, RTC, PM timer, APICs, a Multiboot module, segment bases, task
 # switches), as QEMU has it. platform.txt is the SDM's behaviour (bt, kvm on hardware);
@@ -71,6 +75,12 @@ endforeach()
 # CPUs run fisttp and MMX anyway) and CR0.NE=0 FERR# on IRQ13 (qemu-system-i386 7.2 aborts).
 tandem_guest_test(bt selftest-model selftest.elf 1 --serial-grep "^PASS fpu.ferr_irq13"
   -- --cmdline=model --timeout=60)
+
+# Global pages surviving CR3 loads, flushed by a CR4.PGE toggle and invlpg (the max model has PGE).
+foreach(b kvm bt)
+  tandem_guest_test(${b} selftest-pge selftest.elf 1 --serial-grep "^PASS as.global_pge_invlpg"
+    --tcg-cmdline "tcg pge" -- --cpu max --cmdline=pge --timeout=60)
+endforeach()
 
 # The exact retranslation of a wrapping access is correctness, not adaptation: also
 # without it.

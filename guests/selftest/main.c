@@ -17,7 +17,7 @@ volatile unsigned st_nfaults;
 struct fault st_faults[ST_MAX_FAULTS];
 volatile uint32_t st_resume, st_at;
 volatile uint32_t st_stray_irqs;
-int st_has_tsc, st_has_sep, st_has_pse, st_has_msr, st_on_qemu, st_model;
+int st_has_tsc, st_has_sep, st_has_pse, st_has_msr, st_on_qemu, st_model, st_pge;
 uint8_t st_user_stack[8192] __attribute__((aligned(16)));
 
 static struct jmpbuf jb;
@@ -270,7 +270,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	static const struct check *const areas[] = {exc_checks,  ring_checks, pg_checks,
 	                                             smc_checks,  intr_checks, misc_checks,
 	                                             dbg_checks,  fpu_checks,  seg_checks,
-	                                             bus_checks};
+	                                             bus_checks,  as_checks};
 	const char *cmd = (mbi->flags & (1u << 2)) ? (const char *)mbi->cmdline : "", *w;
 
 	printf("selftest: start\n");
@@ -286,6 +286,8 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 			st_on_qemu = 1;
 		else if ((w == cmd || w[-1] == ' ') && !memcmp(w, "model", 5) && (!w[5] || w[5] == ' '))
 			st_model = 1;
+		else if ((w == cmd || w[-1] == ' ') && !memcmp(w, "pge", 3) && (!w[3] || w[3] == ' '))
+			st_pge = 1;
 	enable_paging(); /* PSE, WP, identity map of 16 MiB (U|W) */
 	if (map_page(TEST_REGION, SCRATCH_FRAME(0), PTE_W)) {
 		printf("selftest: no page table for the test region\n");

@@ -13,7 +13,8 @@ struct check {
 #define CHECK_END {NULL, NULL}
 
 extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[],
-    intr_checks[], misc_checks[], dbg_checks[], fpu_checks[], seg_checks[], bus_checks[];
+    intr_checks[], misc_checks[], dbg_checks[], fpu_checks[], seg_checks[], bus_checks[],
+    as_checks[];
 
 /* Inside a check: record the first failure (later ones are ignored) or a skip. */
 void st_fail(const char *fmt, ...) RT_PRINTF(1, 2);
@@ -85,6 +86,8 @@ extern int st_on_qemu;
 /* "model" on the command line: also the checks only an engine that enforces the CPU model
  * passes (#UD for what CPUID lacks) and FERR#/IRQ13 (QEMU 7.2 aborts there): bt. */
 extern int st_model;
+/* "pge" on the command line: the CPU has PGE (tandem's "max" model, QEMU): as.global_* run. */
+extern int st_pge;
 uint32_t test_va(unsigned page); /* VA of test page n (0..255) in the test region */
 uint32_t *test_pte(unsigned page); /* the PTE mapping test page n (0..1023) */
 void set_pte(unsigned page, uint32_t pa, uint32_t flags); /* write PTE and invlpg */

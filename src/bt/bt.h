@@ -51,7 +51,16 @@ struct bt;
 	X(exceptions, "exceptions delivered through the guest IDT")       \
 	X(interrupts, "interrupts delivered through the guest IDT")       \
 	X(tc_flushes, "translation cache flushes")                         \
-	X(shadow_flushes, "whole-shadow flushes (CR3, paging mode, map limit)") \
+	X(shadow_flushes, "whole-shadow flushes (paging mode, PSE, engine reset)") \
+	X(cr3_loads, "CR3 loads (mov cr3, task switch)")                   \
+	X(as_hits, "CR3 loads that found the address space's shadow cached") \
+	X(as_misses, "CR3 loads that built a shadow (a slot keyed anew)")  \
+	X(as_evictions, "shadow slots emptied: LRU reuse or mapping budget") \
+	X(neighbour_pages, "pages mapped by a fill next to the faulting one") \
+	X(remaps_saved, "fills that found the page already mapped right (no mmap)") \
+	X(pt_untraced, "page tables untraced after many trace faults (their entries dropped)") \
+	X(wp_changes, "CR0.WP changes (supervisor-writable RO pages dropped on 0->1)") \
+	X(pge_changes, "CR4.PGE changes (global shadow entries dropped)")  \
 	X(invlpgs, "invlpg")                                               \
 	X(mmio_emulated, "MMIO accesses emulated from a fault")           \
 	X(openbus_writes, "writes to open bus (no RAM, no device) dropped") \
@@ -265,8 +274,31 @@ struct jc_entry {
 struct bt_rmap {      /* one shadow mapping of a physical page */
 	uint32_t va;
 	uint32_t next;        /* index + 1 of the next mapping of the same page; 0 ends */
-	uint8_t view;
+	uint8_t view;         /* flat view index: address-space slot * VIEW_KINDS + kind */
 };
+
+/*
+ * v2p entries (per view and guest virtual page): physical page + 1 (0 = unmapped),
+ * V2P_W when the host mapping is writable, V2P_G when the guest PTE was global
+ * (G with CR4.PGE: it may outlive a CR3 load, SDM Vol 3A 4.10.2.4), V2P_WP0 when it
+ * is writable only because CR0.WP was 0 (a supervisor write to a read-only page).
+ */
+#define V2P_W 0x80000000u
+#define V2P_G 0x40000000u
+#define V2P_WP0 0x20000000u
+#define V2P_PAGE(e) (((e) & ~(V2P_W | V2P_G | V2P_WP0)) - 1)
+
+/*
+ * One cached address space: a pair of views (supervisor, user) whose shadow is kept
+ * exact against the guest's tables by write tracing while it is not current, so a
+ * CR3 load of a cached key only switches the view base.
+ */
+struct bt_as {
+	uint32_t cr3;         /* key: CR3 & ~0xfff; BT_AS_FREE when the slot has none */
+	uint64_t stamp;       /* LRU: bt->as_clock at its last load */
+	uint32_t mapped;      /* pages mapped in its views */
+};
+#define BT_AS_FREE 0xffffffffu
 
 struct bt_chainref {
 	struct tb *tb;
@@ -280,7 +312,16 @@ struct bt_loopref {
 };
 #define TC_MAX_LOOPS 16384
 
-enum { VIEW_SUP, VIEW_USER, VIEW_NR };
+/*
+ * Views: VIEW_KINDS per cached address space (slot), BT_AS_NR slots, flat index
+ * slot * VIEW_KINDS + kind; VIEW_NR reservations in all (about 42 GiB of host
+ * address space each, PROT_NONE).
+ */
+enum { VIEW_SUP, VIEW_USER, VIEW_KINDS };
+#define BT_AS_NR 4
+#define VIEW_NR (BT_AS_NR * VIEW_KINDS)
+#define VIEW_KIND(v) ((v) % VIEW_KINDS)
+#define VIEW_AS(v) ((v) / VIEW_KINDS)
 /*
  * Each view's reservation: [canary][guard below][4 GiB view][mirror of page 0]
  * [guard above][canary]. A one-register operand reaches [-2 GiB, 8 * 4 GiB + 2 GiB)
@@ -319,19 +360,25 @@ struct bt {
 	struct bt_cpu cpu;    /* first: translated code addresses it through r14 */
 	struct monitor *mon;
 
-	/* shadow: two 4 GiB windows over guest virtual memory */
+	/* shadow: two 4 GiB windows over guest virtual memory per cached address space */
 	uint8_t *view[VIEW_NR];
-	int cur_view;
+	int cur_view;             /* flat: cur_as * VIEW_KINDS + (CPL 3 ? VIEW_USER : VIEW_SUP) */
+	int cur_as;
+	struct bt_as as[BT_AS_NR];
+	uint64_t as_clock;
 	uint32_t npages;      /* guest-physical pages of RAM */
 	uint8_t *pflags;
 	struct tb **page_tbs;
 	uint32_t *rmap_head;
+	uint8_t *pt_hot;          /* per page table: trace faults since it was traced (bt_shadow.c) */
 	uint16_t *ptref;          /* per page table: the PDE index that uses it + 1; 0xffff several */
 	uint8_t *canary[2 * VIEW_NR]; /* canary pages just below and after each view, or NULL */
 	uint32_t *v2p[VIEW_NR];   /* per view and guest virtual page: physical page + 1, 0 = unmapped */
 	struct bt_rmap *rmap;
 	uint32_t rmap_used, rmap_cap, rmap_free;
 	uint32_t mapped;      /* shadow pages currently mapped */
+	uint32_t wp0_mapped, global_mapped; /* entries with V2P_WP0, V2P_G */
+	uint64_t fill_saved;      /* the last fill that found its page mapped (page << 8 | view) + 1 */
 
 	/* translation cache */
 	uint8_t *tc;
@@ -434,43 +481,8 @@ void tc_use_cpl(struct bt *bt);
 /* A ret site's inline cache: its byte offset from cpu->ic, or -1 when none are left. */
 int32_t tc_ic_alloc(struct bt *bt);
 
-/* bt_mmu.c: guest virtual memory */
-enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
-int mmu_init(struct bt *bt);
-void mmu_destroy(struct bt *bt);
-/*
- * Translate va for an access; sets A (and D on write) in the guest's tables.
- * Returns 0 with *pa, or -1 with a #PF in bt->cpu.exc.
- */
-int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write);
-int mmu_read(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user);
-int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool user);
-/*
- * Shadow fill for a host fault at va in view: 0 mapped, -1 guest #PF, 1 a device
- * (*pa), 2 a write to a traced page table (mapped read-only; see mmu_pt_write_*),
- * 3 a write to open bus (neither RAM nor a device: the page of all-ones is mapped
- * read-only; see mmu_openbus_write_*).
- */
-int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
-/* Let one store to the traced page table at va through, then drop what it changed. */
-void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa);
-void mmu_pt_write_end(struct bt *bt);
-/* Let one store to the open-bus page at va through; the end puts the ones back. */
-void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va);
-void mmu_openbus_write_end(struct bt *bt);
-/* Map the device scratch page (openbus page 1) writable at va, or take it away again. */
-int mmu_devpage_map(struct bt *bt, int view, uint32_t va);
-void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va);
-void mmu_flush(struct bt *bt);
-/* Does the current view map va (writable, for a write) already? No walk, no side effect. */
-bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write);
-/* The canary pages around the views are intact: 0, or -1 (logged) if a byte changed. */
-int mmu_canary_check(const struct bt *bt);
-void mmu_unmap_va(struct bt *bt, uint32_t va);
-void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
-void mmu_set_view(struct bt *bt);
-/* Entry e of page table ppage changed: drop the shadow mappings it translated. */
-void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
+/* bt_mmu.c and bt_shadow.c: guest virtual memory, the shadow page tables */
+#include "bt_mmu.h"
 
 /* bt_translate.c */
 int bt_translate(struct bt *bt, uint32_t eip, struct tb **out);

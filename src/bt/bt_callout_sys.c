@@ -162,12 +162,9 @@ int co_movcr(struct co *k)
 		return co_fault(k, EXC_UD, false, 0);
 	}
 	/* A new address space: CR3, or a change in how addresses translate. */
-	if (n == 3 || ((old0 ^ c->cr0) & (X86_CR0_PG | X86_CR0_WP)) ||
-	    ((old4 ^ c->cr4) & X86_CR4_PSE)) {
-		mmu_flush(k->bt);
-		if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
-			tc_flush(k->bt);
-	}
+	mmu_cr_written(k->bt, n, old0, old4); /* the shadow: cached per CR3, bt_shadow.c */
+	if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
+		tc_flush(k->bt);
 	if ((old4 ^ c->cr4) & CR4_TSD)
 		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
 	bt_fpu_cr0_changed(k->bt, old0);

@@ -45,7 +45,7 @@ static const char *const callout_names[BT_CO_NR] = {
 #undef X
 };
 
-/* Two views, each 4 GiB with its guards (bt.h): about 80 GiB of address space. */
+/* VIEW_NR views, each 4 GiB with its guards (bt.h): about 42 GiB of address space each. */
 #define BT_RESERVE (VIEW_NR * ((4ULL << 30) + BT_GUARD_BELOW + BT_GUARD_ABOVE + (16u << 10)))
 
 static int bt_probe(char *why, size_t len)

@@ -1,13 +1,11 @@
 /*
- * bt_mmu.c: guest virtual memory for the translator. Two 4 GiB host windows
- * (supervisor: every present page; user: only U pages) are the shadow page
- * tables: filled lazily from the guest's 2-level tables on a host fault, one
- * memfd page mmapped at window + va. A page is mapped read-only until the guest
- * may write it and has set its D bit, and always while translated code comes from
- * it. The shadow follows x86 TLB rules: it is dropped on invlpg and CR3 loads,
- * and re-walked on every fault, so more permissive entries are seen at once.
- * Each window sits in its own PROT_NONE reservation (guards, a mirror of page 0
- * at 4 GiB, canary pages at both ends: see bt.h); nothing else lives there.
+ * bt_mmu.c: guest virtual memory for the translator: the walk of the guest's
+ * 2-level tables (4 KiB and 4 MiB PSE pages, U/S, R/W, CR0.WP, A/D, G), the
+ * shadow fill on a host fault (one memfd page mmapped at view + va, read-only
+ * until the guest may write it and has set its D bit, and always while translated
+ * code comes from it; present, accessed neighbours in the same go), the traced
+ * page-table writes that keep every cached address space exact, and the copies
+ * to and from guest memory the callouts use. The views themselves: bt_shadow.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,155 +18,20 @@
 #include "log.h"
 #include "monitor.h"
 
-#define VIEW_SIZE (1ULL << 32)
-/*
- * A view and the page after it: the page at 4 GiB mirrors guest page 0, so an access
- * that straddles 0xFFFFFFFF (or a one-register form that lands just past 4 GiB)
- * wraps exactly as on i386.
- */
-#define VIEW_MAPPED (VIEW_SIZE + 4096)
-/* The whole reservation, from the canary below to the canary above. */
-#define RESERVE_LEN (4096 + BT_GUARD_BELOW + VIEW_MAPPED + BT_GUARD_ABOVE + 4096)
-/* v2p entries: physical page + 1, and this bit when the mapping is writable. */
-#define V2P_W 0x80000000u
-#define V2P_PAGE(e) (((e) & ~V2P_W) - 1)
-#define VPAGES (1u << 20)
-/* Each isolated page is up to two VMAs; Linux allows 65530 per process by default. */
-#define SHADOW_MAX_PAGES 25000u
-
 #define PTE_P 0x1u
 #define PTE_W 0x2u
 #define PTE_U 0x4u
 #define PTE_A 0x20u
 #define PTE_D 0x40u
+#define PTE_G 0x100u
 #define PDE_PS 0x80u
-
-static uint8_t *reserve(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-#define CANARY_BYTE 0xc5
-
-/* A page of canary bytes at addr, a page of the view's own reservation. */
-static uint8_t *canary_at(uint8_t *addr)
-{
-	if (mprotect(addr, 4096, PROT_READ | PROT_WRITE))
-		return NULL;
-	memset(addr, CANARY_BYTE, 4096);
-	return addr;
-}
-
-int mmu_canary_check(const struct bt *bt)
-{
-	int i, bad = 0;
-
-	for (i = 0; i < 2 * VIEW_NR; i++) {
-		const uint8_t *p = bt->canary[i];
-		unsigned k;
-
-		for (k = 0; p && k < 4096; k++)
-			if (p[k] != CANARY_BYTE) {
-				log_err("bt: host memory next to view %d changed at %p: guest confinement "
-					"broken", i / 2, (const void *)(p + k));
-				bad = -1;
-				break;
-			}
-	}
-	return bad;
-}
-
-int mmu_init(struct bt *bt)
-{
-	int v;
-
-	bt->npages = (uint32_t)(bt->mon->vm.ram_size >> 12);
-	bt->pflags = calloc(bt->npages, 1);
-	bt->page_tbs = calloc(bt->npages, sizeof(*bt->page_tbs));
-	/* One more rmap list: the open-bus page, "physical page" npages in v2p. */
-	bt->rmap_head = calloc(bt->npages + 1, sizeof(*bt->rmap_head));
-	bt->ptref = calloc(bt->npages, sizeof(*bt->ptref));
-	bt->rmap_cap = SHADOW_MAX_PAGES + 16;
-	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
-	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref)
-		return -ENOMEM;
-	/* Open bus reads all-ones (QEMU's unassigned memory, a PC's floating bus). */
-	bt->openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
-	if (bt->openbus_fd < 0 || ftruncate(bt->openbus_fd, 8192))
-		return -errno;
-	bt->openbus = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, bt->openbus_fd, 0);
-	if (bt->openbus == MAP_FAILED) {
-		bt->openbus = NULL;
-		return -errno;
-	}
-	memset(bt->openbus, 0xff, 4096);
-	for (v = 0; v < VIEW_NR; v++) {
-		/* [canary][guard below][4 GiB view][mirror][guard above][canary] */
-		bt->view[v] = reserve(RESERVE_LEN);
-		if (bt->view[v])
-			bt->view[v] += 4096 + BT_GUARD_BELOW;
-		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
-		if (!bt->view[v] || !bt->v2p[v])
-			return -ENOMEM;
-		if (mprotect(bt->v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
-			return -errno;
-		/* Tripwires right below and right after the reservation (see mmu_canary_check). */
-		bt->canary[2 * v] = canary_at(bt->view[v] - BT_GUARD_BELOW - 4096);
-		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_MAPPED + BT_GUARD_ABOVE);
-	}
-	return 0;
-}
-
-void mmu_destroy(struct bt *bt)
-{
-	int v;
-
-	for (v = 0; v < VIEW_NR; v++) {
-		if (bt->view[v])
-			munmap(bt->view[v] - BT_GUARD_BELOW - 4096, RESERVE_LEN);
-		if (bt->v2p[v])
-			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
-	}
-	if (bt->openbus) {
-		munmap(bt->openbus, 8192);
-		close(bt->openbus_fd);
-	}
-	free(bt->pflags);
-	free(bt->page_tbs);
-	free(bt->rmap_head);
-	free(bt->ptref);
-	free(bt->rmap);
-}
-
-bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write)
-{
-	uint32_t e = bt->v2p[bt->cur_view][va >> 12];
-
-	return e && (!write || (e & V2P_W));
-}
-
-void mmu_set_view(struct bt *bt)
-{
-	bt->cur_view = bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP;
-	bt->cpu.vbase = (uint64_t)(uintptr_t)bt->view[bt->cur_view]; /* r8 at the next entry */
-}
+#define CR4_PGE 0x80u
+/* A fill maps the present, accessed pages of its aligned group of this many. */
+#define FILL_GROUP 16u
 
 static uint32_t *ram32(struct bt *bt, uint32_t pa)
 {
 	return vm_gpa(&bt->mon->vm, pa, 4);
-}
-
-/* The walker used this page as a directory or table: writes to it must trace. */
-static void trace_pt(struct bt *bt, uint32_t pa)
-{
-	uint32_t p = pa >> 12;
-
-	if (p < bt->npages && !(bt->pflags[p] & PF_PT)) {
-		bt->pflags[p] |= PF_PT;
-		mmu_unmap_ppage(bt, p);
-	}
 }
 
 static int pf(struct bt *bt, uint32_t va, int acc, bool user, bool present)
@@ -178,34 +41,43 @@ static int pf(struct bt *bt, uint32_t va, int acc, bool user, bool present)
 	return -1;
 }
 
-int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write)
+/* What a walk found, beyond the physical address: how the shadow may map it. */
+struct walk {
+	uint32_t pa;
+	bool can_write;       /* mapped writable: D set and the access rules allow writes */
+	bool wp0;             /* writable only because CR0.WP is 0 (supervisor) */
+	bool global;          /* G with CR4.PGE */
+	bool pse;             /* a 4 MiB page (no page table) */
+	uint32_t pt;          /* the page table's physical address (4 KiB pages) */
+	bool pde_w, pde_u;
+};
+
+static int walk(struct bt *bt, uint32_t va, int acc, bool user, struct walk *w)
 {
 	const struct bt_cpu *c = &bt->cpu;
 	bool wp = c->cr0 & X86_CR0_WP, w_ok, u_ok;
 	uint32_t *pde, *pte, e, set;
 
-	if (!(c->cr0 & X86_CR0_PG)) {
-		*pa = va;
-		if (can_write)
-			*can_write = true;
+	*w = (struct walk){ .pa = va, .can_write = true };
+	if (!(c->cr0 & X86_CR0_PG))
 		return 0;
-	}
 	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
 	if (!pde || !(*pde & PTE_P))
 		return pf(bt, va, acc, user, false);
-	trace_pt(bt, c->cr3);
+	mmu_trace_pt(bt, c->cr3);
 	set = PTE_A | (acc == ACC_WRITE ? PTE_D : 0);
 	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE)) {
 		e = *pde;
 		pte = pde;
-		*pa = (e & 0xffc00000u) | (va & 0x3fffffu);
+		w->pa = (e & 0xffc00000u) | (va & 0x3fffffu);
+		w->pse = true;
 		w_ok = e & PTE_W;
 		u_ok = e & PTE_U;
 	} else {
 		pte = ram32(bt, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
 		if (!pte || !(*pte & PTE_P))
 			return pf(bt, va, acc, user, false);
-		trace_pt(bt, *pde);
+		mmu_trace_pt(bt, *pde);
 		{
 			/* Remember which directory entry uses this table: its writes map back in O(1). */
 			uint32_t pt = *pde >> 12;
@@ -215,7 +87,10 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 				bt->ptref[pt] = bt->ptref[pt] ? 0xffff : ref;
 		}
 		e = *pte;
-		*pa = (e & ~0xfffu) | (va & 0xfffu);
+		w->pa = (e & ~0xfffu) | (va & 0xfffu);
+		w->pt = *pde & ~0xfffu;
+		w->pde_w = *pde & PTE_W;
+		w->pde_u = *pde & PTE_U;
 		w_ok = (*pde & PTE_W) && (e & PTE_W);
 		u_ok = (*pde & PTE_U) && (e & PTE_U);
 		if (!user || u_ok)
@@ -226,161 +101,87 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 	if (acc == ACC_WRITE && !w_ok && (user || wp))
 		return pf(bt, va, acc, user, true);
 	*pte |= set;
+	w->can_write = (*pte & PTE_D) && (w_ok || (!user && !wp));
+	w->wp0 = w->can_write && !w_ok;
+	w->global = (c->cr4 & CR4_PGE) && (e & PTE_G);
+	return 0;
+}
+
+int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write)
+{
+	struct walk w;
+
+	if (walk(bt, va, acc, user, &w))
+		return -1;
+	*pa = w.pa;
 	if (can_write)
-		*can_write = (*pte & PTE_D) && (w_ok || (!user && !wp));
+		*can_write = w.can_write;
 	return 0;
 }
 
-static uint8_t *host_page(struct bt *bt, int view, uint32_t va)
+/*
+ * Map the pages of vpage's aligned group whose PTEs (in the same table) are present
+ * with A set, no page the guest has not accessed (so no A/D bit changes), writable
+ * only with D set; runs of consecutive frames are one mmap each.
+ */
+static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struct walk *w)
 {
-	return bt->view[view] + (va & ~0xfffu);
-}
+	const uint32_t *pt = vm_gpa(&bt->mon->vm, w->pt, 4096);
+	bool user = VIEW_KIND(view) == VIEW_USER, wp = bt->cpu.cr0 & X86_CR0_WP;
+	bool pge = bt->cpu.cr4 & CR4_PGE;
+	uint32_t g0 = vpage & ~(FILL_GROUP - 1), i, run_v = 0, run_p = 0, run_n = 0, run_f = 0;
+	int run_prot = 0;
 
-/* Guest page 0 also lives at 4 GiB (the wrap mirror): both copies change together. */
-static void shadow_mprotect(struct bt *bt, int view, uint32_t va, int prot)
-{
-	mprotect(host_page(bt, view, va), 4096, prot);
-	if ((va >> 12) == 0)
-		mprotect(bt->view[view] + VIEW_SIZE, 4096, prot);
-}
+	if (!pt)
+		return;
+	for (i = g0; i <= g0 + FILL_GROUP; i++) {
+		uint32_t e = i < g0 + FILL_GROUP ? pt[i & 0x3ff] : 0, p = e >> 12, f = 0;
+		int prot = PROT_READ;
+		bool ok = i < g0 + FILL_GROUP && i != vpage && i != 0 && !bt->v2p[view][i] &&
+			  (e & (PTE_P | PTE_A)) == (PTE_P | PTE_A) && p < bt->npages &&
+			  (!user || (w->pde_u && (e & PTE_U)));
 
-static void shadow_none(struct bt *bt, int view, uint32_t vpage)
-{
-	mmap(host_page(bt, view, vpage << 12), 4096, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-	if (vpage == 0)
-		mmap(bt->view[view] + VIEW_SIZE, 4096, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-}
+		if (ok) {
+			bool w_ok = w->pde_w && (e & PTE_W);
 
-/* ppage npages is the open-bus page, npages + 1 the device scratch page (mmio_step). */
-static int shadow_map(struct bt *bt, int view, uint32_t vpage, int prot, uint32_t ppage)
-{
-	int fd = ppage >= bt->npages ? bt->openbus_fd : bt->mon->vm.memfd;
-	off_t off = ppage >= bt->npages ? (off_t)(ppage - bt->npages) << 12 : (off_t)ppage << 12;
-
-	if (mmap(host_page(bt, view, vpage << 12), 4096, prot, MAP_SHARED | MAP_FIXED,
-		 fd, off) == MAP_FAILED)
-		return -errno;
-	if (vpage == 0 && mmap(bt->view[view] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED,
-			       fd, off) == MAP_FAILED)
-		return -errno;
-	return 0;
-}
-
-static void rmap_remove(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
-{
-	uint32_t *link = &bt->rmap_head[ppage];
-
-	while (*link) {
-		struct bt_rmap *r = &bt->rmap[*link - 1];
-
-		if (r->va == vpage && r->view == view) {
-			uint32_t idx = *link;
-
-			*link = r->next;
-			r->next = bt->rmap_free;
-			bt->rmap_free = idx;
-			return;
+			if ((e & PTE_D) && (w_ok || (!user && !wp)) &&
+			    !(bt->pflags[p] & (PF_CODE | PF_PT))) {
+				prot |= PROT_WRITE;
+				f |= w_ok ? 0 : V2P_WP0;
+			}
+			f |= pge && (e & PTE_G) ? V2P_G : 0;
 		}
-		link = &r->next;
-	}
-}
-
-static int rmap_add(struct bt *bt, uint32_t ppage, int view, uint32_t vpage)
-{
-	uint32_t idx;
-
-	if (bt->rmap_free) {
-		idx = bt->rmap_free;
-		bt->rmap_free = bt->rmap[idx - 1].next;
-	} else if (bt->rmap_used < bt->rmap_cap) {
-		idx = ++bt->rmap_used;
-	} else {
-		return -ENOSPC;
-	}
-	bt->rmap[idx - 1] = (struct bt_rmap){ .va = vpage, .next = bt->rmap_head[ppage],
-					      .view = (uint8_t)view };
-	bt->rmap_head[ppage] = idx;
-	return 0;
-}
-
-static void unmap_one(struct bt *bt, int view, uint32_t vpage)
-{
-	shadow_none(bt, view, vpage);
-	bt->v2p[view][vpage] = 0;
-	bt->mapped--;
-}
-
-void mmu_flush(struct bt *bt)
-{
-	int v;
-
-	for (v = 0; v < VIEW_NR; v++)
-		mmap(bt->view[v], VIEW_MAPPED, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-	/* Clear exactly the v2p entries that are set: the rmap lists them (open bus too). */
-	for (uint32_t p = 0; p <= bt->npages; p++) {
-		uint32_t i;
-
-		for (i = bt->rmap_head[p]; i; i = bt->rmap[i - 1].next)
-			bt->v2p[bt->rmap[i - 1].view][bt->rmap[i - 1].va] = 0;
-		bt->rmap_head[p] = 0;
-	}
-	bt->rmap_used = 0;
-	bt->rmap_free = 0;
-	bt->mapped = 0;
-	for (uint32_t p = 0; p < bt->npages; p++)
-		bt->pflags[p] &= ~PF_PT; /* traced again when the walker next uses them */
-	memset(bt->ptref, 0, bt->npages * sizeof(*bt->ptref));
-	bt->shadow_flushes++;
-}
-
-void mmu_unmap_va(struct bt *bt, uint32_t va)
-{
-	uint32_t vpage = va >> 12;
-	int v;
-
-	for (v = 0; v < VIEW_NR; v++) {
-		uint32_t e = bt->v2p[v][vpage];
-
-		if (!e)
+		if (run_n && (!ok || p != run_p + run_n || prot != run_prot || f != run_f)) {
+			if (mmu_map_run(bt, view, run_v, run_n, run_p, run_prot, run_f) == 0)
+				bt->neighbour_pages += run_n;
+			run_n = 0;
+		}
+		if (!ok)
 			continue;
-		rmap_remove(bt, V2P_PAGE(e), v, vpage);
-		unmap_one(bt, v, vpage);
+		if (!run_n) {
+			run_v = i;
+			run_p = p;
+			run_prot = prot;
+			run_f = f;
+		}
+		run_n++;
 	}
-}
-
-void mmu_unmap_ppage(struct bt *bt, uint32_t ppage)
-{
-	uint32_t i = bt->rmap_head[ppage];
-
-	while (i) {
-		struct bt_rmap *r = &bt->rmap[i - 1];
-		uint32_t next = r->next;
-
-		unmap_one(bt, r->view, r->va);
-		r->next = bt->rmap_free;
-		bt->rmap_free = i;
-		i = next;
-	}
-	bt->rmap_head[ppage] = 0;
 }
 
 int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 {
-	uint32_t pa, ppage, vpage = va >> 12;
-	bool can_write;
+	uint32_t ppage, vpage = va >> 12, flags, pa;
+	struct walk w;
 	int prot, ret;
 
-	if (mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, view == VIEW_USER, &pa, &can_write))
+	if (walk(bt, va, write ? ACC_WRITE : ACC_READ, VIEW_KIND(view) == VIEW_USER, &w))
 		return -1;
-	*pa_out = pa;
+	*pa_out = pa = w.pa;
 	if (pa >= bt->mon->vm.ram_size) {
 		if (bus_claims(&bt->mon->mmio, pa & ~0xfffu, 4096))
 			return 1;
 		ppage = bt->npages; /* open bus: the page of ones, never writable */
-		can_write = false;
+		w.can_write = false;
 	} else {
 		ppage = pa >> 12;
 	}
@@ -390,54 +191,76 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 		tc_invalidate_page(bt, ppage);
 	}
 	prot = PROT_READ;
-	if (can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
+	if (w.can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
-	if (bt->v2p[view][vpage]) {
-		rmap_remove(bt, V2P_PAGE(bt->v2p[view][vpage]), view, vpage);
-		bt->mapped--;
-	} else if (bt->mapped >= SHADOW_MAX_PAGES) {
-		mmu_flush(bt);
+	flags = (w.global ? V2P_G : 0) | ((prot & PROT_WRITE) && w.wp0 ? V2P_WP0 : 0);
+	/*
+	 * Already mapped so: a store to a traced page table or open bus (stepped next).
+	 * A read fault there, or the same page twice without a step between, would
+	 * mean the host mapping is not what v2p says: map it again rather than loop.
+	 */
+	if (write && bt->v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
+	    bt->fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
+		bt->remaps_saved++;
+		bt->fill_saved = ((uint64_t)vpage << 8 | (unsigned)view) + 1;
+	} else {
+		bt->fill_saved = 0;
+		mmu_reserve_pages(bt, 1 + FILL_GROUP);
+		if ((ret = mmu_map_run(bt, view, vpage, 1, ppage, prot, flags))) {
+			log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
+			return -1;
+		}
+		if (!w.pse && ppage < bt->npages && (bt->cpu.cr0 & X86_CR0_PG))
+			fill_neighbours(bt, view, vpage, &w);
 	}
-	if ((ret = shadow_map(bt, view, vpage, prot, ppage))) {
-		log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
-		return -1;
-	}
-	if (rmap_add(bt, ppage, view, vpage)) {
-		mmu_flush(bt);
-		return 0;
-	}
-	bt->v2p[view][vpage] = (ppage + 1) | ((prot & PROT_WRITE) ? V2P_W : 0);
-	bt->mapped++;
 	bt->hidden_faults++;
 	if (ppage == bt->npages)
 		return write ? 3 : 0;
-	return (write && can_write && (bt->pflags[ppage] & PF_PT)) ? 2 : 0;
+	return (write && w.can_write && (bt->pflags[ppage] & PF_PT)) ? 2 : 0;
 }
 
-/* Drop the shadow of every virtual page whose translation used entry e of page table ppage. */
-void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
+/* Drop guest page vpage from both views of slot s. */
+static void unmap_in(struct bt *bt, int s, uint32_t vpage)
 {
-	const struct bt_cpu *c = &bt->cpu;
-	uint32_t *pd = vm_gpa(&bt->mon->vm, c->cr3 & ~0xfffu, 4096), j, v;
+	for (int k = 0; k < VIEW_KINDS; k++)
+		mmu_unmap_one(bt, s * VIEW_KINDS + k, vpage);
+}
 
-	if ((c->cr3 >> 12) == ppage) {
+/* Entry e of ppage changed, for slot s (directory key): drop what it translated there. */
+static void entry_changed_in(struct bt *bt, int s, uint32_t key, uint32_t ppage, uint32_t e)
+{
+	uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096), j, v;
+
+	if ((key >> 12) == ppage) {
 		for (v = e << 10; v < (e + 1) << 10; v++)
-			if (bt->v2p[VIEW_SUP][v] || bt->v2p[VIEW_USER][v])
-				mmu_unmap_va(bt, v << 12);
+			unmap_in(bt, s, v);
 	}
 	if (!pd)
 		return;
 	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) {
 		j = bt->ptref[ppage] - 1u;
 		if ((pd[j] & PTE_P) && (pd[j] >> 12) == ppage) {
-			mmu_unmap_va(bt, (j << 22) | (e << 12));
+			unmap_in(bt, s, (j << 10) | e);
 			return;
 		}
 	}
 	for (j = 0; j < 1024; j++)
-		if ((pd[j] & PTE_P) && !(pd[j] & PDE_PS && c->cr4 & X86_CR4_PSE) &&
+		if ((pd[j] & PTE_P) && !(pd[j] & PDE_PS && bt->cpu.cr4 & X86_CR4_PSE) &&
 		    (pd[j] >> 12) == ppage)
-			mmu_unmap_va(bt, (j << 22) | (e << 12));
+			unmap_in(bt, s, (j << 10) | e);
+}
+
+void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
+{
+	/*
+	 * A table may serve several cached address spaces (a kernel's shared tables, a
+	 * directory page reused): each one's directory says which of its pages it was.
+	 */
+	for (int s = 0; s < BT_AS_NR; s++)
+		if (bt->as[s].mapped && bt->as[s].cr3 != BT_AS_FREE)
+			entry_changed_in(bt, s, bt->as[s].cr3, ppage, e);
+		else if (bt->as[s].mapped && s == bt->cur_as)
+			entry_changed_in(bt, s, bt->cpu.cr3 & ~0xfffu, ppage, e);
 }
 
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
@@ -447,7 +270,7 @@ void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
 	bt->pt_write.va = va;
 	bt->pt_write.ppage = pa >> 12;
 	memcpy(bt->pt_write.before, bt->mon->vm.ram + (pa & ~0xfffu), 4096);
-	shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
+	mmu_shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
 	bt->trace_faults++;
 	bt->pt_traces++;
 }
@@ -458,10 +281,13 @@ void mmu_pt_write_end(struct bt *bt)
 	uint32_t e;
 
 	bt->pt_write.active = false;
-	shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
+	bt->fill_saved = 0;
+	if (bt->v2p[bt->pt_write.view][bt->pt_write.va >> 12]) /* (not dropped meanwhile) */
+		mmu_shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
 			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);
+	mmu_pt_traced_write(bt, bt->pt_write.ppage);
 }
 
 void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
@@ -475,27 +301,20 @@ void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
 	bt->openbus_write.active = true;
 	bt->openbus_write.view[bt->openbus_write.n] = view;
 	bt->openbus_write.va[bt->openbus_write.n++] = va;
-	shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
+	mmu_shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
 	bt->openbus_writes++;
 }
 
 void mmu_openbus_write_end(struct bt *bt)
 {
 	bt->openbus_write.active = false;
+	bt->fill_saved = 0;
 	for (int i = 0; i < bt->openbus_write.n; i++)
-		shadow_mprotect(bt, bt->openbus_write.view[i], bt->openbus_write.va[i], PROT_READ);
+		if (bt->v2p[bt->openbus_write.view[i]][bt->openbus_write.va[i] >> 12])
+			mmu_shadow_mprotect(bt, bt->openbus_write.view[i], bt->openbus_write.va[i],
+					    PROT_READ);
 	bt->openbus_write.n = 0;
 	memset(bt->openbus, 0xff, 4096); /* the write is dropped */
-}
-
-int mmu_devpage_map(struct bt *bt, int view, uint32_t va)
-{
-	return shadow_map(bt, view, va >> 12, PROT_READ | PROT_WRITE, bt->npages + 1);
-}
-
-void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va)
-{
-	shadow_none(bt, view, va >> 12);
 }
 
 /*
@@ -531,7 +350,7 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 		if (n > len)
 			n = len;
 		/* A page the shadow maps (writable, for a write) needs no walk: A/D are set. */
-		uint32_t ent = bt->v2p[user ? VIEW_USER : VIEW_SUP][va >> 12];
+		uint32_t ent = bt->v2p[bt->cur_as * VIEW_KINDS + (user ? VIEW_USER : VIEW_SUP)][va >> 12];
 
 		if (ent && (!write || (ent & V2P_W)))
 			pa = (V2P_PAGE(ent) << 12) | (va & 0xfff);

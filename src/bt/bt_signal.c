@@ -161,6 +161,11 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		internal_fault(bt, uc, "a fault outside the guest windows", (uintptr_t)si->si_addr);
 		return;
 	}
+	if (VIEW_AS(view) != bt->cur_as) {
+		/* r8 is reloaded on every entry: only the current address space is reachable. */
+		internal_fault(bt, uc, "a fault in another address space's view", (uintptr_t)si->si_addr);
+		return;
+	}
 	if (guard) {
 		/*
 		 * A one-register operand wrapped below 0 or past 4 GiB: retranslate the

@@ -153,7 +153,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	/* From here on a fault belongs to the new task (SDM Vol 3 7.3, step 12). */
 	if ((c->cr0 & CR0_PG) && cr3 != c->cr3) {
 		c->cr3 = cr3;
-		mmu_flush(bt);
+		mmu_cr_written(bt, 3, c->cr0, c->cr4);
 		tc_flush(bt);
 	}
 	c->eip = v[0];
