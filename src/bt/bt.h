@@ -51,6 +51,13 @@ struct bt;
 	X(exceptions, "exceptions delivered through the guest IDT")       \
 	X(interrupts, "interrupts delivered through the guest IDT")       \
 	X(tc_flushes, "translation cache flushes")                         \
+	X(lookup_misses, "dispatcher lookups that had to translate")       \
+	X(lookup_remaps, "lookups whose eip had blocks only for other physical pages or segments") \
+	X(cr3_loads, "CR3 loads (translations kept; jump caches reset)")   \
+	X(jc_resets, "jump and return-site caches reset (generation bumps)") \
+	X(seg_states, "segment states translations are keyed by (distinct bases/limits)") \
+	X(kick_unlinks, "kicks that unlinked the one block running")       \
+	X(kick_unlink_all, "kicks that unlinked every chain (landed outside a plain block)") \
 	X(shadow_flushes, "whole-shadow flushes (CR3, paging mode, map limit)") \
 	X(invlpgs, "invlpg")                                               \
 	X(mmio_emulated, "MMIO accesses emulated from a fault")           \
@@ -130,6 +137,17 @@ struct tb {
 	uint32_t stub_off[TB_SLOTS]; /* where each unchained jump goes */
 	uint32_t target[TB_SLOTS];   /* guest target of each slot */
 	struct tb *chained[TB_SLOTS];
+	/*
+	 * Incoming chains, as QEMU's jmp_list: jmp_in heads the list of (struct tb *)from |
+	 * slot whose jump goes here; from->jmp_next[slot] links on. Invalidating a block
+	 * unchains exactly these predecessors.
+	 */
+	uintptr_t jmp_in;
+	uintptr_t jmp_next[TB_SLOTS];
+	bool listed[TB_SLOTS];       /* in bt->chains, the registry a full unlink walks */
+	bool patched;                /* an adaptive patch jumps from here into another block */
+	uint8_t segs;                /* the segment state it was translated for (bt->segtab) */
+	uint16_t loop0, nloops;      /* its rep back edges: bt->loops[loop0, loop0 + nloops) */
 	struct tb *hash_next;
 	struct tb *page_next[2];     /* the blocks of the same physical page */
 	struct bt_imap *imap;        /* ninsn + 1 entries */
@@ -195,6 +213,7 @@ struct bt_cpu {
 	uint64_t jump;        /* BT_ASM_CO_JUMP: the host code to go on at */
 	uint64_t ic;          /* the ret sites' inline caches (struct jc_entry[]) */
 	uint64_t vbase;       /* r8: the current view (or a page-table/MMIO redirect) */
+	uint64_t jc_key;      /* (generation << 8 | segment state) << 32: ORed into jump-cache keys */
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -256,11 +275,26 @@ static inline void bt_set_eflags(struct bt_cpu *c, uint32_t f)
 #define JC_SIZE (1u << JC_BITS)
 #define TB_HASH_SIZE 8192
 
+/*
+ * A jump-cache or return-site entry: the guest eip and, above it, the cache
+ * generation and segment state it was made in (cpu->jc_key >> 32). Bumping the
+ * generation (CR3 load, invlpg of a code page, an invalidated block) makes every
+ * entry miss at once; key 0 (generation 0) never matches.
+ */
 struct jc_entry {
 	uint32_t eip;
-	uint32_t pad;
+	uint32_t gen;
 	uint64_t host;
 };
+#define JC_GEN_MAX 0xffffffu  /* generations are 24 bits; past this the caches are refilled */
+#define TC_MAX_SEGSTATES 255
+
+/* The data segment state translations fold in: base, and limit and type where limited. */
+struct bt_segstate {
+	uint32_t base[SEG_NR], limit[SEG_NR];
+	uint8_t type[SEG_NR];
+};
+#define TC_MAX_KICKED 4
 
 struct bt_rmap {      /* one shadow mapping of a physical page */
 	uint32_t va;
@@ -352,6 +386,14 @@ struct bt {
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
+	struct tb *kicked[TC_MAX_KICKED]; /* blocks a kick unlinked alone, relinked by the dispatcher */
+	int nkicked;
+	uint32_t jc_gen;          /* generation of jump-cache keys (1..JC_GEN_MAX) */
+	uint8_t seg_id;           /* the current segment state: bt->segtab[seg_id] */
+	uint16_t nsegstates;
+	struct bt_segstate segtab[TC_MAX_SEGSTATES];
+	uint8_t *code_vpages;     /* bitmap: virtual pages blocks were entered at (invlpg bumps) */
+	uint64_t tc_epoch;        /* bumped by flushes and segment state changes: blocks in flight stale */
 	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
 	uint32_t nloops;
 	bool loops_cut;           /* a kick aimed them at their exits */
@@ -405,6 +447,12 @@ struct bt {
 };
 
 
+/* The hash chain of blocks at (eip, cpl): all address spaces' blocks at that eip share it. */
+static inline uint32_t tc_hash(uint32_t eip, uint8_t cpl)
+{
+	return ((eip * 0x9e3779b1u) >> 19 ^ cpl) & (TB_HASH_SIZE - 1);
+}
+
 static inline struct bt *bt_of(struct bt_cpu *c)
 {
 	return (struct bt *)c;
@@ -413,26 +461,71 @@ static inline struct bt *bt_of(struct bt_cpu *c)
 /* bt_cache.c: the translation cache */
 int tc_init(struct bt *bt);
 void tc_destroy(struct bt *bt);
+/* Drop every block (paging mode, PSE, TSD, x87 mode changes; a full cache). */
 void tc_flush(struct bt *bt);
+/*
+ * The block for (eip, cpl) whose guest-physical pages are what the current address
+ * space maps eip's page (and the next, for a block reaching into it) to, and whose
+ * segment state is the current one; NULL if none. Walks the guest page tables
+ * (mmu_translate, fetch: sets A bits as the CPU's fetch would); raises nothing.
+ */
 struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl);
 /* Room for a block of up to code_max host bytes; NULL when the cache is full. */
 struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max);
 void tc_commit(struct bt *bt, struct tb *tb);
-void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
-void tc_unchain_all(struct bt *bt);
-void tc_unlink_all_async(struct bt *bt);
-/* Register a rep string loop's back edge (addresses in committed code); false when full. */
-bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
-void tc_invalidate_page(struct bt *bt, uint32_t ppage);
-void tc_invalidate_vpage(struct bt *bt, uint32_t vpage);
-void tc_invalidate_tb(struct bt *bt, struct tb *tb);
+/* Invalidate every block at (eip, cpl), of any address space (adaptive retranslation). */
+void tc_invalidate_eip(struct bt *bt, uint32_t eip, uint8_t cpl);
 struct tb *tc_find_host(struct bt *bt, uintptr_t pc);
 bool tc_contains(const struct bt *bt, uintptr_t pc);
 uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len);
+/* Empty jump caches and return-site caches, generation 1 (with a flush). */
 void tc_jc_reset(struct bt *bt);
+/* Every jump-cache and return-site entry misses from now on: O(1), a generation bump. */
+void tc_jc_invalidate(struct bt *bt);
+/* Enter tb (just looked up or translated) in the current CPL's jump cache; note its pages as code. */
+void tc_jc_fill(struct bt *bt, const struct tb *tb);
+/* Has code run from virtual page vpage since the last flush (conservative: never forgets)? */
+bool tc_code_vpage(const struct bt *bt, uint32_t vpage);
+/*
+ * A data segment's base, limit or type changed (bt_seg_set): translations are keyed
+ * by the segment state (an index into a table of up to TC_MAX_SEGSTATES; a full table
+ * flushes). Bumps tc_epoch when the state differs: blocks in flight are stale.
+ */
+void tc_seg_changed(struct bt *bt);
 void tc_use_cpl(struct bt *bt);
 /* A ret site's inline cache: its byte offset from cpu->ic, or -1 when none are left. */
 int32_t tc_ic_alloc(struct bt *bt);
+
+/* bt_chain.c: chains, invalidation, kicks */
+/*
+ * Chain from's exit slot to to, if to's guest pages are among those from was
+ * checked against (same virtual and physical pages, same segment state), so the
+ * chain is right in every address space from runs in. Otherwise nothing.
+ */
+void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
+/* Is b's code within a's checked pages (tc_chain's rule; adaptive patches use it too)? */
+bool tc_same_pages(const struct tb *a, const struct tb *b);
+/* Invalidate one block: unchain its predecessors (its incoming list), its own chains, and the jump caches. */
+void tc_invalidate_tb(struct bt *bt, struct tb *tb);
+/* Invalidate the blocks of guest-physical page ppage (a write to it: SMC). */
+void tc_invalidate_page(struct bt *bt, uint32_t ppage);
+/* invlpg of virtual page vpage: jump caches reset if code ran from it; no block is touched. */
+void tc_invlpg(struct bt *bt, uint32_t vpage);
+/* A CR3 load: blocks and chains stay; jump and return-site caches reset (generation). */
+void tc_new_space(struct bt *bt);
+/* Register a rep string loop's back edge (addresses in committed code); false when full. */
+bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
+/*
+ * From a signal handler that interrupted translated code at pc (a kick): make the
+ * running block leave the cache at its end, by unlinking its chains and rep loops
+ * and swapping in always-missing jump caches; every chain when pc is not in a
+ * plain block. Async-signal-safe. The dispatcher undoes it with tc_relink.
+ */
+void tc_kick_async(struct bt *bt, uintptr_t pc);
+/* The same for every chain (adaptive faults, MMIO side effects). Async-signal-safe. */
+void tc_unlink_all_async(struct bt *bt);
+/* Back in the dispatcher: put back what tc_kick_async / tc_unlink_all_async unlinked. */
+void tc_relink(struct bt *bt);
 
 /* bt_mmu.c: guest virtual memory */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };

@@ -144,11 +144,13 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 		int i;
 
 		if (!tb->valid || tb == fresh || tb->cpl != s->cpl || s->eip <= tb->eip ||
-		    s->eip >= tb->eip + tb->guest_len)
-			continue;
+		    s->eip >= tb->eip + tb->guest_len || !tc_same_pages(tb, fresh))
+			continue; /* (another address space's code at that eip: not this one) */
 		for (i = 1; i < tb->ninsn; i++)
-			if (tb->eip + tb->imap[i].guest == s->eip)
+			if (tb->eip + tb->imap[i].guest == s->eip) {
 				patch_block(tb, i, fresh->code);
+				tb->patched = true; /* a kick in it unlinks every chain (tc_kick_async) */
+			}
 	}
 }
 
@@ -158,7 +160,7 @@ void bt_adapt_apply(struct bt *bt)
 
 	for (n = 0; n < bt->nadapt_pending; n++) {
 		struct bt_adapt *s = bt->adapt_pending[n];
-		struct tb *old, *fresh;
+		struct tb *fresh;
 		uint64_t flushes = bt->tc_flushes;
 
 		if (!s->reason && s->faults >= BT_ADAPT_THRESHOLD) {
@@ -173,10 +175,7 @@ void bt_adapt_apply(struct bt *bt)
 		if (s->cpl != bt->cpu.cpl)
 			continue; /* blocks of the other CPL pick it up when next translated */
 		/* Chains into a block starting here must now reach the new one: undo them. */
-		old = tc_lookup(bt, s->eip, s->cpl);
-		if (old)
-			tc_invalidate_tb(bt, old);
-		tc_unchain_all(bt);
+		tc_invalidate_eip(bt, s->eip, s->cpl);
 		{
 			uint8_t saved = bt->cpu.cpl;
 			struct bt_exc exc = bt->cpu.exc;

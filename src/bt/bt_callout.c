@@ -346,7 +346,7 @@ static int co_invlpg(struct co *k)
 		return BT_EXIT_EXCEPTION;
 	va = co_ea(k, &k->op[0]);
 	mmu_unmap_va(k->bt, va);
-	tc_invalidate_vpage(k->bt, va >> 12);
+	tc_invlpg(k->bt, va >> 12);
 	k->bt->invlpgs++;
 	k->c->eip = k->next;
 	return BT_EXIT_RESUME; /* the block running this may be gone */
@@ -419,7 +419,7 @@ int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
 	struct co k;
-	uint64_t inval, flushes;
+	uint64_t inval, epoch;
 	int r;
 
 	k.bt = bt;
@@ -427,7 +427,7 @@ int bt_callout(struct bt_cpu *cpu)
 	k.site = &bt->sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
 	inval = bt->smc_invalidations;
-	flushes = bt->tc_flushes;
+	epoch = bt->tc_epoch;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
 	bt->callouts++;
@@ -476,8 +476,8 @@ int bt_callout(struct bt_cpu *cpu)
 		 * the rest of this block may be stale, translate again from the next one. */
 		if (bt->smc_invalidations != inval)
 			return BT_EXIT_RESUME;
-		/* ... or the cache was flushed under it (a segment base changed). */
-		if (bt->tc_flushes != flushes)
+		/* ... or the cache was flushed under it, or a segment base changed. */
+		if (bt->tc_epoch != epoch)
 			return BT_EXIT_RESUME;
 	}
 	return r;

@@ -161,12 +161,19 @@ int co_movcr(struct co *k)
 	default:
 		return co_fault(k, EXC_UD, false, 0);
 	}
-	/* A new address space: CR3, or a change in how addresses translate. */
+	/*
+	 * A new address space, or a change in how addresses translate: the shadow goes.
+	 * Translations are found by guest-physical page (tc_lookup), so a CR3 load or a
+	 * CR0.WP change keeps them; only paging on/off and PSE (how every walk reads the
+	 * tables; rare) still drop them.
+	 */
 	if (n == 3 || ((old0 ^ c->cr0) & (X86_CR0_PG | X86_CR0_WP)) ||
 	    ((old4 ^ c->cr4) & X86_CR4_PSE)) {
 		mmu_flush(k->bt);
-		if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
+		if (((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
 			tc_flush(k->bt);
+		else if (n == 3)
+			tc_new_space(k->bt);
 	}
 	if ((old4 ^ c->cr4) & CR4_TSD)
 		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
