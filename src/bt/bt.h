@@ -52,7 +52,8 @@ struct bt;
 	X(interrupts, "interrupts delivered through the guest IDT")       \
 	X(tc_flushes, "translation cache flushes")                         \
 	X(lookup_misses, "dispatcher lookups that had to translate")       \
-	X(lookup_remaps, "lookups whose eip had blocks only for other physical pages or segments") \
+	X(lookup_remaps, "blocks passed over in lookups: same eip, other physical pages") \
+	X(lookup_segs, "blocks passed over in lookups: same eip, other segment state") \
 	X(cr3_loads, "CR3 loads (translations kept; jump caches reset)")   \
 	X(jc_resets, "jump and return-site caches reset (generation bumps)") \
 	X(seg_states, "segment states translations are keyed by (distinct bases/limits)") \

@@ -262,7 +262,7 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 		if (tb->eip != eip || tb->cpl != cpl)
 			continue;
 		if (tb->segs != bt->seg_id) {
-			bt->lookup_remaps++;
+			bt->lookup_segs++;
 			continue;
 		}
 		if (!have0) {
