@@ -39,6 +39,7 @@ struct bt;
 	X(cache_bytes, "translation cache bytes in use")                   \
 	X(enters, "entries into the translation cache")                    \
 	X(chained, "direct branches chained")                               \
+	X(chained_probe, "direct branches sent to the jump-cache probe (target keyed by FS/GS)") \
 	X(unchains, "chains undone (invalidation, kicks)")                 \
 	X(lookups, "dispatcher lookups (cache exits to a new target)")     \
 	X(lookup_hits, "dispatcher lookups that found a translation")      \
@@ -122,6 +123,9 @@ struct bt_imap {
 #define TB_MAX_INSNS 32
 #define TB_STEP 0x4   /* in tb->cpl: a one-instruction block for single-stepping (EFLAGS.TF) */
 #define TB_SLOTS 2
+/* Segments every block is keyed by (flat in any kernel we know); FS and GS only when used. */
+#define TB_SEG_ALWAYS ((1u << 0) | (1u << 2) | (1u << 3))
+#define TB_SEG_ALL 0x3du
 
 struct tb {
 	uint32_t eip;         /* guest virtual start */
@@ -136,6 +140,7 @@ struct tb {
 	uint32_t jmp_off[TB_SLOTS];  /* offset of each exit jump's rel32 */
 	bool slot_dead[TB_SLOTS];    /* overwritten by an adaptive patch: never chain it */
 	uint32_t stub_off[TB_SLOTS]; /* where each unchained jump goes */
+	uint32_t probe_off[TB_SLOTS];/* mov r13d, target; jmp bt_stub_probe (tc_chain) */
 	uint32_t target[TB_SLOTS];   /* guest target of each slot */
 	struct tb *chained[TB_SLOTS];
 	/*
@@ -148,6 +153,7 @@ struct tb {
 	bool listed[TB_SLOTS];       /* in bt->chains, the registry a full unlink walks */
 	bool patched;                /* an adaptive patch jumps from here into another block */
 	uint8_t segs;                /* the segment state it was translated for (bt->segtab) */
+	uint8_t seg_mask;            /* the segments of that state it depends on (TB_SEG_*) */
 	uint16_t loop0, nloops;      /* its rep back edges: bt->loops[loop0, loop0 + nloops) */
 	struct tb *hash_next;
 	struct tb *page_next[2];     /* the blocks of the same physical page */
@@ -371,7 +377,7 @@ struct bt {
 	/* translation cache */
 	uint8_t *tc;
 	size_t tc_size, tc_used, stubs_len;
-	uint8_t *stub_enter, *stub_exit, *stub_exit_saved, *stub_callout, *stub_miss;
+	uint8_t *stub_enter, *stub_exit, *stub_exit_saved, *stub_callout, *stub_miss, *stub_probe;
 	struct tb *tbs;
 	uint32_t ntbs, max_tbs;
 	struct tb *hash[TB_HASH_SIZE];
@@ -493,6 +499,16 @@ bool tc_code_vpage(const struct bt *bt, uint32_t vpage);
  * flushes). Bumps tc_epoch when the state differs: blocks in flight are stale.
  */
 void tc_seg_changed(struct bt *bt);
+/*
+ * Key a new block by the segments it used (used: bits by SEG_*, plus TB_SEG_ALWAYS):
+ * tb->seg_mask and tb->segs, the current state restricted to them (interned; the
+ * full state when the table is full).
+ */
+void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used);
+/* Does the current segment state match tb's on the segments tb depends on? */
+bool tc_seg_match(const struct bt *bt, const struct tb *tb);
+/* Whenever a runs, does b's segment key hold (b depends only on segments a checks, equal)? */
+bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b);
 void tc_use_cpl(struct bt *bt);
 /* A ret site's inline cache: its byte offset from cpu->ic, or -1 when none are left. */
 int32_t tc_ic_alloc(struct bt *bt);
@@ -505,7 +521,7 @@ int32_t tc_ic_alloc(struct bt *bt);
  */
 void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
 /* Is b's code within a's checked pages (tc_chain's rule; adaptive patches use it too)? */
-bool tc_same_pages(const struct tb *a, const struct tb *b);
+bool tc_same_pages(const struct bt *bt, const struct tb *a, const struct tb *b);
 /* Invalidate one block: unchain its predecessors (its incoming list), its own chains, and the jump caches. */
 void tc_invalidate_tb(struct bt *bt, struct tb *tb);
 /* Invalidate the blocks of guest-physical page ppage (a write to it: SMC). */
@@ -675,6 +691,6 @@ void bt_signals_remove(struct bt *bt);
 
 /* The stubs' addresses in the binary (copied into the cache). */
 extern const uint8_t bt_stubs_start[], bt_stubs_end[], bt_stub_enter[], bt_stub_exit[],
-	bt_stub_exit_saved[], bt_stub_callout[], bt_stub_miss[];
+	bt_stub_exit_saved[], bt_stub_callout[], bt_stub_miss[], bt_stub_probe[];
 
 #endif

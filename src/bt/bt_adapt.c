@@ -144,7 +144,7 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 		int i;
 
 		if (!tb->valid || tb == fresh || tb->cpl != s->cpl || s->eip <= tb->eip ||
-		    s->eip >= tb->eip + tb->guest_len || !tc_same_pages(tb, fresh))
+		    s->eip >= tb->eip + tb->guest_len || !tc_same_pages(bt, tb, fresh))
 			continue; /* (another address space's code at that eip: not this one) */
 		for (i = 1; i < tb->ninsn; i++)
 			if (tb->eip + tb->imap[i].guest == s->eip) {

@@ -111,26 +111,87 @@ static struct bt_segstate segstate_now(const struct bt *bt)
 	return st;
 }
 
+static int seg_intern(struct bt *bt, const struct bt_segstate *st)
+{
+	uint16_t i;
+
+	for (i = 0; i < bt->nsegstates; i++)
+		if (!memcmp(st, &bt->segtab[i], sizeof(*st)))
+			return i;
+	if (i == TC_MAX_SEGSTATES)
+		return -1;
+	bt->segtab[bt->nsegstates++] = *st;
+	bt->seg_states = bt->nsegstates;
+	return i;
+}
+
+static bool seg_equal(const struct bt_segstate *a, const struct bt_segstate *b, int s)
+{
+	return a->base[s] == b->base[s] && a->limit[s] == b->limit[s] && a->type[s] == b->type[s];
+}
+
+void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
+{
+	struct bt_segstate st;
+	uint8_t mask = (uint8_t)((used | TB_SEG_ALWAYS) & TB_SEG_ALL);
+	int s, id;
+
+	memset(&st, 0, sizeof(st));
+	for (s = 0; s < SEG_NR; s++)
+		if (mask & (1u << s)) {
+			st.base[s] = bt->segtab[bt->seg_id].base[s];
+			st.limit[s] = bt->segtab[bt->seg_id].limit[s];
+			st.type[s] = bt->segtab[bt->seg_id].type[s];
+		}
+	id = seg_intern(bt, &st);
+	if (id < 0) {
+		tb->segs = bt->seg_id;
+		tb->seg_mask = TB_SEG_ALL;
+		return;
+	}
+	tb->segs = (uint8_t)id;
+	tb->seg_mask = mask;
+}
+
+bool tc_seg_match(const struct bt *bt, const struct tb *tb)
+{
+	const struct bt_segstate *a = &bt->segtab[tb->segs], *b = &bt->segtab[bt->seg_id];
+	int s;
+
+	if (tb->segs == bt->seg_id)
+		return true;
+	for (s = 0; s < SEG_NR; s++)
+		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s))
+			return false;
+	return true;
+}
+
+bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b)
+{
+	int s;
+
+	for (s = 0; s < SEG_NR; s++)
+		if ((b->seg_mask & (1u << s)) &&
+		    (!(a->seg_mask & (1u << s)) || !seg_equal(&bt->segtab[a->segs], &bt->segtab[b->segs], s)))
+			return false;
+	return true;
+}
+
 void tc_seg_changed(struct bt *bt)
 {
 	struct bt_segstate st = segstate_now(bt);
-	uint16_t i;
 
 	if (!memcmp(&st, &bt->segtab[bt->seg_id], sizeof(st)))
 		return;
+	int id;
+
 	bt->tc_epoch++;
-	for (i = 0; i < bt->nsegstates; i++)
-		if (!memcmp(&st, &bt->segtab[i], sizeof(st)))
-			break;
-	if (i == bt->nsegstates) {
-		if (i == TC_MAX_SEGSTATES) {
-			tc_flush(bt); /* starts the table afresh with the current state */
-			return;
-		}
-		bt->segtab[bt->nsegstates++] = st;
-		bt->seg_states = bt->nsegstates;
+	id = seg_intern(bt, &st);
+	if (id < 0) {
+		tc_flush(bt); /* starts the table afresh with the current state */
+		return;
 	}
-	bt->seg_id = (uint8_t)i;
+	bt->seg_id = (uint8_t)id;
 	jc_set_key(bt);
 }
 
@@ -165,6 +226,7 @@ int tc_init(struct bt *bt)
 	bt->stub_exit_saved = stub_addr(bt, bt_stub_exit_saved);
 	bt->stub_callout = stub_addr(bt, bt_stub_callout);
 	bt->stub_miss = stub_addr(bt, bt_stub_miss);
+	bt->stub_probe = stub_addr(bt, bt_stub_probe);
 	bt->max_tbs = TC_MAX_TBS;
 	bt->max_sites = TC_MAX_SITES;
 	bt->imap_cap = TC_MAX_IMAP;
@@ -261,7 +323,7 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = tb->hash_next) {
 		if (tb->eip != eip || tb->cpl != cpl)
 			continue;
-		if (tb->segs != bt->seg_id) {
+		if (!tc_seg_match(bt, tb)) {
 			bt->lookup_segs++;
 			continue;
 		}
@@ -310,6 +372,7 @@ struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max)
 	tb->imap = &bt->imaps[bt->imap_used];
 	tb->page[1] = ~0u;
 	tb->segs = bt->seg_id;
+	tb->seg_mask = TB_SEG_ALL;
 	return tb;
 }
 

@@ -25,13 +25,11 @@ static void patch_field(uint8_t *field, const uint8_t *dest)
 	memcpy(field, &rel, 4);
 }
 
-/* Does the current address space's check of a cover b's code (same virtual -> physical pages, segments)? */
+/* Are b's guest pages among those a was checked against (same virtual -> physical)? */
 static bool tb_covers(const struct tb *a, const struct tb *b)
 {
 	uint32_t va = a->eip >> 12, vb = b->eip >> 12;
 
-	if (a->segs != b->segs)
-		return false;
 	if (vb == va) {
 		if (b->page[0] != a->page[0])
 			return false;
@@ -46,9 +44,9 @@ static bool tb_covers(const struct tb *a, const struct tb *b)
 	return vb == va && a->page[1] == b->page[1];
 }
 
-bool tc_same_pages(const struct tb *a, const struct tb *b)
+bool tc_same_pages(const struct bt *bt, const struct tb *a, const struct tb *b)
 {
-	return tb_covers(a, b);
+	return tb_covers(a, b) && tc_seg_covers(bt, a, b);
 }
 
 void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
@@ -62,6 +60,17 @@ void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 	 */
 	if (!tb_covers(from, to))
 		return;
+	if (!tc_seg_covers(bt, from, to)) {
+		/*
+		 * to depends on a segment (FS, GS) from does not check: from may run under
+		 * another state. Its slot goes to the jump-cache probe instead, whose keys
+		 * carry the whole segment state (no chain to undo later).
+		 */
+		patch_rel32(from, slot, from->code + from->probe_off[slot]);
+		from->slot_dead[slot] = true;
+		bt->chained_probe++;
+		return;
+	}
 	if (!from->listed[slot]) {
 		if (bt->nchains == bt->max_chains)
 			return;

@@ -133,6 +133,7 @@ uint32_t emit_seg_base(struct emit *e)
 	int seg = e->seg_next >= 0 ? e->seg_next : e->seg_insn;
 
 	e->seg_next = -1;
+	e->seg_used |= (uint8_t)(1u << seg);
 	return e->segbase[seg];
 }
 

@@ -138,6 +138,12 @@ static void emit_slot_stubs(struct xlat *x)
 		emit_bytes(&x->e, store_ref, sizeof(store_ref));
 		emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_CHAIN);
 		emit_jmp(&x->e, x->bt->stub_exit);
+		if (x->slot_chain[k]) {
+			/* The way to a target in these pages that checks segments this block does not. */
+			tb->probe_off[k] = (uint32_t)(x->e.p - x->e.start);
+			emit_mov_r13_imm(&x->e, x->slot_target[k]);
+			emit_jmp(&x->e, x->bt->stub_probe);
+		}
 	}
 	tb->nslots = (uint8_t)x->nslots;
 }
@@ -191,6 +197,8 @@ static void segment_prologue(struct xlat *x)
 
 	x->e.seg_insn = (int8_t)insn_seg(x, &override);
 	x->e.seg_next = -1;
+	if (override) /* whether it is limited decides the check below */
+		x->e.seg_used |= (uint8_t)(1u << x->e.seg_insn);
 	if (override && x->in.mnemonic != ZYDIS_MNEMONIC_LEA &&
 	    bt_seg_limited(&x->bt->cpu.seg[x->e.seg_insn]))
 		x_callout(x, BT_CO_seglimit);
@@ -310,6 +318,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 		return -2;
 	}
 	tb->code_len = (uint32_t)(x.e.p - x.e.start);
+	tc_seg_key(bt, tb, x.e.seg_used);
 	tc_commit(bt, tb);
 	tb->loop0 = (uint16_t)bt->nloops;
 	for (n = 0; n < x.nloops; n++)
