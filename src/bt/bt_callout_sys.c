@@ -175,6 +175,9 @@ int co_movcr(struct co *k)
 		else if (n == 3)
 			tc_new_space(k->bt);
 	}
+	/* Toggling PGE flushes global TLB entries too: the jump caches forget, blocks stay. */
+	if ((old4 ^ c->cr4) & 0x80u)
+		tc_jc_invalidate(k->bt);
 	if ((old4 ^ c->cr4) & CR4_TSD)
 		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
 	bt_fpu_cr0_changed(k->bt, old0);

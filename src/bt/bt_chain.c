@@ -129,6 +129,8 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 	tb->jmp_in = 0;
 	for (k = 0; k < tb->nslots; k++)
 		if (tb->chained[k]) {
+			/* (its code may still be running: leave at its end, not in a target) */
+			patch_rel32(tb, k, tb->code + tb->stub_off[k]);
 			in_list_remove(tb->chained[k], tb, k);
 			tb->chained[k] = NULL;
 			bt->unchains++;
@@ -233,7 +235,21 @@ void tc_unlink_all_async(struct bt *bt)
 	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
 }
 
-void tc_kick_async(struct bt *bt, uintptr_t pc)
+/*
+ * Is a jump-cache or return-site probe possibly between loading its table (r11 =
+ * a jump cache, r9 = a return-site entry) and jumping? Then it may still hit and
+ * jump into another block: the caller unlinks every chain. A false positive only
+ * costs that.
+ */
+static bool mid_probe(const struct bt *bt, uint64_t r9, uint64_t r11)
+{
+	uint64_t ic = (uint64_t)(uintptr_t)bt->ic;
+
+	return r11 == (uint64_t)(uintptr_t)bt->jc[0] || r11 == (uint64_t)(uintptr_t)bt->jc[1] ||
+	       (r9 >= ic && r9 < ic + IC_MAX * sizeof(struct jc_entry));
+}
+
+void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11)
 {
 	struct tb *tb = tc_find_host(bt, pc);
 
@@ -241,10 +257,11 @@ void tc_kick_async(struct bt *bt, uintptr_t pc)
 	 * Translated code leaves a block only through its exit jumps, its jump-cache
 	 * probes (the empty cache below makes them miss) and callouts (which look at
 	 * exit_request): with its own chains unlinked, the block interrupted leaves at
-	 * its end. Outside a block (the stubs) or in a block with an adaptive patch
-	 * (a jump into another block's middle), every chain is unlinked instead.
+	 * its end. Outside a block (the stubs), in a block with an adaptive patch
+	 * (a jump into another block's middle) or in the middle of a probe that may
+	 * still hit, every chain is unlinked instead.
 	 */
-	if (!tb || tb->patched || bt->nkicked == TC_MAX_KICKED) {
+	if (!tb || tb->patched || bt->nkicked == TC_MAX_KICKED || mid_probe(bt, r9, r11)) {
 		tc_unlink_all_async(bt);
 		return;
 	}
