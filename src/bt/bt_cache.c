@@ -87,6 +87,28 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 	}
 }
 
+const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip)
+{
+	const struct jc_entry *e = &bt->jc[bt->cpu.cpl == 3][eip & (JC_SIZE - 1)];
+
+	if (e->eip != eip || e->gen != (uint32_t)(bt->cpu.jc_key >> 32))
+		return NULL;
+	return (const uint8_t *)(uintptr_t)e->host;
+}
+
+struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl)
+{
+	const uint8_t *code = tc_jc_lookup(bt, eip);
+	struct tb *tb = code ? tc_find_host(bt, (uintptr_t)code) : NULL;
+
+	if (tb && tb->valid && tb->eip == eip && tb->cpl == cpl && tb->code == code)
+		return tb;
+	tb = tc_lookup(bt, eip, cpl);
+	if (tb)
+		tc_jc_fill(bt, tb);
+	return tb;
+}
+
 bool tc_code_vpage(const struct bt *bt, uint32_t vpage)
 {
 	return bt->code_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7));

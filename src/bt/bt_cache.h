@@ -20,6 +20,14 @@ void tc_flush(struct bt *bt);
  * (mmu_translate, fetch: sets A bits as the CPU's fetch would); raises nothing.
  */
 struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl);
+/*
+ * The same, first through the current CPL class's jump cache (an entry of this
+ * generation and segment state was checked when made: no walk); a block found by
+ * tc_lookup is entered there. For the dispatcher and callouts that go on in a block.
+ */
+struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl);
+/* The jump cache's host code for eip in this generation and segment state, or NULL. */
+const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip);
 /* Room for a block of up to code_max host bytes; NULL when the cache is full. */
 struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max);
 /* Make a translated block findable (hash, its physical pages made traced: SMC). */

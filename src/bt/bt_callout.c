@@ -207,16 +207,22 @@ static unsigned iopl(const struct bt_cpu *c)
 static int co_jump(struct co *k)
 {
 	struct bt *bt = k->bt;
+	const uint8_t *code;
 	struct tb *tb;
 
 	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(bt->mon))
 		return BT_EXIT_RESUME; /* the dispatcher delivers it first */
 	if (bt->stepping || (k->c->vflags & EFL_TF))
 		return BT_EXIT_RESUME; /* single-stepping: one instruction per dispatch */
-	tb = tc_lookup(bt, k->c->eip, k->c->cpl);
-	if (!tb)
-		return BT_EXIT_RESUME;
-	k->c->jump = (uint64_t)(uintptr_t)tb->code;
+	code = tc_jc_lookup(bt, k->c->eip);
+	if (!code) {
+		tb = tc_lookup(bt, k->c->eip, k->c->cpl);
+		if (!tb)
+			return BT_EXIT_RESUME;
+		tc_jc_fill(bt, tb);
+		code = tb->code;
+	}
+	k->c->jump = (uint64_t)(uintptr_t)code;
 	return BT_CO_JUMP;
 }
 

@@ -232,7 +232,8 @@ static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why
 /* The next block to run at cpu->eip; NULL when that took an exception or a stop. */
 static struct tb *next_block(struct bt *bt, int *err)
 {
-	struct tb *tb = tc_lookup(bt, bt->cpu.eip, (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0)));
+	uint8_t cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
+	struct tb *tb = bt->stepping ? tc_lookup(bt, bt->cpu.eip, cpl) : tc_lookup_fast(bt, bt->cpu.eip, cpl);
 
 	bt->lookups++;
 	if (tb) {
