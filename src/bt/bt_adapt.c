@@ -120,7 +120,7 @@ static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
 }
 
 /* Overwrite instruction i of tb with jmp dest; slots whose jumps it covers never chain again. */
-static void patch_block(struct tb *tb, int i, const uint8_t *dest)
+static void patch_block(struct bt *bt, struct tb *tb, int i, const uint8_t *dest)
 {
 	uint8_t *p = tb->code + tb->imap[i].host;
 	int32_t rel = (int32_t)(dest - (p + 5));
@@ -129,7 +129,7 @@ static void patch_block(struct tb *tb, int i, const uint8_t *dest)
 
 	for (k = 0; k < tb->nslots; k++)
 		if (tb->jmp_off[k] + 4 > off && tb->jmp_off[k] - 2 < off + 5)
-			tb->slot_dead[k] = true;
+			tc_slot_dead(bt, tb, k);
 	p[0] = 0xe9;
 	memcpy(p + 1, &rel, 4);
 }
@@ -148,7 +148,7 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 			continue; /* (another address space's code at that eip: not this one) */
 		for (i = 1; i < tb->ninsn; i++)
 			if (tb->eip + tb->imap[i].guest == s->eip) {
-				patch_block(tb, i, fresh->code);
+				patch_block(bt, tb, i, fresh->code);
 				tb->patched = true; /* a kick in it unlinks every chain (tc_kick_async) */
 			}
 	}

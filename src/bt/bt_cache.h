@@ -78,6 +78,11 @@ int32_t tc_ic_alloc(struct bt *bt);
 void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
 /* Is b's code within a's checked pages (tc_chain's rule; adaptive patches use it too)? */
 bool tc_same_pages(const struct bt *bt, const struct tb *a, const struct tb *b);
+/*
+ * An adaptive patch overwrites slot's jump in tb: it never chains again, and a
+ * chain it had is forgotten without touching the code (unlink and relink skip it).
+ */
+void tc_slot_dead(struct bt *bt, struct tb *tb, int slot);
 /* Invalidate one block: unchain its predecessors (its incoming list), its own chains, and the jump caches. */
 void tc_invalidate_tb(struct bt *bt, struct tb *tb);
 /* Invalidate the blocks of guest-physical page ppage (a write to it: SMC). */

@@ -101,6 +101,17 @@ static void in_list_remove(struct tb *to, struct tb *from, int slot)
 	}
 }
 
+void tc_slot_dead(struct bt *bt, struct tb *tb, int slot)
+{
+	(void)bt;
+	tb->slot_dead[slot] = true;
+	if (tb->chained[slot]) {
+		/* Its bytes are about to be overwritten: forget the chain, never patch it again. */
+		in_list_remove(tb->chained[slot], tb, slot);
+		tb->chained[slot] = NULL;
+	}
+}
+
 void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 {
 	struct tb **pp;
