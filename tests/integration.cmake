@@ -102,6 +102,11 @@ add_test(NAME bt.adapt-counters COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/adapt.sh $<T
   ${GUEST_DIR}/adapt.elf ${GOLDEN}/adapt.txt)
 set_tests_properties(bt.adapt-counters PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 
+# Translations survive CR3 loads: the selftest's output as qemu's, CR3 loads without flushes.
+add_test(NAME bt.tc-keep COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tc_keep.sh $<TARGET_FILE:tandem>
+  ${GUEST_DIR}/selftest.elf ${GOLDEN}/selftest.txt)
+set_tests_properties(bt.tc-keep PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
+
 # A short nano-benchmark run on bt: every row present, positive and finite.
 add_test(NAME bench.quick COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_quick.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.quick PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)

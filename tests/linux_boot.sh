@@ -29,15 +29,6 @@ else
 	timeout 900 "$tandem" run --backend "$backend" --mem 256M --timeout 600 --kernel "$KERNEL" \
 		--initrd "$INITRD" --append "$append" --serial "$log" 2>>"$log"
 	status=$?
-	if [ "$backend" = bt ] && [ $status = 16 ]; then
-		# A known open bug: bt's engine sometimes ignores kicks inside Linux after init
-		# starts (the watchdog's "engine hung"), about one run in five. Announced, one retry.
-		echo "KNOWN BUG: bt hung inside Linux (status 16): $(grep -m1 'engine hung' "$log"); one more try"
-		: >"$log"
-		timeout 900 "$tandem" run --backend "$backend" --mem 256M --timeout 600 --kernel "$KERNEL" \
-			--initrd "$INITRD" --append "$append" --serial "$log" 2>>"$log"
-		status=$?
-	fi
 	if [ $status = 14 ]; then
 		echo "SKIP: $(grep -m1 'tandem:' "$log")"
 		rm -f "$log"

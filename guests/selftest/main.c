@@ -268,7 +268,8 @@ static void probe_cpu(void)
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	static const struct check *const areas[] = {exc_checks,  ring_checks, pg_checks,
-	                                             smc_checks,  intr_checks, misc_checks,
+	                                             smc_checks,  tc_checks,   intr_checks,
+	                                             misc_checks,
 	                                             dbg_checks,  fpu_checks,  seg_checks,
 	                                             bus_checks,  as_checks};
 	const char *cmd = (mbi->flags & (1u << 2)) ? (const char *)mbi->cmdline : "", *w;

@@ -12,7 +12,7 @@ struct check {
 #define CHECK_LIST(area) const struct check area##_checks[]
 #define CHECK_END {NULL, NULL}
 
-extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[],
+extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[], tc_checks[],
     intr_checks[], misc_checks[], dbg_checks[], fpu_checks[], seg_checks[], bus_checks[],
     as_checks[];
 

@@ -39,6 +39,7 @@ struct bt;
 	X(cache_bytes, "translation cache bytes in use")                   \
 	X(enters, "entries into the translation cache")                    \
 	X(chained, "direct branches chained")                               \
+	X(chained_probe, "direct branches sent to the jump-cache probe (target keyed by FS/GS)") \
 	X(unchains, "chains undone (invalidation, kicks)")                 \
 	X(lookups, "dispatcher lookups (cache exits to a new target)")     \
 	X(lookup_hits, "dispatcher lookups that found a translation")      \
@@ -52,7 +53,7 @@ struct bt;
 	X(interrupts, "interrupts delivered through the guest IDT")       \
 	X(tc_flushes, "translation cache flushes")                         \
 	X(shadow_flushes, "whole-shadow flushes (paging mode, PSE, engine reset)") \
-	X(cr3_loads, "CR3 loads (mov cr3, task switch)")                   \
+	X(cr3_loads, "CR3 loads (mov cr3, task switch): translations kept, jump caches reset") \
 	X(as_hits, "CR3 loads that found the address space's shadow cached") \
 	X(as_misses, "CR3 loads that built a shadow (a slot keyed anew)")  \
 	X(as_evictions, "shadow slots emptied: LRU reuse or mapping budget") \
@@ -61,6 +62,13 @@ struct bt;
 	X(pt_untraced, "page tables untraced after many trace faults (their entries dropped)") \
 	X(wp_changes, "CR0.WP changes (supervisor-writable RO pages dropped on 0->1)") \
 	X(pge_changes, "CR4.PGE changes (global shadow entries dropped)")  \
+	X(lookup_misses, "dispatcher lookups that had to translate")       \
+	X(lookup_remaps, "blocks passed over in lookups: same eip, other physical pages") \
+	X(lookup_segs, "blocks passed over in lookups: same eip, other segment state") \
+	X(jc_resets, "jump and return-site caches reset (generation bumps)") \
+	X(seg_states, "segment states translations are keyed by (distinct bases/limits)") \
+	X(kick_unlinks, "kicks that unlinked the one block running")       \
+	X(kick_unlink_all, "kicks that unlinked every chain (landed outside a plain block)") \
 	X(invlpgs, "invlpg")                                               \
 	X(mmio_emulated, "MMIO accesses emulated from a fault")           \
 	X(openbus_writes, "writes to open bus (no RAM, no device) dropped") \
@@ -123,6 +131,9 @@ struct bt_imap {
 #define TB_MAX_INSNS 32
 #define TB_STEP 0x4   /* in tb->cpl: a one-instruction block for single-stepping (EFLAGS.TF) */
 #define TB_SLOTS 2
+/* Segments every block is keyed by (flat in any kernel we know); FS and GS only when used. */
+#define TB_SEG_ALWAYS ((1u << 0) | (1u << 2) | (1u << 3))
+#define TB_SEG_ALL 0x3du
 
 struct tb {
 	uint32_t eip;         /* guest virtual start */
@@ -137,8 +148,21 @@ struct tb {
 	uint32_t jmp_off[TB_SLOTS];  /* offset of each exit jump's rel32 */
 	bool slot_dead[TB_SLOTS];    /* overwritten by an adaptive patch: never chain it */
 	uint32_t stub_off[TB_SLOTS]; /* where each unchained jump goes */
+	uint32_t probe_off[TB_SLOTS];/* mov r13d, target; jmp bt_stub_probe (tc_chain) */
 	uint32_t target[TB_SLOTS];   /* guest target of each slot */
 	struct tb *chained[TB_SLOTS];
+	/*
+	 * Incoming chains, as QEMU's jmp_list: jmp_in heads the list of (struct tb *)from |
+	 * slot whose jump goes here; from->jmp_next[slot] links on. Invalidating a block
+	 * unchains exactly these predecessors.
+	 */
+	uintptr_t jmp_in;
+	uintptr_t jmp_next[TB_SLOTS];
+	bool listed[TB_SLOTS];       /* in bt->chains, the registry a full unlink walks */
+	bool patched;                /* an adaptive patch jumps from here into another block */
+	uint8_t segs;                /* the segment state it was translated for (bt->segtab) */
+	uint8_t seg_mask;            /* the segments of that state it depends on (TB_SEG_*) */
+	uint16_t loop0, nloops;      /* its rep back edges: bt->loops[loop0, loop0 + nloops) */
 	struct tb *hash_next;
 	struct tb *page_next[2];     /* the blocks of the same physical page */
 	struct bt_imap *imap;        /* ninsn + 1 entries */
@@ -204,6 +228,7 @@ struct bt_cpu {
 	uint64_t jump;        /* BT_ASM_CO_JUMP: the host code to go on at */
 	uint64_t ic;          /* the ret sites' inline caches (struct jc_entry[]) */
 	uint64_t vbase;       /* r8: the current view (or a page-table/MMIO redirect) */
+	uint64_t jc_key;      /* (generation << 8 | segment state) << 32: ORed into jump-cache keys */
 	/* --- C only --- */
 	uint32_t vflags;      /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -265,11 +290,26 @@ static inline void bt_set_eflags(struct bt_cpu *c, uint32_t f)
 #define JC_SIZE (1u << JC_BITS)
 #define TB_HASH_SIZE 8192
 
+/*
+ * A jump-cache or return-site entry: the guest eip and, above it, the cache
+ * generation and segment state it was made in (cpu->jc_key >> 32). Bumping the
+ * generation (CR3 load, invlpg of a code page, an invalidated block) makes every
+ * entry miss at once; key 0 (generation 0) never matches.
+ */
 struct jc_entry {
 	uint32_t eip;
-	uint32_t pad;
+	uint32_t gen;
 	uint64_t host;
 };
+#define JC_GEN_MAX 0xffffffu  /* generations are 24 bits; past this the caches are refilled */
+#define TC_MAX_SEGSTATES 255
+
+/* The data segment state translations fold in: base, and limit and type where limited. */
+struct bt_segstate {
+	uint32_t base[SEG_NR], limit[SEG_NR];
+	uint8_t type[SEG_NR];
+};
+#define TC_MAX_KICKED 4
 
 struct bt_rmap {      /* one shadow mapping of a physical page */
 	uint32_t va;
@@ -383,7 +423,7 @@ struct bt {
 	/* translation cache */
 	uint8_t *tc;
 	size_t tc_size, tc_used, stubs_len;
-	uint8_t *stub_enter, *stub_exit, *stub_exit_saved, *stub_callout, *stub_miss;
+	uint8_t *stub_enter, *stub_exit, *stub_exit_saved, *stub_callout, *stub_miss, *stub_probe;
 	struct tb *tbs;
 	uint32_t ntbs, max_tbs;
 	struct tb *hash[TB_HASH_SIZE];
@@ -399,6 +439,14 @@ struct bt {
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
 	bool unlinked;            /* a kick unlinked every chain in code */
+	struct tb *kicked[TC_MAX_KICKED]; /* blocks a kick unlinked alone, relinked by the dispatcher */
+	int nkicked;
+	uint32_t jc_gen;          /* generation of jump-cache keys (1..JC_GEN_MAX) */
+	uint8_t seg_id;           /* the current segment state: bt->segtab[seg_id] */
+	uint16_t nsegstates;
+	struct bt_segstate segtab[TC_MAX_SEGSTATES];
+	uint8_t *code_vpages;     /* bitmap: virtual pages blocks were entered at (invlpg bumps) */
+	uint64_t tc_epoch;        /* bumped by flushes and segment state changes: blocks in flight stale */
 	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
 	uint32_t nloops;
 	bool loops_cut;           /* a kick aimed them at their exits */
@@ -452,34 +500,18 @@ struct bt {
 };
 
 
+/* The hash chain of blocks at (eip, cpl): all address spaces' blocks at that eip share it. */
+static inline uint32_t tc_hash(uint32_t eip, uint8_t cpl)
+{
+	return ((eip * 0x9e3779b1u) >> 19 ^ cpl) & (TB_HASH_SIZE - 1);
+}
+
 static inline struct bt *bt_of(struct bt_cpu *c)
 {
 	return (struct bt *)c;
 }
 
-/* bt_cache.c: the translation cache */
-int tc_init(struct bt *bt);
-void tc_destroy(struct bt *bt);
-void tc_flush(struct bt *bt);
-struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl);
-/* Room for a block of up to code_max host bytes; NULL when the cache is full. */
-struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max);
-void tc_commit(struct bt *bt, struct tb *tb);
-void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to);
-void tc_unchain_all(struct bt *bt);
-void tc_unlink_all_async(struct bt *bt);
-/* Register a rep string loop's back edge (addresses in committed code); false when full. */
-bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
-void tc_invalidate_page(struct bt *bt, uint32_t ppage);
-void tc_invalidate_vpage(struct bt *bt, uint32_t vpage);
-void tc_invalidate_tb(struct bt *bt, struct tb *tb);
-struct tb *tc_find_host(struct bt *bt, uintptr_t pc);
-bool tc_contains(const struct bt *bt, uintptr_t pc);
-uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len);
-void tc_jc_reset(struct bt *bt);
-void tc_use_cpl(struct bt *bt);
-/* A ret site's inline cache: its byte offset from cpu->ic, or -1 when none are left. */
-int32_t tc_ic_alloc(struct bt *bt);
+#include "bt_cache.h" /* the translation cache: bt_cache.c, bt_chain.c */
 
 /* bt_mmu.c and bt_shadow.c: guest virtual memory, the shadow page tables */
 #include "bt_mmu.h"
@@ -593,6 +625,6 @@ void bt_signals_remove(struct bt *bt);
 
 /* The stubs' addresses in the binary (copied into the cache). */
 extern const uint8_t bt_stubs_start[], bt_stubs_end[], bt_stub_enter[], bt_stub_exit[],
-	bt_stub_exit_saved[], bt_stub_callout[], bt_stub_miss[];
+	bt_stub_exit_saved[], bt_stub_callout[], bt_stub_miss[], bt_stub_probe[];
 
 #endif

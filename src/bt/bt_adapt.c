@@ -120,7 +120,7 @@ static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
 }
 
 /* Overwrite instruction i of tb with jmp dest; slots whose jumps it covers never chain again. */
-static void patch_block(struct tb *tb, int i, const uint8_t *dest)
+static void patch_block(struct bt *bt, struct tb *tb, int i, const uint8_t *dest)
 {
 	uint8_t *p = tb->code + tb->imap[i].host;
 	int32_t rel = (int32_t)(dest - (p + 5));
@@ -129,7 +129,7 @@ static void patch_block(struct tb *tb, int i, const uint8_t *dest)
 
 	for (k = 0; k < tb->nslots; k++)
 		if (tb->jmp_off[k] + 4 > off && tb->jmp_off[k] - 2 < off + 5)
-			tb->slot_dead[k] = true;
+			tc_slot_dead(bt, tb, k);
 	p[0] = 0xe9;
 	memcpy(p + 1, &rel, 4);
 }
@@ -144,11 +144,13 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 		int i;
 
 		if (!tb->valid || tb == fresh || tb->cpl != s->cpl || s->eip <= tb->eip ||
-		    s->eip >= tb->eip + tb->guest_len)
-			continue;
+		    s->eip >= tb->eip + tb->guest_len || !tc_same_pages(bt, tb, fresh))
+			continue; /* (another address space's code at that eip: not this one) */
 		for (i = 1; i < tb->ninsn; i++)
-			if (tb->eip + tb->imap[i].guest == s->eip)
-				patch_block(tb, i, fresh->code);
+			if (tb->eip + tb->imap[i].guest == s->eip) {
+				patch_block(bt, tb, i, fresh->code);
+				tb->patched = true; /* a kick in it unlinks every chain (tc_kick_async) */
+			}
 	}
 }
 
@@ -158,7 +160,7 @@ void bt_adapt_apply(struct bt *bt)
 
 	for (n = 0; n < bt->nadapt_pending; n++) {
 		struct bt_adapt *s = bt->adapt_pending[n];
-		struct tb *old, *fresh;
+		struct tb *fresh;
 		uint64_t flushes = bt->tc_flushes;
 
 		if (!s->reason && s->faults >= BT_ADAPT_THRESHOLD) {
@@ -173,10 +175,7 @@ void bt_adapt_apply(struct bt *bt)
 		if (s->cpl != bt->cpu.cpl)
 			continue; /* blocks of the other CPL pick it up when next translated */
 		/* Chains into a block starting here must now reach the new one: undo them. */
-		old = tc_lookup(bt, s->eip, s->cpl);
-		if (old)
-			tc_invalidate_tb(bt, old);
-		tc_unchain_all(bt);
+		tc_invalidate_eip(bt, s->eip, s->cpl);
 		{
 			uint8_t saved = bt->cpu.cpl;
 			struct bt_exc exc = bt->cpu.exc;

@@ -18,6 +18,7 @@
 #define CPU_JUMP 104
 #define CPU_IC 112
 #define CPU_VBASE 120
+#define CPU_JC_KEY 128
 
 /* A callout's answer: continue in the block at cpu->jump. */
 #define BT_ASM_CO_JUMP 0x100

@@ -1,8 +1,12 @@
 /*
  * bt_cache.c: the translation cache. Blocks live in one RWX buffer headed by
- * the stubs; a hash on (eip, cpl) finds them, a direct-mapped jump cache per
- * CPL class serves indirect branches from translated code, chained direct
- * branches jump block to block, and invalidation (code writes, invlpg) unchains.
+ * the stubs; a hash on (eip, cpl) finds them, and a block is the answer only if
+ * the current address space maps its guest-virtual pages to the guest-physical
+ * pages it was translated from and the segment state matches: translations
+ * survive CR3 loads and serve every address space that maps the same code.
+ * A direct-mapped jump cache per CPL class serves indirect branches from
+ * translated code; its keys carry a generation bumped on CR3 loads. Chains and
+ * invalidation are in bt_chain.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,27 +21,21 @@
 #define TC_MAX_SITES (1u << 17)
 #define TC_MAX_IMAP (TC_MAX_TBS * 8u)
 
-static uint32_t tb_hash(uint32_t eip, uint8_t cpl)
-{
-	return ((eip * 0x9e3779b1u) >> 19 ^ cpl) & (TB_HASH_SIZE - 1);
-}
-
 static uint8_t *stub_addr(struct bt *bt, const uint8_t *sym)
 {
 	return bt->tc + (sym - bt_stubs_start);
 }
 
+/* Generation 0: no key the probes build (generation >= 1) ever matches. */
 static void jc_fill_empty(struct bt *bt, struct jc_entry *jc)
 {
 	uint32_t i;
 
-	for (i = 0; i < JC_SIZE; i++) {
-		jc[i].eip = ~i; /* never equal to an eip with these low bits */
-		jc[i].host = (uint64_t)(uintptr_t)bt->stub_miss;
-	}
+	for (i = 0; i < JC_SIZE; i++)
+		jc[i] = (struct jc_entry){ i, 0, (uint64_t)(uintptr_t)bt->stub_miss };
 }
 
-/* Inline caches start (and end) empty: eip 0 with the miss stub, which is always safe. */
+/* Inline caches start (and end) empty: key 0 with the miss stub, which is always safe. */
 static void ic_reset(struct bt *bt, struct jc_entry *ic, uint32_t n)
 {
 	uint32_t i;
@@ -46,12 +44,177 @@ static void ic_reset(struct bt *bt, struct jc_entry *ic, uint32_t n)
 		ic[i] = (struct jc_entry){ 0, 0, (uint64_t)(uintptr_t)bt->stub_miss };
 }
 
+static void jc_set_key(struct bt *bt)
+{
+	bt->cpu.jc_key = (uint64_t)(bt->jc_gen << 8 | bt->seg_id) << 32;
+}
+
 void tc_jc_reset(struct bt *bt)
 {
 	jc_fill_empty(bt, bt->jc[0]);
 	jc_fill_empty(bt, bt->jc[1]);
 	ic_reset(bt, bt->ic, bt->ic_used);
 	bt->ic_used = 0;
+	bt->jc_gen = 1;
+	jc_set_key(bt);
+}
+
+void tc_jc_invalidate(struct bt *bt)
+{
+	bt->jc_resets++;
+	if (bt->jc_gen == JC_GEN_MAX) {
+		/* Generations ran out: refill both tables (the ret sites keep their slots). */
+		uint32_t used = bt->ic_used;
+
+		tc_jc_reset(bt);
+		bt->ic_used = used;
+		return;
+	}
+	bt->jc_gen++;
+	jc_set_key(bt);
+}
+
+void tc_jc_fill(struct bt *bt, const struct tb *tb)
+{
+	uint32_t v = tb->eip >> 12;
+
+	bt->jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] =
+		(struct jc_entry){ tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code };
+	bt->code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+	if (tb->page[1] != ~0u && v < 0xfffffu) {
+		v++;
+		bt->code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+	}
+}
+
+const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip)
+{
+	const struct jc_entry *e = &bt->jc[bt->cpu.cpl == 3][eip & (JC_SIZE - 1)];
+
+	if (e->eip != eip || e->gen != (uint32_t)(bt->cpu.jc_key >> 32))
+		return NULL;
+	return (const uint8_t *)(uintptr_t)e->host;
+}
+
+struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl)
+{
+	const uint8_t *code = tc_jc_lookup(bt, eip);
+	struct tb *tb = code ? tc_find_host(bt, (uintptr_t)code) : NULL;
+
+	if (tb && tb->valid && tb->eip == eip && tb->cpl == cpl && tb->code == code)
+		return tb;
+	tb = tc_lookup(bt, eip, cpl);
+	if (tb)
+		tc_jc_fill(bt, tb);
+	return tb;
+}
+
+bool tc_code_vpage(const struct bt *bt, uint32_t vpage)
+{
+	return bt->code_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7));
+}
+
+/* The current data segments as translations see them (bt_translate folds them in). */
+static struct bt_segstate segstate_now(const struct bt *bt)
+{
+	struct bt_segstate st;
+	int i;
+
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < SEG_NR; i++) {
+		const struct bt_seg *sg = &bt->cpu.seg[i];
+
+		if (i == SEG_CS)
+			continue;
+		st.base[i] = sg->base;
+		st.limit[i] = bt_seg_limited(sg) ? sg->limit : ~0u;
+		st.type[i] = bt_seg_limited(sg) ? sg->type : 0;
+	}
+	return st;
+}
+
+static int seg_intern(struct bt *bt, const struct bt_segstate *st)
+{
+	uint16_t i;
+
+	for (i = 0; i < bt->nsegstates; i++)
+		if (!memcmp(st, &bt->segtab[i], sizeof(*st)))
+			return i;
+	if (i == TC_MAX_SEGSTATES)
+		return -1;
+	bt->segtab[bt->nsegstates++] = *st;
+	bt->seg_states = bt->nsegstates;
+	return i;
+}
+
+static bool seg_equal(const struct bt_segstate *a, const struct bt_segstate *b, int s)
+{
+	return a->base[s] == b->base[s] && a->limit[s] == b->limit[s] && a->type[s] == b->type[s];
+}
+
+void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
+{
+	struct bt_segstate st;
+	uint8_t mask = (uint8_t)((used | TB_SEG_ALWAYS) & TB_SEG_ALL);
+	int s, id;
+
+	memset(&st, 0, sizeof(st));
+	for (s = 0; s < SEG_NR; s++)
+		if (mask & (1u << s)) {
+			st.base[s] = bt->segtab[bt->seg_id].base[s];
+			st.limit[s] = bt->segtab[bt->seg_id].limit[s];
+			st.type[s] = bt->segtab[bt->seg_id].type[s];
+		}
+	id = seg_intern(bt, &st);
+	if (id < 0) {
+		tb->segs = bt->seg_id;
+		tb->seg_mask = TB_SEG_ALL;
+		return;
+	}
+	tb->segs = (uint8_t)id;
+	tb->seg_mask = mask;
+}
+
+bool tc_seg_match(const struct bt *bt, const struct tb *tb)
+{
+	const struct bt_segstate *a = &bt->segtab[tb->segs], *b = &bt->segtab[bt->seg_id];
+	int s;
+
+	if (tb->segs == bt->seg_id)
+		return true;
+	for (s = 0; s < SEG_NR; s++)
+		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s))
+			return false;
+	return true;
+}
+
+bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b)
+{
+	int s;
+
+	for (s = 0; s < SEG_NR; s++)
+		if ((b->seg_mask & (1u << s)) &&
+		    (!(a->seg_mask & (1u << s)) || !seg_equal(&bt->segtab[a->segs], &bt->segtab[b->segs], s)))
+			return false;
+	return true;
+}
+
+void tc_seg_changed(struct bt *bt)
+{
+	struct bt_segstate st = segstate_now(bt);
+
+	if (!memcmp(&st, &bt->segtab[bt->seg_id], sizeof(st)))
+		return;
+	int id;
+
+	bt->tc_epoch++;
+	id = seg_intern(bt, &st);
+	if (id < 0) {
+		tc_flush(bt); /* starts the table afresh with the current state */
+		return;
+	}
+	bt->seg_id = (uint8_t)id;
+	jc_set_key(bt);
 }
 
 int32_t tc_ic_alloc(struct bt *bt)
@@ -85,6 +248,7 @@ int tc_init(struct bt *bt)
 	bt->stub_exit_saved = stub_addr(bt, bt_stub_exit_saved);
 	bt->stub_callout = stub_addr(bt, bt_stub_callout);
 	bt->stub_miss = stub_addr(bt, bt_stub_miss);
+	bt->stub_probe = stub_addr(bt, bt_stub_probe);
 	bt->max_tbs = TC_MAX_TBS;
 	bt->max_sites = TC_MAX_SITES;
 	bt->imap_cap = TC_MAX_IMAP;
@@ -97,10 +261,11 @@ int tc_init(struct bt *bt)
 	bt->jc[0] = malloc(jcsz);
 	bt->jc[1] = malloc(jcsz);
 	bt->jc_empty = malloc(jcsz);
+	bt->code_vpages = calloc(1u << 17, 1);
 	bt->ic = malloc(IC_MAX * sizeof(struct jc_entry));
 	bt->ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
 	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->loops || !bt->jc[0] || !bt->jc[1] ||
-	    !bt->jc_empty || !bt->ic || !bt->ic_empty)
+	    !bt->jc_empty || !bt->ic || !bt->ic_empty || !bt->code_vpages)
 		return -ENOMEM;
 	jc_fill_empty(bt, bt->jc_empty);
 	ic_reset(bt, bt->ic, IC_MAX);
@@ -123,6 +288,7 @@ void tc_destroy(struct bt *bt)
 	free(bt->jc[0]);
 	free(bt->jc[1]);
 	free(bt->jc_empty);
+	free(bt->code_vpages);
 	free(bt->ic);
 	free(bt->ic_empty);
 }
@@ -136,7 +302,15 @@ void tc_flush(struct bt *bt)
 	bt->nchains = 0;
 	bt->nloops = 0;
 	bt->loops_cut = false;
+	bt->unlinked = false;
+	bt->nkicked = 0;
+	bt->tc_epoch++;
 	memset(bt->hash, 0, sizeof(bt->hash));
+	memset(bt->code_vpages, 0, 1u << 17);
+	bt->nsegstates = 1;
+	bt->seg_id = 0;
+	bt->segtab[0] = segstate_now(bt);
+	bt->seg_states = 1;
 	if (bt->page_tbs)
 		memset(bt->page_tbs, 0, bt->npages * sizeof(*bt->page_tbs));
 	if (bt->pflags) {
@@ -151,14 +325,60 @@ void tc_flush(struct bt *bt)
 	bt->tc_flushes++;
 }
 
+/* The guest-physical page the current address space fetches va from, or ~0 (not mapped). */
+static uint32_t code_ppage(struct bt *bt, uint32_t va)
+{
+	struct bt_exc exc = bt->cpu.exc;
+	uint32_t pa;
+	int r = mmu_translate(bt, va, ACC_FETCH, bt->cpu.cpl == 3, &pa, NULL);
+
+	bt->cpu.exc = exc; /* a lookup raises nothing: translating will, if it must */
+	return r ? ~0u : pa >> 12;
+}
+
 struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 {
+	uint32_t p0 = ~0u, p1 = ~0u;
+	bool have0 = false, have1 = false;
 	struct tb *tb;
 
-	for (tb = bt->hash[tb_hash(eip, cpl)]; tb; tb = tb->hash_next)
-		if (tb->eip == eip && tb->cpl == cpl)
+	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = tb->hash_next) {
+		if (tb->eip != eip || tb->cpl != cpl)
+			continue;
+		if (!tc_seg_match(bt, tb)) {
+			bt->lookup_segs++;
+			continue;
+		}
+		if (!have0) {
+			p0 = code_ppage(bt, eip);
+			have0 = true;
+		}
+		if (tb->page[0] != p0) {
+			bt->lookup_remaps++;
+			continue;
+		}
+		if (tb->page[1] == ~0u)
 			return tb;
+		if (!have1) {
+			p1 = code_ppage(bt, (eip | 0xfffu) + 1);
+			have1 = true;
+		}
+		if (tb->page[1] == p1)
+			return tb;
+		bt->lookup_remaps++;
+	}
 	return NULL;
+}
+
+void tc_invalidate_eip(struct bt *bt, uint32_t eip, uint8_t cpl)
+{
+	struct tb *tb, *next;
+
+	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = next) {
+		next = tb->hash_next;
+		if (tb->eip == eip && tb->cpl == cpl)
+			tc_invalidate_tb(bt, tb);
+	}
 }
 
 struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max)
@@ -173,6 +393,8 @@ struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max)
 	tb->code = bt->tc + bt->tc_used;
 	tb->imap = &bt->imaps[bt->imap_used];
 	tb->page[1] = ~0u;
+	tb->segs = bt->seg_id;
+	tb->seg_mask = TB_SEG_ALL;
 	return tb;
 }
 
@@ -193,7 +415,7 @@ static void page_link(struct bt *bt, struct tb *tb, int i)
 
 void tc_commit(struct bt *bt, struct tb *tb)
 {
-	uint32_t h = tb_hash(tb->eip, tb->cpl);
+	uint32_t h = tc_hash(tb->eip, tb->cpl);
 
 	bt->ntbs++;
 	bt->tc_used = (bt->tc_used + tb->code_len + 15) & ~(size_t)15;
@@ -207,144 +429,6 @@ void tc_commit(struct bt *bt, struct tb *tb)
 		page_link(bt, tb, 1);
 	bt->blocks++;
 	bt->insns += tb->ninsn;
-}
-
-static void patch_rel32(struct tb *tb, int slot, const uint8_t *dest)
-{
-	uint8_t *field = tb->code + tb->jmp_off[slot];
-	int32_t rel = (int32_t)(dest - (field + 4));
-
-	memcpy(field, &rel, 4);
-}
-
-void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
-{
-	if (!from->valid || !to->valid || from->chained[slot] || from->slot_dead[slot] ||
-	    bt->nchains == bt->max_chains)
-		return;
-	patch_rel32(from, slot, to->code);
-	from->chained[slot] = to;
-	bt->chains[bt->nchains++] = (struct bt_chainref){ from, (uint8_t)slot };
-	bt->chained++;
-}
-
-/* Undo every chain's bookkeeping and code. */
-static void patch_field(uint8_t *field, const uint8_t *dest)
-{
-	int32_t rel = (int32_t)(dest - (field + 4));
-
-	memcpy(field, &rel, 4);
-}
-
-bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit)
-{
-	if (bt->nloops == TC_MAX_LOOPS)
-		return false;
-	bt->loops[bt->nloops++] = (struct bt_loopref){ field, head, exit };
-	if (bt->loops_cut)
-		patch_field(field, exit);
-	return true;
-}
-
-void tc_unchain_all(struct bt *bt)
-{
-	uint32_t i;
-
-	if (bt->loops_cut) {
-		for (i = 0; i < bt->nloops; i++)
-			patch_field(bt->loops[i].field, bt->loops[i].head);
-		bt->loops_cut = false;
-	}
-
-	for (i = 0; i < bt->nchains; i++) {
-		struct tb *tb = bt->chains[i].tb;
-		int slot = bt->chains[i].slot;
-
-		if (tb->chained[slot]) {
-			patch_rel32(tb, slot, tb->code + tb->stub_off[slot]);
-			tb->chained[slot] = NULL;
-			bt->unchains++;
-		}
-	}
-	bt->nchains = 0;
-	bt->unlinked = false;
-}
-
-/*
- * From a signal handler that interrupted translated code: make every block
- * leave the cache at its end. Only code is touched; tc_unchain_all later
- * mends the bookkeeping. The jump cache is swapped for one that always misses.
- */
-void tc_unlink_all_async(struct bt *bt)
-{
-	uint32_t i;
-
-	for (i = 0; i < bt->nchains; i++) {
-		struct tb *tb = bt->chains[i].tb;
-		int slot = bt->chains[i].slot;
-
-		patch_rel32(tb, slot, tb->code + tb->stub_off[slot]);
-	}
-	/* A rep string instruction in progress stops after its current iteration. */
-	for (i = 0; i < bt->nloops; i++)
-		patch_field(bt->loops[i].field, bt->loops[i].exit);
-	bt->loops_cut = true;
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc_empty;
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
-	bt->unlinked = true;
-}
-
-void tc_invalidate_tb(struct bt *bt, struct tb *tb)
-{
-	struct tb **pp;
-	uint32_t i, idx;
-
-	if (!tb->valid)
-		return;
-	tb->valid = false;
-	for (pp = &bt->hash[tb_hash(tb->eip, tb->cpl)]; *pp; pp = &(*pp)->hash_next)
-		if (*pp == tb) {
-			*pp = tb->hash_next;
-			break;
-		}
-	idx = tb->eip & (JC_SIZE - 1);
-	for (i = 0; i < 2; i++)
-		if (bt->jc[i][idx].host == (uint64_t)(uintptr_t)tb->code)
-			bt->jc[i][idx] = (struct jc_entry){ ~idx, 0, (uint64_t)(uintptr_t)bt->stub_miss };
-	/* Inline caches that remember this block forget it. */
-	for (i = 0; i < bt->ic_used; i++)
-		if (bt->ic[i].host == (uint64_t)(uintptr_t)tb->code)
-			bt->ic[i] = (struct jc_entry){ 0, 0, (uint64_t)(uintptr_t)bt->stub_miss };
-	/* Incoming and outgoing chains: simplest correct answer is to undo them all. */
-	tc_unchain_all(bt);
-	bt->smc_invalidations++;
-}
-
-void tc_invalidate_page(struct bt *bt, uint32_t ppage)
-{
-	struct tb *tb, *next;
-
-	if (ppage >= bt->npages)
-		return;
-	for (tb = bt->page_tbs[ppage]; tb; tb = next) {
-		next = tb->page[0] == ppage ? tb->page_next[0] : tb->page_next[1];
-		tc_invalidate_tb(bt, tb);
-	}
-	bt->page_tbs[ppage] = NULL;
-	bt->pflags[ppage] &= ~PF_CODE;
-}
-
-void tc_invalidate_vpage(struct bt *bt, uint32_t vpage)
-{
-	uint32_t i;
-
-	for (i = 0; i < bt->ntbs; i++) {
-		struct tb *tb = &bt->tbs[i];
-
-		if (tb->valid && ((tb->eip >> 12) == vpage ||
-				  ((tb->eip + tb->guest_len - 1) >> 12) == vpage))
-			tc_invalidate_tb(bt, tb);
-	}
 }
 
 bool tc_contains(const struct bt *bt, uintptr_t pc)

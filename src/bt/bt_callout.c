@@ -207,16 +207,22 @@ static unsigned iopl(const struct bt_cpu *c)
 static int co_jump(struct co *k)
 {
 	struct bt *bt = k->bt;
+	const uint8_t *code;
 	struct tb *tb;
 
 	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(bt->mon))
 		return BT_EXIT_RESUME; /* the dispatcher delivers it first */
 	if (bt->stepping || (k->c->vflags & EFL_TF))
 		return BT_EXIT_RESUME; /* single-stepping: one instruction per dispatch */
-	tb = tc_lookup(bt, k->c->eip, k->c->cpl);
-	if (!tb)
-		return BT_EXIT_RESUME;
-	k->c->jump = (uint64_t)(uintptr_t)tb->code;
+	code = tc_jc_lookup(bt, k->c->eip);
+	if (!code) {
+		tb = tc_lookup(bt, k->c->eip, k->c->cpl);
+		if (!tb)
+			return BT_EXIT_RESUME;
+		tc_jc_fill(bt, tb);
+		code = tb->code;
+	}
+	k->c->jump = (uint64_t)(uintptr_t)code;
 	return BT_CO_JUMP;
 }
 
@@ -346,7 +352,7 @@ static int co_invlpg(struct co *k)
 		return BT_EXIT_EXCEPTION;
 	va = co_ea(k, &k->op[0]);
 	mmu_unmap_va(k->bt, va);
-	tc_invalidate_vpage(k->bt, va >> 12);
+	tc_invlpg(k->bt, va >> 12);
 	k->bt->invlpgs++;
 	k->c->eip = k->next;
 	return BT_EXIT_RESUME; /* the block running this may be gone */
@@ -419,7 +425,7 @@ int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
 	struct co k;
-	uint64_t inval, flushes;
+	uint64_t inval, epoch;
 	int r;
 
 	k.bt = bt;
@@ -427,7 +433,7 @@ int bt_callout(struct bt_cpu *cpu)
 	k.site = &bt->sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
 	inval = bt->smc_invalidations;
-	flushes = bt->tc_flushes;
+	epoch = bt->tc_epoch;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
 	bt->callouts++;
@@ -476,8 +482,8 @@ int bt_callout(struct bt_cpu *cpu)
 		 * the rest of this block may be stale, translate again from the next one. */
 		if (bt->smc_invalidations != inval)
 			return BT_EXIT_RESUME;
-		/* ... or the cache was flushed under it (a segment base changed). */
-		if (bt->tc_flushes != flushes)
+		/* ... or the cache was flushed under it, or a segment base changed. */
+		if (bt->tc_epoch != epoch)
 			return BT_EXIT_RESUME;
 	}
 	return r;

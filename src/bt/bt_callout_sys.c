@@ -161,10 +161,20 @@ int co_movcr(struct co *k)
 	default:
 		return co_fault(k, EXC_UD, false, 0);
 	}
-	/* A new address space: CR3, or a change in how addresses translate. */
-	mmu_cr_written(k->bt, n, old0, old4); /* the shadow: cached per CR3, bt_shadow.c */
-	if (n == 3 || ((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
+	/* The shadow: cached per address space (bt_shadow.c, mmu_cr_written). */
+	mmu_cr_written(k->bt, n, old0, old4);
+	/*
+	 * Translations are found by guest-physical page (tc_lookup), so a CR3 load or a
+	 * CR0.WP change keeps them; only paging on/off and PSE (how every walk reads the
+	 * tables; rare) still drop them.
+	 */
+	if (((old0 ^ c->cr0) & X86_CR0_PG) || ((old4 ^ c->cr4) & X86_CR4_PSE))
 		tc_flush(k->bt);
+	else if (n == 3)
+		tc_new_space(k->bt);
+	/* Toggling PGE flushes global TLB entries too: the jump caches forget, blocks stay. */
+	if ((old4 ^ c->cr4) & 0x80u)
+		tc_jc_invalidate(k->bt);
 	if ((old4 ^ c->cr4) & CR4_TSD)
 		tc_flush(k->bt); /* ring 3 rdtsc is translated by TSD */
 	bt_fpu_cr0_changed(k->bt, old0);

@@ -133,6 +133,7 @@ uint32_t emit_seg_base(struct emit *e)
 	int seg = e->seg_next >= 0 ? e->seg_next : e->seg_insn;
 
 	e->seg_next = -1;
+	e->seg_used |= (uint8_t)(1u << seg);
 	return e->segbase[seg];
 }
 
@@ -234,16 +235,30 @@ void emit_stack_load(struct emit *e, int reg, int32_t disp)
 	emit_req(e, &r);
 }
 
+/*
+ * r13 = the jump-cache key: the guest target (r13d, upper half zero) plus cpu->jc_key
+ * (generation and segment state above bit 32). The miss stub stores r13d: the eip.
+ */
+static void emit_key(struct emit *e)
+{
+	static const uint8_t key[] = {
+		0x4d, 0x8b, 0x96, CPU_JC_KEY, 0, 0, 0, /* mov r10, [r14 + jc_key]    */
+		0x4f, 0x8d, 0x6c, 0x15, 0x00,       /* lea r13, [r13 + r10]      key       */
+	};
+
+	emit_bytes(e, key, sizeof(key));
+}
+
 void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 {
 	static const uint8_t probe[] = {
 		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w          index     */
 		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]       table     */
 		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]      (16-byte entries) */
-		0x47, 0x8b, 0x14, 0xe3,       /* mov r10d, [r11 + r12*8]   entry eip */
-		0x45, 0x89, 0xe9,             /* mov r9d, r13d                       */
-		0x41, 0xf7, 0xd1,             /* not r9d                             */
-		0x47, 0x8d, 0x54, 0x0a, 0x01, /* lea r10d, [r10 + r9 + 1]  = entry - target */
+		0x4f, 0x8b, 0x14, 0xe3,       /* mov r10, [r11 + r12*8]    entry key */
+		0x4d, 0x89, 0xe9,             /* mov r9, r13                         */
+		0x49, 0xf7, 0xd1,             /* not r9                              */
+		0x4f, 0x8d, 0x54, 0x0a, 0x01, /* lea r10, [r10 + r9 + 1]   = entry - key */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 		0xe3, 0x08,                   /* jrcxz hit                           */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
@@ -253,6 +268,7 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 		0x43, 0xff, 0x64, 0xe3, 0x08, /* jmp [r11 + r12*8 + 8]               */
 	};
 
+	emit_key(e);
 	emit_bytes(e, probe, sizeof(probe));
 	emit_jmp(e, miss_stub); /* 5 bytes: the jrcxz above skips xchg (3) + this (5) */
 	emit_bytes(e, hit, sizeof(hit));
@@ -260,7 +276,7 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 
 /*
  * A ret site's inline cache in front of the jump-cache probe: the site's last
- * target (eip, host code) at cpu->ic + ic_off. A hit jumps straight there; a
+ * target (key, host code) at cpu->ic + ic_off. A hit jumps straight there; a
  * miss probes the jump cache, and a hit there refreshes the site's cache.
  */
 void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
@@ -269,10 +285,10 @@ void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 		0x4d, 0x8b, 0x4e, CPU_IC,     /* mov r9, [r14 + ic]                  */
 	};
 	static const uint8_t ic_probe[] = {
-		0x45, 0x8b, 0x11,             /* mov r10d, [r9]            site eip  */
-		0x41, 0xf7, 0xd2,             /* not r10d                            */
-		0x47, 0x8d, 0x14, 0x2a,       /* lea r10d, [r10 + r13]               */
-		0x41, 0xf7, 0xd2,             /* not r10d                  = eip - target */
+		0x4d, 0x8b, 0x11,             /* mov r10, [r9]             site key  */
+		0x49, 0xf7, 0xd2,             /* not r10                             */
+		0x4f, 0x8d, 0x14, 0x2a,       /* lea r10, [r10 + r13]                */
+		0x49, 0xf7, 0xd2,             /* not r10                   = entry - key */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 	};
 	static const uint8_t jc_probe[] = {
@@ -280,17 +296,17 @@ void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w                    */
 		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]                 */
 		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]                */
-		0x47, 0x8b, 0x14, 0xe3,       /* mov r10d, [r11 + r12*8]             */
-		0x41, 0xf7, 0xd2,             /* not r10d                            */
-		0x47, 0x8d, 0x14, 0x2a,       /* lea r10d, [r10 + r13]               */
-		0x41, 0xf7, 0xd2,             /* not r10d                            */
+		0x4f, 0x8b, 0x14, 0xe3,       /* mov r10, [r11 + r12*8]              */
+		0x49, 0xf7, 0xd2,             /* not r10                             */
+		0x4f, 0x8d, 0x14, 0x2a,       /* lea r10, [r10 + r13]                */
+		0x49, 0xf7, 0xd2,             /* not r10                             */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 		0xe3, 0x08,                   /* jrcxz jc_hit                        */
 		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
 	};
 	static const uint8_t jc_hit[] = {
 		0x49, 0x87, 0xca,             /* jc_hit: xchg r10, rcx               */
-		0x45, 0x89, 0x29,             /* mov [r9], r13d           refresh    */
+		0x4d, 0x89, 0x29,             /* mov [r9], r13            refresh    */
 		0x4f, 0x8b, 0x54, 0xe3, 0x08, /* mov r10, [r11 + r12*8 + 8]          */
 		0x4d, 0x89, 0x51, 0x08,       /* mov [r9 + 8], r10                   */
 		0x41, 0xff, 0xe2,             /* jmp r10                             */
@@ -302,6 +318,7 @@ void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 	static const uint8_t lea_r9[] = { 0x4d, 0x8d, 0x89 }; /* lea r9, [r9 + disp32] */
 	uint8_t *jz;
 
+	emit_key(e);
 	emit_bytes(e, ic_load, sizeof(ic_load));
 	emit_bytes(e, lea_r9, sizeof(lea_r9));
 	emit_u32(e, (uint32_t)ic_off);

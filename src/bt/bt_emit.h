@@ -24,6 +24,7 @@ struct emit {
 	 */
 	uint32_t segbase[6];
 	int8_t seg_insn, seg_next;
+	uint8_t seg_used;     /* bit per segment whose base or limit the block folded in */
 };
 
 /* The base of the segment the next guest operand uses (consumes seg_next). */

@@ -38,6 +38,7 @@ _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
 _Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
 _Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE");
+_Static_assert(offsetof(struct bt_cpu, jc_key) == CPU_JC_KEY, "bt_asm.h: CPU_JC_KEY");
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
@@ -211,7 +212,9 @@ static void bt_kick(void *state, void *uctx)
 
 	bt->cpu.exit_request = 1;
 	if (uc && tc_contains(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]))
-		tc_unlink_all_async(bt);
+		tc_kick_async(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
+			      (uint64_t)uc->uc_mcontext.gregs[REG_R9],
+			      (uint64_t)uc->uc_mcontext.gregs[REG_R11]);
 }
 
 static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why)
@@ -229,13 +232,15 @@ static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why
 /* The next block to run at cpu->eip; NULL when that took an exception or a stop. */
 static struct tb *next_block(struct bt *bt, int *err)
 {
-	struct tb *tb = tc_lookup(bt, bt->cpu.eip, (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0)));
+	uint8_t cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
+	struct tb *tb = bt->stepping ? tc_lookup(bt, bt->cpu.eip, cpl) : tc_lookup_fast(bt, bt->cpu.eip, cpl);
 
 	bt->lookups++;
 	if (tb) {
 		bt->lookup_hits++;
 		return tb;
 	}
+	bt->lookup_misses++;
 	*err = bt_translate(bt, bt->cpu.eip, &tb);
 	return *err ? NULL : tb;
 }
@@ -277,6 +282,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 	int prev_slot = 0, reason, err;
 	uint8_t shadow;
 	uint32_t eip0;
+	uint64_t flushes;
 
 	memset(&c->core_exit, 0, sizeof(c->core_exit));
 	bt_io_complete(bt);
@@ -284,8 +290,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 	for (;;) {
 		if (c->exit_request) {
 			c->exit_request = 0;
-			if (bt->unlinked)
-				tc_unchain_all(bt);
+			tc_relink(bt);
 			c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
 			c->ic = (uint64_t)(uintptr_t)bt->ic;
 			memset(ex, 0, sizeof(*ex));
@@ -333,7 +338,10 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		}
 		err = 0;
 		bt->stepping = c->vflags & EFL_TF;
+		flushes = bt->tc_flushes;
 		tb = next_block(bt, &err);
+		if (bt->tc_flushes != flushes)
+			prev = NULL; /* translating flushed a full cache: prev's slot is gone */
 		if (!tb) {
 			bt->stepping = false;
 			if (err == -1)
@@ -353,8 +361,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		} else {
 			if (prev && prev->valid)
 				tc_chain(bt, prev, prev_slot, tb);
-			bt->jc[c->cpl == 3][c->eip & (JC_SIZE - 1)] =
-				(struct jc_entry){ c->eip, 0, (uint64_t)(uintptr_t)tb->code };
+			tc_jc_fill(bt, tb);
 			reason = enter(c, tb->code);
 		}
 		prev = NULL;

@@ -84,11 +84,14 @@ void bt_seg_set(struct bt *bt, int seg, struct bt_seg s)
 {
 	struct bt_seg *o = &bt->cpu.seg[seg];
 
-	/* Translated code has data segment bases and limits folded in (bt_translate). */
-	if (seg != SEG_CS && (o->base != s.base || bt_seg_limited(o) != bt_seg_limited(&s) ||
-			      (bt_seg_limited(o) && (o->limit != s.limit || o->type != s.type))))
-		tc_flush(bt);
+	bool changed = seg != SEG_CS &&
+		       (o->base != s.base || bt_seg_limited(o) != bt_seg_limited(&s) ||
+			(bt_seg_limited(o) && (o->limit != s.limit || o->type != s.type)));
+
 	*o = s;
+	/* Translated code has data segment bases and limits folded in: blocks are keyed by them. */
+	if (changed)
+		tc_seg_changed(bt);
 }
 
 /* A null selector: any access through it would #GP; not modelled, it reads as flat. */

@@ -441,7 +441,6 @@ static void as_load(struct bt *bt)
 	uint32_t key = bt->cpu.cr3 & ~0xfffu;
 	int s, pick = -1;
 
-	bt->cr3_loads++;
 	for (s = 0; s < BT_AS_NR; s++)
 		if (bt->as[s].cr3 == key)
 			break;

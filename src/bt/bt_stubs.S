@@ -9,7 +9,7 @@
 	.intel_syntax noprefix
 	.text
 	.globl bt_stubs_start, bt_stubs_end, bt_stub_enter, bt_stub_exit
-	.globl bt_stub_exit_saved, bt_stub_callout, bt_stub_miss
+	.globl bt_stub_exit_saved, bt_stub_callout, bt_stub_miss, bt_stub_probe
 
 /* The guest's registers and flags between the host registers and struct bt_cpu. */
 .macro SAVE_GUEST
@@ -121,6 +121,28 @@ bt_stub_miss:
 	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_MISS
 	mov qword ptr [r14 + CPU_EXIT_TB], 0
 	jmp bt_stub_exit
+
+/*
+ * A direct branch whose target depends on a segment its block does not check:
+ * r13d (upper half zero) is the guest target; probe the jump cache as translated
+ * indirect branches do (flag-free), else the miss stub.
+ */
+bt_stub_probe:
+	mov r10, [r14 + CPU_JC_KEY]
+	lea r13, [r13 + r10]
+	movzx r12d, r13w
+	mov r11, [r14 + CPU_JC]
+	lea r12, [r12 + r12]
+	mov r10, [r11 + r12*8]
+	mov r9, r13
+	not r9
+	lea r10, [r10 + r9 + 1]
+	xchg r10, rcx
+	jrcxz 1f
+	xchg r10, rcx
+	jmp bt_stub_miss
+1:	xchg r10, rcx
+	jmp [r11 + r12*8 + 8]
 
 bt_stubs_end:
 	.section .note.GNU-stack, "", @progbits

@@ -154,7 +154,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	if ((c->cr0 & CR0_PG) && cr3 != c->cr3) {
 		c->cr3 = cr3;
 		mmu_cr_written(bt, 3, c->cr0, c->cr4);
-		tc_flush(bt);
+		tc_new_space(bt);
 	}
 	c->eip = v[0];
 	bt_set_eflags(c, v[1]);

@@ -97,7 +97,21 @@ void x_jcc_slot(struct xlat *x, uint8_t cc, uint32_t target)
 	add_slot(x, emit_jcc_slot(&x->e, cc), target, true);
 }
 
-/* Each slot's stub: record where the guest goes and which jump to chain. */
+/* Is target in a guest page this block was checked against (its first, or the one it reaches into)? */
+static bool in_block_pages(const struct tb *tb, uint32_t target)
+{
+	uint32_t v = tb->eip >> 12, t = target >> 12;
+
+	return t == v || (tb->page[1] != ~0u && t == v + 1);
+}
+
+/*
+ * Each slot's stub. A chainable slot whose target is in the block's pages records
+ * where the guest goes and which jump to chain, and exits; the dispatcher chains it.
+ * One to another page probes the jump cache (as an indirect branch does): its page
+ * may map elsewhere in another address space, so it is never chained (QEMU's
+ * goto_tb stays within a page, too).
+ */
 static void emit_slot_stubs(struct xlat *x)
 {
 	struct tb *tb = x->tb;
@@ -112,12 +126,24 @@ static void emit_slot_stubs(struct xlat *x)
 		tb->jmp_off[k] = x->slot_field[k];
 		tb->target[k] = x->slot_target[k];
 		emit_patch(&x->e, x->slot_field[k], x->e.p);
+		if (x->slot_chain[k] && !(tb->cpl & TB_STEP) && !in_block_pages(tb, x->slot_target[k])) {
+			tb->slot_dead[k] = true; /* its jump goes to this probe for good */
+			emit_mov_r13_imm(&x->e, x->slot_target[k]);
+			emit_lookup(&x->e, x->bt->stub_miss);
+			continue;
+		}
 		emit_cpu_store32(&x->e, CPU_EIP, x->slot_target[k]);
 		emit_bytes(&x->e, mov_r13, sizeof(mov_r13));
 		emit_bytes(&x->e, &ref, 8);
 		emit_bytes(&x->e, store_ref, sizeof(store_ref));
 		emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_CHAIN);
 		emit_jmp(&x->e, x->bt->stub_exit);
+		if (x->slot_chain[k]) {
+			/* The way to a target in these pages that checks segments this block does not. */
+			tb->probe_off[k] = (uint32_t)(x->e.p - x->e.start);
+			emit_mov_r13_imm(&x->e, x->slot_target[k]);
+			emit_jmp(&x->e, x->bt->stub_probe);
+		}
 	}
 	tb->nslots = (uint8_t)x->nslots;
 }
@@ -171,6 +197,8 @@ static void segment_prologue(struct xlat *x)
 
 	x->e.seg_insn = (int8_t)insn_seg(x, &override);
 	x->e.seg_next = -1;
+	if (override) /* whether it is limited decides the check below */
+		x->e.seg_used |= (uint8_t)(1u << x->e.seg_insn);
 	if (override && x->in.mnemonic != ZYDIS_MNEMONIC_LEA &&
 	    bt_seg_limited(&x->bt->cpu.seg[x->e.seg_insn]))
 		x_callout(x, BT_CO_seglimit);
@@ -290,10 +318,13 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 		return -2;
 	}
 	tb->code_len = (uint32_t)(x.e.p - x.e.start);
+	tc_seg_key(bt, tb, x.e.seg_used);
 	tc_commit(bt, tb);
+	tb->loop0 = (uint16_t)bt->nloops;
 	for (n = 0; n < x.nloops; n++)
-		tc_loop_add(bt, tb->code + x.loop_off[n][0], tb->code + x.loop_off[n][1],
-			    tb->code + x.loop_off[n][2]);
+		if (tc_loop_add(bt, tb->code + x.loop_off[n][0], tb->code + x.loop_off[n][1],
+				tb->code + x.loop_off[n][2]))
+			tb->nloops++;
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);
 	*out = tb;
