@@ -22,18 +22,15 @@ extern char __user_data_start[], __user_data_end[];
 
 static uint32_t low_template[1024] __attribute__((aligned(4096)));
 static uint32_t boot_pd[1024] __attribute__((aligned(4096)));
-static uint32_t free_head, nfree;
+/* The free frames as a stack of frame numbers (not a list threaded through the frames:
+ * building that would touch every frame of RAM at boot). */
+static uint16_t free_stack[RAM_MAP_END >> 12];
+static uint32_t nfree;
 int have_pge;
 
 uint32_t frame_alloc(void)
 {
-	uint32_t pa = free_head;
-
-	if (!pa)
-		return 0;
-	free_head = *(uint32_t *)pa; /* frames are identity mapped in every address space */
-	nfree--;
-	return pa;
+	return nfree ? (uint32_t)free_stack[--nfree] << 12 : 0;
 }
 
 static uint32_t frame_zalloc(void)
@@ -47,9 +44,7 @@ static uint32_t frame_zalloc(void)
 
 void frame_free(uint32_t pa)
 {
-	*(uint32_t *)pa = free_head;
-	free_head = pa;
-	nfree++;
+	free_stack[nfree++] = (uint16_t)(pa >> 12);
 }
 
 uint32_t frames_free(void)

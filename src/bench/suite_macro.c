@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -411,6 +412,7 @@ static int measure(const struct macro_opts *o, struct macro_run *run, const char
 				if (run->want[w])
 					macro_native(w, run->n[w], run->repeat, &col->cell[w]);
 			col->available = true;
+			snprintf(col->cpus, sizeof(col->cpus), "%d", sched_getcpu());
 			res[run->ncols] = NB_MEASURED;
 		} else {
 			res[run->ncols] = run_engine(o, run, tok, tandem, nested, col);

@@ -23,6 +23,12 @@ static const struct macro_col *native_col(const struct macro_run *run)
 	return NULL;
 }
 
+/* Decimals for a ratio: 0.095x, 2.41x, 15.3x, 240x. */
+static int ratio_digits(double r)
+{
+	return r >= 100 ? 0 : r >= 10 ? 1 : r >= 0.1 ? 2 : 3;
+}
+
 /* One cell: "median (min–max)", noisy, microseconds, ratio to native; or why not. */
 static void cell_text(const struct macro_run *run, const struct macro_col *col, int w, char *buf,
 		      size_t len, bool md)
@@ -44,7 +50,8 @@ static void cell_text(const struct macro_run *run, const struct macro_col *col, 
 	n = (size_t)snprintf(buf, len, "%.0f (%.0f–%.0f)%s%s%.1f µs", s.median, s.min, s.max, br,
 			     s.noisy ? "noisy, " : "", s.median / (double)run->info.host.tsc_khz * 1000.0);
 	if (nat && nat != col && nb_summarize(&nat->cell[w].c, &ns) && ns.median > 0 && n < len)
-		n += (size_t)snprintf(buf + n, len - n, ", %.2gx", s.median / ns.median);
+		n += (size_t)snprintf(buf + n, len - n, ", %.*fx", ratio_digits(s.median / ns.median),
+				      s.median / ns.median);
 	if (nat == col && n < len)
 		snprintf(buf + n, len - n, "%s%s", br, c->c.note);
 }
@@ -128,8 +135,8 @@ void macro_report(FILE *f, const struct macro_run *run, int format)
 			double pn = paper_cycles(PAPER_FORKWAIT_NATIVE_S), pb = paper_cycles(PAPER_FORKWAIT_BT_S),
 			       ph = paper_cycles(PAPER_FORKWAIT_HW_S);
 
-			fprintf(f, md ? " %.0f (%.0f µs) | %.0f (%.0f µs, %.1fx) | %.0f (%.0f µs, %.1fx) |"
-				      : ",%.0f (%.0f us),%.0f (%.0f us; %.1fx),%.0f (%.0f us; %.1fx)",
+			fprintf(f, md ? " %.0f (%.0f µs) | %.0f (%.0f µs, %.2fx) | %.0f (%.0f µs, %.2fx) |"
+				      : ",%.0f (%.0f us),%.0f (%.0f us; %.2fx),%.0f (%.0f us; %.2fx)",
 				pn, pn / PAPER_GHZ / 1e3, pb, pb / PAPER_GHZ / 1e3, pb / pn, ph,
 				ph / PAPER_GHZ / 1e3, ph / pn);
 		} else {
