@@ -150,3 +150,7 @@ set_tests_properties(bt.minios-noadapt PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 # A tiny `tandem bench --suite macro` on bt and native: the table's rows and the JSON.
 add_test(NAME bench.macro COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_macro.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.macro PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
+# With CPUID's PGE (--cpu max) minios maps its kernel global (CR4.PGE): the same results.
+add_test(NAME bt.minios-pge COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> bt
+  ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt --cpu max)
+set_tests_properties(bt.minios-pge PROPERTIES LABELS bt SKIP_RETURN_CODE 77)

@@ -41,6 +41,10 @@ if ! grep '^minios: ' "$out" | tr -d '\r' | diff -u "$golden" -; then
 	echo "FAIL: result lines differ from $golden"
 	fail=1
 fi
+case " $* " in
+*" --cpu max "*) # CPUID has PGE: the kernel must have used global pages
+	grep -q '^minios-info: booted pge=1 ' "$out" || { echo "FAIL: pge not used with --cpu max"; fail=1; } ;;
+esac
 for w in forkwait pingpong pagetouch compute; do
 	if ! grep -Eq "^minios-time: $w ops=[1-9][0-9]* cycles_per_op=[1-9][0-9]* samples=[1-9][0-9]*,[1-9][0-9]* switches=[0-9]+" "$out"; then
 		echo "FAIL: no timing line for $w"
