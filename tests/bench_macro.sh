@@ -23,6 +23,8 @@ for w in forkwait pingpong pagetouch compute; do
 	grep -Eq "^    $w --stats .*blocks=[1-9][0-9]* hidden_faults=[0-9]+ tc_flushes=[0-9]+" "$tmp/table" ||
 		no "no bt --stats counts for $w"
 done
+grep -Eq '^      per timed context switch .*: [0-9.]+ translations, [0-9.]+ hidden faults, [0-9.]+ TC flushes$' \
+	"$tmp/table" || no "no per-switch counts"
 grep -Eq '^\| forkwait .*\| 570000 \(150 µs\) \| 3505500 \(922 µs, 6\.15x\) \| 10108000 \(2660 µs, 17\.73x\) \|' \
 	"$tmp/table" || no "the paper's forkwait figures are missing"
 grep -Eq '^\| compute .*n/a: no host analog' "$tmp/table" || no "compute's native cell is not n/a"

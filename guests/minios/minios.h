@@ -76,35 +76,53 @@ int user_range(uint32_t va, uint32_t len, int writable);
 void vm_fault(struct trapframe *tf);
 
 /* sched.c */
+/* Start the PIT at SCHED_HZ with the preempting IRQ0 handler (interrupts stay off). */
 void sched_init(void);
 /* Switch to the next runnable process (round robin); returns when cur runs again.
  * No runnable process at all is a deadlock: reported, the guest exits 1. */
 void schedule(void);
+/* Block cur until wakeup(chan); other processes run meanwhile (IF = 0 in the kernel, so
+ * there is no lost-wakeup race). Every sleeper rechecks its condition. */
 void sleep_on(const void *chan);
+/* Make every process sleeping on chan runnable. */
 void wakeup(const void *chan);
 /* First entry into the first process; never returns. */
 void sched_start(struct proc *p) RT_NORETURN;
+/* swtch.S: save the callee-saved registers and ESP into *save_esp, resume at new_esp. */
 void swtch(uint32_t *save_esp, uint32_t new_esp);
 
 /* proc.c */
 /* A process running user_entry(a0, a1, a2) in ring 3 on a fresh stack; NULL when full. */
 struct proc *proc_create(uint32_t user_entry, uint32_t a0, uint32_t a1, uint32_t a2);
+/* fork for cur, whose ring 3 state is tf: the child's pid, or -1 (no slot, no frames). The
+ * child gets copies of every user page and descriptor and returns 0 from the same int 0x80. */
 int proc_fork(struct trapframe *tf);
+/* End cur with status: user memory and descriptors freed, children handed to init, the
+ * parent woken. init's exit ends the guest (status 0: debug-exit 0, else 1). */
 void proc_exit(int status) RT_NORETURN;
+/* Reap a zombie child of cur (sleeping until one exits), its status stored at the user
+ * address status_va unless 0. Its pid; -1 with no children or a bad pointer. */
 int proc_wait(uint32_t status_va);
 /* Processes created and reaped since boot (the workloads report them). */
 extern uint32_t procs_created, procs_reaped;
 
-/* pipe.c */
+/* pipe.c: the system calls, on cur's descriptors; user pointers are range-checked. */
+/* A pipe: its read and write descriptors into the user int[2] at fds_va. 0, or -1
+ * (no pipe or descriptor free, bad pointer). */
 int pipe_open(uint32_t fds_va);
+/* Up to n bytes into buf, sleeping while the pipe is empty and has a writer: the count,
+ * 0 at end of file, -1 for a bad descriptor or buffer. */
 int fd_read(int fd, uint32_t buf, uint32_t n);
+/* All n bytes (sleeping while full); fds 0..2 are the console. The count, or -1 (bad
+ * descriptor or buffer, no reader left before anything was written). */
 int fd_write(int fd, uint32_t buf, uint32_t n);
+/* 0, or -1 for a descriptor that is not open. */
 int fd_close(int fd);
 /* A new reference to an open end (fork), and drop one (close, exit). */
 void fd_dup(struct fd *f);
 void fd_drop(struct fd *f);
 
-/* syscall.c */
+/* syscall.c: install the int 0x80 dispatcher and the #PF handler (vm_fault). */
 void syscall_install(void);
 
 #endif

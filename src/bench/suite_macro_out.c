@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Cycles per fork of the paper's forkwait: seconds / 40,000 forks at 3.8 GHz. */
@@ -79,6 +80,17 @@ static void agree_text(const struct macro_run *run, int w, char *buf, size_t len
 	}
 	if (ref)
 		snprintf(buf, len, "yes, %d engine%s: %s", k, k > 1 ? "s" : "", ref);
+}
+
+/* The value of key in a "key=value ..." stats string, 0 when absent. */
+static double stat_value(const char *stats, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = stats; (p = strstr(p, key)); p += kl)
+		if ((p == stats || p[-1] == ' ') && p[kl] == '=')
+			return strtod(p + kl + 1, NULL);
+	return 0;
 }
 
 static void csv_str(FILE *f, const char *s)
@@ -156,11 +168,21 @@ void macro_report(FILE *f, const struct macro_run *run, int format)
 
 		fprintf(f, "- %s: %s; CPUs %s, load %.2f -> %.2f\n", col->name, col->label,
 			col->cpus[0] ? col->cpus : "?", col->load_before, col->load_after);
-		for (int w = 0; w < MW_NR; w++)
-			if (run->want[w] && col->cell[w].stats[0])
-				fprintf(f, "    %s --stats (the whole run: boot and %d repeats, %u context "
-					   "switches timed): %s\n",
-					macro_names[w], run->repeat, col->cell[w].switches, col->cell[w].stats);
+		for (int w = 0; w < MW_NR; w++) {
+			const struct macro_cell *c = &col->cell[w];
+
+			if (!run->want[w] || !c->stats[0])
+				continue;
+			fprintf(f, "    %s --stats (the whole run: boot and %d repeats, %u context "
+				   "switches timed): %s\n",
+				macro_names[w], run->repeat, c->switches, c->stats);
+			if (c->switches)
+				fprintf(f, "      per timed context switch (boot included, so an upper bound): "
+					   "%.1f translations, %.1f hidden faults, %.2f TC flushes\n",
+					stat_value(c->stats, "blocks") / c->switches,
+					stat_value(c->stats, "hidden_faults") / c->switches,
+					stat_value(c->stats, "tc_flushes") / c->switches);
+		}
 	}
 }
 
