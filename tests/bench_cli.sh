@@ -56,6 +56,20 @@ expect 2 '--pin abc: want a CPU number' 1 -- bench --pin abc
 expect 2 "unexpected argument 'extra'" 1 -- bench extra
 expect 2 "unknown option '--frob'" 1 -- bench --frob
 expect 2 'needs a value' 1 -- bench --repeat
+# --suite: nano (the default) or macro, whose options are checked the same way
+expect 2 '--suite nosuch: unknown suite \(nano, macro\)' 1 -- bench --suite nosuch
+expect 2 '--suite : unknown suite' 1 -- bench --suite=
+expect 2 'option --suite needs a value' 1 -- bench --suite
+expect 2 "--backends: unknown name 'native-signal'" 1 -- bench --suite macro --backends bt,native-signal
+expect 2 "--tests: unknown name 'syscall'" 1 -- bench --suite macro --tests forkwait,syscall
+expect 2 '--repeat 17: want 1\.\.16' 1 -- bench --suite macro --repeat 17
+expect 2 '--n 0: want 1\.\.1000000' 1 -- bench --suite macro --n 0
+expect 2 "unknown option '--mincycles' for --suite macro" 1 -- bench --suite macro --mincycles 1000
+expect 2 '--format xml: want table, md, csv or json' 1 -- bench --suite macro --format xml
+expect 2 "--out $tmp/no/such.json" 1 -- bench --suite macro --out "$tmp/no/such.json"
+expect 4 "guest $tmp/dir: not a regular file" 1 -- bench --suite macro --guest "$tmp/dir"
+expect 0 - 0 -- bench --suite macro --help
+stdout_has '^  forkwait +n=100 '
 # the guest: a directory, not ELF, the wrong ELF, missing
 expect 4 "guest $tmp/dir: not a regular file" 1 -- bench --guest "$tmp/dir"
 printf 'not an elf\n' >"$tmp/text.elf"

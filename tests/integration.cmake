@@ -146,3 +146,26 @@ set_tests_properties(kvm.linux-boot PROPERTIES LABELS "kvm;linux" SKIP_RETURN_CO
 add_test(NAME bt.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
   $<TARGET_FILE:tandem> bt)
 set_tests_properties(bt.linux-boot PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE 77)
+
+# The macro guest (guests/minios: processes, fork, pipes, demand paging, time slices):
+# the same result lines (checksums, processes created and reaped) on every engine,
+# the lines qemu-system-i386 prints (tests/golden/minios.txt).
+set(MINIOS_TEST ${CMAKE_CURRENT_SOURCE_DIR}/minios.sh)
+add_test(NAME qemu.minios COMMAND ${MINIOS_TEST} - qemu ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt)
+set_tests_properties(qemu.minios PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+foreach(b kvm bt)
+  add_test(NAME ${b}.minios COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> ${b}
+    ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt)
+  set_tests_properties(${b}.minios PROPERTIES LABELS ${b} SKIP_RETURN_CODE 77)
+endforeach()
+add_test(NAME bt.minios-noadapt COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> bt-noadapt
+  ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt)
+set_tests_properties(bt.minios-noadapt PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
+
+# A tiny `tandem bench --suite macro` on bt and native: the table's rows and the JSON.
+add_test(NAME bench.macro COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_macro.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.macro PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 77)
+# With CPUID's PGE (--cpu max) minios maps its kernel global (CR4.PGE): the same results.
+add_test(NAME bt.minios-pge COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> bt
+  ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt --cpu max)
+set_tests_properties(bt.minios-pge PROPERTIES LABELS bt SKIP_RETURN_CODE 77)

@@ -148,12 +148,7 @@ double nb_loadavg(void)
 	return getloadavg(l, 1) == 1 ? l[0] : NAN;
 }
 
-/*
- * Run argv with stdout and stderr to files, in its own process group (pinned
- * to cpu when >= 0), killed with its group after timeout seconds; the CPUs it
- * ran on go to cpus. Exit status, or -1.
- */
-static int spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
+int nb_spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
 		 bool *timed_out, uint64_t *cpus)
 {
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
@@ -362,7 +357,7 @@ enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, s
 		col->failed = true;
 		return NB_FAILED;
 	}
-	st = spawn(argv, out, err, r->timeout + 30, r->pin, &timed_out, &cpus);
+	st = nb_spawn(argv, out, err, r->timeout + 30, r->pin, &timed_out, &cpus);
 	col->load_after = nb_loadavg();
 	cpus_text(cpus, col->cpus, sizeof(col->cpus));
 	first_line(err, why, sizeof(why));

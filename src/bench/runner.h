@@ -51,6 +51,16 @@ enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, s
  */
 int nb_parse_guest(const char *text, struct nb_column *col, int warmup);
 
+/*
+ * Run argv with stdout and stderr to the files out and err, in its own process
+ * group (pinned to cpu when >= 0; ended with tandem on SIGINT/SIGTERM, see
+ * bench_signal.h), killed with its group after timeout seconds (*timed_out set);
+ * the CPUs it was seen running on are added to *cpus. Its exit status (128 + the
+ * signal when one ended it), or -1 (timed out, fork failed).
+ */
+int nb_spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
+	     bool *timed_out, uint64_t *cpus);
+
 /* Restrict the calling process to cpu (cpu < 0: no change). 0, or -1 with errno. */
 int nb_pin(int cpu);
 

@@ -21,6 +21,7 @@
 #include "native.h"
 #include "runner.h"
 #include "status.h"
+#include "suite_macro.h"
 
 #define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
 #define MAX_GUEST_SAMPLES 31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
@@ -28,7 +29,7 @@
 #define MAX_TIMEOUT 86400.0
 
 enum { OPT_BACKENDS = 256, OPT_TESTS, OPT_REPEAT, OPT_MINCYCLES, OPT_FORMAT, OPT_OUT, OPT_GUEST,
-       OPT_TIMEOUT, OPT_PIN, OPT_WARMUP, OPT_LIST, OPT_HELP };
+       OPT_TIMEOUT, OPT_PIN, OPT_WARMUP, OPT_LIST, OPT_HELP, OPT_SUITE };
 
 static const struct option bench_options[] = {
 	{ "backends", required_argument, NULL, OPT_BACKENDS },
@@ -43,6 +44,7 @@ static const struct option bench_options[] = {
 	{ "warmup", required_argument, NULL, OPT_WARMUP },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "suite", required_argument, NULL, OPT_SUITE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -173,6 +175,10 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 		}
 		case OPT_LIST: o->list = true; break;
 		case OPT_HELP: o->help = true; break;
+		case OPT_SUITE: /* macro went to suite_of() before parsing */
+			if (strcmp(optarg, "nano"))
+				return usage_error("--suite %s: unknown suite (nano, macro)", optarg);
+			break;
 		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
@@ -340,12 +346,28 @@ static int measure(const struct bench_opts *o, const char *tandem, const char *g
 	return ret;
 }
 
+/* The --suite named on the command line (the last one wins), "nano" by default. */
+static const char *suite_of(int argc, char **argv)
+{
+	const char *s = "nano";
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--suite") && i + 1 < argc)
+			s = argv[++i];
+		else if (!strncmp(argv[i], "--suite=", 8))
+			s = argv[i] + 8;
+	}
+	return s;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	char guest[PATH_MAX], tandem[PATH_MAX], nested[PATH_MAX], why[PATH_MAX + 64];
 	struct bench_opts o;
 	int ret;
 
+	if (!strcmp(suite_of(argc, argv), "macro"))
+		return bench_suite_macro(argc, argv);
 	ret = parse_bench_args(argc, argv, &o);
 	if (ret)
 		return ret;

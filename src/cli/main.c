@@ -66,6 +66,8 @@ static void help_bench(FILE *f)
 	      "      --guest ELF            the nanobench guest (default: the built or installed one)\n"
 	      "      --timeout SECS         per engine run (default 300)\n"
 	      "      --list                 the benchmarks and engines, and what this host can run\n"
+	      "      --suite NAME           nano (default) or macro: guests/minios's forkwait, pipe\n"
+	      "                             ping-pong, pagetouch, compute (--suite macro --help)\n"
 	      "    exit status: 0 every requested column measured (in the default set, an engine\n"
 	      "    this host cannot run is reported, not an error); 2 bad command line or --out\n"
 	      "    not writable; 4 the guest is not an ELF32 i386 file; 16 host failure;\n",

@@ -1,0 +1,509 @@
+/*
+ * suite_macro.c: `tandem bench --suite macro`: each workload of guests/minios in its
+ * own run of each engine (a child process under a deadline, as the nano suite runs
+ * its guest), the result lines compared across engines, bt's --stats counts kept per
+ * workload, and the host's analogs as the native column.
+ */
+#include "suite_macro.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_common.h"
+#include "bench_signal.h"
+#include "runner.h"
+#include "hostcaps.h"
+#include "status.h"
+
+#define OUT_MAX (64u << 10)
+
+const char *const macro_names[MW_NR] = {
+#define X(n, d, s) #n,
+	MACRO_WORKLOADS(X)
+#undef X
+};
+const char *const macro_descs[MW_NR] = {
+#define X(n, d, s) s,
+	MACRO_WORKLOADS(X)
+#undef X
+};
+const uint32_t macro_default_n[MW_NR] = {
+#define X(n, d, s) d,
+	MACRO_WORKLOADS(X)
+#undef X
+};
+
+/* The `tandem run --stats` counters kept per workload under bt. */
+static const char *const stat_keys[] = { "blocks", "hidden_faults", "tc_flushes", "shadow_flushes",
+					 "callout.movcr", "true_faults", "trace_faults" };
+
+struct macro_opts {
+	char backends[128], tests[128];
+	uint32_t n;            /* 0: each workload's default */
+	int repeat, format, pin;
+	double timeout;
+	const char *out, *guest;
+	bool help, backends_given;
+};
+
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tandem: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see tandem --help)\n", stderr);
+	return STATUS_USAGE;
+}
+
+static bool known_backend(const char *b)
+{
+	return strstr_list("bt,bt-noadapt,kvm,kvm-nested,qemu,native", b);
+}
+
+static int find_work(const char *w)
+{
+	for (int i = 0; i < MW_NR; i++)
+		if (!strcmp(macro_names[i], w))
+			return i;
+	return -1;
+}
+
+/* Every word of a comma-separated list known; else a usage error. */
+static int check_list(const char *opt, const char *val, bool backend)
+{
+	char list[128], *tok, *save;
+	int n = 0;
+
+	if (strlen(val) >= sizeof(list))
+		return usage("%s: list too long", opt);
+	snprintf(list, sizeof(list), "%s", val);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+		if (backend ? !known_backend(tok) : find_work(tok) < 0)
+			return usage("%s: unknown name '%s' (%s)", opt, tok,
+				     backend ? MACRO_BACKENDS : "forkwait, pingpong, pagetouch, compute");
+	return n ? 0 : usage("%s: empty list", opt);
+}
+
+static long long parse_int(const char *s, long long lo, long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
+enum { O_SUITE = 256, O_BACKENDS, O_TESTS, O_N, O_REPEAT, O_FORMAT, O_OUT, O_GUEST, O_TIMEOUT,
+       O_PIN, O_HELP };
+
+static int parse(int argc, char **argv, struct macro_opts *o)
+{
+	static const struct option opts[] = {
+		{ "suite", required_argument, NULL, O_SUITE },
+		{ "backends", required_argument, NULL, O_BACKENDS },
+		{ "tests", required_argument, NULL, O_TESTS },
+		{ "n", required_argument, NULL, O_N },
+		{ "repeat", required_argument, NULL, O_REPEAT },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "guest", required_argument, NULL, O_GUEST },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "pin", required_argument, NULL, O_PIN },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	long long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->backends, sizeof(o->backends), "%s", MACRO_DEFAULT_BACKENDS);
+	o->repeat = 3;
+	o->pin = -1;
+	o->timeout = 600;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case O_SUITE: break; /* cmd_bench chose us */
+		case O_BACKENDS:
+			if (check_list("--backends", optarg, true))
+				return STATUS_USAGE;
+			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
+			o->backends_given = true;
+			break;
+		case O_TESTS:
+			if (check_list("--tests", optarg, false))
+				return STATUS_USAGE;
+			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
+			break;
+		case O_N:
+			if ((v = parse_int(optarg, 1, 1000000)) < 0)
+				return usage("--n %s: want 1..1000000", optarg);
+			o->n = (uint32_t)v;
+			break;
+		case O_REPEAT:
+			if ((v = parse_int(optarg, 1, MACRO_MAX_REPEAT)) < 0)
+				return usage("--repeat %s: want 1..%d (minios keeps %d samples)", optarg,
+					     MACRO_MAX_REPEAT, MACRO_MAX_REPEAT);
+			o->repeat = (int)v;
+			break;
+		case O_FORMAT:
+			if ((o->format = nb_format_find(optarg)) < 0)
+				return usage("--format %s: want table, md, csv or json", optarg);
+			break;
+		case O_OUT: o->out = optarg; break;
+		case O_GUEST: o->guest = optarg; break;
+		case O_TIMEOUT: {
+			char *end;
+
+			o->timeout = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->timeout > 0) || o->timeout > 86400)
+				return usage("--timeout %s: want seconds, 0 < SECS <= 86400", optarg);
+			break;
+		}
+		case O_PIN:
+			if ((v = parse_int(optarg, 0, 1023)) < 0)
+				return usage("--pin %s: want a CPU number 0..1023", optarg);
+			o->pin = (int)v;
+			break;
+		case O_HELP: o->help = true; break;
+		case ':': return usage("option %s needs a value", argv[optind - 1]);
+		default:
+			return usage("unknown option '%s' for --suite macro", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage("bench: unexpected argument '%s'", argv[optind]);
+	return STATUS_OK;
+}
+
+int macro_parse_guest(const char *text, int w, struct macro_cell *c)
+{
+	const char *name = macro_names[w];
+	size_t nl = strlen(name);
+	bool got_res = false, got_time = false;
+	const char *p = text;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		char line[512], samples[400];
+		unsigned ops, sw;
+		unsigned long long med;
+
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+		p += n + (p[n] == '\n');
+		line[strcspn(line, "\r")] = '\0';
+		if (!strncmp(line, "minios: ", 8) && !strncmp(line + 8, name, nl) && line[8 + nl] == ' ') {
+			snprintf(c->result, sizeof(c->result), "%.159s", line + 8);
+			got_res = !strstr(line, "FAIL");
+		} else if (!strncmp(line, "minios-time: ", 13) && !strncmp(line + 13, name, nl) &&
+			   sscanf(line + 13 + nl, " ops=%u cycles_per_op=%llu samples=%399s switches=%u", &ops,
+				  &med, samples, &sw) == 4) {
+			char *tok, *save = NULL;
+
+			c->ops = ops;
+			c->switches = sw;
+			c->c.nsamples = 0;
+			for (tok = strtok_r(samples, ",", &save); tok && c->c.nsamples < NB_MAX_SAMPLES;
+			     tok = strtok_r(NULL, ",", &save))
+				c->c.samples[c->c.nsamples++] = strtod(tok, NULL);
+			got_time = c->c.nsamples > 0;
+		}
+	}
+	c->c.present = got_res && got_time;
+	c->c.iters = c->ops;
+	return c->c.present ? 0 : -1;
+}
+
+/* bt's counters from `tandem run --stats` (stderr) into c->stats, "key=value ...". */
+static void parse_stats(const char *err, struct macro_cell *c)
+{
+	size_t len = 0;
+
+	c->stats[0] = '\0';
+	for (unsigned k = 0; k < sizeof(stat_keys) / sizeof(stat_keys[0]); k++) {
+		const char *p = err;
+		size_t kl = strlen(stat_keys[k]);
+
+		while ((p = strstr(p, stat_keys[k]))) {
+			unsigned long long v;
+
+			if ((p == err || p[-1] == ' ') && p[kl] == ' ' && sscanf(p + kl, "%llu", &v) == 1) {
+				len += (size_t)snprintf(c->stats + len, sizeof(c->stats) - len, "%s%s=%llu",
+							len ? " " : "", stat_keys[k], v);
+				break;
+			}
+			p += kl;
+		}
+		if (len >= sizeof(c->stats))
+			break;
+	}
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = f ? malloc(OUT_MAX + 1) : NULL;
+	size_t n = buf ? fread(buf, 1, OUT_MAX, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+/* The first line of text that is not the nested rig's progress, "tandem: " dropped. */
+static void first_line(const char *text, char *buf, size_t len)
+{
+	const char *p = text ? text : "";
+
+	buf[0] = '\0';
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n && strncmp(p, "nested-kvm: booting", 19)) {
+			if (!strncmp(p, "tandem: ", 8))
+				p += 8, n -= 8;
+			snprintf(buf, len, "%.*s", (int)n, p);
+			return;
+		}
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* argv for one engine run of workload w. */
+static void build_argv(const char *b, const char *tandem, const char *nested, const char *guest,
+		       const char *cmdline, const char *tbuf, char **argv)
+{
+	static char dev[] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
+	int n = 0;
+
+	if (!strcmp(b, "qemu")) {
+		const char *q[] = { "qemu-system-i386", "-kernel", guest, "-m", "64", "-append", cmdline,
+				    "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+				    "-device", dev };
+
+		for (unsigned i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+			argv[n++] = (char *)q[i];
+	} else {
+		if (!strcmp(b, "kvm-nested")) {
+			argv[n++] = (char *)nested;
+			argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
+			argv[n++] = "--";
+		}
+		argv[n++] = (char *)tandem;
+		argv[n++] = "run";
+		argv[n++] = "--backend", argv[n++] = !strncmp(b, "kvm", 3) ? "kvm" : "bt";
+		if (!strcmp(b, "bt-noadapt"))
+			argv[n++] = "--no-adaptive";
+		if (!strncmp(b, "bt", 2))
+			argv[n++] = "--stats";
+		/* "max" has PGE, as qemu-system-i386's default CPU does: minios then maps the
+		 * kernel global on every engine (the p6 default lacks it). */
+		argv[n++] = "--cpu", argv[n++] = "max";
+		argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
+		argv[n++] = "--cmdline", argv[n++] = (char *)cmdline;
+		argv[n++] = (char *)guest;
+	}
+	argv[n] = NULL;
+}
+
+/* One engine, every wanted workload (one guest run each). The nb_outcome of the column. */
+static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro_run *run,
+				  const char *b, const char *tandem, const char *nested,
+				  struct macro_col *col)
+{
+	char out[256], err[256], cmdline[96], tbuf[32], why[192], *argv[40];
+	enum nb_outcome res = NB_MEASURED;
+	uint64_t cpus = 0;
+
+	if (nb_mktemp("out", out, sizeof(out)) || nb_mktemp("err", err, sizeof(err))) {
+		snprintf(col->reason, sizeof(col->reason), "%s: cannot make temporary files: %s", b,
+			 strerror(errno));
+		col->available = false, col->failed = true;
+		return NB_FAILED;
+	}
+	snprintf(tbuf, sizeof(tbuf), "%g", o->timeout);
+	for (int w = 0; w < MW_NR && res == NB_MEASURED; w++) {
+		struct macro_cell *c = &col->cell[w];
+		bool timed_out;
+		char *text, *etext;
+		int st;
+
+		if (!run->want[w])
+			continue;
+		fprintf(stderr, "bench: %s %s n=%u ...\n", b, macro_names[w], run->n[w]);
+		snprintf(cmdline, sizeof(cmdline), "work=%s n=%u repeat=%d", macro_names[w], run->n[w],
+			 run->repeat);
+		build_argv(b, tandem, nested, run->info.guest, cmdline, tbuf, argv);
+		st = nb_spawn(argv, out, err, o->timeout + 30, o->pin, &timed_out, &cpus);
+		text = slurp(out);
+		etext = slurp(err);
+		first_line(etext, why, sizeof(why));
+		c->n = run->n[w];
+		if (timed_out) {
+			snprintf(col->reason, sizeof(col->reason), "%s: %s did not finish within %g s", b,
+				 macro_names[w], o->timeout + 30);
+			res = NB_FAILED;
+		} else if (st == 127) {
+			snprintf(col->reason, sizeof(col->reason), "%s: cannot run %s (not installed?)", b, argv[0]);
+			res = NB_CANNOT;
+		} else if (st == STATUS_NOCAP || st == 77) {
+			snprintf(col->reason, sizeof(col->reason), "%.190s", why[0] ? why : b);
+			res = NB_CANNOT;
+		} else if (st != 1 || !text || macro_parse_guest(text, w, c)) {
+			snprintf(col->reason, sizeof(col->reason), "%.120s: %s failed (exit status %d)",
+				 why[0] ? why : b, macro_names[w], st);
+			res = NB_FAILED;
+		} else if (!strncmp(b, "bt", 2) && etext) {
+			parse_stats(etext, c);
+		}
+		free(text);
+		free(etext);
+	}
+	unlink(out);
+	unlink(err);
+	nb_sig_untmp(out);
+	nb_sig_untmp(err);
+	for (int c = 0, k = 0; c < 64 && k < (int)sizeof(col->cpus) - 4; c++)
+		if (cpus >> c & 1)
+			k += snprintf(col->cpus + k, sizeof(col->cpus) - (size_t)k, "%s%d", k ? "," : "", c);
+	col->available = res == NB_MEASURED;
+	col->failed = res == NB_FAILED;
+	return res;
+}
+
+/* Does `tandem info` say the kvm engine is unavailable on this host? */
+static bool kvm_unavailable(const char *tandem)
+{
+	char cmd[PATH_MAX + 96];
+
+	snprintf(cmd, sizeof(cmd), "'%s' info 2>/dev/null | grep -q '^engine.kvm *unavailable'", tandem);
+	return system(cmd) == 0;
+}
+
+static const char *label_of(const char *b)
+{
+	return !strcmp(b, "native") ? "host process analogs (fork/exit/wait, pipes, fresh pages)"
+				    : nb_backend_label(b);
+}
+
+static int measure(const struct macro_opts *o, struct macro_run *run, const char *tandem,
+		   const char *nested)
+{
+	enum nb_outcome res[MACRO_MAX_COLS];
+	char list[128], *tok, *save;
+	int measured = 0, bad = 0;
+
+	snprintf(list, sizeof(list), "%s", o->backends);
+	/* As the nano suite: where kvm cannot run here, the default runs it nested too. */
+	if (!o->backends_given && !access(nested, X_OK) && host_has(HOST_CAP_NESTED) &&
+	    kvm_unavailable(tandem))
+		snprintf(list, sizeof(list), "%.100s,kvm-nested", o->backends);
+	for (tok = strtok_r(list, ",", &save); tok && run->ncols < MACRO_MAX_COLS;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct macro_col *col = &run->col[run->ncols];
+
+		memset(col, 0, sizeof(*col));
+		snprintf(col->name, sizeof(col->name), "%s", tok);
+		snprintf(col->label, sizeof(col->label), "%s", label_of(tok));
+		col->load_before = nb_loadavg();
+		if (!strcmp(tok, "native")) {
+			fprintf(stderr, "bench: native ...\n");
+			nb_pin(o->pin);
+			for (int w = 0; w < MW_NR; w++)
+				if (run->want[w])
+					macro_native(w, run->n[w], run->repeat, &col->cell[w]);
+			col->available = true;
+			snprintf(col->cpus, sizeof(col->cpus), "%d", sched_getcpu());
+			res[run->ncols] = NB_MEASURED;
+		} else {
+			res[run->ncols] = run_engine(o, run, tok, tandem, nested, col);
+		}
+		col->load_after = nb_loadavg();
+		if (!col->available)
+			fprintf(stderr, "bench: %s %s: %s\n", tok,
+				res[run->ncols] == NB_FAILED ? "failed" : "unavailable", col->reason);
+		measured += res[run->ncols] == NB_MEASURED;
+		bad += res[run->ncols] == NB_FAILED ||
+		       (res[run->ncols] == NB_CANNOT && o->backends_given);
+		run->ncols++;
+	}
+	if (!measured)
+		return fprintf(stderr, "tandem: bench: nothing was measured\n"), BENCH_NOTHING;
+	if (bad)
+		return fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n", bad,
+			       bad > 1 ? "s" : ""), BENCH_PARTIAL;
+	return STATUS_OK;
+}
+
+int bench_suite_macro(int argc, char **argv)
+{
+	char tandem[PATH_MAX], nano[PATH_MAX], nested[PATH_MAX], why[PATH_MAX + 64], guest[256];
+	struct macro_opts o;
+	struct macro_run *run;
+	int ret, wret;
+	FILE *f = stdout;
+
+	if ((ret = parse(argc, argv, &o)))
+		return ret;
+	if (o.help) {
+		printf("tandem bench --suite macro [--backends %s] [--tests W,...] [--n N]\n"
+		       "    [--repeat 1..%d] [--format table|md|csv|json] [--out FILE] [--timeout S] [--pin CPU]\n"
+		       "    [--guest minios.elf]\n",
+		       MACRO_DEFAULT_BACKENDS, MACRO_MAX_REPEAT);
+		for (int w = 0; w < MW_NR; w++)
+			printf("  %-10s n=%-4u %s\n", macro_names[w], macro_default_n[w], macro_descs[w]);
+		return STATUS_OK;
+	}
+	if (bench_paths(tandem, nano, nested, sizeof(tandem)))
+		return STATUS_HOST;
+	run = calloc(1, sizeof(*run));
+	if (!run)
+		return STATUS_HOST;
+	if (o.guest)
+		snprintf(guest, sizeof(guest), "%s", o.guest);
+	else if (bench_data_path("guests/minios.elf", true, guest, sizeof(guest)))
+		return free(run), STATUS_HOST;
+	if (bench_check_guest(guest, why, sizeof(why)))
+		return fprintf(stderr, "tandem: bench: %s\n", why), free(run), STATUS_LOAD;
+	if (o.out && bench_check_out("--out", o.out, why, sizeof(why)))
+		return usage("%s", why), free(run), STATUS_USAGE;
+	if (nb_sig_install())
+		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)), free(run), STATUS_HOST;
+	bench_host_info(&run->info, guest);
+	run->repeat = o.repeat;
+	for (int w = 0; w < MW_NR; w++) {
+		run->want[w] = !o.tests[0] || strstr_list(o.tests, macro_names[w]);
+		run->n[w] = o.n ? o.n : macro_default_n[w];
+	}
+	ret = measure(&o, run, tandem, nested);
+	if (o.out && !(f = fopen(o.out, "w")))
+		return fprintf(stderr, "tandem: bench: --out %s: %s\n", o.out, strerror(errno)), free(run),
+		       STATUS_USAGE;
+	if (o.format == NB_FMT_JSON)
+		macro_write_json(f, run);
+	else
+		macro_report(f, run, o.format);
+	wret = f != stdout ? fclose(f) : fflush(f);
+	if (wret)
+		return fprintf(stderr, "tandem: bench: writing the results failed\n"), free(run), STATUS_HOST;
+	if (o.out)
+		fprintf(stderr, "bench: wrote %s\n", o.out);
+	free(run);
+	return ret;
+}
