@@ -21,16 +21,18 @@
 #include "native.h"
 #include "runner.h"
 #include "status.h"
+#include "suite_linux.h"
 
 #define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
 #define MAX_GUEST_SAMPLES 31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
 #define MAX_MINCYCLES (1ULL << 40)
 #define MAX_TIMEOUT 86400.0
 
-enum { OPT_BACKENDS = 256, OPT_TESTS, OPT_REPEAT, OPT_MINCYCLES, OPT_FORMAT, OPT_OUT, OPT_GUEST,
+enum { OPT_SUITE = 255, OPT_BACKENDS = 256, OPT_TESTS, OPT_REPEAT, OPT_MINCYCLES, OPT_FORMAT, OPT_OUT, OPT_GUEST,
        OPT_TIMEOUT, OPT_PIN, OPT_WARMUP, OPT_LIST, OPT_HELP };
 
 static const struct option bench_options[] = {
+	{ "suite", required_argument, NULL, OPT_SUITE },
 	{ "backends", required_argument, NULL, OPT_BACKENDS },
 	{ "tests", required_argument, NULL, OPT_TESTS },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
@@ -171,6 +173,10 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 				return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", optarg, MAX_TIMEOUT);
 			break;
 		}
+		case OPT_SUITE:
+			if (strcmp(optarg, "nano"))
+				return usage_error("--suite %s: want nano (the default) or linux", optarg);
+			break;
 		case OPT_LIST: o->list = true; break;
 		case OPT_HELP: o->help = true; break;
 		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
@@ -340,12 +346,29 @@ static int measure(const struct bench_opts *o, const char *tandem, const char *g
 	return ret;
 }
 
+/* The value of --suite (--suite NAME or --suite=NAME), or NULL. */
+static const char *suite_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--suite") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--suite=", 8))
+			return argv[i] + 8;
+	}
+	return NULL;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	char guest[PATH_MAX], tandem[PATH_MAX], nested[PATH_MAX], why[PATH_MAX + 64];
+	const char *suite = suite_arg(argc, argv);
 	struct bench_opts o;
 	int ret;
 
+	if (suite && !strcmp(suite, "linux"))
+		return bench_linux(argc, argv);
 	ret = parse_bench_args(argc, argv, &o);
 	if (ret)
 		return ret;
