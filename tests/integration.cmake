@@ -131,3 +131,10 @@ set_tests_properties(kvm.linux-boot PROPERTIES LABELS "kvm;linux" SKIP_RETURN_CO
 add_test(NAME bt.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
   $<TARGET_FILE:tandem> bt)
 set_tests_properties(bt.linux-boot PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE 77)
+
+# `tandem bench --suite linux` with a tiny N under bt and qemu (and natively where the host
+# runs i386): rows and JSON, and every workload's output the same under each engine. Skips
+# (77) when the Linux download is unavailable. About two boots: a few minutes under bt.
+add_test(NAME bench.linux COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_linux.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.linux PROPERTIES LABELS "bench;bt;qemu;linux" SKIP_RETURN_CODE 77
+  TIMEOUT 1500)

@@ -55,21 +55,6 @@ struct linux_opts {
 	bool help;
 };
 
-const struct nb_paper *nb_linux_paper(void)
-{
-	static struct nb_paper p;
-
-	for (int b = 0; b < NB_NR; b++)
-		p.native[b] = p.bt[b] = p.hw[b] = NAN;
-	/* 40,000 processes: 6.0 s, 36.9 s and 106.4 s, as ns per process. */
-	p.native[NB_LINUX_forkwait] = 6.0e9 / 40000;
-	p.bt[NB_LINUX_forkwait] = 36.9e9 / 40000;
-	p.hw[NB_LINUX_forkwait] = 106.4e9 / 40000;
-	snprintf(p.finding[NB_LINUX_forkwait], sizeof(p.finding[0]), "bt");
-	snprintf(p.note[NB_LINUX_forkwait], sizeof(p.note[0]), "forkwait, 40,000 processes");
-	return &p;
-}
-
 static long whole(const char *s, long lo, long hi)
 {
 	char *end;

@@ -2,7 +2,7 @@
  * suite_linux_run.c: one engine's column of `tandem bench --suite linux`: boot
  * Linux (or, for native, run busybox sh on the host) in a child process, read its
  * serial stream through a pipe, and time each workload on the host's monotonic
- * clock between the start and end lines as they arrive.
+ * clock between the start and end lines as they arrive; the paper's figures.
  */
 #include "suite_linux.h"
 
@@ -26,6 +26,7 @@
 
 #define LINE_MAX_LEN 512
 #define MEM_MB "256"
+#define LINUX_MAX_HANGS 2 /* boots after bt's known engine hang (status 16) */
 
 static double now_s(void)
 {
@@ -48,6 +49,21 @@ static void fail_col(struct nb_column *col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(col->reason, sizeof(col->reason), fmt, ap);
 	va_end(ap);
+}
+
+const struct nb_paper *nb_linux_paper(void)
+{
+	static struct nb_paper p;
+
+	for (int b = 0; b < NB_NR; b++)
+		p.native[b] = p.bt[b] = p.hw[b] = NAN;
+	/* 40,000 processes: 6.0 s, 36.9 s and 106.4 s, as ns per process. */
+	p.native[NB_LINUX_forkwait] = 6.0e9 / 40000;
+	p.bt[NB_LINUX_forkwait] = 36.9e9 / 40000;
+	p.hw[NB_LINUX_forkwait] = 106.4e9 / 40000;
+	snprintf(p.finding[NB_LINUX_forkwait], sizeof(p.finding[0]), "bt");
+	snprintf(p.note[NB_LINUX_forkwait], sizeof(p.note[0]), "forkwait, 40,000 processes");
+	return &p;
 }
 
 static int row_of(const char *name)
@@ -348,30 +364,20 @@ static void finish(const struct nb_linux_runner *r, struct reader *rd, struct nb
 	}
 }
 
-enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *backend,
-				struct nb_column *col)
+/* One boot (or native run) into col; true when it ended in bt's known engine hang (status 16). */
+static bool attempt(const struct nb_linux_runner *r, const char *backend, char **argv, struct nb_column *col)
 {
-	char *argv[48], bufs[4][640], err[256], why[160];
+	char err[256], why[160] = "";
 	struct reader rd = {0};
+	bool hung = false;
 	int fd = -1, st;
 	pid_t pid;
 
-	describe(col, backend, r);
 	for (int b = 0; b < NB_LINUX_NR; b++)
 		rd.start[b] = NAN;
-	if (!strcmp(backend, "native") && !host_has(HOST_CAP_IA32)) {
-		col->available = false;
-		snprintf(col->reason, sizeof(col->reason), "this host cannot run 32-bit code: %.150s",
-			 host_cap(HOST_CAP_IA32)->how);
-		return NB_CANNOT;
-	}
-	if (!build_argv(r, backend, argv, bufs)) {
-		fail_col(col, "%s: no such engine", backend);
-		return NB_FAILED;
-	}
 	if (nb_mktemp("err", err, sizeof(err))) {
 		fail_col(col, "%s: cannot make a temporary file: %s", backend, strerror(errno));
-		return NB_FAILED;
+		return false;
 	}
 	rd.t0 = now_s();
 	pid = start_child(argv, r, err, &fd);
@@ -382,6 +388,7 @@ enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *bac
 		nb_sig_child(0);
 		close(fd);
 		first_line(err, why, sizeof(why));
+		hung = st == STATUS_HOST && !strncmp(backend, "bt", 2) && strstr(why, "engine hung");
 		if (st < 0) {
 			fail_col(col, "%s: did not finish within %g s", backend, r->timeout + 30);
 		} else if (st == 127) {
@@ -402,6 +409,41 @@ enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *bac
 	nb_cpus_text(rd.cpus, col->cpus, sizeof(col->cpus));
 	unlink(err);
 	nb_sig_untmp(err);
+	return hung;
+}
+
+enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *backend,
+				struct nb_column *col)
+{
+	char *argv[48], bufs[4][640];
+
+	describe(col, backend, r);
+	if (!strcmp(backend, "native") && !host_has(HOST_CAP_IA32)) {
+		col->available = false;
+		snprintf(col->reason, sizeof(col->reason), "this host cannot run 32-bit code: %.150s",
+			 host_cap(HOST_CAP_IA32)->how);
+		return NB_CANNOT;
+	}
+	if (!build_argv(r, backend, argv, bufs)) {
+		fail_col(col, "%s: no such engine", backend);
+		return NB_FAILED;
+	}
+	/*
+	 * A known open bug (README, Linux): bt sometimes stops answering kicks inside
+	 * Linux (one boot in five on an idle host, one in two under load) and its
+	 * watchdog ends the run with status 16. Announced, up to two more boots, and
+	 * the column says how many hung.
+	 */
+	for (int hung = 0; attempt(r, backend, argv, col) && hung < LINUX_MAX_HANGS; hung++) {
+		size_t k;
+
+		fprintf(stderr, "bench: %s: known bug: engine hung inside Linux (status 16); another boot\n",
+			backend);
+		describe(col, backend, r);
+		k = strlen(col->settings);
+		snprintf(col->settings + k, sizeof(col->settings) - k, "; %d boot%s hung before this one",
+			 hung + 1, hung ? "s" : "");
+	}
 	if (col->available)
 		return NB_MEASURED;
 	return col->failed ? NB_FAILED : NB_CANNOT;
