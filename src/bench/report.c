@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define TCOLS (NB_MAX_COLS + 5) /* benchmark, the run's columns, 3 paper columns, finding */
-#define TCELL 128
+#define TCELL 160
 
 /*
  * A table of cells of up to three lines: numbers; ns and ratio; the note (markdown

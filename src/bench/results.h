@@ -80,7 +80,7 @@ int nb_find(const char *name);
 
 struct nb_cell {
 	bool present;                   /* measured: samples hold cycles per iteration */
-	char note[96];                  /* why absent ("n/a: no host analog", "skipped: nosep"), or what the analog is */
+	char note[128];                 /* why absent ("n/a: no host analog", "skipped: nosep"), or what the analog is */
 	uint64_t iters;                 /* iterations per sample */
 	int nsamples;
 	double samples[NB_MAX_SAMPLES]; /* cycles per iteration, the empty loop subtracted */

@@ -257,25 +257,6 @@ static int verdict(const struct nb_run *run, const enum nb_outcome *res, bool st
 	return STATUS_OK;
 }
 
-static int output(const struct nb_run *run, int format, const char *out)
-{
-	struct nb_report_opts ro = { .format = format, .baseline = "native", .paper = nb_linux_paper() };
-	FILE *f = stdout;
-
-	if (out && !(f = fopen(out, "w"))) {
-		fprintf(stderr, "tandem: --out %s: %s\n", out, strerror(errno));
-		return STATUS_HOST;
-	}
-	nb_report(f, run, &ro);
-	if (f != stdout && fclose(f)) {
-		fprintf(stderr, "tandem: --out %s: %s\n", out, strerror(errno));
-		return STATUS_HOST;
-	}
-	if (out)
-		fprintf(stderr, "bench: wrote %s\n", out);
-	return STATUS_OK;
-}
-
 static int measure(const struct linux_opts *o, struct nb_linux_runner *r)
 {
 	enum nb_outcome res[NB_MAX_COLS];
@@ -300,7 +281,7 @@ static int measure(const struct linux_opts *o, struct nb_linux_runner *r)
 		bench_stamp(col, run);
 		run->ncols++;
 	}
-	ret = output(run, o->format, o->out);
+	ret = bench_output(run, o->format, "native", o->out, "bench");
 	if (!ret)
 		ret = verdict(run, res, o->backends_given);
 	free(run);

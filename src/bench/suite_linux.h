@@ -34,8 +34,9 @@ struct nb_linux_runner {
  * Parse one line of a workload's output that arrived at host time t (seconds,
  * CLOCK_MONOTONIC) into col: "tandem-linux: start W" opens a sample, "...: end W
  * n=COUNT RESULT" closes it as (t - start) * 1e9 / COUNT ns per operation, with
- * "n=COUNT RESULT" as the cell's note (the result must be the same in every
- * sample: a difference fails the column); "...: fail W: why" fails it; "...: init
+ * "result RESULT" as the cell's note (the result must be the same in every
+ * sample: a difference fails the column; "; a run under 10 ms: ..." is appended
+ * when a run was too short for the serial timing to resolve); "...: fail W: why" fails it; "...: init
  * running" records the boot time (t since t0) in *boot. start[] holds the open
  * samples' times (NAN when none), one per row. Returns 1 for "...: done", -1 when
  * the column failed (col->reason says why), else 0.
