@@ -139,9 +139,8 @@ once_native() { # native | native64, round
 qemu_once() {
 	local t0 t1
 	t0=$(now_ns)
-	q_out=$(timeout "$tmo" qemu-system-i386 -accel tcg -kernel "$elf" -m 64 -append "iters=$1" \
-		-display none -serial stdio -monitor none -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$tmp/err")
+	q_out=$(timeout $((tmo + 30)) "$tandem" run --backend qemu --timeout "$tmo" --cmdline "iters=$1" \
+		"$elf" </dev/null 2>"$tmp/err")
 	q_status=$?
 	t1=$(now_ns)
 	q_wall_ns=$((t1 - t0))

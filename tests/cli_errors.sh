@@ -30,6 +30,17 @@ expect 2 'no command given' --
 expect 2 "unknown command 'frobnicate'" -- frobnicate
 expect 2 'run: no kernel given' -- run
 expect 2 "unknown backend 'vmware'" -- run --backend vmware x.elf
+# --backend qemu: engine-only options refused; a missing kernel; no qemu-system-i386 (14).
+expect 2 'tandem-engine options' -- run --backend qemu --stats x.elf
+expect 2 "must not contain ','" -- run --backend qemu --module "a,b,c" x.elf
+expect 4 'missing.elf: No such file' -- run --backend qemu "$tmp/missing.elf"
+n=$((n + 1))
+err=$(PATH=/nonexistent "$tandem" run --backend qemu "$tmp/text.elf" 2>&1 >/dev/null)
+got=$?
+if [ "$got" != 14 ] || ! grep -q 'cannot run qemu-system-i386' <<<"$err"; then
+	echo "FAIL: run --backend qemu without qemu-system-i386 in PATH -> status $got, stderr: $err"
+	fails=$((fails + 1))
+fi
 expect 2 '--mem 12Q' -- run --mem 12Q x.elf
 expect 2 '--mem 1M' -- run --mem 1M x.elf
 expect 2 '--timeout -1' -- run --timeout -1 x.elf

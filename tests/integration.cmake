@@ -8,13 +8,13 @@ add_test(NAME cli.errors COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_errors.sh $<TAR
 set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
 
 # The reference: the same ELF under qemu-system-i386 prints the golden lines.
-add_test(NAME qemu.hello COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/hello.elf 1
+add_test(NAME qemu.hello COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/hello.elf 1
   --golden ${GOLDEN}/hello.txt -- ${HELLO_ARGS})
 set_tests_properties(qemu.hello PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
-add_test(NAME qemu.adapt COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/adapt.elf 1
+add_test(NAME qemu.adapt COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/adapt.elf 1
   --golden ${GOLDEN}/adapt.txt)
 set_tests_properties(qemu.adapt PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
-add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.elf 1
+add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/selftest.elf 1
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
@@ -23,18 +23,18 @@ set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # platform.tcg.txt is TCG's (QEMU itself, kvm nested in it): it checks no data segment
 # limits, and the guest notes that line instead of passing it.
 set(PLATFORM_ARGS --mem=64M --module=${GOLDEN}/platform-module.txt,platform-module --timeout=60)
-add_test(NAME qemu.platform COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/platform.elf 1
+add_test(NAME qemu.platform COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/platform.elf 1
   --golden ${GOLDEN}/platform.tcg.txt -- ${PLATFORM_ARGS})
 set_tests_properties(qemu.platform PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
-add_test(NAME qemu.confine COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
+add_test(NAME qemu.confine COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/confine.elf 1
   --golden ${GOLDEN}/confine.txt)
 set_tests_properties(qemu.confine PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
-add_test(NAME qemu.confine-norace COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/confine.elf 1
+add_test(NAME qemu.confine-norace COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/confine.elf 1
   --golden ${GOLDEN}/confine-norace.txt -- --cmdline=norace)
 set_tests_properties(qemu.confine-norace PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # A reset through the i8042 ends the run: QEMU with -no-reboot exits 0, tandem 22.
-add_test(NAME qemu.reset COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/reset.elf 0
+add_test(NAME qemu.reset COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/reset.elf 0
   --serial-grep "reset: pulsing")
 set_tests_properties(qemu.reset PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
@@ -50,7 +50,7 @@ foreach(b kvm bt)
   tandem_guest_test(${b} selftest selftest.elf 1 --golden ${GOLDEN}/selftest.txt --tcg-cmdline tcg
     -- --timeout=60)
   tandem_guest_test(${b} adapt adapt.elf 1 --golden ${GOLDEN}/adapt.txt -- --timeout=60)
-  tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "exit\\.io +[1-9]"
+  tandem_guest_test(${b} hello-stats hello.elf 1 --stderr "dispatch\\.io +[1-9]"
     -- ${HELLO_ARGS} --stats)
   tandem_guest_test(${b} triple triple.elf 6 --stderr "guest triple-faulted \\(shutdown\\)"
     --serial-grep "about to triple fault" -- --timeout=30)

@@ -22,9 +22,8 @@ eval "$(grep -E '^(KERNEL|INITRD)=' <<<"$guest")"
 append="console=ttyS0 quiet nolapic noapic acpi=off tandem.run=forkwait tandem.n=$n"
 log=$(mktemp "${TMPDIR:-/tmp}/linux-boot.XXXXXX")
 if [ "$backend" = qemu ]; then
-	timeout 600 qemu-system-i386 -accel tcg -cpu pentium3 -m 256 -kernel "$KERNEL" -initrd "$INITRD" \
-		-append "$append" -display none -serial "file:$log" -monitor none -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >/dev/null 2>&1
+	timeout 900 "$tandem" run --backend qemu --cpu p6 --mem 256M --timeout 600 --kernel "$KERNEL" \
+		--initrd "$INITRD" --append "$append" --serial "$log" </dev/null >/dev/null 2>&1
 	status=$?
 else
 	timeout 900 "$tandem" run --backend "$backend" --mem 256M --timeout 600 --kernel "$KERNEL" \

@@ -27,20 +27,7 @@ out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
 if [ "$backend" = qemu ]; then
-	qemu=$(command -v qemu-system-i386) || { echo "SKIP: qemu-system-i386 not installed"; exit 77; }
-	cmdline="" initrd=()
-	for a in "$@"; do
-		case $a in
-		--cmdline=*) cmdline=${a#--cmdline=} ;;
-		--module=*) # tandem's FILE,ARGS is QEMU's "FILE ARGS" (modules joined by commas)
-			m=${a#--module=}
-			m=${m/,/ }
-			if [ ${#initrd[@]} = 0 ]; then initrd=(-initrd "$m"); else initrd[1]+=",$m"; fi ;;
-		esac
-	done
-	timeout 60 "$qemu" -kernel "$elf" "${initrd[@]}" -m 64 -append "$cmdline" -display none \
-		-serial "file:$out" -monitor none -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
+	timeout 120 "$tandem" run --backend qemu --timeout 60 --serial "$out" "$@" "$elf" </dev/null 2>"$err"
 	status=$?
 else
 	if [ "$backend" = kvm ] && "$tandem" info | grep -q '^host.hypervisor.*TCGTCGTCGTCG'; then

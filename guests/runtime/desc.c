@@ -73,6 +73,7 @@ void idt_init(void)
 	for (unsigned v = 0; v < 48; v++)
 		set_gate(v, trap_vectors[v], 0);
 	set_gate(SYSCALL_VEC, trap_vectors[48], 3);
+	set_gate(RT_USER_EXIT_VEC, (uint32_t)rt_user_exit_gate, 3);
 	rt_idtr.limit = sizeof(idt) - 1;
 	rt_idtr.base = (uint32_t)idt;
 	lidt(&rt_idtr);

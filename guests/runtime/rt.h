@@ -27,13 +27,14 @@ extern struct multiboot_info *rt_boot_mbi;
 
 /* Console on COM1 (0x3F8), polled. Output is dropped if the UART never drains. */
 void console_init(void);
-void console_putc(char c);
-void console_write(const char *s, size_t len);
+void console_putc(char c); /* waits (bounded) for THRE, then sends the byte as is */
+void console_write(const char *s, size_t len); /* len bytes of s */
+/* printf subset: %d %i %u %x %X %p %s %c %%, flags 0 -, width, l/ll; returns bytes written. */
 int printf(const char *fmt, ...) RT_PRINTF(1, 2);
-int vprintf(const char *fmt, va_list ap) RT_PRINTF(1, 0);
+int vprintf(const char *fmt, va_list ap) RT_PRINTF(1, 0); /* printf with a va_list */
 /* Formats into buf (always NUL-terminated if size > 0); returns the full length. */
 int snprintf(char *buf, size_t size, const char *fmt, ...) RT_PRINTF(3, 4);
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) RT_PRINTF(3, 0);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) RT_PRINTF(3, 0); /* va_list form */
 
 /* Writes code to the isa-debug-exit port 0xF4; if still running, cli; hlt forever. */
 void guest_exit(uint32_t code) RT_NORETURN;
@@ -53,10 +54,12 @@ struct trapframe {
 };
 typedef void (*trap_handler_t)(struct trapframe *tf);
 
+/* Load the runtime's GDT (flat ring 0/3 code and data, the TSS) and reload every segment. */
 void gdt_init(void);
+/* Load the IDT: vectors 0-47 and 0x80 through the common trap stub, default handling fatal. */
 void idt_init(void);
 /* Installs h for vector vec (0..255); NULL restores the default (fatal) handling.
- * Only vectors 0-47 and 0x80 have gates. */
+ * Only vectors 0-47 and 0x80 have gates (0x81 is rt_enter_user's way back). */
 void trap_set_handler(unsigned vec, trap_handler_t h);
 /* The handler installed for vec (NULL: default handling), e.g. to chain to it. */
 trap_handler_t trap_get_handler(unsigned vec);
@@ -85,28 +88,37 @@ extern uint32_t rt_page_dir[1024];
 
 /* ---- ring 3 and system calls (int 0x80: EAX = number, EBX/ECX/EDX args) ---- */
 enum { SYS_exit = 1, SYS_write = 2, SYS_getticks = 3, SYS_inc = 4 };
-/* Runs fn in ring 3 (CS 0x1B, SS 0x23) on user_stack_top, with IF = irq_on. Returns
- * the status passed to SYS_exit, or fn's return value. Returns with IF = 0. */
+/* Runs fn(arg) in ring 3 (CS 0x1B, SS 0x23, data segments 0x23) on user_stack_top with
+ * EFLAGS = eflags | 2. Returns the status passed to SYS_exit, or fn's return value, with
+ * IF = 0 and the TSS esp0 as it was. The guests' one ring 3 entry (trap.S). */
+int rt_enter_user(int (*fn)(uint32_t), uint32_t arg, void *user_stack_top, uint32_t eflags);
+/* rt_enter_user(fn, 0, user_stack_top, irq_on ? IF : 0). */
 int enter_user(int (*fn)(void), void *user_stack_top, int irq_on);
+void rt_user_exit_gate(void); /* the RT_USER_EXIT_VEC gate's code (trap.S) */
 
+/* int 0x80 with EAX = n, EBX/ECX/EDX = a, b, c; returns the handler's EAX. */
 static inline int32_t syscall3(uint32_t n, uint32_t a, uint32_t b, uint32_t c)
 {
 	int32_t r;
 	__asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c) : "memory");
 	return r;
 }
+/* Write len bytes of s to the console from ring 3; returns len. */
 static inline int32_t sys_write(const char *s, uint32_t len)
 {
 	return syscall3(SYS_write, (uint32_t)s, len, 0);
 }
+/* Leave ring 3: enter_user returns status. */
 static inline void sys_exit(int status)
 {
 	syscall3(SYS_exit, (uint32_t)status, 0, 0);
 }
+/* The PIT ticks counted so far (timer_ticks). */
 static inline uint32_t sys_getticks(void)
 {
 	return (uint32_t)syscall3(SYS_getticks, 0, 0, 0);
 }
+/* The cheapest system call: returns x + 1 (the nano-benchmarks' syscall row). */
 static inline int32_t sys_inc(int32_t x)
 {
 	return syscall3(SYS_inc, (uint32_t)x, 0, 0);
@@ -114,9 +126,9 @@ static inline int32_t sys_inc(int32_t x)
 
 /* ---- PIC 8259 pair and PIT 8254 ---- */
 void pic_init(void); /* remap to 0x20/0x28, mask every IRQ */
-void pic_mask(unsigned irq);
-void pic_unmask(unsigned irq);
-void pic_eoi(unsigned irq);
+void pic_mask(unsigned irq);   /* irq 0..15: set its bit in the master's or slave's IMR */
+void pic_unmask(unsigned irq); /* irq 0..15: clear its bit in the IMR */
+void pic_eoi(unsigned irq);    /* non-specific EOI to the slave (irq >= 8), then the master */
 /* Program PIT channel 0 (mode 2) at hz, install timer_irq on IRQ0, unmask it. */
 void timer_start(uint32_t hz);
 void timer_stop(void);                /* mask IRQ0 */
@@ -128,9 +140,9 @@ uint32_t cpu_features(void); /* cpuid(1).EDX; 0 where there is no cpuid */
 
 /* ---- freestanding libc bits ---- */
 void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int strcmp(const char *a, const char *b);
+void *memcpy(void *d, const void *s, size_t n);   /* as ISO C; the areas must not overlap */
+int memcmp(const void *a, const void *b, size_t n); /* as ISO C: <0, 0 or >0 */
+size_t strlen(const char *s);                       /* as ISO C */
+int strcmp(const char *a, const char *b);           /* as ISO C: <0, 0 or >0 */
 
 #endif

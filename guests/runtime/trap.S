@@ -58,29 +58,31 @@ trap_vectors:
 	.endr
 
 	.text
-/* int enter_user(int (*fn)(void), void *user_stack_top, int irq_on)
- * Saves the callee-saved registers and ESP (also the TSS esp0, so ring 3 traps land
- * just below), then irets to fn in ring 3 with user_return as its return address.
- * user_exit_to_kernel(status) unwinds back here and returns status. */
-	.globl enter_user
-	.type enter_user, @function
-enter_user:
+/* int rt_enter_user(int (*fn)(uint32_t), uint32_t arg, void *user_stack_top, uint32_t eflags)
+ * The one ring 3 entry of the guests. Saves the callee-saved registers and the TSS esp0,
+ * points esp0 just below them (ring 3 traps land there) and irets to fn(arg) in ring 3
+ * with EFLAGS = eflags | 2 and user_return as its return address. Back to ring 0 either
+ * through user_return's RT_USER_EXIT_VEC gate (fn returned) or user_exit_to_kernel
+ * (SYS_exit); both unwind here and return the status. */
+	.globl rt_enter_user
+	.type rt_enter_user, @function
+rt_enter_user:
 	movl 4(%esp), %ecx	/* fn */
-	movl 8(%esp), %edx	/* user stack top */
-	movl 12(%esp), %eax	/* irq_on */
+	movl 12(%esp), %edx	/* user stack top */
 	pushl %ebp
 	pushl %ebx
 	pushl %esi
 	pushl %edi
+	pushl rt_tss + 4	/* the old tss.esp0, restored on the way back */
+	movl 28(%esp), %eax	/* arg */
+	subl $8, %edx
+	movl $user_return, (%edx)	/* fn's return address on the user stack */
+	movl %eax, 4(%edx)	/* and its argument */
+	movl 36(%esp), %eax	/* eflags */
+	orl $0x002, %eax	/* reserved bit 1 */
 	movl %esp, user_kernel_esp
 	movl %esp, rt_tss + 4	/* tss.esp0 */
-	subl $4, %edx
-	movl $user_return, (%edx)	/* fn's return address on the user stack */
-	testl %eax, %eax
-	movl $0x002, %eax	/* EFLAGS: reserved bit 1, IOPL 0 */
-	jz 1f
-	orl $EFLAGS_IF, %eax
-1:	pushl $SEL_UDATA	/* ss */
+	pushl $SEL_UDATA	/* ss */
 	pushl %edx		/* esp */
 	pushl %eax		/* eflags */
 	pushl $SEL_UCODE	/* cs */
@@ -91,21 +93,40 @@ enter_user:
 	movw %ax, %fs
 	movw %ax, %gs
 	iret
-	.size enter_user, . - enter_user
+	.size rt_enter_user, . - rt_enter_user
 
-/* Ring 3: fn returned; its value becomes the SYS_exit status. */
+/* Ring 3: fn returned; its value is the status. The gate needs no C handler, so it works
+ * whatever a guest installed on int 0x80. */
 user_return:
 	movl %eax, %ebx
-	movl $1, %eax		/* SYS_exit */
-	int $0x80
+	int $RT_USER_EXIT_VEC
+user_return_done:
 	jmp user_return
 
+/* The RT_USER_EXIT_VEC gate (DPL 3): from user_return, EBX = status: drop the trap frame
+ * and unwind. Any other `int 0x81` (a guest's own code) is an ordinary trap: the common
+ * path with vector 0x81, whose handler a guest may set (default: fatal). */
+	.globl rt_user_exit_gate
+	.type rt_user_exit_gate, @function
+rt_user_exit_gate:
+	cmpl $user_return_done, (%esp)	/* the EIP the int pushed */
+	jne 1f
+	cmpl $0, user_kernel_esp
+	je 1f
+	movl %ebx, %eax
+	jmp unwind_user
+1:	pushl $0
+	pushl $RT_USER_EXIT_VEC
+	jmp trap_common
+	.size rt_user_exit_gate, . - rt_user_exit_gate
+
 /* void user_exit_to_kernel(int status): from the ring 0 SYS_exit handler, drop the
- * trap frame and return from enter_user with status (IF stays 0). */
+ * trap frame and return from rt_enter_user with status (IF stays 0). */
 	.globl user_exit_to_kernel
 	.type user_exit_to_kernel, @function
 user_exit_to_kernel:
 	movl 4(%esp), %eax
+unwind_user:
 	movl user_kernel_esp, %esp
 	movl $0, user_kernel_esp
 	movw $SEL_KDATA, %cx
@@ -113,6 +134,7 @@ user_exit_to_kernel:
 	movw %cx, %es
 	movw %cx, %fs
 	movw %cx, %gs
+	popl rt_tss + 4
 	popl %edi
 	popl %esi
 	popl %ebx

@@ -24,34 +24,41 @@
 
 #define IRQ_BASE 0x20 /* PIC master vector base; slave at IRQ_BASE + 8 */
 #define SYSCALL_VEC 0x80
+#define RT_USER_EXIT_VEC 0x81 /* DPL 3 gate: ring 3 code started by rt_enter_user is done */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* One I/O port write of 8, 16 or 32 bits (`out`); port 0..0xFFFF. */
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
+/* 16-bit `out`; see outb. */
 static inline void outw(uint16_t port, uint16_t v)
 {
 	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
 }
+/* 32-bit `out`; see outb. */
 static inline void outl(uint16_t port, uint32_t v)
 {
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
+/* One I/O port read of 8, 16 or 32 bits (`in`); an unclaimed port reads all ones. */
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+/* 16-bit `in`; see inb. */
 static inline uint16_t inw(uint16_t port)
 {
 	uint16_t v;
 	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+/* 32-bit `in`; see inb. */
 static inline uint32_t inl(uint16_t port)
 {
 	uint32_t v;
@@ -59,6 +66,7 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
+/* The time-stamp counter (EDX:EAX); #GP in ring 3 when CR4.TSD is set. */
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -66,6 +74,7 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* cpuid leaf (subleaf 0) into r[0..3] = EAX, EBX, ECX, EDX. */
 static inline void cpuid(uint32_t leaf, uint32_t r[4])
 {
 	__asm__ volatile("cpuid"
@@ -73,19 +82,23 @@ static inline void cpuid(uint32_t leaf, uint32_t r[4])
 	                 : "a"(leaf), "c"(0));
 }
 
+/* Clear EFLAGS.IF (ring 0, or IOPL >= CPL); also a compiler barrier. */
 static inline void cli(void)
 {
 	__asm__ volatile("cli" ::: "memory");
 }
+/* Set EFLAGS.IF; interrupts are recognised after the next instruction (SDM STI). */
 static inline void sti(void)
 {
 	__asm__ volatile("sti" ::: "memory");
 }
+/* Halt until an interrupt (ring 0); with IF = 0 the monitor ends the run (status 12). */
 static inline void hlt(void)
 {
 	__asm__ volatile("hlt" ::: "memory");
 }
 
+/* EFLAGS through pushf/pop. */
 static inline uint32_t read_eflags(void)
 {
 	uint32_t v;
@@ -110,6 +123,7 @@ DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
 
+/* Drop the TLB entry for the page of va (ring 0). */
 static inline void invlpg(uint32_t va)
 {
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
@@ -134,14 +148,17 @@ struct __attribute__((packed)) dtr {
 	uint32_t base;
 };
 
+/* Load the IDT register from *d (ring 0). */
 static inline void lidt(const struct dtr *d)
 {
 	__asm__ volatile("lidt %0" : : "m"(*d));
 }
+/* Store the GDT register into *d (any ring unless UMIP). */
 static inline void sgdt(struct dtr *d)
 {
 	__asm__ volatile("sgdt %0" : "=m"(*d));
 }
+/* Store the IDT register into *d (any ring unless UMIP). */
 static inline void sidt(struct dtr *d)
 {
 	__asm__ volatile("sidt %0" : "=m"(*d));

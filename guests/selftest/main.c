@@ -147,6 +147,12 @@ int st_user(int (*fn)(void), int irq_on)
 	return enter_user(fn, st_user_stack + sizeof(st_user_stack), irq_on);
 }
 
+int st_enter_user(int (*fn)(void), uint32_t eflags)
+{
+	return rt_enter_user((int (*)(uint32_t))(void *)fn, 0,
+			     st_user_stack + sizeof(st_user_stack), eflags);
+}
+
 uint32_t test_va(unsigned page)
 {
 	return TEST_REGION + page * PAGE_SIZE;

@@ -17,7 +17,7 @@ extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[]
 
 /* Inside a check: record the first failure (later ones are ignored) or a skip. */
 void st_fail(const char *fmt, ...) RT_PRINTF(1, 2);
-void st_skip(const char *fmt, ...) RT_PRINTF(1, 2);
+void st_skip(const char *fmt, ...) RT_PRINTF(1, 2); /* the check cannot run here: SKIP, why */
 int st_failed(void); /* a failure or skip is recorded */
 
 #define EXPECT_EQ(what, got, want)                                                                 \
@@ -45,7 +45,7 @@ struct fault {
 extern volatile unsigned st_nfaults;
 extern struct fault st_faults[ST_MAX_FAULTS];
 extern volatile uint32_t st_resume, st_at;
-void st_catch(struct trapframe *tf);
+void st_catch(struct trapframe *tf); /* the catcher described above (vectors 0-31) */
 void st_record(struct trapframe *tf); /* record only (for check-specific handlers) */
 void st_abort(const char *why) RT_NORETURN; /* abort the running check from ring 0 */
 
@@ -59,13 +59,13 @@ void expect_fault(const char *what, uint32_t vec, uint32_t err, uint32_t eip);
 #define ST_RESUME "\n2:\tmovl $0, st_resume"
 
 /* ---- ring 3 ---- */
-/* Like enter_user, with explicit EFLAGS for the iret to ring 3 (bit 1 forced). The user
- * function returns (or SYS_exit) its status. */
+/* Like st_user, with explicit EFLAGS for the iret to ring 3 (bit 1 forced): rt_enter_user
+ * on the check's user stack. The user function returns (or SYS_exit) its status. */
 int st_enter_user(int (*fn)(void), uint32_t eflags);
 int st_user(int (*fn)(void), int irq_on); /* enter_user on the check's user stack */
 extern uint8_t st_user_stack[8192];
 extern uint32_t user_kernel_esp; /* runtime trap.S: nonzero while in ring 3 */
-uint32_t st_tss_esp0(void);
+uint32_t st_tss_esp0(void); /* the ring 0 stack top a CPL 3 -> 0 transition loads */
 #define TF_SIZE ((uint32_t)sizeof(struct trapframe)) /* frame with user ss:esp */
 
 /* ---- machine helpers ---- */
@@ -86,29 +86,33 @@ extern int st_on_qemu;
  * passes (#UD for what CPUID lacks) and FERR#/IRQ13 (QEMU 7.2 aborts there): bt. */
 extern int st_model;
 uint32_t test_va(unsigned page); /* VA of test page n (0..255) in the test region */
-uint32_t *test_pte(unsigned page);
+uint32_t *test_pte(unsigned page); /* the PTE mapping test page n (0..1023) */
 void set_pte(unsigned page, uint32_t pa, uint32_t flags); /* write PTE and invlpg */
-void st_pic_reset(void);
+void st_pic_reset(void); /* IRQs masked but the cascade, nothing in service */
 uint16_t pit_read(void);       /* latch + read channel 0 */
 int pit_wait_ms(unsigned ms);  /* spin ms channel-0 periods (1 kHz); -1 if the PIT stalls */
-void pit_start_1khz(void);
+void pit_start_1khz(void); /* PIT channel 0 in mode 2 at 1 kHz (IRQ0 left as masked) */
 extern volatile uint32_t st_stray_irqs;
+/* The task register selector (`str`). */
 static inline uint16_t str(void)
 {
 	uint16_t v;
 	__asm__ volatile("str %0" : "=r"(v));
 	return v;
 }
+/* Write MSR msr (ring 0; #GP for an MSR the CPU lacks). */
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
+/* Read MSR msr (ring 0; #GP for an MSR the CPU lacks). */
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return (uint64_t)hi << 32 | lo;
 }
+/* Load the GDT register from *d (ring 0). */
 static inline void lgdt(const struct dtr *d)
 {
 	__asm__ volatile("lgdt %0" : : "m"(*d));

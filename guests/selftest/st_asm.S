@@ -36,41 +36,6 @@ st_longjmp:
 	jmp *20(%edx)
 	.size st_longjmp, . - st_longjmp
 
-/* int st_enter_user(int (*fn)(void), uint32_t eflags): enter_user's frame layout (so
- * the runtime's SYS_exit returns here), with the caller's EFLAGS for the iret. */
-	.globl st_enter_user
-	.type st_enter_user, @function
-st_enter_user:
-	movl 4(%esp), %ecx
-	movl 8(%esp), %eax
-	pushl %ebp
-	pushl %ebx
-	pushl %esi
-	pushl %edi
-	movl %esp, user_kernel_esp
-	movl %esp, rt_tss + 4
-	movl $st_user_stack + 8192 - 4, %edx
-	movl $st_user_return, (%edx)
-	orl $2, %eax
-	pushl $SEL_UDATA
-	pushl %edx
-	pushl %eax
-	pushl $SEL_UCODE
-	pushl %ecx
-	movw $SEL_UDATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %fs
-	movw %ax, %gs
-	iret
-	.size st_enter_user, . - st_enter_user
-
-st_user_return:
-	movl %eax, %ebx
-	movl $1, %eax		/* SYS_exit */
-	int $0x80
-	jmp st_user_return
-
 /* uint32_t st_tss_esp0(void) */
 	.globl st_tss_esp0
 st_tss_esp0:

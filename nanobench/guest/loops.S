@@ -150,63 +150,9 @@ nb_de_entry:
 	addl $2, (%esp)
 	iret
 
-/* void nb_user_run(nb_loop_t loop, uint32_t n): save the callee-saved registers and
- * the old TSS esp0, point esp0 just below them (ring 3 traps land there), and iret to
- * loop(n) in ring 3 with nb_user_done as its return address. */
-	.globl nb_user_run
-	.type nb_user_run, @function
-nb_user_run:
-	movl 4(%esp), %ecx	/* loop */
-	movl 8(%esp), %eax	/* n */
-	pushl %ebp
-	pushl %ebx
-	pushl %esi
-	pushl %edi
-	pushl rt_tss + 4	/* old esp0 */
-	movl %esp, nb_kesp
-	movl %esp, rt_tss + 4
-	movl $nb_user_stack_top - 8, %edx
-	movl $nb_user_done, (%edx)
-	movl %eax, 4(%edx)
-	pushl $SEL_UDATA	/* ss */
-	pushl %edx		/* esp */
-	pushl $0x002		/* eflags: IF = 0, IOPL 0 */
-	pushl $SEL_UCODE	/* cs */
-	pushl %ecx		/* eip */
-	movw $SEL_UDATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %fs
-	movw %ax, %gs
-	iret
-	.size nb_user_run, . - nb_user_run
-
-nb_user_done:			/* ring 3: loop returned */
-	int $NB_EXIT_VEC
-	jmp nb_user_done
-
-/* The NB_EXIT_VEC gate: drop the trap frame, back to ring 0 and nb_user_run's caller. */
-	.balign 16
-	.globl nb_exit_entry
-nb_exit_entry:
-	movl nb_kesp, %esp
-	movw $SEL_KDATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %fs
-	movw %ax, %gs
-	popl rt_tss + 4
-	popl %edi
-	popl %esi
-	popl %ebx
-	popl %ebp
-	ret
-
 	.bss
 	.balign 16
+	.globl nb_user_stack_top
 nb_user_stack:
 	.skip 4096
 nb_user_stack_top:
-	.balign 4
-nb_kesp:
-	.long 0

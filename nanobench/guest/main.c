@@ -120,7 +120,7 @@ static uint64_t time_loop(const struct bench *b, uint32_t n)
 	uint64_t t0 = rdtsc();
 
 	if (b->user)
-		nb_user_run(b->loop, n);
+		rt_enter_user((int (*)(uint32_t))(void *)b->loop, n, nb_user_stack_top, 0);
 	else
 		b->loop(n);
 	return rdtsc() - t0;

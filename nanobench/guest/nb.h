@@ -11,7 +11,6 @@
 #define NB_LAPIC_BASE 0xFEE00000u
 #define NB_LAPIC_TPR (NB_LAPIC_BASE + 0x80)
 #define NB_TPR_TOGGLE 0x10u /* cr8wr writes 0x10, 0x00, 0x10, ...: see loops.S */
-#define NB_EXIT_VEC 0x81    /* DPL 3 gate: ring 3 -> back to nb_user_run's caller */
 
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
@@ -22,7 +21,7 @@
 
 /* Every loop: void loop(uint32_t n), n >= 1 iterations of one benchmark body. */
 typedef void (*nb_loop_t)(uint32_t n);
-void nb_loop_empty(uint32_t n);
+void nb_loop_empty(uint32_t n); /* the loop overhead alone: subtracted from every row */
 void nb_loop_syscall(uint32_t n); /* ring 3 */
 void nb_loop_sysenter(uint32_t n); /* ring 3 */
 void nb_loop_in(uint32_t n);
@@ -32,15 +31,14 @@ void nb_loop_pgfault(uint32_t n);
 void nb_loop_divzero(uint32_t n);
 void nb_loop_ptemod(uint32_t n);
 
-/* Runs loop(n) in ring 3 (IF = 0) and returns to ring 0 through NB_EXIT_VEC. */
-void nb_user_run(nb_loop_t loop, uint32_t n);
+/* The ring 3 stack of the user benchmarks (loops.S): rt_enter_user runs loop(n) on it. */
+extern uint8_t nb_user_stack_top[];
 
 /* Minimal gate targets (loops.S): none of them enters C. */
 void nb_int80_entry(void);    /* iret */
 void nb_sysenter_entry(void); /* sysexit to EDX:ECX set by the caller */
 void nb_pf_entry(void);       /* eip += 2, drop the error code, iret */
 void nb_de_entry(void);       /* eip += 2, iret */
-void nb_exit_entry(void);     /* the NB_EXIT_VEC gate */
 
 /* ptemod's operands, set by setup.c. */
 extern uint32_t *nb_pte_ptr;
@@ -49,7 +47,7 @@ extern uint32_t nb_pte_val;
 struct bench {
 	const char *name;
 	nb_loop_t loop;
-	int user;                    /* run through nb_user_run */
+	int user;                    /* run in ring 3 (rt_enter_user, IF = 0) */
 	const char *(*prepare)(void); /* NULL, or the skip reason (one word) */
 	void (*finish)(void);        /* undo prepare (may be NULL) */
 };
@@ -57,7 +55,7 @@ extern const struct bench nb_benches[];
 extern const unsigned nb_nbenches;
 extern const struct bench nb_empty;
 
-/* Once, before any benchmark: paging, the LAPIC page, the exit gate. Returns NULL or
+/* Once, before any benchmark: paging, the LAPIC page. Returns NULL or
  * a reason why nothing can run. */
 const char *nb_setup(void);
 #endif

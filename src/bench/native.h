@@ -22,6 +22,6 @@ struct nb_method {
  * load average around it. Never fails: a cell that cannot be had says why.
  */
 void nb_native(struct nb_column *col, const struct nb_method *m);
-void nb_native_signal(struct nb_column *col, const struct nb_method *m);
+void nb_native_signal(struct nb_column *col, const struct nb_method *m); /* as above */
 
 #endif

@@ -159,7 +159,7 @@ bool nb_summarize(const struct nb_cell *c, struct nb_summary *s);
 
 /* results_json.c: write and read. Read returns 0, or -1 with a one-line reason in err. */
 void nb_write_json(FILE *f, const struct nb_run *run);
-int nb_read_json(const char *path, struct nb_run *run, char *err, size_t errlen);
+int nb_read_json(const char *path, struct nb_run *run, char *err, size_t errlen); /* see above */
 
 /* The paper's figures from the TSV; 0 or -1 with err. */
 int nb_read_paper(const char *path, struct nb_paper *p, char *err, size_t errlen);

@@ -1,6 +1,6 @@
 /*
  * runner.c: one engine's column: run the nanobench guest in a child process
- * (tandem run, the nested-KVM script, or qemu-system-i386), with its serial
+ * (tandem run --backend NAME, inside the nested-KVM script for kvm-nested), with its serial
  * output captured, under a deadline, and parse the lines it prints.
  */
 #include "runner.h"
@@ -281,34 +281,20 @@ static int build_argv(const struct nb_runner *r, const char *backend, char **arg
 	int n = 0;
 
 	snprintf(tbuf, 32, "%g", r->timeout);
-	if (!strcmp(backend, "qemu")) {
-		static char dev[] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
-
-		argv[n++] = "qemu-system-i386";
-		argv[n++] = "-kernel", argv[n++] = (char *)r->guest;
-		argv[n++] = "-m", argv[n++] = "64";
-		argv[n++] = "-append", argv[n++] = (char *)r->cmdline;
-		argv[n++] = "-display", argv[n++] = "none";
-		argv[n++] = "-serial", argv[n++] = "stdio";
-		argv[n++] = "-monitor", argv[n++] = "none";
-		argv[n++] = "-no-reboot";
-		argv[n++] = "-device", argv[n++] = dev;
-	} else {
-		if (!strcmp(backend, "kvm-nested")) {
-			argv[n++] = (char *)r->nested;
-			argv[n++] = "--timeout", argv[n++] = tbuf;
-			argv[n++] = "--";
-		}
-		argv[n++] = (char *)r->tandem;
-		argv[n++] = "run";
-		argv[n++] = "--backend";
-		argv[n++] = !strncmp(backend, "kvm", 3) ? "kvm" : "bt";
-		if (!strcmp(backend, "bt-noadapt"))
-			argv[n++] = "--no-adaptive";
+	/* Every backend is `tandem run --backend NAME` (qemu included: run_qemu.c spells
+	 * QEMU's command line); kvm-nested is kvm inside scripts/nested-kvm.sh's VM. */
+	if (!strcmp(backend, "kvm-nested")) {
+		argv[n++] = (char *)r->nested;
 		argv[n++] = "--timeout", argv[n++] = tbuf;
-		argv[n++] = "--cmdline", argv[n++] = (char *)r->cmdline;
-		argv[n++] = (char *)r->guest;
+		argv[n++] = "--";
 	}
+	argv[n++] = (char *)r->tandem;
+	argv[n++] = "run";
+	argv[n++] = "--backend";
+	argv[n++] = !strcmp(backend, "kvm-nested") ? "kvm" : (char *)backend;
+	argv[n++] = "--timeout", argv[n++] = tbuf;
+	argv[n++] = "--cmdline", argv[n++] = (char *)r->cmdline;
+	argv[n++] = (char *)r->guest;
 	argv[n] = NULL;
 	return n;
 }

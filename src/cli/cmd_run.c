@@ -84,7 +84,7 @@ static int add_module(struct monitor_opts *o, const char *arg, int split)
 	return 0;
 }
 
-static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
+static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *qemu)
 {
 	int c;
 
@@ -99,10 +99,16 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o)
 
 		switch (c) {
 		case OPT_BACKEND:
-			o->engine = engine_find(optarg);
+			/* The backends: the engines, bt-noadapt (bt --no-adaptive), qemu (the reference). */
+			*qemu = !strcmp(optarg, "qemu");
+			if (*qemu)
+				break;
+			o->engine = engine_find(strcmp(optarg, "bt-noadapt") ? optarg : "bt");
+			if (!strcmp(optarg, "bt-noadapt"))
+				o->no_adaptive = true;
 			if (!o->engine)
-				return usage_error("unknown backend '%s' (choose from %s)", optarg,
-						   engine_names());
+				return usage_error("unknown backend '%s' (choose from %s, bt-noadapt, qemu)",
+						   optarg, engine_names());
 			break;
 		case OPT_MEM:
 			if (parse_size(optarg, &o->mem) || o->mem < VM_MIN_MEM || o->mem > VM_MAX_MEM ||
@@ -183,11 +189,14 @@ int cmd_run(int argc, char **argv)
 {
 	struct monitor_opts o;
 	struct monitor *m;
+	bool qemu = false;
 	int ret;
 
-	ret = parse_run_args(argc, argv, &o);
+	ret = parse_run_args(argc, argv, &o, &qemu);
 	if (ret)
 		return ret;
+	if (qemu)
+		return run_qemu(&o);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		die_status(STATUS_HOST, "out of memory");

@@ -27,6 +27,7 @@ struct bus {
 	struct bus_range ranges[BUS_MAX_RANGES];
 };
 
+/* An empty bus; name ("port", "mmio") is kept for messages and must outlive the bus. */
 void bus_init(struct bus *bus, const char *name);
 
 /* Add [base, base+len). Returns 0, -EEXIST on overlap, -ENOSPC when full. */

@@ -17,7 +17,7 @@ struct debugexit {
 	uint64_t post_reads, post_writes;
 };
 
-void debugexit_init(struct debugexit *d);
+void debugexit_init(struct debugexit *d); /* not exited, POST code 0, counters 0 */
 /* Registers 0xF4-0xF7 (as QEMU with iosize=4) and 0x80. Returns 0 or -errno. */
 int debugexit_register(struct debugexit *d, struct bus *ports);
 

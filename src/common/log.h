@@ -9,6 +9,7 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* The current threshold; messages above it are dropped. Default LOG_WARN. */
 extern enum log_level log_threshold;
 
+/* Print "tandem: <msg>" (file:line at LOG_DEBUG) to stderr when lvl <= log_threshold. */
 void log_msg(enum log_level lvl, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

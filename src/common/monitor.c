@@ -298,7 +298,8 @@ int monitor_dispatch(struct monitor *m, struct exit_record *ex)
 
 static int dispatch(struct monitor *m, struct exit_record *ex)
 {
-	m->stats.exits[ex->reason]++;
+	if (ex->reason < EXIT_NR)
+		m->stats.dispatched[ex->reason]++;
 	switch (ex->reason) {
 	case EXIT_IO:
 		dispatch_io(m, ex);
@@ -356,6 +357,8 @@ static int run_loop(struct monitor *m)
 		ret = m->ops->run(m->engine, &ex);
 		m->in_run = 0;
 		m->stats.runs++;
+		if (ex.reason < EXIT_NR)
+			m->stats.exits[ex.reason]++;
 		if (ret) {
 			log_err("%s: run failed: %s", m->ops->name, strerror(-ret));
 			return STATUS_HOST;

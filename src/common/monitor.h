@@ -90,6 +90,8 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o);
  */
 int monitor_run(struct monitor *m);
 
+/* Stop the watchdog and timer, destroy the engine, flush and close the serial output, free
+ * guest RAM. Safe after a failed monitor_init. */
 void monitor_destroy(struct monitor *m);
 
 /*

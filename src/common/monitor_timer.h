@@ -9,11 +9,11 @@
 
 /* Install the kick signal and create the timer aimed at the calling thread. 0 or -errno. */
 int mtimer_init(struct monitor *m);
-void mtimer_destroy(struct monitor *m);
+void mtimer_destroy(struct monitor *m); /* delete the timer; safe if init failed */
 /* Arm the timer for the earliest of the PIT's next edge and the --timeout deadline. */
 void mtimer_rearm(struct monitor *m);
 /* Start and stop the watchdog thread. 0 or -errno. */
 int watchdog_start(struct monitor *m);
-void watchdog_stop(struct monitor *m);
+void watchdog_stop(struct monitor *m); /* join it; safe if it never started */
 
 #endif

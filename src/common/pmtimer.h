@@ -21,6 +21,7 @@ struct pmtimer {
 	uint64_t start_ns;
 };
 
+/* Start counting now; clock (monotonic ns, NULL: CLOCK_MONOTONIC) is read on every access. */
 void pmtimer_init(struct pmtimer *t, uint64_t (*clock)(void *ctx), void *ctx);
 /* The counter now: ticks since init, modulo 2^24. */
 uint32_t pmtimer_read(const struct pmtimer *t);

@@ -13,9 +13,13 @@ void stats_print(const struct stats *s, FILE *f)
 {
 	int i;
 
-	fprintf(f, "== exits ==\n");
+	fprintf(f, "== engine exits (returns from the engine's run, by reason) ==\n");
 	for (i = 0; i < EXIT_NR; i++)
 		fprintf(f, "  exit.%-20s %12" PRIu64 "\n", exit_reason_names[i], s->exits[i]);
+	fprintf(f, "== dispatched (device accesses and events the core handled) ==\n");
+	for (i = 0; i < EXIT_NR; i++)
+		fprintf(f, "  dispatch.%-16s %12" PRIu64 "\n", exit_reason_names[i],
+			s->dispatched[i]);
 	fprintf(f, "== core ==\n");
 #define X(fld, d) fprintf(f, "  %-25s %12" PRIu64 "   %s\n", #fld, s->fld, d);
 	CORE_STATS(X)

@@ -23,7 +23,9 @@
 	X(serial_dropped, "COM1 bytes dropped (broken output, or a stalled reader at --timeout)")
 
 struct stats {
-	uint64_t exits[EXIT_NR];
+	uint64_t exits[EXIT_NR];      /* engine exits: each return of ops->run, by reason */
+	uint64_t dispatched[EXIT_NR]; /* records the core dispatched, wherever the engine raised
+	                               * them: kvm only on exits, bt also from inside its cache */
 #define X(f, d) uint64_t f;
 	CORE_STATS(X)
 #undef X

@@ -25,7 +25,9 @@ struct uart {
 	char outbuf[UART_OUTBUF]; /* flushed at each newline, when full, and by uart_flush */
 };
 
+/* Reset state (16550A after power-on); output goes to out_fd, interrupts to pic irq. */
 void uart_init(struct uart *u, int out_fd, struct pic *pic, int irq);
+/* Claim the 8 ports at base (0x3F8 for COM1). 0, or bus_register's -EEXIST/-ENOSPC. */
 int uart_register(struct uart *u, struct bus *ports, uint16_t base);
 /*
  * uart_flush: write out whatever is buffered, waiting for a slow reader; a write

@@ -20,7 +20,7 @@ struct vm {
  * Returns 0, or a negative errno with nothing left allocated.
  */
 int vm_init(struct vm *vm, uint64_t ram_size);
-void vm_destroy(struct vm *vm);
+void vm_destroy(struct vm *vm); /* unmap and close; safe twice and after a failed vm_init */
 
 /*
  * The one checked guest-physical translate: a host pointer to [gpa, gpa+len)

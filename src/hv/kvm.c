@@ -264,66 +264,67 @@ static void kvm_inject(struct kvm_engine *k)
 	k->kvm_window_requests += run->request_interrupt_window;
 }
 
+/*
+ * The one place a KVM exit becomes an exit record (the constructors of exit.h). The EIP
+ * costs an ioctl, so the hot exits (I/O, MMIO, window, kick) carry 0 and only a halt with
+ * IF = 0 and the error exits, whose messages print it, fetch it.
+ */
 static void kvm_translate_exit(struct kvm_engine *k, struct exit_record *ex)
 {
 	struct kvm_run *run = k->run;
+	bool ifl = run->if_flag;
+	uint32_t eip;
 
-	ex->if_flag = run->if_flag;
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		ex->reason = EXIT_IO;
-		ex->io.port = run->io.port;
-		ex->io.size = run->io.size;
-		ex->io.is_write = run->io.direction == KVM_EXIT_IO_OUT;
-		ex->io.count = run->io.count;
-		ex->io.data = (uint8_t *)run + run->io.data_offset;
+		exit_make_io(ex, 0, ifl, run->io.port, run->io.size,
+			     run->io.direction == KVM_EXIT_IO_OUT, run->io.count,
+			     (uint8_t *)run + run->io.data_offset);
 		return;
 	case KVM_EXIT_MMIO:
-		ex->reason = EXIT_MMIO;
-		ex->mmio.addr = run->mmio.phys_addr;
-		ex->mmio.len = (uint8_t)run->mmio.len;
-		ex->mmio.is_write = run->mmio.is_write;
-		ex->mmio.data = run->mmio.data;
+		exit_make_mmio(ex, 0, ifl, run->mmio.phys_addr, (uint8_t)run->mmio.len,
+			       run->mmio.is_write, run->mmio.data);
 		return;
-	case KVM_EXIT_HLT:
-		ex->reason = EXIT_HLT;
-		if (!ex->if_flag)
-			ex->eip = kvm_eip(k) - 1; /* RIP is past the one-byte hlt */
+	case KVM_EXIT_HLT: /* RIP is past the one-byte hlt; only a final halt reports it */
+		exit_make(ex, EXIT_HLT, ifl ? 0 : kvm_eip(k) - 1, ifl);
 		return;
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
-		ex->reason = EXIT_IRQ_WINDOW;
+		exit_make(ex, EXIT_IRQ_WINDOW, 0, ifl);
 		return;
 	case KVM_EXIT_INTR:
-		ex->reason = EXIT_KICK;
+		exit_make(ex, EXIT_KICK, 0, ifl);
 		return;
-	case KVM_EXIT_SHUTDOWN:
-		ex->reason = EXIT_SHUTDOWN;
-		ex->eip = kvm_eip(k);
-		/* kvm_amd re-initialises the vCPU on shutdown: the faulting EIP is gone. */
-		if (ex->eip == 0xfff0)
-			snprintf(ex->what, sizeof(ex->what),
-				 "the vCPU was reset by KVM, so the faulting EIP is unknown");
-		return;
-	case KVM_EXIT_FAIL_ENTRY:
-		ex->reason = EXIT_FAIL_ENTRY;
-		ex->code = run->fail_entry.hardware_entry_failure_reason;
-		snprintf(ex->what, sizeof(ex->what), "KVM entry failed, hardware reason 0x%" PRIx64,
-			 (uint64_t)ex->code);
-		break;
-	case KVM_EXIT_INTERNAL_ERROR:
-		ex->reason = EXIT_INTERNAL;
-		ex->code = run->internal.suberror;
-		snprintf(ex->what, sizeof(ex->what), "KVM internal error %" PRIu64 "%s",
-			 (uint64_t)ex->code,
-			 ex->code == KVM_INTERNAL_ERROR_EMULATION ? " (instruction emulation failed)" : "");
-		break;
 	default:
-		ex->reason = EXIT_INTERNAL;
-		ex->code = run->exit_reason;
-		snprintf(ex->what, sizeof(ex->what), "kvm: unhandled exit %u", run->exit_reason);
 		break;
 	}
-	ex->eip = kvm_eip(k);
+	eip = kvm_eip(k);
+	switch (run->exit_reason) {
+	case KVM_EXIT_SHUTDOWN:
+		/* kvm_amd re-initialises the vCPU on shutdown: the faulting EIP is gone. */
+		if (eip == 0xfff0)
+			exit_make_msg(ex, EXIT_SHUTDOWN, eip, 0,
+				      "the vCPU was reset by KVM, so the faulting EIP is unknown");
+		else
+			exit_make(ex, EXIT_SHUTDOWN, eip, ifl);
+		return;
+	case KVM_EXIT_FAIL_ENTRY:
+		exit_make_msg(ex, EXIT_FAIL_ENTRY, eip,
+			      run->fail_entry.hardware_entry_failure_reason,
+			      "KVM entry failed, hardware reason 0x%" PRIx64,
+			      (uint64_t)run->fail_entry.hardware_entry_failure_reason);
+		return;
+	case KVM_EXIT_INTERNAL_ERROR:
+		exit_make_msg(ex, EXIT_INTERNAL, eip, run->internal.suberror,
+			      "KVM internal error %" PRIu64 "%s", (uint64_t)run->internal.suberror,
+			      run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				      ? " (instruction emulation failed)"
+				      : "");
+		return;
+	default:
+		exit_make_msg(ex, EXIT_INTERNAL, eip, run->exit_reason, "kvm: unhandled exit %u",
+			      run->exit_reason);
+		return;
+	}
 }
 
 static int kvm_run_vcpu(void *state, struct exit_record *ex)
@@ -336,8 +337,7 @@ static int kvm_run_vcpu(void *state, struct exit_record *ex)
 		k->run->immediate_exit = 0;
 		if (errno == EINTR || errno == EAGAIN) {
 			k->kvm_eintr++;
-			ex->reason = EXIT_KICK;
-			ex->if_flag = k->run->if_flag;
+			exit_make(ex, EXIT_KICK, 0, k->run->if_flag);
 			return 0;
 		}
 		return -errno;

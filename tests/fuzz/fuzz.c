@@ -172,6 +172,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	for (unsigned vec = 0; vec < 48; vec++)
 		trap_set_handler(vec, fuzz_trap);
 	trap_set_handler(SYSCALL_VEC, fuzz_trap);
+	trap_set_handler(RT_USER_EXIT_VEC, fuzz_trap); /* a random int 0x81 is a trap here too */
 	printf("fuzz: seed=%u ring=%u pages=%u code=0x%08x first bytes %02x %02x %02x %02x\n",
 	       (unsigned)seed, (unsigned)ring, (unsigned)pages, (unsigned)fuzz_code, fuzz_code[0],
 	       fuzz_code[1], fuzz_code[2], fuzz_code[3]);

@@ -4,7 +4,7 @@
 # orderly way within its timeout.
 #
 # usage: run.sh BACKEND [--seeds A..B] [--rings 0,3] [--timeout S] [-j N] [--build DIR] [-v]
-#   BACKEND   bt | kvm (tandem run --backend B) or qemu (qemu-system-i386)
+#   BACKEND   bt | kvm | qemu (tandem run --backend B; qemu is qemu-system-i386)
 #   --seeds   seed range (default 1..20); --rings: which variants (default 0,3)
 #   --timeout the per-run guest timeout, tandem --timeout (default 5)
 #   -j N      runs in parallel (default 2); -v: print every run, not only failures
@@ -44,26 +44,33 @@ esac
 case $first$last$tmo$jobs in *[!0-9]* | "") echo "fuzz/run.sh: bad numbers" >&2; exit 2 ;; esac
 elf=$build/guests/fuzz.elf tandem=$build/tandem
 [ -f "$elf" ] || { echo "fuzz/run.sh: $elf missing: build first (cmake --build $build)" >&2; exit 2; }
-if [ "$backend" = qemu ]; then
-	qemu=$(command -v qemu-system-i386) || { echo "SKIP: qemu-system-i386 not installed"; exit 77; }
-else
-	[ -x "$tandem" ] || { echo "fuzz/run.sh: $tandem missing: build first" >&2; exit 2; }
+[ -x "$tandem" ] || { echo "fuzz/run.sh: $tandem missing: build first" >&2; exit 2; }
+if [ "$backend" = qemu ] && ! command -v qemu-system-i386 >/dev/null; then
+	echo "SKIP: qemu-system-i386 not installed"; exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+
+# A shell status from a signal: 128 + N, N <= 64 (above that, an odd status is a guest's).
+is_signal() { [ "$1" -gt 128 ] && [ "$1" -le 192 ]; }
+# What an odd status says: the guest's exit code; 0x7E is the runtime's fatal trap (the
+# ring 3 code can write the guest kernel, identity-mapped U|W, and so break its trap path).
+guest_exit() {
+	local v=$((($1 - 1) / 2))
+	if [ $v = 126 ]; then echo "guest exit 126 (the runtime's fatal trap)"; else echo "guest exit $v"; fi
+}
 
 # run_one SEED RING: writes $work/SEED-RING.res: "STATUS VERDICT MEANING"
 run_one() {
 	local s=$1 r=$2 out=$work/$1-$2.serial err=$work/$1-$2.err st verdict meaning
 	if [ "$backend" = qemu ]; then
-		timeout "$tmo" "$qemu" -kernel "$elf" -m 64 -append "seed=$s ring=$r" -display none \
-			-serial "file:$out" -monitor none -no-reboot \
-			-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >/dev/null 2>"$err"
+		timeout -k 5 $((tmo + 30)) "$tandem" run --backend qemu --timeout "$tmo" \
+			--cmdline "seed=$s ring=$r" --serial "$out" "$elf" </dev/null >/dev/null 2>"$err"
 		st=$?
 		verdict=pass
-		if [ $st = 124 ]; then meaning="stopped at the ${tmo} s timeout"
+		if [ $st = 8 ]; then meaning="stopped at the ${tmo} s timeout"
 		elif [ $st = 0 ]; then meaning="triple fault (-no-reboot)"
-		elif [ $((st % 2)) = 1 ] && [ $st -lt 128 ]; then meaning="guest exit $(((st - 1) / 2))"
+		elif [ $((st % 2)) = 1 ] && ! is_signal $st; then meaning=$(guest_exit $st)
 		else verdict=FAIL meaning="qemu failed"
 		fi
 	else
@@ -80,8 +87,8 @@ run_one() {
 		16) verdict=FAIL meaning="host failure" ;;
 		124 | 137) verdict=FAIL meaning="hang: tandem did not stop within 30 s" ;;
 		*)
-			if [ $st -ge 128 ]; then verdict=FAIL meaning="killed by signal $((st - 128))"
-			elif [ $((st % 2)) = 1 ]; then meaning="guest exit $(((st - 1) / 2))"
+			if is_signal $st; then verdict=FAIL meaning="killed by signal $((st - 128))"
+			elif [ $((st % 2)) = 1 ]; then meaning=$(guest_exit $st)
 			else verdict=FAIL meaning="unexpected status"
 			fi ;;
 		esac
