@@ -8,11 +8,13 @@
 # configuration (its own source list built from the URI and suite of the system's
 # Debian sources file, its own lists and archives directories) updates, downloads
 # and is thrown away. Packages unpack with dpkg -x. The initramfs holds busybox,
-# guests/linux/init (the init script) and tandem-exit (guests/linux/exit.c, a static
-# i386 program that writes the debug-exit port), built by CMake.
+# guests/linux/init (the init script), tandem-exit (guests/linux/exit.c, a static
+# i386 program that writes the debug-exit port), tandem-work and workloads.sh (the
+# macro workloads of `tandem bench --suite linux`, guests/linux/work.c) and /etc/data
+# (the compute workload's input: `seq 1 200000`, 1,288,895 bytes, also in the cache).
 #
-# usage: linux-guest.sh [--build DIR]    prints two lines: KERNEL=<path> INITRD=<path>
-# Exit: 0 ready; 2 usage; 3 not built (tandem-exit); 77 cannot fetch (the reason).
+# usage: linux-guest.sh [--build DIR]    prints KERNEL=, INITRD=, BUSYBOX=, DATA= lines
+# Exit: 0 ready; 2 usage; 3 not built (tandem-exit, tandem-work); 77 cannot fetch (the reason).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${TANDEM_BUILD:-$top/build}
@@ -28,7 +30,10 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock" # one fetch or initramfs build at a time (tests run in parallel)
 flock 9
 exitprog=$build/guests/linux/tandem-exit
-[[ -x $exitprog ]] || { echo "linux-guest: $exitprog not built" >&2; exit 3; }
+workprog=$build/guests/linux/tandem-work
+for p in "$exitprog" "$workprog"; do
+	[[ -x $p ]] || { echo "linux-guest: $p not built" >&2; exit 3; }
+done
 
 # ---- the system's Debian source: URI, suite and keyring (deb822 or one-line form)
 src_uri="" src_suite="" keyring=""
@@ -75,23 +80,32 @@ kernel=$(ls "$cache"/root/boot/vmlinuz-* 2>/dev/null | head -n1)
 busybox=$cache/root/bin/busybox
 [[ -x $busybox ]] || skip "no busybox in busybox-static:i386"
 
-# ---- the initramfs: busybox, its applet links, our init and tandem-exit (rebuilt when they change)
-initrd=$cache/initrd.cpio.gz
-stamp=$(cat "$top/guests/linux/init" "$exitprog" "$busybox" | md5sum | cut -c1-16)
-if [[ ! -f $initrd || $(cat "$cache/initrd.stamp" 2>/dev/null) != "$stamp" ]]; then
+# ---- the initramfs: busybox, its applet links, our init, programs and data
+data=$cache/data
+[[ -f $data ]] || { seq 1 200000 >"$data.tmp" && mv "$data.tmp" "$data"; }
+stamp=$(cat "$top/guests/linux/init" "$top/guests/linux/workloads.sh" "$exitprog" "$workprog" \
+	"$busybox" "$data" | md5sum | cut -c1-16)
+# Named by its contents: worktrees with other init scripts share the cache without
+# rebuilding each other's initramfs.
+initrd=$cache/initrd-$stamp.cpio.gz
+if [[ ! -f $initrd ]]; then
 	root=$(mktemp -d)
 	trap 'rm -rf "$root"' EXIT
 	mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc}
 	cp "$busybox" "$root/bin/busybox"
-	for a in sh mount echo cat uname true seq sleep sha256sum gzip dd ls mkdir; do
+	for a in sh mount echo cat uname true seq sleep sha256sum gzip dd ls mkdir sed tr; do
 		ln -s busybox "$root/bin/$a"
 	done
 	cp "$top/guests/linux/init" "$root/init"
 	chmod 755 "$root/init"
 	cp "$exitprog" "$root/bin/tandem-exit"
+	cp "$workprog" "$root/bin/tandem-work"
+	cp "$top/guests/linux/workloads.sh" "$root/etc/workloads.sh"
+	cp "$data" "$root/etc/data"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$initrd.tmp"
 	mv "$initrd.tmp" "$initrd"
-	echo "$stamp" >"$cache/initrd.stamp"
 fi
 echo "KERNEL=$kernel"
 echo "INITRD=$initrd"
+echo "BUSYBOX=$busybox"
+echo "DATA=$data"

@@ -3,7 +3,8 @@
 #   host    every test, with this host's capabilities as probed (`tandem info`)
 #   masked  the tests again with TANDEM_HOST_MASK=all (no user FSGSBASE, no IA-32,
 #           no KVM), so one machine exercises the paths of hosts that lack them; less
-#           the long fuzz runs (bt.fuzz-2000, qemu.fuzz), whose paths no mask changes
+#           the long fuzz runs (bt.fuzz-2000, qemu.fuzz), whose paths no mask changes, and
+#           bench.linux (two Linux boots; it masks ia32 for its native row itself)
 #   nested  where this host's KVM cannot run the guests (no /dev/kvm, or a nested
 #           kvm_pvm), the kvm tests inside a QEMU+SVM VM (scripts/nested-kvm.sh;
 #           tests/nested_suite.sh: a time budget calibrated in the VM, one reported
@@ -35,7 +36,7 @@ ctest --test-dir "$build" --output-on-failure -j2 2>&1 | tee "$log" || status=1
 count
 
 echo "== stage masked: the tests with TANDEM_HOST_MASK=all (no FSGSBASE, no IA-32, no KVM)"
-TANDEM_HOST_MASK=all ctest --test-dir "$build" --output-on-failure -j2 -E 'fuzz-2000|qemu\.fuzz' \
+TANDEM_HOST_MASK=all ctest --test-dir "$build" --output-on-failure -j2 -E 'fuzz-2000|qemu\.fuzz|bench\.linux' \
 	2>&1 | tee "$log" || status=1
 count
 

@@ -56,8 +56,8 @@ expect 2 '--pin abc: want a CPU number' 1 -- bench --pin abc
 expect 2 "unexpected argument 'extra'" 1 -- bench extra
 expect 2 "unknown option '--frob'" 1 -- bench --frob
 expect 2 'needs a value' 1 -- bench --repeat
-# --suite: nano (the default) or macro, whose options are checked the same way
-expect 2 '--suite nosuch: unknown suite \(nano, macro\)' 1 -- bench --suite nosuch
+# --suite: nano (the default), macro or linux, whose options are checked the same way
+expect 2 '--suite nosuch: unknown suite \(nano, macro, linux\)' 1 -- bench --suite nosuch
 expect 2 '--suite : unknown suite' 1 -- bench --suite=
 expect 2 'option --suite needs a value' 1 -- bench --suite
 expect 2 "--backends: unknown name 'native-signal'" 1 -- bench --suite macro --backends bt,native-signal
@@ -70,6 +70,18 @@ expect 2 "--out $tmp/no/such.json" 1 -- bench --suite macro --out "$tmp/no/such.
 expect 4 "guest $tmp/dir: not a regular file" 1 -- bench --suite macro --guest "$tmp/dir"
 expect 0 - 0 -- bench --suite macro --help
 stdout_has '^  forkwait +n=100 '
+expect 2 '--n 0: want 1\.\.1000000' 1 -- bench --suite linux --n 0
+expect 2 '--n x: want 1\.\.1000000' 1 -- bench --suite=linux --n x
+expect 2 '--n 2000000: want 1\.\.1000000' 1 -- bench --n 2000000 --suite linux
+expect 2 '--repeat 32: want 1\.\.31' 1 -- bench --suite linux --repeat 32
+expect 2 "--tests: unknown name 'syscall'" 1 -- bench --suite linux --tests forkwait,syscall
+expect 2 '--tests: empty list' 1 -- bench --suite linux --tests ,
+expect 2 "--backends: unknown name 'native-signal'" 1 -- bench --suite linux --backends bt,native-signal
+expect 2 "unknown option '--mincycles'" 1 -- bench --suite linux --mincycles 1000
+expect 2 '--timeout 0: want seconds' 1 -- bench --suite linux --timeout 0
+expect 2 '--format xml: want table, md, csv or json' 1 -- bench --suite linux --format xml
+expect 2 "unexpected argument 'extra'" 1 -- bench --suite linux extra
+expect 2 "--out $tmp/dir: is a directory" 1 -- bench --suite linux --out "$tmp/dir"
 # the guest: a directory, not ELF, the wrong ELF, missing
 expect 4 "guest $tmp/dir: not a regular file" 1 -- bench --guest "$tmp/dir"
 printf 'not an elf\n' >"$tmp/text.elf"
@@ -102,6 +114,8 @@ stdout_has '^  kvm-nested +tandem KVM inside a QEMU'
 stdout_has 'this host: (yes|no)'
 expect 0 - 0 -- bench --help
 stdout_has '20 nothing was measured'
+stdout_has '^  bench --suite linux'
+stdout_has '14 no Linux guest on this host'
 stdout_has '--pin CPU'
 expect 0 - 0 -- help report
 stdout_has '--plot-format'

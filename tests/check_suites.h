@@ -14,6 +14,7 @@
 	X(lapic)        \
 	X(platform)     \
 	X(linux)        \
+	X(bench_linux)  \
 	X(results)
 
 #define X(n) Suite *n##_suite(void);

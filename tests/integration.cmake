@@ -169,3 +169,10 @@ set_tests_properties(bench.macro PROPERTIES LABELS "bench;bt" SKIP_RETURN_CODE 7
 add_test(NAME bt.minios-pge COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> bt
   ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt --cpu max)
 set_tests_properties(bt.minios-pge PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
+
+# `tandem bench --suite linux` with a tiny N under bt and qemu (and natively where the host
+# runs i386): rows and JSON, and every workload's output the same under each engine. Skips
+# (77) when the Linux download is unavailable. About two boots: a few minutes under bt.
+add_test(NAME bench.linux COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_linux.sh $<TARGET_FILE:tandem>)
+set_tests_properties(bench.linux PROPERTIES LABELS "bench;bt;qemu;linux" SKIP_RETURN_CODE 77
+  TIMEOUT 1500)

@@ -16,6 +16,7 @@
 #include "hostcaps.h"
 #include "hostinfo.h"
 #include "status.h"
+#include "suite_linux.h"
 #include "version.h"
 
 #ifndef TANDEM_SOURCE_DIR
@@ -194,7 +195,9 @@ const struct nb_paper *bench_paper(void)
 int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out,
 		 const char *who)
 {
-	struct nb_report_opts o = { .format = format, .baseline = baseline, .paper = bench_paper() };
+	bool is_linux = !strcmp(nb_suite_of(run)->name, "linux");
+	struct nb_report_opts o = { .format = format, .baseline = baseline,
+				    .paper = is_linux ? nb_linux_paper() : bench_paper() };
 	FILE *f = stdout;
 
 	if (out && !(f = fopen(out, "w"))) {

@@ -61,7 +61,8 @@ void bench_stamp(struct nb_column *col, const struct nb_run *run);
 const struct nb_paper *bench_paper(void);
 
 /*
- * Print run in format with the paper's columns, to out (a file) or stdout; who
+ * Print run in format with the paper's columns (Figure 4, or for a linux run the
+ * forkwait figures of nb_linux_paper()), to out (a file) or stdout; who
  * ("bench", "report") names the command in the "wrote" message. A status.
  */
 int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define TCOLS (NB_MAX_COLS + 5) /* benchmark, the run's columns, 3 paper columns, finding */
-#define TCELL 128
+#define TCELL 160
 
 /*
  * A table of cells of up to three lines: numbers; ns and ratio; the note (markdown
@@ -76,7 +76,7 @@ static double tsc_khz(const struct nb_run *run, const struct nb_column *c)
 static bool cell_numbers(const struct nb_run *run, int c, int b, const char *baseline, double v[5],
                          struct nb_summary *s)
 {
-	double khz = tsc_khz(run, &run->col[c]);
+	double khz = nb_suite_of(run)->cycles ? tsc_khz(run, &run->col[c]) : 0;
 	int bl = baseline_of(run, c, baseline);
 	struct nb_summary bs;
 
@@ -185,6 +185,7 @@ static void build(struct table *t, const struct nb_run *run, const struct nb_rep
                   const char *baseline, bool md)
 {
 	static const char *const paper_head[] = {"native", "BT", "VT-x"};
+	const struct nb_suite *su = nb_suite_of(run);
 	int k;
 
 	t->ncols = 1;
@@ -201,12 +202,12 @@ static void build(struct table *t, const struct nb_run *run, const struct nb_rep
 		snprintf(t->head[t->ncols][0], 48, i < 3 ? "paper" : "finding");
 		snprintf(t->head[t->ncols][1], 48, "%s", i < 3 ? paper_head[i] : "(paper: here)");
 	}
-	for (int b = 0; b < NB_NR; b++) {
+	for (int b = 0; b < su->nrows; b++) {
 		char(*row)[3][TCELL] = t->cell[t->nrows];
 
 		if (!row_shown(run, b))
 			continue;
-		snprintf(row[0][0], TCELL, "%s", nb_names[b]);
+		snprintf(row[0][0], TCELL, "%s", su->rows[b]);
 		k = 1;
 		for (int c = 0; c < run->ncols; c++)
 			if (col_shown(&run->col[c]))
@@ -319,13 +320,14 @@ static bool one_host(const struct nb_run *run)
 static void header(FILE *f, const struct nb_run *run, const char *baseline, bool md)
 {
 	const struct nb_host *h = &run->host;
+	const struct nb_suite *su = nb_suite_of(run);
 	const char *item = md ? "- " : "";
 
 	if (!one_host(run)) {
-		fprintf(f, "%snanobench on several hosts\n\n", md ? "## " : "");
+		fprintf(f, "%s%s on several hosts\n\n", md ? "## " : "", su->title);
 		fprintf(f, "%seach column's host, date, tandem and guest are listed under the table\n", item);
 	} else {
-		fprintf(f, "%snanobench on %s\n\n", md ? "## " : "", h->cpu[0] ? h->cpu : "unknown CPU");
+		fprintf(f, "%s%s on %s\n\n", md ? "## " : "", su->title, h->cpu[0] ? h->cpu : "unknown CPU");
 		fprintf(f, "%shost %s, TSC %" PRIu64 " kHz, kernel %s, KVM %s, %s\n", item,
 		        h->hostname[0] ? h->hostname : "?", h->tsc_khz, h->kernel[0] ? h->kernel : "?",
 		        h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated");
@@ -335,10 +337,11 @@ static void header(FILE *f, const struct nb_run *run, const char *baseline, bool
 		        run->guest_id[0] ? run->guest_id : "no id", run->tandem[0] ? run->tandem : "?");
 	}
 	fprintf(f,
-	        "%scycles per iteration, the empty loop subtracted: median (min–max); then the IQR "
-	        "(\"noisy\" when above %.0f%% of the median), ns at the TSC rate, and the ratio to %s; "
-	        "a median below %.0f cycle is \"< resolution\" (the samples are in the JSON)\n\n",
-	        item, NB_NOISY_IQR * 100, baseline, NB_RESOLUTION);
+	        "%s%s: median (min–max); then the IQR (\"noisy\" when above %.0f%% of the median)%s, "
+	        "and the ratio to %s; a median below %.0f %s is \"< resolution\" (the samples are in "
+	        "the JSON)\n\n",
+	        item, su->what, NB_NOISY_IQR * 100, su->cycles ? ", ns at the TSC rate" : "", baseline,
+	        NB_RESOLUTION, su->unit);
 }
 
 /* The indent under a list item. */
@@ -364,8 +367,12 @@ static void column_line(FILE *f, const struct nb_run *run, const struct nb_colum
 	if (!isnan(c->empty))
 		fmt_cycles(empty, sizeof(empty), c->empty);
 	fmt_load(load, sizeof(load), c);
-	fprintf(f, "%s%s: %s; empty loop %s cycles%s%s\n", item, c->name, c->label[0] ? c->label : "-",
-	        empty, c->settings[0] ? "; " : "", c->settings);
+	if (nb_suite_of(run)->cycles)
+		fprintf(f, "%s%s: %s; empty loop %s cycles%s%s\n", item, c->name,
+		        c->label[0] ? c->label : "-", empty, c->settings[0] ? "; " : "", c->settings);
+	else
+		fprintf(f, "%s%s: %s%s%s\n", item, c->name, c->label[0] ? c->label : "-",
+		        c->settings[0] ? "; " : "", c->settings);
 	fprintf(f, "%s  ran on %s (%s, TSC %" PRIu64 " kHz, %s, KVM %s) at %s, CPUs %s, load %s; tandem %s; guest %s\n",
 	        md_pad(item), h->hostname[0] ? h->hostname : "?", h->cpu[0] ? h->cpu : "?", h->tsc_khz,
 	        h->kernel[0] ? h->kernel : "?", h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated",
@@ -433,10 +440,12 @@ static void csv_num(FILE *f, double v)
 
 static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 {
-	fputs("benchmark,column,median_cycles,min_cycles,max_cycles,median_ns,ratio_to_baseline,"
-	      "iters,nsamples,iqr_cycles,noisy,below_resolution,note\n",
-	      f);
-	for (int b = 0; b < NB_NR; b++) {
+	const struct nb_suite *su = nb_suite_of(run);
+
+	fprintf(f, "benchmark,column,median_%s,min_%s,max_%s,median_ns,ratio_to_baseline,"
+	        "iters,nsamples,iqr_%s,noisy,below_resolution,note\n",
+	        su->unit, su->unit, su->unit, su->unit);
+	for (int b = 0; b < su->nrows; b++) {
 		if (!row_shown(run, b))
 			continue;
 		for (int c = 0; c < run->ncols; c++) {
@@ -447,11 +456,14 @@ static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 			struct nb_summary s;
 			bool ok = cell_numbers(run, c, b, baseline, v, &s);
 
+			if (ok && !su->cycles) /* the samples are ns already */
+				v[3] = v[0];
+
 			snprintf(note, sizeof(note), "%.*s", (int)sizeof(cl->note), cl->note);
 			if (!note[0] && !col->available)
 				snprintf(note, sizeof(note), "%s: %.*s", col->failed ? "failed" : "unavailable",
 				         (int)sizeof(col->reason), col->reason);
-			csv_field(f, nb_names[b], false);
+			csv_field(f, su->rows[b], false);
 			csv_field(f, col->name, false);
 			for (int i = 0; i < 5; i++)
 				csv_num(f, v[i]);

@@ -27,6 +27,43 @@ int nb_find(const char *name)
 	return -1;
 }
 
+static const char *const linux_rows[NB_LINUX_NR] = {
+#define X(n, d) [NB_LINUX_##n] = #n,
+    NB_LINUX_ROWS(X)
+#undef X
+};
+
+static const char *const linux_descs[NB_LINUX_NR] = {
+#define X(n, d) [NB_LINUX_##n] = d,
+    NB_LINUX_ROWS(X)
+#undef X
+};
+
+static const struct nb_suite suites[] = {
+    {"nano", "nanobench", NB_NR, nb_names, nb_descs, "cycles", true,
+     "cycles per iteration, the empty loop subtracted"},
+    {"linux", "Linux macro workloads", NB_LINUX_NR, linux_rows, linux_descs, "ns", false,
+     "ns per operation inside Debian's i386 Linux, from the host's clock at the workload's start "
+     "and end lines (boot excluded)"},
+};
+
+const struct nb_suite *nb_suite_find(const char *name)
+{
+	if (!name || !name[0])
+		return &suites[0];
+	for (unsigned i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (!strcmp(name, suites[i].name))
+			return &suites[i];
+	return NULL;
+}
+
+const struct nb_suite *nb_suite_of(const struct nb_run *run)
+{
+	const struct nb_suite *s = nb_suite_find(run->suite);
+
+	return s ? s : &suites[0];
+}
+
 int nb_format_find(const char *name)
 {
 	static const char *const fmts[] = {
@@ -177,6 +214,7 @@ int nb_merge(const struct nb_run *runs, int n, struct nb_run *out)
 	}
 	memset(out, 0, sizeof(*out));
 	out->host = runs[0].host;
+	memcpy(out->suite, runs[0].suite, sizeof(out->suite));
 	memcpy(out->guest, runs[0].guest, sizeof(out->guest));
 	memcpy(out->guest_id, runs[0].guest_id, sizeof(out->guest_id));
 	memcpy(out->tandem, runs[0].tandem, sizeof(out->tandem));

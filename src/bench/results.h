@@ -29,6 +29,46 @@ enum nb_bench {
 	NB_NR
 };
 
+/*
+ * The rows of `tandem bench --suite linux` (src/bench/suite_linux.c), in the same
+ * cells (row i in cell[i]): each a workload inside Debian's i386 Linux, its cells
+ * in ns per operation (host clock), not cycles.
+ */
+#define NB_LINUX_ROWS(X)                                                                          \
+	X(forkwait, "fork, the child exits, wait: one process created and reaped")                \
+	X(getppid, "one getppid system call through the vDSO (sysenter)")                        \
+	X(pipe, "a one-byte round trip between two processes over two pipes")                    \
+	X(compute, "busybox sha256sum over a 1.2 MB file: user-mode compute")
+
+enum nb_linux_row {
+#define X(n, d) NB_LINUX_##n,
+	NB_LINUX_ROWS(X)
+#undef X
+	NB_LINUX_NR
+};
+
+/*
+ * A suite: the rows of a run and what its cells hold. "nano" (the run's suite
+ * field empty or "nano": the nano-benchmarks, cycles per iteration) or "linux".
+ */
+struct nb_suite {
+	const char *name;
+	const char *title;              /* the report's heading: "<title> on <CPU>" */
+	int nrows;
+	const char *const *rows;        /* row names, row i in cell[i] */
+	const char *const *descs;       /* what one operation of each row is */
+	const char *unit;               /* "cycles" or "ns": what a sample counts per operation */
+	bool cycles;                    /* samples are TSC cycles: also shown as ns at the TSC rate */
+	const char *what;               /* one line for the report's header: what a cell holds */
+};
+
+struct nb_run;
+
+/* The suite named name ("" is "nano"), or NULL when there is none. */
+const struct nb_suite *nb_suite_find(const char *name);
+/* The run's suite (nano when its suite field is empty or unknown). */
+const struct nb_suite *nb_suite_of(const struct nb_run *run);
+
 extern const char *const nb_names[NB_NR];
 /* What one iteration of each does, one line. */
 extern const char *const nb_descs[NB_NR];
@@ -40,7 +80,7 @@ int nb_find(const char *name);
 
 struct nb_cell {
 	bool present;                   /* measured: samples hold cycles per iteration */
-	char note[96];                  /* why absent ("n/a: no host analog", "skipped: nosep"), or what the analog is */
+	char note[128];                 /* why absent ("n/a: no host analog", "skipped: nosep"), or what the analog is */
 	uint64_t iters;                 /* iterations per sample */
 	int nsamples;
 	double samples[NB_MAX_SAMPLES]; /* cycles per iteration, the empty loop subtracted */
@@ -79,6 +119,7 @@ struct nb_column {
 };
 
 struct nb_run {
+	char suite[16];       /* "" or "nano": the nano-benchmarks; "linux" (struct nb_suite) */
 	struct nb_host host;
 	char guest[256];      /* the guest ELF measured */
 	char guest_id[80];    /* its identity: "size=N sha256=..." */

@@ -106,27 +106,27 @@ static void put_fields(FILE *f, const void *base, const struct field *fl, size_t
 	}
 }
 
-static void put_column(FILE *f, const struct nb_column *c)
+static void put_column(FILE *f, const struct nb_column *c, const struct nb_suite *su)
 {
 	fputs("    {\n      ", f);
 	put_fields(f, c, col_fields, NFIELDS(col_fields), ",\n      ");
 	fputs(",\n      \"host\": {", f);
 	put_fields(f, &c->host, host_fields, NFIELDS(host_fields), ", ");
 	fputs("},\n      \"cells\": {\n", f);
-	for (int b = 0; b < NB_NR; b++) {
+	for (int b = 0; b < su->nrows; b++) {
 		const struct nb_cell *cl = &c->cell[b];
 		int n = cl->nsamples < 0                ? 0
 		        : cl->nsamples > NB_MAX_SAMPLES ? NB_MAX_SAMPLES
 		                                        : cl->nsamples;
 
-		fprintf(f, "        \"%s\": {", nb_names[b]);
+		fprintf(f, "        \"%s\": {", su->rows[b]);
 		put_fields(f, cl, cell_fields, NFIELDS(cell_fields), ", ");
 		fputs(", \"samples\": [", f);
 		for (int i = 0; i < n; i++) {
 			fputs(i ? ", " : "", f);
 			put_num(f, cl->samples[i]);
 		}
-		fputs(b + 1 < NB_NR ? "]},\n" : "]}\n", f);
+		fputs(b + 1 < su->nrows ? "]},\n" : "]}\n", f);
 	}
 	fputs("      }\n    }", f);
 }
@@ -135,14 +135,22 @@ void nb_write_json(FILE *f, const struct nb_run *run)
 {
 	int ncols = run->ncols < 0 ? 0 : run->ncols > NB_MAX_COLS ? NB_MAX_COLS : run->ncols;
 
-	fputs("{\n  \"tandem_results\": 1,\n  \"host\": {\n    ", f);
+	const struct nb_suite *su = nb_suite_of(run);
+
+	fputs("{\n  \"tandem_results\": 1,\n", f);
+	if (run->suite[0]) { /* nano-benchmark files keep their old form */
+		fputs("  \"suite\": ", f);
+		put_str(f, run->suite, sizeof(run->suite));
+		fputs(",\n", f);
+	}
+	fputs("  \"host\": {\n    ", f);
 	put_fields(f, &run->host, host_fields, NFIELDS(host_fields), ",\n    ");
 	fputs("\n  },\n  ", f);
 	put_fields(f, run, run_fields, NFIELDS(run_fields), ",\n  ");
 	fputs(",\n  \"columns\": [", f);
 	for (int i = 0; i < ncols; i++) {
 		fputs(i ? ",\n" : "\n", f);
-		put_column(f, &run->col[i]);
+		put_column(f, &run->col[i], su);
 	}
 	fputs(ncols ? "\n  ]\n}\n" : "]\n}\n", f);
 }
@@ -255,7 +263,11 @@ static int map_column(struct jparser *p, int obj, const struct nb_run *run, stru
 	if (host >= 0 && get_fields(p, host, &c->host, host_fields, NFIELDS(host_fields)))
 		return -1;
 	for (int i = cells >= 0 ? p->v[cells].child : -1; i >= 0; i = p->v[i].next) {
-		int b = nb_find(p->v[i].key);
+		const struct nb_suite *su = nb_suite_of(run);
+		int b = -1;
+
+		for (int k = 0; k < su->nrows && b < 0; k++)
+			b = strcmp(p->v[i].key, su->rows[k]) ? -1 : k;
 
 		if (b >= 0 && map_cell(p, i, &c->cell[b]))
 			return -1;
@@ -265,7 +277,7 @@ static int map_column(struct jparser *p, int obj, const struct nb_run *run, stru
 
 static int map_run(struct jparser *p, int root, struct nb_run *run)
 {
-	int ver, host, cols;
+	int ver, host, cols, suite;
 
 	if (p->v[root].type != J_OBJ)
 		return json_error(p, p->v[root].off, "expected an object at the top level");
@@ -277,6 +289,13 @@ static int map_run(struct jparser *p, int root, struct nb_run *run)
 	if (p->v[ver].num != 1)
 		return json_error(p, p->v[ver].off, "results format %g not supported (want 1)",
 		            p->v[ver].num);
+	suite = json_typed(p, root, "suite", J_STR);
+	if (suite < -1)
+		return -1;
+	if (suite >= 0 && !nb_suite_find(p->v[suite].str))
+		return json_error(p, p->v[suite].off, "unknown suite \"%.32s\"", p->v[suite].str);
+	if (suite >= 0)
+		snprintf(run->suite, sizeof(run->suite), "%s", p->v[suite].str);
 	host = json_typed(p, root, "host", J_OBJ);
 	cols = json_typed(p, root, "columns", J_ARR);
 	if (host < -1 || cols < -1 ||

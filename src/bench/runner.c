@@ -104,8 +104,7 @@ static int running_cpu(const char *pid, pid_t pg)
 	return running && pgrp == pg ? cpu : -1;
 }
 
-/* Add the CPUs the members of group pg are running on now to the mask. */
-static void sample_cpus(pid_t pg, uint64_t *mask)
+void nb_sample_cpus(pid_t pg, uint64_t *mask)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -120,7 +119,7 @@ static void sample_cpus(pid_t pg, uint64_t *mask)
 	closedir(d);
 }
 
-static void cpus_text(uint64_t mask, char *buf, size_t len)
+void nb_cpus_text(uint64_t mask, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -196,7 +195,7 @@ int nb_spawn(char *const argv[], const char *out, const char *err, double timeou
 
 		/* Before reaping: a short run may end between two samples; its zombie says where it ran. */
 		if (!waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) && info.si_pid == pid)
-			sample_cpus(pid, cpus);
+			nb_sample_cpus(pid, cpus);
 		w = waitpid(pid, &st, WNOHANG);
 
 		if (w == pid)
@@ -213,7 +212,7 @@ int nb_spawn(char *const argv[], const char *out, const char *err, double timeou
 			return -1;
 		}
 		if (++tick % 5 == 0) /* not at once: the child pins itself just after fork */
-			sample_cpus(pid, cpus);
+			nb_sample_cpus(pid, cpus);
 		nanosleep(&nap, NULL);
 		waited += 0.02;
 	}
@@ -359,7 +358,7 @@ enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, s
 	}
 	st = nb_spawn(argv, out, err, r->timeout + 30, r->pin, &timed_out, &cpus);
 	col->load_after = nb_loadavg();
-	cpus_text(cpus, col->cpus, sizeof(col->cpus));
+	nb_cpus_text(cpus, col->cpus, sizeof(col->cpus));
 	first_line(err, why, sizeof(why));
 	text = slurp(out);
 	if (timed_out) {

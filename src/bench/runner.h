@@ -2,6 +2,8 @@
 #ifndef TANDEM_RUNNER_H
 #define TANDEM_RUNNER_H
 
+#include <sys/types.h>
+
 #include "native.h"
 #include "results.h"
 
@@ -63,6 +65,12 @@ int nb_spawn(char *const argv[], const char *out, const char *err, double timeou
 
 /* Restrict the calling process to cpu (cpu < 0: no change). 0, or -1 with errno. */
 int nb_pin(int cpu);
+
+/* Add the CPUs the members of process group pg are running on now to mask (bit i: CPU i < 64). */
+void nb_sample_cpus(pid_t pg, uint64_t *mask);
+
+/* The CPUs of mask as "0,1" into buf ("" when none). */
+void nb_cpus_text(uint64_t mask, char *buf, size_t len);
 
 /* The 1-minute load average, NAN when unknown. */
 double nb_loadavg(void);

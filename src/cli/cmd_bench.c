@@ -22,6 +22,7 @@
 #include "runner.h"
 #include "status.h"
 #include "suite_macro.h"
+#include "suite_linux.h"
 
 #define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
 #define MAX_GUEST_SAMPLES 31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
@@ -175,9 +176,9 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 		}
 		case OPT_LIST: o->list = true; break;
 		case OPT_HELP: o->help = true; break;
-		case OPT_SUITE: /* macro went to suite_of() before parsing */
+		case OPT_SUITE: /* macro and linux went to their suites before parsing */
 			if (strcmp(optarg, "nano"))
-				return usage_error("--suite %s: unknown suite (nano, macro)", optarg);
+				return usage_error("--suite %s: unknown suite (nano, macro, linux)", optarg);
 			break;
 		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -346,28 +347,31 @@ static int measure(const struct bench_opts *o, const char *tandem, const char *g
 	return ret;
 }
 
-/* The --suite named on the command line (the last one wins), "nano" by default. */
-static const char *suite_of(int argc, char **argv)
+/* The value of --suite (--suite NAME or --suite=NAME), or NULL. */
+static const char *suite_arg(int argc, char **argv)
 {
-	const char *s = "nano";
-
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
 		if (!strcmp(argv[i], "--suite") && i + 1 < argc)
-			s = argv[++i];
-		else if (!strncmp(argv[i], "--suite=", 8))
-			s = argv[i] + 8;
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--suite=", 8))
+			return argv[i] + 8;
 	}
-	return s;
+	return NULL;
 }
 
 int cmd_bench(int argc, char **argv)
 {
 	char guest[PATH_MAX], tandem[PATH_MAX], nested[PATH_MAX], why[PATH_MAX + 64];
+	const char *suite = suite_arg(argc, argv);
 	struct bench_opts o;
 	int ret;
 
-	if (!strcmp(suite_of(argc, argv), "macro"))
+	if (suite && !strcmp(suite, "macro"))
 		return bench_suite_macro(argc, argv);
+	if (suite && !strcmp(suite, "linux"))
+		return bench_linux(argc, argv);
 	ret = parse_bench_args(argc, argv, &o);
 	if (ret)
 		return ret;

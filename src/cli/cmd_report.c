@@ -124,6 +124,18 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (int i = 1; i < n; i++)
+		if (strcmp(nb_suite_of(&runs[i])->name, nb_suite_of(&runs[0])->name)) {
+			ret = usage_error("report: %s holds suite %s, %s suite %s: cannot merge them",
+					  argv[optind], nb_suite_of(&runs[0])->name, argv[optind + i],
+					  nb_suite_of(&runs[i])->name);
+			goto out;
+		}
+	if (o.plot && strcmp(nb_suite_of(&runs[0])->name, "nano")) {
+		ret = usage_error("report: --plot draws the nano-benchmark figure; %s holds suite %s",
+				  argv[optind], nb_suite_of(&runs[0])->name);
+		goto out;
+	}
 	if (nb_merge(runs, n, merged)) {
 		ret = usage_error("report: more than %d columns in all", NB_MAX_COLS);
 		goto out;

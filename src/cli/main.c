@@ -55,6 +55,7 @@ static void help_info(FILE *f)
 static void help_bench(FILE *f)
 {
 	fputs("  bench [options]            the nano-benchmark matrix on every engine this host runs\n"
+	      "      --suite NAME           nano (default) or linux (below)\n"
 	      "      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
 	      "      --tests LIST           syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
 	      "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
@@ -76,6 +77,18 @@ static void help_bench(FILE *f)
 	BENCH_STATUSES(X)
 #undef X
 	fputs("    130/143 interrupted by SIGINT/SIGTERM (children ended, temporary files removed)\n", f);
+	fputs("  bench --suite linux [options]  the paper's macro workloads inside Debian's i386 Linux\n"
+	      "                             (scripts/linux-guest.sh fetches and caches it), one boot per\n"
+	      "                             engine, timed by the host's clock at the workloads' start\n"
+	      "                             and end lines; native runs the same i386 programs on the host\n"
+	      "      --backends LIST        bt,bt-noadapt,kvm,qemu,native (default), kvm-nested\n"
+	      "      --tests LIST           forkwait,getppid,pipe,compute (default: all, in this order)\n"
+	      "      --n N                  1..1000000 (default 100): forkwait N processes, getppid 100*N\n"
+	      "                             calls, pipe 10*N round trips, compute (N+49)/50 passes\n"
+	      "      --repeat N             runs of each workload in the boot, the samples, 1..31 (default 3)\n"
+	      "      --timeout SECS         per engine (default 1800); --pin, --format, --out as above\n"
+	      "    exit status as above; 14 no Linux guest on this host (the download failed: the reason)\n",
+	      f);
 }
 
 static void help_report(FILE *f)
