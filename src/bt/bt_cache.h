@@ -97,9 +97,10 @@ bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
  * From a signal handler that interrupted translated code at pc (a kick): make the
  * running block leave the cache at its end, by unlinking its chains and rep loops
  * and swapping in always-missing jump caches; every chain when pc is not in a
- * plain block or the interrupted registers (r9, r11) say a probe may be mid-way. Async-signal-safe. The dispatcher undoes it with tc_relink.
+ * plain block; a probe caught mid-way (registers r9, r11, r13) has its target
+ * block unlinked too. Async-signal-safe. The dispatcher undoes it with tc_relink.
  */
-void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11);
+void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11, uint64_t r13);
 /* The same for every chain (adaptive faults, MMIO side effects). Async-signal-safe. */
 void tc_unlink_all_async(struct bt *bt);
 /* Back in the dispatcher: put back what tc_kick_async / tc_unlink_all_async unlinked. */

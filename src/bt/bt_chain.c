@@ -247,40 +247,62 @@ void tc_unlink_all_async(struct bt *bt)
 }
 
 /*
- * Is a jump-cache or return-site probe possibly between loading its table (r11 =
- * a jump cache, r9 = a return-site entry) and jumping? Then it may still hit and
- * jump into another block: the caller unlinks every chain. A false positive only
- * costs that.
+ * A jump-cache or return-site probe interrupted between loading its table and
+ * jumping may still hit (the empty caches swapped in come too late for it) and
+ * jump into another block: the registers say where. r13w indexes the jump cache
+ * whose address a probe holds in r11; r9 is the return-site entry being probed.
+ * Those target blocks are unlinked too. Returns false when that cannot be told
+ * (r9 at the first entry may be the table before its offset was added).
  */
-static bool mid_probe(const struct bt *bt, uint64_t r9, uint64_t r11)
+static bool unlink_probe_targets(struct bt *bt, uint64_t r9, uint64_t r11, uint64_t r13)
 {
-	uint64_t ic = (uint64_t)(uintptr_t)bt->ic;
+	uint64_t ic = (uint64_t)(uintptr_t)bt->ic, t[2] = { 0, 0 };
+	int i;
 
-	return r11 == (uint64_t)(uintptr_t)bt->jc[0] || r11 == (uint64_t)(uintptr_t)bt->jc[1] ||
-	       (r9 >= ic && r9 < ic + IC_MAX * sizeof(struct jc_entry));
+	if (r11 == (uint64_t)(uintptr_t)bt->jc[0] || r11 == (uint64_t)(uintptr_t)bt->jc[1])
+		t[0] = ((const struct jc_entry *)(uintptr_t)r11)[r13 & (JC_SIZE - 1)].host;
+	if (r9 >= ic && r9 < ic + IC_MAX * sizeof(struct jc_entry)) {
+		if (r9 == ic || (r9 - ic) % sizeof(struct jc_entry))
+			return false;
+		t[1] = ((const struct jc_entry *)(uintptr_t)r9)->host;
+	}
+	for (i = 0; i < 2; i++) {
+		struct tb *tb;
+
+		if (!t[i] || !(tb = tc_find_host(bt, (uintptr_t)t[i])))
+			continue; /* (the miss stub, or nothing) */
+		if (tb->patched || bt->nkicked == TC_MAX_KICKED)
+			return false;
+		unlink_one(bt, tb);
+		bt->kicked[bt->nkicked++] = tb;
+	}
+	return true;
 }
 
-void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11)
+void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11, uint64_t r13)
 {
 	struct tb *tb = tc_find_host(bt, pc);
 
 	/*
 	 * Translated code leaves a block only through its exit jumps, its jump-cache
-	 * probes (the empty cache below makes them miss) and callouts (which look at
+	 * probes (the empty caches below make them miss, or a probe already past its
+	 * load reaches a block unlinked here too) and callouts (which look at
 	 * exit_request): with its own chains unlinked, the block interrupted leaves at
-	 * its end. Outside a block (the stubs), in a block with an adaptive patch
-	 * (a jump into another block's middle) or in the middle of a probe that may
-	 * still hit, every chain is unlinked instead.
+	 * its end. Outside a block (the stubs), in a block with an adaptive patch (a
+	 * jump into another block's middle) or where a probe's target cannot be told,
+	 * every chain is unlinked instead.
 	 */
-	if (!tb || tb->patched || bt->nkicked == TC_MAX_KICKED || mid_probe(bt, r9, r11)) {
-		tc_unlink_all_async(bt);
-		return;
-	}
-	unlink_one(bt, tb);
-	bt->kicked[bt->nkicked++] = tb;
-	bt->kick_unlinks++;
 	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc_empty;
 	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
+	if (tb && !tb->patched && bt->nkicked < TC_MAX_KICKED) {
+		unlink_one(bt, tb);
+		bt->kicked[bt->nkicked++] = tb;
+		if (unlink_probe_targets(bt, r9, r11, r13)) {
+			bt->kick_unlinks++;
+			return;
+		}
+	}
+	tc_unlink_all_async(bt);
 }
 
 void tc_relink(struct bt *bt)

@@ -214,7 +214,8 @@ static void bt_kick(void *state, void *uctx)
 	if (uc && tc_contains(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]))
 		tc_kick_async(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
 			      (uint64_t)uc->uc_mcontext.gregs[REG_R9],
-			      (uint64_t)uc->uc_mcontext.gregs[REG_R11]);
+			      (uint64_t)uc->uc_mcontext.gregs[REG_R11],
+			      (uint64_t)uc->uc_mcontext.gregs[REG_R13]);
 }
 
 static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why)
