@@ -82,6 +82,13 @@ foreach(b kvm bt)
     --tcg-cmdline "tcg pge" -- --cpu max --cmdline=pge --timeout=60)
 endforeach()
 
+# More mapped pages than the shadow budget (eviction), read twice: the guest checks the sums.
+tandem_guest_test(bt shadow-budget shadowbench.elf 1 --serial-grep "budget pass 1 ok"
+  -- --timeout=300)
+add_test(NAME qemu.shadow-budget COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/shadowbench.elf 1
+  --serial-grep "budget pass 1 ok")
+set_tests_properties(qemu.shadow-budget PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
 # The exact retranslation of a wrapping access is correctness, not adaptation: also
 # without it.
 tandem_guest_test(bt confine-noadapt confine.elf 1 --golden ${GOLDEN}/confine-norace.txt

@@ -1,7 +1,9 @@
 /* shadowbench.c: what address-space work costs a guest kernel, in rdtsc cycles (a
  * benchmark, printed, never asserted): a CR0.WP toggle around a supervisor write to a
  * read-only page, and a switch between two page directories that each touch 64 pages
- * of their own (a context switch's shadow work), with 4 MiB of the identity map in use. */
+ * of their own (a context switch's shadow work), with 4 MiB of the identity map in use.
+ * Then 32,768 aliased pages read twice (more than bt's shadow budget: eviction), every
+ * value checked: a wrong sum is a failing exit, the one thing asserted. */
 #include "rt.h"
 
 #define PAGES 64u
@@ -9,7 +11,13 @@
 #define VA_RO 0x40000000u
 #define VA_WS 0x48000000u
 
+#define BUDGET_VA 0x60000000u
+#define BUDGET_PTS 32u /* 32 tables: 32,768 pages, more than bt's shadow budget */
+#define BUDGET_FRAMES 64u
+#define BUDGET_PA 0x00C00000u
+
 static uint32_t pd2[1024] __attribute__((aligned(4096)));
+static uint32_t budget_pt[BUDGET_PTS][1024] __attribute__((aligned(4096)));
 static uint32_t pt2[1024] __attribute__((aligned(4096)));
 
 static uint32_t touch(uint32_t base, uint32_t n)
@@ -23,7 +31,7 @@ static uint32_t touch(uint32_t base, uint32_t n)
 
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
-	uint32_t cr0, pd1, sum = 0;
+	uint32_t cr0, pd1, sum = 0, bad = 0;
 	uint64_t t;
 
 	(void)magic, (void)mbi;
@@ -61,6 +69,32 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	}
 	printf("shadowbench: cr3_switch %u cycles (per switch, then %u pages read)\n",
 	       (uint32_t)((rdtsc() - t) / (2 * ROUNDS)), PAGES);
+
+	/* More pages than the shadow budget: aliases of 64 frames; every read must be right. */
+	for (uint32_t f = 0; f < BUDGET_FRAMES; f++)
+		*(volatile uint32_t *)(BUDGET_PA + f * PAGE_SIZE) = f;
+	for (uint32_t n = 0; n < BUDGET_PTS; n++) {
+		for (uint32_t i = 0; i < 1024; i++)
+			budget_pt[n][i] = (BUDGET_PA + ((n * 1024 + i) % BUDGET_FRAMES) * PAGE_SIZE) | PTE_P;
+		((uint32_t *)pd1)[(BUDGET_VA >> 22) + n] = (uint32_t)budget_pt[n] | PTE_P;
+	}
+	write_cr3(pd1);
+	t = rdtsc();
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		uint32_t got = 0, want = BUDGET_PTS * 1024 / BUDGET_FRAMES * (BUDGET_FRAMES - 1) *
+		                          BUDGET_FRAMES / 2;
+
+		for (uint32_t i = 0; i < BUDGET_PTS * 1024; i++)
+			got += *(volatile uint32_t *)(BUDGET_VA + i * PAGE_SIZE);
+		bad |= got != want;
+		printf("shadowbench: budget pass %u %s (sum %u, want %u)\n", pass,
+		       got == want ? "ok" : "WRONG", got, want);
+		write_cr3((uint32_t)pd2);
+		sum += touch(VA_WS, PAGES);
+		write_cr3(pd1);
+	}
+	printf("shadowbench: budget %u cycles per page (32,768 pages, twice)\n",
+	       (uint32_t)((rdtsc() - t) / (2 * BUDGET_PTS * 1024)));
 	printf("shadowbench: done (%u)\n", sum & 1);
-	return EXIT_OK;
+	return bad ? EXIT_FAIL : EXIT_OK;
 }

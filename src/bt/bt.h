@@ -13,7 +13,7 @@
  * A guest access is [r8 + reg64*scale + disp32] when the guest operand has one
  * register, else [r8 + r9] after `lea r9d, [ea32]` (or [r8 + disp] for an absolute
  * address below 2 GiB). Each view is a 4 GiB window inside a PROT_NONE reservation
- * (see bt_mmu.c) whose guards cover every one-register form that wraps; a fault in
+ * (see bt_shadow.c) whose guards cover every one-register form that wraps; a fault in
  * a guard retranslates that instruction with the lea (bt_adapt_wrap).
  * Every rewritten sequence is flag-free (mov, lea, not, xchg, movzx, jrcxz) unless
  * it computes guest flags itself, so guest flags never need saving in the cache.
