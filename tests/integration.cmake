@@ -18,7 +18,7 @@ add_test(NAME qemu.selftest COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GU
   --golden ${GOLDEN}/selftest.txt)
 set_tests_properties(qemu.selftest PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # Global pages and CR4.PGE (as.global_pge_invlpg) need a CPU with PGE: QEMU's, tandem's max.
-add_test(NAME qemu.selftest-pge COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/selftest.elf 1
+add_test(NAME qemu.selftest-pge COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/selftest.elf 1
   --serial-grep "^PASS as.global_pge_invlpg" -- --cmdline=pge)
 set_tests_properties(qemu.selftest-pge PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
@@ -85,7 +85,7 @@ endforeach()
 # More mapped pages than the shadow budget (eviction), read twice: the guest checks the sums.
 tandem_guest_test(bt shadow-budget shadowbench.elf 1 --serial-grep "budget pass 1 ok"
   -- --timeout=300)
-add_test(NAME qemu.shadow-budget COMMAND ${RUN_GUEST} - qemu ${GUEST_DIR}/shadowbench.elf 1
+add_test(NAME qemu.shadow-budget COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/shadowbench.elf 1
   --serial-grep "budget pass 1 ok")
 set_tests_properties(qemu.shadow-budget PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
@@ -158,7 +158,7 @@ set_tests_properties(bt.linux-boot PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE
 # the same result lines (checksums, processes created and reaped) on every engine,
 # the lines qemu-system-i386 prints (tests/golden/minios.txt).
 set(MINIOS_TEST ${CMAKE_CURRENT_SOURCE_DIR}/minios.sh)
-add_test(NAME qemu.minios COMMAND ${MINIOS_TEST} - qemu ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt)
+add_test(NAME qemu.minios COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/minios.elf ${GOLDEN}/minios.txt)
 set_tests_properties(qemu.minios PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 foreach(b kvm bt)
   add_test(NAME ${b}.minios COMMAND ${MINIOS_TEST} $<TARGET_FILE:tandem> ${b}

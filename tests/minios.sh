@@ -6,8 +6,8 @@
 # vary and are not compared; each must still be present with positive samples.
 # Exits 77 (CTest: skipped) when the host cannot run the engine, with the reason.
 #
-# usage: minios.sh TANDEM|- BACKEND ELF GOLDEN [extra tandem run options]
-#        BACKEND: bt, bt-noadapt, kvm, qemu (TANDEM is unused for qemu)
+# usage: minios.sh TANDEM BACKEND ELF GOLDEN [extra tandem run options]
+#        BACKEND: bt, bt-noadapt, kvm, qemu (tandem run --backend BACKEND)
 set -u
 tandem=$1 backend=$2 elf=$3 golden=$4
 shift 4
@@ -15,22 +15,9 @@ cmdline="work=all n=20 repeat=2"
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
-case $backend in
-qemu)
-	qemu=$(command -v qemu-system-i386) || { echo "SKIP: qemu-system-i386 not installed"; exit 77; }
-	timeout 300 "$qemu" -kernel "$elf" -m 64 -append "$cmdline" -display none \
-		-serial "file:$out" -monitor none -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null 2>"$err"
-	status=$? ;;
-bt-noadapt)
-	timeout 300 "$tandem" run --backend bt --no-adaptive --timeout 240 --serial "$out" \
-		--cmdline "$cmdline" "$@" "$elf" 2>"$err"
-	status=$? ;;
-*)
-	timeout 300 "$tandem" run --backend "$backend" --timeout 240 --serial "$out" \
-		--cmdline "$cmdline" "$@" "$elf" 2>"$err"
-	status=$? ;;
-esac
+timeout 300 "$tandem" run --backend "$backend" --timeout 240 --serial "$out" \
+	--cmdline "$cmdline" "$@" "$elf" </dev/null 2>"$err"
+status=$?
 if [ "$status" = 14 ]; then
 	echo "SKIP: $(head -n1 "$err")"
 	exit 77

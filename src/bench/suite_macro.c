@@ -289,36 +289,26 @@ static void first_line(const char *text, char *buf, size_t len)
 static void build_argv(const char *b, const char *tandem, const char *nested, const char *guest,
 		       const char *cmdline, const char *tbuf, char **argv)
 {
-	static char dev[] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 	int n = 0;
 
-	if (!strcmp(b, "qemu")) {
-		const char *q[] = { "qemu-system-i386", "-kernel", guest, "-m", "64", "-append", cmdline,
-				    "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-				    "-device", dev };
-
-		for (unsigned i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-			argv[n++] = (char *)q[i];
-	} else {
-		if (!strcmp(b, "kvm-nested")) {
-			argv[n++] = (char *)nested;
-			argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
-			argv[n++] = "--";
-		}
-		argv[n++] = (char *)tandem;
-		argv[n++] = "run";
-		argv[n++] = "--backend", argv[n++] = !strncmp(b, "kvm", 3) ? "kvm" : "bt";
-		if (!strcmp(b, "bt-noadapt"))
-			argv[n++] = "--no-adaptive";
-		if (!strncmp(b, "bt", 2))
-			argv[n++] = "--stats";
-		/* "max" has PGE, as qemu-system-i386's default CPU does: minios then maps the
-		 * kernel global on every engine (the p6 default lacks it). */
-		argv[n++] = "--cpu", argv[n++] = "max";
+	/* Every engine is `tandem run --backend NAME` (qemu: run_qemu.c spells its line). */
+	if (!strcmp(b, "kvm-nested")) {
+		argv[n++] = (char *)nested;
 		argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
-		argv[n++] = "--cmdline", argv[n++] = (char *)cmdline;
-		argv[n++] = (char *)guest;
+		argv[n++] = "--";
 	}
+	argv[n++] = (char *)tandem;
+	argv[n++] = "run";
+	argv[n++] = "--backend", argv[n++] = !strcmp(b, "kvm-nested") ? "kvm" : (char *)b;
+	if (!strncmp(b, "bt", 2))
+		argv[n++] = "--stats";
+	/* "max" has PGE, as qemu-system-i386's default CPU does: minios then maps the
+	 * kernel global on every engine (the p6 default lacks it). */
+	if (strcmp(b, "qemu"))
+		argv[n++] = "--cpu", argv[n++] = "max";
+	argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
+	argv[n++] = "--cmdline", argv[n++] = (char *)cmdline;
+	argv[n++] = (char *)guest;
 	argv[n] = NULL;
 }
 
