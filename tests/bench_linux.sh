@@ -15,7 +15,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-linux.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 backends=bt,qemu
 "$tandem" info --cap ia32 >/dev/null && backends=$backends,native
-"$tandem" bench --suite linux --backends "$backends" --n 2 --repeat 1 --timeout 600 \
+"$tandem" bench --suite linux --backends "$backends" --n 2 --repeat 1 --timeout 1200 \
 	--format json --out "$tmp/r.json" 2>"$tmp/err"
 st=$?
 if [ $st = 14 ] && grep -q 'no Linux guest' "$tmp/err"; then
