@@ -244,20 +244,7 @@ struct bt_cpu {
 	uint64_t apic_base;
 	struct bt_exc exc;
 	struct exit_record core_exit;
-	uint8_t io_buf[4096]; /* data of the pending port access */
-	bool io_pending_in;   /* an IN awaits its data: complete on the next run */
-	uint8_t io_in_size;
-	struct {              /* an MMIO load awaits its data */
-		bool pending;
-		uint8_t reg, size, rsize;
-		bool sign;
-	} mmio;
-	struct {              /* an INS awaits its data */
-		bool pending, rep;
-		uint8_t size;
-		int8_t step;
-		uint32_t count, eip, next;
-	} ins;
+	uint8_t io_buf[4096]; /* the data of the port or MMIO access being dispatched */
 	bool in_run;
 	uint8_t shadow;       /* SHADOW_*: an interrupt shadow over the instruction at shadow_eip */
 	uint32_t shadow_eip;
@@ -467,6 +454,7 @@ struct bt {
 		int view[2];
 		uint32_t va[2];
 	} openbus_write;
+	bool stop_request;        /* that access ended the run: the next exit is EXIT_STOP */
 	struct {                  /* a device access by any instruction, single-stepped on page 1 */
 		bool active, write;
 		int view;

@@ -83,9 +83,15 @@ int co_deliver_fast(struct co *k);
 /* bt_callout_slow.c: rare instructions emulated in C */
 int co_slow(struct co *k);
 
-/* bt_callout_io.c */
+/*
+ * bt_callout_io.c: in/out and ins/outs, dispatched to the devices from the callout
+ * (monitor_access) and completed there: CO_NEXT or BT_EXIT_RESUME to go on,
+ * BT_EXIT_EXCEPTION for #GP (I/O permission) or #PF (a string operand), BT_EXIT_CORE
+ * with an EXIT_STOP record when the access ended the run.
+ */
 int co_io(struct co *k);
 int co_iostr(struct co *k);
-void bt_io_complete(struct bt *bt);
+/* The run ends after a device access at eip (MON_STOP): an EXIT_STOP record for the core. */
+int co_stop(struct co *k, uint32_t eip);
 
 #endif

@@ -11,19 +11,13 @@
 #include "bt_callout.h"
 #include "monitor.h"
 
-/* An MMIO access of len bytes at pa through the core's dispatcher. Nonzero: the guest stopped. */
-static int mmio(struct co *k, uint32_t pa, uint8_t len, bool write, uint8_t *data)
+/* An MMIO access of len bytes at pa, at the devices now. */
+static enum mon_action mmio(struct co *k, uint32_t pa, uint8_t len, bool write, uint8_t *data)
 {
 	struct exit_record ex;
 
-	memset(&ex, 0, sizeof(ex));
-	ex.reason = EXIT_MMIO;
-	ex.eip = k->site->eip;
-	ex.mmio.addr = pa;
-	ex.mmio.len = len;
-	ex.mmio.is_write = write;
-	ex.mmio.data = data;
-	return monitor_dispatch(k->bt->mon, &ex) != 0 || monitor_stopping(k->bt->mon);
+	exit_make_mmio(&ex, k->site->eip, k->c->vflags & 0x200, pa, len, write, data);
+	return monitor_access(k->bt->mon, &ex);
 }
 
 int co_adapt_pre(struct co *k)
@@ -42,9 +36,10 @@ int co_adapt_pre(struct co *k)
 	}
 	if (pa >= bt->mon->vm.ram_size) {
 		memset(bt->mmio_scratch + off, 0, s->mem_size);
-		if (s->mem_read && mmio(k, pa, s->mem_size, false, bt->mmio_scratch + off)) {
-			k->c->core_exit.reason = EXIT_KICK; /* the guest stopped: let the core see */
-			return BT_EXIT_CORE;
+		if (s->mem_read &&
+		    mmio(k, pa, s->mem_size, false, bt->mmio_scratch + off) == MON_STOP) {
+			k->c->eip = s->eip; /* the load never completed */
+			return co_stop(k, s->eip);
 		}
 		bt->redirect.kind = ADAPT_MMIO;
 		page = bt->mmio_scratch;
@@ -77,11 +72,13 @@ int co_adapt_post(struct co *k)
 		/* The value the instruction left in the scratch page goes to the device. */
 		/* A write may also have sent an NMI IPI: leave so the run loop takes it. */
 		if (k->site->mem_write &&
-		    (mmio(k, pa, k->site->mem_size, true, bt->mmio_scratch + (pa & 0xfff)) ||
-		     monitor_nmi_pending(bt->mon))) {
-			k->c->core_exit.reason = EXIT_KICK;
+		    mmio(k, pa, k->site->mem_size, true, bt->mmio_scratch + (pa & 0xfff)) == MON_STOP) {
 			k->c->eip = k->next;
-			return BT_EXIT_CORE;
+			return co_stop(k, k->site->eip);
+		}
+		if (k->site->mem_write && monitor_nmi_pending(bt->mon)) {
+			k->c->eip = k->next;
+			return BT_EXIT_RESUME; /* the run loop delivers the NMI */
 		}
 		return CO_NEXT;
 	}

@@ -36,24 +36,27 @@ deny:
 	return -1;
 }
 
-static void io_record(struct co *k, uint16_t port, uint8_t size, bool write, uint32_t count)
+int co_stop(struct co *k, uint32_t eip)
 {
-	struct exit_record *ex = &k->c->core_exit;
+	exit_make(&k->c->core_exit, EXIT_STOP, eip, k->c->vflags & 0x200);
+	return BT_EXIT_CORE;
+}
 
-	memset(ex, 0, sizeof(*ex));
-	ex->reason = EXIT_IO;
-	ex->eip = k->site->eip;
-	ex->io.port = port;
-	ex->io.size = size;
-	ex->io.is_write = write;
-	ex->io.count = count;
-	ex->io.data = k->c->io_buf;
+/* One port access of count elements of size bytes in c->io_buf, at the devices now. */
+static enum mon_action io_now(struct co *k, uint16_t port, uint8_t size, bool write,
+			      uint32_t count)
+{
+	struct exit_record ex;
+
+	exit_make_io(&ex, k->site->eip, k->c->vflags & 0x200, port, size, write, count,
+		     k->c->io_buf);
+	return monitor_access(k->bt->mon, &ex);
 }
 
 /*
  * in/out without leaving the cache: the exit record goes straight to the core's
- * dispatcher (the same device models as every engine) and the guest goes on,
- * unless the access ended the guest (the debug-exit port).
+ * devices (the same models as every engine) and the guest goes on, unless the
+ * access ended the run (the debug-exit port, a reset).
  */
 int co_io(struct co *k)
 {
@@ -64,14 +67,11 @@ int co_io(struct co *k)
 
 	if (io_check(k, port, s->io_size))
 		return co_pending(k);
-	io_record(k, port, s->io_size, !s->io_in, 1);
 	if (!s->io_in)
 		memcpy(c->io_buf, &c->gpr[0], s->io_size);
-	if (monitor_dispatch(k->bt->mon, &c->core_exit) != 0 || monitor_stopping(k->bt->mon)) {
-		/* Let the core see it: it checks the exit port after a (no-op) kick. */
-		c->core_exit.reason = EXIT_KICK;
+	if (io_now(k, port, s->io_size, !s->io_in, 1) == MON_STOP) {
 		c->eip = k->next;
-		return BT_EXIT_CORE;
+		return co_stop(k, s->eip);
 	}
 	if (s->io_in) {
 		memcpy(&v, c->io_buf, s->io_size);
@@ -85,6 +85,14 @@ int co_io(struct co *k)
 	return CO_NEXT;
 }
 
+/*
+ * ins/outs (rep or not), in the callout too: up to sizeof(io_buf) bytes per round.
+ * outs reads its elements first (a #PF on the first is taken before any access; one
+ * later ends the round there and is taken on the restart), then the devices get them;
+ * ins gets them from the devices, then stores them (a #PF there is taken at the
+ * instruction, with the elements before it stored and counted). A rep that is not done
+ * resumes at the instruction: the next round, or an interrupt between two.
+ */
 int co_iostr(struct co *k)
 {
 	struct bt_cpu *c = k->c;
@@ -95,10 +103,12 @@ int co_iostr(struct co *k)
 	int8_t step = (int8_t)((c->hflags & EFL_DF) ? -size : size);
 	uint32_t count = rep ? c->gpr[1] : 1, i;
 	int sseg = co_str_src_seg(k);
+	uint16_t port = (uint16_t)c->gpr[2];
+	enum mon_action act;
 
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_INSB || k->in.mnemonic == ZYDIS_MNEMONIC_OUTSB)
 		size = 1, step = (int8_t)((c->hflags & EFL_DF) ? -1 : 1);
-	if (io_check(k, (uint16_t)c->gpr[2], size))
+	if (io_check(k, port, size))
 		return co_pending(k);
 	if (k->in.address_width != 32)
 		return co_unsupported(k, "16-bit addressing in");
@@ -107,52 +117,33 @@ int co_iostr(struct co *k)
 	if (count > sizeof(c->io_buf) / size)
 		count = sizeof(c->io_buf) / size;
 	if (in) {
-		io_record(k, (uint16_t)c->gpr[2], size, false, count);
-		c->ins = (typeof(c->ins)){ true, rep, size, step, count, k->site->eip, k->next };
-		return BT_EXIT_CORE;
+		act = io_now(k, port, size, false, count);
+		for (i = 0; i < count; i++)
+			if (mmu_write(k->bt,
+				      bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(step * (int32_t)i)),
+				      c->io_buf + i * size, size, c->cpl == 3))
+				break;
+		c->gpr[7] += (uint32_t)(step * (int32_t)i);
+	} else {
+		for (i = 0; i < count; i++)
+			if (mmu_read(k->bt,
+				     bt_lin(c->seg, sseg, c->gpr[6] + (uint32_t)(step * (int32_t)i)),
+				     c->io_buf + i * size, size, c->cpl == 3))
+				break;
+		if (i == 0)
+			return co_pending(k);
+		c->exc.vector = -1; /* a fault past the first element is taken on the restart */
+		act = io_now(k, port, size, true, i);
+		c->gpr[6] += (uint32_t)(step * (int32_t)i);
 	}
-	for (i = 0; i < count; i++)
-		if (mmu_read(k->bt, bt_lin(c->seg, sseg, c->gpr[6] + (uint32_t)(step * (int32_t)i)),
-			     c->io_buf + i * size,
-			     size, c->cpl == 3))
-			break;
-	if (i == 0)
-		return co_pending(k);
-	c->exc.vector = -1; /* a fault past the first element is taken on the restart */
-	io_record(k, (uint16_t)c->gpr[2], size, true, i);
-	c->gpr[6] += (uint32_t)(step * (int32_t)i);
 	if (rep)
 		c->gpr[1] -= i;
+	if (act == MON_STOP) {
+		c->eip = (rep && c->gpr[1]) ? k->site->eip : k->next;
+		return co_stop(k, k->site->eip);
+	}
+	if (in && i < count)
+		return co_pending(k); /* the #PF is delivered at the instruction */
 	c->eip = (rep && c->gpr[1]) ? k->site->eip : k->next;
-	return BT_EXIT_CORE;
-}
-
-/* Called before the guest runs again: hand an IN's or INS's data to the guest. */
-void bt_io_complete(struct bt *bt)
-{
-	struct bt_cpu *c = &bt->cpu;
-	uint32_t i;
-
-	if (c->io_pending_in) {
-		uint32_t v = 0, mask = c->io_in_size == 4 ? ~0u : (1u << (c->io_in_size * 8)) - 1;
-
-		memcpy(&v, c->io_buf, c->io_in_size);
-		c->gpr[0] = (c->gpr[0] & ~mask) | (v & mask);
-		c->io_pending_in = false;
-	}
-	if (!c->ins.pending)
-		return;
-	c->ins.pending = false;
-	for (i = 0; i < c->ins.count; i++)
-		if (mmu_write(bt, bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(c->ins.step * (int32_t)i)),
-			      c->io_buf + i * c->ins.size, c->ins.size, c->cpl == 3))
-			break;
-	c->gpr[7] += (uint32_t)(c->ins.step * (int32_t)i);
-	if (c->ins.rep)
-		c->gpr[1] -= i;
-	if (i < c->ins.count) {
-		c->eip = c->ins.eip; /* the #PF is delivered at the instruction */
-		return;
-	}
-	c->eip = (c->ins.rep && c->gpr[1]) ? c->ins.eip : c->ins.next;
+	return BT_EXIT_RESUME;
 }

@@ -265,9 +265,8 @@ static void step_done(struct bt *bt, int reason, uint32_t eip0, uint64_t excepti
 		return;
 	if (reason == BT_EXIT_KICK && c->eip == eip0)
 		return;
-	if (reason == BT_EXIT_CORE && c->core_exit.reason != EXIT_IO &&
-	    c->core_exit.reason != EXIT_HLT && c->core_exit.reason != EXIT_MMIO &&
-	    c->core_exit.reason != EXIT_KICK)
+	if (reason == BT_EXIT_CORE && c->core_exit.reason != EXIT_HLT &&
+	    c->core_exit.reason != EXIT_STOP && c->core_exit.reason != EXIT_KICK)
 		return;
 	if (c->shadow == SHADOW_SS && c->shadow_eip == c->eip)
 		return;
@@ -286,17 +285,16 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 	uint64_t flushes;
 
 	memset(&c->core_exit, 0, sizeof(c->core_exit));
-	bt_io_complete(bt);
-	bt_mmio_complete(bt);
 	for (;;) {
 		if (c->exit_request) {
 			c->exit_request = 0;
 			tc_relink(bt);
 			c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
 			c->ic = (uint64_t)(uintptr_t)bt->ic;
-			memset(ex, 0, sizeof(*ex));
-			ex->reason = EXIT_KICK;
-			ex->if_flag = c->vflags & EFL_IF;
+			/* A device access stepped in the cache ended the run (bt_mmio_step_end). */
+			exit_make(ex, bt->stop_request ? EXIT_STOP : EXIT_KICK, c->eip,
+				  c->vflags & EFL_IF);
+			bt->stop_request = false;
 			return 0;
 		}
 		if (bt->adapt_full) {

@@ -1,9 +1,11 @@
 /*
  * bt_mmio.c: MMIO from translated code. The shadow never maps a device's page
  * (open bus, with no device, is the page of ones: see mmu_fill), so an access
- * there faults; when the guest instruction was
- * translated into that single host mov, it becomes an MMIO exit record for the
- * core and the guest resumes after it. Other forms stop with a clear message.
+ * there faults; the fault handler builds the MMIO record and the devices take it
+ * at once (monitor_access), as a callout's port access does. When the guest
+ * instruction was translated into that single host mov, the load's data goes into
+ * its register and the guest resumes after it; other forms are single-stepped on a
+ * scratch page; what cannot be stops with a clear message.
  */
 #include <Zydis/Zydis.h>
 #include <string.h>
@@ -29,19 +31,21 @@ static int host_gpr(ZydisRegister r, int *size)
 	return -1;
 }
 
-/* An access of len bytes at pa through the core's devices. Nonzero: the guest stopped. */
-static int mmio_now(struct bt *bt, uint32_t pa, uint8_t len, bool write, uint8_t *data)
+/* An access of len bytes at pa, at the devices now. */
+static enum mon_action mmio_now(struct bt *bt, uint32_t pa, uint8_t len, bool write,
+				uint8_t *data)
 {
 	struct exit_record ex;
 
-	memset(&ex, 0, sizeof(ex));
-	ex.reason = EXIT_MMIO;
-	ex.eip = bt->cpu.eip;
-	ex.mmio.addr = pa;
-	ex.mmio.len = len;
-	ex.mmio.is_write = write;
-	ex.mmio.data = data;
-	return monitor_dispatch(bt->mon, &ex) != 0 || monitor_stopping(bt->mon);
+	exit_make_mmio(&ex, bt->cpu.eip, bt->cpu.vflags & 0x200, pa, len, write, data);
+	return monitor_access(bt->mon, &ex);
+}
+
+/* The access ended the run: leave the cache with an EXIT_STOP record for the core. */
+static void stop_from_context(struct bt *bt, ucontext_t *uc)
+{
+	exit_make(&bt->cpu.core_exit, EXIT_STOP, bt->cpu.eip, bt->cpu.vflags & 0x200);
+	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 }
 
 /*
@@ -67,9 +71,8 @@ static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va,
 	if (!size || size > 8 || (pa & 0xfff) + size > 4096 || (!rd && !wr))
 		return -1;
 	memset(bt->openbus + 4096, 0, 4096);
-	if (rd && mmio_now(bt, pa, (uint8_t)size, false, data)) {
-		bt->cpu.core_exit.reason = EXIT_KICK; /* the guest stopped: let the core see */
-		bt_leave_from_context(bt, uc, BT_EXIT_CORE);
+	if (rd && mmio_now(bt, pa, (uint8_t)size, false, data) == MON_STOP) {
+		stop_from_context(bt, uc);
 		return 0;
 	}
 	if (mmu_devpage_map(bt, view, va))
@@ -86,10 +89,12 @@ void bt_mmio_step_end(struct bt *bt, bool completed)
 
 	s->active = false;
 	mmu_devpage_unmap(bt, s->view, s->va);
-	/* A write may have sent an NMI IPI or stopped the guest: leave at the block's end. */
-	if (completed && s->write &&
-	    (mmio_now(bt, s->pa, s->size, true, bt->openbus + 4096 + (s->pa & 0xfff)) ||
-	     monitor_nmi_pending(bt->mon))) {
+	/* A write may have stopped the guest or sent an NMI IPI: leave at the block's end. */
+	if (!completed || !s->write)
+		return;
+	if (mmio_now(bt, s->pa, s->size, true, bt->openbus + 4096 + (s->pa & 0xfff)) == MON_STOP)
+		bt->stop_request = true; /* the run loop returns EXIT_STOP */
+	if (bt->stop_request || monitor_nmi_pending(bt->mon)) {
 		bt->cpu.exit_request = 1;
 		tc_unlink_all_async(bt);
 	}
@@ -98,13 +103,13 @@ void bt_mmio_step_end(struct bt *bt, bool completed)
 void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa)
 {
 	struct bt_cpu *c = &bt->cpu;
-	struct exit_record *ex = &c->core_exit;
 	uint8_t *pc = (uint8_t *)uc->uc_mcontext.gregs[REG_RIP];
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
 	struct tb *tb;
 	int i, reg = -1, size = 0, rsz = 0;
-	bool write;
+	bool write, sign = false;
+	uint32_t v = 0, mask;
 
 	if (bt_sync_from_context(bt, uc, &tb, &i) ||
 	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec64, pc, 15, &in, op)))
@@ -114,10 +119,7 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 		goto step;
 	write = op[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
 	size = op[write ? 0 : 1].size / 8;
-	memset(ex, 0, sizeof(*ex));
 	if (write && in.mnemonic == ZYDIS_MNEMONIC_MOV) {
-		uint32_t v;
-
 		if (op[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
 			v = (uint32_t)op[1].imm.value.u;
 		} else {
@@ -132,21 +134,26 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 		reg = host_gpr(op[0].reg.value, &rsz);
 		if (reg < 0)
 			goto unsupported;
-		c->mmio = (typeof(c->mmio)){ true, (uint8_t)reg, (uint8_t)size, (uint8_t)rsz,
-					     in.mnemonic == ZYDIS_MNEMONIC_MOVSX };
+		sign = in.mnemonic == ZYDIS_MNEMONIC_MOVSX;
 	} else {
 		goto step;
 	}
-	ex->reason = EXIT_MMIO;
-	ex->eip = c->eip;
-	ex->mmio.addr = pa;
-	ex->mmio.len = (uint8_t)size;
-	ex->mmio.is_write = write;
-	ex->mmio.data = c->io_buf;
 	bt_adapt_fault(bt, c->eip, ADAPT_MMIO);
-	c->eip = tb->eip + tb->imap[i + 1].guest;
 	bt->mmio_emulated++;
-	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
+	if (mmio_now(bt, pa, (uint8_t)size, write, c->io_buf) == MON_STOP) {
+		c->eip = tb->eip + tb->imap[i + 1].guest;
+		stop_from_context(bt, uc);
+		return;
+	}
+	if (!write) { /* the load completes here: its data into the register */
+		memcpy(&v, c->io_buf, (size_t)size);
+		if (sign && size < 4)
+			v = size == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
+		mask = rsz >= 4 ? ~0u : (1u << (rsz * 8)) - 1;
+		c->gpr[reg] = (c->gpr[reg] & ~mask) | (v & mask);
+	}
+	c->eip = tb->eip + tb->imap[i + 1].guest;
+	bt_leave_from_context(bt, uc, BT_EXIT_RESUME);
 	return;
 step:
 	if (mmio_step_begin(bt, uc, view, va, pa, &in, op) == 0)
@@ -155,19 +162,4 @@ unsupported:
 	bt_unsupported(bt, c->eip, "MMIO access at 0x%x (guest address 0x%x) by an instruction "
 		       "the translator cannot emulate", pa, va);
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
-}
-
-void bt_mmio_complete(struct bt *bt)
-{
-	struct bt_cpu *c = &bt->cpu;
-	uint32_t v = 0, mask;
-
-	if (!c->mmio.pending)
-		return;
-	c->mmio.pending = false;
-	memcpy(&v, c->io_buf, c->mmio.size);
-	if (c->mmio.sign && c->mmio.size < 4)
-		v = c->mmio.size == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
-	mask = c->mmio.rsize >= 4 ? ~0u : (1u << (c->mmio.rsize * 8)) - 1;
-	c->gpr[c->mmio.reg] = (c->gpr[c->mmio.reg] & ~mask) | (v & mask);
 }

@@ -7,15 +7,15 @@
 #include "bt.h"
 
 /*
- * A device access at the signal context (view, guest va, physical pa): a lone mov
- * becomes an MMIO exit record; any other form is single-stepped on a scratch page
- * holding the device's data (bt_mmio_step_end); what cannot be stops the guest.
+ * A device access at the signal context (view, guest va, physical pa), dispatched to
+ * the devices here (monitor_access): a lone mov completes at once (a load's data into
+ * its register) and the guest resumes after it; any other form is single-stepped on a
+ * scratch page holding the device's data (bt_mmio_step_end); what cannot be stops the
+ * guest (EXIT_UNSUPPORTED), and an access that ends the run leaves with EXIT_STOP.
  */
 void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa);
 /* The stepped access is over: unmap the scratch; if it completed and wrote, the device gets it. */
 void bt_mmio_step_end(struct bt *bt, bool completed);
-/* Before the guest runs again: an MMIO load's data into its register. */
-void bt_mmio_complete(struct bt *bt);
 
 int bt_sync_from_context(struct bt *bt, ucontext_t *uc, struct tb **tbp, int *idx);
 void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason);

@@ -13,6 +13,7 @@
 	X(HLT, "hlt")                     \
 	X(IRQ_WINDOW, "irq-window")       \
 	X(KICK, "kick")                   \
+	X(STOP, "stop")                   \
 	X(SHUTDOWN, "shutdown")           \
 	X(FAIL_ENTRY, "fail-entry")       \
 	X(INTERNAL, "internal-error")     \

@@ -70,6 +70,12 @@ bool monitor_stopping(const struct monitor *m)
 	return m->dbg.exited || m->stop_status;
 }
 
+enum mon_action monitor_access(struct monitor *m, struct exit_record *ex)
+{
+	return monitor_dispatch(m, ex) != STATUS_OK || monitor_stopping(m) ? MON_STOP
+									    : MON_CONTINUE;
+}
+
 static int devices_init(struct monitor *m)
 {
 	bus_init(&m->ports, "port");
@@ -318,6 +324,7 @@ static int dispatch(struct monitor *m, struct exit_record *ex)
 		return wait_halted(m, ex);
 	case EXIT_IRQ_WINDOW:
 	case EXIT_KICK:
+	case EXIT_STOP: /* the access that stopped the guest was dispatched already */
 		return STATUS_OK;
 	case EXIT_SHUTDOWN:
 		if (ex->what[0])

@@ -95,15 +95,30 @@ int monitor_run(struct monitor *m);
 void monitor_destroy(struct monitor *m);
 
 /*
- * The exit dispatcher: route one exit record to the devices. STATUS_OK to go on,
- * else the status to stop with (check monitor_stopping too). Engines that can handle
- * an I/O or MMIO exit without leaving their run loop (bt callouts) call it directly.
+ * The exit dispatcher: route one exit record (an engine's exit) to the devices.
+ * STATUS_OK to go on, else the status to stop with. The core's run loop calls it for
+ * every record an engine's run returns.
  */
 int monitor_dispatch(struct monitor *m, struct exit_record *ex);
 
+/* What the machine tells an engine after a device access it raised inside its run. */
+enum mon_action {
+	MON_CONTINUE, /* go on with the guest */
+	MON_STOP,     /* the run ends (the debug-exit port, a reset pulse): return EXIT_STOP */
+};
+
+/*
+ * The machine service for engines that handle an I/O or MMIO access without leaving
+ * their run (bt: from a callout or its fault handler): ex (EXIT_IO or EXIT_MMIO, built
+ * with exit.h's constructors) goes to the devices as through monitor_dispatch, and
+ * the answer is typed. On MON_STOP the engine's run returns an EXIT_STOP record; the
+ * core then ends the run with the guest's status.
+ */
+enum mon_action monitor_access(struct monitor *m, struct exit_record *ex);
+
 /*
  * monitor_stopping: has the guest asked to end the run (the debug-exit port, a
- * reset pulse)? Engines that dispatch inside their run loop (bt) leave it then.
+ * reset pulse)? The core's run loop checks it after each dispatch.
  */
 bool monitor_stopping(const struct monitor *m);
 
