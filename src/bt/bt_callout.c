@@ -22,9 +22,7 @@ void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)
 	struct exit_record *ex = &bt->cpu.core_exit;
 	va_list ap;
 
-	memset(ex, 0, sizeof(*ex));
-	ex->reason = EXIT_UNSUPPORTED;
-	ex->eip = eip;
+	exit_make(ex, EXIT_UNSUPPORTED, eip, false);
 	va_start(ap, fmt);
 	vsnprintf(ex->what, sizeof(ex->what), fmt, ap);
 	va_end(ap);
@@ -233,10 +231,8 @@ int co_deliver_fast(struct co *k)
 	memset(&c->core_exit, 0, sizeof(c->core_exit));
 	k->bt->exceptions++;
 	if (bt_deliver(k->bt)) {
-		if (!c->core_exit.what[0]) {
-			c->core_exit.reason = EXIT_SHUTDOWN;
-			c->core_exit.eip = k->site->eip;
-		}
+		if (!c->core_exit.what[0])
+			exit_make(&c->core_exit, EXIT_SHUTDOWN, k->site->eip, false);
 		return BT_EXIT_CORE;
 	}
 	return co_jump(k);
@@ -283,10 +279,7 @@ static int co_hlt(struct co *k)
 	k->c->eip = k->next;
 	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(k->bt->mon))
 		return BT_EXIT_RESUME;
-	memset(ex, 0, sizeof(*ex));
-	ex->reason = EXIT_HLT;
-	ex->eip = k->site->eip;
-	ex->if_flag = k->c->vflags & EFL_IF;
+	exit_make(ex, EXIT_HLT, k->site->eip, k->c->vflags & EFL_IF);
 	return BT_EXIT_CORE;
 }
 

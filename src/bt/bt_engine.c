@@ -224,9 +224,7 @@ static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why
 		*ex = bt->cpu.core_exit;
 		return 0;
 	}
-	memset(ex, 0, sizeof(*ex));
-	ex->reason = why;
-	ex->eip = bt->cpu.eip;
+	exit_make(ex, why, bt->cpu.eip, bt->cpu.vflags & EFL_IF);
 	return 0;
 }
 

@@ -117,8 +117,8 @@ static void internal_fault(struct bt *bt, ucontext_t *uc, const char *what, uint
 
 	if (bt_sync_from_context(bt, uc, NULL, NULL) == 0)
 		eip = bt->cpu.eip;
-	bt_unsupported(bt, eip, "translated code took %s at host address %p", what, (void *)addr);
-	bt->cpu.core_exit.reason = EXIT_INTERNAL;
+	exit_make_msg(&bt->cpu.core_exit, EXIT_INTERNAL, eip, 0,
+		      "translated code took %s at host address %p", what, (void *)addr);
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 }
 
