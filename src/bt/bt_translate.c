@@ -228,12 +228,57 @@ static int translate_one(struct xlat *x, int n)
 	return r;
 }
 
+/*
+ * Does the block at eip branch back to its own start (a one-block loop)? Decodes
+ * the guest code ahead, within eip's page, without translating or faulting. Such a
+ * block starts on a 64-byte line: front ends fetch and cache decoded code in
+ * aligned 32/64-byte windows (AMD Zen's op cache: 64), and a small loop body that
+ * straddles two windows runs ~45% slower (measured: the compute guest's matrix
+ * loop, 34 host bytes, 1.45x native at offset 0x30 of a line, ~1x native aligned).
+ */
+static bool self_loop(struct bt *bt, uint32_t eip)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	uint32_t pa, off = eip & 0xfff, n = 0; /* off: the decode position in the page */
+	const uint8_t *code;
+	bool loop = false;
+
+	if (bt->stepping || mmu_translate(bt, eip, ACC_FETCH, bt->cpu.cpl == 3, &pa, NULL)) {
+		bt->cpu.exc.vector = -1;
+		return false;
+	}
+	code = vm_gpa(&bt->mon->vm, pa, 4096 - off);
+	while (code && off < 4096 && n++ < TB_MAX_INSNS) {
+		ZyanU64 t;
+
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, code, 4096 - off, &in, op)))
+			break;
+		if (in.meta.category == ZYDIS_CATEGORY_COND_BR ||
+		    in.meta.category == ZYDIS_CATEGORY_UNCOND_BR) {
+			loop = op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op[0].imm.is_relative &&
+			       ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &op[0], eip + (off - (eip & 0xfff)), &t)) &&
+			       (uint32_t)t == eip;
+			break;
+		}
+		if (in.meta.category == ZYDIS_CATEGORY_CALL || in.meta.category == ZYDIS_CATEGORY_RET ||
+		    in.meta.category == ZYDIS_CATEGORY_SYSTEM || in.meta.category == ZYDIS_CATEGORY_INTERRUPT)
+			break;
+		code += in.length;
+		off += in.length;
+	}
+	return loop;
+}
+
 int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 {
 	struct xlat x;
 	struct tb *tb;
+	bool loop = self_loop(bt, eip);
 	int n, r = 0;
 
+	if (loop && bt->tc_used < bt->tc_size)
+		bt->tc_used = (bt->tc_used + 63) & ~(size_t)63;
 	tb = tc_begin(bt, TB_CODE_MAX, TB_MAX_INSNS);
 	if (!tb) {
 		tc_flush(bt);
@@ -296,6 +341,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 			    tb->code + x.loop_off[n][2]);
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);
+	bt_perf_map_block(tb);
 	*out = tb;
 	return 0;
 }
