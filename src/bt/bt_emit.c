@@ -236,25 +236,26 @@ void emit_stack_load(struct emit *e, int reg, int32_t disp)
 
 void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 {
+	/* The flag-free compare: guest ECX parks in r10 (a register move, which the
+	 * CPU renames away) while ecx = target - entry eip feeds jrcxz. */
 	static const uint8_t probe[] = {
 		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w          index     */
 		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]       table     */
 		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]      (16-byte entries) */
-		0x47, 0x8b, 0x14, 0xe3,       /* mov r10d, [r11 + r12*8]   entry eip */
-		0x45, 0x89, 0xe9,             /* mov r9d, r13d                       */
-		0x41, 0xf7, 0xd1,             /* not r9d                             */
-		0x47, 0x8d, 0x54, 0x0a, 0x01, /* lea r10d, [r10 + r9 + 1]  = entry - target */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+		0x49, 0x89, 0xca,             /* mov r10, rcx              park ECX  */
+		0x43, 0x8b, 0x0c, 0xe3,       /* mov ecx, [r11 + r12*8]    entry eip */
+		0xf7, 0xd1,                   /* not ecx                             */
+		0x42, 0x8d, 0x4c, 0x29, 0x01, /* lea ecx, [rcx + r13 + 1]  = target - entry */
 		0xe3, 0x08,                   /* jrcxz hit                           */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+		0x4c, 0x89, 0xd1,             /* mov rcx, r10                        */
 	};
 	static const uint8_t hit[] = {
-		0x49, 0x87, 0xca,             /* hit: xchg r10, rcx                  */
+		0x4c, 0x89, 0xd1,             /* hit: mov rcx, r10                   */
 		0x43, 0xff, 0x64, 0xe3, 0x08, /* jmp [r11 + r12*8 + 8]               */
 	};
 
 	emit_bytes(e, probe, sizeof(probe));
-	emit_jmp(e, miss_stub); /* 5 bytes: the jrcxz above skips xchg (3) + this (5) */
+	emit_jmp(e, miss_stub); /* 5 bytes: the jrcxz above skips mov (3) + this (5) */
 	emit_bytes(e, hit, sizeof(hit));
 }
 
@@ -262,6 +263,7 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
  * A ret site's inline cache in front of the jump-cache probe: the site's last
  * target (eip, host code) at cpu->ic + ic_off. A hit jumps straight there; a
  * miss probes the jump cache, and a hit there refreshes the site's cache.
+ * Guest ECX parks in r10 for both flag-free compares (as in emit_lookup).
  */
 void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 {
@@ -269,34 +271,30 @@ void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 		0x4d, 0x8b, 0x4e, CPU_IC,     /* mov r9, [r14 + ic]                  */
 	};
 	static const uint8_t ic_probe[] = {
-		0x45, 0x8b, 0x11,             /* mov r10d, [r9]            site eip  */
-		0x41, 0xf7, 0xd2,             /* not r10d                            */
-		0x47, 0x8d, 0x14, 0x2a,       /* lea r10d, [r10 + r13]               */
-		0x41, 0xf7, 0xd2,             /* not r10d                  = eip - target */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+		0x49, 0x89, 0xca,             /* mov r10, rcx              park ECX  */
+		0x41, 0x8b, 0x09,             /* mov ecx, [r9]             site eip  */
+		0xf7, 0xd1,                   /* not ecx                             */
+		0x42, 0x8d, 0x4c, 0x29, 0x01, /* lea ecx, [rcx + r13 + 1]  = target - eip */
 	};
 	static const uint8_t jc_probe[] = {
-		0x49, 0x87, 0xca,             /* xchg r10, rcx            (ic miss)  */
-		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w                    */
+		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w         (ic miss)  */
 		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]                 */
 		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]                */
-		0x47, 0x8b, 0x14, 0xe3,       /* mov r10d, [r11 + r12*8]             */
-		0x41, 0xf7, 0xd2,             /* not r10d                            */
-		0x47, 0x8d, 0x14, 0x2a,       /* lea r10d, [r10 + r13]               */
-		0x41, 0xf7, 0xd2,             /* not r10d                            */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+		0x43, 0x8b, 0x0c, 0xe3,       /* mov ecx, [r11 + r12*8]              */
+		0xf7, 0xd1,                   /* not ecx                             */
+		0x42, 0x8d, 0x4c, 0x29, 0x01, /* lea ecx, [rcx + r13 + 1]            */
 		0xe3, 0x08,                   /* jrcxz jc_hit                        */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+		0x4c, 0x89, 0xd1,             /* mov rcx, r10                        */
 	};
 	static const uint8_t jc_hit[] = {
-		0x49, 0x87, 0xca,             /* jc_hit: xchg r10, rcx               */
+		0x4c, 0x89, 0xd1,             /* jc_hit: mov rcx, r10                */
 		0x45, 0x89, 0x29,             /* mov [r9], r13d           refresh    */
 		0x4f, 0x8b, 0x54, 0xe3, 0x08, /* mov r10, [r11 + r12*8 + 8]          */
 		0x4d, 0x89, 0x51, 0x08,       /* mov [r9 + 8], r10                   */
 		0x41, 0xff, 0xe2,             /* jmp r10                             */
 	};
 	static const uint8_t ic_hit[] = {
-		0x49, 0x87, 0xca,             /* ic_hit: xchg r10, rcx               */
+		0x4c, 0x89, 0xd1,             /* ic_hit: mov rcx, r10                */
 		0x41, 0xff, 0x61, 0x08,       /* jmp [r9 + 8]                        */
 	};
 	static const uint8_t lea_r9[] = { 0x4d, 0x8d, 0x89 }; /* lea r9, [r9 + disp32] */

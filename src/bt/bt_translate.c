@@ -240,7 +240,7 @@ static bool self_loop(struct bt *bt, uint32_t eip)
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
-	uint32_t pa, off = eip & 0xfff, n = 0; /* off: the decode position in the page */
+	uint32_t pa, off = eip & 0xfff, n = 0, jccs = 0; /* off: decode position in the page */
 	const uint8_t *code;
 	bool loop = false;
 
@@ -259,7 +259,11 @@ static bool self_loop(struct bt *bt, uint32_t eip)
 			loop = op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op[0].imm.is_relative &&
 			       ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &op[0], eip + (off - (eip & 0xfff)), &t)) &&
 			       (uint32_t)t == eip;
-			break;
+			/* x_jcc goes on past a jcc while slots remain; loop/jcxz end a block */
+			if (loop || in.meta.category != ZYDIS_CATEGORY_COND_BR ||
+			    (in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xfc) == 0xe0) ||
+			    ++jccs + 2 > TB_SLOTS)
+				break;
 		}
 		if (in.meta.category == ZYDIS_CATEGORY_CALL || in.meta.category == ZYDIS_CATEGORY_RET ||
 		    in.meta.category == ZYDIS_CATEGORY_SYSTEM || in.meta.category == ZYDIS_CATEGORY_INTERRUPT)
