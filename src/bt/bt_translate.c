@@ -239,39 +239,39 @@ static int translate_one(struct xlat *x, int n)
 static bool self_loop(struct bt *bt, uint32_t eip)
 {
 	ZydisDecodedInstruction in;
-	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
 	uint32_t pa, off = eip & 0xfff, n = 0, jccs = 0; /* off: decode position in the page */
 	const uint8_t *code;
-	bool loop = false;
 
 	if (bt->stepping || mmu_translate(bt, eip, ACC_FETCH, bt->cpu.cpl == 3, &pa, NULL)) {
 		bt->cpu.exc.vector = -1;
 		return false;
 	}
 	code = vm_gpa(&bt->mon->vm, pa, 4096 - off);
+	/* No operands decoded (the costly half of Zydis): the raw immediate is enough. */
 	while (code && off < 4096 && n++ < TB_MAX_INSNS) {
-		ZyanU64 t;
+		ZydisInstructionCategory cat;
 
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, code, 4096 - off, &in, op)))
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(bt->dec32, NULL, code, 4096 - off, &in)))
 			break;
-		if (in.meta.category == ZYDIS_CATEGORY_COND_BR ||
-		    in.meta.category == ZYDIS_CATEGORY_UNCOND_BR) {
-			loop = op[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op[0].imm.is_relative &&
-			       ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &op[0], eip + (off - (eip & 0xfff)), &t)) &&
-			       (uint32_t)t == eip;
+		cat = in.meta.category;
+		off += in.length;
+		code += in.length;
+		if (cat == ZYDIS_CATEGORY_COND_BR || cat == ZYDIS_CATEGORY_UNCOND_BR) {
+			/* rel8/rel32 branches: the target is the next instruction + the immediate */
+			if (in.raw.imm[0].is_relative &&
+			    (uint32_t)(eip - (eip & 0xfff) + off + (uint32_t)in.raw.imm[0].value.s) == eip)
+				return true;
 			/* x_jcc goes on past a jcc while slots remain; loop/jcxz end a block */
-			if (loop || in.meta.category != ZYDIS_CATEGORY_COND_BR ||
+			if (cat != ZYDIS_CATEGORY_COND_BR ||
 			    (in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xfc) == 0xe0) ||
 			    ++jccs + 2 > TB_SLOTS)
 				break;
-		}
-		if (in.meta.category == ZYDIS_CATEGORY_CALL || in.meta.category == ZYDIS_CATEGORY_RET ||
-		    in.meta.category == ZYDIS_CATEGORY_SYSTEM || in.meta.category == ZYDIS_CATEGORY_INTERRUPT)
+		} else if (cat == ZYDIS_CATEGORY_CALL || cat == ZYDIS_CATEGORY_RET ||
+			   cat == ZYDIS_CATEGORY_SYSTEM || cat == ZYDIS_CATEGORY_INTERRUPT) {
 			break;
-		code += in.length;
-		off += in.length;
+		}
 	}
-	return loop;
+	return false;
 }
 
 int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
