@@ -130,7 +130,11 @@ struct bt_imap {
 
 #define TB_MAX_INSNS 32
 #define TB_STEP 0x4   /* in tb->cpl: a one-instruction block for single-stepping (EFLAGS.TF) */
-#define TB_SLOTS 2
+/* Exit slots per block: the conditional branches a block runs through (their taken
+ * edges) plus its last exit or two. The dispatcher gets tb | slot in one word, so at
+ * most 8 (struct tb is 8-aligned). */
+#define TB_SLOTS 6
+_Static_assert(TB_SLOTS <= 8, "exit_tb packs the slot in the 3 low bits of a tb pointer");
 /* Segments every block is keyed by (flat in any kernel we know); FS and GS only when used. */
 #define TB_SEG_ALWAYS ((1u << 0) | (1u << 2) | (1u << 3))
 #define TB_SEG_ALL 0x3du

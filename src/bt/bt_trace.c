@@ -1,6 +1,9 @@
-/* bt_trace.c: --trace=tc: each new translation, guest code (Capstone) then host code. */
+/* bt_trace.c: --trace=tc: each new translation, guest code (Capstone) then host code;
+ * TANDEM_PERF_MAP=1: a perf map of the translation cache for `perf report`. */
 #include <capstone/capstone.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "bt_xlat.h"
 #include "monitor.h"
@@ -33,5 +36,29 @@ void bt_trace_block(struct bt *bt, const struct tb *tb)
 	if (mmu_read(bt, tb->eip, guest, len, (tb->cpl & 3) == 3) == 0)
 		listing(stderr, CS_MODE_32, guest, len, tb->eip, "guest");
 	bt->cpu.exc.vector = -1;
-	listing(stderr, CS_MODE_64, tb->code, tb->body_len, (uint64_t)(uintptr_t)tb->code, "host ");
+	listing(stderr, CS_MODE_64, tb->code, getenv("TANDEM_TRACE_STUBS") ? tb->code_len : tb->body_len, (uint64_t)(uintptr_t)tb->code, "host ");
+}
+
+void bt_perf_map_block(const struct tb *tb)
+{
+	static FILE *map;
+	static int state; /* 0: not looked at, 1: writing, -1: off */
+
+	if (state == 0) {
+		const char *env = getenv("TANDEM_PERF_MAP");
+		char path[64];
+
+		state = -1;
+		if (env && *env && *env != '0') {
+			snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+			map = fopen(path, "w");
+			if (map) {
+				setvbuf(map, NULL, _IOLBF, 0);
+				state = 1;
+			}
+		}
+	}
+	if (state == 1)
+		fprintf(map, "%" PRIxPTR " %x guest_%08x_len%u_cpl%u_n%u\n", (uintptr_t)tb->code,
+			tb->code_len, tb->eip, tb->guest_len, tb->cpl, tb->ninsn);
 }

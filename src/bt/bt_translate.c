@@ -256,12 +256,61 @@ static int translate_one(struct xlat *x, int n)
 	return r;
 }
 
+/*
+ * Does the block at eip branch back to its own start (a one-block loop)? Decodes
+ * the guest code ahead, within eip's page, without translating or faulting. Such a
+ * block starts on a 64-byte line: front ends fetch and cache decoded code in
+ * aligned 32/64-byte windows (AMD Zen's op cache: 64), and a small loop body that
+ * straddles two windows runs ~45% slower (measured: the compute guest's matrix
+ * loop, 34 host bytes, 1.45x native at offset 0x30 of a line, ~1x native aligned).
+ */
+static bool self_loop(struct bt *bt, uint32_t eip)
+{
+	ZydisDecodedInstruction in;
+	uint32_t pa, off = eip & 0xfff, n = 0, jccs = 0; /* off: decode position in the page */
+	const uint8_t *code;
+
+	if (bt->stepping || mmu_translate(bt, eip, ACC_FETCH, bt->cpu.cpl == 3, &pa, NULL)) {
+		bt->cpu.exc.vector = -1;
+		return false;
+	}
+	code = vm_gpa(&bt->mon->vm, pa, 4096 - off);
+	/* No operands decoded (the costly half of Zydis): the raw immediate is enough. */
+	while (code && off < 4096 && n++ < TB_MAX_INSNS) {
+		ZydisInstructionCategory cat;
+
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(bt->dec32, NULL, code, 4096 - off, &in)))
+			break;
+		cat = in.meta.category;
+		off += in.length;
+		code += in.length;
+		if (cat == ZYDIS_CATEGORY_COND_BR || cat == ZYDIS_CATEGORY_UNCOND_BR) {
+			/* rel8/rel32 branches: the target is the next instruction + the immediate */
+			if (in.raw.imm[0].is_relative &&
+			    (uint32_t)(eip - (eip & 0xfff) + off + (uint32_t)in.raw.imm[0].value.s) == eip)
+				return true;
+			/* x_jcc goes on past a jcc while slots remain; loop/jcxz end a block */
+			if (cat != ZYDIS_CATEGORY_COND_BR ||
+			    (in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xfc) == 0xe0) ||
+			    ++jccs + 2 > TB_SLOTS)
+				break;
+		} else if (cat == ZYDIS_CATEGORY_CALL || cat == ZYDIS_CATEGORY_RET ||
+			   cat == ZYDIS_CATEGORY_SYSTEM || cat == ZYDIS_CATEGORY_INTERRUPT) {
+			break;
+		}
+	}
+	return false;
+}
+
 int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 {
 	struct xlat x;
 	struct tb *tb;
+	bool loop = self_loop(bt, eip);
 	int n, r = 0;
 
+	if (loop && bt->tc_used < bt->tc_size)
+		bt->tc_used = (bt->tc_used + 63) & ~(size_t)63;
 	tb = tc_begin(bt, TB_CODE_MAX, TB_MAX_INSNS);
 	if (!tb) {
 		tc_flush(bt);
@@ -327,6 +376,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 			tb->nloops++;
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);
+	bt_perf_map_block(tb);
 	*out = tb;
 	return 0;
 }

@@ -56,5 +56,10 @@ int x_string(struct xlat *x);
 
 /* --trace=tc: the block's guest code (Capstone) and host code. */
 void bt_trace_block(struct bt *bt, const struct tb *tb);
+/* Debugging aid: with TANDEM_PERF_MAP set (not "0") in the environment, appends
+ * "start size name" for the block's host code to /tmp/perf-PID.map, the file `perf
+ * report` reads to name samples in anonymous JIT memory (Linux perf's jit-interface
+ * convention). Takes a committed block; a map that cannot be opened is silently off. */
+void bt_perf_map_block(const struct tb *tb);
 
 #endif

@@ -99,11 +99,19 @@ int x_ret(struct xlat *x)
 	return 1;
 }
 
+/*
+ * A conditional branch is an exit slot for its taken edge; the block goes on with the
+ * fall-through path while slots remain for a last branch (jcc + jmp, or loop's two), as
+ * a compiler lays out straight-line code: no jump between a jcc and the next
+ * instruction, one host taken branch where the guest takes one.
+ */
 int x_jcc(struct xlat *x)
 {
 	if (x->in.operand_width != 32)
 		return slow16(x);
 	x_jcc_slot(x, x->in.opcode & 0xf, rel_target(x));
+	if (x->nslots + 2 <= TB_SLOTS)
+		return 0;
 	x_jmp_slot(x, x->eip + x->in.length, true);
 	return 1;
 }
