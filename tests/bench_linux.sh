@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench_linux.sh: `tandem bench --suite linux` with a tiny N: one boot each under
 # bt and qemu (plus the host's native run when it executes i386), then the JSON:
-# suite linux, every engine a column with one sample of each workload, and each
+# suite linux, every engine a column with one sample (>= 0) of each workload, and each
 # workload's output (its count and result: exit-status sums, bytes echoed, the
 # compute job's sha256) identical under every engine. The native row says why it
 # is unavailable when i386 is masked away. Timing is not asserted.
@@ -57,7 +57,8 @@ for name, c in cols.items():
         continue
     for row in rows:
         cell = c["cells"][row]
-        if not cell["present"] or len(cell["samples"]) != 1 or not cell["samples"][0] > 0:
+        # 0 is possible: a run this short may reach the host as one read (noted "unresolved")
+        if not cell["present"] or len(cell["samples"]) != 1 or not cell["samples"][0] >= 0:
             bad.append("%s %s: %s" % (name, row, cell))
 # the note is "result R", plus "; a run under 10 ms: unresolved" where the engine was that fast
 outs = {row: {n: (c["cells"][row]["iters"], c["cells"][row]["note"].split(";")[0]) for n, c in cols.items()}
