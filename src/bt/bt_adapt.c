@@ -134,23 +134,40 @@ static void patch_block(struct bt *bt, struct tb *tb, int i, const uint8_t *dest
 	memcpy(p + 1, &rel, 4);
 }
 
-/* Every valid block of this CPL holding eip at an instruction boundary after its first. */
+/*
+ * Every valid block of this CPL holding eip at an instruction boundary after its first,
+ * from the same physical page: it jumps to the fresh block there when its own check
+ * covers the fresh block's pages and segment state (tc_same_pages); otherwise (it ends
+ * in an earlier page, the fresh one reaches into a later one, or another segment state)
+ * a jump could run the fresh code unchecked, so the holder is dropped and retranslated
+ * when next reached. Either way no block keeps the old form of the instruction: a
+ * one-register access known to wrap would fault in the guard again.
+ */
 static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct tb *fresh)
 {
 	uint32_t t;
 
 	for (t = 0; t < bt->ntbs; t++) {
 		struct tb *tb = &bt->tbs[t];
+		uint32_t ppage;
 		int i;
 
 		if (!tb->valid || tb == fresh || tb->cpl != s->cpl || s->eip <= tb->eip ||
-		    s->eip >= tb->eip + tb->guest_len || !tc_same_pages(bt, tb, fresh))
-			continue; /* (another address space's code at that eip: not this one) */
-		for (i = 1; i < tb->ninsn; i++)
-			if (tb->eip + tb->imap[i].guest == s->eip) {
-				patch_block(bt, tb, i, fresh->code);
-				tb->patched = true; /* a kick in it unlinks every chain (tc_kick_async) */
+		    s->eip >= tb->eip + tb->guest_len)
+			continue;
+		ppage = (s->eip >> 12) == (tb->eip >> 12) ? tb->page[0] : tb->page[1];
+		if (ppage != fresh->page[0])
+			continue; /* another address space's code at that eip: not this one */
+		for (i = 1; i < tb->ninsn; i++) {
+			if (tb->eip + tb->imap[i].guest != s->eip)
+				continue;
+			if (!tc_same_pages(bt, tb, fresh)) {
+				tc_invalidate_tb(bt, tb);
+				break;
 			}
+			patch_block(bt, tb, i, fresh->code);
+			tb->patched = true; /* a kick in it unlinks every chain (tc_kick_async) */
+		}
 	}
 }
 
