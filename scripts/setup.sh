@@ -7,7 +7,7 @@ build=${TANDEM_BUILD:-$top/build}
 
 pkgs=(build-essential cmake pkg-config gcc-multilib libelf-dev check libzydis-dev
       libcapstone-dev linux-libc-dev qemu-system-x86 qemu-user busybox-static cpio xz-utils
-      python3 valgrind libcairo2-dev fonts-dejavu-core)
+      python3 valgrind libcairo2-dev fonts-dejavu-core clang-format)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
