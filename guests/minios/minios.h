@@ -53,7 +53,9 @@ extern int have_pge;
 /* vm.c */
 /* Frames: 4 KiB physical pages from FRAME_BASE to the end of RAM. 0 when none is left. */
 uint32_t frame_alloc(void);
+/* Give frame pa (from frame_alloc) back; no double-free or range check. */
 void frame_free(uint32_t pa);
+/* How many frames are free now (MSYS_nfree). */
 uint32_t frames_free(void);
 /* Build the kernel mappings (0..64 MiB, global where CR4.PGE exists) and turn paging on
  * in the boot address space. Returns 0, or -1 without PSE (it maps RAM with 4 MiB pages). */
@@ -120,6 +122,8 @@ int fd_write(int fd, uint32_t buf, uint32_t n);
 int fd_close(int fd);
 /* A new reference to an open end (fork), and drop one (close, exit). */
 void fd_dup(struct fd *f);
+/* fd_drop: the pipe is freed with its last end and its sleepers woken (readers then see EOF,
+ * writers -1), f emptied. Both are no-ops on a closed f. */
 void fd_drop(struct fd *f);
 
 /* syscall.c: install the int 0x80 dispatcher and the #PF handler (vm_fault). */

@@ -87,6 +87,8 @@ void macro_native(int w, uint32_t n, int repeat, struct macro_cell *c);
 
 /* Print run as "table", "md" or "csv" (format: enum nb_format), or write it as JSON. */
 void macro_report(FILE *f, const struct macro_run *run, int format);
+/* The run as JSON ("tandem_macro": 1: host, paper constants, each column's wanted cells with
+ * their samples; NaN and infinities as null). Write errors: the caller checks f. */
 void macro_write_json(FILE *f, const struct macro_run *run);
 
 /* The paper's forkwait (40,000 processes on a 3.8 GHz Pentium 4): seconds. */

@@ -266,6 +266,8 @@ static inline uint32_t bt_eflags(const struct bt_cpu *c)
 	return (c->hflags & BT_HOST_FLAGS) | (c->vflags & ~BT_HOST_FLAGS) | 0x2;
 }
 
+/* Set guest EFLAGS to f: the arithmetic flags and DF to hflags, the rest (IF, IOPL, TF...)
+ * to vflags with bit 1 forced. No privilege masking: the caller decides what may change. */
 static inline void bt_set_eflags(struct bt_cpu *c, uint32_t f)
 {
 	c->hflags = f & BT_HOST_FLAGS;
@@ -498,6 +500,7 @@ static inline uint32_t tc_hash(uint32_t eip, uint8_t cpl)
 	return ((eip * 0x9e3779b1u) >> 19 ^ cpl) & (TB_HASH_SIZE - 1);
 }
 
+/* The bt that owns cpu (struct bt's first member: the pointer r14 holds). */
 static inline struct bt *bt_of(struct bt_cpu *c)
 {
 	return (struct bt *)c;
@@ -510,6 +513,8 @@ static inline struct bt *bt_of(struct bt_cpu *c)
 
 /* bt_translate.c */
 int bt_translate(struct bt *bt, uint32_t eip, struct tb **out);
+/* The Zydis decoders for guest (32-bit) and host (64-bit) code, static and shared by every
+ * bt: 0, or -1 if Zydis refuses. bt_decoders_destroy only forgets them (nothing to free). */
 int bt_decoders_init(struct bt *bt);
 void bt_decoders_destroy(struct bt *bt);
 
@@ -529,9 +534,13 @@ void bt_decoders_destroy(struct bt *bt);
 #define EXC_GP 13
 #define EXC_PF 14
 #define EXC_MF 16
+/* Record exception vector (EXC_*, error code err if has_err) in bt->cpu.exc, replacing any
+ * pending one; delivered later (bt_deliver, BT_EXIT_EXCEPTION), nothing else changes. */
 void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err);
 /* Deliver bt->cpu.exc; 0, or -1 when it escalated to a triple fault. */
 int bt_deliver(struct bt *bt);
+/* Deliver external interrupt vector through the IDT (not a software int: no gate DPL
+ * check), counted in bt->interrupts; 0, or -1 as bt_deliver. */
 int bt_deliver_irq(struct bt *bt, uint8_t vector);
 /* iret in protected mode (next: the instruction after it); 0, -1 with an exception raised, -2 unsupported. */
 int bt_iret(struct bt *bt, uint32_t next);
@@ -546,7 +555,14 @@ void bt_seg_set(struct bt *bt, int seg, struct bt_seg s);
 int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl);
 /* May a far jmp/call go straight to sel at this CPL? 0, -1 (raised), -2 (a call gate: unsupported), 1 (a TSS or task gate: bt_task_far). */
 int bt_far_target(struct bt *bt, uint16_t sel);
+/*
+ * The 8-byte descriptor sel names into d (GDT, or the LDT for TI=1), read as a supervisor
+ * access: 0; -1 with nothing raised when it lies past the table's limit or the LDT is
+ * null; -1 with a #PF in bt->cpu.exc when the table is not mapped.
+ */
 int bt_read_desc(struct bt *bt, uint16_t sel, uint32_t d[2]);
+/* CPL becomes cpl: its jump cache and its shadow view (r8 from the next entry or callout
+ * return). No privilege check, no segment change: the caller loads CS/SS to match. */
 void bt_set_cpl(struct bt *bt, uint8_t cpl);
 
 /* bt_task.c: hardware task switches (32-bit TSSs) */
@@ -566,6 +582,8 @@ int bt_task_return(struct bt *bt, uint32_t next);
 
 /* bt_callout.c */
 int bt_callout(struct bt_cpu *cpu);
+/* Fill cpu.core_exit with EXIT_UNSUPPORTED at eip, the printf-formatted reason cut to the
+ * record's what[]; the caller leaves with BT_EXIT_CORE. */
 void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

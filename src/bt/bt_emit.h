@@ -30,8 +30,12 @@ struct emit {
 /* The base of the segment the next guest operand uses (consumes seg_next). */
 uint32_t emit_seg_base(struct emit *e);
 
+/* Append n bytes at e->p; past e->end nothing is written and e->overflow is set (the caller
+ * drops the block). */
 void emit_bytes(struct emit *e, const void *b, size_t n);
+/* One byte, as emit_bytes. */
 void emit_u8(struct emit *e, uint8_t v);
+/* A little-endian dword, as emit_bytes. */
 void emit_u32(struct emit *e, uint32_t v);
 /*
  * Encode one request; false if Zydis cannot (the caller reports unsupported). A
@@ -43,7 +47,9 @@ bool emit_req(struct emit *e, const ZydisEncoderRequest *r);
 
 /* A request for 64-bit mode with the given mnemonic and no operands. */
 void req_init(ZydisEncoderRequest *r, ZydisMnemonic m);
+/* Append a register operand to r (unchecked: at most ZYDIS_ENCODER_MAX_OPERANDS in all). */
 void req_reg(ZydisEncoderRequest *r, ZydisRegister reg);
+/* Append an immediate operand v (signed; the encoder picks the form that holds it). */
 void req_imm(ZydisEncoderRequest *r, int64_t v);
 /*
  * Append a guest memory operand of size bytes for the guest address
@@ -78,9 +84,12 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub);
 void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off);
 /* call/jmp rel32 to an absolute host address (within +-2 GiB). */
 void emit_call(struct emit *e, const uint8_t *dest);
+/* jmp rel32 as emit_call; neither checks the range: a dest beyond +-2 GiB jumps wrong. */
 void emit_jmp(struct emit *e, const uint8_t *dest);
 /* jmp/jcc rel32 with a placeholder; returns the rel32 field's offset from e->start. */
 uint32_t emit_jmp_slot(struct emit *e);
+/* jcc (0f 80+cc) the same; after an overflow the offset names no written field: check
+ * e->overflow before emit_patch. */
 uint32_t emit_jcc_slot(struct emit *e, uint8_t cc);
 /* Point a rel32 field (offset from e->start) at dest. */
 void emit_patch(struct emit *e, uint32_t field_off, const uint8_t *dest);

@@ -14,7 +14,14 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
  * Returns 0 with *pa, or -1 with a #PF in bt->cpu.exc.
  */
 int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write);
+/*
+ * Copy len bytes between guest virtual va and buf (user: CPL 3 rights), page by page.
+ * Bytes outside RAM read as 0xff, writes there are dropped (no device sees them); a write
+ * invalidates code on the page and drops the shadow of the page-table entries it changes.
+ * 0, or -1 with a #PF in bt->cpu.exc, the pages before the faulting one already copied.
+ */
 int mmu_read(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool user);
+/* mmu_write: buf into guest memory at va, the write side of the contract above. */
 int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool user);
 /*
  * Shadow fill for a host fault at va in view (a flat index of the current address
@@ -44,6 +51,7 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
 /* ---- bt_shadow.c ---- */
 /* Reserve every view (VIEW_NR, with guards and canaries) and the maps: 0 or -errno. */
 int mmu_init(struct bt *bt);
+/* Unmap the views and maps and free the tables mmu_init made, also after a failed one; once. */
 void mmu_destroy(struct bt *bt);
 /*
  * Empty every view of every address space (and untrace every page table): for a

@@ -26,30 +26,62 @@ struct xlat {
 
 /* Translate x->in (instruction n of the block): 0 go on, 1 the block ends. */
 int x_insn(struct xlat *x, int n);
+/* Emit a callout of kind (BT_CO_*) for this instruction: its site (eip, bytes) recorded
+ * (tc_site), cpu->co_site set, a call to the callout stub. */
 void x_callout(struct xlat *x, int kind);
+/* Emit a jmp exit slot to guest target (chain: the dispatcher may link it to target's
+ * block). The caller keeps nslots below TB_SLOTS. */
 void x_jmp_slot(struct xlat *x, uint32_t target, bool chain);
+/* A jcc exit slot (cc: the condition's opcode low nibble) to target, always chainable. */
 void x_jcc_slot(struct xlat *x, uint8_t cc, uint32_t target);
 #define R(x) ZYDIS_REGISTER_##x
 
 /* bt_xlat_ops.c: IDENT and the stack instructions */
 ZydisRegister map_reg(ZydisRegister r);
+/* Guest register id (0..7, x86 order) of size 4, 2 or 1 bytes (1: id 4..7 are AH..BH);
+ * ESP stays ESP (not r15d: map_reg does that). */
 ZydisRegister gpr_sized(int id, int size);
 ZydisRegister tmp(int num, int size);   /* r12/r13 of 1, 2 or 4 bytes */
+/* Emit mov dst, operand: a register (mapped) or guest memory (req_gmem; 16-bit addressing
+ * through r11d); false for an immediate or an encoder refusal (the caller: unsupported). */
 bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister dst);
+/* Emit mov dst, src (host registers, one width); a refusal only marks e->failed. */
 void mov_rr(struct xlat *x, ZydisRegister dst, ZydisRegister src);
+/* This instruction stops the guest when reached (a BT_CO_unsupported callout, then an
+ * unchained slot after it): returns 1, the block ends. */
 int unsupported(struct xlat *x);
+/* IDENT: instruction n copied, its guest memory operand made [r8 + ...] (req_gmem; 16-bit
+ * addressing through r11d), ESP as r15d; 0, or unsupported()'s 1. */
 int x_ident(struct xlat *x, int n);
+/* push reg/imm/mem: a store at SS:[ESP - size], then ESP -= size (push sreg: a callout).
+ * The x_ stack and flow translators return 0 (go on), or 1 (the block ends). */
 int x_push(struct xlat *x);
+/* pop reg/mem: load from SS:[ESP], store, ESP += size (pop esp keeps the loaded value; pop
+ * [esp+d] addresses with ESP after the pop, SDM); pop sreg: a callout. */
 int x_pop(struct xlat *x);
+/* pushad inline (ESP as before the instruction); a 16-bit pusha in C (BT_CO_slow). */
 int x_pusha(struct xlat *x);
+/* popad inline, both ends loaded first so a #PF changes no register; ESP's slot skipped;
+ * 16-bit in C. */
 int x_popa(struct xlat *x);
+/* enter n, 0 with a 32-bit operand size inline (push EBP, EBP = ESP, ESP -= n); a nesting
+ * level or 16-bit in C (BT_CO_enter). */
 int x_enter(struct xlat *x);
+/* leave (32-bit) inline: EBP = SS:[EBP] loaded first, ESP = old EBP + 4; 16-bit in C. */
 int x_leave(struct xlat *x);
 /* bt_xlat_flow.c: branches, calls, returns */
 int x_jmp(struct xlat *x);
+/* call (32-bit): push the return address, then a chained slot (rel32) or the jump-cache probe
+ * (indirect, the target read before the push); far: BT_CO_far; 16-bit in C. Ends the block. */
 int x_call(struct xlat *x);
+/* ret [imm16] (32-bit): the target into r13d, ESP += 4 + imm, then a per-site inline cache
+ * (the jump cache when none is left); far: BT_CO_far; 16-bit in C. Ends the block. */
 int x_ret(struct xlat *x);
+/* jcc (16-bit operand size in C): a chained slot for the taken edge; 0 (the block goes on
+ * with the fall-through) while two slots remain, else a fall-through slot too and 1. */
 int x_jcc(struct xlat *x);
+/* loop/loope/loopne/jecxz (32-bit address and operand size, else unsupported): the host's own
+ * instruction with addr32 choosing between two chained slots. Ends the block. */
 int x_loop(struct xlat *x);
 /* bt_xlat_string.c */
 int x_string(struct xlat *x);
