@@ -279,6 +279,26 @@ static void c_user_priv(void)
 	}
 }
 
+/* Far ret imm16 to an outer ring: ESP is the outer one plus imm16, and DS/ES holding a
+ * DPL 0 segment are null in ring 3 (SDM Vol. 2 RET, return to outer privilege level). */
+extern volatile uint32_t st_fr_esp, st_fr_ds, st_fr_es;
+void st_farret_entry(void);
+int st_farret_outer(void (*entry)(void), uint32_t esp3);
+
+static void c_farret_outer(void)
+{
+	uint32_t esp3 = (uint32_t)(st_user_stack + sizeof(st_user_stack) - 64);
+	int st;
+
+	st_fr_esp = st_fr_ds = st_fr_es = 0xdeadbeef;
+	st = st_farret_outer(st_farret_entry, esp3);
+	EXPECT_EQ("status through SYS_exit", st, 7);
+	EXPECT_EQ("ring 3 esp after lret $8 (imm16 released from the outer stack)", st_fr_esp,
+		  esp3 + 8);
+	EXPECT_EQ("ds in ring 3 (it held DPL 0 data: null)", st_fr_ds & 0xffff, 0);
+	EXPECT_EQ("es in ring 3 (it held DPL 0 data: null)", st_fr_es & 0xffff, 0);
+}
+
 CHECK_LIST(ring) = {
     {"ring.int80_args_and_return", c_int80},
     {"ring.tss_esp0_stack_switch", c_tss_esp0},
@@ -287,5 +307,6 @@ CHECK_LIST(ring) = {
     {"ring.iret_to_ring3_eflags_iopl3", c_iret_ring3},
     {"ring.user_popf_if_iopl_ignored", c_user_popf},
     {"ring.user_privileged_gp", c_user_priv},
+    {"ring.far_ret_outer_imm16_null_segs", c_farret_outer},
     CHECK_END,
 };

@@ -36,6 +36,49 @@ st_longjmp:
 	jmp *20(%edx)
 	.size st_longjmp, . - st_longjmp
 
+/* int st_farret_outer(void (*entry)(void), uint32_t esp3): from ring 0, `lret $8` to
+ * entry in ring 3 (CS 0x1B) on SS:ESP 0x23:esp3, DS and ES still the kernel's data
+ * segment (DPL 0). The frame is rt_enter_user's, so entry's SYS_exit returns its status
+ * from here. */
+	.globl st_farret_outer
+	.type st_farret_outer, @function
+st_farret_outer:
+	movl 4(%esp), %ecx
+	movl 8(%esp), %edx
+	pushl %ebp
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	pushl rt_tss + 4
+	movl %esp, user_kernel_esp
+	movl %esp, rt_tss + 4
+	pushl $SEL_UDATA	/* outer ss */
+	pushl %edx		/* outer esp */
+	subl $8, %esp		/* the 8 bytes of parameters `lret $8` releases */
+	pushl $SEL_UCODE	/* cs */
+	pushl %ecx		/* eip */
+	lret $8
+	.size st_farret_outer, . - st_farret_outer
+
+/* Ring 3, after st_farret_outer: records ESP, DS and ES (through SS: DS may be null). */
+	.globl st_farret_entry
+st_farret_entry:
+	movl %esp, %ss:st_fr_esp
+	movw %ds, %ss:st_fr_ds
+	movw %es, %ss:st_fr_es
+	movl $1, %eax		/* SYS_exit */
+	movl $7, %ebx
+	int $0x80
+1:	jmp 1b
+
+	.data
+	.globl st_fr_esp, st_fr_ds, st_fr_es
+	.balign 4
+st_fr_esp: .long 0
+st_fr_ds: .long 0
+st_fr_es: .long 0
+	.text
+
 /* uint32_t st_tss_esp0(void) */
 	.globl st_tss_esp0
 st_tss_esp0:

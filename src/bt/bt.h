@@ -545,6 +545,12 @@ int bt_deliver_irq(struct bt *bt, uint8_t vector);
 /* iret in protected mode (next: the instruction after it); 0, -1 with an exception raised, -2 unsupported. */
 int bt_iret(struct bt *bt, uint32_t next);
 /*
+ * After a return to an outer ring (iret, far ret): DS, ES, FS and GS holding a segment
+ * whose DPL is below the new CPL become null (SDM Vol. 2 IRET and RET, "return to
+ * outer privilege level"), so the outer ring cannot keep using an inner ring's data.
+ */
+void bt_drop_inner_segments(struct bt *bt);
+/*
  * Load a data/stack segment register (any base and limit); 0, -1 (exception raised).
  * Translations fold the data segments' bases and limits in: a change flushes the cache.
  */

@@ -349,15 +349,22 @@ int co_far(struct co *k)
 		    mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4] + 8 + extra), v + 2, 8,
 			     c->cpl == 3))
 			return co_pending(k);
+		struct bt_seg oldcs = c->seg[SEG_CS];
+
 		r = bt_load_cs(k->bt, (uint16_t)v[1], (uint8_t)(v[1] & 3));
 		if (r)
 			return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 		if (c->cpl > old) {
+			/* SDM RET, return to outer privilege level: SS:ESP from the inner stack
+			 * (past the parameters), then imm16 released from the outer stack too;
+			 * data segments the outer ring may not use become null. */
 			if ((r = bt_load_seg(k->bt, SEG_SS, (uint16_t)v[3]))) {
+				c->seg[SEG_CS] = oldcs; /* the fault is taken with the old CS */
 				bt_set_cpl(k->bt, old);
 				return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 			}
-			c->gpr[4] = v[2];
+			c->gpr[4] = v[2] + extra;
+			bt_drop_inner_segments(k->bt);
 		} else {
 			c->gpr[4] += 8 + extra;
 		}

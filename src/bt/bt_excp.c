@@ -363,7 +363,7 @@ int bt_deliver_irq(struct bt *bt, uint8_t vector)
 }
 
 /* Null the data segments a return to an outer ring may no longer use. */
-static void drop_inner_segments(struct bt *bt)
+void bt_drop_inner_segments(struct bt *bt)
 {
 	static const int segs[] = { SEG_DS, SEG_ES, SEG_FS, SEG_GS };
 	unsigned i;
@@ -421,7 +421,7 @@ int bt_iret(struct bt *bt, uint32_t next)
 				return r;
 			}
 			c->gpr[4] = f[3];
-			drop_inner_segments(bt);
+			bt_drop_inner_segments(bt);
 		} else {
 			c->gpr[4] += 12;
 		}
