@@ -190,6 +190,9 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 		bt->trace_faults++;
 		tc_invalidate_page(bt, ppage);
 	}
+	/* A store to a page table no cached address space uses: untraced, no step. */
+	if (ppage < bt->npages && write && w.can_write && (bt->pflags[ppage] & PF_PT))
+		mmu_pt_release(bt, ppage);
 	prot = PROT_READ;
 	if (w.can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;

@@ -99,6 +99,16 @@ void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot);
  * directory) and it is untraced until a walk uses it again.
  */
 void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
+/*
+ * A store is about to reach traced page ppage: if no cached address space uses it
+ * any more (it is neither the directory of a slot or of CR3 nor a page table one of
+ * those directories points to, PS entries aside), untrace it now and return true:
+ * no shadow entry derives from it, so its writes need no trace (a page table freed
+ * and reused as data or as a new process's table). Kept global entries of a slot
+ * keyed anew may then go stale, as a TLB's may until invlpg (SDM Vol 3A 4.10.4.1,
+ * as retrace in bt_shadow.c). False (traced still) otherwise or for a page not traced.
+ */
+bool mmu_pt_release(struct bt *bt, uint32_t ppage);
 /* Mark page pa as a guest page table the walker used (its writes then trace). */
 void mmu_trace_pt(struct bt *bt, uint32_t pa);
 

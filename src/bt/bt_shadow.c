@@ -356,7 +356,7 @@ void mmu_flush(struct bt *bt)
 	bt->rmap_used = 0;
 	bt->rmap_free = 0;
 	for (uint32_t p = 0; p < bt->npages; p++)
-		bt->pflags[p] &= ~PF_PT; /* traced again when the walker next uses them */
+		bt->pflags[p] &= (uint8_t)~(PF_PT | PF_PT_INUSE); /* traced again when walked */
 	memset(bt->ptref, 0, bt->npages * sizeof(*bt->ptref));
 	for (s = 0; s < BT_AS_NR; s++)
 		bt->as[s].cr3 = BT_AS_FREE;
@@ -369,7 +369,7 @@ void mmu_trace_pt(struct bt *bt, uint32_t pa)
 	uint32_t p = pa >> 12;
 
 	if (p < bt->npages && !(bt->pflags[p] & PF_PT)) {
-		bt->pflags[p] |= PF_PT;
+		bt->pflags[p] = (uint8_t)((bt->pflags[p] | PF_PT) & ~PF_PT_INUSE);
 		bt->pt_hot[p] = 0;
 		mmu_unmap_ppage(bt, p);
 	}
@@ -402,6 +402,49 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
 	bt->pt_untraced++;
 }
 
+/* Does the directory at key (a page of RAM) point to ppage as a page table? */
+static bool pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
+{
+	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
+	const uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096);
+	uint32_t j;
+
+	if (!pd)
+		return false;
+	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) { /* the walker's hint first */
+		j = bt->ptref[ppage] - 1u;
+		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
+			return true;
+	}
+	for (j = 0; j < 1024; j++)
+		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
+			return true;
+	return false;
+}
+
+bool mmu_pt_release(struct bt *bt, uint32_t ppage)
+{
+	uint32_t cur = bt->cpu.cr3 & ~0xfffu;
+	int s;
+
+	if (ppage >= bt->npages || !(bt->pflags[ppage] & PF_PT))
+		return false;
+	if ((cur >> 12) == ppage)
+		return false;
+	for (s = 0; s < BT_AS_NR; s++)
+		if (bt->as[s].cr3 != BT_AS_FREE && (bt->as[s].cr3 >> 12) == ppage)
+			return false;
+	if (pd_points_to(bt, cur, ppage))
+		return false;
+	for (s = 0; s < BT_AS_NR; s++)
+		if (bt->as[s].cr3 != BT_AS_FREE && bt->as[s].cr3 != cur &&
+		    pd_points_to(bt, bt->as[s].cr3, ppage))
+			return false;
+	bt->pflags[ppage] &= (uint8_t)~PF_PT;
+	bt->pt_released++;
+	return true;
+}
+
 /*
  * Trace exactly the directories of the cached slots and the tables they point to:
  * a page the guest stopped using as a page table (freed, reused for data) is no
@@ -426,6 +469,7 @@ static void retrace(struct bt *bt)
 				bt->pflags[pd[j] >> 12] |= PF_MARK;
 	}
 	for (p = 0; p < bt->npages; p++) {
+		bt->pflags[p] &= (uint8_t)~PF_PT_INUSE; /* the slots changed: look again */
 		if (bt->pflags[p] & PF_MARK) {
 			bt->pflags[p] &= (uint8_t)~PF_MARK;
 			mmu_trace_pt(bt, p << 12);
