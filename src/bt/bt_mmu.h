@@ -40,6 +40,12 @@ void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va);
  * translated, in every cached address space whose directory uses ppage (or is it).
  */
 void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
+/*
+ * The same, knowing the entry's old value: an entry that was not present (P clear)
+ * translated nothing (no fill maps through it), so nothing is dropped. A byte-wise
+ * clear or copy of a directory then costs one drop per entry that was present.
+ */
+void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old);
 
 /* ---- bt_shadow.c ---- */
 /* Reserve every view (VIEW_NR, with guards and canaries) and the maps: 0 or -errno. */
