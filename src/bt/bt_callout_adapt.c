@@ -58,7 +58,6 @@ int co_adapt_pre(struct co *k)
 		   mmu_pt_release(bt, pa >> 12)) {
 		return CO_NEXT; /* no longer in use as a page table: a store like any other */
 	} else if (bt->pflags[pa >> 12] & PF_PT) {
-		bt->pflags[pa >> 12] |= PF_PT_INUSE;
 		if (bt->pflags[pa >> 12] & PF_CODE)
 			tc_invalidate_page(bt, pa >> 12);
 		memcpy(bt->redirect.old, bt->mon->vm.ram + (pa & ~3u), sizeof(bt->redirect.old));

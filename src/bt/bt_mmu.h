@@ -106,9 +106,11 @@ void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot);
  */
 void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
 /*
- * A store is about to reach traced page ppage: if no cached address space uses it
- * any more (it is neither the directory of a slot or of CR3 nor a page table one of
- * those directories points to, PS entries aside), untrace it now and return true:
+ * A store is about to reach traced page ppage. A cached address space that is not
+ * current and has ppage as its directory is dropped first (its views emptied, its
+ * slot freed: a shadow is a cache). Then if no cached address space uses ppage
+ * (it is neither the directory of a slot or of CR3 nor a page table one of those
+ * directories points to, PS entries aside), it is untraced now and true returned:
  * no shadow entry derives from it, so its writes need no trace (a page table freed
  * and reused as data or as a new process's table). Kept global entries of a slot
  * keyed anew may then go stale, as a TLB's may until invlpg (SDM Vol 3A 4.10.4.1,

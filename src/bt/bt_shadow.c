@@ -402,24 +402,27 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
 	bt->pt_untraced++;
 }
 
-/* Does the directory at key (a page of RAM) point to ppage as a page table? */
-static bool pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
+/*
+ * Does the directory at key (a page of RAM) point to ppage as a page table? 0 no,
+ * 1 yes at the walker's hint (ptref), 2 yes found by a scan of the directory.
+ */
+static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 {
 	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
 	const uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096);
 	uint32_t j;
 
 	if (!pd)
-		return false;
-	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) { /* the walker's hint first */
+		return 0;
+	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) {
 		j = bt->ptref[ppage] - 1u;
 		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
-			return true;
+			return 1;
 	}
 	for (j = 0; j < 1024; j++)
 		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
-			return true;
-	return false;
+			return 2;
+	return 0;
 }
 
 bool mmu_pt_release(struct bt *bt, uint32_t ppage)
@@ -432,14 +435,28 @@ bool mmu_pt_release(struct bt *bt, uint32_t ppage)
 	if ((cur >> 12) == ppage)
 		return false;
 	for (s = 0; s < BT_AS_NR; s++)
-		if (bt->as[s].cr3 != BT_AS_FREE && (bt->as[s].cr3 >> 12) == ppage)
+		if (s != bt->cur_as && bt->as[s].cr3 != BT_AS_FREE && (bt->as[s].cr3 >> 12) == ppage) {
+			/*
+			 * The directory of a space that is not current is written (a process's
+			 * page directory freed and reused): drop that space rather than follow
+			 * each entry; it is built again if its CR3 is loaded.
+			 */
+			sweep(bt, slot_mask(s), 0, 0);
+			bt->as[s].cr3 = BT_AS_FREE;
+			bt->as_dropped++;
+		}
+	for (s = -1; s < BT_AS_NR; s++) {
+		uint32_t key = s < 0 ? cur : bt->as[s].cr3;
+		int how;
+
+		if (s >= 0 && (key == BT_AS_FREE || key == cur))
+			continue;
+		if ((how = pd_points_to(bt, key, ppage))) {
+			if (how == 2) /* a costly check (a shared table): adapted stores skip it */
+				bt->pflags[ppage] |= PF_PT_INUSE;
 			return false;
-	if (pd_points_to(bt, cur, ppage))
-		return false;
-	for (s = 0; s < BT_AS_NR; s++)
-		if (bt->as[s].cr3 != BT_AS_FREE && bt->as[s].cr3 != cur &&
-		    pd_points_to(bt, bt->as[s].cr3, ppage))
-			return false;
+		}
+	}
 	bt->pflags[ppage] &= (uint8_t)~PF_PT;
 	bt->pt_released++;
 	return true;
