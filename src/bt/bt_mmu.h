@@ -47,7 +47,7 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
  */
 void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old);
 
-/* ---- bt_shadow.c ---- */
+/* ---- bt_shadow.c (and bt_pt_untrace.c: mmu_pt_traced_write, mmu_pt_release) ---- */
 /* Reserve every view (VIEW_NR, with guards and canaries) and the maps: 0 or -errno. */
 int mmu_init(struct bt *bt);
 void mmu_destroy(struct bt *bt);
@@ -117,6 +117,8 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
  * as retrace in bt_shadow.c). False (traced still) otherwise or for a page not traced.
  */
 bool mmu_pt_release(struct bt *bt, uint32_t ppage);
+/* Empty both views of address-space slot s (its key stays; the caller frees it). */
+void mmu_slot_empty(struct bt *bt, int s);
 /* Mark page pa as a guest page table the walker used (its writes then trace). */
 void mmu_trace_pt(struct bt *bt, uint32_t pa);
 
