@@ -13,6 +13,7 @@
 
 static uint32_t as_pd[NSPACE][1024] __attribute__((aligned(4096)));
 static uint32_t as_pt[NSPACE][1024] __attribute__((aligned(4096)));
+static uint32_t as_reuse[1024] __attribute__((aligned(4096))); /* table, data, table */
 
 static inline uint32_t rd(uint32_t va)
 {
@@ -255,6 +256,49 @@ static void c_neighbour_ad(void)
 	EXPECT_EQ("frame 6", rd(AS_FRAME(38)), 0x206);
 }
 
+/*
+ * A page table freed (no directory points to it any more), written as data, then a
+ * table again, changed while its space is not current: every CR3 load sees the new
+ * entries (SDM Vol 3A 4.10.4.1). A translator may stop tracing the freed page.
+ */
+static void c_table_reused(void)
+{
+	uint32_t va = test_va(AS_PAGE + 7), a = space(0), b = space(1), i;
+	uint32_t *t = as_reuse, pde = (uint32_t)as_reuse | PTE_P | PTE_W | PTE_U;
+
+	memcpy(t, test_pte(0), PAGE_SIZE);
+	t[AS_PAGE + 7] = AS_FRAME(50) | PTE_P | PTE_W;
+	wr(AS_FRAME(50), 0x5050);
+	wr(AS_FRAME(51), 0x5151);
+	wr(AS_FRAME(52), 0x5252);
+	wr(AS_FRAME(53), 0x5353);
+	as_pt[0][AS_PAGE + 7] = AS_FRAME(53) | PTE_P | PTE_W;
+	as_pd[0][TEST_REGION >> 22] = pde;
+	write_cr3(a);
+	EXPECT_EQ("A through the table", rd(va), 0x5050);
+	write_cr3(b);
+	as_pd[0][TEST_REGION >> 22] = (uint32_t)as_pt[0] | PTE_P | PTE_W | PTE_U; /* freed */
+	for (i = 0; i < 1024; i++)
+		t[i] = 0xDEAD0000u + i; /* reused as data */
+	EXPECT_EQ("the freed table as data", rd((uint32_t)&t[AS_PAGE + 7]), 0xDEAD0000u + AS_PAGE + 7);
+	write_cr3(a);
+	EXPECT_EQ("A through its other table", rd(va), 0x5353);
+	write_cr3(b);
+	memcpy(t, test_pte(0), PAGE_SIZE); /* a table again, of A */
+	t[AS_PAGE + 7] = AS_FRAME(51) | PTE_P | PTE_W;
+	as_pd[0][TEST_REGION >> 22] = pde;
+	write_cr3(a);
+	EXPECT_EQ("A through the reused table", rd(va), 0x5151);
+	write_cr3(b);
+	t[AS_PAGE + 7] = AS_FRAME(52) | PTE_P | PTE_W; /* changed while A is not current */
+	write_cr3(a);
+	EXPECT_EQ("A after the reused table changed", rd(va), 0x5252);
+	wr(va, 0x5253);
+	write_cr3((uint32_t)rt_page_dir);
+	EXPECT_EQ("frame 52", rd(AS_FRAME(52)), 0x5253);
+	EXPECT_EQ("frame 51 untouched", rd(AS_FRAME(51)), 0x5151);
+}
+
 CHECK_LIST(as) = {
     {"as.two_spaces_one_va", c_two_spaces},
     {"as.pte_pde_changed_not_current", c_change_not_current},
@@ -263,5 +307,6 @@ CHECK_LIST(as) = {
     {"as.global_pge_invlpg", c_global},
     {"as.wp_toggle_ro_supervisor", c_wp_toggle},
     {"as.neighbour_ad_bits", c_neighbour_ad},
+    {"as.table_freed_reused", c_table_reused},
     CHECK_END,
 };

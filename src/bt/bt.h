@@ -60,6 +60,8 @@ struct bt;
 	X(neighbour_pages, "pages mapped by a fill next to the faulting one") \
 	X(remaps_saved, "fills that found the page already mapped right (no mmap)") \
 	X(pt_untraced, "page tables untraced after many trace faults (their entries dropped)") \
+	X(pt_released, "page tables untraced at a store: no cached address space used them") \
+	X(as_dropped, "address spaces dropped: their directory written while not current") \
 	X(wp_changes, "CR0.WP changes (supervisor-writable RO pages dropped on 0->1)") \
 	X(pge_changes, "CR4.PGE changes (global shadow entries dropped)")  \
 	X(lookup_misses, "dispatcher lookups that had to translate")       \
@@ -365,6 +367,7 @@ enum { VIEW_SUP, VIEW_USER, VIEW_KINDS };
 
 #define PF_CODE 0x1   /* physical page flag: translated code comes from here */
 #define PF_PT 0x2     /* physical page flag: a page directory or table the walker used */
+#define PF_PT_INUSE 0x4 /* a table mmu_pt_release found in use by a scan: adapted stores skip it */
 
 #define BT_TRACE_TC 0x1
 #define BT_TRACE_ADAPT 0x2

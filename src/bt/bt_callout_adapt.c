@@ -30,6 +30,12 @@ int co_adapt_pre(struct co *k)
 	bt->redirect.kind = ADAPT_NONE;
 	if (off + s->mem_size > 4096)
 		return CO_NEXT; /* straddles two pages: the ordinary (faulting) way */
+	/*
+	 * Mapped writable in the current view: plain RAM whose PTE allows the store with
+	 * D set, neither traced nor code (tracing unmaps a page first): the view has it.
+	 */
+	if (s->mem_write && (bt->v2p[bt->cur_view][va >> 12] & V2P_W))
+		return CO_NEXT;
 	if (mmu_translate(bt, va, s->mem_write ? ACC_WRITE : ACC_READ, k->c->cpl == 3, &pa, NULL)) {
 		bt->true_faults++;
 		return co_pending(k);
@@ -43,6 +49,9 @@ int co_adapt_pre(struct co *k)
 		}
 		bt->redirect.kind = ADAPT_MMIO;
 		page = bt->mmio_scratch;
+	} else if ((bt->pflags[pa >> 12] & (PF_PT | PF_PT_INUSE)) == PF_PT &&
+		   mmu_pt_release(bt, pa >> 12)) {
+		return CO_NEXT; /* no longer in use as a page table: a store like any other */
 	} else if (bt->pflags[pa >> 12] & PF_PT) {
 		if (bt->pflags[pa >> 12] & PF_CODE)
 			tc_invalidate_page(bt, pa >> 12);
@@ -85,7 +94,7 @@ int co_adapt_post(struct co *k)
 	memcpy(now, bt->mon->vm.ram + (pa & ~3u), sizeof(now));
 	for (e = 0; e < 2 && first + e < 1024; e++)
 		if (now[e] != bt->redirect.old[e])
-			mmu_pt_entry_changed(bt, pa >> 12, first + e);
+			mmu_pt_entry_was(bt, pa >> 12, first + e, bt->redirect.old[e]);
 	return CO_NEXT;
 }
 

@@ -190,6 +190,9 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 		bt->trace_faults++;
 		tc_invalidate_page(bt, ppage);
 	}
+	/* A store to a page table no cached address space uses: untraced, no step. */
+	if (ppage < bt->npages && write && w.can_write && (bt->pflags[ppage] & PF_PT))
+		mmu_pt_release(bt, ppage);
 	prot = PROT_READ;
 	if (w.can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
@@ -263,6 +266,12 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
 			entry_changed_in(bt, s, bt->cpu.cr3 & ~0xfffu, ppage, e);
 }
 
+void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
+{
+	if (old & PTE_P)
+		mmu_pt_entry_changed(bt, ppage, e);
+}
+
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
 {
 	bt->pt_write.active = true;
@@ -286,7 +295,7 @@ void mmu_pt_write_end(struct bt *bt)
 		mmu_shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
 	for (e = 0; e < 1024; e++)
 		if (now[e] != bt->pt_write.before[e])
-			mmu_pt_entry_changed(bt, bt->pt_write.ppage, e);
+			mmu_pt_entry_was(bt, bt->pt_write.ppage, e, bt->pt_write.before[e]);
 	mmu_pt_traced_write(bt, bt->pt_write.ppage);
 }
 

@@ -47,8 +47,14 @@ void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va);
  * translated, in every cached address space whose directory uses ppage (or is it).
  */
 void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
+/*
+ * The same, knowing the entry's old value: an entry that was not present (P clear)
+ * translated nothing (no fill maps through it), so nothing is dropped. A byte-wise
+ * clear or copy of a directory then costs one drop per entry that was present.
+ */
+void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old);
 
-/* ---- bt_shadow.c ---- */
+/* ---- bt_shadow.c (and bt_pt_untrace.c: mmu_pt_traced_write, mmu_pt_release) ---- */
 /* Reserve every view (VIEW_NR, with guards and canaries) and the maps: 0 or -errno. */
 int mmu_init(struct bt *bt);
 /* Unmap the views and maps and free the tables mmu_init made, also after a failed one; once. */
@@ -107,6 +113,20 @@ void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot);
  * directory) and it is untraced until a walk uses it again.
  */
 void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
+/*
+ * A store is about to reach traced page ppage. A cached address space that is not
+ * current and has ppage as its directory is dropped first (its views emptied, its
+ * slot freed: a shadow is a cache). Then if no cached address space uses ppage
+ * (it is neither the directory of a slot or of CR3 nor a page table one of those
+ * directories points to, PS entries aside), it is untraced now and true returned:
+ * no shadow entry derives from it, so its writes need no trace (a page table freed
+ * and reused as data or as a new process's table). Kept global entries of a slot
+ * keyed anew may then go stale, as a TLB's may until invlpg (SDM Vol 3A 4.10.4.1,
+ * as retrace in bt_shadow.c). False (traced still) otherwise or for a page not traced.
+ */
+bool mmu_pt_release(struct bt *bt, uint32_t ppage);
+/* Empty both views of address-space slot s (its key stays; the caller frees it). */
+void mmu_slot_empty(struct bt *bt, int s);
 /* Mark page pa as a guest page table the walker used (its writes then trace). */
 void mmu_trace_pt(struct bt *bt, uint32_t pa);
 

@@ -35,8 +35,6 @@
  * Linux allows 65530 per process by default (vm.max_map_count).
  */
 #define SHADOW_MAX_PAGES 25000u
-/* Trace faults on one page table (since traced) after which it is untraced. */
-#define PT_HOT_FAULTS 32u
 #define PF_MARK 0x80u /* pflags, only inside retrace: a page table of a cached slot */
 #define PTE_P 0x1u
 #define PDE_PS 0x80u
@@ -348,6 +346,11 @@ static uint32_t slot_mask(int s)
 	return ((1u << VIEW_KINDS) - 1) << (s * VIEW_KINDS);
 }
 
+void mmu_slot_empty(struct bt *bt, int s)
+{
+	sweep(bt, slot_mask(s), 0, 0);
+}
+
 void mmu_flush(struct bt *bt)
 {
 	int s;
@@ -356,7 +359,7 @@ void mmu_flush(struct bt *bt)
 	bt->rmap_used = 0;
 	bt->rmap_free = 0;
 	for (uint32_t p = 0; p < bt->npages; p++)
-		bt->pflags[p] &= ~PF_PT; /* traced again when the walker next uses them */
+		bt->pflags[p] &= (uint8_t)~(PF_PT | PF_PT_INUSE); /* traced again when walked */
 	memset(bt->ptref, 0, bt->npages * sizeof(*bt->ptref));
 	for (s = 0; s < BT_AS_NR; s++)
 		bt->as[s].cr3 = BT_AS_FREE;
@@ -369,37 +372,10 @@ void mmu_trace_pt(struct bt *bt, uint32_t pa)
 	uint32_t p = pa >> 12;
 
 	if (p < bt->npages && !(bt->pflags[p] & PF_PT)) {
-		bt->pflags[p] |= PF_PT;
+		bt->pflags[p] = (uint8_t)((bt->pflags[p] | PF_PT) & ~PF_PT_INUSE);
 		bt->pt_hot[p] = 0;
 		mmu_unmap_ppage(bt, p);
 	}
-}
-
-void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
-{
-	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
-
-	if (ppage >= bt->npages || ++bt->pt_hot[ppage] < PT_HOT_FAULTS)
-		return;
-	for (int s = 0; s < BT_AS_NR; s++) {
-		uint32_t key = bt->as[s].cr3, *pd, j, v;
-
-		if (!bt->as[s].mapped || key == BT_AS_FREE)
-			continue;
-		if ((key >> 12) == ppage) {
-			sweep(bt, slot_mask(s), 0, 0);
-			continue;
-		}
-		if (!(pd = vm_gpa(&bt->mon->vm, key, 4096)))
-			continue;
-		for (j = 0; j < 1024; j++)
-			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
-				for (v = j << 10; v < (j + 1) << 10; v++)
-					for (int k = 0; k < VIEW_KINDS; k++)
-						mmu_unmap_one(bt, s * VIEW_KINDS + k, v);
-	}
-	bt->pflags[ppage] &= (uint8_t)~PF_PT;
-	bt->pt_untraced++;
 }
 
 /*
@@ -426,6 +402,7 @@ static void retrace(struct bt *bt)
 				bt->pflags[pd[j] >> 12] |= PF_MARK;
 	}
 	for (p = 0; p < bt->npages; p++) {
+		bt->pflags[p] &= (uint8_t)~PF_PT_INUSE; /* the slots changed: look again */
 		if (bt->pflags[p] & PF_MARK) {
 			bt->pflags[p] &= (uint8_t)~PF_MARK;
 			mmu_trace_pt(bt, p << 12);

@@ -1,0 +1,101 @@
+/*
+ * bt_pt_untrace.c: when a traced guest page table stops being traced. A table
+ * written like data (PT_HOT_FAULTS stepped stores) has its entries dropped and is
+ * untraced; a table no cached address space uses any more is untraced at its first
+ * store (and a cached space whose directory is written while not current is
+ * dropped first). Either way it is traced again when a walk uses it (bt_shadow.c).
+ */
+#include "bt.h"
+#include "monitor.h"
+
+/* Trace faults on one page table (since traced) after which it is untraced. */
+#define PT_HOT_FAULTS 32u
+#define PTE_P 0x1u
+#define PDE_PS 0x80u
+
+void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
+{
+	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
+
+	if (ppage >= bt->npages || ++bt->pt_hot[ppage] < PT_HOT_FAULTS)
+		return;
+	for (int s = 0; s < BT_AS_NR; s++) {
+		uint32_t key = bt->as[s].cr3, *pd, j, v;
+
+		if (!bt->as[s].mapped || key == BT_AS_FREE)
+			continue;
+		if ((key >> 12) == ppage) {
+			mmu_slot_empty(bt, s);
+			continue;
+		}
+		if (!(pd = vm_gpa(&bt->mon->vm, key, 4096)))
+			continue;
+		for (j = 0; j < 1024; j++)
+			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
+				for (v = j << 10; v < (j + 1) << 10; v++)
+					for (int k = 0; k < VIEW_KINDS; k++)
+						mmu_unmap_one(bt, s * VIEW_KINDS + k, v);
+	}
+	bt->pflags[ppage] &= (uint8_t)~PF_PT;
+	bt->pt_untraced++;
+}
+
+/*
+ * Does the directory at key (a page of RAM) point to ppage as a page table? 0 no,
+ * 1 yes at the walker's hint (ptref), 2 yes found by a scan of the directory.
+ */
+static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
+{
+	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
+	const uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096);
+	uint32_t j;
+
+	if (!pd)
+		return 0;
+	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) {
+		j = bt->ptref[ppage] - 1u;
+		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
+			return 1;
+	}
+	for (j = 0; j < 1024; j++)
+		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
+			return 2;
+	return 0;
+}
+
+bool mmu_pt_release(struct bt *bt, uint32_t ppage)
+{
+	uint32_t cur = bt->cpu.cr3 & ~0xfffu;
+	int s;
+
+	if (ppage >= bt->npages || !(bt->pflags[ppage] & PF_PT))
+		return false;
+	if ((cur >> 12) == ppage)
+		return false;
+	for (s = 0; s < BT_AS_NR; s++)
+		if (s != bt->cur_as && bt->as[s].cr3 != BT_AS_FREE && (bt->as[s].cr3 >> 12) == ppage) {
+			/*
+			 * The directory of a space that is not current is written (a process's
+			 * page directory freed and reused): drop that space rather than follow
+			 * each entry; it is built again if its CR3 is loaded.
+			 */
+			mmu_slot_empty(bt, s);
+			bt->as[s].cr3 = BT_AS_FREE;
+			bt->as_dropped++;
+		}
+	for (s = -1; s < BT_AS_NR; s++) {
+		uint32_t key = s < 0 ? cur : bt->as[s].cr3;
+		int how;
+
+		if (s >= 0 && (key == BT_AS_FREE || key == cur))
+			continue;
+		if ((how = pd_points_to(bt, key, ppage))) {
+			if (how == 2) /* a costly check (a shared table): adapted stores skip it */
+				bt->pflags[ppage] |= PF_PT_INUSE;
+			return false;
+		}
+	}
+	bt->pflags[ppage] &= (uint8_t)~PF_PT;
+	bt->pt_released++;
+	return true;
+}
