@@ -129,6 +129,10 @@ void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegis
 	emit_req(e, &r);
 }
 
+/* seg_rt_off is an int16_t, and a disp32 from r14 */
+_Static_assert(offsetof(struct bt_cpu, seg) + SEG_NR * sizeof(struct bt_seg) < 0x8000,
+	       "the segment bases must be within 32 KiB of the virtual CPU's start");
+
 uint32_t emit_seg_base(struct emit *e)
 {
 	int seg = e->seg_next >= 0 ? e->seg_next : e->seg_insn;
