@@ -5,8 +5,12 @@
 #define SEL_TSS_OK 0x38 /* an available TSS */
 #define SEL_TSS_SHORT 0x40 /* a TSS with limit 0x60 < 0x67 */
 #define SEL_TSS_NP 0x48 /* a TSS, not present */
+#define SEL_RT_A 0x50   /* data, base &rt_area, 4 GiB */
+#define SEL_RT_B 0x58   /* data, base &rt_area + 16, 4 GiB */
+#define SEL_RT_WRAP 0x60 /* data, base 0xF0000000, 4 GiB: base + offset wraps */
 
-static uint64_t seg_gdt[10] __attribute__((aligned(8)));
+static uint64_t seg_gdt[13] __attribute__((aligned(8)));
+static uint32_t rt_area[16];
 static volatile uint32_t seg_area[4];
 static uint32_t tss_area[32] __attribute__((aligned(128)));
 
@@ -27,6 +31,9 @@ static void gdt_with_extras(struct dtr *old)
 	seg_gdt[SEL_TSS_OK >> 3] = desc((uint32_t)tss_area, 0x67, 0x89, 0);
 	seg_gdt[SEL_TSS_SHORT >> 3] = desc((uint32_t)tss_area, 0x60, 0x89, 0);
 	seg_gdt[SEL_TSS_NP >> 3] = desc((uint32_t)tss_area, 0x67, 0x09, 0);
+	seg_gdt[SEL_RT_A >> 3] = desc((uint32_t)rt_area, 0xfffff, 0x92, 0xc);
+	seg_gdt[SEL_RT_B >> 3] = desc((uint32_t)rt_area + 16, 0xfffff, 0x92, 0xc);
+	seg_gdt[SEL_RT_WRAP >> 3] = desc(0xF0000000u, 0xfffff, 0x92, 0xc);
 	g = (struct dtr){sizeof(seg_gdt) - 1, (uint32_t)seg_gdt};
 	lgdt(&g);
 }
@@ -92,6 +99,86 @@ static void c_addr16_with_bases(void)
 	EXPECT_EQ("gs:[bx+4]", b, 0xabcd1002u);
 }
 
+/*
+ * One piece of code reading and writing through FS and GS in every addressing form
+ * (one register, two, bit test, xlat, lods, AH, a store): run with GS/FS bases that
+ * differ (as each Linux process's TLS base does), it must see each base.
+ */
+static __attribute__((noinline)) void rt_probe(uint32_t off, uint32_t out[8])
+{
+	__asm__ volatile("movl %%gs:(%%ebx), %%eax\n\t"
+			 "movl %%eax, 0(%%edi)\n\t"
+			 "movl $1, %%esi\n\t"
+			 "movl %%gs:4(%%ebx,%%esi,4), %%eax\n\t" /* off + 8 */
+			 "movl %%eax, 4(%%edi)\n\t"
+			 "movl $33, %%ecx\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "btl %%ecx, %%gs:(%%ebx)\n\t" /* bit 1 of off + 4 */
+			 "setc %%al\n\t"
+			 "movl %%eax, 8(%%edi)\n\t"
+			 "movl $2, %%eax\n\t"
+			 "xlatb %%gs:(%%ebx)\n\t" /* byte off + 2 */
+			 "movzbl %%al, %%eax\n\t"
+			 "movl %%eax, 12(%%edi)\n\t"
+			 "leal 12(%%ebx), %%esi\n\t"
+			 "cld\n\t"
+			 "lodsl %%fs:(%%esi), %%eax\n\t" /* off + 12 through FS */
+			 "movl %%eax, 16(%%edi)\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "movb %%fs:1(%%ebx), %%ah\n\t" /* byte off + 1 */
+			 "movl %%eax, 20(%%edi)\n\t"
+			 "movl $0x5eed0000, %%eax\n\t"
+			 "orl %%ebx, %%eax\n\t"
+			 "movl %%eax, %%gs:16(%%ebx)\n\t" /* off + 16 */
+			 :
+			 : "b"(off), "D"(out)
+			 : "eax", "ecx", "esi", "memory", "cc");
+}
+
+static void rt_run(const char *what, uint16_t sel, uint32_t base, uint32_t off)
+{
+	uint32_t out[8] = {0}, p = base + off - (uint32_t)rt_area; /* byte index into rt_area */
+	const uint8_t *b = (const uint8_t *)rt_area;
+	uint32_t i;
+
+	for (i = 0; i < 16; i++)
+		rt_area[i] = 0x01020304u * (i + 1) ^ 0xa5a50000u;
+	__asm__ volatile("movw %w0, %%fs\n\tmovw %w0, %%gs" : : "r"(sel) : "memory");
+	rt_probe(off, out);
+	__asm__ volatile("movw %w0, %%fs\n\tmovw %w0, %%gs" : : "r"(SEL_KDATA) : "memory");
+#define RT_EQ(form, got, want)                                                                     \
+	do {                                                                                       \
+		if ((uint32_t)(got) != (uint32_t)(want))                                           \
+			st_fail("%s: %s = 0x%x, want 0x%x", what, form, (uint32_t)(got),          \
+				(uint32_t)(want));                                                 \
+	} while (0)
+	RT_EQ("gs:[ebx]", out[0], rt_area[p / 4]);
+	RT_EQ("gs:[ebx+esi*4+4]", out[1], rt_area[p / 4 + 2]);
+	RT_EQ("bt gs:[ebx], 33", out[2], (rt_area[p / 4 + 1] >> 1) & 1);
+	RT_EQ("gs xlat", out[3], b[p + 2]);
+	RT_EQ("fs lods", out[4], rt_area[p / 4 + 3]);
+	RT_EQ("mov ah, fs:[ebx+1]", out[5], (uint32_t)b[p + 1] << 8);
+	RT_EQ("mov gs:[ebx+16], eax", rt_area[p / 4 + 4], 0x5eed0000u | off);
+#undef RT_EQ
+}
+
+/* FS and GS bases added at run time: the same code under three bases (one wrapping). */
+static void c_fs_gs_bases_at_run_time(void)
+{
+	struct dtr old;
+	int round;
+
+	gdt_with_extras(&old);
+	for (round = 0; round < 2; round++) { /* the second round runs the blocks translated */
+		rt_run("base A", SEL_RT_A, (uint32_t)rt_area, 8);
+		rt_run("base B", SEL_RT_B, (uint32_t)rt_area + 16, 4);
+		rt_run("base A again", SEL_RT_A, (uint32_t)rt_area, 0);
+		rt_run("base 0xF0000000 (wraps)", SEL_RT_WRAP, 0xF0000000u,
+		       (uint32_t)rt_area + 0x10000000u + 8);
+	}
+	lgdt(&old);
+}
+
 /* Faults a task switch raises before it switches (SDM Vol 3 7.3), in the old task. */
 static void c_task_switch_faults(void)
 {
@@ -124,5 +211,6 @@ CHECK_LIST(seg) = {
     {"seg.far_pointer_loads_with_bases", c_far_pointer_loads},
     {"seg.addr16_with_bases", c_addr16_with_bases},
     {"seg.task_switch_faults", c_task_switch_faults},
+    {"seg.fs_gs_bases_at_run_time", c_fs_gs_bases_at_run_time},
     CHECK_END,
 };

@@ -114,7 +114,12 @@ bool tc_code_vpage(const struct bt *bt, uint32_t vpage)
 	return bt->code_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7));
 }
 
-/* The current data segments as translations see them (bt_translate folds them in). */
+/*
+ * The current data segments as translations see them: bt_translate folds the
+ * bases of ES, SS and DS in, but adds FS's and GS's at run time, so those two
+ * count here by limit and type only (a process switch's new TLS base in GS keeps
+ * the state, its blocks and its jump-cache keys).
+ */
 static struct bt_segstate segstate_now(const struct bt *bt)
 {
 	struct bt_segstate st;
@@ -126,7 +131,7 @@ static struct bt_segstate segstate_now(const struct bt *bt)
 
 		if (i == SEG_CS)
 			continue;
-		st.base[i] = sg->base;
+		st.base[i] = i == SEG_FS || i == SEG_GS ? 0 : sg->base;
 		st.limit[i] = bt_seg_limited(sg) ? sg->limit : ~0u;
 		st.type[i] = bt_seg_limited(sg) ? sg->type : 0;
 	}

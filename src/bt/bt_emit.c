@@ -4,6 +4,7 @@
  */
 #include "bt_emit.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "bt.h"
@@ -128,13 +129,48 @@ void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegis
 	emit_req(e, &r);
 }
 
+/* seg_rt_off is an int16_t, and a disp32 from r14 */
+_Static_assert(offsetof(struct bt_cpu, seg) + SEG_NR * sizeof(struct bt_seg) < 0x8000,
+	       "the segment bases must be within 32 KiB of the virtual CPU's start");
+
 uint32_t emit_seg_base(struct emit *e)
 {
 	int seg = e->seg_next >= 0 ? e->seg_next : e->seg_insn;
 
 	e->seg_next = -1;
 	e->seg_used |= (uint8_t)(1u << seg);
+	if (e->seg_runtime & (1u << seg)) {
+		e->seg_rt_off = (int16_t)(offsetof(struct bt_cpu, seg) + seg * sizeof(struct bt_seg) +
+					  offsetof(struct bt_seg, base));
+		return 0;
+	}
+	e->seg_rt_off = -1;
 	return e->segbase[seg];
+}
+
+/* mov reg32, dword [r14 + off]: a virtual CPU field, not a guest access. */
+static void emit_cpu_load32(struct emit *e, ZydisRegister reg, int32_t off)
+{
+	ZydisEncoderRequest r;
+	ZydisEncoderOperand *o;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_reg(&r, reg);
+	o = &r.operands[r.operand_count++];
+	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
+	o->mem.base = ZYDIS_REGISTER_R14;
+	o->mem.displacement = off;
+	o->mem.size = 4;
+	emit_req(e, &r);
+}
+
+void emit_seg_add(struct emit *e, ZydisRegister dst)
+{
+	if (e->seg_rt_off < 0)
+		return;
+	emit_cpu_load32(e, ZYDIS_REGISTER_R10D, e->seg_rt_off);
+	emit_ea32(e, dst, dst, ZYDIS_REGISTER_R10D, 1, 0);
+	e->seg_rt_off = -1;
 }
 
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
@@ -149,6 +185,24 @@ void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisR
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
 	o->mem.size = size;
 	o->mem.base = ZYDIS_REGISTER_R8;
+	if (e->seg_rt_off >= 0) {
+		/* FS/GS: r9d = base (from the vCPU) + ea32, wrapping at 4 GiB; then [r8 + r9] */
+		ZydisRegister reg = base != ZYDIS_REGISTER_NONE ? base : index;
+
+		if (nregs == 2 || reg == ZYDIS_REGISTER_R9D || reg == ZYDIS_REGISTER_R10D) {
+			emit_ea32(e, ZYDIS_REGISTER_R9D, base, index, scale, d);
+			emit_seg_add(e, ZYDIS_REGISTER_R9D);
+		} else {
+			emit_cpu_load32(e, ZYDIS_REGISTER_R9D, e->seg_rt_off);
+			emit_ea32(e, ZYDIS_REGISTER_R9D, ZYDIS_REGISTER_R9D, reg,
+				  base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1), d);
+			e->seg_rt_off = -1;
+		}
+		o->mem.index = ZYDIS_REGISTER_R9;
+		o->mem.scale = 1;
+		e->gmem = true;
+		return;
+	}
 	/* A base at or above 2 GiB makes disp32 negative: every access would wrap, so lea up front. */
 	if (nregs == 1 && !e->exact && !(segbase && d < 0)) {
 		/* [r8 + reg64*scale + disp32]: a wrap lands in a guard (or the mirror) */

@@ -21,14 +21,31 @@ struct emit {
 	 * instruction's explicit memory operand, seg_next (>= 0) a one-shot choice for
 	 * the next guest operand (SS for implicit stack accesses, ES for string
 	 * destinations). All zero (flat): the code is what it was without segments.
+	 * FS and GS (seg_runtime) are not folded: their segbase is 0 and their base is
+	 * added at run time from the virtual CPU, so one block serves every process's
+	 * TLS base (i386 Linux's GS).
 	 */
 	uint32_t segbase[6];
 	int8_t seg_insn, seg_next;
 	uint8_t seg_used;     /* bit per segment whose base or limit the block folded in */
+	uint8_t seg_runtime;  /* bit per segment whose base is added at run time (FS, GS) */
+	int16_t seg_rt_off;   /* emit_seg_base's choice: its base's offset in the vCPU, or -1 */
 };
 
-/* The base of the segment the next guest operand uses (consumes seg_next). */
+/*
+ * The folded base of the segment the next guest operand uses (consumes seg_next):
+ * the base at translation time, or 0 for a segment in seg_runtime, whose base's
+ * offset in the virtual CPU it leaves in e->seg_rt_off for emit_seg_add (-1 when
+ * the base is folded).
+ */
 uint32_t emit_seg_base(struct emit *e);
+/*
+ * Once dst (a 32-bit register other than r10d) holds the guest offset plus the
+ * folded base: add the run-time base emit_seg_base chose, if any, modulo 2^32 as
+ * i386 does and flag-free (mov r10d, [r14 + base]; lea dst, [dst + r10]). Clobbers
+ * r10. Emits nothing for a folded base.
+ */
+void emit_seg_add(struct emit *e, ZydisRegister dst);
 
 /* Append n bytes at e->p; past e->end nothing is written and e->overflow is set (the caller
  * drops the block). */
@@ -59,6 +76,9 @@ void req_imm(ZydisEncoderRequest *r, int64_t v);
  * One register: [r8 + reg64*scale + disp32], exact unless it wraps, when it lands
  * in a guard. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov r9d, imm
  * for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9].
+ * Through FS or GS (a run-time base): r9d = base + ea32 in 32 bits first (`mov r9d,
+ * [r14 + base]; lea r9d, [r9 + reg*scale + disp]`, or emit_seg_add after the lea
+ * with two registers; r10 clobbered), then [r8 + r9]: the same exact form.
  */
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
 	      uint8_t scale, int64_t disp, uint16_t size);

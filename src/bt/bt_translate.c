@@ -321,9 +321,10 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	x.tb = tb;
 	x.eip = eip;
 	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX,
-			     .seg_insn = SEG_DS, .seg_next = -1 };
-	for (n = 0; n < SEG_NR; n++)
-		x.e.segbase[n] = n == SEG_CS ? 0 : bt->cpu.seg[n].base;
+			     .seg_insn = SEG_DS, .seg_next = -1, .seg_rt_off = -1,
+			     .seg_runtime = 1u << SEG_FS | 1u << SEG_GS };
+	for (n = 0; n < SEG_NR; n++) /* FS, GS: added at run time (emit_seg_add) */
+		x.e.segbase[n] = n == SEG_CS || (x.e.seg_runtime & (1u << n)) ? 0 : bt->cpu.seg[n].base;
 	tb->eip = eip;
 	tb->cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
 	bt->cpu.exc.vector = -1;

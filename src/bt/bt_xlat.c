@@ -139,6 +139,7 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
 		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
+	emit_seg_add(&x->e, R(R13D));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_adapt_pre);
 	s = &x->bt->sites[x->bt->nsites - 1];
@@ -224,6 +225,7 @@ static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
 		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
+	emit_seg_add(&x->e, R(R13D));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_pf_check);
 	s = &x->bt->sites[x->bt->nsites - 1];
@@ -322,6 +324,7 @@ int x_insn(struct xlat *x, int n)
 		emit_bytes(&x->e, xlat, sizeof(xlat));
 		if (base) /* the segment base, in 32 bits too */
 			emit_ea32(&x->e, R(R9D), R(R9D), R(NONE), 0, (int32_t)base);
+		emit_seg_add(&x->e, R(R9D)); /* or FS/GS's, at run time */
 		emit_bytes(&x->e, load, sizeof(load));
 		return 0;
 	}

@@ -186,6 +186,7 @@ static int ident_high8_mem(struct xlat *x, int n, ZydisEncoderRequest *req, Zydi
 		return unsupported(x);
 	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
 		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
+	emit_seg_add(&x->e, R(R9D));
 	mov_rr64(x, R(R13), gpr_sized(g, 4));
 	req_init(&r, ZYDIS_MNEMONIC_LEA); /* lea rG, [r8 + r9] */
 	req_reg(&r, ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, gpr_sized(g, 4)));
@@ -221,6 +222,10 @@ static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand
 	ZydisRegister src = off->reg.value;
 
 	emit_u8(&x->e, 0x9c); /* pushfq */
+	/* r9d = the segment's base + ea first: a run-time (FS/GS) base goes through r10 */
+	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
+		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
+	emit_seg_add(&x->e, R(R9D));
 	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R10D));
 	req_reg(&r, src);
@@ -229,8 +234,6 @@ static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand
 	req_reg(&r, R(R10D));
 	req_imm(&r, word ? 4 : 5);
 	emit_req(&x->e, &r);
-	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
-		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	emit_ea32(&x->e, R(R9D), R(R9D), R(R10D), word ? 2 : 4, 0);
 	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R10D));
