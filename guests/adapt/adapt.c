@@ -17,6 +17,8 @@
  *   4. MMIO: the TPR at 0xFEE00080 written and read back 100 times.
  *   5. #DE: a `div %ecx` with divisor 0 on every other iteration; the handler skips
  *      it. Then quotient overflows (non-zero divisor) must still fault.
+ *   6. Two adjacent page-table stores (store_pair), both adapted: each 4 bytes of
+ *      host code, shorter than the jmp a patch writes.
  * Output lines carry only layout-independent values (data patterns, counts).
  */
 #include "rt.h"
@@ -415,6 +417,63 @@ static void part_div(void)
 		fail("div: #DE with divisor %u and edx below it", de_bad_ecx & 0x7FFFFFFFu);
 }
 
+/* ---- 6: two adjacent page-table stores ---- */
+/*
+ * void store_pair(volatile uint32_t *p, uint32_t v, volatile uint32_t *q, uint32_t w):
+ * two stores back to back, each 4 bytes of host code under bt (`mov [r8 + rax], edx`),
+ * both adapted as page-table stores, the first before or with the second. Patching the
+ * second's jmp over the first's once sent the first's jmp out of the cache (a host
+ * SIGSEGV): a jmp needs 5 bytes.
+ */
+void store_pair(volatile uint32_t *p, uint32_t v, volatile uint32_t *q, uint32_t w);
+__asm__(".text\n"
+        ".balign 16\n"
+        ".globl store_pair\n"
+        ".type store_pair, @function\n"
+        "store_pair:\n\t"
+        "pushl %ebx\n\t"
+        "movl 8(%esp), %eax\n\t"
+        "movl 12(%esp), %edx\n\t"
+        "movl 16(%esp), %ecx\n\t"
+        "movl 20(%esp), %ebx\n\t"
+        "movl %edx, (%eax)\n\t"
+        "movl %ebx, (%ecx)\n\t"
+        "popl %ebx\n\t"
+        "ret\n"
+        ".size store_pair, . - store_pair\n");
+
+#define PAIR_VA 0x44000000u /* a PDE of its own, like TEST_VA */
+#define PAIR_LOOPS 200
+
+static void part_pair(void)
+{
+	volatile uint32_t *pte0, *pte1;
+	uint32_t ck = 0;
+
+	if (map_page(PAIR_VA, (uint32_t)frame_a, PTE_W) ||
+	    map_page(PAIR_VA + PAGE_SIZE, (uint32_t)frame_b, PTE_W))
+		fail("map_page 0x%08x", PAIR_VA);
+	pte0 = pte_lookup(PAIR_VA);
+	pte1 = pte_lookup(PAIR_VA + PAGE_SIZE);
+	if (!pte0 || pte1 != pte0 + 1)
+		fail("pte_lookup 0x%08x", PAIR_VA);
+	for (uint32_t i = 0; i < PAIR_LOOPS; i++) {
+		const uint32_t *f0 = (i & 1) ? frame_b : frame_c, *f1 = (i & 1) ? frame_c : frame_a;
+		uint32_t k = (i * 53) & 1023, g0, g1;
+
+		store_pair(pte0, pte_of(f0), pte1, pte_of(f1));
+		invlpg(PAIR_VA);
+		invlpg(PAIR_VA + PAGE_SIZE);
+		g0 = rd(PAIR_VA + k * 4);
+		g1 = rd(PAIR_VA + PAGE_SIZE + k * 4);
+		if (g0 != f0[k] || g1 != f1[k])
+			fail("pair: iteration %u: words %u are 0x%08x, 0x%08x, want 0x%08x, 0x%08x",
+			     i, k, g0, g1, f0[k], f1[k]);
+		ck = mix(mix(ck, g0), g1);
+	}
+	printf("adapt: pair checksum=0x%08x\n", ck);
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -426,6 +485,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	part_smc();
 	part_tpr();
 	part_div();
+	part_pair();
 	printf("adapt: all ok\n");
 	return EXIT_OK;
 }

@@ -119,7 +119,34 @@ static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
 		s->faults, reason_names[s->reason], s->wrap ? ", wraps at 4 GiB" : "", text);
 }
 
-/* Overwrite instruction i of tb with jmp dest; slots whose jumps it covers never chain again. */
+/*
+ * Can instruction i of tb take a 5-byte jmp over its own host code? Only if that code
+ * is at least 5 bytes long: a shorter one (`mov [r8 + rax], edx` is 4) would have the
+ * jmp's last byte on the next instruction's first, and a later patch of that one (two
+ * adjacent page-table stores, adapted in turn) writes its own 0xe9 over the high byte
+ * of this rel32: a jump 0xe9000000 below its target, out of the cache. Nor if a rep
+ * loop's back edge lies under the jmp (a kick's unlink patches that field).
+ */
+static bool patch_fits(const struct bt *bt, const struct tb *tb, int i)
+{
+	uint32_t off = tb->imap[i].host, end = tb->imap[i + 1].host; /* imap[ninsn]: body end */
+	uint32_t l;
+
+	if (end < off + 5)
+		return false;
+	for (l = tb->loop0; l < (uint32_t)tb->loop0 + tb->nloops && l < bt->nloops; l++) {
+		const uint8_t *f = bt->loops[l].field;
+
+		if (f + 4 > tb->code + off && f < tb->code + off + 5)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Overwrite instruction i of tb with jmp dest (patch_fits: within its own bytes);
+ * slots whose jumps it covers never chain again.
+ */
 static void patch_block(struct bt *bt, struct tb *tb, int i, const uint8_t *dest)
 {
 	uint8_t *p = tb->code + tb->imap[i].host;
@@ -140,7 +167,8 @@ static void patch_block(struct bt *bt, struct tb *tb, int i, const uint8_t *dest
  * covers the fresh block's pages and segment state (tc_same_pages); otherwise (it ends
  * in an earlier page, the fresh one reaches into a later one, or another segment state)
  * a jump could run the fresh code unchecked, so the holder is dropped and retranslated
- * when next reached. Either way no block keeps the old form of the instruction: a
+ * when next reached; so is a holder whose code for the instruction is too short for
+ * the jmp (patch_fits). Either way no block keeps the old form of the instruction: a
  * one-register access known to wrap would fault in the guard again.
  */
 static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct tb *fresh)
@@ -161,7 +189,8 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 		for (i = 1; i < tb->ninsn; i++) {
 			if (tb->eip + tb->imap[i].guest != s->eip)
 				continue;
-			if (!tc_same_pages(bt, tb, fresh)) {
+			if (!tc_same_pages(bt, tb, fresh) || !patch_fits(bt, tb, i)) {
+				/* retranslated when next reached, with the adapted form inline */
 				tc_invalidate_tb(bt, tb);
 				break;
 			}
