@@ -1,4 +1,5 @@
-/* check_bench_linux.c: `tandem bench --suite linux`: the serial-line timing parser, and its results through JSON and the report. */
+/* check_bench_linux.c: `tandem bench --suite linux`: the serial-line timing parser, and its results
+ * through JSON and the report. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -51,7 +52,8 @@ START_TEST(test_line_samples)
 	/* a run too short for the serial timing: the note says so, the result still compares */
 	ck_assert_int_eq(line("tandem-linux: start getppid", 172.0), 0);
 	ck_assert_int_eq(line("tandem-linux: end getppid n=100 same=100", 172.001), 0);
-	ck_assert_str_eq(col.cell[NB_LINUX_getppid].note, "result same=100; a run under 10 ms: unresolved");
+	ck_assert_str_eq(col.cell[NB_LINUX_getppid].note,
+	                 "result same=100; a run under 10 ms: unresolved");
 	ck_assert_int_eq(line("tandem-linux: start getppid", 173.0), 0);
 	ck_assert_int_eq(line("tandem-linux: end getppid n=100 same=100", 174.0), 0);
 	ck_assert_int_eq(col.cell[NB_LINUX_getppid].nsamples, 2);
@@ -96,7 +98,8 @@ START_TEST(test_json_and_report)
 	char path[64], err[256], *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	struct nb_report_opts o = { .format = NB_FMT_TABLE, .baseline = "native", .paper = nb_linux_paper() };
+	struct nb_report_opts o = {
+	    .format = NB_FMT_TABLE, .baseline = "native", .paper = nb_linux_paper()};
 	int fd;
 
 	snprintf(a.suite, sizeof(a.suite), "linux");
@@ -105,9 +108,11 @@ START_TEST(test_json_and_report)
 		snprintf(a.col[c].name, sizeof(a.col[c].name), c ? "bt" : "native");
 		a.col[c].available = a.col[c].hw_timing = true;
 		a.col[c].empty = a.col[c].load_before = a.col[c].load_after = NAN;
-		a.col[c].cell[NB_LINUX_forkwait] =
-			(struct nb_cell){ .present = true, .note = "result sum=190", .iters = 20, .nsamples = 1,
-					  .samples = { c ? 1.5e6 : 1.5e5 } };
+		a.col[c].cell[NB_LINUX_forkwait] = (struct nb_cell){.present = true,
+		                                                    .note = "result sum=190",
+		                                                    .iters = 20,
+		                                                    .nsamples = 1,
+		                                                    .samples = {c ? 1.5e6 : 1.5e5}};
 	}
 	snprintf(path, sizeof(path), "/tmp/tandem-bench-linux-XXXXXX");
 	fd = mkstemp(path);

@@ -31,7 +31,7 @@ static void rec_fn(void *opaque, uint64_t offset, unsigned size, bool is_write, 
 START_TEST(test_register_and_route)
 {
 	struct bus bus;
-	struct rec a = { .rval = 0x5a }, b = { .rval = 0x1234 };
+	struct rec a = {.rval = 0x5a}, b = {.rval = 0x1234};
 	uint64_t v = 0;
 
 	bus_init(&bus, "port");
@@ -67,7 +67,7 @@ END_TEST
 START_TEST(test_overlap)
 {
 	struct bus bus;
-	struct rec a = { 0 };
+	struct rec a = {0};
 
 	bus_init(&bus, "port");
 	ck_assert_int_eq(bus_register(&bus, 0x20, 2, rec_fn, &a, "pic"), 0);
@@ -110,18 +110,18 @@ END_TEST
 START_TEST(test_full)
 {
 	struct bus bus;
-	struct rec a = { 0 };
+	struct rec a = {0};
 	int i;
 
 	bus_init(&bus, "mmio");
 	for (i = 0; i < BUS_MAX_RANGES; i++)
 		ck_assert_int_eq(bus_register(&bus, 0x1000 * (uint64_t)i, 0x10, rec_fn, &a, "r"),
-				 0);
+		                 0);
 	ck_assert_int_eq(bus_register(&bus, 0x100000, 0x10, rec_fn, &a, "r"), -ENOSPC);
 	ck_assert_int_eq(bus.nr, BUS_MAX_RANGES);
 	/* The last one registered still routes. */
-	ck_assert_int_eq(bus_access(&bus, 0x1000 * (BUS_MAX_RANGES - 1) + 4, 4, false,
-				    &(uint64_t){ 0 }), 0);
+	ck_assert_int_eq(
+	    bus_access(&bus, 0x1000 * (BUS_MAX_RANGES - 1) + 4, 4, false, &(uint64_t){0}), 0);
 	ck_assert_int_eq(a.calls, 1);
 	ck_assert_uint_eq(a.offset, 4);
 }

@@ -34,14 +34,10 @@ static const struct {
 	unsigned size;
 	int status;
 } cases[] = {
-	{ 0x00, 1, 1 },   /* the usual "success" write: QEMU exits 1 */
-	{ 0x01, 1, 3 },
-	{ 0x10, 1, 0x21 },
-	{ 0x7f, 1, 0xff },
-	{ 0x80, 1, 1 },   /* (0x80 << 1) | 1 = 0x101, low byte 1 */
-	{ 0xff, 1, 0xff },
-	{ 0x31, 4, 0x63 },
-	{ 0x1234, 2, 0x69 },
+    {0x00, 1, 1}, /* the usual "success" write: QEMU exits 1 */
+    {0x01, 1, 3},    {0x10, 1, 0x21}, {0x7f, 1, 0xff},
+    {0x80, 1, 1}, /* (0x80 << 1) | 1 = 0x101, low byte 1 */
+    {0xff, 1, 0xff}, {0x31, 4, 0x63}, {0x1234, 2, 0x69},
 };
 
 START_TEST(test_status_mapping)

@@ -103,9 +103,9 @@ END_TEST
 START_TEST(timer_oneshot_and_periodic)
 {
 	sw_enable();
-	wr(LAPIC_TDCR, 4, 0x3);        /* divide by 16 */
-	wr(LAPIC_LVT_TIMER, 4, 0x70);  /* one-shot, vector 0x70 */
-	wr(LAPIC_TMICT, 4, 1000);      /* 16 us at 1 GHz / 16 */
+	wr(LAPIC_TDCR, 4, 0x3);       /* divide by 16 */
+	wr(LAPIC_LVT_TIMER, 4, 0x70); /* one-shot, vector 0x70 */
+	wr(LAPIC_TMICT, 4, 1000);     /* 16 us at 1 GHz / 16 */
 	ck_assert_uint_eq(lapic_next_deadline(&a), fake_ns + 16000);
 	fake_ns += 8000;
 	ck_assert_uint_eq(rd(LAPIC_TMCCT, 4), 500);
@@ -115,10 +115,10 @@ START_TEST(timer_oneshot_and_periodic)
 	ck_assert_uint_eq(rd(LAPIC_TMCCT, 4), 0);
 	ck_assert_uint_eq(lapic_next_deadline(&a), 0);
 	wr(LAPIC_EOI, 4, 0);
-	wr(LAPIC_TDCR, 4, 0xb);               /* divide by 1 */
+	wr(LAPIC_TDCR, 4, 0xb);                 /* divide by 1 */
 	wr(LAPIC_LVT_TIMER, 4, 0x20000 | 0x71); /* periodic */
-	wr(LAPIC_TMICT, 4, 100000);           /* 100 us */
-	fake_ns += 350000;                    /* three periods: coalesced into one */
+	wr(LAPIC_TMICT, 4, 100000);             /* 100 us */
+	fake_ns += 350000;                      /* three periods: coalesced into one */
 	lapic_update(&a);
 	ck_assert_uint_eq(lapic_ack(&a), 0x71);
 	wr(LAPIC_EOI, 4, 0);

@@ -16,24 +16,35 @@ static uint8_t img[IMG];
 static char err[256];
 static struct linux_boot lb;
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static uint32_t ram32(uint32_t a) { uint32_t v; memcpy(&v, vm_gpa(&vm, a, 4), 4); return v; }
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+static uint32_t ram32(uint32_t a)
+{
+	uint32_t v;
+	memcpy(&v, vm_gpa(&vm, a, 4), 4);
+	return v;
+}
 
 static void setup(void)
 {
 	ck_assert_int_eq(vm_init(&vm, RAM), 0);
 	memset(img, 0, sizeof(img));
-	img[0x1f1] = 1;                    /* setup_sects: the setup is 2 sectors */
+	img[0x1f1] = 1; /* setup_sects: the setup is 2 sectors */
 	put16(img + 0x1fe, 0xaa55);
-	img[0x200] = 0xeb;                 /* jmp short: the header ends at 0x202 + 0x66 */
+	img[0x200] = 0xeb; /* jmp short: the header ends at 0x202 + 0x66 */
 	img[0x201] = 0x66;
 	memcpy(img + 0x202, "HdrS", 4);
 	put16(img + 0x206, 0x020f);
-	img[0x211] = 0x01;                 /* LOADED_HIGH */
-	put32(img + 0x214, 0x100000);      /* code32_start */
-	put32(img + 0x22c, 0x37ffffff);    /* initrd_addr_max */
-	put32(img + 0x238, 64);            /* cmdline_size */
+	img[0x211] = 0x01;              /* LOADED_HIGH */
+	put32(img + 0x214, 0x100000);   /* code32_start */
+	put32(img + 0x22c, 0x37ffffff); /* initrd_addr_max */
+	put32(img + 0x238, 64);         /* cmdline_size */
 	for (unsigned i = 0; i < KSIZE; i++)
 		img[1024 + i] = (uint8_t)(i * 13 + 7);
 	memset(err, 0, sizeof(err));
@@ -46,12 +57,13 @@ static void teardown(void)
 
 START_TEST(test_loads)
 {
-	static const uint8_t rd[5000] = { 1, 2, 3 };
+	static const uint8_t rd[5000] = {1, 2, 3};
 	uint64_t gdt_cs;
 
 	ck_assert(linux_is_bzimage(img, sizeof(img)));
-	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "console=ttyS0", rd, sizeof(rd), &lb,
-				    err, sizeof(err)), 0);
+	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "console=ttyS0", rd, sizeof(rd),
+	                            &lb, err, sizeof(err)),
+	                 0);
 	ck_assert_uint_eq(lb.entry, 0x100000);
 	ck_assert_uint_eq(lb.boot_params, LINUX_BOOT_PARAMS);
 	ck_assert_mem_eq(vm_gpa(&vm, 0x100000, KSIZE), img + 1024, KSIZE);
@@ -84,16 +96,21 @@ START_TEST(test_errors)
 	ck_assert_msg(strstr(err, "k: not a Linux bzImage"), "%s", err);
 	memset(cmd, 'x', sizeof(cmd) - 1);
 	cmd[sizeof(cmd) - 1] = 0;
-	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), cmd, NULL, 0, &lb, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "command line too long (99 bytes; the kernel takes 64)"), "%s", err);
+	ck_assert_int_eq(
+	    linux_load(&vm, "k", img, sizeof(img), cmd, NULL, 0, &lb, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "command line too long (99 bytes; the kernel takes 64)"), "%s",
+	              err);
 	put32(img + 0x22c, 0x1000); /* initrd_addr_max below the kernel */
-	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "", img, 8192, &lb, err, sizeof(err)), -1);
+	ck_assert_int_eq(
+	    linux_load(&vm, "k", img, sizeof(img), "", img, 8192, &lb, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, "initrd"), "%s", err);
 	img[0x211] = 0;
-	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "", NULL, 0, &lb, err, sizeof(err)), -1);
+	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "", NULL, 0, &lb, err, sizeof(err)),
+	                 -1);
 	ck_assert_msg(strstr(err, "not LOADED_HIGH"), "%s", err);
 	put16(img + 0x206, 0x0201);
-	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "", NULL, 0, &lb, err, sizeof(err)), -1);
+	ck_assert_int_eq(linux_load(&vm, "k", img, sizeof(img), "", NULL, 0, &lb, err, sizeof(err)),
+	                 -1);
 	ck_assert_msg(strstr(err, "older than 2.02"), "%s", err);
 	ck_assert(!strchr(err, '\n'));
 }

@@ -312,7 +312,8 @@ END_TEST
 
 START_TEST(test_missing_file)
 {
-	ck_assert_int_eq(loader_load(&vm, "/nonexistent/k.elf", "", NULL, 0, &bi, err, sizeof(err)), -1);
+	ck_assert_int_eq(loader_load(&vm, "/nonexistent/k.elf", "", NULL, 0, &bi, err, sizeof(err)),
+	                 -1);
 	ck_assert_str_eq(err, "/nonexistent/k.elf: cannot open: No such file or directory");
 }
 END_TEST
@@ -354,7 +355,8 @@ START_TEST(test_tiny_error_buffer)
 	char small[8];
 
 	memset(small, 'z', sizeof(small));
-	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", NULL, 0, &bi, small, sizeof(small)), -1);
+	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", NULL, 0, &bi, small, sizeof(small)),
+	                 -1);
 	ck_assert_str_eq(small, "/nonexi");
 	ck_assert_int_eq(loader_load(&vm, "/nonexistent", "", NULL, 0, &bi, NULL, 0), -1);
 }
@@ -611,7 +613,7 @@ static char *temp_file(const char *text, size_t len)
 START_TEST(test_modules)
 {
 	char *a = temp_file("first module", 12), *b = temp_file("", 0), want[64];
-	struct loader_module m[2] = { { a, "arg1 arg2" }, { b, NULL } };
+	struct loader_module m[2] = {{a, "arg1 arg2"}, {b, NULL}};
 	uint32_t d, s;
 	struct img im;
 
@@ -624,7 +626,7 @@ START_TEST(test_modules)
 	ck_assert_uint_eq(ram32(bi.mbi + 20), 2);
 	d = ram32(bi.mbi + 24); /* mods_addr: the page after the block */
 	ck_assert_uint_eq(d, bi.mbi + LOADER_MBI_SIZE);
-	s = ram32(d);           /* module 0: page-aligned, above the descriptors, its bytes */
+	s = ram32(d); /* module 0: page-aligned, above the descriptors, its bytes */
 	ck_assert_uint_eq(s & 0xfff, 0);
 	ck_assert_uint_gt(s, d);
 	ck_assert_uint_eq(ram32(d + 4), s + 12);

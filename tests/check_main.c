@@ -10,8 +10,8 @@ static const struct {
 	const char *name;
 	Suite *(*make)(void);
 } suites[] = {
-#define X(n) { #n, n##_suite },
-	CHECK_SUITES(X)
+#define X(n) {#n, n##_suite},
+    CHECK_SUITES(X)
 #undef X
 };
 

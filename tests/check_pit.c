@@ -109,7 +109,7 @@ START_TEST(test_periodic_100hz)
 		taken += take_irq0();
 		ck_assert(!pic_pending(&pic));
 		ck_assert_uint_eq(pit_next_deadline(&pit),
-				  start + tns((uint64_t)(i + 1) * DIV100HZ));
+		                  start + tns((uint64_t)(i + 1) * DIV100HZ));
 	}
 	ck_assert_int_eq(taken, 10);
 	ck_assert_uint_eq(pit.irqs, 10);

@@ -173,7 +173,7 @@ END_TEST
 /* Linux's mc146818_set_time: SET, the bytes one by one, SET cleared (fake now: Dec 31). */
 START_TEST(test_rtc_set_clock)
 {
-	fake_wall -= 31 * 86400; /* 2025-11-30: a month with 30 days */
+	fake_wall -= 31 * 86400;   /* 2025-11-30: a month with 30 days */
 	cmos_set(RTC_REG_B, 0x82); /* SET, 24 h, BCD */
 	cmos_set(0x00, 0x00);
 	cmos_set(0x02, 0x00);
@@ -275,23 +275,23 @@ START_TEST(test_i8042)
 	outb(0x64, 0xaa);
 	ck_assert_uint_eq(inb(0x64) & 0x05, 0x05); /* OBF, and SYS after the self-test */
 	ck_assert_uint_eq(inb(0x60), 0x55);
-	outb(0x64, 0x60);                           /* write the command byte */
+	outb(0x64, 0x60); /* write the command byte */
 	outb(0x60, 0x47);
 	outb(0x64, 0x20);
 	ck_assert_uint_eq(inb(0x60), 0x47);
-	outb(0x60, 0xff);                           /* keyboard reset: ACK, passed */
-	ck_assert(pic_pending(&pic));               /* IRQ1 (the command byte enables it) */
+	outb(0x60, 0xff);             /* keyboard reset: ACK, passed */
+	ck_assert(pic_pending(&pic)); /* IRQ1 (the command byte enables it) */
 	ck_assert_uint_eq(inb(0x60), 0xfa);
 	ck_assert_uint_eq(inb(0x60), 0xaa);
 	ck_assert_uint_eq(inb(0x64) & 1, 0);
-	outb(0x64, 0xd3);                           /* echo as from the aux port */
+	outb(0x64, 0xd3); /* echo as from the aux port */
 	outb(0x60, 0x12);
-	ck_assert_uint_eq(inb(0x64) & 0x21, 0x21);  /* OBF | AUXDATA */
+	ck_assert_uint_eq(inb(0x64) & 0x21, 0x21); /* OBF | AUXDATA */
 	ck_assert_uint_eq(inb(0x60), 0x12);
 	ck_assert_int_eq(resets, 0);
-	outb(0x64, 0xfe);                           /* pulse the reset line */
+	outb(0x64, 0xfe); /* pulse the reset line */
 	ck_assert_int_eq(resets, 1);
-	outb(0x64, 0xd1);                           /* output port with bit 0 low: reset too */
+	outb(0x64, 0xd1); /* output port with bit 0 low: reset too */
 	outb(0x60, 0x02);
 	ck_assert_int_eq(resets, 2);
 }

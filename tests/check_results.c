@@ -183,7 +183,8 @@ START_TEST(test_summary)
 	ck_assert(nb_summarize(&c.cell[NB_in], &s));
 	ck_assert(s.n == 5 && s.median == 100.0 && s.q1 == 99.0 && s.q3 == 101.0 && s.iqr == 2.0);
 	ck_assert(!s.noisy && !s.below_res);
-	set_cell(&c, NB_in, "", 4, 100.0, 300.0, 90.0, 110.0); /* q1 97.5, q3 157.5: IQR 60% of 105 */
+	set_cell(&c, NB_in, "", 4, 100.0, 300.0, 90.0,
+	         110.0); /* q1 97.5, q3 157.5: IQR 60% of 105 */
 	ck_assert(nb_summarize(&c.cell[NB_in], &s));
 	ck_assert(s.median == 105.0 && s.q1 == 97.5 && s.q3 == 157.5 && s.noisy);
 	set_cell(&c, NB_in, "", 3, -5.7, -1.2, 0.4); /* cheaper than the empty loop */
@@ -492,9 +493,13 @@ START_TEST(test_merge)
 	ck_assert_str_eq(out.col[5].guest_id, "size=99 sha256=ffff");
 	ck_assert_str_eq(out.col[5].tandem, "v0.2-test");
 	ck_assert_str_eq(out.col[1].tandem, "v0.1-test");
-	ck_assert_int_eq(nb_provenance_check(&out, msg, sizeof(msg)), 6); /* 3 columns, 2 differences each */
-	ck_assert_has(msg, "beta:native measured another guest build (size=99 sha256=ffff) than alpha:native");
-	ck_assert_has(msg, "beta:native comes from tandem v0.2-test, alpha:native from tandem v0.1-test");
+	ck_assert_int_eq(nb_provenance_check(&out, msg, sizeof(msg)),
+	                 6); /* 3 columns, 2 differences each */
+	ck_assert_has(
+	    msg,
+	    "beta:native measured another guest build (size=99 sha256=ffff) than alpha:native");
+	ck_assert_has(
+	    msg, "beta:native comes from tandem v0.2-test, alpha:native from tandem v0.1-test");
 	t = capture(&out, NB_FMT_TABLE, NULL);
 	ck_assert_has(line_of(t, "in "), "10.0x"); /* alpha:bt against alpha:native */
 	ck_assert_has(line_of(t, "in "), "3.0x");  /* beta:bt against beta:native */
@@ -620,7 +625,8 @@ START_TEST(test_report_md)
 	t = capture(&r, NB_FMT_MD, NULL);
 	ck_assert_has(t, "## nanobench on Test CPU 9000");
 	ck_assert_has(t, "| benchmark | native | bt | kvm |\n|---|---:|---:|---:|\n");
-	ck_assert_has(line_of(t, "| in "), "| 1000.0 (990.0–1010.0)<br>IQR 10.0, 500.0 ns, 10.0x |");
+	ck_assert_has(line_of(t, "| in "),
+	              "| 1000.0 (990.0–1010.0)<br>IQR 10.0, 500.0 ns, 10.0x |");
 	ck_assert_has(line_of(t, "| divzero "), "| 3000.0 (3000.0–3000.0)<br>1500.0 ns, 3.5x |");
 	ck_assert_has(line_of(t, "| ptemod "), "| skipped: a\\|b |");
 	ck_assert_has(t, "- qemu: unavailable: qemu not found");
@@ -636,8 +642,9 @@ START_TEST(test_report_csv)
 	make_run(&r);
 	snprintf(r.col[0].cell[NB_in].note, sizeof(r.col[0].cell[0].note), "say \"hi\", ok");
 	t = capture(&r, NB_FMT_CSV, NULL);
-	ck_assert_has(t, "benchmark,column,median_cycles,min_cycles,max_cycles,median_ns,"
-	                 "ratio_to_baseline,iters,nsamples,iqr_cycles,noisy,below_resolution,note\n");
+	ck_assert_has(t,
+	              "benchmark,column,median_cycles,min_cycles,max_cycles,median_ns,"
+	              "ratio_to_baseline,iters,nsamples,iqr_cycles,noisy,below_resolution,note\n");
 	ck_assert_has(t, "\nin,bt,1000,990,1010,500,10,65536,3,10,0,0,\n");
 	ck_assert_has(t, "\nin,native,100,100,100,50,1,65536,1,0,0,0,\"say \"\"hi\"\", ok\"\n");
 	ck_assert_has(t, "\nptemod,bt,,,,,,,,,,,skipped: nosep\n");
@@ -673,9 +680,10 @@ START_TEST(test_report_finding)
 	ck_assert_has(line_of(t, "in "), "3209  "); /* paper native, BT, VT-x */
 	ck_assert_has(line_of(t, "in "), "214  ");
 	ck_assert_has(line_of(t, "in "), "15826  ");
-	ck_assert_has(line_of(t, "in "), "bt faster: holds");               /* 990-1010 < 14500-15500 */
-	ck_assert_has(line_of(t, "divzero "), "hw faster: holds");          /* 900-1100 < 2900-3100 */
-	ck_assert_has(line_of(t, "syscall "), "hw faster: does not hold");  /* 1080-1120 < 1490-1510 */
+	ck_assert_has(line_of(t, "in "), "bt faster: holds");      /* 990-1010 < 14500-15500 */
+	ck_assert_has(line_of(t, "divzero "), "hw faster: holds"); /* 900-1100 < 2900-3100 */
+	ck_assert_has(line_of(t, "syscall "),
+	              "hw faster: does not hold"); /* 1080-1120 < 1490-1510 */
 	ck_assert_has(line_of(t, "callret "), "hw faster: not judged here: ranges overlap");
 	ck_assert_has(line_of(t, "pgfault "), "bt faster: not judged here: both below resolution");
 	ck_assert_has(line_of(t, "pgfault "), "< resolution");
@@ -697,7 +705,8 @@ START_TEST(test_report_finding)
 	r.col[2].available = false;
 	snprintf(r.col[2].name, sizeof(r.col[2].name), "kvm");
 	t = capture(&r, NB_FMT_TABLE, &p);
-	ck_assert_has(line_of(t, "divzero "), "hw faster: not judged here: no hardware KVM on this host");
+	ck_assert_has(line_of(t, "divzero "),
+	              "hw faster: not judged here: no hardware KVM on this host");
 	ck_assert_has(t, "findings not judged: no hardware KVM on this host");
 	free(t);
 }

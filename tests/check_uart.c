@@ -45,7 +45,7 @@ static ssize_t drain(char *buf, size_t len)
 
 START_TEST(test_transmit_line)
 {
-	char buf[16] = { 0 };
+	char buf[16] = {0};
 
 	outb(COM1, 'h');
 	outb(COM1, 'i');

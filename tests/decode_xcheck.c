@@ -22,8 +22,8 @@ struct text {
 static long checked, mismatched;
 
 /* Sweep [start, start+len) of text; count instructions and disagreements. */
-static void sweep(const ZydisDecoder *zd, csh cs, const struct text *t, uint64_t start, uint64_t len,
-		  const char *name, const char *file)
+static void sweep(const ZydisDecoder *zd, csh cs, const struct text *t, uint64_t start,
+                  uint64_t len, const char *name, const char *file)
 {
 	uint64_t off = start - t->addr, end = off + len;
 	cs_insn *insn = cs_malloc(cs);
@@ -42,8 +42,9 @@ static void sweep(const ZydisDecoder *zd, csh cs, const struct text *t, uint64_t
 		checked++;
 		if (zlen != clen) {
 			mismatched++;
-			fprintf(stderr, "%s: %s+0x%llx: Zydis length %u, Capstone length %u\n", file,
-				name, (unsigned long long)(t->addr + off - start), zlen, clen);
+			fprintf(stderr, "%s: %s+0x%llx: Zydis length %u, Capstone length %u\n",
+			        file, name, (unsigned long long)(t->addr + off - start), zlen,
+			        clen);
 		}
 		off += zlen ? zlen : (clen ? clen : 1);
 	}
@@ -54,7 +55,7 @@ static int check_file(const char *file, const ZydisDecoder *zd, csh cs)
 {
 	Elf *elf;
 	Elf_Scn *scn = NULL;
-	struct text t = { 0 };
+	struct text t = {0};
 	int fd = open(file, O_RDONLY), funcs = 0;
 
 	if (fd < 0 || !(elf = elf_begin(fd, ELF_C_READ, NULL))) {
@@ -76,7 +77,7 @@ static int check_file(const char *file, const ZydisDecoder *zd, csh cs)
 		if (nm && !strcmp(nm, ".text")) {
 			Elf_Data *d = elf_getdata(scn, NULL);
 
-			t = (struct text){ d->d_buf, sh.sh_addr, d->d_size };
+			t = (struct text){d->d_buf, sh.sh_addr, d->d_size};
 		}
 	}
 	scn = NULL;

@@ -37,8 +37,8 @@ static void on_fault(struct trapframe *tf)
 	f_err = tf->err;
 	f_cr2 = tf->vector == 14 ? read_cr2() : 0;
 	if (!recover_eip) {
-		printf("confine: unexpected trap %u at eip=0x%08x cr2=0x%08x\n", (unsigned)tf->vector,
-		       (unsigned)tf->eip, (unsigned)read_cr2());
+		printf("confine: unexpected trap %u at eip=0x%08x cr2=0x%08x\n",
+		       (unsigned)tf->vector, (unsigned)tf->eip, (unsigned)read_cr2());
 		guest_exit(EXIT_FAIL);
 	}
 	tf->eip = recover_eip;
@@ -79,8 +79,12 @@ static void wrap_state(const char *what, uint32_t v)
 {
 	struct rec *r = &recs[nrec < 47 ? nrec++ : 47];
 
-	*r = (struct rec){ .v = v, .top = rd32(top_pg + 0xffc), .zero = rd32(zero_pg), .vec = f_vec,
-			   .cr2 = f_cr2, .err = f_err };
+	*r = (struct rec){.v = v,
+	                  .top = rd32(top_pg + 0xffc),
+	                  .zero = rd32(zero_pg),
+	                  .vec = f_vec,
+	                  .cr2 = f_cr2,
+	                  .err = f_err};
 	memcpy(r->name, what, strlen(what) + 1);
 }
 
@@ -101,10 +105,10 @@ static void __attribute__((noinline)) div_abs(uint32_t *q)
 	uint32_t a = 1000, d = 0;
 
 	__asm__ volatile("movl $1f, recover_eip\n\t"
-			 "divl 0xfbc00020\n\t"
-			 "movl $0, recover_eip\n"
-			 "1:"
-			 : "+a"(a), "+d"(d)::"memory", "cc");
+	                 "divl 0xfbc00020\n\t"
+	                 "movl $0, recover_eip\n"
+	                 "1:"
+	                 : "+a"(a), "+d"(d)::"memory", "cc");
 	*q = a;
 }
 
@@ -121,15 +125,15 @@ static void abs_tests(uint32_t *r)
 	r[2] = rd32(high_pg + 0x14);
 	v = 7;
 	__asm__ volatile("movl $2f, 0xfbc00018\n\t"
-			 "jmp *0xfbc00018\n\t"
-			 "ud2\n"
-			 "2: movl $3f, 0xfbc0001c\n\t"
-			 "call *0xfbc0001c\n\t"
-			 "jmp 4f\n"
-			 "3: incl %0\n\t"
-			 "ret\n"
-			 "4:"
-			 : "+r"(v)::"memory");
+	                 "jmp *0xfbc00018\n\t"
+	                 "ud2\n"
+	                 "2: movl $3f, 0xfbc0001c\n\t"
+	                 "call *0xfbc0001c\n\t"
+	                 "jmp 4f\n"
+	                 "3: incl %0\n\t"
+	                 "ret\n"
+	                 "4:"
+	                 : "+r"(v)::"memory");
 	r[3] = v;
 	/* divide by zero until adapted (inline check), then a real quotient */
 	memset(high_pg + 0x20, 0, 4);
@@ -145,12 +149,12 @@ static void abs_tests(uint32_t *r)
 	/* more classes: inc, setcc, movzx, imul, cmpxchg, xchg, xlat with EBX >= 2 GiB */
 	v = 0;
 	__asm__ volatile("incl 0xfbc00030\n\t"
-			 "cmpl $0, 0xfbc00030\n\t"
-			 "setne 0xfbc00034\n\t"
-			 "movzbl 0xfbc00034, %0\n\t"
-			 "imull 0xfbc00030, %0\n\t"
-			 "xchgl %0, 0xfbc00038"
-			 : "+r"(v)::"memory", "cc");
+	                 "cmpl $0, 0xfbc00030\n\t"
+	                 "setne 0xfbc00034\n\t"
+	                 "movzbl 0xfbc00034, %0\n\t"
+	                 "imull 0xfbc00030, %0\n\t"
+	                 "xchgl %0, 0xfbc00038"
+	                 : "+r"(v)::"memory", "cc");
 	c = 0x99;
 	__asm__ volatile("cmpxchgl %1, 0xfbc00038" : "+a"(v) : "r"(c) : "memory", "cc");
 	r[11] = rd32(high_pg + 0x30) ^ rd32(high_pg + 0x34) ^ rd32(high_pg + 0x38) ^ v;
@@ -161,15 +165,16 @@ static void abs_tests(uint32_t *r)
 	clear_fault();
 	v = 0x5a5a5a5a;
 	__asm__ volatile("movl $1f, recover_eip\n\t"
-			 "movl 0xfbd00000, %0\n"
-			 "1:"
-			 : "+r"(v)::"memory");
+	                 "movl 0xfbd00000, %0\n"
+	                 "1:"
+	                 : "+r"(v)::"memory");
 	r[7] = f_cr2;
 	r[8] = f_err;
 	clear_fault();
 	__asm__ volatile("movl $1f, recover_eip\n\t"
-			 "movl $0xdeadbeef, 0xffc00400\n"
-			 "1:" ::: "memory");
+	                 "movl $0xdeadbeef, 0xffc00400\n"
+	                 "1:" ::
+	                     : "memory");
 	r[9] = f_cr2;
 	r[10] = f_err;
 }
@@ -177,8 +182,9 @@ static void abs_tests(uint32_t *r)
 static void print_abs(const char *ring, const uint32_t *r)
 {
 	printf("confine: abs %s: store=0x%08x load=0x%08x pushpop=0x%08x jmpcall=%u div=%u/%u "
-	       "bts=0x%08x\n", ring, (unsigned)r[0], (unsigned)r[1], (unsigned)r[2], (unsigned)r[3],
-	       (unsigned)r[4], (unsigned)r[5], (unsigned)r[6]);
+	       "bts=0x%08x\n",
+	       ring, (unsigned)r[0], (unsigned)r[1], (unsigned)r[2], (unsigned)r[3], (unsigned)r[4],
+	       (unsigned)r[5], (unsigned)r[6]);
 	printf("confine: abs %s: unmapped load cr2=0x%08x err=%u, store cr2=0x%08x err=%u\n", ring,
 	       (unsigned)r[7], (unsigned)r[8], (unsigned)r[9], (unsigned)r[10]);
 	printf("confine: abs %s: inc/setcc/movzx/imul/xchg/cmpxchg=0x%08x xlat=0x%08x\n", ring,
@@ -214,16 +220,17 @@ static void straddle_tests(const char *ring)
 	wrap_state(name, 0);
 	fill();
 	__asm__ volatile("movl %%esp, saved_esp\n\t"
-			 "movl $0xfffffffe, %%esp\n\t"
-			 "popl %0\n\t"
-			 "movl saved_esp, %%esp"
-			 : "=r"(v)::"memory");
+	                 "movl $0xfffffffe, %%esp\n\t"
+	                 "popl %0\n\t"
+	                 "movl saved_esp, %%esp"
+	                 : "=r"(v)::"memory");
 	snprintf(name, sizeof(name), "%s pop at esp=0xfffffffe", ring);
 	wrap_state(name, v);
 	__asm__ volatile("movl %%esp, saved_esp\n\t"
-			 "movl $2, %%esp\n\t"
-			 "pushl $0x55667788\n\t"
-			 "movl saved_esp, %%esp" ::: "memory");
+	                 "movl $2, %%esp\n\t"
+	                 "pushl $0x55667788\n\t"
+	                 "movl saved_esp, %%esp" ::
+	                     : "memory");
 	snprintf(name, sizeof(name), "%s push at esp=2", ring);
 	wrap_state(name, 0);
 	fill();
@@ -231,7 +238,8 @@ static void straddle_tests(const char *ring)
 		uint32_t si = 0xfffffffe, di = 0xfffffffd, cnt = 6;
 
 		__asm__ volatile("cld\n\tlodsl" : "=a"(v), "+S"(si)::"memory");
-		snprintf(name, sizeof(name), "%s lodsl esi=0xfffffffe esi'=0x%x", ring, (unsigned)si);
+		snprintf(name, sizeof(name), "%s lodsl esi=0xfffffffe esi'=0x%x", ring,
+		         (unsigned)si);
 		wrap_state(name, v);
 		__asm__ volatile("cld\n\tstosl" : "+D"(di) : "a"(0xcafef00du) : "memory");
 		snprintf(name, sizeof(name), "%s stosl edi'=0x%x", ring, (unsigned)di);
@@ -246,9 +254,10 @@ static void straddle_tests(const char *ring)
 	{
 		uint32_t si = 1, di = 0x800, cnt = 4;
 
-		__asm__ volatile("std\n\trep movsb\n\tcld" : "+S"(si), "+D"(di), "+c"(cnt)::"memory",
-				 "cc");
-		snprintf(name, sizeof(name), "%s std rep movsb from 1 esi'=0x%x", ring, (unsigned)si);
+		__asm__ volatile("std\n\trep movsb\n\tcld"
+		                 : "+S"(si), "+D"(di), "+c"(cnt)::"memory", "cc");
+		snprintf(name, sizeof(name), "%s std rep movsb from 1 esi'=0x%x", ring,
+		         (unsigned)si);
 		wrap_state(name, rd32(zero_pg + 0x7fd));
 	}
 	p = 0x3ffffffc;
@@ -270,8 +279,10 @@ static void straddle_tests(const char *ring)
 	snprintf(name, sizeof(name), "%s bts [0xfffffffc], 37", ring);
 	wrap_state(name, 0);
 	p = (uint32_t)-0xfd;
-	__asm__ volatile("btl %2, 0x10\n\tsetc %b0\n\tmovzbl %b0, %0" : "=q"(v) : "0"(0), "r"(p)
-			 : "memory", "cc");
+	__asm__ volatile("btl %2, 0x10\n\tsetc %b0\n\tmovzbl %b0, %0"
+	                 : "=q"(v)
+	                 : "0"(0), "r"(p)
+	                 : "memory", "cc");
 	snprintf(name, sizeof(name), "%s bt [0x10], -0xfd", ring);
 	wrap_state(name, v);
 }
@@ -386,8 +397,8 @@ static void race_tests(void)
 
 static void smc_test(void)
 {
-	static const uint8_t store[] = { 0x89, 0x03, 0xc3 };       /* mov [ebx], eax; ret */
-	static const uint8_t divide[] = { 0xf7, 0xf1, 0xc3 };      /* div ecx; ret */
+	static const uint8_t store[] = {0x89, 0x03, 0xc3};  /* mov [ebx], eax; ret */
+	static const uint8_t divide[] = {0xf7, 0xf1, 0xc3}; /* div ecx; ret */
 	uint32_t *pte = spare_pte(), a, d;
 	void (*fn)(void) = (void (*)(void))code_pg;
 
@@ -399,10 +410,10 @@ static void smc_test(void)
 	clear_fault();
 	a = 0, d = 5;
 	__asm__ volatile("movl $1f, recover_eip\n\tmovl %%esp, saved_esp\n\tcall *%2\n"
-			 "1:\tmovl saved_esp, %%esp"
-			 : "+a"(a), "+d"(d)
-			 : "r"(fn), "b"(pte), "c"(1)
-			 : "memory", "cc");
+	                 "1:\tmovl saved_esp, %%esp"
+	                 : "+a"(a), "+d"(d)
+	                 : "r"(fn), "b"(pte), "c"(1)
+	                 : "memory", "cc");
 	memcpy(code_pg, store, sizeof(store));
 	__asm__ volatile("call *%2" ::"a"(0x1234u), "b"(pte), "r"(fn) : "memory");
 	printf("confine: smc adapted store -> div: fault=%u pte=0x%08x\n", (unsigned)f_vec,
@@ -417,9 +428,9 @@ static uint32_t __attribute__((noinline)) load_at(uint32_t va)
 	uint32_t v = 0x5a5a5a5a;
 
 	__asm__ volatile("movl $1f, recover_eip\n\tmovl -0x20(%1), %0\n1:"
-			 : "+r"(v)
-			 : "r"(va + 0x20)
-			 : "memory");
+	                 : "+r"(v)
+	                 : "r"(va + 0x20)
+	                 : "memory");
 	return v;
 }
 
@@ -457,12 +468,12 @@ static void bitoff_test(void)
 	bts_at(pte, off);
 	clear_fault();
 	__asm__ volatile("movl $1f, recover_eip\n\tbtsl %2, (%1)\n1:"
-			 : "+r"(v)
-			 : "r"(pte), "r"(0x7ffffff0)
-			 : "memory", "cc");
+	                 : "+r"(v)
+	                 : "r"(pte), "r"(0x7ffffff0)
+	                 : "memory", "cc");
 	printf("confine: bit offsets on a page table: pte=0x%08x target=0x%08x far fault=%u "
-	       "cr2=0x%08x\n", (unsigned)*pte, (unsigned)rd32(target_pg), (unsigned)f_vec,
-	       (unsigned)f_cr2);
+	       "cr2=0x%08x\n",
+	       (unsigned)*pte, (unsigned)rd32(target_pg), (unsigned)f_vec, (unsigned)f_cr2);
 	*pte = 0;
 }
 

@@ -33,11 +33,14 @@ static long sys3(long n, long a, long b, long c)
 
 	if (vsys)
 		__asm__ volatile("call *%[v]"
-				 : "=a"(r)
-				 : [v] "m"(vsys), "a"(n), "b"(a), "c"(b), "d"(c)
-				 : "memory", "cc");
+		                 : "=a"(r)
+		                 : [v] "m"(vsys), "a"(n), "b"(a), "c"(b), "d"(c)
+		                 : "memory", "cc");
 	else
-		__asm__ volatile("int $0x80" : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c) : "memory", "cc");
+		__asm__ volatile("int $0x80"
+		                 : "=a"(r)
+		                 : "a"(n), "b"(a), "c"(b), "d"(c)
+		                 : "memory", "cc");
 	return r;
 }
 
@@ -185,7 +188,8 @@ static void pipes(long n)
 	say("start ", "pipe", -1, "", 0);
 	for (long i = 0; i < n; i++) {
 		c = (unsigned char)i;
-		if (sys3(SYS_write, down[1], (long)&c, 1) != 1 || sys3(SYS_read, up[0], (long)&c, 1) != 1)
+		if (sys3(SYS_write, down[1], (long)&c, 1) != 1 ||
+		    sys3(SYS_read, up[0], (long)&c, 1) != 1)
 			fail("pipe", "a round trip failed");
 		sum += c;
 	}

@@ -35,7 +35,7 @@ static int32_t number(const char **pp)
 	return *p && *p != ' ' ? -1 : (int32_t)v;
 }
 
-static const char *const work_names[] = { "all", "forkwait", "pingpong", "pagetouch", "compute" };
+static const char *const work_names[] = {"all", "forkwait", "pingpong", "pagetouch", "compute"};
 
 static int parse_cmdline(const char *p, uint32_t *work, uint32_t *n, uint32_t *repeat)
 {
@@ -87,7 +87,8 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	}
 	cmd = (mbi->flags & MBI_FLAG_CMDLINE) && mbi->cmdline ? (const char *)mbi->cmdline : "";
 	if (parse_cmdline(cmd, &work, &n, &repeat) || repeat > 16) {
-		printf("minios: FAIL bad command line (want work=forkwait|pingpong|pagetouch|compute|all "
+		printf("minios: FAIL bad command line (want "
+		       "work=forkwait|pingpong|pagetouch|compute|all "
 		       "n=N repeat=1..16)\n");
 		return EXIT_FAIL;
 	}

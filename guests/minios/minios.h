@@ -9,21 +9,21 @@
 #include "rt.h"
 #include "user/sysnum.h"
 
-#define NPROC 64          /* process slots (kernel stacks are static) */
-#define NFD 8             /* descriptors per process; 0..2 are the console */
+#define NPROC 64 /* process slots (kernel stacks are static) */
+#define NFD 8    /* descriptors per process; 0..2 are the console */
 #define KSTACK_SIZE 8192
 #define PIPE_SIZE 512
 #define NPIPE 16
-#define SCHED_HZ 100      /* PIT rate: the scheduler's time slice is 10 ms */
+#define SCHED_HZ 100 /* PIT rate: the scheduler's time slice is 10 ms */
 
 /* The user address space: image pages (shared text, private data), heap, stack. */
 #define HEAP_BASE 0x40000000u
-#define HEAP_MAX 0x50000000u     /* sbrk limit */
+#define HEAP_MAX 0x50000000u /* sbrk limit */
 #define STACK_TOP 0x7FFFF000u
-#define STACK_MAX (256u * 1024)  /* demand-zero stack below STACK_TOP */
-#define KALIAS_LOW 0xC0000000u   /* kernel alias of physical 0..4 MiB (the pristine image) */
-#define RAM_MAP_END 0x04000000u  /* RAM the kernel maps (64 MiB) and allocates frames from */
-#define FRAME_BASE 0x00400000u   /* frames come from 4 MiB up: below is the image */
+#define STACK_MAX (256u * 1024) /* demand-zero stack below STACK_TOP */
+#define KALIAS_LOW 0xC0000000u  /* kernel alias of physical 0..4 MiB (the pristine image) */
+#define RAM_MAP_END 0x04000000u /* RAM the kernel maps (64 MiB) and allocates frames from */
+#define FRAME_BASE 0x00400000u  /* frames come from 4 MiB up: below is the image */
 
 enum pstate { P_FREE, P_RUNNABLE, P_SLEEPING, P_ZOMBIE };
 
@@ -35,19 +35,19 @@ struct fd {
 
 struct proc {
 	enum pstate state;
-	int pid, parent;      /* parent: its pid */
-	int status;           /* exit status, while a zombie */
-	const void *chan;     /* what it sleeps on */
-	uint32_t *pd;         /* page directory (a frame, identity mapped) */
-	uint32_t kesp;        /* saved kernel ESP (swtch) */
-	uint32_t brk;         /* heap end */
+	int pid, parent;  /* parent: its pid */
+	int status;       /* exit status, while a zombie */
+	const void *chan; /* what it sleeps on */
+	uint32_t *pd;     /* page directory (a frame, identity mapped) */
+	uint32_t kesp;    /* saved kernel ESP (swtch) */
+	uint32_t brk;     /* heap end */
 	struct fd fd[NFD];
-	uint8_t *kstack;      /* KSTACK_SIZE bytes */
+	uint8_t *kstack; /* KSTACK_SIZE bytes */
 };
 
 extern struct proc procs[NPROC];
 extern struct proc *cur;
-extern uint32_t ctx_switches;   /* context switches so far */
+extern uint32_t ctx_switches; /* context switches so far */
 extern int have_pge;
 
 /* vm.c */

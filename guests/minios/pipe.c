@@ -41,8 +41,8 @@ int pipe_open(uint32_t fds_va)
 	memset(p, 0, sizeof(*p));
 	p->used = 1;
 	p->readers = p->writers = 1;
-	cur->fd[r] = (struct fd){ p, 0 };
-	cur->fd[w] = (struct fd){ p, 1 };
+	cur->fd[r] = (struct fd){p, 0};
+	cur->fd[w] = (struct fd){p, 1};
 	((volatile int *)fds_va)[0] = r;
 	((volatile int *)fds_va)[1] = w;
 	return 0;

@@ -126,7 +126,8 @@ int proc_wait(uint32_t status_va)
 			int pid = p->pid;
 
 			if (status_va)
-				*(volatile int *)status_va = p->status; /* may fault in: demand paging */
+				*(volatile int *)status_va =
+				    p->status; /* may fault in: demand paging */
 			vm_free_pd(p->pd);
 			p->state = P_FREE;
 			procs_reaped++;

@@ -37,7 +37,8 @@ void schedule(void)
 		swtch(&old->kesp, p->kesp);
 		return;
 	}
-	printf("minios: FAIL deadlock: no runnable process (pid %d state %d)\n", cur->pid, cur->state);
+	printf("minios: FAIL deadlock: no runnable process (pid %d state %d)\n", cur->pid,
+	       cur->state);
 	guest_exit(EXIT_FAIL);
 }
 

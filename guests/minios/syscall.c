@@ -19,19 +19,45 @@ static void sys_sbrk(struct trapframe *tf)
 static void syscall(struct trapframe *tf)
 {
 	switch (tf->eax) {
-	case MSYS_exit: proc_exit((int)tf->ebx);
-	case MSYS_fork: tf->eax = (uint32_t)proc_fork(tf); break;
-	case MSYS_wait: tf->eax = (uint32_t)proc_wait(tf->ebx); break;
-	case MSYS_yield: tf->eax = 0; schedule(); break;
-	case MSYS_pipe: tf->eax = (uint32_t)pipe_open(tf->ebx); break;
-	case MSYS_read: tf->eax = (uint32_t)fd_read((int)tf->ebx, tf->ecx, tf->edx); break;
-	case MSYS_write: tf->eax = (uint32_t)fd_write((int)tf->ebx, tf->ecx, tf->edx); break;
-	case MSYS_close: tf->eax = (uint32_t)fd_close((int)tf->ebx); break;
-	case MSYS_sbrk: sys_sbrk(tf); break;
-	case MSYS_getpid: tf->eax = (uint32_t)cur->pid; break;
-	case MSYS_nswitch: tf->eax = ctx_switches; break;
-	case MSYS_nfree: tf->eax = frames_free(); break;
-	default: tf->eax = (uint32_t)-1; break;
+	case MSYS_exit:
+		proc_exit((int)tf->ebx);
+	case MSYS_fork:
+		tf->eax = (uint32_t)proc_fork(tf);
+		break;
+	case MSYS_wait:
+		tf->eax = (uint32_t)proc_wait(tf->ebx);
+		break;
+	case MSYS_yield:
+		tf->eax = 0;
+		schedule();
+		break;
+	case MSYS_pipe:
+		tf->eax = (uint32_t)pipe_open(tf->ebx);
+		break;
+	case MSYS_read:
+		tf->eax = (uint32_t)fd_read((int)tf->ebx, tf->ecx, tf->edx);
+		break;
+	case MSYS_write:
+		tf->eax = (uint32_t)fd_write((int)tf->ebx, tf->ecx, tf->edx);
+		break;
+	case MSYS_close:
+		tf->eax = (uint32_t)fd_close((int)tf->ebx);
+		break;
+	case MSYS_sbrk:
+		sys_sbrk(tf);
+		break;
+	case MSYS_getpid:
+		tf->eax = (uint32_t)cur->pid;
+		break;
+	case MSYS_nswitch:
+		tf->eax = ctx_switches;
+		break;
+	case MSYS_nfree:
+		tf->eax = frames_free();
+		break;
+	default:
+		tf->eax = (uint32_t)-1;
+		break;
 	}
 }
 

@@ -73,7 +73,8 @@ int vm_init(uint32_t mem_bytes)
 		if (in_image_data(va))
 			low_template[i] = 0; /* per process, on demand */
 		else if (va >= 0x100000u && va < (uint32_t)__user_data_start)
-			low_template[i] = va | PTE_U | PTE_P | g; /* text, rodata: shared with ring 3 */
+			low_template[i] =
+			    va | PTE_U | PTE_P | g; /* text, rodata: shared with ring 3 */
 		else
 			low_template[i] = va | PTE_W | PTE_P | g;
 	}
@@ -142,7 +143,8 @@ int vm_copy(uint32_t *dst, const uint32_t *src)
 		for (unsigned j = 0; j < 1024; j++) {
 			if (!(spt[j] & PTE_P) || !user_pte(i, j))
 				continue;
-			uint32_t va = i << 22 | j << 12, f = frame_alloc(), *pte = pte_get(dst, va, 1);
+			uint32_t va = i << 22 | j << 12, f = frame_alloc(),
+			         *pte = pte_get(dst, va, 1);
 
 			if (!f || !pte) {
 				if (f)
@@ -221,7 +223,7 @@ void vm_fault(struct trapframe *tf)
 		guest_exit(EXIT_TRAP);
 	}
 	int demand = in_image_data(va) || (va >= HEAP_BASE && va < PAGE_UP(cur->brk)) ||
-		     (va >= STACK_TOP - STACK_MAX && va < STACK_TOP);
+	             (va >= STACK_TOP - STACK_MAX && va < STACK_TOP);
 
 	if (!(tf->err & 1) && demand && !demand_map(va))
 		return;

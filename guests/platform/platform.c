@@ -100,9 +100,10 @@ static void wrmsr(uint32_t msr, uint64_t v)
 /* What QEMU's qemu32 and tandem's p6 share: the vendor, family 6, the P6 features. */
 static void test_cpu(void)
 {
-	const uint32_t p6 = 1u | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 15;
+	const uint32_t p6 =
+	    1u | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 15;
 	uint32_t r[4];
-	char vendor[13] = { 0 }, d[96];
+	char vendor[13] = {0}, d[96];
 	uint64_t t0, t1;
 
 	cpuid(0, r);
@@ -111,14 +112,14 @@ static void test_cpu(void)
 	memcpy(vendor + 8, &r[2], 4);
 	cpuid(1, r);
 	snprintf(d, sizeof(d), "%s family %u, FPU PSE TSC MSR CX8 APIC SEP CMOV", vendor,
-		 (r[0] >> 8) & 15);
+	         (r[0] >> 8) & 15);
 	check(!strcmp(vendor, "GenuineIntel") && ((r[0] >> 8) & 15) == 6 && (r[3] & p6) == p6,
 	      "cpuid", d);
 	wrmsr(0x174, 0x1234);
 	t0 = rdmsr(0x10);
 	t1 = rdmsr(0x10);
 	snprintf(d, sizeof(d), "APIC_BASE 0x%08x, SYSENTER_CS 0x%x, TSC readable",
-		 (uint32_t)rdmsr(0x1b), (uint32_t)rdmsr(0x174));
+	         (uint32_t)rdmsr(0x1b), (uint32_t)rdmsr(0x174));
 	check(rdmsr(0x1b) == 0xfee00900u && rdmsr(0x174) == 0x1234 && t1 >= t0, "msrs", d);
 	wrmsr(0x174, 0);
 }
@@ -260,11 +261,11 @@ static void test_ioapic(void)
 }
 
 /* ---- segmentation: a GDT of the runtime's six entries and the test's own ---- */
-#define SEL_PCPU0 0x30   /* base &pcpu[0], 4 GiB (what kvm-unit-tests loads into GS) */
-#define SEL_PCPU1 0x38   /* base &pcpu[1], 4 GiB */
-#define SEL_SMALL 0x40   /* base &pcpu[2], 16 bytes, byte granular */
-#define SEL_STACK 0x60   /* base &seg_stack, 4 GiB: a stack segment with a base */
-#define SEL_HIGH 0x68    /* base 0x80000000, 4 GiB: offsets wrap at 4 GiB */
+#define SEL_PCPU0 0x30 /* base &pcpu[0], 4 GiB (what kvm-unit-tests loads into GS) */
+#define SEL_PCPU1 0x38 /* base &pcpu[1], 4 GiB */
+#define SEL_SMALL 0x40 /* base &pcpu[2], 16 bytes, byte granular */
+#define SEL_STACK 0x60 /* base &seg_stack, 4 GiB: a stack segment with a base */
+#define SEL_HIGH 0x68  /* base 0x80000000, 4 GiB: offsets wrap at 4 GiB */
 
 static uint64_t pgdt[16] __attribute__((aligned(16)));
 static volatile uint32_t pcpu[3][8] __attribute__((aligned(16)));
@@ -312,86 +313,86 @@ static void test_segments(void)
 	pcpu[1][2] = 0xf5000002u;
 	/* GS then FS with per-CPU bases: stores, loads, base+index, read-modify-write */
 	__asm__ volatile("movw %w[s0], %%gs\n\t"
-			 "movw %w[s1], %%fs\n\t"
-			 "movl $0x11223344, %%gs:4\n\t"
-			 "movl $0x55667788, %%fs:4\n\t"
-			 "movl %%gs:8, %[a]\n\t"
-			 "movl %%gs:(,%[i],4), %[b]\n\t"
-			 "addl %%fs:8, %[b]\n\t"
-			 "incl %%fs:8\n\t"
-			 "movl %%fs:8, %[c]\n\t"
-			 "movw %w[k], %%gs\n\t"
-			 "movw %w[k], %%fs"
-			 : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c)
-			 : [s0] "r"(SEL_PCPU0), [s1] "r"(SEL_PCPU1), [i] "r"(i), [k] "r"(SEL_KDATA)
-			 : "memory");
+	                 "movw %w[s1], %%fs\n\t"
+	                 "movl $0x11223344, %%gs:4\n\t"
+	                 "movl $0x55667788, %%fs:4\n\t"
+	                 "movl %%gs:8, %[a]\n\t"
+	                 "movl %%gs:(,%[i],4), %[b]\n\t"
+	                 "addl %%fs:8, %[b]\n\t"
+	                 "incl %%fs:8\n\t"
+	                 "movl %%fs:8, %[c]\n\t"
+	                 "movw %w[k], %%gs\n\t"
+	                 "movw %w[k], %%fs"
+	                 : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c)
+	                 : [s0] "r"(SEL_PCPU0), [s1] "r"(SEL_PCPU1), [i] "r"(i), [k] "r"(SEL_KDATA)
+	                 : "memory");
 	snprintf(d, sizeof(d), "gs:8 0x%08x gs:12 0x%08x fs:8+1 0x%08x", a, b, c);
 	check(a == 0x600d0000u && b == 0x600d0003u + 0xf5000002u && c == 0xf5000003u &&
-		      pcpu[0][1] == 0x11223344u && pcpu[1][1] == 0x55667788u &&
-		      pcpu[1][2] == 0xf5000003u,
+	          pcpu[0][1] == 0x11223344u && pcpu[1][1] == 0x55667788u &&
+	          pcpu[1][2] == 0xf5000003u,
 	      "per-CPU data through GS and FS", d);
 
 	/* A base of 2 GiB: base + offset wraps at 4 GiB, to the same per-CPU words */
-	__asm__ volatile("movw %w[h], %%gs\n\t"
-			 "movl %%gs:(%[p]), %[a]\n\t"
-			 "movl %%gs:4(%[p]), %[b]\n\t"
-			 "movl $0x77665544, %%gs:8(%[p])\n\t"
-			 "movw %w[k], %%gs"
-			 : [a] "=&r"(a), [b] "=&r"(b)
-			 : [h] "r"(SEL_HIGH), [p] "r"((uint32_t)&pcpu[0][2] + 0x80000000u),
-			   [k] "r"(SEL_KDATA)
-			 : "memory");
+	__asm__ volatile(
+	    "movw %w[h], %%gs\n\t"
+	    "movl %%gs:(%[p]), %[a]\n\t"
+	    "movl %%gs:4(%[p]), %[b]\n\t"
+	    "movl $0x77665544, %%gs:8(%[p])\n\t"
+	    "movw %w[k], %%gs"
+	    : [a] "=&r"(a), [b] "=&r"(b)
+	    : [h] "r"(SEL_HIGH), [p] "r"((uint32_t)&pcpu[0][2] + 0x80000000u), [k] "r"(SEL_KDATA)
+	    : "memory");
 	snprintf(d, sizeof(d), "gs:(&pcpu + 2 GiB) 0x%08x, 4 more 0x%08x, stored 0x%08x", a, b,
-		 pcpu[0][4]);
+	         pcpu[0][4]);
 	check(a == 0x600d0000u && b == 0x600d0003u && pcpu[0][4] == 0x77665544u,
 	      "segment base wrapping at 4 GiB", d);
 
 	/* ES as a string destination, GS as an overridden source: rep stosb, gs movsl */
 	pcpu[1][5] = 0x1234abcdu;
 	__asm__ volatile("pushl %%es\n\t"
-			 "movw %w[s0], %%es\n\t"
-			 "movw %w[s1], %%gs\n\t"
-			 "movl $16, %%edi\n\t"
-			 "movl $4, %%ecx\n\t"
-			 "movb $0x5a, %%al\n\t"
-			 "cld\n\t"
-			 "rep stosb\n\t"
-			 "movl $20, %%esi\n\t"
-			 "gs movsl\n\t"
-			 "movw %w[k], %%gs\n\t"
-			 "popl %%es"
-			 :
-			 : [s0] "r"(SEL_PCPU0), [s1] "r"(SEL_PCPU1), [k] "r"(SEL_KDATA)
-			 : "eax", "ecx", "esi", "edi", "memory");
+	                 "movw %w[s0], %%es\n\t"
+	                 "movw %w[s1], %%gs\n\t"
+	                 "movl $16, %%edi\n\t"
+	                 "movl $4, %%ecx\n\t"
+	                 "movb $0x5a, %%al\n\t"
+	                 "cld\n\t"
+	                 "rep stosb\n\t"
+	                 "movl $20, %%esi\n\t"
+	                 "gs movsl\n\t"
+	                 "movw %w[k], %%gs\n\t"
+	                 "popl %%es"
+	                 :
+	                 : [s0] "r"(SEL_PCPU0), [s1] "r"(SEL_PCPU1), [k] "r"(SEL_KDATA)
+	                 : "eax", "ecx", "esi", "edi", "memory");
 	pcpu[1][6] = 0x0000c300u;
 	__asm__ volatile("movw %w[s1], %%fs\n\t"
-			 "fs xlat\n\t"
-			 "movw %w[k], %%fs"
-			 : "=a"(a)
-			 : "a"(1), "b"(24), [s1] "r"(SEL_PCPU1), [k] "r"(SEL_KDATA)
-			 : "memory");
+	                 "fs xlat\n\t"
+	                 "movw %w[k], %%fs"
+	                 : "=a"(a)
+	                 : "a"(1), "b"(24), [s1] "r"(SEL_PCPU1), [k] "r"(SEL_KDATA)
+	                 : "memory");
 	snprintf(d, sizeof(d), "rep stosb to es:edi 0x%08x, gs movsl 0x%08x, fs xlat 0x%02x",
-		 pcpu[0][4], pcpu[0][5], a & 0xff);
+	         pcpu[0][4], pcpu[0][5], a & 0xff);
 	check(pcpu[0][4] == 0x5a5a5a5au && pcpu[0][5] == 0x1234abcdu && (a & 0xff) == 0xc3,
 	      "string instructions with segment bases", d);
 
 	/* SS with a base: push, call, an ESP-relative load, ret, pop (interrupts are off) */
 	__asm__ volatile("movl %%esp, %%edi\n\t"
-			 "movw %w[ss], %%ss\n\t"
-			 "movl $1024, %%esp\n\t"
-			 "pushl $0x5151\n\t"
-			 "call 2f\n\t"
-			 "jmp 3f\n"
-			 "2:\n\t"
-			 "movl 4(%%esp), %%eax\n\t"
-			 "ret\n"
-			 "3:\n\t"
-			 "popl %%ecx\n\t"
-			 "movw %w[k], %%ss\n\t"
-			 "movl %%edi, %%esp"
-			 : "=&a"(a), "=&c"(c)
-			 : [ss] "r"(SEL_STACK), [k] "r"(SEL_KDATA)
-			 : "edi", "memory");
+	                 "movw %w[ss], %%ss\n\t"
+	                 "movl $1024, %%esp\n\t"
+	                 "pushl $0x5151\n\t"
+	                 "call 2f\n\t"
+	                 "jmp 3f\n"
+	                 "2:\n\t"
+	                 "movl 4(%%esp), %%eax\n\t"
+	                 "ret\n"
+	                 "3:\n\t"
+	                 "popl %%ecx\n\t"
+	                 "movw %w[k], %%ss\n\t"
+	                 "movl %%edi, %%esp"
+	                 : "=&a"(a), "=&c"(c)
+	                 : [ss] "r"(SEL_STACK), [k] "r"(SEL_KDATA)
+	                 : "edi", "memory");
 	snprintf(d, sizeof(d), "ss:1020 0x%08x, [esp+4] 0x%08x, pop 0x%08x", seg_stack[255], a, c);
 	check(seg_stack[255] == 0x5151u && a == 0x5151u && c == 0x5151u && seg_stack[254] != 0,
 	      "stack segment with a base", d);
@@ -401,15 +402,15 @@ static void test_segments(void)
 	gp_count = 0;
 	b = 0;
 	__asm__ volatile("pushl %%es\n\t"
-			 "movw %w[sm], %%es\n\t"
-			 "movl %%es:12, %[a]\n\t"
-			 "movl $1f, %[res]\n\t"
-			 "movl %%es:14, %[b]\n"
-			 "1:\n\t"
-			 "popl %%es"
-			 : [a] "=&r"(a), [b] "+r"(b), [res] "=m"(gp_resume)
-			 : [sm] "r"(SEL_SMALL)
-			 : "memory");
+	                 "movw %w[sm], %%es\n\t"
+	                 "movl %%es:12, %[a]\n\t"
+	                 "movl $1f, %[res]\n\t"
+	                 "movl %%es:14, %[b]\n"
+	                 "1:\n\t"
+	                 "popl %%es"
+	                 : [a] "=&r"(a), [b] "+r"(b), [res] "=m"(gp_resume)
+	                 : [sm] "r"(SEL_SMALL)
+	                 : "memory");
 	if (gp_count == 0 && a == 0x71717171u) {
 		/* QEMU's TCG checks no data segment limits: the SDM decides, this notes it */
 		printf("NOTE: segment limit: es:14 read without a fault (QEMU's TCG does not "
@@ -417,14 +418,14 @@ static void test_segments(void)
 		return;
 	}
 	snprintf(d, sizeof(d), "es:12 0x%08x, es:14 %s err 0x%x", a,
-		 gp_count == 1 ? "#GP" : "no fault", gp_err);
+	         gp_count == 1 ? "#GP" : "no fault", gp_err);
 	check(a == 0x71717171u && gp_count == 1 && gp_err == 0, "segment limit", d);
 }
 
 /* ---- hardware task switches: a second task entered through a task gate and a far call ---- */
-#define SEL_TASK 0x48    /* TSS of the second task */
-#define SEL_TGATE 0x50   /* a task gate in the GDT for it */
-#define VEC_TASK 0x40    /* a task gate in the IDT for it */
+#define SEL_TASK 0x48  /* TSS of the second task */
+#define SEL_TGATE 0x50 /* a task gate in the GDT for it */
+#define VEC_TASK 0x40  /* a task gate in the IDT for it */
 
 struct tss32 {
 	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -504,11 +505,11 @@ static void test_tasks(void)
 	ts_int = task_runs;
 	x87_touch(); /* TS set by the switch: #NM once */
 	snprintf(d, sizeof(d),
-		 "ran %u time(s), link 0x%x, NT %u, CR0.TS %u, types 0x%x/0x%x, x87 then #NM %u",
-		 ts_int, task_link, !!(task_eflags & 0x4000), !!(cr0 & 8), desc_type(SEL_TSS),
-		 desc_type(SEL_TASK), nm_count);
+	         "ran %u time(s), link 0x%x, NT %u, CR0.TS %u, types 0x%x/0x%x, x87 then #NM %u",
+	         ts_int, task_link, !!(task_eflags & 0x4000), !!(cr0 & 8), desc_type(SEL_TSS),
+	         desc_type(SEL_TASK), nm_count);
 	check(ts_int == 1 && task_link == SEL_TSS && (task_eflags & 0x4000) && (cr0 & 8) &&
-		      desc_type(SEL_TSS) == 0xb && desc_type(SEL_TASK) == 0x9 && nm_count == 1,
+	          desc_type(SEL_TSS) == 0xb && desc_type(SEL_TASK) == 0x9 && nm_count == 1,
 	      "task switch through an IDT task gate", d);
 	trap_set_handler(7, NULL);
 
@@ -519,9 +520,9 @@ static void test_tasks(void)
 	ts_far = task_runs;
 	__asm__ volatile("clts");
 	snprintf(d, sizeof(d), "ran %u time(s), link 0x%x, CR0.TS %u, types 0x%x/0x%x", ts_far,
-		 task_link, !!(cr0 & 8), desc_type(SEL_TSS), desc_type(SEL_TASK));
+	         task_link, !!(cr0 & 8), desc_type(SEL_TSS), desc_type(SEL_TASK));
 	check(ts_far == 3 && task_link == SEL_TSS && (cr0 & 8) && desc_type(SEL_TSS) == 0xb &&
-		      desc_type(SEL_TASK) == 0x9,
+	          desc_type(SEL_TASK) == 0x9,
 	      "task switch by lcall to a TSS and a task gate", d);
 }
 
@@ -535,11 +536,11 @@ void platform_df_body(void);
 
 /* The #DF task: pop the error code, let C repair the faulting task, iret back to it. */
 __asm__(".text\n"
-	"platform_df_entry:\n\t"
-	"popl platform_df_err\n\t"
-	"call platform_df_body\n\t"
-	"iret\n\t"
-	"jmp platform_df_entry\n");
+        "platform_df_entry:\n\t"
+        "popl platform_df_err\n\t"
+        "call platform_df_body\n\t"
+        "iret\n\t"
+        "jmp platform_df_entry\n");
 extern char platform_df_entry[];
 
 /* The faulting task resumes past its fault; vector 0's gate is present again. */
@@ -558,7 +559,7 @@ void platform_df_body(void)
 
 static void test_double_fault_task(void)
 {
-	uint32_t *idt = (uint32_t *)rt_idtr.base, saved[2] = { idt[16], idt[17] };
+	uint32_t *idt = (uint32_t *)rt_idtr.base, saved[2] = {idt[16], idt[17]};
 	char d[128];
 
 	task_init(&df_tss, (uint32_t)platform_df_entry, &df_stack[1023], SEL_DFTASK);
@@ -566,22 +567,22 @@ static void test_double_fault_task(void)
 	idt[17] = 0x8500;
 	idt[1] &= ~0x8000u; /* #DE's gate not present: #DE, then #NP delivering it: #DF */
 	__asm__ volatile("movl $1f, %0\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "xorl %%edx, %%edx\n\t"
-			 "xorl %%ecx, %%ecx\n\t"
-			 "divl %%ecx\n"
-			 "1:"
-			 : "=m"(platform_df_resume)
-			 :
-			 : "eax", "ecx", "edx", "memory");
+	                 "xorl %%eax, %%eax\n\t"
+	                 "xorl %%edx, %%edx\n\t"
+	                 "xorl %%ecx, %%ecx\n\t"
+	                 "divl %%ecx\n"
+	                 "1:"
+	                 : "=m"(platform_df_resume)
+	                 :
+	                 : "eax", "ecx", "edx", "memory");
 	idt[16] = saved[0];
 	idt[17] = saved[1];
 	__asm__ volatile("clts");
 	snprintf(d, sizeof(d), "ran %u time(s), error code %u, link 0x%x, types 0x%x/0x%x",
-		 platform_df_runs, platform_df_err, platform_df_link, desc_type(SEL_TSS),
-		 desc_type(SEL_DFTASK));
+	         platform_df_runs, platform_df_err, platform_df_link, desc_type(SEL_TSS),
+	         desc_type(SEL_DFTASK));
 	check(platform_df_runs == 1 && platform_df_err == 0 && platform_df_link == SEL_TSS &&
-		      desc_type(SEL_TSS) == 0xb && desc_type(SEL_DFTASK) == 0x9 && (idt[1] & 0x8000u),
+	          desc_type(SEL_TSS) == 0xb && desc_type(SEL_DFTASK) == 0x9 && (idt[1] & 0x8000u),
 	      "double fault through a task gate", d);
 }
 
@@ -608,7 +609,7 @@ static void test_i8042(void)
 	outb(0x60, 0x5a);
 	echo = kbc_read();
 	snprintf(d, sizeof(d), "self-test 0x%02x, keyboard interface 0x%02x, echo 0x%02x", self,
-		 iface, echo);
+	         iface, echo);
 	check(self == 0x55 && iface == 0 && echo == 0x5a, "i8042", d);
 }
 

@@ -34,7 +34,8 @@ int printf(const char *fmt, ...) RT_PRINTF(1, 2);
 int vprintf(const char *fmt, va_list ap) RT_PRINTF(1, 0); /* printf with a va_list */
 /* Formats into buf (always NUL-terminated if size > 0); returns the full length. */
 int snprintf(char *buf, size_t size, const char *fmt, ...) RT_PRINTF(3, 4);
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) RT_PRINTF(3, 0); /* va_list form */
+/* snprintf with a va_list. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) RT_PRINTF(3, 0);
 
 /* Writes code to the isa-debug-exit port 0xF4; if still running, cli; hlt forever. */
 void guest_exit(uint32_t code) RT_NORETURN;
@@ -125,7 +126,7 @@ static inline int32_t sys_inc(int32_t x)
 }
 
 /* ---- PIC 8259 pair and PIT 8254 ---- */
-void pic_init(void); /* remap to 0x20/0x28, mask every IRQ */
+void pic_init(void);           /* remap to 0x20/0x28, mask every IRQ */
 void pic_mask(unsigned irq);   /* irq 0..15: set its bit in the master's or slave's IMR */
 void pic_unmask(unsigned irq); /* irq 0..15: clear its bit in the IMR */
 void pic_eoi(unsigned irq);    /* non-specific EOI to the slave (irq >= 8), then the master */
@@ -140,7 +141,7 @@ uint32_t cpu_features(void); /* cpuid(1).EDX; 0 where there is no cpuid */
 
 /* ---- freestanding libc bits ---- */
 void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);   /* as ISO C; the areas must not overlap */
+void *memcpy(void *d, const void *s, size_t n);     /* as ISO C; the areas must not overlap */
 int memcmp(const void *a, const void *b, size_t n); /* as ISO C: <0, 0 or >0 */
 size_t strlen(const char *s);                       /* as ISO C */
 int strcmp(const char *a, const char *b);           /* as ISO C: <0, 0 or >0 */

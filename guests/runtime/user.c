@@ -36,7 +36,7 @@ int enter_user(int (*fn)(void), void *user_stack_top, int irq_on)
 {
 	/* fn ignores the argument rt_enter_user pushes: the cdecl caller owns the stack */
 	return rt_enter_user((int (*)(uint32_t))(void *)fn, 0, user_stack_top,
-			     irq_on ? EFLAGS_IF : 0);
+	                     irq_on ? EFLAGS_IF : 0);
 }
 
 void syscall_init(void)

@@ -190,9 +190,12 @@ static void c_global(void)
 			write_cr4(cr4);
 			write_cr4(cr4 | CR4_PGE);
 			st_nfaults = 0;
-			__asm__ volatile(ST_ARM "movl (%0), %%eax" ST_RESUME : : "r"(test_va(AS_PAGE + 6))
+			__asm__ volatile(ST_ARM "movl (%0), %%eax" ST_RESUME
+			                 :
+			                 : "r"(test_va(AS_PAGE + 6))
 			                 : "eax", "memory");
-			expect_fault("space 2's global page elsewhere after a PGE toggle", 14, 0, st_at);
+			expect_fault("space 2's global page elsewhere after a PGE toggle", 14, 0,
+			             st_at);
 		}
 	write_cr4(cr4);
 	write_cr3((uint32_t)rt_page_dir);
@@ -208,9 +211,13 @@ static void c_wp_toggle(void)
 	for (uint32_t i = 0; i < 3; i++) {
 		write_cr0(cr0 | CR0_WP);
 		st_nfaults = 0;
-		__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME : : "r"(va), "r"(0xF0 + i) : "memory");
+		__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME
+		                 :
+		                 : "r"(va), "r"(0xF0 + i)
+		                 : "memory");
 		expect_fault("write with WP=1", 14, 0x3, st_at);
-		EXPECT_EQ("the faulting write left the frame", rd(AS_FRAME(24)), i ? 0xE0 + i - 1 : 0);
+		EXPECT_EQ("the faulting write left the frame", rd(AS_FRAME(24)),
+		          i ? 0xE0 + i - 1 : 0);
 		write_cr0(cr0 & ~CR0_WP);
 		wr(va, 0xE0 + i);
 		EXPECT_EQ("write with WP=0 landed", rd(AS_FRAME(24)), 0xE0 + i);
@@ -229,7 +236,8 @@ static void c_neighbour_ad(void)
 	for (i = 0; i < 16; i++) {
 		wr(AS_FRAME(32 + i), 0x100 + i);
 		/* even pages accessed before (A), every fourth also dirty (A|D) */
-		pte[i] = AS_FRAME(32 + i) | PTE_P | PTE_W | (i % 2 ? 0 : PTE_A) | (i % 4 ? 0 : PTE_D);
+		pte[i] =
+		    AS_FRAME(32 + i) | PTE_P | PTE_W | (i % 2 ? 0 : PTE_A) | (i % 4 ? 0 : PTE_D);
 	}
 	write_cr3(read_cr3());
 	EXPECT_EQ("read page 5", rd(test_va(base + 5)), 0x105);
@@ -280,7 +288,8 @@ static void c_table_reused(void)
 	as_pd[0][TEST_REGION >> 22] = (uint32_t)as_pt[0] | PTE_P | PTE_W | PTE_U; /* freed */
 	for (i = 0; i < 1024; i++)
 		t[i] = 0xDEAD0000u + i; /* reused as data */
-	EXPECT_EQ("the freed table as data", rd((uint32_t)&t[AS_PAGE + 7]), 0xDEAD0000u + AS_PAGE + 7);
+	EXPECT_EQ("the freed table as data", rd((uint32_t)&t[AS_PAGE + 7]),
+	          0xDEAD0000u + AS_PAGE + 7);
 	write_cr3(a);
 	EXPECT_EQ("A through its other table", rd(va), 0x5353);
 	write_cr3(b);

@@ -47,7 +47,10 @@ static void open_bus_ops(uint32_t a)
 	__asm__ volatile("cmpl $-1, (%1)\n\tsete %0" : "=q"(z) : "r"(a + 12) : "cc", "memory");
 	EXPECT_EQ("cmp [m], -1 (ZF)", z, OB == 0xFFFFFFFFu);
 	v = 0xFFFFFFFFu;
-	__asm__ volatile("cmpl (%1), %2\n\tsete %0" : "=q"(z) : "r"(a + 16), "r"(v) : "cc", "memory");
+	__asm__ volatile("cmpl (%1), %2\n\tsete %0"
+	                 : "=q"(z)
+	                 : "r"(a + 16), "r"(v)
+	                 : "cc", "memory");
 	EXPECT_EQ("cmp r, [m] (ZF)", z, OB == 0xFFFFFFFFu);
 	*(volatile uint32_t *)(a + 20) = 0x12345678u;
 	EXPECT_EQ("mov store dropped", *(volatile uint32_t *)(a + 20), OB);
@@ -59,20 +62,28 @@ static void open_bus_ops(uint32_t a)
 	EXPECT_EQ("xchg loads", v, OB);
 	EXPECT_EQ("xchg store dropped", *(volatile uint32_t *)(a + 28), OB);
 	__asm__ volatile("movl %%esp, %1\n\tpushl (%3)\n\tpopl %0\n\tmovl %%esp, %2"
-			 : "=r"(v), "=&r"(esp0), "=&r"(esp1) : "r"(a + 32) : "memory");
+	                 : "=r"(v), "=&r"(esp0), "=&r"(esp1)
+	                 : "r"(a + 32)
+	                 : "memory");
 	EXPECT_EQ("push [m]", v, OB);
 	EXPECT_EQ("push/pop esp", esp1, esp0);
 	__asm__ volatile("movl %%esp, %0\n\tpushl $0x1234\n\tpopl (%2)\n\tmovl %%esp, %1"
-			 : "=&r"(esp0), "=&r"(esp1) : "r"(a + 36) : "memory");
+	                 : "=&r"(esp0), "=&r"(esp1)
+	                 : "r"(a + 36)
+	                 : "memory");
 	EXPECT_EQ("pop [m] esp", esp1, esp0);
 	EXPECT_EQ("pop [m] dropped", *(volatile uint32_t *)(a + 36), OB);
 	ob_buf[0] = ob_buf[1] = 0x5A5A5A5Au;
 	__asm__ volatile("movl $2, %%ecx\n\tcld\n\trep movsl"
-			 : : "S"(a + 40), "D"(ob_buf) : "ecx", "memory");
+	                 :
+	                 : "S"(a + 40), "D"(ob_buf)
+	                 : "ecx", "memory");
 	EXPECT_EQ("rep movs from open bus [0]", ob_buf[0], OB);
 	EXPECT_EQ("rep movs from open bus [1]", ob_buf[1], OB);
 	__asm__ volatile("movl $3, %%ecx\n\tmovl $0x55, %%eax\n\tcld\n\trep stosl\n\tmovl %%edi, %0"
-			 : "=r"(v) : "D"(a + 48) : "eax", "ecx", "memory");
+	                 : "=r"(v)
+	                 : "D"(a + 48)
+	                 : "eax", "ecx", "memory");
 	EXPECT_EQ("rep stos edi", v, a + 60);
 	EXPECT_EQ("rep stos dropped", *(volatile uint32_t *)(a + 52), OB);
 	__asm__ volatile("btsl $3, (%1)\n\tsetc %0" : "=q"(z) : "r"(a + 64) : "cc", "memory");
@@ -123,7 +134,8 @@ static void c_open_paged(void)
 	set_pte(23, OPEN_PA + 0x6000u, PTE_P | PTE_W);
 	*(volatile uint32_t *)(test_va(22) + 0xffe) = 0x11223344u;
 	__asm__ volatile("addl $1, (%0)" : : "r"(test_va(22) + 0xffe) : "cc", "memory");
-	EXPECT_EQ("store straddling two open-bus pages", *(volatile uint32_t *)(test_va(22) + 0xffe), OB);
+	EXPECT_EQ("store straddling two open-bus pages",
+	          *(volatile uint32_t *)(test_va(22) + 0xffe), OB);
 }
 
 /* A device (the local APIC) reached by other forms than mov: each access reaches it. */
@@ -138,10 +150,15 @@ static void c_device_alu_forms(void)
 	v = 1;
 	__asm__ volatile("addl (%1), %0" : "+r"(v) : "r"(apic + 0x30) : "cc", "memory");
 	EXPECT_EQ("add r, [version]", v, ver + 1);
-	__asm__ volatile("cmpl (%1), %2\n\tsete %0" : "=q"(z) : "r"(apic + 0x30), "r"(ver) : "cc", "memory");
+	__asm__ volatile("cmpl (%1), %2\n\tsete %0"
+	                 : "=q"(z)
+	                 : "r"(apic + 0x30), "r"(ver)
+	                 : "cc", "memory");
 	EXPECT_EQ("cmp r, [version] (ZF)", z, 1);
 	__asm__ volatile("movl %%esp, %1\n\tpushl (%3)\n\tpopl %0\n\tmovl %%esp, %2"
-			 : "=r"(v), "=&r"(esp0), "=&r"(esp1) : "r"(apic + 0x30) : "memory");
+	                 : "=r"(v), "=&r"(esp0), "=&r"(esp1)
+	                 : "r"(apic + 0x30)
+	                 : "memory");
 	EXPECT_EQ("push [version]", v, ver);
 	EXPECT_EQ("push/pop esp", esp1, esp0);
 	*(volatile uint32_t *)tpr = 0x20;

@@ -197,15 +197,15 @@ static void c_step_basic(void)
 
 static void c_step_int_fault(void)
 {
-	static const struct ev want[] = {{1, si1},        {SOFT_VEC, si2}, {1, si3}, {6, si3},
-	                                 {1, si5},        {1, si6},        {1, si7}, {1, si8}};
+	static const struct ev want[] = {{1, si1}, {SOFT_VEC, si2}, {1, si3}, {6, si3},
+	                                 {1, si5}, {1, si6},        {1, si7}, {1, si8}};
 
 	trace(dbg_step_int, want, 8);
 }
 
 static void c_step_iret_movss(void)
 {
-	static const struct ev want[] = {{1, ir2}, {1, ir3}, {1, ir5}, {1, ir6},
+	static const struct ev want[] = {{1, ir2}, {1, ir3}, {1, ir5},  {1, ir6},
 	                                 {1, ir8}, {1, ir9}, {1, ir10}, {1, ir11}};
 
 	trace(dbg_step_iret, want, 8);
@@ -214,9 +214,9 @@ static void c_step_iret_movss(void)
 static void c_step_rep(void)
 {
 	/* after the mov: sr3; after iterations 1 and 2: sr3 again; after the last: sr4 */
-	static const struct ev want[] = {{1, sr1},  {1, sr2},  {1, sr3}, {1, sr3}, {1, sr3},
-	                                 {1, sr4},  {1, sr5},  {1, sr6}, {1, sr7}, {1, sr8},
-	                                 {1, sr8},  {1, sr9},  {1, sr10}, {1, sr11}, {1, sr12}};
+	static const struct ev want[] = {{1, sr1}, {1, sr2}, {1, sr3},  {1, sr3},  {1, sr3},
+	                                 {1, sr4}, {1, sr5}, {1, sr6},  {1, sr7},  {1, sr8},
+	                                 {1, sr8}, {1, sr9}, {1, sr10}, {1, sr11}, {1, sr12}};
 
 	trace(dbg_step_rep, want, 15);
 }
@@ -328,7 +328,9 @@ static void c_dlv_pf_pf(void)
 	st_nfaults = 0;
 	{
 		uint32_t v = 0;
-		__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME : "+r"(v) : "r"(test_va(NP_PAGE))
+		__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME
+		                 : "+r"(v)
+		                 : "r"(test_va(NP_PAGE))
 		                 : "memory");
 	}
 	expect_fault("#PF with gate 14 not mapped", 8, 0, 0);
@@ -372,7 +374,7 @@ static void c_dlv_gate_cs(void)
 	sgdt(&g);
 	memcpy(gdt, (void *)g.base, 6 * 8);
 	gdt[6] = gdt[SEL_KCODE >> 3] & ~(1ull << 47); /* kernel code, not present */
-	gdt[7] = gdt[SEL_KDATA >> 3];                  /* kernel data */
+	gdt[7] = gdt[SEL_KDATA >> 3];                 /* kernel data */
 	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
 	lgdt(&g);
 	idt = idt_copy(256 * 8 - 1);
@@ -522,14 +524,26 @@ static void c_rep_bsf(void)
 	uint32_t r, f;
 
 	r = 0xdeadu;
-	__asm__ volatile("rep bsfl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(0x10u) : "cc");
+	__asm__ volatile("rep bsfl %2, %0\n\tpushfl\n\tpopl %1"
+	                 : "+r"(r), "=r"(f)
+	                 : "r"(0x10u)
+	                 : "cc");
 	EXPECT_EQ("rep bsf 0x10", r, 4);
 	EXPECT_EQ("ZF of rep bsf 0x10", f & EFLAGS_ZF, 0);
-	__asm__ volatile("rep bsrl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(1u) : "cc");
+	__asm__ volatile("rep bsrl %2, %0\n\tpushfl\n\tpopl %1"
+	                 : "+r"(r), "=r"(f)
+	                 : "r"(1u)
+	                 : "cc");
 	EXPECT_EQ("rep bsr 1 (lzcnt would give 31)", r, 0);
-	__asm__ volatile("rep bsrl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(0x80000000u) : "cc");
+	__asm__ volatile("rep bsrl %2, %0\n\tpushfl\n\tpopl %1"
+	                 : "+r"(r), "=r"(f)
+	                 : "r"(0x80000000u)
+	                 : "cc");
 	EXPECT_EQ("rep bsr 0x80000000 (lzcnt would give 0)", r, 31);
-	__asm__ volatile("rep bsfl %2, %0\n\tpushfl\n\tpopl %1" : "+r"(r), "=r"(f) : "r"(0u) : "cc");
+	__asm__ volatile("rep bsfl %2, %0\n\tpushfl\n\tpopl %1"
+	                 : "+r"(r), "=r"(f)
+	                 : "r"(0u)
+	                 : "cc");
 	EXPECT_EQ("ZF of rep bsf 0 (tzcnt would clear it)", f & EFLAGS_ZF, EFLAGS_ZF);
 	r = 0x100u;
 	__asm__ volatile("rep bsfw %w1, %w0" : "+r"(r) : "r"(0x8000u) : "cc");
@@ -541,15 +555,14 @@ static void c_hint_nops(void)
 {
 	uint32_t np = test_va(NP_PAGE), a = 0x1234;
 
-	__asm__ volatile(ST_ARM
-	                 "endbr32\n\t"
-	                 "prefetchnta (%0)\n\t"
-	                 "prefetcht0 4(%0)\n\t"
-	                 ".byte 0x0f, 0x19, 0x00\n\t"       /* nop (%eax) */
-	                 ".byte 0x0f, 0x1c, 0x40, 0x08\n\t" /* nop 8(%eax) */
-	                 ".byte 0x0f, 0x1d, 0x04, 0x24\n\t" /* nop (%esp) */
-	                 ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t"
-	                 "movl $0x5678, %1" ST_RESUME
+	__asm__ volatile(ST_ARM "endbr32\n\t"
+	                        "prefetchnta (%0)\n\t"
+	                        "prefetcht0 4(%0)\n\t"
+	                        ".byte 0x0f, 0x19, 0x00\n\t"       /* nop (%eax) */
+	                        ".byte 0x0f, 0x1c, 0x40, 0x08\n\t" /* nop 8(%eax) */
+	                        ".byte 0x0f, 0x1d, 0x04, 0x24\n\t" /* nop (%esp) */
+	                        ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t"
+	                        "movl $0x5678, %1" ST_RESUME
 	                 : "+a"(np), "+r"(a)
 	                 :
 	                 : "ecx", "memory");
@@ -761,7 +774,8 @@ static void c_eflags_cpl_iopl(void)
 	const uint32_t vif = 0;
 
 	u_flags(); /* ring 0, any IOPL: everything but VIF/VIP (popf never, iret: see above) */
-	flags_case("ring 0", fl_before & EFLAGS_IOPL3, always | EFLAGS_IF | EFLAGS_IOPL3, always | EFLAGS_IF | EFLAGS_IOPL3 | vif);
+	flags_case("ring 0", fl_before & EFLAGS_IOPL3, always | EFLAGS_IF | EFLAGS_IOPL3,
+	           always | EFLAGS_IF | EFLAGS_IOPL3 | vif);
 	st_enter_user(u_flags, 0);
 	flags_case("ring 3", 0, always, always);
 	st_enter_user(u_flags, EFLAGS_IOPL3);
@@ -784,14 +798,14 @@ static volatile uint32_t far_esp_before ASMVAR, far_esp_after ASMVAR;
 #define FAR_JMP(sel, vec, err)                                                                     \
 	do {                                                                                       \
 		st_nfaults = 0;                                                                    \
-		__asm__ volatile(ST_ARM "ljmp %0, $2f" ST_RESUME : : "i"(sel) : "memory");        \
+		__asm__ volatile(ST_ARM "ljmp %0, $2f" ST_RESUME : : "i"(sel) : "memory");         \
 		expect_fault("ljmp to " #sel, vec, err, st_at);                                    \
 	} while (0)
 #define FAR_CALL(sel, vec, err)                                                                    \
 	do {                                                                                       \
 		st_nfaults = 0;                                                                    \
 		__asm__ volatile("movl %%esp, far_esp_before\n\t" ST_ARM "lcall %0, $2f" ST_RESUME \
-		                 "\n\tmovl %%esp, far_esp_after"                                    \
+		                 "\n\tmovl %%esp, far_esp_after"                                   \
 		                 :                                                                 \
 		                 : "i"(sel)                                                        \
 		                 : "memory");                                                      \
@@ -811,12 +825,14 @@ static void c_far_privilege(void)
 	struct dtr g, old;
 	uint16_t ds;
 
-	__asm__ volatile("lldt %w0" : : "r"(0)); /* a null LDT (reset leaves base 0, limit 0xffff) */
-	FAR_JMP(0x1b, 13, 0x18); /* RPL 3 > CPL 0 */
-	FAR_JMP(0x18, 13, 0x18); /* DPL 3 != CPL 0, non-conforming */
-	FAR_JMP(0x0b, 13, 0x08); /* RPL 3 > CPL 0 */
-	FAR_JMP(0x10, 13, 0x10); /* a data segment */
-	FAR_JMP(0x14, 13, 0x14); /* TI=1: the LDT is null */
+	__asm__ volatile("lldt %w0"
+	                 :
+	                 : "r"(0)); /* a null LDT (reset leaves base 0, limit 0xffff) */
+	FAR_JMP(0x1b, 13, 0x18);    /* RPL 3 > CPL 0 */
+	FAR_JMP(0x18, 13, 0x18);    /* DPL 3 != CPL 0, non-conforming */
+	FAR_JMP(0x0b, 13, 0x08);    /* RPL 3 > CPL 0 */
+	FAR_JMP(0x10, 13, 0x10);    /* a data segment */
+	FAR_JMP(0x14, 13, 0x14);    /* TI=1: the LDT is null */
 	FAR_CALL(0x18, 13, 0x18);
 	FAR_CALL(0x10, 13, 0x10);
 	/* lret to RPL 3 with a DPL 0 code segment: #GP(selector), ESP as before */
@@ -896,13 +912,13 @@ static void c_seg_loads(void)
 static volatile uint32_t sc_zf[8] ASMVAR, sc_val[8] ASMVAR;
 
 #define SEGCHK(i, insn, sel, init)                                                                 \
-	__asm__ volatile("movl %2, %%eax\n\t" insn " %w1, %%eax\n\tsetz %%cl\n\t"                    \
-	                 "movzbl %%cl, %%ecx\n\tmovl %%ecx, %0\n\tmovl %%eax, sc_val + 4 * " #i      \
+	__asm__ volatile("movl %2, %%eax\n\t" insn " %w1, %%eax\n\tsetz %%cl\n\t"                  \
+	                 "movzbl %%cl, %%ecx\n\tmovl %%ecx, %0\n\tmovl %%eax, sc_val + 4 * " #i    \
 	                 : "=m"(sc_zf[i])                                                          \
 	                 : "r"(sel), "i"(init)                                                     \
 	                 : "eax", "ecx", "cc", "memory")
 #define VERCHK(i, insn, sel)                                                                       \
-	__asm__ volatile(insn " %w1\n\tsetz %%cl\n\tmovzbl %%cl, %%ecx\n\tmovl %%ecx, %0"            \
+	__asm__ volatile(insn " %w1\n\tsetz %%cl\n\tmovzbl %%cl, %%ecx\n\tmovl %%ecx, %0"          \
 	                 : "=m"(sc_zf[i])                                                          \
 	                 : "r"(sel)                                                                \
 	                 : "ecx", "cc", "memory")
@@ -971,7 +987,7 @@ static void c_ldt(void)
 	ldt[2] = gdt[SEL_UDATA >> 3];
 	gdt[6] = (uint64_t)(lim & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | 0x82ull << 40 |
 	         (uint64_t)(base >> 24) << 56; /* an LDT, present */
-	gdt[7] = gdt[6] & ~(1ull << 47);          /* the same, not present */
+	gdt[7] = gdt[6] & ~(1ull << 47);       /* the same, not present */
 	g = (struct dtr){sizeof(gdt) - 1, (uint32_t)gdt};
 	lgdt(&g);
 	__asm__ volatile(ST_ARM "lldt %w0" ST_RESUME : : "r"(0x38));
@@ -1034,7 +1050,8 @@ static volatile uint32_t int80_at ASMVAR;
 
 static int u_int80(void)
 {
-	__asm__ volatile(ST_ARM "int $0x80" ST_RESUME "\n\tmovl st_at, %%eax\n\tmovl %%eax, int80_at"
+	__asm__ volatile(ST_ARM "int $0x80" ST_RESUME
+	                        "\n\tmovl st_at, %%eax\n\tmovl %%eax, int80_at"
 	                 :
 	                 : "a"(0x7fffffffu) /* not a system call the runtime knows */
 	                 : "memory");
@@ -1083,7 +1100,8 @@ static void c_tss_stack(void)
 		st_user(u_int80, 0);
 		if (tss_count != 1 || tss_vec != vec || tss_err != cases[i].err ||
 		    tss_eip != int80_at)
-			st_fail("%s: %u faults, vector %u err 0x%x at 0x%x; want vector %u err 0x%x at 0x%x",
+			st_fail("%s: %u faults, vector %u err 0x%x at 0x%x; want vector %u err "
+			        "0x%x at 0x%x",
 			        cases[i].what, tss_count, tss_vec, tss_err, tss_eip, vec,
 			        cases[i].err, int80_at);
 	}
@@ -1127,7 +1145,7 @@ static void rep_tick(struct trapframe *tf)
 		 * the rep shows ECX = 0 or ECX and EDI out of step; the rep still completes
 		 * right (checked below), so only the interrupted state goes unchecked there. */
 		if (!st_on_qemu && (tf->ecx == 0 || tf->ecx >= REP_DWORDS ||
-				    tf->edi != REP_PA + 4 * (REP_DWORDS - tf->ecx)))
+		                    tf->edi != REP_PA + 4 * (REP_DWORDS - tf->ecx)))
 			rep_bad_ecx++;
 	}
 	pic_eoi(0);
@@ -1153,7 +1171,8 @@ static void c_rep_interruptible(void)
 	}
 	cli();
 	pic_mask(0);
-	EXPECT(rep_mid > 0, "no interrupt inside the rep stos in %u passes (%u ticks)", pass, rep_ticks);
+	EXPECT(rep_mid > 0, "no interrupt inside the rep stos in %u passes (%u ticks)", pass,
+	       rep_ticks);
 	EXPECT_EQ("interrupted with ECX/EDI inconsistent", rep_bad_ecx, 0);
 	{
 		const volatile uint32_t *m = (const volatile uint32_t *)REP_PA;
@@ -1259,15 +1278,15 @@ __asm__(".text\n"
         "	movl $0x5555ff00, %ebp\n"
         "	movl $0x77776f80, %edi\n"
         "	movl $5, %eax\n"
-        "	addr16 addl %eax, (%bx,%si)\n"     /* [0x6010] += 5 */
-        "	addr16 movb 0x20(%bx,%si), %ah\n"  /* AH = [0x6030] (a high byte: no REX) */
-        "	addr16 movl 0x6050, %ecx\n"        /* [0x6050] */
-        "	addr16 xchgb %ch, 0x1(%bx)\n"      /* [0x6001] <-> CH */
-        "	addr16 incw 0x10(%bp,%di)\n"       /* (0xff00 + 0x6f80 + 0x10) mod 64K = 0x6e90 */
-        "	addr16 pushl 0x60(%bx)\n"          /* [0x6060] */
-        "	addr16 popl 0x60(%bx,%si)\n"       /* to [0x6070] */
+        "	addr16 addl %eax, (%bx,%si)\n"    /* [0x6010] += 5 */
+        "	addr16 movb 0x20(%bx,%si), %ah\n" /* AH = [0x6030] (a high byte: no REX) */
+        "	addr16 movl 0x6050, %ecx\n"       /* [0x6050] */
+        "	addr16 xchgb %ch, 0x1(%bx)\n"     /* [0x6001] <-> CH */
+        "	addr16 incw 0x10(%bp,%di)\n"      /* (0xff00 + 0x6f80 + 0x10) mod 64K = 0x6e90 */
+        "	addr16 pushl 0x60(%bx)\n"         /* [0x6060] */
+        "	addr16 popl 0x60(%bx,%si)\n"      /* to [0x6070] */
         "	addr16 pushw 0x62(%bx)\n"
-        "	addr16 popw 0x74(%bx,%si)\n"       /* [0x6062] to [0x6084] */
+        "	addr16 popw 0x74(%bx,%si)\n" /* [0x6062] to [0x6084] */
         "	movl %eax, m16_out\n"
         "	movl %ecx, m16_out + 4\n"
         "	movl %esi, m16_out + 8\n"
@@ -1299,7 +1318,8 @@ static void c_addr16_modrm(void)
 	EXPECT_EQ("eax with ah = [bx+si+0x20]", m16_out[0], 0x9c05);
 	EXPECT_EQ("ecx = [0x6050], ch exchanged with [bx+1]", m16_out[1], 0x3e00);
 	EXPECT_EQ("[bx+1] from ch", low[0x01], 0xa1);
-	EXPECT_EQ("incw [bp+di+0x10] (wraps within the word)", *(volatile uint32_t *)(low + 0xe90), 0x12340000u);
+	EXPECT_EQ("incw [bp+di+0x10] (wraps within the word)", *(volatile uint32_t *)(low + 0xe90),
+	          0x12340000u);
 	EXPECT_EQ("esi kept", m16_out[2], 0xabcd0010u);
 	EXPECT_EQ("ebp kept", m16_out[3], 0x5555ff00u);
 }
@@ -1323,7 +1343,8 @@ __asm__(".text\n"
         "	movl %ecx, o16_diff\n"
         "	popl %ebp\n"
         "	ret\n"
-        "o16_call:\n" /* uint32_t o16_call(uint32_t target): EAX from the low code, which returns through EDX */
+        "o16_call:\n" /* uint32_t o16_call(uint32_t target): EAX from the low code, which returns
+                         through EDX */
         "	pushl %ebx\n"
         "	movl %esp, %ebx\n"
         "	movl 8(%esp), %ecx\n"
@@ -1351,13 +1372,64 @@ static void c_opsize16(void)
 {
 	static const uint8_t code[] = {
 	    /* +0x00: jmpw +0x0b (to +0x10, IP 16-bit) */
-	    0x66, 0xe9, 0x0b, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+	    0x66,
+	    0xe9,
+	    0x0b,
+	    0x00,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
 	    /* +0x10: callw +0x0c (to +0x20, pushes IP 0x7014) */
-	    0x66, 0xe8, 0x0c, 0x00, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
-	    /* +0x20: popw %ax; xor %ecx, %ecx; jcxzw? no: cmp; jnew +0x02 (not taken); jew +0x04 (taken, to +0x2f) */
-	    0x66, 0x58, 0x31, 0xc9, 0x39, 0xc9, 0x66, 0x0f, 0x85, 0x02, 0x00, 0x66, 0x0f, 0x84, 0x04, 0x00,
+	    0x66,
+	    0xe8,
+	    0x0c,
+	    0x00,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    0x90,
+	    /* +0x20: popw %ax; xor %ecx, %ecx; jcxzw? no: cmp; jnew +0x02 (not taken); jew +0x04
+	       (taken, to +0x2f) */
+	    0x66,
+	    0x58,
+	    0x31,
+	    0xc9,
+	    0x39,
+	    0xc9,
+	    0x66,
+	    0x0f,
+	    0x85,
+	    0x02,
+	    0x00,
+	    0x66,
+	    0x0f,
+	    0x84,
+	    0x04,
+	    0x00,
 	    /* +0x30 is skipped: 0xcc; +0x30.. but the jew lands at +0x34 */
-	    0xcc, 0xcc, 0xcc, 0xcc, 0xff, 0xe2,
+	    0xcc,
+	    0xcc,
+	    0xcc,
+	    0xcc,
+	    0xff,
+	    0xe2,
 	};
 	volatile uint8_t *low = (volatile uint8_t *)LOWCODE;
 	uint32_t v, esp;

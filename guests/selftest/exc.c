@@ -1,11 +1,11 @@
 /* exc.c: exceptions: vectors, error codes, CR2, saved EIP/CS/EFLAGS, nesting. */
 #include "st.h"
 
-#define NP_PAGE 0   /* left not present */
-#define RO_PAGE 1   /* supervisor, read-only */
-#define SUP_PAGE 2  /* supervisor, writable */
-#define URO_PAGE 3  /* user, read-only */
-#define STK_PAGE 5  /* user stack page above NP page 4 */
+#define NP_PAGE 0  /* left not present */
+#define RO_PAGE 1  /* supervisor, read-only */
+#define SUP_PAGE 2 /* supervisor, writable */
+#define URO_PAGE 3 /* user, read-only */
+#define STK_PAGE 5 /* user stack page above NP page 4 */
 
 /* Ring 3 access driven by globals (ring 3 reaches them: the identity map is U|W). */
 static volatile uint32_t u_addr, u_write, u_val;
@@ -16,7 +16,10 @@ static int u_access(void)
 	uint32_t v = 0, a = u_addr;
 
 	if (u_write)
-		__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME : : "r"(a), "r"(0x5A5A5A5Au) : "memory");
+		__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME
+		                 :
+		                 : "r"(a), "r"(0x5A5A5A5Au)
+		                 : "memory");
 	else
 		__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME : "+r"(v) : "r"(a) : "memory");
 	u_val = v;
@@ -28,7 +31,10 @@ static void ring0_access(uint32_t a, int write)
 	uint32_t v = 0;
 
 	if (write)
-		__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME : : "r"(a), "r"(0xA5A5A5A5u) : "memory");
+		__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME
+		                 :
+		                 : "r"(a), "r"(0xA5A5A5A5u)
+		                 : "memory");
 	else
 		__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME : "+r"(v) : "r"(a) : "memory");
 }
@@ -69,9 +75,9 @@ static void c_gp_seg(void)
 		uint16_t sel, ss;
 		uint32_t err;
 	} cases[] = {
-	    {0x53, 0, 0x50},             /* beyond the GDT limit (RPL dropped) */
-	    {SEL_TSS, 0, SEL_TSS},       /* a system segment into DS */
-	    {0, 1, 0},                   /* null selector into SS */
+	    {0x53, 0, 0x50},                 /* beyond the GDT limit (RPL dropped) */
+	    {SEL_TSS, 0, SEL_TSS},           /* a system segment into DS */
+	    {0, 1, 0},                       /* null selector into SS */
 	    {SEL_UDATA, 1, SEL_UDATA & ~3u}, /* SS with DPL 3 != CPL 0 */
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]) && !st_failed(); i++) {
@@ -207,7 +213,9 @@ static void ud_nested(struct trapframe *tf)
 
 	st_record(tf);
 	nest_ud_at = st_at;
-	__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME : "+r"(v) : "r"(test_va(NP_PAGE) + 0x88)
+	__asm__ volatile(ST_ARM "movl (%1), %0" ST_RESUME
+	                 : "+r"(v)
+	                 : "r"(test_va(NP_PAGE) + 0x88)
 	                 : "memory");
 	nest_pf_at = st_at;
 	tf->eip += 2; /* skip the ud2 */
@@ -219,7 +227,10 @@ static void c_nested(void)
 	uint32_t eax = 0;
 
 	trap_set_handler(6, ud_nested);
-	__asm__ volatile("movl $1f, st_at\n1:\tud2\n\tmovl $1, nest_after" : "+a"(eax) : : "memory");
+	__asm__ volatile("movl $1f, st_at\n1:\tud2\n\tmovl $1, nest_after"
+	                 : "+a"(eax)
+	                 :
+	                 : "memory");
 	EXPECT_EQ("faults", st_nfaults, 2);
 	EXPECT_EQ("first fault vector", st_faults[0].vec, 6);
 	EXPECT_EQ("first fault eip", st_faults[0].eip, nest_ud_at);

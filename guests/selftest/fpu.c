@@ -41,7 +41,9 @@ static void c_arith(void)
 	for (rc = 0; rc < 4; rc++) {
 		cw = (uint16_t)(0x37F | rc << 10);
 		__asm__ volatile("fldcw %1\n\tfildl %2\n\tfildl %3\n\tfdivrp\n\tfistpl %0"
-		                 : "=m"(r[rc]) : "m"(cw), "m"(seven), "m"(two) : "memory");
+		                 : "=m"(r[rc])
+		                 : "m"(cw), "m"(seven), "m"(two)
+		                 : "memory");
 	}
 	EXPECT_EQ("7/2 rounded to nearest", r[0], 4);
 	EXPECT_EQ("7/2 rounded down", r[1], 3);
@@ -49,14 +51,20 @@ static void c_arith(void)
 	EXPECT_EQ("7/2 truncated", r[3], 3);
 	cw = 0x37F;
 	__asm__ volatile("fldcw %2\n\tfildl %1\n\tfmul %%st(0), %%st(0)\n\tfsqrt\n\tfistpl %0"
-	                 : "=m"(sq) : "m"(seven), "m"(cw) : "memory");
+	                 : "=m"(sq)
+	                 : "m"(seven), "m"(cw)
+	                 : "memory");
 	EXPECT_EQ("sqrt(7*7)", sq, 7);
 	/* 2 < 7: C0 set; equal: C3 set */
 	__asm__ volatile("fildl %1\n\tfildl %2\n\tfcompp\n\tfnstsw %%ax"
-	                 : "=a"(sw) : "m"(seven), "m"(two) : "memory");
+	                 : "=a"(sw)
+	                 : "m"(seven), "m"(two)
+	                 : "memory");
 	EXPECT_EQ("fcompp 2 vs 7: C3 C2 C0", sw & (FSW_C0 | FSW_C2 | FSW_C3), FSW_C0);
 	__asm__ volatile("fildl %1\n\tfildl %1\n\tfcompp\n\tfnstsw %%ax"
-	                 : "=a"(sw) : "m"(seven) : "memory");
+	                 : "=a"(sw)
+	                 : "m"(seven)
+	                 : "memory");
 	EXPECT_EQ("fcompp 7 vs 7: C3 C2 C0", sw & (FSW_C0 | FSW_C2 | FSW_C3), FSW_C3);
 	EXPECT_EQ("stack empty again: TOP", FSW_TOP(sw), 0);
 	__asm__ volatile("fld1\n\tfldz\n\tfnstsw %%ax\n\tfcompp" : "=a"(sw));
@@ -71,17 +79,24 @@ static void c_p6(void)
 	int32_t a, b;
 	uint16_t sw;
 
-	__asm__ volatile("fninit\n\tfildl %1\n\tfildl %2\n\tfcomi %%st(1), %%st\n\tpushfl\n\tpopl %0\n\t"
-	                 "fstp %%st(0)\n\tfstp %%st(0)"
-	                 : "=r"(efl) : "m"(five), "m"(one) : "memory", "cc");
+	__asm__ volatile(
+	    "fninit\n\tfildl %1\n\tfildl %2\n\tfcomi %%st(1), %%st\n\tpushfl\n\tpopl %0\n\t"
+	    "fstp %%st(0)\n\tfstp %%st(0)"
+	    : "=r"(efl)
+	    : "m"(five), "m"(one)
+	    : "memory", "cc");
 	EXPECT_EQ("fcomi 1 vs 5: ZF PF CF", efl & (EFLAGS_ZF | EFLAGS_PF | EFLAGS_CF), EFLAGS_CF);
 	__asm__ volatile("fildl %2\n\tfildl %3\n\tstc\n\tfcmovb %%st(1), %%st\n\tfistpl %0\n\t"
 	                 "fistpl %1"
-	                 : "=m"(a), "=m"(b) : "m"(five), "m"(one) : "memory", "cc");
+	                 : "=m"(a), "=m"(b)
+	                 : "m"(five), "m"(one)
+	                 : "memory", "cc");
 	EXPECT_EQ("fcmovb with CF: st0", a, 5);
 	EXPECT_EQ("fcmovb with CF: st1", b, 5);
 	__asm__ volatile("fildl %2\n\tfildl %3\n\tfxch\n\tfistpl %0\n\tfistpl %1"
-	                 : "=m"(a), "=m"(b) : "m"(five), "m"(one) : "memory");
+	                 : "=m"(a), "=m"(b)
+	                 : "m"(five), "m"(one)
+	                 : "memory");
 	EXPECT_EQ("fxch: st0", a, 5);
 	EXPECT_EQ("fxch: st1", b, 1);
 	__asm__ volatile("fincstp\n\tfnstsw %%ax\n\tfdecstp" : "=a"(sw));
@@ -100,7 +115,9 @@ static void c_formats(void)
 	uint32_t i64[2];
 
 	__asm__ volatile("fninit\n\tfildl %1\n\tfildl %2\n\tfdivrp\n\tfsts %0" /* 1.5 */
-	                 : "=m"(f32) : "m"(three), "m"(two) : "memory");
+	                 : "=m"(f32)
+	                 : "m"(three), "m"(two)
+	                 : "memory");
 	__asm__ volatile("fstl %0\n\tfld %%st(0)\n\tfstpt %1" : "=m"(f64), "=m"(f80) : : "memory");
 	EXPECT_EQ("1.5 as m32", f32, 0x3FC00000);
 	EXPECT_EQ("1.5 as m64 high", f64[1], 0x3FF80000);
@@ -108,10 +125,14 @@ static void c_formats(void)
 	EXPECT_EQ("1.5 as m80 mantissa high", f80[1], 0xC0000000);
 	EXPECT_EQ("1.5 as m80 exponent", f80[2] & 0xFFFF, 0x3FFF);
 	__asm__ volatile("fstp %%st(0)\n\tfldt %1\n\tfadd %%st(0), %%st(0)\n\tfistps %0" /* 3 */
-	                 : "=m"(i16) : "m"(f80) : "memory");
+	                 : "=m"(i16)
+	                 : "m"(f80)
+	                 : "memory");
 	EXPECT_EQ("m80 reloaded, doubled, as m16", i16, 3);
 	__asm__ volatile("fldl %1\n\tflds %2\n\tfaddp\n\tfistpll %0" /* 1.5 + 1.5 */
-	                 : "=m"(i64) : "m"(f64), "m"(f32) : "memory");
+	                 : "=m"(i64)
+	                 : "m"(f64), "m"(f32)
+	                 : "memory");
 	EXPECT_EQ("m64 + m32 as m64 int low", i64[0], 3);
 	EXPECT_EQ("m64 + m32 as m64 int high", i64[1], 0);
 	__asm__ volatile("fildl %1\n\tfbstp %0" : "=m"(bcd) : "m"(three) : "memory");
@@ -130,7 +151,9 @@ static void c_save(void)
 	int32_t a = 0, b = 0;
 	uint16_t cw = 0x27F;
 
-	__asm__ volatile("fninit\n\tfldcw %2\n\tfildl %0\n\tfildl %1" : : "m"(v1), "m"(v2), "m"(cw));
+	__asm__ volatile("fninit\n\tfldcw %2\n\tfildl %0\n\tfildl %1"
+	                 :
+	                 : "m"(v1), "m"(v2), "m"(cw));
 	__asm__ volatile("fnsave %0" : "=m"(img) : : "memory");
 	EXPECT_EQ("image control word", img[0] & 0xFFFF, 0x27F);
 	EXPECT_EQ("image TOP", FSW_TOP(img[1]), 6);
@@ -140,7 +163,10 @@ static void c_save(void)
 	__asm__ volatile("fnstenv %0" : "=m"(after) : : "memory");
 	EXPECT_EQ("after fnsave: control word", after[0] & 0xFFFF, 0x37F);
 	EXPECT_EQ("after fnsave: tag word", after[2] & 0xFFFF, 0xFFFF);
-	__asm__ volatile("frstor %2\n\tfistpl %0\n\tfistpl %1" : "=m"(a), "=m"(b) : "m"(img) : "memory");
+	__asm__ volatile("frstor %2\n\tfistpl %0\n\tfistpl %1"
+	                 : "=m"(a), "=m"(b)
+	                 : "m"(img)
+	                 : "memory");
 	EXPECT_EQ("frstor: st0", a, 22);
 	EXPECT_EQ("frstor: st1", b, 11);
 	EXPECT_EQ("frstor: control word", fnstcw(), 0x27F);
@@ -153,7 +179,10 @@ static void c_env(void)
 	uint32_t env[7], env2[7];
 	uint16_t cw = 0x0360; /* all exceptions unmasked, double precision */
 
-	__asm__ volatile("fninit\n\tfldcw %1\n\tfld1\n\tfnstenv %0" : "=m"(env) : "m"(cw) : "memory");
+	__asm__ volatile("fninit\n\tfldcw %1\n\tfld1\n\tfnstenv %0"
+	                 : "=m"(env)
+	                 : "m"(cw)
+	                 : "memory");
 	EXPECT_EQ("env control word", env[0] & 0xFFFF, 0x360);
 	EXPECT_EQ("env TOP", FSW_TOP(env[1]), 7);
 	EXPECT_EQ("env tag word", env[2] & 0xFFFF, 0x3FFF);
@@ -267,7 +296,9 @@ static volatile int32_t u_one = 1, u_out;
 static int u_fpu(void)
 {
 	__asm__ volatile("fninit\n\tfildl %1\n\tfadd %%st(0), %%st(0)\n\tfistpl %0"
-	                 : "=m"(u_out) : "m"(u_one) : "memory");
+	                 : "=m"(u_out)
+	                 : "m"(u_one)
+	                 : "memory");
 	return 0;
 }
 
@@ -321,7 +352,9 @@ static void c_ferr(void)
 	pic_unmask(13);
 	write_cr0(cr0 & ~CR0_NE);
 	sti();
-	__asm__ volatile("fninit\n\tfldcw %0\n\tfld1\n\tfldz\n\tfdivrp\n\tfwait\n\tnop\n\tnop" : : "m"(cw));
+	__asm__ volatile("fninit\n\tfldcw %0\n\tfld1\n\tfldz\n\tfdivrp\n\tfwait\n\tnop\n\tnop"
+	                 :
+	                 : "m"(cw));
 	cli();
 	EXPECT_EQ("faults", st_nfaults, 0);
 	EXPECT_EQ("IRQ13 taken", irq13_hits, 1);

@@ -11,7 +11,7 @@
  * host under load delays QEMU's timer thread by tens of milliseconds).
  */
 #define WAIT_MS 1000u
-#define PIT_STALL 10000u     /* readbacks without any change: the PIT is not running */
+#define PIT_STALL 10000u /* readbacks without any change: the PIT is not running */
 
 uint16_t pit_read(void)
 {

@@ -150,7 +150,7 @@ int st_user(int (*fn)(void), int irq_on)
 int st_enter_user(int (*fn)(void), uint32_t eflags)
 {
 	return rt_enter_user((int (*)(uint32_t))(void *)fn, 0,
-			     st_user_stack + sizeof(st_user_stack), eflags);
+	                     st_user_stack + sizeof(st_user_stack), eflags);
 }
 
 uint32_t test_va(unsigned page)
@@ -192,7 +192,8 @@ static void restore_env(int aborted)
 	write_cr3((uint32_t)rt_page_dir);
 	memcpy((void *)rt_idtr.base, boot_idt, sizeof(boot_idt));
 	lidt(&rt_idtr);
-	if (aborted || str() != SEL_TSS || memcmp((void *)boot_gdtr.base, boot_gdt, sizeof(boot_gdt))) {
+	if (aborted || str() != SEL_TSS ||
+	    memcmp((void *)boot_gdtr.base, boot_gdt, sizeof(boot_gdt))) {
 		memcpy((void *)boot_gdtr.base, boot_gdt, sizeof(boot_gdt));
 		((uint8_t *)boot_gdtr.base)[SEL_TSS + 5] &= (uint8_t)~0x02; /* not busy */
 		gdt_load(&boot_gdtr);
@@ -267,11 +268,9 @@ static void probe_cpu(void)
 
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
-	static const struct check *const areas[] = {exc_checks,  ring_checks, pg_checks,
-	                                             smc_checks,  tc_checks,   intr_checks,
-	                                             misc_checks,
-	                                             dbg_checks,  fpu_checks,  seg_checks,
-	                                             bus_checks,  as_checks};
+	static const struct check *const areas[] = {
+	    exc_checks,  ring_checks, pg_checks,  smc_checks, tc_checks,  intr_checks,
+	    misc_checks, dbg_checks,  fpu_checks, seg_checks, bus_checks, as_checks};
 	const char *cmd = (mbi->flags & (1u << 2)) ? (const char *)mbi->cmdline : "", *w;
 
 	printf("selftest: start\n");
@@ -285,9 +284,11 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	for (w = cmd; *w; w++)
 		if ((w == cmd || w[-1] == ' ') && !memcmp(w, "tcg", 3) && (!w[3] || w[3] == ' '))
 			st_on_qemu = 1;
-		else if ((w == cmd || w[-1] == ' ') && !memcmp(w, "model", 5) && (!w[5] || w[5] == ' '))
+		else if ((w == cmd || w[-1] == ' ') && !memcmp(w, "model", 5) &&
+		         (!w[5] || w[5] == ' '))
 			st_model = 1;
-		else if ((w == cmd || w[-1] == ' ') && !memcmp(w, "pge", 3) && (!w[3] || w[3] == ' '))
+		else if ((w == cmd || w[-1] == ' ') && !memcmp(w, "pge", 3) &&
+		         (!w[3] || w[3] == ' '))
 			st_pge = 1;
 	enable_paging(); /* PSE, WP, identity map of 16 MiB (U|W) */
 	if (map_page(TEST_REGION, SCRATCH_FRAME(0), PTE_W)) {

@@ -193,8 +193,8 @@ static void c_ltr(void)
 	memset(gdt2, 0, sizeof(gdt2));
 	memcpy(gdt2, (void *)cur.base, 6 * 8);
 	memset(tss2, 0, sizeof(tss2));
-	tss2[1] = top;       /* esp0 */
-	tss2[2] = SEL_KDATA; /* ss0 */
+	tss2[1] = top;         /* esp0 */
+	tss2[2] = SEL_KDATA;   /* ss0 */
 	tss2[25] = 104u << 16; /* I/O map base beyond the limit */
 	gdt2[6] = seg_desc((uint32_t)tss2, 103, 0x89, 0);
 	d2.limit = sizeof(gdt2) - 1;
@@ -245,17 +245,24 @@ static void c_string(void)
 	b[10] = 0xFF;
 	si = (uint32_t)a, di = (uint32_t)b, cx = 32;
 	__asm__ volatile("repe cmpsb\n\tpushfl\n\tpopl %3"
-	                 : "+S"(si), "+D"(di), "+c"(cx), "=r"(fl) : : "cc", "memory");
-	EXPECT(cx == 32 - 11 && si == (uint32_t)a + 11 && di == (uint32_t)b + 11, "repe cmpsb regs");
+	                 : "+S"(si), "+D"(di), "+c"(cx), "=r"(fl)
+	                 :
+	                 : "cc", "memory");
+	EXPECT(cx == 32 - 11 && si == (uint32_t)a + 11 && di == (uint32_t)b + 11,
+	       "repe cmpsb regs");
 	EXPECT_EQ("repe cmpsb ZF", fl & EFLAGS_ZF, 0);
 	/* repne scasb forward, then backward */
 	di = (uint32_t)a, cx = 32, ax = 20;
 	__asm__ volatile("repne scasb\n\tpushfl\n\tpopl %2"
-	                 : "+D"(di), "+c"(cx), "=r"(fl) : "a"(ax) : "cc", "memory");
+	                 : "+D"(di), "+c"(cx), "=r"(fl)
+	                 : "a"(ax)
+	                 : "cc", "memory");
 	EXPECT(cx == 32 - 21 && di == (uint32_t)a + 21 && (fl & EFLAGS_ZF), "repne scasb");
 	di = (uint32_t)a + 31, cx = 32, ax = 5;
 	__asm__ volatile("std\n\trepne scasb\n\tcld"
-	                 : "+D"(di), "+c"(cx) : "a"(ax) : "cc", "memory");
+	                 : "+D"(di), "+c"(cx)
+	                 : "a"(ax)
+	                 : "cc", "memory");
 	EXPECT(cx == 5 && di == (uint32_t)a + 4, "repne scasb backward");
 	/* lodsl backward */
 	si = (uint32_t)a + 8;
@@ -271,20 +278,16 @@ static void c_post(void)
 		outb(0x80, vals[i]);
 		uint8_t v = inb(0x80);
 		/* tandem latches the POST code; QEMU's port 0x80 reads as 0xff. */
-		EXPECT(v == vals[i] || v == 0xFF, "port 0x80 read 0x%x after writing 0x%x", v, vals[i]);
+		EXPECT(v == vals[i] || v == 0xFF, "port 0x80 read 0x%x after writing 0x%x", v,
+		       vals[i]);
 	}
 	EXPECT_EQ("faults", st_nfaults, 0);
 }
 
 CHECK_LIST(misc) = {
-    {"misc.cpuid_vendor", c_cpuid},
-    {"misc.rdtsc_monotonic", c_rdtsc},
-    {"misc.control_registers", c_cregs},
-    {"misc.cr4_reserved_gp", c_cr4_reserved},
-    {"misc.lgdt_sgdt", c_gdt},
-    {"misc.lidt_sidt_and_use", c_idt},
-    {"misc.ltr_str_new_tss", c_ltr},
-    {"misc.string_ops_both_directions", c_string},
-    {"misc.port80_post", c_post},
-    CHECK_END,
+    {"misc.cpuid_vendor", c_cpuid},      {"misc.rdtsc_monotonic", c_rdtsc},
+    {"misc.control_registers", c_cregs}, {"misc.cr4_reserved_gp", c_cr4_reserved},
+    {"misc.lgdt_sgdt", c_gdt},           {"misc.lidt_sidt_and_use", c_idt},
+    {"misc.ltr_str_new_tss", c_ltr},     {"misc.string_ops_both_directions", c_string},
+    {"misc.port80_post", c_post},        CHECK_END,
 };

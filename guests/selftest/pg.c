@@ -68,8 +68,8 @@ static void c_ad_4k(void)
 	/* Write first, on a fresh PTE: both bits at once. */
 	set_pte(12, SCRATCH_FRAME(12), PTE_P | PTE_W);
 	wr(test_va(12), 2);
-	EXPECT_EQ("PTE A|D after a first write", *(volatile uint32_t *)test_pte(12) & (PTE_A | PTE_D),
-	          PTE_A | PTE_D);
+	EXPECT_EQ("PTE A|D after a first write",
+	          *(volatile uint32_t *)test_pte(12) & (PTE_A | PTE_D), PTE_A | PTE_D);
 }
 
 static void c_ad_pse(void)
@@ -99,7 +99,10 @@ static void c_invlpg(void)
 	EXPECT_EQ("new frame after invlpg", rd(test_va(13)), 0xBBBB0014);
 	*test_pte(13) = 0;
 	invlpg(test_va(13));
-	__asm__ volatile(ST_ARM "movl (%0), %%eax" ST_RESUME : : "r"(test_va(13)) : "eax", "memory");
+	__asm__ volatile(ST_ARM "movl (%0), %%eax" ST_RESUME
+	                 :
+	                 : "r"(test_va(13))
+	                 : "eax", "memory");
 	expect_fault("read after unmap + invlpg", 14, 0, st_at);
 }
 

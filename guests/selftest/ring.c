@@ -117,8 +117,10 @@ static int u_sysenter(void)
 
 static int u_sysenter_nocs(void)
 {
-	__asm__ volatile("movl %%esp, %%ecx\n\t" ST_ARM "sysenter" ST_RESUME : : : "ecx", "edx",
-	                 "memory");
+	__asm__ volatile("movl %%esp, %%ecx\n\t" ST_ARM "sysenter" ST_RESUME
+	                 :
+	                 :
+	                 : "ecx", "edx", "memory");
 	return 0;
 }
 
@@ -204,8 +206,9 @@ __asm__(".text\n"
 int u_iopl3(void)
 {
 	u_flags = u_entry_flags;
-	__asm__ volatile("cli\n\tsti\n\tcli\n\tmovb $0x3C, %%al\n\toutb %%al, $0x80\n\tinb $0x80, %%al"
-	                 ::: "eax", "memory");
+	__asm__ volatile(
+	    "cli\n\tsti\n\tcli\n\tmovb $0x3C, %%al\n\toutb %%al, $0x80\n\tinb $0x80, %%al" ::
+	        : "eax", "memory");
 	u_ok = 1;
 	return 3;
 }
@@ -255,12 +258,24 @@ static volatile uint32_t u_case;
 static int u_priv(void)
 {
 	switch (u_case) {
-	case 0: __asm__ volatile(ST_ARM "cli" ST_RESUME ::: "memory"); break;
-	case 1: __asm__ volatile(ST_ARM "sti" ST_RESUME ::: "memory"); break;
-	case 2: __asm__ volatile(ST_ARM "hlt" ST_RESUME ::: "memory"); break;
-	case 3: __asm__ volatile(ST_ARM "inb $0x80, %%al" ST_RESUME ::: "eax", "memory"); break;
-	case 4: __asm__ volatile(ST_ARM "outb %%al, $0x80" ST_RESUME ::: "memory"); break;
-	case 5: __asm__ volatile(ST_ARM "movl %%cr0, %%eax" ST_RESUME ::: "eax", "memory"); break;
+	case 0:
+		__asm__ volatile(ST_ARM "cli" ST_RESUME ::: "memory");
+		break;
+	case 1:
+		__asm__ volatile(ST_ARM "sti" ST_RESUME ::: "memory");
+		break;
+	case 2:
+		__asm__ volatile(ST_ARM "hlt" ST_RESUME ::: "memory");
+		break;
+	case 3:
+		__asm__ volatile(ST_ARM "inb $0x80, %%al" ST_RESUME ::: "eax", "memory");
+		break;
+	case 4:
+		__asm__ volatile(ST_ARM "outb %%al, $0x80" ST_RESUME ::: "memory");
+		break;
+	case 5:
+		__asm__ volatile(ST_ARM "movl %%cr0, %%eax" ST_RESUME ::: "eax", "memory");
+		break;
 	default:
 		__asm__ volatile(ST_ARM "movw %w0, %%ds" ST_RESUME : : "r"(SEL_KDATA) : "memory");
 		break;
@@ -294,7 +309,7 @@ static void c_farret_outer(void)
 	st = st_farret_outer(st_farret_entry, esp3);
 	EXPECT_EQ("status through SYS_exit", st, 7);
 	EXPECT_EQ("ring 3 esp after lret $8 (imm16 released from the outer stack)", st_fr_esp,
-		  esp3 + 8);
+	          esp3 + 8);
 	EXPECT_EQ("ds in ring 3 (it held DPL 0 data: null)", st_fr_ds & 0xffff, 0);
 	EXPECT_EQ("es in ring 3 (it held DPL 0 data: null)", st_fr_es & 0xffff, 0);
 }

@@ -1,13 +1,14 @@
-/* seg.c: data segments with bases (lds/lfs/lgs, 16-bit addressing), and the faults of task switches. */
+/* seg.c: data segments with bases (lds/lfs/lgs, 16-bit addressing), and the faults of task
+ * switches. */
 #include "st.h"
 
-#define SEL_BASED 0x30  /* data, base &seg_area, 4 GiB */
-#define SEL_TSS_OK 0x38 /* an available TSS */
+#define SEL_BASED 0x30     /* data, base &seg_area, 4 GiB */
+#define SEL_TSS_OK 0x38    /* an available TSS */
 #define SEL_TSS_SHORT 0x40 /* a TSS with limit 0x60 < 0x67 */
-#define SEL_TSS_NP 0x48 /* a TSS, not present */
-#define SEL_RT_A 0x50   /* data, base &rt_area, 4 GiB */
-#define SEL_RT_B 0x58   /* data, base &rt_area + 16, 4 GiB */
-#define SEL_RT_WRAP 0x60 /* data, base 0xF0000000, 4 GiB: base + offset wraps */
+#define SEL_TSS_NP 0x48    /* a TSS, not present */
+#define SEL_RT_A 0x50      /* data, base &rt_area, 4 GiB */
+#define SEL_RT_B 0x58      /* data, base &rt_area + 16, 4 GiB */
+#define SEL_RT_WRAP 0x60   /* data, base 0xF0000000, 4 GiB: base + offset wraps */
 
 static uint64_t seg_gdt[13] __attribute__((aligned(8)));
 static uint32_t rt_area[16];
@@ -42,7 +43,10 @@ static void gdt_with_extras(struct dtr *old)
 static void c_far_pointer_loads(void)
 {
 	struct dtr old;
-	static struct __attribute__((packed)) { uint32_t off; uint16_t sel; } fp = { 0x1234, SEL_BASED };
+	static struct __attribute__((packed)) {
+		uint32_t off;
+		uint16_t sel;
+	} fp = {0x1234, SEL_BASED};
 	uint32_t off_fs = 0, off_gs = 0, v_fs = 0, v_gs = 0, v_es = 0;
 
 	gdt_with_extras(&old);
@@ -50,25 +54,25 @@ static void c_far_pointer_loads(void)
 	seg_area[2] = 0xabcd0002u;
 	seg_area[3] = 0xabcd0003u;
 	__asm__ volatile("lfs %[fp], %%eax\n\t"
-			 "movl %%eax, %[ofs]\n\t"
-			 "movl %%fs:4, %%eax\n\t"
-			 "movl %%eax, %[vfs]\n\t"
-			 "lgs %[fp], %%eax\n\t"
-			 "movl %%eax, %[ogs]\n\t"
-			 "movl %%gs:8, %%eax\n\t"
-			 "movl %%eax, %[vgs]\n\t"
-			 "pushl %%es\n\t"
-			 "les %[fp], %%eax\n\t"
-			 "movl $12, %%edi\n\t"
-			 "movl %%es:(%%edi), %%eax\n\t"
-			 "popl %%es\n\t"
-			 "movl %%eax, %[ves]\n\t"
-			 "movw %w[k], %%fs\n\t"
-			 "movw %w[k], %%gs"
-			 : [ofs] "=m"(off_fs), [ogs] "=m"(off_gs), [vfs] "=m"(v_fs), [vgs] "=m"(v_gs),
-			   [ves] "=m"(v_es)
-			 : [fp] "m"(fp), [k] "r"(SEL_KDATA)
-			 : "eax", "edi", "memory");
+	                 "movl %%eax, %[ofs]\n\t"
+	                 "movl %%fs:4, %%eax\n\t"
+	                 "movl %%eax, %[vfs]\n\t"
+	                 "lgs %[fp], %%eax\n\t"
+	                 "movl %%eax, %[ogs]\n\t"
+	                 "movl %%gs:8, %%eax\n\t"
+	                 "movl %%eax, %[vgs]\n\t"
+	                 "pushl %%es\n\t"
+	                 "les %[fp], %%eax\n\t"
+	                 "movl $12, %%edi\n\t"
+	                 "movl %%es:(%%edi), %%eax\n\t"
+	                 "popl %%es\n\t"
+	                 "movl %%eax, %[ves]\n\t"
+	                 "movw %w[k], %%fs\n\t"
+	                 "movw %w[k], %%gs"
+	                 : [ofs] "=m"(off_fs), [ogs] "=m"(off_gs), [vfs] "=m"(v_fs),
+	                   [vgs] "=m"(v_gs), [ves] "=m"(v_es)
+	                 : [fp] "m"(fp), [k] "r"(SEL_KDATA)
+	                 : "eax", "edi", "memory");
 	lgdt(&old);
 	EXPECT_EQ("lfs offset", off_fs, 0x1234);
 	EXPECT_EQ("lgs offset", off_gs, 0x1234);
@@ -87,13 +91,13 @@ static void c_addr16_with_bases(void)
 	seg_area[1] = 0xabcd1001u;
 	seg_area[2] = 0xabcd1002u;
 	__asm__ volatile("movw %w[s], %%gs\n\t"
-			 "movl $0x10004, %%ebx\n\t" /* BX = 4: the upper half is not used */
-			 "movl %%gs:(%%bx), %[a]\n\t"
-			 "movl %%gs:4(%%bx), %[b]\n\t"
-			 "movw %w[k], %%gs"
-			 : [a] "=&r"(a), [b] "=&r"(b)
-			 : [s] "r"(SEL_BASED), [k] "r"(SEL_KDATA)
-			 : "ebx", "memory");
+	                 "movl $0x10004, %%ebx\n\t" /* BX = 4: the upper half is not used */
+	                 "movl %%gs:(%%bx), %[a]\n\t"
+	                 "movl %%gs:4(%%bx), %[b]\n\t"
+	                 "movw %w[k], %%gs"
+	                 : [a] "=&r"(a), [b] "=&r"(b)
+	                 : [s] "r"(SEL_BASED), [k] "r"(SEL_KDATA)
+	                 : "ebx", "memory");
 	lgdt(&old);
 	EXPECT_EQ("gs:[bx]", a, 0xabcd1001u);
 	EXPECT_EQ("gs:[bx+4]", b, 0xabcd1002u);
@@ -107,32 +111,32 @@ static void c_addr16_with_bases(void)
 static __attribute__((noinline)) void rt_probe(uint32_t off, uint32_t out[8])
 {
 	__asm__ volatile("movl %%gs:(%%ebx), %%eax\n\t"
-			 "movl %%eax, 0(%%edi)\n\t"
-			 "movl $1, %%esi\n\t"
-			 "movl %%gs:4(%%ebx,%%esi,4), %%eax\n\t" /* off + 8 */
-			 "movl %%eax, 4(%%edi)\n\t"
-			 "movl $33, %%ecx\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "btl %%ecx, %%gs:(%%ebx)\n\t" /* bit 1 of off + 4 */
-			 "setc %%al\n\t"
-			 "movl %%eax, 8(%%edi)\n\t"
-			 "movl $2, %%eax\n\t"
-			 "xlatb %%gs:(%%ebx)\n\t" /* byte off + 2 */
-			 "movzbl %%al, %%eax\n\t"
-			 "movl %%eax, 12(%%edi)\n\t"
-			 "leal 12(%%ebx), %%esi\n\t"
-			 "cld\n\t"
-			 "lodsl %%fs:(%%esi), %%eax\n\t" /* off + 12 through FS */
-			 "movl %%eax, 16(%%edi)\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "movb %%fs:1(%%ebx), %%ah\n\t" /* byte off + 1 */
-			 "movl %%eax, 20(%%edi)\n\t"
-			 "movl $0x5eed0000, %%eax\n\t"
-			 "orl %%ebx, %%eax\n\t"
-			 "movl %%eax, %%gs:16(%%ebx)\n\t" /* off + 16 */
-			 :
-			 : "b"(off), "D"(out)
-			 : "eax", "ecx", "esi", "memory", "cc");
+	                 "movl %%eax, 0(%%edi)\n\t"
+	                 "movl $1, %%esi\n\t"
+	                 "movl %%gs:4(%%ebx,%%esi,4), %%eax\n\t" /* off + 8 */
+	                 "movl %%eax, 4(%%edi)\n\t"
+	                 "movl $33, %%ecx\n\t"
+	                 "xorl %%eax, %%eax\n\t"
+	                 "btl %%ecx, %%gs:(%%ebx)\n\t" /* bit 1 of off + 4 */
+	                 "setc %%al\n\t"
+	                 "movl %%eax, 8(%%edi)\n\t"
+	                 "movl $2, %%eax\n\t"
+	                 "xlatb %%gs:(%%ebx)\n\t" /* byte off + 2 */
+	                 "movzbl %%al, %%eax\n\t"
+	                 "movl %%eax, 12(%%edi)\n\t"
+	                 "leal 12(%%ebx), %%esi\n\t"
+	                 "cld\n\t"
+	                 "lodsl %%fs:(%%esi), %%eax\n\t" /* off + 12 through FS */
+	                 "movl %%eax, 16(%%edi)\n\t"
+	                 "xorl %%eax, %%eax\n\t"
+	                 "movb %%fs:1(%%ebx), %%ah\n\t" /* byte off + 1 */
+	                 "movl %%eax, 20(%%edi)\n\t"
+	                 "movl $0x5eed0000, %%eax\n\t"
+	                 "orl %%ebx, %%eax\n\t"
+	                 "movl %%eax, %%gs:16(%%ebx)\n\t" /* off + 16 */
+	                 :
+	                 : "b"(off), "D"(out)
+	                 : "eax", "ecx", "esi", "memory", "cc");
 }
 
 static void rt_run(const char *what, uint16_t sel, uint32_t base, uint32_t off)
@@ -149,8 +153,8 @@ static void rt_run(const char *what, uint16_t sel, uint32_t base, uint32_t off)
 #define RT_EQ(form, got, want)                                                                     \
 	do {                                                                                       \
 		if ((uint32_t)(got) != (uint32_t)(want))                                           \
-			st_fail("%s: %s = 0x%x, want 0x%x", what, form, (uint32_t)(got),          \
-				(uint32_t)(want));                                                 \
+			st_fail("%s: %s = 0x%x, want 0x%x", what, form, (uint32_t)(got),           \
+			        (uint32_t)(want));                                                 \
 	} while (0)
 	RT_EQ("gs:[ebx]", out[0], rt_area[p / 4]);
 	RT_EQ("gs:[ebx+esi*4+4]", out[1], rt_area[p / 4 + 2]);
@@ -196,11 +200,11 @@ static void c_task_switch_faults(void)
 	expect_fault("lcall to a TSS not present", 11, SEL_TSS_NP, st_at);
 	/* iret with NT: the link (our TSS's, 0 here) must name a busy TSS, else #TS(link) */
 	st_nfaults = 0;
-	__asm__ volatile("pushfl\n\torl $0x4000, (%%esp)\n\tpopfl\n\t" ST_ARM
-			 "iret" ST_RESUME "\n\tpushfl\n\tandl $~0x4000, (%%esp)\n\tpopfl"
-			 :
-			 :
-			 : "memory");
+	__asm__ volatile("pushfl\n\torl $0x4000, (%%esp)\n\tpopfl\n\t" ST_ARM "iret" ST_RESUME
+	                 "\n\tpushfl\n\tandl $~0x4000, (%%esp)\n\tpopfl"
+	                 :
+	                 :
+	                 : "memory");
 	expect_fault("iret with NT to a null link", 10, 0, st_at);
 	EXPECT_EQ("busy bit of the current TSS", (seg_gdt[SEL_TSS >> 3] >> 40) & 0xf, 0xb);
 	EXPECT_EQ("type of the available TSS", (seg_gdt[SEL_TSS_OK >> 3] >> 40) & 0xf, 0x9);

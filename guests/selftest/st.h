@@ -10,7 +10,10 @@ struct check {
 	void (*fn)(void);
 };
 #define CHECK_LIST(area) const struct check area##_checks[]
-#define CHECK_END {NULL, NULL}
+#define CHECK_END                                                                                  \
+	{                                                                                          \
+		NULL, NULL                                                                         \
+	}
 
 extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[], tc_checks[],
     intr_checks[], misc_checks[], dbg_checks[], fpu_checks[], seg_checks[], bus_checks[],
@@ -19,7 +22,7 @@ extern const struct check exc_checks[], ring_checks[], pg_checks[], smc_checks[]
 /* Inside a check: record the first failure (later ones are ignored) or a skip. */
 void st_fail(const char *fmt, ...) RT_PRINTF(1, 2);
 void st_skip(const char *fmt, ...) RT_PRINTF(1, 2); /* the check cannot run here: SKIP, why */
-int st_failed(void); /* a failure or skip is recorded */
+int st_failed(void);                                /* a failure or skip is recorded */
 
 #define EXPECT_EQ(what, got, want)                                                                 \
 	do {                                                                                       \
@@ -46,8 +49,8 @@ struct fault {
 extern volatile unsigned st_nfaults;
 extern struct fault st_faults[ST_MAX_FAULTS];
 extern volatile uint32_t st_resume, st_at;
-void st_catch(struct trapframe *tf); /* the catcher described above (vectors 0-31) */
-void st_record(struct trapframe *tf); /* record only (for check-specific handlers) */
+void st_catch(struct trapframe *tf);        /* the catcher described above (vectors 0-31) */
+void st_record(struct trapframe *tf);       /* record only (for check-specific handlers) */
 void st_abort(const char *why) RT_NORETURN; /* abort the running check from ring 0 */
 
 /* Expect exactly one fault: vector, error code, and (if eip) the faulting EIP. */
@@ -66,7 +69,7 @@ int st_enter_user(int (*fn)(void), uint32_t eflags);
 int st_user(int (*fn)(void), int irq_on); /* enter_user on the check's user stack */
 extern uint8_t st_user_stack[8192];
 extern uint32_t user_kernel_esp; /* runtime trap.S: nonzero while in ring 3 */
-uint32_t st_tss_esp0(void); /* the ring 0 stack top a CPL 3 -> 0 transition loads */
+uint32_t st_tss_esp0(void);      /* the ring 0 stack top a CPL 3 -> 0 transition loads */
 #define TF_SIZE ((uint32_t)sizeof(struct trapframe)) /* frame with user ss:esp */
 
 /* ---- machine helpers ---- */
@@ -88,13 +91,13 @@ extern int st_on_qemu;
 extern int st_model;
 /* "pge" on the command line: the CPU has PGE (tandem's "max" model, QEMU): as.global_* run. */
 extern int st_pge;
-uint32_t test_va(unsigned page); /* VA of test page n (0..255) in the test region */
+uint32_t test_va(unsigned page);   /* VA of test page n (0..255) in the test region */
 uint32_t *test_pte(unsigned page); /* the PTE mapping test page n (0..1023) */
 void set_pte(unsigned page, uint32_t pa, uint32_t flags); /* write PTE and invlpg */
-void st_pic_reset(void); /* IRQs masked but the cascade, nothing in service */
-uint16_t pit_read(void);       /* latch + read channel 0 */
-int pit_wait_ms(unsigned ms);  /* spin ms channel-0 periods (1 kHz); -1 if the PIT stalls */
-void pit_start_1khz(void); /* PIT channel 0 in mode 2 at 1 kHz (IRQ0 left as masked) */
+void st_pic_reset(void);      /* IRQs masked but the cascade, nothing in service */
+uint16_t pit_read(void);      /* latch + read channel 0 */
+int pit_wait_ms(unsigned ms); /* spin ms channel-0 periods (1 kHz); -1 if the PIT stalls */
+void pit_start_1khz(void);    /* PIT channel 0 in mode 2 at 1 kHz (IRQ0 left as masked) */
 extern volatile uint32_t st_stray_irqs;
 /* The task register selector (`str`). */
 static inline uint16_t str(void)
@@ -123,7 +126,7 @@ static inline void lgdt(const struct dtr *d)
 
 /* Physical scratch frames (identity mapped, unused by the kernel image). */
 #define SCRATCH_PA 0x00800000u
-#define SCRATCH_FRAME(n) (SCRATCH_PA + (uint32_t)(n) * PAGE_SIZE)
+#define SCRATCH_FRAME(n) (SCRATCH_PA + (uint32_t)(n)*PAGE_SIZE)
 #define PSE_VA 0x40000000u
 #define TEST_REGION 0x50000000u
 

@@ -67,7 +67,7 @@ static void two_spaces(void)
 	put_mov_ret(FB, 0xBBBB0001);
 	put_branch(FA + 0x100, x + 0x100, 0xE9, x);
 	put_branch(FB + 0x100, x + 0x100, 0xE9, x);
-	put_branch(FS, s, 0xE8, x);          /* call x; add $1; ret */
+	put_branch(FS, s, 0xE8, x);                 /* call x; add $1; ret */
 	put_branch(FS + 0x100, s + 0x100, 0xE9, x); /* jmp x (its ret returns to our caller) */
 	set_pte(TC_CODE, FA, PTE_P);
 	set_pte(TC_SHARED, FS, PTE_P);

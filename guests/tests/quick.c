@@ -4,6 +4,7 @@
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)mbi;
-	printf("quick: booted (multiboot magic %s), exiting\n", magic == MB_BOOT_MAGIC ? "ok" : "bad");
+	printf("quick: booted (multiboot magic %s), exiting\n",
+	       magic == MB_BOOT_MAGIC ? "ok" : "bad");
 	return EXIT_OK;
 }

@@ -75,14 +75,15 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 		*(volatile uint32_t *)(BUDGET_PA + f * PAGE_SIZE) = f;
 	for (uint32_t n = 0; n < BUDGET_PTS; n++) {
 		for (uint32_t i = 0; i < 1024; i++)
-			budget_pt[n][i] = (BUDGET_PA + ((n * 1024 + i) % BUDGET_FRAMES) * PAGE_SIZE) | PTE_P;
+			budget_pt[n][i] =
+			    (BUDGET_PA + ((n * 1024 + i) % BUDGET_FRAMES) * PAGE_SIZE) | PTE_P;
 		((uint32_t *)pd1)[(BUDGET_VA >> 22) + n] = (uint32_t)budget_pt[n] | PTE_P;
 	}
 	write_cr3(pd1);
 	t = rdtsc();
 	for (uint32_t pass = 0; pass < 2; pass++) {
 		uint32_t got = 0, want = BUDGET_PTS * 1024 / BUDGET_FRAMES * (BUDGET_FRAMES - 1) *
-		                          BUDGET_FRAMES / 2;
+		                         BUDGET_FRAMES / 2;
 
 		for (uint32_t i = 0; i < BUDGET_PTS * 1024; i++)
 			got += *(volatile uint32_t *)(BUDGET_VA + i * PAGE_SIZE);

@@ -1,4 +1,5 @@
-/* main.c: nanobench: Adams & Agesen's nano-benchmarks as timed rdtsc loops, one line each on COM1. */
+/* main.c: nanobench: Adams & Agesen's nano-benchmarks as timed rdtsc loops, one line each on COM1.
+ */
 #include "nb.h"
 
 /* Method (kvm-unit-tests x86/vmexit): double the iteration count from START_ITERS
@@ -64,7 +65,8 @@ static int parse_cmdline(const char *cmd)
 			mincycles = n;
 		} else if (word_is(w, len, "repeat", &v, &vlen)) {
 			if (parse_u64(v, vlen, &n) || n < 1 || n > MAX_REPEAT)
-				return printf("nanobench: error bad repeat (1..%u)\n", MAX_REPEAT), -1;
+				return printf("nanobench: error bad repeat (1..%u)\n", MAX_REPEAT),
+				       -1;
 			repeat = (uint32_t)n;
 		} else if (word_is(w, len, "maxiters", &v, &vlen)) {
 			if (parse_u64(v, vlen, &n) || n < START_ITERS || n > (1u << 30))
@@ -197,7 +199,8 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	if (why) {
 		for (unsigned i = 0; i < nb_nbenches; i++)
 			if (selected(nb_benches[i].name))
-				printf("nanobench: %s skipped reason=%s\n", nb_benches[i].name, why);
+				printf("nanobench: %s skipped reason=%s\n", nb_benches[i].name,
+				       why);
 		printf("nanobench: done\n");
 		return EXIT_OK;
 	}

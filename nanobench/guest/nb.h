@@ -21,8 +21,8 @@
 
 /* Every loop: void loop(uint32_t n), n >= 1 iterations of one benchmark body. */
 typedef void (*nb_loop_t)(uint32_t n);
-void nb_loop_empty(uint32_t n); /* the loop overhead alone: subtracted from every row */
-void nb_loop_syscall(uint32_t n); /* ring 3 */
+void nb_loop_empty(uint32_t n);    /* the loop overhead alone: subtracted from every row */
+void nb_loop_syscall(uint32_t n);  /* ring 3 */
 void nb_loop_sysenter(uint32_t n); /* ring 3 */
 void nb_loop_in(uint32_t n);
 void nb_loop_cr8wr(uint32_t n);
@@ -47,9 +47,9 @@ extern uint32_t nb_pte_val;
 struct bench {
 	const char *name;
 	nb_loop_t loop;
-	int user;                    /* run in ring 3 (rt_enter_user, IF = 0) */
+	int user;                     /* run in ring 3 (rt_enter_user, IF = 0) */
 	const char *(*prepare)(void); /* NULL, or the skip reason (one word) */
-	void (*finish)(void);        /* undo prepare (may be NULL) */
+	void (*finish)(void);         /* undo prepare (may be NULL) */
 };
 extern const struct bench nb_benches[];
 extern const unsigned nb_nbenches;

@@ -1,4 +1,5 @@
-/* setup.c: nanobench machine setup: paging, the LAPIC page, IDT gates, sysenter MSRs, the benchmark table. */
+/* setup.c: nanobench machine setup: paging, the LAPIC page, IDT gates, sysenter MSRs, the benchmark
+ * table. */
 #include "nb.h"
 
 #define PTE_PWT 0x008u
@@ -93,7 +94,7 @@ static const char *prep_pgfault(void)
 
 	if (!pte || pte == &rt_page_dir[NB_PF_VA >> 22])
 		return "nopte"; /* must be a 4 KiB PTE of the identity map */
-	unmap_page(NB_PF_VA); /* PTE = 0, invlpg */
+	unmap_page(NB_PF_VA);   /* PTE = 0, invlpg */
 	gate_set(14, nb_pf_entry, 0);
 	return NULL;
 }
@@ -114,8 +115,7 @@ static const char *prep_ptemod(void)
 {
 	uint32_t *pte = pte_lookup(NB_PTE_VA);
 
-	if (!pte || pte == &rt_page_dir[NB_PTE_VA >> 22] ||
-	    (*pte & ~0xFFFu) != NB_PTE_VA)
+	if (!pte || pte == &rt_page_dir[NB_PTE_VA >> 22] || (*pte & ~0xFFFu) != NB_PTE_VA)
 		return "nopte";
 	nb_pte_ptr = pte;
 	nb_pte_val = *pte;

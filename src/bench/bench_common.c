@@ -66,7 +66,8 @@ int bench_data_path(const char *rel, bool build, char *path, size_t len)
 	if (exe_dir(dir, sizeof(dir)))
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s", dir);
-	snprintf(path, len, "%s/share/tandem/%s", dirname(tmp), rel); /* installed: <prefix>/bin/tandem */
+	snprintf(path, len, "%s/share/tandem/%s", dirname(tmp),
+	         rel); /* installed: <prefix>/bin/tandem */
 	if (!access(path, F_OK))
 		return 0;
 	if (build)
@@ -145,7 +146,7 @@ static void guest_identity(const char *path, char *out, size_t len)
 	}
 	fclose(f);
 	snprintf(out, len, "size=%llu fnv1a64=%016llx", (unsigned long long)size,
-		 (unsigned long long)h);
+	         (unsigned long long)h);
 }
 
 void bench_host_info(struct nb_run *run, const char *guest)
@@ -188,16 +189,19 @@ const struct nb_paper *bench_paper(void)
 
 	if (!loaded)
 		loaded = bench_data_path("nanobench/paper-fig4.tsv", false, path, sizeof(path)) ||
-				 nb_read_paper(path, &paper, err, sizeof(err)) ? -1 : 1;
+		                 nb_read_paper(path, &paper, err, sizeof(err))
+		             ? -1
+		             : 1;
 	return loaded > 0 ? &paper : NULL;
 }
 
 int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out,
-		 const char *who)
+                 const char *who)
 {
 	bool is_linux = !strcmp(nb_suite_of(run)->name, "linux");
-	struct nb_report_opts o = { .format = format, .baseline = baseline,
-				    .paper = is_linux ? nb_linux_paper() : bench_paper() };
+	struct nb_report_opts o = {.format = format,
+	                           .baseline = baseline,
+	                           .paper = is_linux ? nb_linux_paper() : bench_paper()};
 	FILE *f = stdout;
 
 	if (out && !(f = fopen(out, "w"))) {

@@ -11,8 +11,9 @@
  * `tandem bench`'s own exit statuses beyond tandem's (status.h: 0, 2, 4, 16);
  * a signal ends it with 128 + the signal (130 SIGINT, 143 SIGTERM).
  */
-#define BENCH_STATUSES(X)                                                                           \
-	X(PARTIAL, 18, "a requested column failed or this host cannot run it (the rest is printed)") \
+#define BENCH_STATUSES(X)                                                                          \
+	X(PARTIAL, 18,                                                                             \
+	  "a requested column failed or this host cannot run it (the rest is printed)")            \
 	X(NOTHING, 20, "nothing was measured (every column failed or was unavailable)")
 
 enum bench_status {
@@ -66,6 +67,6 @@ const struct nb_paper *bench_paper(void);
  * ("bench", "report") names the command in the "wrote" message. A status.
  */
 int bench_output(const struct nb_run *run, int format, const char *baseline, const char *out,
-		 const char *who);
+                 const char *who);
 
 #endif

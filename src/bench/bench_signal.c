@@ -1,4 +1,5 @@
-/* bench_signal.c: SIGINT/SIGTERM/SIGHUP during `tandem bench`: end the child's group, remove temp files. */
+/* bench_signal.c: SIGINT/SIGTERM/SIGHUP during `tandem bench`: end the child's group, remove temp
+ * files. */
 #include "bench_signal.h"
 
 #include <errno.h>

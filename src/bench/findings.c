@@ -84,7 +84,8 @@ void nb_finding(const struct nb_run *run, const struct nb_paper *pp, int b, char
 		snprintf(buf, n, "%s faster: not judged here: both below resolution", pf);
 	} else {
 		bool bt_wins = sb.max < sk.min, hw_wins = sk.max < sb.min;
-		bool close = fabs(sb.median - sk.median) <= 0.1 * fmax(fabs(sb.median), fabs(sk.median));
+		bool close =
+		    fabs(sb.median - sk.median) <= 0.1 * fmax(fabs(sb.median), fabs(sk.median));
 
 		if (!strcmp(pf, "equal") && !bt_wins && !hw_wins && close)
 			snprintf(buf, n, "equal: holds");
@@ -109,7 +110,8 @@ void nb_finding_basis(const struct nb_run *run, char *buf, size_t n)
 
 	if (pair(run, &bt, &kvm, why, sizeof(why)))
 		snprintf(buf, n,
-		         "findings judged from %s against %s (both hardware timing, one host): a verdict only "
+		         "findings judged from %s against %s (both hardware timing, one host): a "
+		         "verdict only "
 		         "when their min-max ranges of >= %d samples do not overlap",
 		         run->col[bt].name, run->col[kvm].name, NB_FINDING_MIN_SAMPLES);
 	else

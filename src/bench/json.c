@@ -1,4 +1,5 @@
-/* json.c: a small, strict recursive-descent JSON reader (objects, arrays, strings with escapes, numbers, literals). */
+/* json.c: a small, strict recursive-descent JSON reader (objects, arrays, strings with escapes,
+ * numbers, literals). */
 #include "json.h"
 
 #include <ctype.h>
@@ -312,4 +313,3 @@ int json_typed(struct jparser *p, int obj, const char *key, enum jtype t)
 		return json_error(p, p->v[i].off, "\"%s\" must be %s", key, tn[t]), -2;
 	return i;
 }
-

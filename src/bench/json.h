@@ -1,4 +1,5 @@
-/* json.h: a small, strict JSON reader: a tree of values in one array, strings decoded into one pool. */
+/* json.h: a small, strict JSON reader: a tree of values in one array, strings decoded into one
+ * pool. */
 #ifndef TANDEM_JSON_H
 #define TANDEM_JSON_H
 
@@ -37,12 +38,14 @@ struct jparser {
 int json_parse(struct jparser *p);
 
 /* Record an error at byte off ("path:line: ..."); returns -1. */
-int json_error(struct jparser *p, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int json_error(struct jparser *p, size_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The member named key of object obj (the last one wins), or -1. */
 int json_member(const struct jparser *p, int obj, const char *key);
 
-/* The member named key when present and not null, -1 when not, -2 (error set) when not of type t. */
+/* The member named key when present and not null, -1 when not, -2 (error set) when not of type t.
+ */
 int json_typed(struct jparser *p, int obj, const char *key, enum jtype t);
 
 #endif

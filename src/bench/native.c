@@ -33,8 +33,8 @@ static uint64_t touch_loop(uint64_t n, void *arg)
 	uint64_t t0, t1, i;
 
 	(void)arg;
-	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return 0;
 	_mm_lfence();
@@ -82,7 +82,7 @@ static void note_cpu(void)
 
 /* Doubling, then the samples; cycles per iteration, not yet empty-corrected. */
 static void measure(loop_fn fn, void *arg, const struct nb_method *m, uint64_t cap,
-		    struct nb_cell *c)
+                    struct nb_cell *c)
 {
 	uint64_t iters = 16, max = m->maxiters < cap ? m->maxiters : cap;
 	int r;
@@ -124,7 +124,7 @@ static void na(struct nb_column *col, int b, const char *why)
 }
 
 static void run_one(struct nb_column *col, const struct nb_method *m, int b, loop_fn fn, void *arg,
-		    uint64_t cap, const char *what)
+                    uint64_t cap, const char *what)
 {
 	if (!m->want[b])
 		return;
@@ -134,7 +134,7 @@ static void run_one(struct nb_column *col, const struct nb_method *m, int b, loo
 }
 
 static void column_init(struct nb_column *col, const char *name, const char *label,
-			const struct nb_method *m)
+                        const struct nb_method *m)
 {
 	int b;
 
@@ -144,12 +144,13 @@ static void column_init(struct nb_column *col, const char *name, const char *lab
 	col->available = true;
 	col->hw_timing = true;
 	snprintf(col->settings, sizeof(col->settings),
-		 "host process analogs, mincycles=%llu repeat=%d warmup=%d", (unsigned long long)m->mincycles,
-		 m->repeat, m->warmup);
+	         "host process analogs, mincycles=%llu repeat=%d warmup=%d",
+	         (unsigned long long)m->mincycles, m->repeat, m->warmup);
 	if (m->pin >= 0) {
 		size_t n = strlen(col->settings);
 
-		snprintf(col->settings + n, sizeof(col->settings) - n, "; pinned to CPU %d", m->pin);
+		snprintf(col->settings + n, sizeof(col->settings) - n, "; pinned to CPU %d",
+		         m->pin);
 	}
 	col->load_before = nb_loadavg();
 	col->load_after = NAN;
@@ -165,16 +166,17 @@ static void native_col(struct nb_column *col, const struct nb_method *m)
 
 	column_init(col, "native", "host process analogs (not the guest's operations)", m);
 	run_one(col, m, NB_syscall, nat_loop_syscall, NULL, UINT64_MAX,
-		"analog: Linux syscall round trip (getppid)");
-	run_one(col, m, NB_callret, nat_loop_callret, NULL, UINT64_MAX, "analog: call/ret in a host process");
+	        "analog: Linux syscall round trip (getppid)");
+	run_one(col, m, NB_callret, nat_loop_callret, NULL, UINT64_MAX,
+	        "analog: call/ret in a host process");
 	run_one(col, m, NB_pgfault, touch_loop, NULL, TOUCH_MAX_PAGES,
-		"analog: first touch of a fresh anonymous page (kernel page fault)");
+	        "analog: first touch of a fresh anonymous page (kernel page fault)");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = skip2;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGFPE, &sa, &old);
 	run_one(col, m, NB_divzero, nat_loop_divzero, NULL, UINT64_MAX,
-		"analog: divide by zero, SIGFPE round trip");
+	        "analog: divide by zero, SIGFPE round trip");
 	sigaction(SIGFPE, &old, NULL);
 }
 
@@ -195,14 +197,14 @@ static void signal_col(struct nb_column *col, const struct nb_method *m)
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, &old);
 	run_one(col, m, NB_pgfault, nat_loop_segv, none, UINT64_MAX,
-		"analog: access to a PROT_NONE page, SIGSEGV round trip");
+	        "analog: access to a PROT_NONE page, SIGSEGV round trip");
 	sigaction(SIGSEGV, &old, NULL);
 	munmap(none, 4096);
 }
 
 /* Pinned for the duration when asked; the CPUs seen and the load after recorded. */
-static void with_pin(void (*fn)(struct nb_column *, const struct nb_method *), struct nb_column *col,
-		     const struct nb_method *m)
+static void with_pin(void (*fn)(struct nb_column *, const struct nb_method *),
+                     struct nb_column *col, const struct nb_method *m)
 {
 	cpu_set_t old;
 	bool saved = sched_getaffinity(0, sizeof(old), &old) == 0;
@@ -215,7 +217,8 @@ static void with_pin(void (*fn)(struct nb_column *, const struct nb_method *), s
 	col->load_after = nb_loadavg();
 	for (int c = 0, n = 0; c < 64 && n < (int)sizeof(col->cpus); c++)
 		if (cpus_seen >> c & 1)
-			n += snprintf(col->cpus + n, sizeof(col->cpus) - (size_t)n, "%s%d", n ? "," : "", c);
+			n += snprintf(col->cpus + n, sizeof(col->cpus) - (size_t)n, "%s%d",
+			              n ? "," : "", c);
 }
 
 void nb_native(struct nb_column *col, const struct nb_method *m)

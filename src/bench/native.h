@@ -5,12 +5,12 @@
 #include "results.h"
 
 struct nb_method {
-	uint64_t mincycles;  /* a sample's loop must span at least this many cycles */
-	uint64_t maxiters;   /* or stop doubling here */
-	int repeat;          /* samples per benchmark */
-	int warmup;          /* samples taken and dropped first */
-	int pin;             /* the CPU to run on, or -1 */
-	bool want[NB_NR];    /* which rows to measure */
+	uint64_t mincycles; /* a sample's loop must span at least this many cycles */
+	uint64_t maxiters;  /* or stop doubling here */
+	int repeat;         /* samples per benchmark */
+	int warmup;         /* samples taken and dropped first */
+	int pin;            /* the CPU to run on, or -1 */
+	bool want[NB_NR];   /* which rows to measure */
 };
 
 /*

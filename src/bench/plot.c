@@ -19,22 +19,23 @@
 #define Y1 (H - 110.0)
 #define FONT "DejaVu Sans"
 
-/* Okabe & Ito's palette, safe for the common colour-vision deficiencies: native, BT, hardware, then others. */
+/* Okabe & Ito's palette, safe for the common colour-vision deficiencies: native, BT, hardware, then
+ * others. */
 static const double palette[][3] = {
-	{0x00 / 255., 0x72 / 255., 0xB2 / 255.}, /* blue */
-	{0xE6 / 255., 0x9F / 255., 0x00 / 255.}, /* orange */
-	{0x00 / 255., 0x9E / 255., 0x73 / 255.}, /* bluish green */
-	{0xCC / 255., 0x79 / 255., 0xA7 / 255.}, /* reddish purple */
-	{0x56 / 255., 0xB4 / 255., 0xE9 / 255.}, /* sky blue */
-	{0xD5 / 255., 0x5E / 255., 0x00 / 255.}, /* vermillion */
-	{0xF0 / 255., 0xE4 / 255., 0x42 / 255.}, /* yellow */
-	{0.45, 0.45, 0.45},
+    {0x00 / 255., 0x72 / 255., 0xB2 / 255.}, /* blue */
+    {0xE6 / 255., 0x9F / 255., 0x00 / 255.}, /* orange */
+    {0x00 / 255., 0x9E / 255., 0x73 / 255.}, /* bluish green */
+    {0xCC / 255., 0x79 / 255., 0xA7 / 255.}, /* reddish purple */
+    {0x56 / 255., 0xB4 / 255., 0xE9 / 255.}, /* sky blue */
+    {0xD5 / 255., 0x5E / 255., 0x00 / 255.}, /* vermillion */
+    {0xF0 / 255., 0xE4 / 255., 0x42 / 255.}, /* yellow */
+    {0.45, 0.45, 0.45},
 };
 #define NPAL (int)(sizeof(palette) / sizeof(palette[0]))
 
 struct series {
-	int col;     /* the run's column */
-	int paper;   /* the paper's figure drawn on it: 0 native, 1 BT, 2 VT-x, -1 none */
+	int col;   /* the run's column */
+	int paper; /* the paper's figure drawn on it: 0 native, 1 BT, 2 VT-x, -1 none */
 	int colour;
 };
 
@@ -48,7 +49,8 @@ struct fig {
 
 int nb_plot_format_find(const char *name)
 {
-	static const char *const names[] = {[NB_PLOT_SVG] = "svg", [NB_PLOT_PDF] = "pdf", [NB_PLOT_PNG] = "png"};
+	static const char *const names[] = {
+	    [NB_PLOT_SVG] = "svg", [NB_PLOT_PDF] = "pdf", [NB_PLOT_PNG] = "png"};
 
 	for (int i = 0; name && i < 3; i++)
 		if (!strcasecmp(name, names[i]))
@@ -89,9 +91,11 @@ static void add_series(struct fig *g, int col)
 			colour = i;
 	if (colour < 0)
 		colour = 4 + g->ns % (NPAL - 4);
-	g->s[g->ns++] = (struct series){col, !strcmp(e, "native") ? 0 : !strcmp(e, "bt") ? 1
-	                                                         : !strcmp(e, "kvm")  ? 2
-	                                                                              : -1,
+	g->s[g->ns++] = (struct series){col,
+	                                !strcmp(e, "native") ? 0
+	                                : !strcmp(e, "bt")   ? 1
+	                                : !strcmp(e, "kvm")  ? 2
+	                                                     : -1,
 	                                colour};
 }
 
@@ -118,7 +122,9 @@ static int pick_series(struct fig *g, const char *columns, char *err, size_t err
 		if (!add_word(g, tok) && columns)
 			return snprintf(err, errlen, "--plot-columns: no column '%s'", tok), -1;
 	if (!g->ns)
-		return snprintf(err, errlen, "no column to plot (native, bt or kvm; see --plot-columns)"), -1;
+		return snprintf(err, errlen,
+		                "no column to plot (native, bt or kvm; see --plot-columns)"),
+		       -1;
 	return 0;
 }
 
@@ -164,7 +170,8 @@ static void text(cairo_t *cr, double x, double y, double size, double align, con
 
 static void axis(cairo_t *cr, const struct fig *g)
 {
-	static const char *const dec[] = {"1", "10", "100", "1k", "10k", "100k", "1M", "10M", "100M", "1G"};
+	static const char *const dec[] = {"1",    "10", "100", "1k",   "10k",
+	                                  "100k", "1M", "10M", "100M", "1G"};
 	char label[16];
 
 	cairo_set_line_width(cr, 0.6);
@@ -281,7 +288,8 @@ static void legend(cairo_t *cr, const struct fig *g)
 		} else {
 			if (!g->paper)
 				break;
-			snprintf(label, sizeof(label), "Adams & Agesen 2006 (Pentium 4) on native, BT, VT-x");
+			snprintf(label, sizeof(label),
+			         "Adams & Agesen 2006 (Pentium 4) on native, BT, VT-x");
 			cairo_text_extents(cr, label, &e);
 			if (x + 16 + e.x_advance > X1)
 				x = X0, y += 15;
@@ -322,17 +330,19 @@ static void caption_text(const struct fig *g, char *buf, size_t len)
 				nsamples = c->cell[b].nsamples;
 		if (seen)
 			continue;
-		n += (size_t)snprintf(buf + n, len - n,
-		                      "%s: %s, TSC %" PRIu64 " kHz, %s, KVM %s; %s; tandem %s; guest %s. ",
-		                      h->hostname[0] ? h->hostname : "?", h->cpu, h->tsc_khz,
-		                      h->kernel, h->kvm, h->date, c->tandem[0] ? c->tandem : g->run->tandem,
-		                      c->guest_id[0] ? c->guest_id : g->run->guest_id);
+		n += (size_t)snprintf(
+		    buf + n, len - n,
+		    "%s: %s, TSC %" PRIu64 " kHz, %s, KVM %s; %s; tandem %s; guest %s. ",
+		    h->hostname[0] ? h->hostname : "?", h->cpu, h->tsc_khz, h->kernel, h->kvm,
+		    h->date, c->tandem[0] ? c->tandem : g->run->tandem,
+		    c->guest_id[0] ? c->guest_id : g->run->guest_id);
 	}
 	if (n < len)
-		snprintf(buf + n, len - n,
-		         "Bars: median of up to %d samples, empty loop subtracted; whiskers: min-max; "
-		         "<1: below resolution; n/a: not measured.",
-		         nsamples);
+		snprintf(
+		    buf + n, len - n,
+		    "Bars: median of up to %d samples, empty loop subtracted; whiskers: min-max; "
+		    "<1: below resolution; n/a: not measured.",
+		    nsamples);
 }
 
 /* Words wrapped to the plot's width, small and grey. */
@@ -397,12 +407,14 @@ int nb_plot(const char *path, const struct nb_run *run, const struct nb_plot_opt
 	else if (o->format == NB_PLOT_PDF)
 		sf = cairo_pdf_surface_create(path, W, H);
 	else
-		sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(W * PNG_SCALE), (int)(H * PNG_SCALE));
+		sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(W * PNG_SCALE),
+		                                (int)(H * PNG_SCALE));
 	if (o->format == NB_PLOT_PDF) { /* the provenance in the file's metadata too */
 		char subject[2048];
 
 		caption_text(&g, subject, sizeof(subject));
-		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, "Nano-benchmarks: cycles per operation");
+		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE,
+		                               "Nano-benchmarks: cycles per operation");
 		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_SUBJECT, subject);
 		cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATOR, "tandem report");
 	}

@@ -59,7 +59,8 @@ static int baseline_of(const struct nb_run *run, int c, const char *baseline)
 	return i >= 0 ? i : find_col(run, "", 0, baseline);
 }
 
-/* The column's TSC rate: its own host's, or as merged by tandem before 2026 ("[tsc_khz=N ..."), or the run's. */
+/* The column's TSC rate: its own host's, or as merged by tandem before 2026 ("[tsc_khz=N ..."), or
+ * the run's. */
 static double tsc_khz(const struct nb_run *run, const struct nb_column *c)
 {
 	if (c->host.tsc_khz)
@@ -152,8 +153,9 @@ static void run_cell(struct table *t, const struct nb_run *run, int c, int b, co
 			snprintf(out[1], TCELL, "%sIQR %s", s.noisy ? "noisy: " : "", m);
 		len = strlen(out[1]);
 		if (!isnan(v[3]))
-			snprintf(out[1] + len, TCELL - len, fabs(v[3]) < 1e4 ? "%s%.1f ns" : "%s%.0f ns",
-			         len ? ", " : "", v[3]);
+			snprintf(out[1] + len, TCELL - len,
+			         fabs(v[3]) < 1e4 ? "%s%.1f ns" : "%s%.0f ns", len ? ", " : "",
+			         v[3]);
 		if (!isnan(v[4])) {
 			fmt_ratio(m, sizeof(m), v[4]);
 			len = strlen(out[1]);
@@ -325,23 +327,29 @@ static void header(FILE *f, const struct nb_run *run, const char *baseline, bool
 
 	if (!one_host(run)) {
 		fprintf(f, "%s%s on several hosts\n\n", md ? "## " : "", su->title);
-		fprintf(f, "%seach column's host, date, tandem and guest are listed under the table\n", item);
+		fprintf(f,
+		        "%seach column's host, date, tandem and guest are listed under the table\n",
+		        item);
 	} else {
-		fprintf(f, "%s%s on %s\n\n", md ? "## " : "", su->title, h->cpu[0] ? h->cpu : "unknown CPU");
+		fprintf(f, "%s%s on %s\n\n", md ? "## " : "", su->title,
+		        h->cpu[0] ? h->cpu : "unknown CPU");
 		fprintf(f, "%shost %s, TSC %" PRIu64 " kHz, kernel %s, KVM %s, %s\n", item,
-		        h->hostname[0] ? h->hostname : "?", h->tsc_khz, h->kernel[0] ? h->kernel : "?",
-		        h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated");
+		        h->hostname[0] ? h->hostname : "?", h->tsc_khz,
+		        h->kernel[0] ? h->kernel : "?", h->kvm[0] ? h->kvm : "?",
+		        h->date[0] ? h->date : "undated");
 		if (h->caps[0])
 			fprintf(f, "%shost capabilities: %s\n", item, h->caps);
 		fprintf(f, "%sguest %s (%s), tandem %s\n", item, run->guest[0] ? run->guest : "?",
-		        run->guest_id[0] ? run->guest_id : "no id", run->tandem[0] ? run->tandem : "?");
+		        run->guest_id[0] ? run->guest_id : "no id",
+		        run->tandem[0] ? run->tandem : "?");
 	}
-	fprintf(f,
-	        "%s%s: median (min–max); then the IQR (\"noisy\" when above %.0f%% of the median)%s, "
-	        "and the ratio to %s; a median below %.0f %s is \"< resolution\" (the samples are in "
-	        "the JSON)\n\n",
-	        item, su->what, NB_NOISY_IQR * 100, su->cycles ? ", ns at the TSC rate" : "", baseline,
-	        NB_RESOLUTION, su->unit);
+	fprintf(
+	    f,
+	    "%s%s: median (min–max); then the IQR (\"noisy\" when above %.0f%% of the median)%s, "
+	    "and the ratio to %s; a median below %.0f %s is \"< resolution\" (the samples are in "
+	    "the JSON)\n\n",
+	    item, su->what, NB_NOISY_IQR * 100, su->cycles ? ", ns at the TSC rate" : "", baseline,
+	    NB_RESOLUTION, su->unit);
 }
 
 /* The indent under a list item. */
@@ -359,7 +367,8 @@ static void fmt_load(char *buf, size_t n, const struct nb_column *c)
 }
 
 /* One column's provenance line: what, where, when, with what. */
-static void column_line(FILE *f, const struct nb_run *run, const struct nb_column *c, const char *item)
+static void column_line(FILE *f, const struct nb_run *run, const struct nb_column *c,
+                        const char *item)
 {
 	char empty[24] = "?", load[48];
 	const struct nb_host *h = c->host.hostname[0] ? &c->host : &run->host;
@@ -369,15 +378,18 @@ static void column_line(FILE *f, const struct nb_run *run, const struct nb_colum
 	fmt_load(load, sizeof(load), c);
 	if (nb_suite_of(run)->cycles)
 		fprintf(f, "%s%s: %s; empty loop %s cycles%s%s\n", item, c->name,
-		        c->label[0] ? c->label : "-", empty, c->settings[0] ? "; " : "", c->settings);
+		        c->label[0] ? c->label : "-", empty, c->settings[0] ? "; " : "",
+		        c->settings);
 	else
 		fprintf(f, "%s%s: %s%s%s\n", item, c->name, c->label[0] ? c->label : "-",
 		        c->settings[0] ? "; " : "", c->settings);
-	fprintf(f, "%s  ran on %s (%s, TSC %" PRIu64 " kHz, %s, KVM %s) at %s, CPUs %s, load %s; tandem %s; guest %s\n",
-	        md_pad(item), h->hostname[0] ? h->hostname : "?", h->cpu[0] ? h->cpu : "?", h->tsc_khz,
-	        h->kernel[0] ? h->kernel : "?", h->kvm[0] ? h->kvm : "?", h->date[0] ? h->date : "undated",
-	        c->cpus[0] ? c->cpus : "?", load, c->tandem[0] ? c->tandem : "?",
-	        c->guest_id[0] ? c->guest_id : "?");
+	fprintf(f,
+	        "%s  ran on %s (%s, TSC %" PRIu64
+	        " kHz, %s, KVM %s) at %s, CPUs %s, load %s; tandem %s; guest %s\n",
+	        md_pad(item), h->hostname[0] ? h->hostname : "?", h->cpu[0] ? h->cpu : "?",
+	        h->tsc_khz, h->kernel[0] ? h->kernel : "?", h->kvm[0] ? h->kvm : "?",
+	        h->date[0] ? h->date : "undated", c->cpus[0] ? c->cpus : "?", load,
+	        c->tandem[0] ? c->tandem : "?", c->guest_id[0] ? c->guest_id : "?");
 }
 
 static void footer(FILE *f, const struct nb_run *run, const struct table *t, const char *baseline,
@@ -442,7 +454,8 @@ static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 {
 	const struct nb_suite *su = nb_suite_of(run);
 
-	fprintf(f, "benchmark,column,median_%s,min_%s,max_%s,median_ns,ratio_to_baseline,"
+	fprintf(f,
+	        "benchmark,column,median_%s,min_%s,max_%s,median_ns,ratio_to_baseline,"
 	        "iters,nsamples,iqr_%s,noisy,below_resolution,note\n",
 	        su->unit, su->unit, su->unit, su->unit);
 	for (int b = 0; b < su->nrows; b++) {
@@ -461,7 +474,8 @@ static void print_csv(FILE *f, const struct nb_run *run, const char *baseline)
 
 			snprintf(note, sizeof(note), "%.*s", (int)sizeof(cl->note), cl->note);
 			if (!note[0] && !col->available)
-				snprintf(note, sizeof(note), "%s: %.*s", col->failed ? "failed" : "unavailable",
+				snprintf(note, sizeof(note), "%s: %.*s",
+				         col->failed ? "failed" : "unavailable",
 				         (int)sizeof(col->reason), col->reason);
 			csv_field(f, su->rows[b], false);
 			csv_field(f, col->name, false);

@@ -86,7 +86,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The sorted non-NAN samples of c into s; how many. NAN samples (a null in the JSON) are no measurements. */
+/* The sorted non-NAN samples of c into s; how many. NAN samples (a null in the JSON) are no
+ * measurements. */
 static int sorted(const struct nb_cell *c, double *s)
 {
 	int n = 0;
@@ -227,7 +228,8 @@ int nb_merge(const struct nb_run *runs, int n, struct nb_run *out)
 			struct nb_column *c = &out->col[out->ncols];
 
 			*c = runs[i].col[j];
-			if (!c->host.hostname[0] && !c->host.cpu[0]) /* no provenance of its own: the run's */
+			if (!c->host.hostname[0] &&
+			    !c->host.cpu[0]) /* no provenance of its own: the run's */
 				c->host = runs[i].host;
 			if (!c->guest_id[0])
 				memcpy(c->guest_id, runs[i].guest_id, sizeof(c->guest_id));
@@ -269,14 +271,17 @@ int nb_provenance_check(const struct nb_run *run, char *msg, size_t len)
 			first = c;
 		} else {
 			if (strcmp(c->guest_id, first->guest_id)) {
-				snprintf(line, sizeof(line), "%s measured another guest build (%s) than %s (%s)\n",
-				         c->name, c->guest_id[0] ? c->guest_id : "unknown", first->name,
+				snprintf(line, sizeof(line),
+				         "%s measured another guest build (%s) than %s (%s)\n",
+				         c->name, c->guest_id[0] ? c->guest_id : "unknown",
+				         first->name,
 				         first->guest_id[0] ? first->guest_id : "unknown");
 				cat_trunc(msg, len, line), diffs++;
 			}
 			if (strcmp(c->tandem, first->tandem)) {
-				snprintf(line, sizeof(line), "%s comes from tandem %s, %s from tandem %s\n",
-				         c->name, c->tandem[0] ? c->tandem : "unknown", first->name,
+				snprintf(line, sizeof(line),
+				         "%s comes from tandem %s, %s from tandem %s\n", c->name,
+				         c->tandem[0] ? c->tandem : "unknown", first->name,
 				         first->tandem[0] ? first->tandem : "unknown");
 				cat_trunc(msg, len, line), diffs++;
 			}
@@ -289,8 +294,9 @@ int nb_provenance_check(const struct nb_run *run, char *msg, size_t len)
 		} else {
 			guest_cmdline(first_cl, a, sizeof(a));
 			if (strcmp(a, b)) {
-				snprintf(line, sizeof(line), "%s ran with other settings (%s) than %s (%s)\n",
-				         c->name, b, first_cl->name, a);
+				snprintf(line, sizeof(line),
+				         "%s ran with other settings (%s) than %s (%s)\n", c->name,
+				         b, first_cl->name, a);
 				cat_trunc(msg, len, line), diffs++;
 			}
 		}

@@ -11,22 +11,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The rows, in the paper's order (sysenter is our second syscall row), and what one iteration does. */
-#define NB_BENCHES(X)                                                                             \
-	X(syscall, "ring 3 int 0x80 to a DPL 3 gate whose handler only irets")                    \
-	X(sysenter, "ring 3 sysenter to a handler that only sysexits")                            \
-	X(in, "in al, 0x80 (the POST port) in ring 0: an exit on kvm, a callout on bt")           \
-	X(cr8wr, "a store to the local APIC TPR (i386 has no %cr8), never unmasking anything")    \
-	X(callret, "call a function that returns: indirect control flow")                        \
-	X(pgfault, "a true guest page fault (not-present read) handled by the guest kernel")      \
-	X(divzero, "divide by zero handled by the guest kernel: a fault without MMU work")        \
+/* The rows, in the paper's order (sysenter is our second syscall row), and what one iteration does.
+ */
+#define NB_BENCHES(X)                                                                              \
+	X(syscall, "ring 3 int 0x80 to a DPL 3 gate whose handler only irets")                     \
+	X(sysenter, "ring 3 sysenter to a handler that only sysexits")                             \
+	X(in, "in al, 0x80 (the POST port) in ring 0: an exit on kvm, a callout on bt")            \
+	X(cr8wr, "a store to the local APIC TPR (i386 has no %cr8), never unmasking anything")     \
+	X(callret, "call a function that returns: indirect control flow")                          \
+	X(pgfault, "a true guest page fault (not-present read) handled by the guest kernel")       \
+	X(divzero, "divide by zero handled by the guest kernel: a fault without MMU work")         \
 	X(ptemod, "a store to a live PTE of the current page table: a trace fault on bt")
 
 enum nb_bench {
 #define X(n, d) NB_##n,
 	NB_BENCHES(X)
 #undef X
-	NB_NR
+	    NB_NR
 };
 
 /*
@@ -34,17 +35,17 @@ enum nb_bench {
  * cells (row i in cell[i]): each a workload inside Debian's i386 Linux, its cells
  * in ns per operation (host clock), not cycles.
  */
-#define NB_LINUX_ROWS(X)                                                                          \
-	X(forkwait, "fork, the child exits, wait: one process created and reaped")                \
-	X(getppid, "one getppid system call through the vDSO (sysenter)")                        \
-	X(pipe, "a one-byte round trip between two processes over two pipes")                    \
+#define NB_LINUX_ROWS(X)                                                                           \
+	X(forkwait, "fork, the child exits, wait: one process created and reaped")                 \
+	X(getppid, "one getppid system call through the vDSO (sysenter)")                          \
+	X(pipe, "a one-byte round trip between two processes over two pipes")                      \
 	X(compute, "busybox sha256sum over a 1.2 MB file: user-mode compute")
 
 enum nb_linux_row {
 #define X(n, d) NB_LINUX_##n,
 	NB_LINUX_ROWS(X)
 #undef X
-	NB_LINUX_NR
+	    NB_LINUX_NR
 };
 
 /*
@@ -53,13 +54,13 @@ enum nb_linux_row {
  */
 struct nb_suite {
 	const char *name;
-	const char *title;              /* the report's heading: "<title> on <CPU>" */
+	const char *title; /* the report's heading: "<title> on <CPU>" */
 	int nrows;
-	const char *const *rows;        /* row names, row i in cell[i] */
-	const char *const *descs;       /* what one operation of each row is */
-	const char *unit;               /* "cycles" or "ns": what a sample counts per operation */
-	bool cycles;                    /* samples are TSC cycles: also shown as ns at the TSC rate */
-	const char *what;               /* one line for the report's header: what a cell holds */
+	const char *const *rows;  /* row names, row i in cell[i] */
+	const char *const *descs; /* what one operation of each row is */
+	const char *unit;         /* "cycles" or "ns": what a sample counts per operation */
+	bool cycles;              /* samples are TSC cycles: also shown as ns at the TSC rate */
+	const char *what;         /* one line for the report's header: what a cell holds */
 };
 
 struct nb_run;
@@ -79,9 +80,10 @@ int nb_find(const char *name);
 #define NB_MAX_COLS 16
 
 struct nb_cell {
-	bool present;                   /* measured: samples hold cycles per iteration */
-	char note[128];                 /* why absent ("n/a: no host analog", "skipped: nosep"), or what the analog is */
-	uint64_t iters;                 /* iterations per sample */
+	bool present;   /* measured: samples hold cycles per iteration */
+	char note[128]; /* why absent ("n/a: no host analog", "skipped: nosep"), or what the analog
+	                   is */
+	uint64_t iters; /* iterations per sample */
 	int nsamples;
 	double samples[NB_MAX_SAMPLES]; /* cycles per iteration, the empty loop subtracted */
 };
@@ -90,10 +92,10 @@ struct nb_host {
 	char cpu[128];
 	uint64_t tsc_khz;
 	char kernel[128];
-	char kvm[96];         /* KVM flavour: "kvm_amd (AMD-V)", "kvm_pvm (nested PVM)", "none (...)" */
-	char caps[128];       /* host capabilities: "fsgsbase=yes ia32=no kvm=masked ..." (hostcaps.h) */
+	char kvm[96];   /* KVM flavour: "kvm_amd (AMD-V)", "kvm_pvm (nested PVM)", "none (...)" */
+	char caps[128]; /* host capabilities: "fsgsbase=yes ia32=no kvm=masked ..." (hostcaps.h) */
 	char hostname[64];
-	char date[32];        /* ISO 8601, UTC */
+	char date[32]; /* ISO 8601, UTC */
 };
 
 /*
@@ -101,29 +103,29 @@ struct nb_host {
  * guest), so they survive any number of merges.
  */
 struct nb_column {
-	char name[32];        /* bt, bt-noadapt, kvm, kvm-nested, native, qemu ("host:name" when merged) */
-	char label[96];       /* what it is, for humans */
+	char name[32]; /* bt, bt-noadapt, kvm, kvm-nested, native, qemu ("host:name" when merged) */
+	char label[96]; /* what it is, for humans */
 	bool available;
-	char reason[192];     /* why not, when !available */
-	bool failed;          /* !available because it broke (crash, timeout), not because the host cannot */
-	bool hw_timing;       /* false when the timings are not hardware timings (nested under TCG) */
-	double empty;         /* the empty loop's cycles per iteration */
-	char settings[160];   /* engine settings, guest command line */
-	char cpus[32];        /* the CPUs it was seen running on ("0,1"), "" when unknown */
-	double load_before;   /* the 1-minute load average before it ran (NAN: unknown) */
-	double load_after;    /* and after */
-	struct nb_host host;  /* where and when it ran */
-	char guest_id[80];    /* the guest it measured: "size=N fnv1a64=..." */
-	char tandem[64];      /* tandem's version (git describe) */
+	char reason[192]; /* why not, when !available */
+	bool failed; /* !available because it broke (crash, timeout), not because the host cannot */
+	bool hw_timing;     /* false when the timings are not hardware timings (nested under TCG) */
+	double empty;       /* the empty loop's cycles per iteration */
+	char settings[160]; /* engine settings, guest command line */
+	char cpus[32];      /* the CPUs it was seen running on ("0,1"), "" when unknown */
+	double load_before; /* the 1-minute load average before it ran (NAN: unknown) */
+	double load_after;  /* and after */
+	struct nb_host host; /* where and when it ran */
+	char guest_id[80];   /* the guest it measured: "size=N fnv1a64=..." */
+	char tandem[64];     /* tandem's version (git describe) */
 	struct nb_cell cell[NB_NR];
 };
 
 struct nb_run {
-	char suite[16];       /* "" or "nano": the nano-benchmarks; "linux" (struct nb_suite) */
+	char suite[16]; /* "" or "nano": the nano-benchmarks; "linux" (struct nb_suite) */
 	struct nb_host host;
-	char guest[256];      /* the guest ELF measured */
-	char guest_id[80];    /* its identity: "size=N sha256=..." */
-	char tandem[64];      /* tandem's version (git describe) */
+	char guest[256];   /* the guest ELF measured */
+	char guest_id[80]; /* its identity: "size=N sha256=..." */
+	char tandem[64];   /* tandem's version (git describe) */
 	int ncols;
 	struct nb_column col[NB_MAX_COLS];
 };
@@ -131,7 +133,7 @@ struct nb_run {
 /* The paper's Figure 4 (nanobench/paper-fig4.tsv): cycles or NAN, and who won. */
 struct nb_paper {
 	double native[NB_NR], bt[NB_NR], hw[NB_NR];
-	char finding[NB_NR][8];   /* "bt", "hw", "equal" or "" */
+	char finding[NB_NR][8]; /* "bt", "hw", "equal" or "" */
 	char note[NB_NR][160];
 };
 
@@ -170,8 +172,8 @@ int nb_format_find(const char *name);
 
 struct nb_report_opts {
 	enum nb_format format;
-	const char *baseline;          /* column name for the ratio column (default "native") */
-	const struct nb_paper *paper;  /* NULL: no paper columns */
+	const char *baseline;         /* column name for the ratio column (default "native") */
+	const struct nb_paper *paper; /* NULL: no paper columns */
 };
 
 /*

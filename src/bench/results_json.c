@@ -1,4 +1,5 @@
-/* results_json.c: nano-benchmark results as JSON: a stable writer, and the mapping of json.c's tree. */
+/* results_json.c: nano-benchmark results as JSON: a stable writer, and the mapping of json.c's
+ * tree. */
 #include "json.h"
 #include "results.h"
 
@@ -233,7 +234,8 @@ static int map_cell(struct jparser *p, int obj, struct nb_cell *c)
 		return -1;
 	for (int i = s >= 0 ? p->v[s].child : -1; i >= 0; i = p->v[i].next) {
 		if (c->nsamples == NB_MAX_SAMPLES)
-			return json_error(p, p->v[i].off, "too many samples (max %d)", NB_MAX_SAMPLES);
+			return json_error(p, p->v[i].off, "too many samples (max %d)",
+			                  NB_MAX_SAMPLES);
 		if (p->v[i].type != J_NUM && p->v[i].type != J_NULL)
 			return json_error(p, p->v[i].off, "a sample must be a number or null");
 		c->samples[c->nsamples++] = p->v[i].type == J_NUM ? p->v[i].num : NAN;
@@ -288,7 +290,7 @@ static int map_run(struct jparser *p, int root, struct nb_run *run)
 		return -1;
 	if (p->v[ver].num != 1)
 		return json_error(p, p->v[ver].off, "results format %g not supported (want 1)",
-		            p->v[ver].num);
+		                  p->v[ver].num);
 	suite = json_typed(p, root, "suite", J_STR);
 	if (suite < -1)
 		return -1;

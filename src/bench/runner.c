@@ -25,7 +25,8 @@
 
 #define OUT_MAX (256u << 10)
 
-static void set_reason(struct nb_column *col, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(struct nb_column *col, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void set_reason(struct nb_column *col, const char *fmt, ...)
 {
@@ -148,9 +149,9 @@ double nb_loadavg(void)
 }
 
 int nb_spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
-		 bool *timed_out, uint64_t *cpus)
+             bool *timed_out, uint64_t *cpus)
 {
-	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	struct timespec nap = {0, 20 * 1000 * 1000};
 	sigset_t block, old;
 	double waited = 0;
 	pid_t pid;
@@ -193,8 +194,10 @@ int nb_spawn(char *const argv[], const char *out, const char *err, double timeou
 		siginfo_t info = {0};
 		pid_t w;
 
-		/* Before reaping: a short run may end between two samples; its zombie says where it ran. */
-		if (!waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) && info.si_pid == pid)
+		/* Before reaping: a short run may end between two samples; its zombie says where it
+		 * ran. */
+		if (!waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) &&
+		    info.si_pid == pid)
 			nb_sample_cpus(pid, cpus);
 		w = waitpid(pid, &st, WNOHANG);
 
@@ -246,21 +249,25 @@ int nb_parse_guest(const char *text, struct nb_column *col, int warmup)
 		double cpi;
 		int b;
 
-		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+		snprintf(line, sizeof(line), "%.*s",
+		         (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
 		p += n + (p[n] == '\n');
-		if (sscanf(line, "nanobench: empty iters=%llu cycles_per_iter=%lf", &iters, &cpi) == 2) {
+		if (sscanf(line, "nanobench: empty iters=%llu cycles_per_iter=%lf", &iters, &cpi) ==
+		    2) {
 			col->empty = cpi;
 			continue;
 		}
 		if (sscanf(line, "nanobench: %31s skipped reason=%63s", name, reason) == 2 &&
 		    (b = nb_find(name)) >= 0) {
 			col->cell[b].present = false;
-			snprintf(col->cell[b].note, sizeof(col->cell[b].note), "skipped: %s", reason);
+			snprintf(col->cell[b].note, sizeof(col->cell[b].note), "skipped: %s",
+			         reason);
 			rows++;
 			continue;
 		}
-		if (sscanf(line, "nanobench: %31s iters=%llu cycles_per_iter=%lf samples=%767s", name,
-			   &iters, &cpi, samples) == 4 && (b = nb_find(name)) >= 0) {
+		if (sscanf(line, "nanobench: %31s iters=%llu cycles_per_iter=%lf samples=%767s",
+		           name, &iters, &cpi, samples) == 4 &&
+		    (b = nb_find(name)) >= 0) {
 			col->cell[b].iters = iters;
 			col->cell[b].present = parse_samples(samples, &col->cell[b], warmup) > 0;
 			col->cell[b].note[0] = '\0';
@@ -300,7 +307,7 @@ static const struct {
 	const char *label;
 } backends[] = {
 #define X(n, hw, l) {n, hw, l},
-	NB_BACKENDS(X)
+    NB_BACKENDS(X)
 #undef X
 };
 
@@ -323,7 +330,8 @@ static void describe(struct nb_column *col, const char *backend)
 		}
 }
 
-enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, struct nb_column *col)
+enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend,
+                               struct nb_column *col)
 {
 	char out[256], err[256], *argv[40], tbuf[32], why[160], *text;
 	enum nb_outcome res = NB_FAILED;
@@ -340,13 +348,14 @@ enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, s
 	if (r->warmup) {
 		size_t n = strlen(col->settings);
 
-		snprintf(col->settings + n, sizeof(col->settings) - n, "; first %d samples dropped (warmup)",
-			 r->warmup);
+		snprintf(col->settings + n, sizeof(col->settings) - n,
+		         "; first %d samples dropped (warmup)", r->warmup);
 	}
 	if (r->pin >= 0) {
 		size_t n = strlen(col->settings);
 
-		snprintf(col->settings + n, sizeof(col->settings) - n, "; pinned to CPU %d", r->pin);
+		snprintf(col->settings + n, sizeof(col->settings) - n, "; pinned to CPU %d",
+		         r->pin);
 	}
 	for (b = 0; b < NB_NR; b++)
 		snprintf(col->cell[b].note, sizeof(col->cell[b].note), "not run");

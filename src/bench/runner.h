@@ -10,10 +10,11 @@
 /* The engines `tandem bench` runs: name, hardware timing on this CPU, what it is. */
 #define NB_BACKENDS(X)                                                                             \
 	X("bt", true, "tandem binary translator")                                                  \
-	X("bt-noadapt", true, "tandem binary translator, adaptive translation off")               \
+	X("bt-noadapt", true, "tandem binary translator, adaptive translation off")                \
 	X("kvm", true, "tandem KVM trap-and-emulate (hardware)")                                   \
 	X("kvm-nested", false, "tandem KVM inside a QEMU TCG+SVM VM: not hardware timing")         \
-	X("native", true, "host process analogs (a Linux syscall, call/ret, a page fault, SIGFPE)") \
+	X("native", true,                                                                          \
+	  "host process analogs (a Linux syscall, call/ret, a page fault, SIGFPE)")                \
 	X("native-signal", true, "host process: a SIGSEGV round trip for pgfault")                 \
 	X("qemu", true, "qemu-system-i386, TCG (a translator too)")
 
@@ -21,20 +22,20 @@
 const char *nb_backend_label(const char *name);
 
 struct nb_runner {
-	const char *tandem;     /* this executable */
-	const char *guest;      /* nanobench.elf */
-	const char *nested;     /* scripts/nested-kvm.sh, for kvm-nested */
-	double timeout;         /* per engine run, seconds */
-	char cmdline[256];      /* the guest's: repeat=, mincycles=, tests= */
-	int pin;                /* the CPU engines run on (sched_setaffinity), or -1 */
-	int warmup;             /* samples to drop at the start of each cell (cmdline asks for them too) */
+	const char *tandem; /* this executable */
+	const char *guest;  /* nanobench.elf */
+	const char *nested; /* scripts/nested-kvm.sh, for kvm-nested */
+	double timeout;     /* per engine run, seconds */
+	char cmdline[256];  /* the guest's: repeat=, mincycles=, tests= */
+	int pin;            /* the CPU engines run on (sched_setaffinity), or -1 */
+	int warmup; /* samples to drop at the start of each cell (cmdline asks for them too) */
 };
 
 /* What became of a column. */
 enum nb_outcome {
-	NB_MEASURED,  /* it has results */
-	NB_CANNOT,    /* this host cannot run it (no KVM, no qemu installed): the reason is set */
-	NB_FAILED,    /* it broke: crash, timeout, no output; the reason is set, col->failed */
+	NB_MEASURED, /* it has results */
+	NB_CANNOT,   /* this host cannot run it (no KVM, no qemu installed): the reason is set */
+	NB_FAILED,   /* it broke: crash, timeout, no output; the reason is set, col->failed */
 };
 
 /*
@@ -45,7 +46,8 @@ enum nb_outcome {
  * this host cannot run is NB_CANNOT, one that misbehaves NB_FAILED, both with
  * available=false and the reason.
  */
-enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend, struct nb_column *col);
+enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend,
+                               struct nb_column *col);
 
 /*
  * Parse the guest's "nanobench: ..." lines into col (exposed for the tests),
@@ -61,7 +63,7 @@ int nb_parse_guest(const char *text, struct nb_column *col, int warmup);
  * signal when one ended it), or -1 (timed out, fork failed).
  */
 int nb_spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
-	     bool *timed_out, uint64_t *cpus);
+             bool *timed_out, uint64_t *cpus);
 
 /* Restrict the calling process to cpu (cpu < 0: no change). 0, or -1 with errno. */
 int nb_pin(int cpu);

@@ -27,21 +27,31 @@
 #define MAX_TIMEOUT 86400.0
 #define ROW_NAMES "forkwait, getppid, pipe, compute"
 
-enum { OPT_SUITE = 256, OPT_BACKENDS, OPT_TESTS, OPT_N, OPT_REPEAT, OPT_FORMAT, OPT_OUT, OPT_TIMEOUT,
-       OPT_PIN, OPT_HELP };
+enum {
+	OPT_SUITE = 256,
+	OPT_BACKENDS,
+	OPT_TESTS,
+	OPT_N,
+	OPT_REPEAT,
+	OPT_FORMAT,
+	OPT_OUT,
+	OPT_TIMEOUT,
+	OPT_PIN,
+	OPT_HELP
+};
 
 static const struct option linux_options[] = {
-	{ "suite", required_argument, NULL, OPT_SUITE },
-	{ "backends", required_argument, NULL, OPT_BACKENDS },
-	{ "tests", required_argument, NULL, OPT_TESTS },
-	{ "n", required_argument, NULL, OPT_N },
-	{ "repeat", required_argument, NULL, OPT_REPEAT },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+    {"suite", required_argument, NULL, OPT_SUITE},
+    {"backends", required_argument, NULL, OPT_BACKENDS},
+    {"tests", required_argument, NULL, OPT_TESTS},
+    {"n", required_argument, NULL, OPT_N},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 struct linux_opts {
@@ -107,10 +117,12 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 
 	switch (c) {
 	case OPT_SUITE:
-		return strcmp(arg, "linux") ? usage_error("--suite %s: this is the linux suite", arg) : 0;
+		return strcmp(arg, "linux")
+		           ? usage_error("--suite %s: this is the linux suite", arg)
+		           : 0;
 	case OPT_BACKENDS:
 		if (check_list("--backends", arg, NB_LINUX_ALL_BACKENDS,
-			       "bt, bt-noadapt, kvm, kvm-nested, qemu, native"))
+		               "bt, bt-noadapt, kvm, kvm-nested, qemu, native"))
 			return STATUS_USAGE;
 		snprintf(o->backends, sizeof(o->backends), "%s", arg);
 		o->backends_given = true;
@@ -122,27 +134,35 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 		return 0;
 	case OPT_N:
 		if ((o->n = whole(arg, 1, MAX_N)) < 0)
-			return usage_error("--n %s: want 1..%ld (forkwait processes; the other workloads scale "
-					   "with it)", arg, MAX_N);
+			return usage_error(
+			    "--n %s: want 1..%ld (forkwait processes; the other workloads scale "
+			    "with it)",
+			    arg, MAX_N);
 		return 0;
 	case OPT_REPEAT:
 		if ((v = whole(arg, 1, MAX_REPEAT)) < 0)
-			return usage_error("--repeat %s: want 1..%d (runs of each workload in the one boot)",
-					   arg, MAX_REPEAT);
+			return usage_error(
+			    "--repeat %s: want 1..%d (runs of each workload in the one boot)", arg,
+			    MAX_REPEAT);
 		o->repeat = (int)v;
 		return 0;
 	case OPT_FORMAT:
 		if ((o->format = nb_format_find(arg)) < 0)
 			return usage_error("--format %s: want table, md, csv or json", arg);
 		return 0;
-	case OPT_OUT: o->out = arg; return 0;
-	case OPT_PIN: return parse_pin(arg, &o->pin) ? STATUS_USAGE : 0;
+	case OPT_OUT:
+		o->out = arg;
+		return 0;
+	case OPT_PIN:
+		return parse_pin(arg, &o->pin) ? STATUS_USAGE : 0;
 	case OPT_TIMEOUT:
 		o->timeout = strtod(arg, &end);
 		if (end == arg || *end || !(o->timeout > 0) || o->timeout > MAX_TIMEOUT)
-			return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", arg, MAX_TIMEOUT);
+			return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", arg,
+			                   MAX_TIMEOUT);
 		return 0;
-	default: return usage_error("--suite linux: option '%s' is not one of this suite's", arg);
+	default:
+		return usage_error("--suite linux: option '%s' is not one of this suite's", arg);
 	}
 }
 
@@ -202,7 +222,8 @@ static bool take(const char *line, const char *key, char *dst, size_t len)
  */
 static int prepare_guest(struct nb_linux_runner *r, char *why, size_t len)
 {
-	char script[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], cmd[3 * PATH_MAX], qs[PATH_MAX + 2], qd[PATH_MAX + 2];
+	char script[PATH_MAX], dir[PATH_MAX], tmp[PATH_MAX], cmd[3 * PATH_MAX], qs[PATH_MAX + 2],
+	    qd[PATH_MAX + 2];
 	char line[PATH_MAX + 16], last[256] = "";
 	FILE *p;
 	int st;
@@ -212,14 +233,16 @@ static int prepare_guest(struct nb_linux_runner *r, char *why, size_t len)
 	    bench_data_path("guests/linux/tandem-work", true, r->work, sizeof(r->work)))
 		return snprintf(why, len, "cannot find my own executable"), STATUS_HOST;
 	snprintf(tmp, sizeof(tmp), "%s", r->work);
-	snprintf(dir, sizeof(dir), "%s", dirname(dirname(dirname(tmp)))); /* <build>/guests/linux/x */
+	snprintf(dir, sizeof(dir), "%s",
+	         dirname(dirname(dirname(tmp)))); /* <build>/guests/linux/x */
 	if (!quote(qs, sizeof(qs), script) || !quote(qd, sizeof(qd), dir))
 		return snprintf(why, len, "a path with a quote: %s", dir), STATUS_HOST;
 	snprintf(cmd, sizeof(cmd), "%s --build %s 2>&1", qs, qd);
 	fprintf(stderr, "bench: preparing the Linux guest (%s) ...\n", script);
 	p = popen(cmd, "r");
 	if (!p)
-		return snprintf(why, len, "cannot run %s: %s", script, strerror(errno)), STATUS_HOST;
+		return snprintf(why, len, "cannot run %s: %s", script, strerror(errno)),
+		       STATUS_HOST;
 	while (fgets(line, sizeof(line), p)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!take(line, "KERNEL=", r->kernel, sizeof(r->kernel)) &&
@@ -250,8 +273,8 @@ static int verdict(const struct nb_run *run, const enum nb_outcome *res, bool st
 		return BENCH_NOTHING;
 	}
 	if (bad) {
-		fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n", bad,
-			bad > 1 ? "s" : "");
+		fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n",
+		        bad, bad > 1 ? "s" : "");
 		return BENCH_PARTIAL;
 	}
 	return STATUS_OK;
@@ -276,8 +299,8 @@ static int measure(const struct linux_opts *o, struct nb_linux_runner *r)
 		fprintf(stderr, "bench: %s ...\n", tok);
 		res[run->ncols] = nb_linux_column(r, tok, col);
 		if (!col->available)
-			fprintf(stderr, "bench: %s %s: %s\n", tok, col->failed ? "failed" : "unavailable",
-				col->reason);
+			fprintf(stderr, "bench: %s %s: %s\n", tok,
+			        col->failed ? "failed" : "unavailable", col->reason);
 		bench_stamp(col, run);
 		run->ncols++;
 	}
@@ -315,6 +338,7 @@ int bench_linux(int argc, char **argv)
 	if (ret)
 		return fprintf(stderr, "tandem: bench: linux: %s\n", why), ret;
 	if (nb_sig_install())
-		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)), STATUS_HOST;
+		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)),
+		       STATUS_HOST;
 	return measure(&o, &r);
 }

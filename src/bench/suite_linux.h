@@ -18,16 +18,16 @@
 
 /* What one engine run needs: the files scripts/linux-guest.sh prepared, and the settings. */
 struct nb_linux_runner {
-	const char *tandem;   /* this executable */
-	const char *nested;   /* scripts/nested-kvm.sh */
+	const char *tandem; /* this executable */
+	const char *nested; /* scripts/nested-kvm.sh */
 	char kernel[512], initrd[512], busybox[512], data[512];
-	char work[512];       /* tandem-work (native runs) */
-	char script[512];     /* guests/linux/workloads.sh (native runs) */
-	char workloads[128];  /* comma list, in order */
-	long n;               /* the scale: forkwait N, getppid 100 N, pipe 10 N, compute (N+49)/50 */
-	int repeat;           /* runs of each workload in the one boot: the samples */
-	double timeout;       /* per engine, seconds */
-	int pin;              /* CPU, or -1 */
+	char work[512];      /* tandem-work (native runs) */
+	char script[512];    /* guests/linux/workloads.sh (native runs) */
+	char workloads[128]; /* comma list, in order */
+	long n;         /* the scale: forkwait N, getppid 100 N, pipe 10 N, compute (N+49)/50 */
+	int repeat;     /* runs of each workload in the one boot: the samples */
+	double timeout; /* per engine, seconds */
+	int pin;        /* CPU, or -1 */
 };
 
 /*
@@ -36,13 +36,13 @@ struct nb_linux_runner {
  * n=COUNT RESULT" closes it as (t - start) * 1e9 / COUNT ns per operation, with
  * "result RESULT" as the cell's note (the result must be the same in every
  * sample: a difference fails the column; "; a run under 10 ms: ..." is appended
- * when a run was too short for the serial timing to resolve); "...: fail W: why" fails it; "...: init
- * running" records the boot time (t since t0) in *boot. start[] holds the open
- * samples' times (NAN when none), one per row. Returns 1 for "...: done", -1 when
- * the column failed (col->reason says why), else 0.
+ * when a run was too short for the serial timing to resolve); "...: fail W: why" fails it; "...:
+ * init running" records the boot time (t since t0) in *boot. start[] holds the open samples' times
+ * (NAN when none), one per row. Returns 1 for "...: done", -1 when the column failed (col->reason
+ * says why), else 0.
  */
 int nb_linux_line(const char *line, double t, double t0, double start[NB_LINUX_NR], double *boot,
-		  struct nb_column *col);
+                  struct nb_column *col);
 
 /*
  * Run the workloads on backend ("bt", "bt-noadapt", "kvm", "kvm-nested", "qemu",
@@ -52,7 +52,7 @@ int nb_linux_line(const char *line, double t, double t0, double start[NB_LINUX_N
  * a failed or missing workload) NB_FAILED, both with the reason.
  */
 enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *backend,
-				struct nb_column *col);
+                                struct nb_column *col);
 
 /*
  * The paper's macro figures beside the rows: forkwait, 40,000 processes in

@@ -41,7 +41,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void fail_col(struct nb_column *col, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_col(struct nb_column *col, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void fail_col(struct nb_column *col, const char *fmt, ...)
 {
@@ -82,7 +83,7 @@ static int row_of(const char *name)
 }
 
 int nb_linux_line(const char *line, double t, double t0, double start[NB_LINUX_NR], double *boot,
-		  struct nb_column *col)
+                  struct nb_column *col)
 {
 	char name[32], result[128];
 	unsigned long long count;
@@ -112,9 +113,9 @@ int nb_linux_line(const char *line, double t, double t0, double start[NB_LINUX_N
 		return -1;
 	}
 	if (c->present && (c->iters != count || strncmp(c->note + 7, result, strlen(result)) ||
-			   (c->note[7 + strlen(result)] && c->note[7 + strlen(result)] != ';'))) {
-		fail_col(col, "workload %s: result %.40s differs from the first run's %.40s", name, result,
-			 c->note + 7);
+	                   (c->note[7 + strlen(result)] && c->note[7 + strlen(result)] != ';'))) {
+		fail_col(col, "workload %s: result %.40s differs from the first run's %.40s", name,
+		         result, c->note + 7);
 		return -1;
 	}
 	if (c->nsamples < NB_MAX_SAMPLES)
@@ -136,14 +137,15 @@ int nb_linux_line(const char *line, double t, double t0, double start[NB_LINUX_N
 static void append_line(const struct nb_linux_runner *r, char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "console=ttyS0 quiet nolapic noapic acpi=off tandem.run=bench tandem.n=%ld tandem.rep=%d "
-		 "tandem.w=%s",
-		 r->n, r->repeat, r->workloads);
+	         "console=ttyS0 quiet nolapic noapic acpi=off tandem.run=bench tandem.n=%ld "
+	         "tandem.rep=%d "
+	         "tandem.w=%s",
+	         r->n, r->repeat, r->workloads);
 }
 
 /* argv for backend into argv (strings in bufs); false for an unknown backend. */
 static bool build_argv(const struct nb_linux_runner *r, const char *backend, char **argv,
-		       char bufs[4][640])
+                       char bufs[4][640])
 {
 	int n = 0;
 
@@ -157,12 +159,14 @@ static bool build_argv(const struct nb_linux_runner *r, const char *backend, cha
 		for (p = w; *p; p++)
 			*p = *p == ',' ? ' ' : *p;
 		snprintf(bufs[1], sizeof(bufs[1]),
-			 ". \"$0\" && tandem_workloads %s %s && echo 'tandem-linux: done'", bufs[2], w);
+		         ". \"$0\" && tandem_workloads %s %s && echo 'tandem-linux: done'", bufs[2],
+		         w);
 		argv[n++] = (char *)r->busybox;
 		argv[n++] = "sh", argv[n++] = "-c", argv[n++] = bufs[1];
 		argv[n++] = (char *)r->script;
-	} else if (!strcmp(backend, "bt") || !strcmp(backend, "bt-noadapt") || !strcmp(backend, "kvm") ||
-		   !strcmp(backend, "kvm-nested") || !strcmp(backend, "qemu")) {
+	} else if (!strcmp(backend, "bt") || !strcmp(backend, "bt-noadapt") ||
+	           !strcmp(backend, "kvm") || !strcmp(backend, "kvm-nested") ||
+	           !strcmp(backend, "qemu")) {
 		/* Every engine is `tandem run --backend NAME` (qemu included: run_qemu.c spells
 		 * QEMU's command line, -cpu pentium3 for --cpu p6); kvm-nested is kvm inside
 		 * scripts/nested-kvm.sh's VM. */
@@ -173,7 +177,8 @@ static bool build_argv(const struct nb_linux_runner *r, const char *backend, cha
 		}
 		argv[n++] = (char *)r->tandem;
 		argv[n++] = "run";
-		argv[n++] = "--backend", argv[n++] = !strcmp(backend, "kvm-nested") ? "kvm" : (char *)backend;
+		argv[n++] = "--backend",
+		argv[n++] = !strcmp(backend, "kvm-nested") ? "kvm" : (char *)backend;
 		if (!strcmp(backend, "qemu"))
 			argv[n++] = "--cpu", argv[n++] = "p6";
 		argv[n++] = "--mem", argv[n++] = MEM_MB "M";
@@ -192,7 +197,8 @@ static bool build_argv(const struct nb_linux_runner *r, const char *backend, cha
  * Start argv in its own process group (pinned to cpu when >= 0), stdout into a
  * pipe (*out), stderr into the file err. The child's pid, or -1 with errno.
  */
-static pid_t start_child(char *const argv[], const struct nb_linux_runner *r, const char *err, int *out)
+static pid_t start_child(char *const argv[], const struct nb_linux_runner *r, const char *err,
+                         int *out)
 {
 	sigset_t block, old;
 	int fd[2];
@@ -259,7 +265,7 @@ struct reader {
 	char line[LINE_MAX_LEN];
 	size_t len;
 	double start[NB_LINUX_NR], t0, boot;
-	int done;         /* 1: "done" seen; -1: the column failed */
+	int done; /* 1: "done" seen; -1: the column failed */
 	uint64_t cpus;
 };
 
@@ -326,7 +332,8 @@ static void describe(struct nb_column *col, const char *backend, const struct nb
 	memset(col, 0, sizeof(*col));
 	snprintf(col->name, sizeof(col->name), "%s", backend);
 	if (!strcmp(backend, "native"))
-		snprintf(col->label, sizeof(col->label), "the host: the same i386 busybox and tandem-work");
+		snprintf(col->label, sizeof(col->label),
+		         "the host: the same i386 busybox and tandem-work");
 	else
 		snprintf(col->label, sizeof(col->label), "%s", nb_backend_label(backend));
 	col->hw_timing = strcmp(backend, "kvm-nested") != 0;
@@ -334,12 +341,14 @@ static void describe(struct nb_column *col, const char *backend, const struct nb
 	col->empty = NAN;
 	col->load_before = nb_loadavg();
 	col->load_after = NAN;
-	snprintf(col->settings, sizeof(col->settings), "n=%ld repeat=%d workloads=%.60s%s", r->n, r->repeat,
-		 r->workloads, strcmp(backend, "native") ? "; one boot, " MEM_MB " MiB" : "");
+	snprintf(col->settings, sizeof(col->settings), "n=%ld repeat=%d workloads=%.60s%s", r->n,
+	         r->repeat, r->workloads,
+	         strcmp(backend, "native") ? "; one boot, " MEM_MB " MiB" : "");
 	if (r->pin >= 0) {
 		size_t k = strlen(col->settings);
 
-		snprintf(col->settings + k, sizeof(col->settings) - k, "; pinned to CPU %d", r->pin);
+		snprintf(col->settings + k, sizeof(col->settings) - k, "; pinned to CPU %d",
+		         r->pin);
 	}
 	for (int b = 0; b < NB_LINUX_NR; b++)
 		snprintf(col->cell[b].note, sizeof(col->cell[b].note), "not run");
@@ -347,25 +356,26 @@ static void describe(struct nb_column *col, const char *backend, const struct nb
 
 /* After the run: every requested workload must have its samples; the boot time into settings. */
 static void finish(const struct nb_linux_runner *r, struct reader *rd, struct nb_column *col,
-		   const char *backend)
+                   const char *backend)
 {
 	size_t k = strlen(col->settings);
 	int b;
 
 	if (strcmp(backend, "native") && rd->boot > 0)
-		snprintf(col->settings + k, sizeof(col->settings) - k, "; boot to init %.1f s (excluded)",
-			 rd->boot);
+		snprintf(col->settings + k, sizeof(col->settings) - k,
+		         "; boot to init %.1f s (excluded)", rd->boot);
 	for (b = 0; b < NB_LINUX_NR && col->available; b++) {
 		const char *name = nb_suite_find("linux")->rows[b];
 
 		if (strstr_list(r->workloads, name) && col->cell[b].nsamples != r->repeat)
 			fail_col(col, "%s: workload %s gave %d of %d samples", backend, name,
-				 col->cell[b].nsamples, r->repeat);
+			         col->cell[b].nsamples, r->repeat);
 	}
 }
 
 /* One boot (or native run) into col; true when it ended in bt's known engine hang (status 16). */
-static bool attempt(const struct nb_linux_runner *r, const char *backend, char **argv, struct nb_column *col)
+static bool attempt(const struct nb_linux_runner *r, const char *backend, char **argv,
+                    struct nb_column *col)
 {
 	char err[256], why[160] = "";
 	struct reader rd = {0};
@@ -388,19 +398,21 @@ static bool attempt(const struct nb_linux_runner *r, const char *backend, char *
 		nb_sig_child(0);
 		close(fd);
 		first_line(err, why, sizeof(why));
-		hung = st == STATUS_HOST && !strncmp(backend, "bt", 2) && strstr(why, "engine hung");
+		hung =
+		    st == STATUS_HOST && !strncmp(backend, "bt", 2) && strstr(why, "engine hung");
 		if (st < 0) {
 			fail_col(col, "%s: did not finish within %g s", backend, r->timeout + 30);
 		} else if (st == 127) {
 			col->available = false;
-			snprintf(col->reason, sizeof(col->reason), "%s: cannot run %.100s (not installed?)",
-				 backend, argv[0]);
+			snprintf(col->reason, sizeof(col->reason),
+			         "%s: cannot run %.100s (not installed?)", backend, argv[0]);
 		} else if (st == STATUS_NOCAP || st == 77) {
 			col->available = false;
-			snprintf(col->reason, sizeof(col->reason), "%.180s", why[0] ? why : backend);
+			snprintf(col->reason, sizeof(col->reason), "%.180s",
+			         why[0] ? why : backend);
 		} else if (st != (strcmp(backend, "native") ? 1 : 0) || rd.done != 1) {
 			fail_col(col, "%.100s: ended with status %d%s", why[0] ? why : backend, st,
-				 rd.done == 1 ? "" : " before the init's last line");
+			         rd.done == 1 ? "" : " before the init's last line");
 		}
 		if (col->available)
 			finish(r, &rd, col, backend);
@@ -413,15 +425,15 @@ static bool attempt(const struct nb_linux_runner *r, const char *backend, char *
 }
 
 enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *backend,
-				struct nb_column *col)
+                                struct nb_column *col)
 {
 	char *argv[48], bufs[4][640];
 
 	describe(col, backend, r);
 	if (!strcmp(backend, "native") && !host_has(HOST_CAP_IA32)) {
 		col->available = false;
-		snprintf(col->reason, sizeof(col->reason), "this host cannot run 32-bit code: %.150s",
-			 host_cap(HOST_CAP_IA32)->how);
+		snprintf(col->reason, sizeof(col->reason),
+		         "this host cannot run 32-bit code: %.150s", host_cap(HOST_CAP_IA32)->how);
 		return NB_CANNOT;
 	}
 	if (!build_argv(r, backend, argv, bufs)) {
@@ -437,12 +449,14 @@ enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *bac
 	for (int hung = 0; attempt(r, backend, argv, col) && hung < LINUX_MAX_HANGS; hung++) {
 		size_t k;
 
-		fprintf(stderr, "bench: %s: known bug: engine hung inside Linux (status 16); another boot\n",
-			backend);
+		fprintf(
+		    stderr,
+		    "bench: %s: known bug: engine hung inside Linux (status 16); another boot\n",
+		    backend);
 		describe(col, backend, r);
 		k = strlen(col->settings);
-		snprintf(col->settings + k, sizeof(col->settings) - k, "; %d boot%s hung before this one",
-			 hung + 1, hung ? "s" : "");
+		snprintf(col->settings + k, sizeof(col->settings) - k,
+		         "; %d boot%s hung before this one", hung + 1, hung ? "s" : "");
 	}
 	if (col->available)
 		return NB_MEASURED;

@@ -26,27 +26,28 @@
 
 const char *const macro_names[MW_NR] = {
 #define X(n, d, s) #n,
-	MACRO_WORKLOADS(X)
+    MACRO_WORKLOADS(X)
 #undef X
 };
 const char *const macro_descs[MW_NR] = {
 #define X(n, d, s) s,
-	MACRO_WORKLOADS(X)
+    MACRO_WORKLOADS(X)
 #undef X
 };
 const uint32_t macro_default_n[MW_NR] = {
 #define X(n, d, s) d,
-	MACRO_WORKLOADS(X)
+    MACRO_WORKLOADS(X)
 #undef X
 };
 
 /* The `tandem run --stats` counters kept per workload under bt. */
-static const char *const stat_keys[] = { "blocks", "hidden_faults", "tc_flushes", "shadow_flushes",
-					 "callout.movcr", "true_faults", "trace_faults" };
+static const char *const stat_keys[] = {"blocks",         "hidden_faults", "tc_flushes",
+                                        "shadow_flushes", "callout.movcr", "true_faults",
+                                        "trace_faults"};
 
 struct macro_opts {
 	char backends[128], tests[128];
-	uint32_t n;            /* 0: each workload's default */
+	uint32_t n; /* 0: each workload's default */
 	int repeat, format, pin;
 	double timeout;
 	const char *out, *guest;
@@ -92,7 +93,8 @@ static int check_list(const char *opt, const char *val, bool backend)
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
 		if (backend ? !known_backend(tok) : find_work(tok) < 0)
 			return usage("%s: unknown name '%s' (%s)", opt, tok,
-				     backend ? MACRO_BACKENDS : "forkwait, pingpong, pagetouch, compute");
+			             backend ? MACRO_BACKENDS
+			                     : "forkwait, pingpong, pagetouch, compute");
 	return n ? 0 : usage("%s: empty list", opt);
 }
 
@@ -106,24 +108,35 @@ static long long parse_int(const char *s, long long lo, long long hi)
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
-enum { O_SUITE = 256, O_BACKENDS, O_TESTS, O_N, O_REPEAT, O_FORMAT, O_OUT, O_GUEST, O_TIMEOUT,
-       O_PIN, O_HELP };
+enum {
+	O_SUITE = 256,
+	O_BACKENDS,
+	O_TESTS,
+	O_N,
+	O_REPEAT,
+	O_FORMAT,
+	O_OUT,
+	O_GUEST,
+	O_TIMEOUT,
+	O_PIN,
+	O_HELP
+};
 
 static int parse(int argc, char **argv, struct macro_opts *o)
 {
 	static const struct option opts[] = {
-		{ "suite", required_argument, NULL, O_SUITE },
-		{ "backends", required_argument, NULL, O_BACKENDS },
-		{ "tests", required_argument, NULL, O_TESTS },
-		{ "n", required_argument, NULL, O_N },
-		{ "repeat", required_argument, NULL, O_REPEAT },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "out", required_argument, NULL, O_OUT },
-		{ "guest", required_argument, NULL, O_GUEST },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "pin", required_argument, NULL, O_PIN },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
+	    {"suite", required_argument, NULL, O_SUITE},
+	    {"backends", required_argument, NULL, O_BACKENDS},
+	    {"tests", required_argument, NULL, O_TESTS},
+	    {"n", required_argument, NULL, O_N},
+	    {"repeat", required_argument, NULL, O_REPEAT},
+	    {"format", required_argument, NULL, O_FORMAT},
+	    {"out", required_argument, NULL, O_OUT},
+	    {"guest", required_argument, NULL, O_GUEST},
+	    {"timeout", required_argument, NULL, O_TIMEOUT},
+	    {"pin", required_argument, NULL, O_PIN},
+	    {"help", no_argument, NULL, O_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	long long v;
 	int c;
@@ -137,7 +150,8 @@ static int parse(int argc, char **argv, struct macro_opts *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case O_SUITE: break; /* cmd_bench chose us */
+		case O_SUITE:
+			break; /* cmd_bench chose us */
 		case O_BACKENDS:
 			if (check_list("--backends", optarg, true))
 				return STATUS_USAGE;
@@ -156,22 +170,27 @@ static int parse(int argc, char **argv, struct macro_opts *o)
 			break;
 		case O_REPEAT:
 			if ((v = parse_int(optarg, 1, MACRO_MAX_REPEAT)) < 0)
-				return usage("--repeat %s: want 1..%d (minios keeps %d samples)", optarg,
-					     MACRO_MAX_REPEAT, MACRO_MAX_REPEAT);
+				return usage("--repeat %s: want 1..%d (minios keeps %d samples)",
+				             optarg, MACRO_MAX_REPEAT, MACRO_MAX_REPEAT);
 			o->repeat = (int)v;
 			break;
 		case O_FORMAT:
 			if ((o->format = nb_format_find(optarg)) < 0)
 				return usage("--format %s: want table, md, csv or json", optarg);
 			break;
-		case O_OUT: o->out = optarg; break;
-		case O_GUEST: o->guest = optarg; break;
+		case O_OUT:
+			o->out = optarg;
+			break;
+		case O_GUEST:
+			o->guest = optarg;
+			break;
 		case O_TIMEOUT: {
 			char *end;
 
 			o->timeout = strtod(optarg, &end);
 			if (end == optarg || *end || !(o->timeout > 0) || o->timeout > 86400)
-				return usage("--timeout %s: want seconds, 0 < SECS <= 86400", optarg);
+				return usage("--timeout %s: want seconds, 0 < SECS <= 86400",
+				             optarg);
 			break;
 		}
 		case O_PIN:
@@ -179,8 +198,11 @@ static int parse(int argc, char **argv, struct macro_opts *o)
 				return usage("--pin %s: want a CPU number 0..1023", optarg);
 			o->pin = (int)v;
 			break;
-		case O_HELP: o->help = true; break;
-		case ':': return usage("option %s needs a value", argv[optind - 1]);
+		case O_HELP:
+			o->help = true;
+			break;
+		case ':':
+			return usage("option %s needs a value", argv[optind - 1]);
 		default:
 			return usage("unknown option '%s' for --suite macro", argv[optind - 1]);
 		}
@@ -203,21 +225,25 @@ int macro_parse_guest(const char *text, int w, struct macro_cell *c)
 		unsigned ops, sw;
 		unsigned long long med;
 
-		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
+		snprintf(line, sizeof(line), "%.*s",
+		         (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), p);
 		p += n + (p[n] == '\n');
 		line[strcspn(line, "\r")] = '\0';
-		if (!strncmp(line, "minios: ", 8) && !strncmp(line + 8, name, nl) && line[8 + nl] == ' ') {
+		if (!strncmp(line, "minios: ", 8) && !strncmp(line + 8, name, nl) &&
+		    line[8 + nl] == ' ') {
 			snprintf(c->result, sizeof(c->result), "%.159s", line + 8);
 			got_res = !strstr(line, "FAIL");
 		} else if (!strncmp(line, "minios-time: ", 13) && !strncmp(line + 13, name, nl) &&
-			   sscanf(line + 13 + nl, " ops=%u cycles_per_op=%llu samples=%399s switches=%u", &ops,
-				  &med, samples, &sw) == 4) {
+		           sscanf(line + 13 + nl,
+		                  " ops=%u cycles_per_op=%llu samples=%399s switches=%u", &ops,
+		                  &med, samples, &sw) == 4) {
 			char *tok, *save = NULL;
 
 			c->ops = ops;
 			c->switches = sw;
 			c->c.nsamples = 0;
-			for (tok = strtok_r(samples, ",", &save); tok && c->c.nsamples < NB_MAX_SAMPLES;
+			for (tok = strtok_r(samples, ",", &save);
+			     tok && c->c.nsamples < NB_MAX_SAMPLES;
 			     tok = strtok_r(NULL, ",", &save))
 				c->c.samples[c->c.nsamples++] = strtod(tok, NULL);
 			got_time = c->c.nsamples > 0;
@@ -241,9 +267,11 @@ static void parse_stats(const char *err, struct macro_cell *c)
 		while ((p = strstr(p, stat_keys[k]))) {
 			unsigned long long v;
 
-			if ((p == err || p[-1] == ' ') && p[kl] == ' ' && sscanf(p + kl, "%llu", &v) == 1) {
-				len += (size_t)snprintf(c->stats + len, sizeof(c->stats) - len, "%s%s=%llu",
-							len ? " " : "", stat_keys[k], v);
+			if ((p == err || p[-1] == ' ') && p[kl] == ' ' &&
+			    sscanf(p + kl, "%llu", &v) == 1) {
+				len +=
+				    (size_t)snprintf(c->stats + len, sizeof(c->stats) - len,
+				                     "%s%s=%llu", len ? " " : "", stat_keys[k], v);
 				break;
 			}
 			p += kl;
@@ -287,7 +315,7 @@ static void first_line(const char *text, char *buf, size_t len)
 
 /* argv for one engine run of workload w. */
 static void build_argv(const char *b, const char *tandem, const char *nested, const char *guest,
-		       const char *cmdline, const char *tbuf, char **argv)
+                       const char *cmdline, const char *tbuf, char **argv)
 {
 	int n = 0;
 
@@ -314,8 +342,8 @@ static void build_argv(const char *b, const char *tandem, const char *nested, co
 
 /* One engine, every wanted workload (one guest run each). The nb_outcome of the column. */
 static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro_run *run,
-				  const char *b, const char *tandem, const char *nested,
-				  struct macro_col *col)
+                                  const char *b, const char *tandem, const char *nested,
+                                  struct macro_col *col)
 {
 	char out[256], err[256], cmdline[96], tbuf[32], why[192], *argv[40];
 	enum nb_outcome res = NB_MEASURED;
@@ -323,7 +351,7 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 
 	if (nb_mktemp("out", out, sizeof(out)) || nb_mktemp("err", err, sizeof(err))) {
 		snprintf(col->reason, sizeof(col->reason), "%s: cannot make temporary files: %s", b,
-			 strerror(errno));
+		         strerror(errno));
 		col->available = false, col->failed = true;
 		return NB_FAILED;
 	}
@@ -337,8 +365,8 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 		if (!run->want[w])
 			continue;
 		fprintf(stderr, "bench: %s %s n=%u ...\n", b, macro_names[w], run->n[w]);
-		snprintf(cmdline, sizeof(cmdline), "work=%s n=%u repeat=%d", macro_names[w], run->n[w],
-			 run->repeat);
+		snprintf(cmdline, sizeof(cmdline), "work=%s n=%u repeat=%d", macro_names[w],
+		         run->n[w], run->repeat);
 		build_argv(b, tandem, nested, run->info.guest, cmdline, tbuf, argv);
 		st = nb_spawn(argv, out, err, o->timeout + 30, o->pin, &timed_out, &cpus);
 		text = slurp(out);
@@ -346,18 +374,21 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 		first_line(etext, why, sizeof(why));
 		c->n = run->n[w];
 		if (timed_out) {
-			snprintf(col->reason, sizeof(col->reason), "%s: %s did not finish within %g s", b,
-				 macro_names[w], o->timeout + 30);
+			snprintf(col->reason, sizeof(col->reason),
+			         "%s: %s did not finish within %g s", b, macro_names[w],
+			         o->timeout + 30);
 			res = NB_FAILED;
 		} else if (st == 127) {
-			snprintf(col->reason, sizeof(col->reason), "%s: cannot run %s (not installed?)", b, argv[0]);
+			snprintf(col->reason, sizeof(col->reason),
+			         "%s: cannot run %s (not installed?)", b, argv[0]);
 			res = NB_CANNOT;
 		} else if (st == STATUS_NOCAP || st == 77) {
 			snprintf(col->reason, sizeof(col->reason), "%.190s", why[0] ? why : b);
 			res = NB_CANNOT;
 		} else if (st != 1 || !text || macro_parse_guest(text, w, c)) {
-			snprintf(col->reason, sizeof(col->reason), "%.120s: %s failed (exit status %d)",
-				 why[0] ? why : b, macro_names[w], st);
+			snprintf(col->reason, sizeof(col->reason),
+			         "%.120s: %s failed (exit status %d)", why[0] ? why : b,
+			         macro_names[w], st);
 			res = NB_FAILED;
 		} else if (!strncmp(b, "bt", 2) && etext) {
 			parse_stats(etext, c);
@@ -371,7 +402,8 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 	nb_sig_untmp(err);
 	for (int c = 0, k = 0; c < 64 && k < (int)sizeof(col->cpus) - 4; c++)
 		if (cpus >> c & 1)
-			k += snprintf(col->cpus + k, sizeof(col->cpus) - (size_t)k, "%s%d", k ? "," : "", c);
+			k += snprintf(col->cpus + k, sizeof(col->cpus) - (size_t)k, "%s%d",
+			              k ? "," : "", c);
 	col->available = res == NB_MEASURED;
 	col->failed = res == NB_FAILED;
 	return res;
@@ -382,18 +414,19 @@ static bool kvm_unavailable(const char *tandem)
 {
 	char cmd[PATH_MAX + 96];
 
-	snprintf(cmd, sizeof(cmd), "'%s' info 2>/dev/null | grep -q '^engine.kvm *unavailable'", tandem);
+	snprintf(cmd, sizeof(cmd), "'%s' info 2>/dev/null | grep -q '^engine.kvm *unavailable'",
+	         tandem);
 	return system(cmd) == 0;
 }
 
 static const char *label_of(const char *b)
 {
 	return !strcmp(b, "native") ? "host process analogs (fork/exit/wait, pipes, fresh pages)"
-				    : nb_backend_label(b);
+	                            : nb_backend_label(b);
 }
 
 static int measure(const struct macro_opts *o, struct macro_run *run, const char *tandem,
-		   const char *nested)
+                   const char *nested)
 {
 	enum nb_outcome res[MACRO_MAX_COLS];
 	char list[128], *tok, *save;
@@ -427,7 +460,8 @@ static int measure(const struct macro_opts *o, struct macro_run *run, const char
 		col->load_after = nb_loadavg();
 		if (!col->available)
 			fprintf(stderr, "bench: %s %s: %s\n", tok,
-				res[run->ncols] == NB_FAILED ? "failed" : "unavailable", col->reason);
+			        res[run->ncols] == NB_FAILED ? "failed" : "unavailable",
+			        col->reason);
 		measured += res[run->ncols] == NB_MEASURED;
 		bad += res[run->ncols] == NB_FAILED ||
 		       (res[run->ncols] == NB_CANNOT && o->backends_given);
@@ -436,8 +470,10 @@ static int measure(const struct macro_opts *o, struct macro_run *run, const char
 	if (!measured)
 		return fprintf(stderr, "tandem: bench: nothing was measured\n"), BENCH_NOTHING;
 	if (bad)
-		return fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n", bad,
-			       bad > 1 ? "s" : ""), BENCH_PARTIAL;
+		return fprintf(stderr,
+		               "tandem: bench: %d requested column%s not measured (see above)\n",
+		               bad, bad > 1 ? "s" : ""),
+		       BENCH_PARTIAL;
 	return STATUS_OK;
 }
 
@@ -453,11 +489,13 @@ int bench_suite_macro(int argc, char **argv)
 		return ret;
 	if (o.help) {
 		printf("tandem bench --suite macro [--backends %s] [--tests W,...] [--n N]\n"
-		       "    [--repeat 1..%d] [--format table|md|csv|json] [--out FILE] [--timeout S] [--pin CPU]\n"
+		       "    [--repeat 1..%d] [--format table|md|csv|json] [--out FILE] [--timeout "
+		       "S] [--pin CPU]\n"
 		       "    [--guest minios.elf]\n",
 		       MACRO_DEFAULT_BACKENDS, MACRO_MAX_REPEAT);
 		for (int w = 0; w < MW_NR; w++)
-			printf("  %-10s n=%-4u %s\n", macro_names[w], macro_default_n[w], macro_descs[w]);
+			printf("  %-10s n=%-4u %s\n", macro_names[w], macro_default_n[w],
+			       macro_descs[w]);
 		return STATUS_OK;
 	}
 	if (bench_paths(tandem, nano, nested, sizeof(tandem)))
@@ -474,7 +512,8 @@ int bench_suite_macro(int argc, char **argv)
 	if (o.out && bench_check_out("--out", o.out, why, sizeof(why)))
 		return usage("%s", why), free(run), STATUS_USAGE;
 	if (nb_sig_install())
-		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)), free(run), STATUS_HOST;
+		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)),
+		       free(run), STATUS_HOST;
 	bench_host_info(&run->info, guest);
 	run->repeat = o.repeat;
 	for (int w = 0; w < MW_NR; w++) {
@@ -483,15 +522,16 @@ int bench_suite_macro(int argc, char **argv)
 	}
 	ret = measure(&o, run, tandem, nested);
 	if (o.out && !(f = fopen(o.out, "w")))
-		return fprintf(stderr, "tandem: bench: --out %s: %s\n", o.out, strerror(errno)), free(run),
-		       STATUS_USAGE;
+		return fprintf(stderr, "tandem: bench: --out %s: %s\n", o.out, strerror(errno)),
+		       free(run), STATUS_USAGE;
 	if (o.format == NB_FMT_JSON)
 		macro_write_json(f, run);
 	else
 		macro_report(f, run, o.format);
 	wret = f != stdout ? fclose(f) : fflush(f);
 	if (wret)
-		return fprintf(stderr, "tandem: bench: writing the results failed\n"), free(run), STATUS_HOST;
+		return fprintf(stderr, "tandem: bench: writing the results failed\n"), free(run),
+		       STATUS_HOST;
 	if (o.out)
 		fprintf(stderr, "bench: wrote %s\n", o.out);
 	free(run);

@@ -15,15 +15,17 @@
 /* The workloads: name (minios's work=), default n (small enough for CI), one operation. */
 #define MACRO_WORKLOADS(X)                                                                         \
 	X(forkwait, 100, "fork + exit + wait of a child that exits at once (per fork)")            \
-	X(pingpong, 500, "a byte each way through two pipes between two processes (per switch: round trip / 2)") \
-	X(pagetouch, 256, "first touch of a demand-zero heap page, freed again (per page)")       \
-	X(compute, 20, "bench/compute kernels in two processes time-sliced by the PIT (per iteration)")
+	X(pingpong, 500,                                                                           \
+	  "a byte each way through two pipes between two processes (per switch: round trip / 2)")  \
+	X(pagetouch, 256, "first touch of a demand-zero heap page, freed again (per page)")        \
+	X(compute, 20,                                                                             \
+	  "bench/compute kernels in two processes time-sliced by the PIT (per iteration)")
 
 enum macro_work {
 #define X(n, d, s) MW_##n,
 	MACRO_WORKLOADS(X)
 #undef X
-	MW_NR
+	    MW_NR
 };
 
 extern const char *const macro_names[MW_NR];
@@ -37,12 +39,12 @@ extern const uint32_t macro_default_n[MW_NR];
 #define MACRO_MAX_REPEAT 16 /* minios keeps 16 samples */
 
 struct macro_cell {
-	struct nb_cell c;      /* cycles per operation, one sample per timed repeat */
-	uint32_t n;            /* the workload's count (operations per sample: see ops) */
+	struct nb_cell c; /* cycles per operation, one sample per timed repeat */
+	uint32_t n;       /* the workload's count (operations per sample: see ops) */
 	uint32_t ops;
-	uint32_t switches;     /* guest context switches during the timed repeats */
-	char result[160];      /* the guest's result line (checksums, counts); "" for native */
-	char stats[200];       /* bt: `tandem run --stats` counts of the whole run, else "" */
+	uint32_t switches; /* guest context switches during the timed repeats */
+	char result[160];  /* the guest's result line (checksums, counts); "" for native */
+	char stats[200];   /* bt: `tandem run --stats` counts of the whole run, else "" */
 };
 
 struct macro_col {
@@ -55,7 +57,7 @@ struct macro_col {
 };
 
 struct macro_run {
-	struct nb_run info;    /* host, guest, tandem version (no columns) */
+	struct nb_run info; /* host, guest, tandem version (no columns) */
 	int repeat;
 	bool want[MW_NR];
 	uint32_t n[MW_NR];

@@ -73,7 +73,7 @@ static uint64_t pagetouch(uint32_t n)
 {
 	uint64_t t0 = __rdtsc();
 	volatile uint32_t *p = mmap(NULL, (size_t)n * 4096, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		return 0;
@@ -86,21 +86,24 @@ static uint64_t pagetouch(uint32_t n)
 void macro_native(int w, uint32_t n, int repeat, struct macro_cell *c)
 {
 	static const char *const what[MW_NR] = {
-		"analog: fork + _exit + waitpid of a host process",
-		"analog: pipe ping-pong between two host processes",
-		"analog: first touch of a fresh anonymous mmap page, munmap after",
-		"",
+	    "analog: fork + _exit + waitpid of a host process",
+	    "analog: pipe ping-pong between two host processes",
+	    "analog: first touch of a fresh anonymous mmap page, munmap after",
+	    "",
 	};
 
 	memset(&c->c, 0, sizeof(c->c));
 	c->n = n;
 	c->ops = w == MW_pingpong ? 2 * n : n;
 	if (w == MW_compute) {
-		snprintf(c->c.note, sizeof(c->c.note), "n/a: no host analog here (scripts/compute-bench.sh)");
+		snprintf(c->c.note, sizeof(c->c.note),
+		         "n/a: no host analog here (scripts/compute-bench.sh)");
 		return;
 	}
 	for (int r = 0; r < repeat && r < NB_MAX_SAMPLES; r++) {
-		uint64_t cyc = w == MW_forkwait ? forkwait(n) : w == MW_pingpong ? pingpong(n) : pagetouch(n);
+		uint64_t cyc = w == MW_forkwait   ? forkwait(n)
+		               : w == MW_pingpong ? pingpong(n)
+		                                  : pagetouch(n);
 
 		if (!cyc) {
 			c->c.nsamples = 0;

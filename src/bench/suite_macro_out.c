@@ -32,7 +32,7 @@ static int ratio_digits(double r)
 
 /* One cell: "median (min–max)", noisy, microseconds, ratio to native; or why not. */
 static void cell_text(const struct macro_run *run, const struct macro_col *col, int w, char *buf,
-		      size_t len, bool md)
+                      size_t len, bool md)
 {
 	const struct macro_col *nat = native_col(run);
 	const struct macro_cell *c = &col->cell[w];
@@ -49,10 +49,11 @@ static void cell_text(const struct macro_run *run, const struct macro_col *col, 
 		return;
 	}
 	n = (size_t)snprintf(buf, len, "%.0f (%.0f–%.0f)%s%s%.1f µs", s.median, s.min, s.max, br,
-			     s.noisy ? "noisy, " : "", s.median / (double)run->info.host.tsc_khz * 1000.0);
+	                     s.noisy ? "noisy, " : "",
+	                     s.median / (double)run->info.host.tsc_khz * 1000.0);
 	if (nat && nat != col && nb_summarize(&nat->cell[w].c, &ns) && ns.median > 0 && n < len)
-		n += (size_t)snprintf(buf + n, len - n, ", %.*fx", ratio_digits(s.median / ns.median),
-				      s.median / ns.median);
+		n += (size_t)snprintf(buf + n, len - n, ", %.*fx",
+		                      ratio_digits(s.median / ns.median), s.median / ns.median);
 	if (nat == col && n < len)
 		snprintf(buf + n, len - n, "%s%s", br, c->c.note);
 }
@@ -73,7 +74,7 @@ static void agree_text(const struct macro_run *run, int w, char *buf, size_t len
 			ref = col->cell[w].result, refname = col->name;
 		} else if (strcmp(ref, col->cell[w].result)) {
 			snprintf(buf, len, "NO: %s says '%s', %s '%s'", refname, ref, col->name,
-				 col->cell[w].result);
+			         col->cell[w].result);
 			return;
 		}
 		k++;
@@ -111,18 +112,21 @@ void macro_report(FILE *f, const struct macro_run *run, int format)
 	char buf[512];
 
 	if (md) {
-		fprintf(f, "- host %s (%s, TSC %" PRIu64 " kHz, %s, KVM %s), %s\n", h->hostname, h->cpu,
-			h->tsc_khz, h->kernel, h->kvm, h->date);
-		fprintf(f, "- guest %s (%s), tandem %s; each workload %d timed repeats\n", run->info.guest,
-			run->info.guest_id, run->info.tandem, run->repeat);
-		fprintf(f, "- cycles per operation (rdtsc in the guest; in the host process for native): "
-			   "median (min–max) of the repeats, µs at this TSC rate, ratio to native; paper: "
-			   "Adams & Agesen's forkwait, %.0f forks on a %.1f GHz Pentium 4, per fork\n\n",
-			PAPER_FORKS, PAPER_GHZ);
+		fprintf(f, "- host %s (%s, TSC %" PRIu64 " kHz, %s, KVM %s), %s\n", h->hostname,
+		        h->cpu, h->tsc_khz, h->kernel, h->kvm, h->date);
+		fprintf(f, "- guest %s (%s), tandem %s; each workload %d timed repeats\n",
+		        run->info.guest, run->info.guest_id, run->info.tandem, run->repeat);
+		fprintf(
+		    f,
+		    "- cycles per operation (rdtsc in the guest; in the host process for native): "
+		    "median (min–max) of the repeats, µs at this TSC rate, ratio to native; paper: "
+		    "Adams & Agesen's forkwait, %.0f forks on a %.1f GHz Pentium 4, per fork\n\n",
+		    PAPER_FORKS, PAPER_GHZ);
 		fprintf(f, "| workload | n |");
 		for (int i = 0; i < run->ncols; i++)
 			fprintf(f, " %s |", run->col[i].name);
-		fprintf(f, " paper native | paper BT | paper VT-x | results (identical on every engine?) |\n|---|---:|");
+		fprintf(f, " paper native | paper BT | paper VT-x | results (identical on every "
+		           "engine?) |\n|---|---:|");
 		for (int i = 0; i < run->ncols; i++)
 			fprintf(f, "---:|");
 		fprintf(f, "---:|---:|---:|---|\n");
@@ -144,13 +148,16 @@ void macro_report(FILE *f, const struct macro_run *run, int format)
 				fputc(',', f), csv_str(f, buf);
 		}
 		if (w == MW_forkwait) {
-			double pn = paper_cycles(PAPER_FORKWAIT_NATIVE_S), pb = paper_cycles(PAPER_FORKWAIT_BT_S),
+			double pn = paper_cycles(PAPER_FORKWAIT_NATIVE_S),
+			       pb = paper_cycles(PAPER_FORKWAIT_BT_S),
 			       ph = paper_cycles(PAPER_FORKWAIT_HW_S);
 
-			fprintf(f, md ? " %.0f (%.0f µs) | %.0f (%.0f µs, %.2fx) | %.0f (%.0f µs, %.2fx) |"
-				      : ",%.0f (%.0f us),%.0f (%.0f us; %.2fx),%.0f (%.0f us; %.2fx)",
-				pn, pn / PAPER_GHZ / 1e3, pb, pb / PAPER_GHZ / 1e3, pb / pn, ph,
-				ph / PAPER_GHZ / 1e3, ph / pn);
+			fprintf(
+			    f,
+			    md ? " %.0f (%.0f µs) | %.0f (%.0f µs, %.2fx) | %.0f (%.0f µs, %.2fx) |"
+			       : ",%.0f (%.0f us),%.0f (%.0f us; %.2fx),%.0f (%.0f us; %.2fx)",
+			    pn, pn / PAPER_GHZ / 1e3, pb, pb / PAPER_GHZ / 1e3, pb / pn, ph,
+			    ph / PAPER_GHZ / 1e3, ph / pn);
 		} else {
 			fprintf(f, md ? " - | - | - |" : ",,,");
 		}
@@ -167,21 +174,24 @@ void macro_report(FILE *f, const struct macro_run *run, int format)
 		const struct macro_col *col = &run->col[i];
 
 		fprintf(f, "- %s: %s; CPUs %s, load %.2f -> %.2f\n", col->name, col->label,
-			col->cpus[0] ? col->cpus : "?", col->load_before, col->load_after);
+		        col->cpus[0] ? col->cpus : "?", col->load_before, col->load_after);
 		for (int w = 0; w < MW_NR; w++) {
 			const struct macro_cell *c = &col->cell[w];
 
 			if (!run->want[w] || !c->stats[0])
 				continue;
-			fprintf(f, "    %s --stats (the whole run: boot and %d repeats, %u context "
-				   "switches timed): %s\n",
-				macro_names[w], run->repeat, c->switches, c->stats);
+			fprintf(f,
+			        "    %s --stats (the whole run: boot and %d repeats, %u context "
+			        "switches timed): %s\n",
+			        macro_names[w], run->repeat, c->switches, c->stats);
 			if (c->switches)
-				fprintf(f, "      per timed context switch (boot included, so an upper bound): "
-					   "%.1f translations, %.1f hidden faults, %.2f TC flushes\n",
-					stat_value(c->stats, "blocks") / c->switches,
-					stat_value(c->stats, "hidden_faults") / c->switches,
-					stat_value(c->stats, "tc_flushes") / c->switches);
+				fprintf(f,
+				        "      per timed context switch (boot included, so an "
+				        "upper bound): "
+				        "%.1f translations, %.1f hidden faults, %.2f TC flushes\n",
+				        stat_value(c->stats, "blocks") / c->switches,
+				        stat_value(c->stats, "hidden_faults") / c->switches,
+				        stat_value(c->stats, "tc_flushes") / c->switches);
 		}
 	}
 }
@@ -232,10 +242,11 @@ void macro_write_json(FILE *f, const struct macro_run *run)
 	json_str(f, run->info.guest_id);
 	fprintf(f, ", \"tandem\": ");
 	json_str(f, run->info.tandem);
-	fprintf(f, ", \"repeat\": %d,\n  \"paper\": {\"forkwait\": {\"forks\": %.0f, \"ghz\": %.1f, "
-		   "\"native_s\": %.1f, \"bt_s\": %.1f, \"hw_s\": %.1f}},\n  \"columns\": [",
-		run->repeat, PAPER_FORKS, PAPER_GHZ, PAPER_FORKWAIT_NATIVE_S, PAPER_FORKWAIT_BT_S,
-		PAPER_FORKWAIT_HW_S);
+	fprintf(f,
+	        ", \"repeat\": %d,\n  \"paper\": {\"forkwait\": {\"forks\": %.0f, \"ghz\": %.1f, "
+	        "\"native_s\": %.1f, \"bt_s\": %.1f, \"hw_s\": %.1f}},\n  \"columns\": [",
+	        run->repeat, PAPER_FORKS, PAPER_GHZ, PAPER_FORKWAIT_NATIVE_S, PAPER_FORKWAIT_BT_S,
+	        PAPER_FORKWAIT_HW_S);
 	for (int i = 0; i < run->ncols; i++) {
 		const struct macro_col *col = &run->col[i];
 		int first = 1;
@@ -244,8 +255,8 @@ void macro_write_json(FILE *f, const struct macro_run *run)
 		json_str(f, col->name);
 		fprintf(f, ", \"label\": ");
 		json_str(f, col->label);
-		fprintf(f, ", \"available\": %s, \"failed\": %s, \"reason\": ", col->available ? "true" : "false",
-			col->failed ? "true" : "false");
+		fprintf(f, ", \"available\": %s, \"failed\": %s, \"reason\": ",
+		        col->available ? "true" : "false", col->failed ? "true" : "false");
 		json_str(f, col->reason);
 		fprintf(f, ", \"cpus\": ");
 		json_str(f, col->cpus);
@@ -263,8 +274,10 @@ void macro_write_json(FILE *f, const struct macro_run *run)
 			fprintf(f, "%s\n      ", first ? "" : ",");
 			first = 0;
 			json_str(f, macro_names[w]);
-			fprintf(f, ": {\"present\": %s, \"n\": %u, \"ops\": %u, \"switches\": %u, \"median\": ",
-				c->c.present ? "true" : "false", run->n[w], c->ops, c->switches);
+			fprintf(f,
+			        ": {\"present\": %s, \"n\": %u, \"ops\": %u, \"switches\": %u, "
+			        "\"median\": ",
+			        c->c.present ? "true" : "false", run->n[w], c->ops, c->switches);
 			json_num(f, nb_summarize(&c->c, &s) ? s.median : NAN);
 			fprintf(f, ", \"note\": ");
 			json_str(f, c->c.note);

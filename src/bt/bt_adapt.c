@@ -21,8 +21,8 @@
 #include "log.h"
 #include "monitor.h"
 
-static const char *const reason_names[] = { "none", "page-table store", "mmio", "divide",
-					     "page fault" };
+static const char *const reason_names[] = {"none", "page-table store", "mmio", "divide",
+                                           "page fault"};
 
 static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, bool create)
 {
@@ -36,7 +36,7 @@ static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, boo
 		if (!s->used) {
 			if (!create)
 				return NULL;
-			*s = (struct bt_adapt){ .eip = eip, .cpl = cpl, .used = true };
+			*s = (struct bt_adapt){.eip = eip, .cpl = cpl, .used = true};
 			return s;
 		}
 	}
@@ -112,11 +112,11 @@ static void trace_adapt(struct bt *bt, const struct bt_adapt *s)
 	    ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, bytes, sizeof(bytes), &in, op))) {
 		ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
 		ZydisFormatterFormatInstruction(&f, &in, op, in.operand_count_visible, text,
-						sizeof(text), s->eip, NULL);
+		                                sizeof(text), s->eip, NULL);
 	}
 	bt->cpu.exc.vector = -1;
 	fprintf(stderr, "bt: adapt: eip 0x%08x cpl %u after %u faults (%s%s): %s\n", s->eip, s->cpl,
-		s->faults, reason_names[s->reason], s->wrap ? ", wraps at 4 GiB" : "", text);
+	        s->faults, reason_names[s->reason], s->wrap ? ", wraps at 4 GiB" : "", text);
 }
 
 /*

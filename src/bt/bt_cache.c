@@ -32,7 +32,7 @@ static void jc_fill_empty(struct bt *bt, struct jc_entry *jc)
 	uint32_t i;
 
 	for (i = 0; i < JC_SIZE; i++)
-		jc[i] = (struct jc_entry){ i, 0, (uint64_t)(uintptr_t)bt->stub_miss };
+		jc[i] = (struct jc_entry){i, 0, (uint64_t)(uintptr_t)bt->stub_miss};
 }
 
 /* Inline caches start (and end) empty: key 0 with the miss stub, which is always safe. */
@@ -41,7 +41,7 @@ static void ic_reset(struct bt *bt, struct jc_entry *ic, uint32_t n)
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		ic[i] = (struct jc_entry){ 0, 0, (uint64_t)(uintptr_t)bt->stub_miss };
+		ic[i] = (struct jc_entry){0, 0, (uint64_t)(uintptr_t)bt->stub_miss};
 }
 
 static void jc_set_key(struct bt *bt)
@@ -78,8 +78,8 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 {
 	uint32_t v = tb->eip >> 12;
 
-	bt->jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] =
-		(struct jc_entry){ tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code };
+	bt->jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
+	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
 	bt->code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	if (tb->page[1] != ~0u && v < 0xfffffu) {
 		v++;
@@ -199,7 +199,8 @@ bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b)
 
 	for (s = 0; s < SEG_NR; s++)
 		if ((b->seg_mask & (1u << s)) &&
-		    (!(a->seg_mask & (1u << s)) || !seg_equal(&bt->segtab[a->segs], &bt->segtab[b->segs], s)))
+		    (!(a->seg_mask & (1u << s)) ||
+		     !seg_equal(&bt->segtab[a->segs], &bt->segtab[b->segs], s)))
 			return false;
 	return true;
 }
@@ -241,7 +242,7 @@ int tc_init(struct bt *bt)
 
 	bt->tc_size = TC_SIZE;
 	bt->tc = mmap(NULL, bt->tc_size, PROT_READ | PROT_WRITE | PROT_EXEC,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (bt->tc == MAP_FAILED) {
 		bt->tc = NULL;
 		return -errno;
@@ -269,8 +270,8 @@ int tc_init(struct bt *bt)
 	bt->code_vpages = calloc(1u << 17, 1);
 	bt->ic = malloc(IC_MAX * sizeof(struct jc_entry));
 	bt->ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
-	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->loops || !bt->jc[0] || !bt->jc[1] ||
-	    !bt->jc_empty || !bt->ic || !bt->ic_empty || !bt->code_vpages)
+	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->loops || !bt->jc[0] ||
+	    !bt->jc[1] || !bt->jc_empty || !bt->ic || !bt->ic_empty || !bt->code_vpages)
 		return -ENOMEM;
 	jc_fill_empty(bt, bt->jc_empty);
 	ic_reset(bt, bt->ic, IC_MAX);

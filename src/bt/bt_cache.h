@@ -44,7 +44,8 @@ uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes
 void tc_jc_reset(struct bt *bt);
 /* Every jump-cache and return-site entry misses from now on: O(1), a generation bump. */
 void tc_jc_invalidate(struct bt *bt);
-/* Enter tb (just looked up or translated) in the current CPL's jump cache; note its pages as code. */
+/* Enter tb (just looked up or translated) in the current CPL's jump cache; note its pages as code.
+ */
 void tc_jc_fill(struct bt *bt, const struct tb *tb);
 /* Has code run from virtual page vpage since the last flush (conservative: never forgets)? */
 bool tc_code_vpage(const struct bt *bt, uint32_t vpage);
@@ -64,7 +65,8 @@ void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used);
 bool tc_seg_match(const struct bt *bt, const struct tb *tb);
 /* Whenever a runs, does b's segment key hold (b depends only on segments a checks, equal)? */
 bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b);
-/* After a CPL change: translated code probes the new CPL class's jump cache (unless a kick emptied it). */
+/* After a CPL change: translated code probes the new CPL class's jump cache (unless a kick emptied
+ * it). */
 void tc_use_cpl(struct bt *bt);
 /* A ret site's inline cache: its byte offset from cpu->ic, or -1 when none are left. */
 int32_t tc_ic_alloc(struct bt *bt);
@@ -83,7 +85,8 @@ bool tc_same_pages(const struct bt *bt, const struct tb *a, const struct tb *b);
  * chain it had is forgotten without touching the code (unlink and relink skip it).
  */
 void tc_slot_dead(struct bt *bt, struct tb *tb, int slot);
-/* Invalidate one block: unchain its predecessors (its incoming list), its own chains, and the jump caches. */
+/* Invalidate one block: unchain its predecessors (its incoming list), its own chains, and the jump
+ * caches. */
 void tc_invalidate_tb(struct bt *bt, struct tb *tb);
 /* Invalidate the blocks of guest-physical page ppage (a write to it: SMC). */
 void tc_invalidate_page(struct bt *bt, uint32_t ppage);

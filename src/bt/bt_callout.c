@@ -35,7 +35,8 @@ uint32_t co_get_reg(struct co *k, ZydisRegister r)
 
 	switch (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r)) {
 	case 8:
-		return (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) ? (v >> 8) & 0xff : v & 0xff;
+		return (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) ? (v >> 8) & 0xff
+		                                                          : v & 0xff;
 	case 16:
 		return v & 0xffff;
 	default:
@@ -77,12 +78,18 @@ uint32_t co_off(struct co *k, const ZydisDecodedOperand *o)
 int co_seg_of(ZydisRegister r)
 {
 	switch (r) {
-	case ZYDIS_REGISTER_ES: return SEG_ES;
-	case ZYDIS_REGISTER_CS: return SEG_CS;
-	case ZYDIS_REGISTER_SS: return SEG_SS;
-	case ZYDIS_REGISTER_FS: return SEG_FS;
-	case ZYDIS_REGISTER_GS: return SEG_GS;
-	default: return SEG_DS;
+	case ZYDIS_REGISTER_ES:
+		return SEG_ES;
+	case ZYDIS_REGISTER_CS:
+		return SEG_CS;
+	case ZYDIS_REGISTER_SS:
+		return SEG_SS;
+	case ZYDIS_REGISTER_FS:
+		return SEG_FS;
+	case ZYDIS_REGISTER_GS:
+		return SEG_GS;
+	default:
+		return SEG_DS;
 	}
 }
 
@@ -92,7 +99,8 @@ int co_str_src_seg(struct co *k)
 
 	for (i = 0; i < k->in.operand_count; i++)
 		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-		    (k->op[i].mem.base == ZYDIS_REGISTER_ESI || k->op[i].mem.base == ZYDIS_REGISTER_SI))
+		    (k->op[i].mem.base == ZYDIS_REGISTER_ESI ||
+		     k->op[i].mem.base == ZYDIS_REGISTER_SI))
 			return co_seg_of(k->op[i].mem.segment);
 	return SEG_DS;
 }
@@ -161,7 +169,7 @@ int co_unsupported(struct co *k, const char *what)
 
 	ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
 	ZydisFormatterFormatInstruction(&f, &k->in, k->op, k->in.operand_count_visible, text,
-					sizeof(text), k->site->eip, NULL);
+	                                sizeof(text), k->site->eip, NULL);
 	bt_unsupported(k->bt, k->site->eip, "%s '%s'", what, text[0] ? text : "(undecodable)");
 	k->bt->slow_path++;
 	k->c->eip = k->site->eip;
@@ -180,7 +188,8 @@ void co_shadow(struct co *k, uint8_t kind)
 
 int co_push(struct co *k, uint32_t v, int size)
 {
-	if (mmu_write(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4] - (uint32_t)size), &v, (uint32_t)size, k->c->cpl == 3))
+	if (mmu_write(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4] - (uint32_t)size), &v,
+	              (uint32_t)size, k->c->cpl == 3))
 		return -1;
 	k->c->gpr[4] -= (uint32_t)size;
 	return 0;
@@ -190,7 +199,7 @@ int co_pop(struct co *k, uint32_t *v, int size)
 {
 	*v = 0;
 	if (mmu_read(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4]), v, (uint32_t)size,
-		     k->c->cpl == 3))
+	             k->c->cpl == 3))
 		return -1;
 	k->c->gpr[4] += (uint32_t)size;
 	return 0;
@@ -243,8 +252,8 @@ static int co_int_fast(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 
-	c->exc = (struct bt_exc){ .vector = k->site->vector, .is_int = k->site->soft_int,
-				  .insn_eip = k->site->eip };
+	c->exc = (struct bt_exc){
+	    .vector = k->site->vector, .is_int = k->site->soft_int, .insn_eip = k->site->eip};
 	c->eip = k->next;
 	return co_deliver_fast(k);
 }
@@ -265,7 +274,7 @@ static int co_iret_fast(struct co *k)
 
 static int co_int(struct co *k, int vector, bool is_int)
 {
-	k->c->exc = (struct bt_exc){ .vector = vector, .is_int = is_int, .insn_eip = k->site->eip };
+	k->c->exc = (struct bt_exc){.vector = vector, .is_int = is_int, .insn_eip = k->site->eip};
 	k->c->eip = k->next;
 	return BT_EXIT_EXCEPTION;
 }
@@ -322,8 +331,8 @@ static int co_flags(struct co *k)
 
 static int co_sreg_read(struct co *k)
 {
-	static const int seg_of[] = { [0] = SEG_ES, [1] = SEG_CS, [2] = SEG_SS, [3] = SEG_DS,
-				      [4] = SEG_FS, [5] = SEG_GS };
+	static const int seg_of[] = {
+	    [0] = SEG_ES, [1] = SEG_CS, [2] = SEG_SS, [3] = SEG_DS, [4] = SEG_FS, [5] = SEG_GS};
 	const ZydisDecodedOperand *src = &k->op[1];
 	uint32_t v;
 	int id;
@@ -365,13 +374,16 @@ static int co_bound(struct co *k)
 static int dispatch(struct co *k)
 {
 	switch (k->site->kind) {
-	case BT_CO_ud: return co_fault(k, EXC_UD, false, 0);
-	case BT_CO_int3: return co_int(k, EXC_BP, true);
+	case BT_CO_ud:
+		return co_fault(k, EXC_UD, false, 0);
+	case BT_CO_int3:
+		return co_int(k, EXC_BP, true);
 	case BT_CO_intn:
 		if (k->in.mnemonic == ZYDIS_MNEMONIC_INT1)
 			return co_int(k, EXC_DB, false);
 		return co_int(k, (int)(k->op[0].imm.value.u & 0xff), true);
-	case BT_CO_into: return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
+	case BT_CO_into:
+		return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
 	case BT_CO_iret: {
 		uint16_t tr = k->c->tr_sel;
 		int r = bt_iret(k->bt, k->next);
@@ -384,33 +396,60 @@ static int dispatch(struct co *k)
 			return BT_EXIT_CORE;
 		return BT_EXIT_RESUME;
 	}
-	case BT_CO_hlt: return co_hlt(k);
-	case BT_CO_cli: case BT_CO_sti: case BT_CO_pushf: case BT_CO_popf: return co_flags(k);
-	case BT_CO_io: return co_io(k);
-	case BT_CO_iostr: return co_iostr(k);
-	case BT_CO_cpuid: return co_cpuid(k);
-	case BT_CO_movcr: return co_movcr(k);
-	case BT_CO_movdr: return co_movdr(k);
-	case BT_CO_rdtsc: return co_rdtsc(k);
-	case BT_CO_sreg_load: return co_sreg_load(k);
-	case BT_CO_sreg_read: case BT_CO_sreg_push: return co_sreg_read(k);
-	case BT_CO_desc_table: return co_desc_table(k);
-	case BT_CO_invlpg: return co_invlpg(k);
-	case BT_CO_msr: return co_msr(k);
-	case BT_CO_sysenter: return co_sysenter(k);
-	case BT_CO_sysexit: return co_sysexit(k);
-	case BT_CO_far: return co_far(k);
-	case BT_CO_bcd: return co_bcd(k);
-	case BT_CO_bound: return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
+	case BT_CO_hlt:
+		return co_hlt(k);
+	case BT_CO_cli:
+	case BT_CO_sti:
+	case BT_CO_pushf:
+	case BT_CO_popf:
+		return co_flags(k);
+	case BT_CO_io:
+		return co_io(k);
+	case BT_CO_iostr:
+		return co_iostr(k);
+	case BT_CO_cpuid:
+		return co_cpuid(k);
+	case BT_CO_movcr:
+		return co_movcr(k);
+	case BT_CO_movdr:
+		return co_movdr(k);
+	case BT_CO_rdtsc:
+		return co_rdtsc(k);
+	case BT_CO_sreg_load:
+		return co_sreg_load(k);
+	case BT_CO_sreg_read:
+	case BT_CO_sreg_push:
+		return co_sreg_read(k);
+	case BT_CO_desc_table:
+		return co_desc_table(k);
+	case BT_CO_invlpg:
+		return co_invlpg(k);
+	case BT_CO_msr:
+		return co_msr(k);
+	case BT_CO_sysenter:
+		return co_sysenter(k);
+	case BT_CO_sysexit:
+		return co_sysexit(k);
+	case BT_CO_far:
+		return co_far(k);
+	case BT_CO_bcd:
+		return co_bcd(k);
+	case BT_CO_bound:
+		return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
 	case BT_CO_clts:
 		if (!co_need_cpl0(k))
 			return BT_EXIT_EXCEPTION;
 		k->c->cr0 &= ~X86_CR0_TS;
 		return co_fpu_cr0(k, k->c->cr0 | X86_CR0_TS);
-	case BT_CO_wbinvd: return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
-	case BT_CO_segcheck: return co_segcheck(k);
-	case BT_CO_enter: case BT_CO_slow: return co_slow(k);
-	default: return co_unsupported(k, "unsupported instruction");
+	case BT_CO_wbinvd:
+		return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
+	case BT_CO_segcheck:
+		return co_segcheck(k);
+	case BT_CO_enter:
+	case BT_CO_slow:
+		return co_slow(k);
+	default:
+		return co_unsupported(k, "unsupported instruction");
 	}
 }
 
@@ -435,16 +474,36 @@ int bt_callout(struct bt_cpu *cpu)
 		bt->nmi_blocked = false; /* NMI blocking ends with any iret */
 	/* The hot callouts carry what they need in the site: no decoding. */
 	switch (k.site->kind) {
-	case BT_CO_io: r = co_io(&k); break;
-	case BT_CO_adapt_pre: r = co_adapt_pre(&k); break;
-	case BT_CO_adapt_post: r = co_adapt_post(&k); break;
-	case BT_CO_raise_de: r = co_fault(&k, EXC_DE, false, 0); break;
-	case BT_CO_pf_check: r = co_pf_check(&k); break;
-	case BT_CO_gp: r = co_fault(&k, EXC_GP, true, 0); break;
-	case BT_CO_seglimit: r = co_seglimit(&k); break;
-	case BT_CO_nm: r = co_fault(&k, EXC_NM, false, 0); break;
-	case BT_CO_intn: r = co_int_fast(&k); break;
-	case BT_CO_iret: r = co_iret_fast(&k); break;
+	case BT_CO_io:
+		r = co_io(&k);
+		break;
+	case BT_CO_adapt_pre:
+		r = co_adapt_pre(&k);
+		break;
+	case BT_CO_adapt_post:
+		r = co_adapt_post(&k);
+		break;
+	case BT_CO_raise_de:
+		r = co_fault(&k, EXC_DE, false, 0);
+		break;
+	case BT_CO_pf_check:
+		r = co_pf_check(&k);
+		break;
+	case BT_CO_gp:
+		r = co_fault(&k, EXC_GP, true, 0);
+		break;
+	case BT_CO_seglimit:
+		r = co_seglimit(&k);
+		break;
+	case BT_CO_nm:
+		r = co_fault(&k, EXC_NM, false, 0);
+		break;
+	case BT_CO_intn:
+		r = co_int_fast(&k);
+		break;
+	case BT_CO_iret:
+		r = co_iret_fast(&k);
+		break;
 	case BT_CO_sysenter:
 		r = co_sysenter(&k);
 		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
@@ -453,16 +512,18 @@ int bt_callout(struct bt_cpu *cpu)
 		r = co_sysexit(&k);
 		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
 		break;
-	default: r = -1; break;
+	default:
+		r = -1;
+		break;
 	}
 	if (r < 0) {
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in,
-							 k.op)))
+		if (!ZYAN_SUCCESS(
+		        ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in, k.op)))
 			return co_fault(&k, EXC_UD, false, 0);
 		r = dispatch(&k);
 	} else if (r == CO_NEXT &&
-		   (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check ||
-		    k.site->kind == BT_CO_seglimit)) {
+	           (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check ||
+	            k.site->kind == BT_CO_seglimit)) {
 		/*
 		 * adapt_pre's (pf_check's) instruction has not run yet: should the cache be left
 		 * before it (a kick), it runs again from its start, pre included.

@@ -13,7 +13,7 @@ struct co {
 	const struct bt_site *site;
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
-	uint32_t next;        /* eip of the following instruction */
+	uint32_t next; /* eip of the following instruction */
 };
 
 #define CR4_TSD 0x4u

@@ -50,7 +50,7 @@ int co_adapt_pre(struct co *k)
 		bt->redirect.kind = ADAPT_MMIO;
 		page = bt->mmio_scratch;
 	} else if ((bt->pflags[pa >> 12] & (PF_PT | PF_PT_INUSE)) == PF_PT &&
-		   mmu_pt_release(bt, pa >> 12)) {
+	           mmu_pt_release(bt, pa >> 12)) {
 		return CO_NEXT; /* no longer in use as a page table: a store like any other */
 	} else if (bt->pflags[pa >> 12] & PF_PT) {
 		if (bt->pflags[pa >> 12] & PF_CODE)
@@ -80,8 +80,8 @@ int co_adapt_post(struct co *k)
 	if (kind == ADAPT_MMIO) {
 		/* The value the instruction left in the scratch page goes to the device. */
 		/* A write may also have sent an NMI IPI: leave so the run loop takes it. */
-		if (k->site->mem_write &&
-		    mmio(k, pa, k->site->mem_size, true, bt->mmio_scratch + (pa & 0xfff)) == MON_STOP) {
+		if (k->site->mem_write && mmio(k, pa, k->site->mem_size, true,
+		                               bt->mmio_scratch + (pa & 0xfff)) == MON_STOP) {
 			k->c->eip = k->next;
 			return co_stop(k, k->site->eip);
 		}

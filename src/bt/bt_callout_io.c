@@ -43,13 +43,12 @@ int co_stop(struct co *k, uint32_t eip)
 }
 
 /* One port access of count elements of size bytes in c->io_buf, at the devices now. */
-static enum mon_action io_now(struct co *k, uint16_t port, uint8_t size, bool write,
-			      uint32_t count)
+static enum mon_action io_now(struct co *k, uint16_t port, uint8_t size, bool write, uint32_t count)
 {
 	struct exit_record ex;
 
 	exit_make_io(&ex, k->site->eip, k->c->vflags & 0x200, port, size, write, count,
-		     k->c->io_buf);
+	             k->c->io_buf);
 	return monitor_access(k->bt->mon, &ex);
 }
 
@@ -97,7 +96,7 @@ int co_iostr(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 	bool in = k->in.mnemonic == ZYDIS_MNEMONIC_INSB || k->in.mnemonic == ZYDIS_MNEMONIC_INSW ||
-		  k->in.mnemonic == ZYDIS_MNEMONIC_INSD;
+	          k->in.mnemonic == ZYDIS_MNEMONIC_INSD;
 	bool rep = k->in.attributes & ZYDIS_ATTRIB_HAS_REP;
 	uint8_t size = (uint8_t)(k->in.operand_width / 8);
 	int8_t step = (int8_t)((c->hflags & EFL_DF) ? -size : size);
@@ -119,16 +118,18 @@ int co_iostr(struct co *k)
 	if (in) {
 		act = io_now(k, port, size, false, count);
 		for (i = 0; i < count; i++)
-			if (mmu_write(k->bt,
-				      bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(step * (int32_t)i)),
-				      c->io_buf + i * size, size, c->cpl == 3))
+			if (mmu_write(
+			        k->bt,
+			        bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(step * (int32_t)i)),
+			        c->io_buf + i * size, size, c->cpl == 3))
 				break;
 		c->gpr[7] += (uint32_t)(step * (int32_t)i);
 	} else {
 		for (i = 0; i < count; i++)
-			if (mmu_read(k->bt,
-				     bt_lin(c->seg, sseg, c->gpr[6] + (uint32_t)(step * (int32_t)i)),
-				     c->io_buf + i * size, size, c->cpl == 3))
+			if (mmu_read(
+			        k->bt,
+			        bt_lin(c->seg, sseg, c->gpr[6] + (uint32_t)(step * (int32_t)i)),
+			        c->io_buf + i * size, size, c->cpl == 3))
 				break;
 		if (i == 0)
 			return co_pending(k);

@@ -93,13 +93,14 @@ static int slow_enter(struct co *k)
 		ebp -= (uint32_t)w;
 		v = 0;
 		if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, ebp), &v, (uint32_t)w, user) ||
-		    mmu_write(k->bt, bt_lin(c->seg, SEG_SS, esp - (uint32_t)w), &v, (uint32_t)w, user))
+		    mmu_write(k->bt, bt_lin(c->seg, SEG_SS, esp - (uint32_t)w), &v, (uint32_t)w,
+		              user))
 			return co_pending(k);
 		esp -= (uint32_t)w;
 	}
 	if (level) {
 		if (mmu_write(k->bt, bt_lin(c->seg, SEG_SS, esp - (uint32_t)w), &frame, (uint32_t)w,
-			      user))
+		              user))
 			return co_pending(k);
 		esp -= (uint32_t)w;
 	}
@@ -122,7 +123,7 @@ static int slow_xlat16(struct co *k)
 		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
 			seg = co_seg_of(k->op[i].mem.segment);
 	if (mmu_read(k->bt, bt_lin(c->seg, seg, (uint16_t)(c->gpr[3] + (c->gpr[0] & 0xff))), &v, 1,
-		     c->cpl == 3))
+	             c->cpl == 3))
 		return co_pending(k);
 	c->gpr[0] = (c->gpr[0] & ~0xffu) | v;
 	return CO_NEXT;
@@ -144,7 +145,7 @@ static int slow_loop(struct co *k)
 		cnt = (cnt - 1) & mask;
 		c->gpr[1] = (c->gpr[1] & ~mask) | cnt;
 		taken = cnt != 0 && (k->in.mnemonic == ZYDIS_MNEMONIC_LOOP ||
-				     (k->in.mnemonic == ZYDIS_MNEMONIC_LOOPE) == zf);
+		                     (k->in.mnemonic == ZYDIS_MNEMONIC_LOOPE) == zf);
 	}
 	c->eip = taken ? target : k->next;
 	return BT_EXIT_RESUME;
@@ -173,17 +174,17 @@ static int slow_string16(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 	ZydisMnemonic m = k->in.mnemonic;
-	bool rep = k->in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
-				       ZYDIS_ATTRIB_HAS_REPNE);
+	bool rep = k->in.attributes &
+	           (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
 	bool repne = k->in.attributes & ZYDIS_ATTRIB_HAS_REPNE, user = c->cpl == 3;
 	bool src = m != ZYDIS_MNEMONIC_STOSB && m != ZYDIS_MNEMONIC_STOSW &&
-		   m != ZYDIS_MNEMONIC_STOSD && m != ZYDIS_MNEMONIC_SCASB &&
-		   m != ZYDIS_MNEMONIC_SCASW && m != ZYDIS_MNEMONIC_SCASD;
-	bool dst = m != ZYDIS_MNEMONIC_LODSB && m != ZYDIS_MNEMONIC_LODSW &&
-		   m != ZYDIS_MNEMONIC_LODSD;
+	           m != ZYDIS_MNEMONIC_STOSD && m != ZYDIS_MNEMONIC_SCASB &&
+	           m != ZYDIS_MNEMONIC_SCASW && m != ZYDIS_MNEMONIC_SCASD;
+	bool dst =
+	    m != ZYDIS_MNEMONIC_LODSB && m != ZYDIS_MNEMONIC_LODSW && m != ZYDIS_MNEMONIC_LODSD;
 	bool cmp = m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW ||
-		   m == ZYDIS_MNEMONIC_CMPSD || m == ZYDIS_MNEMONIC_SCASB ||
-		   m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
+	           m == ZYDIS_MNEMONIC_CMPSD || m == ZYDIS_MNEMONIC_SCASB ||
+	           m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
 	int size = k->in.operand_width / 8, n, max = k->bt->stepping ? 1 : 4096; /* TF: #DB each */
 	int sseg = co_str_src_seg(k);
 	uint32_t step = (c->hflags & EFL_DF) ? (uint32_t)-size : (uint32_t)size;
@@ -203,8 +204,9 @@ static int slow_string16(struct co *k)
 			return CO_NEXT;
 		if (src && mmu_read(k->bt, bt_lin(c->seg, sseg, si), &a, (uint32_t)size, user))
 			return co_pending(k);
-		if (m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW || m == ZYDIS_MNEMONIC_MOVSD ||
-		    m == ZYDIS_MNEMONIC_STOSB || m == ZYDIS_MNEMONIC_STOSW || m == ZYDIS_MNEMONIC_STOSD) {
+		if (m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
+		    m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_STOSB ||
+		    m == ZYDIS_MNEMONIC_STOSW || m == ZYDIS_MNEMONIC_STOSD) {
 			if (mmu_write(k->bt, bt_lin(c->seg, SEG_ES, di), &a, (uint32_t)size, user))
 				return co_pending(k);
 		} else if (dst) { /* cmps, scas */
@@ -248,14 +250,30 @@ static bool cond(uint32_t f, unsigned cc)
 	bool cf = f & 0x1, zf = f & 0x40, sf = f & 0x80, of = f & 0x800, pf = f & 0x4, r;
 
 	switch (cc >> 1) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: r = cf || zf; break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = sf != of; break;
-	default: r = zf || sf != of; break;
+	case 0:
+		r = of;
+		break;
+	case 1:
+		r = cf;
+		break;
+	case 2:
+		r = zf;
+		break;
+	case 3:
+		r = cf || zf;
+		break;
+	case 4:
+		r = sf;
+		break;
+	case 5:
+		r = pf;
+		break;
+	case 6:
+		r = sf != of;
+		break;
+	default:
+		r = zf || sf != of;
+		break;
 	}
 	return (cc & 1) ? !r : r;
 }
@@ -272,7 +290,8 @@ static int slow_flow16(struct co *k)
 	bool user = c->cpl == 3;
 
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_RET) {
-		uint32_t extra = k->in.operand_count_visible ? (uint32_t)o->imm.value.u & 0xffff : 0;
+		uint32_t extra =
+		    k->in.operand_count_visible ? (uint32_t)o->imm.value.u & 0xffff : 0;
 
 		if (mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4]), &ip, 2, user))
 			return co_pending(k);
@@ -300,18 +319,33 @@ int co_slow(struct co *k)
 {
 	k->bt->slow_path++;
 	switch (k->in.mnemonic) {
-	case ZYDIS_MNEMONIC_LEA: return slow_lea16(k);
-	case ZYDIS_MNEMONIC_ARPL: return slow_arpl(k);
-	case ZYDIS_MNEMONIC_BOUND: return slow_bound16(k);
-	case ZYDIS_MNEMONIC_PUSHA: case ZYDIS_MNEMONIC_PUSHAD: return slow_pusha16(k);
-	case ZYDIS_MNEMONIC_POPA: case ZYDIS_MNEMONIC_POPAD: return slow_popa16(k);
-	case ZYDIS_MNEMONIC_ENTER: return slow_enter(k);
-	case ZYDIS_MNEMONIC_XLAT: return slow_xlat16(k);
-	case ZYDIS_MNEMONIC_LEAVE: return slow_leave16(k);
-	case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+	case ZYDIS_MNEMONIC_LEA:
+		return slow_lea16(k);
+	case ZYDIS_MNEMONIC_ARPL:
+		return slow_arpl(k);
+	case ZYDIS_MNEMONIC_BOUND:
+		return slow_bound16(k);
+	case ZYDIS_MNEMONIC_PUSHA:
+	case ZYDIS_MNEMONIC_PUSHAD:
+		return slow_pusha16(k);
+	case ZYDIS_MNEMONIC_POPA:
+	case ZYDIS_MNEMONIC_POPAD:
+		return slow_popa16(k);
+	case ZYDIS_MNEMONIC_ENTER:
+		return slow_enter(k);
+	case ZYDIS_MNEMONIC_XLAT:
+		return slow_xlat16(k);
+	case ZYDIS_MNEMONIC_LEAVE:
+		return slow_leave16(k);
+	case ZYDIS_MNEMONIC_JMP:
+	case ZYDIS_MNEMONIC_CALL:
+	case ZYDIS_MNEMONIC_RET:
 		return slow_flow16(k);
-	case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_LOOP:
-	case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+	case ZYDIS_MNEMONIC_JCXZ:
+	case ZYDIS_MNEMONIC_JECXZ:
+	case ZYDIS_MNEMONIC_LOOP:
+	case ZYDIS_MNEMONIC_LOOPE:
+	case ZYDIS_MNEMONIC_LOOPNE:
 		return slow_loop(k);
 	case ZYDIS_MNEMONIC_SALC: /* AL = CF ? 0xff : 0, flags unchanged */
 		co_set_reg(k, ZYDIS_REGISTER_AL, (k->c->hflags & 1) ? 0xff : 0);

@@ -74,13 +74,20 @@ int co_desc_table(struct co *k)
 	uint32_t v;
 
 	switch (k->in.mnemonic) {
-	case ZYDIS_MNEMONIC_LGDT: return table_load(k, &c->gdt_base, &c->gdt_limit);
-	case ZYDIS_MNEMONIC_LIDT: return table_load(k, &c->idt_base, &c->idt_limit);
-	case ZYDIS_MNEMONIC_SGDT: return table_store(k, c->gdt_base, c->gdt_limit);
-	case ZYDIS_MNEMONIC_SIDT: return table_store(k, c->idt_base, c->idt_limit);
-	case ZYDIS_MNEMONIC_LTR: return load_tr(k);
-	case ZYDIS_MNEMONIC_STR: return co_write(k, &k->op[0], c->tr_sel) ? co_pending(k) : CO_NEXT;
-	case ZYDIS_MNEMONIC_SLDT: return co_write(k, &k->op[0], c->ldt_sel) ? co_pending(k) : CO_NEXT;
+	case ZYDIS_MNEMONIC_LGDT:
+		return table_load(k, &c->gdt_base, &c->gdt_limit);
+	case ZYDIS_MNEMONIC_LIDT:
+		return table_load(k, &c->idt_base, &c->idt_limit);
+	case ZYDIS_MNEMONIC_SGDT:
+		return table_store(k, c->gdt_base, c->gdt_limit);
+	case ZYDIS_MNEMONIC_SIDT:
+		return table_store(k, c->idt_base, c->idt_limit);
+	case ZYDIS_MNEMONIC_LTR:
+		return load_tr(k);
+	case ZYDIS_MNEMONIC_STR:
+		return co_write(k, &k->op[0], c->tr_sel) ? co_pending(k) : CO_NEXT;
+	case ZYDIS_MNEMONIC_SLDT:
+		return co_write(k, &k->op[0], c->ldt_sel) ? co_pending(k) : CO_NEXT;
 	case ZYDIS_MNEMONIC_SMSW:
 		v = k->op[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? c->cr0 : c->cr0 & 0xffff;
 		return co_write(k, &k->op[0], v) ? co_pending(k) : CO_NEXT;
@@ -108,7 +115,8 @@ int co_desc_table(struct co *k)
 			uint32_t d[2];
 
 			if ((v & 4) || bt_read_desc(k->bt, (uint16_t)v, d))
-				return c->exc.vector >= 0 ? co_pending(k) : co_fault(k, EXC_GP, true, v & ~3u);
+				return c->exc.vector >= 0 ? co_pending(k)
+				                          : co_fault(k, EXC_GP, true, v & ~3u);
 			if (((d[1] >> 8) & 0x1f) != 0x2) /* system, type 2: an LDT */
 				return co_fault(k, EXC_GP, true, v & ~3u);
 			if (!((d[1] >> 15) & 1))
@@ -136,7 +144,7 @@ int co_movcr(struct co *k)
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
 	if (!write) {
-		uint32_t crs[5] = { c->cr0, 0, c->cr2, c->cr3, c->cr4 };
+		uint32_t crs[5] = {c->cr0, 0, c->cr2, c->cr3, c->cr4};
 
 		co_set_reg(k, k->op[0].reg.value, crs[n]);
 		return CO_NEXT;
@@ -150,8 +158,12 @@ int co_movcr(struct co *k)
 			return co_unsupported(k, "real mode is not supported:");
 		c->cr0 = v | X86_CR0_ET;
 		break;
-	case 2: c->cr2 = v; break;
-	case 3: c->cr3 = v; break;
+	case 2:
+		c->cr2 = v;
+		break;
+	case 3:
+		c->cr3 = v;
+		break;
 	case 4:
 		/* PSE, TSD, DE, PGE (a no-op); the rest are the model's reserved bits */
 		if (v & ~(X86_CR4_PSE | CR4_TSD | CR4_DE | 0x80u))
@@ -229,17 +241,27 @@ int co_msr(struct co *k)
 	uint32_t msr = c->gpr[1];
 	uint64_t v = ((uint64_t)c->gpr[2] << 32) | c->gpr[0];
 	const struct cpu_model *model =
-		k->bt->mon->opts.cpu ? k->bt->mon->opts.cpu : cpu_model_default();
+	    k->bt->mon->opts.cpu ? k->bt->mon->opts.cpu : cpu_model_default();
 
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_RDMSR) {
 		switch (msr) {
-		case MSR_TSC: v = __rdtsc(); break;
-		case MSR_APIC_BASE: v = c->apic_base; break;
-		case MSR_SYSENTER_CS: v = c->sysenter_cs; break;
-		case MSR_SYSENTER_ESP: v = c->sysenter_esp; break;
-		case MSR_SYSENTER_EIP: v = c->sysenter_eip; break;
+		case MSR_TSC:
+			v = __rdtsc();
+			break;
+		case MSR_APIC_BASE:
+			v = c->apic_base;
+			break;
+		case MSR_SYSENTER_CS:
+			v = c->sysenter_cs;
+			break;
+		case MSR_SYSENTER_ESP:
+			v = c->sysenter_esp;
+			break;
+		case MSR_SYSENTER_EIP:
+			v = c->sysenter_eip;
+			break;
 		default:
 			if (cpu_model_msr(model, msr, &v))
 				return co_fault(k, EXC_GP, true, 0);
@@ -249,11 +271,20 @@ int co_msr(struct co *k)
 		return CO_NEXT;
 	}
 	switch (msr) {
-	case MSR_TSC: break;
-	case MSR_APIC_BASE: c->apic_base = v; break;
-	case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v & 0xffff; break;
-	case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; break;
-	case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; break;
+	case MSR_TSC:
+		break;
+	case MSR_APIC_BASE:
+		c->apic_base = v;
+		break;
+	case MSR_SYSENTER_CS:
+		c->sysenter_cs = (uint32_t)v & 0xffff;
+		break;
+	case MSR_SYSENTER_ESP:
+		c->sysenter_esp = (uint32_t)v;
+		break;
+	case MSR_SYSENTER_EIP:
+		c->sysenter_eip = (uint32_t)v;
+		break;
 	default: { /* the model's constant MSRs take writes and keep their value */
 		uint64_t cur;
 
@@ -268,7 +299,8 @@ int co_msr(struct co *k)
 int co_cpuid(struct co *k)
 {
 	struct bt_cpu *c = k->c;
-	const struct cpu_model *m = k->bt->mon->opts.cpu ? k->bt->mon->opts.cpu : cpu_model_default();
+	const struct cpu_model *m =
+	    k->bt->mon->opts.cpu ? k->bt->mon->opts.cpu : cpu_model_default();
 	uint32_t r[4];
 
 	cpu_model_cpuid(m, c->gpr[0], c->gpr[1], r);
@@ -281,7 +313,7 @@ int co_cpuid(struct co *k)
 
 int co_sreg_load(struct co *k)
 {
-	static const int seg_of[] = { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+	static const int seg_of[] = {SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS};
 	struct bt_cpu *c = k->c;
 	uint32_t sel, off = 0, esp = c->gpr[4];
 	int seg, r, size = k->in.operand_width / 8;
@@ -300,11 +332,15 @@ int co_sreg_load(struct co *k)
 			return co_pending(k);
 		break;
 	default: { /* lds/les/lss/lfs/lgs reg, m16:32 */
-		static const struct { ZydisMnemonic m; int seg; } lx[] = {
-			{ ZYDIS_MNEMONIC_LDS, SEG_DS }, { ZYDIS_MNEMONIC_LES, SEG_ES },
-			{ ZYDIS_MNEMONIC_LSS, SEG_SS }, { ZYDIS_MNEMONIC_LFS, SEG_FS },
-			{ ZYDIS_MNEMONIC_LGS, SEG_GS } };
-		uint8_t buf[6] = { 0 };
+		static const struct {
+			ZydisMnemonic m;
+			int seg;
+		} lx[] = {{ZYDIS_MNEMONIC_LDS, SEG_DS},
+		          {ZYDIS_MNEMONIC_LES, SEG_ES},
+		          {ZYDIS_MNEMONIC_LSS, SEG_SS},
+		          {ZYDIS_MNEMONIC_LFS, SEG_FS},
+		          {ZYDIS_MNEMONIC_LGS, SEG_GS}};
+		uint8_t buf[6] = {0};
 		unsigned i;
 
 		for (i = 0, seg = SEG_DS; i < 5; i++)
@@ -347,7 +383,7 @@ int co_far(struct co *k)
 			return co_fault(k, EXC_GP, true, v[1] & 0xfffc);
 		if ((v[1] & 3) > c->cpl &&
 		    mmu_read(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4] + 8 + extra), v + 2, 8,
-			     c->cpl == 3))
+		             c->cpl == 3))
 			return co_pending(k);
 		struct bt_seg oldcs = c->seg[SEG_CS];
 
@@ -387,7 +423,8 @@ int co_far(struct co *k)
 	if (r == 1) { /* a TSS or a task gate */
 		uint16_t tr = c->tr_sel;
 
-		r = bt_task_far(k->bt, (uint16_t)sel, k->in.mnemonic == ZYDIS_MNEMONIC_CALL, k->next);
+		r = bt_task_far(k->bt, (uint16_t)sel, k->in.mnemonic == ZYDIS_MNEMONIC_CALL,
+		                k->next);
 		if (r == -1 && c->tr_sel != tr)
 			return BT_EXIT_EXCEPTION; /* raised in the new task, at its EIP */
 		if (r)
@@ -397,7 +434,7 @@ int co_far(struct co *k)
 	if (r)
 		return r == -1 ? co_pending(k) : BT_EXIT_CORE;
 	if (k->in.mnemonic == ZYDIS_MNEMONIC_CALL) {
-		uint32_t frame[2] = { k->next, c->seg[SEG_CS].sel };
+		uint32_t frame[2] = {k->next, c->seg[SEG_CS].sel};
 
 		if (mmu_write(k->bt, bt_lin(c->seg, SEG_SS, c->gpr[4] - 8), frame, 8, c->cpl == 3))
 			return co_pending(k);
@@ -419,7 +456,8 @@ int co_segcheck(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 	ZydisMnemonic m = k->in.mnemonic;
-	const ZydisDecodedOperand *src = &k->op[m == ZYDIS_MNEMONIC_VERR || m == ZYDIS_MNEMONIC_VERW ? 0 : 1];
+	const ZydisDecodedOperand *src =
+	    &k->op[m == ZYDIS_MNEMONIC_VERR || m == ZYDIS_MNEMONIC_VERW ? 0 : 1];
 	uint32_t sel, d[2], type, dpl;
 	bool ok = false;
 
@@ -437,10 +475,12 @@ int co_segcheck(struct co *k)
 		dpl = (d[1] >> 13) & 3;
 		ok = conforming || (dpl >= c->cpl && dpl >= (sel & 3));
 		if (m == ZYDIS_MNEMONIC_LAR)
-			ok = ok && (s || (type != 0 && type != 6 && type != 7 && type != 8 && type != 0xa &&
-					  type != 0xd && type != 0xe && type != 0xf));
+			ok =
+			    ok && (s || (type != 0 && type != 6 && type != 7 && type != 8 &&
+			                 type != 0xa && type != 0xd && type != 0xe && type != 0xf));
 		else if (m == ZYDIS_MNEMONIC_LSL)
-			ok = ok && (s || type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb);
+			ok = ok &&
+			     (s || type == 1 || type == 2 || type == 3 || type == 9 || type == 0xb);
 		else if (m == ZYDIS_MNEMONIC_VERR)
 			ok = s && (conforming || ok) && (!code || rw);
 		else /* verw */
@@ -464,8 +504,8 @@ int co_sysenter(struct co *k)
 
 	if (!cs)
 		return co_fault(k, EXC_GP, true, 0);
-	c->seg[SEG_CS] = (struct bt_seg){ cs, 0, 0xffffffffu, 0, 0xb };
-	bt_seg_set(k->bt, SEG_SS, (struct bt_seg){ (uint16_t)(cs + 8), 0, 0xffffffffu, 0, 0x3 });
+	c->seg[SEG_CS] = (struct bt_seg){cs, 0, 0xffffffffu, 0, 0xb};
+	bt_seg_set(k->bt, SEG_SS, (struct bt_seg){(uint16_t)(cs + 8), 0, 0xffffffffu, 0, 0x3});
 	c->vflags &= ~(EFL_IF | 0x20000u | 0x10000u);
 	c->gpr[4] = c->sysenter_esp;
 	c->eip = c->sysenter_eip;
@@ -480,9 +520,9 @@ int co_sysexit(struct co *k)
 
 	if (c->cpl != 0 || !cs)
 		return co_fault(k, EXC_GP, true, 0);
-	c->seg[SEG_CS] = (struct bt_seg){ (uint16_t)((cs + 16) | 3), 0, 0xffffffffu, 3, 0xb };
+	c->seg[SEG_CS] = (struct bt_seg){(uint16_t)((cs + 16) | 3), 0, 0xffffffffu, 3, 0xb};
 	bt_seg_set(k->bt, SEG_SS,
-		   (struct bt_seg){ (uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 3, 0x3 });
+	           (struct bt_seg){(uint16_t)((cs + 24) | 3), 0, 0xffffffffu, 3, 0x3});
 	c->gpr[4] = c->gpr[1];
 	c->eip = c->gpr[2];
 	bt_set_cpl(k->bt, 3);
@@ -513,7 +553,7 @@ int co_bcd(struct co *k)
 		return co_fault(k, EXC_DE, false, 0);
 	{
 		/* Natively, so even the undefined flags are the host CPU's. */
-		uint8_t insn[2] = { k->site->bytes[k->in.length - (k->in.length > 1 ? 2 : 1)], 0x90 };
+		uint8_t insn[2] = {k->site->bytes[k->in.length - (k->in.length > 1 ? 2 : 1)], 0x90};
 		uint32_t eax = c->gpr[0], fl = c->hflags;
 
 		if (k->in.length > 1)
@@ -584,11 +624,12 @@ int co_seglimit(struct co *k)
 	const struct bt_seg *s;
 	int i, seg;
 
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(k->bt->dec32, k->site->bytes, k->site->len, &k->in,
-						 k->op)))
+	if (!ZYAN_SUCCESS(
+	        ZydisDecoderDecodeFull(k->bt->dec32, k->site->bytes, k->site->len, &k->in, k->op)))
 		return co_fault(k, EXC_UD, false, 0);
 	for (i = 0; i < k->in.operand_count_visible; i++)
-		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && k->in.mnemonic != ZYDIS_MNEMONIC_LEA)
+		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    k->in.mnemonic != ZYDIS_MNEMONIC_LEA)
 			m = &k->op[i];
 	if (!m)
 		return CO_NEXT;

@@ -74,7 +74,7 @@ void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 	if (!from->listed[slot]) {
 		if (bt->nchains == bt->max_chains)
 			return;
-		bt->chains[bt->nchains++] = (struct bt_chainref){ from, (uint8_t)slot };
+		bt->chains[bt->nchains++] = (struct bt_chainref){from, (uint8_t)slot};
 		from->listed[slot] = true;
 	}
 	patch_rel32(from, slot, to->code);
@@ -186,7 +186,7 @@ bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit)
 {
 	if (bt->nloops == TC_MAX_LOOPS)
 		return false;
-	bt->loops[bt->nloops++] = (struct bt_loopref){ field, head, exit };
+	bt->loops[bt->nloops++] = (struct bt_loopref){field, head, exit};
 	if (bt->loops_cut)
 		patch_field(field, exit);
 	return true;
@@ -256,7 +256,7 @@ void tc_unlink_all_async(struct bt *bt)
  */
 static bool unlink_probe_targets(struct bt *bt, uint64_t r9, uint64_t r11, uint64_t r13)
 {
-	uint64_t ic = (uint64_t)(uintptr_t)bt->ic, t[2] = { 0, 0 };
+	uint64_t ic = (uint64_t)(uintptr_t)bt->ic, t[2] = {0, 0};
 	int i;
 
 	if (r11 == (uint64_t)(uintptr_t)bt->jc[0] || r11 == (uint64_t)(uintptr_t)bt->jc[1])

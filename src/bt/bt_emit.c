@@ -48,10 +48,12 @@ static bool confined(const uint8_t *buf, size_t len)
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d64, buf, len, &in, op)) || in.length != len)
 		return false;
 	for (i = 0; i < in.operand_count; i++)
-		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
 		    op[i].visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT &&
 		    (in.address_width != 64 || op[i].mem.base != ZYDIS_REGISTER_R8 ||
-		     (op[i].mem.segment != ZYDIS_REGISTER_DS && op[i].mem.segment != ZYDIS_REGISTER_SS)))
+		     (op[i].mem.segment != ZYDIS_REGISTER_DS &&
+		      op[i].mem.segment != ZYDIS_REGISTER_SS)))
 			return false;
 	return true;
 }
@@ -99,12 +101,13 @@ void req_imm(ZydisEncoderRequest *r, int64_t v)
 
 static ZydisRegister reg64(ZydisRegister r)
 {
-	return r == ZYDIS_REGISTER_NONE ? r
-					: ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	return r == ZYDIS_REGISTER_NONE
+	           ? r
+	           : ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
 }
 
 void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegister index,
-	       uint8_t scale, int32_t disp)
+               uint8_t scale, int32_t disp)
 {
 	ZydisEncoderRequest r;
 	ZydisEncoderOperand *o;
@@ -131,7 +134,7 @@ void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegis
 
 /* seg_rt_off is an int16_t, and a disp32 from r14 */
 _Static_assert(offsetof(struct bt_cpu, seg) + SEG_NR * sizeof(struct bt_seg) < 0x8000,
-	       "the segment bases must be within 32 KiB of the virtual CPU's start");
+               "the segment bases must be within 32 KiB of the virtual CPU's start");
 
 uint32_t emit_seg_base(struct emit *e)
 {
@@ -140,8 +143,9 @@ uint32_t emit_seg_base(struct emit *e)
 	e->seg_next = -1;
 	e->seg_used |= (uint8_t)(1u << seg);
 	if (e->seg_runtime & (1u << seg)) {
-		e->seg_rt_off = (int16_t)(offsetof(struct bt_cpu, seg) + seg * sizeof(struct bt_seg) +
-					  offsetof(struct bt_seg, base));
+		e->seg_rt_off =
+		    (int16_t)(offsetof(struct bt_cpu, seg) + seg * sizeof(struct bt_seg) +
+		              offsetof(struct bt_seg, base));
 		return 0;
 	}
 	e->seg_rt_off = -1;
@@ -174,7 +178,7 @@ void emit_seg_add(struct emit *e, ZydisRegister dst)
 }
 
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
-	      uint8_t scale, int64_t disp, uint16_t size)
+              uint8_t scale, int64_t disp, uint16_t size)
 {
 	ZydisEncoderOperand *o = &r->operands[r->operand_count++];
 	int nregs = (base != ZYDIS_REGISTER_NONE) + (index != ZYDIS_REGISTER_NONE);
@@ -195,7 +199,7 @@ void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisR
 		} else {
 			emit_cpu_load32(e, ZYDIS_REGISTER_R9D, e->seg_rt_off);
 			emit_ea32(e, ZYDIS_REGISTER_R9D, ZYDIS_REGISTER_R9D, reg,
-				  base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1), d);
+			          base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1), d);
 			e->seg_rt_off = -1;
 		}
 		o->mem.index = ZYDIS_REGISTER_R9;
@@ -203,7 +207,8 @@ void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisR
 		e->gmem = true;
 		return;
 	}
-	/* A base at or above 2 GiB makes disp32 negative: every access would wrap, so lea up front. */
+	/* A base at or above 2 GiB makes disp32 negative: every access would wrap, so lea up front.
+	 */
 	if (nregs == 1 && !e->exact && !(segbase && d < 0)) {
 		/* [r8 + reg64*scale + disp32]: a wrap lands in a guard (or the mirror) */
 		o->mem.index = reg64(base != ZYDIS_REGISTER_NONE ? base : index);
@@ -221,7 +226,7 @@ void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisR
 
 void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm)
 {
-	const uint8_t op[] = { 0x41, 0xc7, 0x46, off }; /* mov dword [r14 + disp8], imm32 */
+	const uint8_t op[] = {0x41, 0xc7, 0x46, off}; /* mov dword [r14 + disp8], imm32 */
 
 	emit_bytes(e, op, sizeof(op));
 	emit_u32(e, imm);
@@ -229,7 +234,7 @@ void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm)
 
 void emit_mov_r13_imm(struct emit *e, uint32_t imm)
 {
-	const uint8_t op[] = { 0x41, 0xbd }; /* mov r13d, imm32 */
+	const uint8_t op[] = {0x41, 0xbd}; /* mov r13d, imm32 */
 
 	emit_bytes(e, op, sizeof(op));
 	emit_u32(e, imm);
@@ -237,7 +242,7 @@ void emit_mov_r13_imm(struct emit *e, uint32_t imm)
 
 void emit_esp_add(struct emit *e, int32_t disp)
 {
-	const uint8_t op[] = { 0x45, 0x8d, 0xbf }; /* lea r15d, [r15 + disp32] */
+	const uint8_t op[] = {0x45, 0x8d, 0xbf}; /* lea r15d, [r15 + disp32] */
 
 	emit_bytes(e, op, sizeof(op));
 	emit_u32(e, (uint32_t)disp);
@@ -247,13 +252,15 @@ void emit_esp_add(struct emit *e, int32_t disp)
 static ZydisRegister stack_reg(int reg)
 {
 	static const ZydisRegister r32[] = {
-		ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
-		ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI,
+	    ZYDIS_REGISTER_EAX,  ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
+	    ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI,
 	};
 
 	if (reg < 8)
 		return r32[reg];
-	return reg == 12 ? ZYDIS_REGISTER_R12D : reg == 13 ? ZYDIS_REGISTER_R13D : ZYDIS_REGISTER_R15D;
+	return reg == 12   ? ZYDIS_REGISTER_R12D
+	       : reg == 13 ? ZYDIS_REGISTER_R13D
+	                   : ZYDIS_REGISTER_R15D;
 }
 
 void emit_stack_store(struct emit *e, int32_t disp, int reg)
@@ -296,8 +303,8 @@ void emit_stack_load(struct emit *e, int reg, int32_t disp)
 static void emit_key(struct emit *e)
 {
 	static const uint8_t key[] = {
-		0x4d, 0x8b, 0x96, CPU_JC_KEY, 0, 0, 0, /* mov r10, [r14 + jc_key]    */
-		0x4f, 0x8d, 0x6c, 0x15, 0x00,       /* lea r13, [r13 + r10]      key       */
+	    0x4d, 0x8b, 0x96, CPU_JC_KEY, 0,    0, 0, /* mov r10, [r14 + jc_key]    */
+	    0x4f, 0x8d, 0x6c, 0x15,       0x00,       /* lea r13, [r13 + r10]      key       */
 	};
 
 	emit_bytes(e, key, sizeof(key));
@@ -306,20 +313,20 @@ static void emit_key(struct emit *e)
 void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 {
 	static const uint8_t probe[] = {
-		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w          index     */
-		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]       table     */
-		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]      (16-byte entries) */
-		0x4f, 0x8b, 0x14, 0xe3,       /* mov r10, [r11 + r12*8]    entry key */
-		0x4d, 0x89, 0xe9,             /* mov r9, r13                         */
-		0x49, 0xf7, 0xd1,             /* not r9                              */
-		0x4f, 0x8d, 0x54, 0x0a, 0x01, /* lea r10, [r10 + r9 + 1]   = entry - key */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
-		0xe3, 0x08,                   /* jrcxz hit                           */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+	    0x45, 0x0f, 0xb7, 0xe5,         /* movzx r12d, r13w          index     */
+	    0x4d, 0x8b, 0x5e, CPU_JC,       /* mov r11, [r14 + jc]       table     */
+	    0x4f, 0x8d, 0x24, 0x24,         /* lea r12, [r12 + r12]      (16-byte entries) */
+	    0x4f, 0x8b, 0x14, 0xe3,         /* mov r10, [r11 + r12*8]    entry key */
+	    0x4d, 0x89, 0xe9,               /* mov r9, r13                         */
+	    0x49, 0xf7, 0xd1,               /* not r9                              */
+	    0x4f, 0x8d, 0x54, 0x0a,   0x01, /* lea r10, [r10 + r9 + 1]   = entry - key */
+	    0x49, 0x87, 0xca,               /* xchg r10, rcx                       */
+	    0xe3, 0x08,                     /* jrcxz hit                           */
+	    0x49, 0x87, 0xca,               /* xchg r10, rcx                       */
 	};
 	static const uint8_t hit[] = {
-		0x49, 0x87, 0xca,             /* hit: xchg r10, rcx                  */
-		0x43, 0xff, 0x64, 0xe3, 0x08, /* jmp [r11 + r12*8 + 8]               */
+	    0x49, 0x87, 0xca,             /* hit: xchg r10, rcx                  */
+	    0x43, 0xff, 0x64, 0xe3, 0x08, /* jmp [r11 + r12*8 + 8]               */
 	};
 
 	emit_key(e);
@@ -336,40 +343,40 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 {
 	static const uint8_t ic_load[] = {
-		0x4d, 0x8b, 0x4e, CPU_IC,     /* mov r9, [r14 + ic]                  */
+	    0x4d, 0x8b, 0x4e, CPU_IC, /* mov r9, [r14 + ic]                  */
 	};
 	static const uint8_t ic_probe[] = {
-		0x4d, 0x8b, 0x11,             /* mov r10, [r9]             site key  */
-		0x49, 0xf7, 0xd2,             /* not r10                             */
-		0x4f, 0x8d, 0x14, 0x2a,       /* lea r10, [r10 + r13]                */
-		0x49, 0xf7, 0xd2,             /* not r10                   = entry - key */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+	    0x4d, 0x8b, 0x11,       /* mov r10, [r9]             site key  */
+	    0x49, 0xf7, 0xd2,       /* not r10                             */
+	    0x4f, 0x8d, 0x14, 0x2a, /* lea r10, [r10 + r13]                */
+	    0x49, 0xf7, 0xd2,       /* not r10                   = entry - key */
+	    0x49, 0x87, 0xca,       /* xchg r10, rcx                       */
 	};
 	static const uint8_t jc_probe[] = {
-		0x49, 0x87, 0xca,             /* xchg r10, rcx            (ic miss)  */
-		0x45, 0x0f, 0xb7, 0xe5,       /* movzx r12d, r13w                    */
-		0x4d, 0x8b, 0x5e, CPU_JC,     /* mov r11, [r14 + jc]                 */
-		0x4f, 0x8d, 0x24, 0x24,       /* lea r12, [r12 + r12]                */
-		0x4f, 0x8b, 0x14, 0xe3,       /* mov r10, [r11 + r12*8]              */
-		0x49, 0xf7, 0xd2,             /* not r10                             */
-		0x4f, 0x8d, 0x14, 0x2a,       /* lea r10, [r10 + r13]                */
-		0x49, 0xf7, 0xd2,             /* not r10                             */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
-		0xe3, 0x08,                   /* jrcxz jc_hit                        */
-		0x49, 0x87, 0xca,             /* xchg r10, rcx                       */
+	    0x49, 0x87, 0xca,         /* xchg r10, rcx            (ic miss)  */
+	    0x45, 0x0f, 0xb7, 0xe5,   /* movzx r12d, r13w                    */
+	    0x4d, 0x8b, 0x5e, CPU_JC, /* mov r11, [r14 + jc]                 */
+	    0x4f, 0x8d, 0x24, 0x24,   /* lea r12, [r12 + r12]                */
+	    0x4f, 0x8b, 0x14, 0xe3,   /* mov r10, [r11 + r12*8]              */
+	    0x49, 0xf7, 0xd2,         /* not r10                             */
+	    0x4f, 0x8d, 0x14, 0x2a,   /* lea r10, [r10 + r13]                */
+	    0x49, 0xf7, 0xd2,         /* not r10                             */
+	    0x49, 0x87, 0xca,         /* xchg r10, rcx                       */
+	    0xe3, 0x08,               /* jrcxz jc_hit                        */
+	    0x49, 0x87, 0xca,         /* xchg r10, rcx                       */
 	};
 	static const uint8_t jc_hit[] = {
-		0x49, 0x87, 0xca,             /* jc_hit: xchg r10, rcx               */
-		0x4d, 0x89, 0x29,             /* mov [r9], r13            refresh    */
-		0x4f, 0x8b, 0x54, 0xe3, 0x08, /* mov r10, [r11 + r12*8 + 8]          */
-		0x4d, 0x89, 0x51, 0x08,       /* mov [r9 + 8], r10                   */
-		0x41, 0xff, 0xe2,             /* jmp r10                             */
+	    0x49, 0x87, 0xca,             /* jc_hit: xchg r10, rcx               */
+	    0x4d, 0x89, 0x29,             /* mov [r9], r13            refresh    */
+	    0x4f, 0x8b, 0x54, 0xe3, 0x08, /* mov r10, [r11 + r12*8 + 8]          */
+	    0x4d, 0x89, 0x51, 0x08,       /* mov [r9 + 8], r10                   */
+	    0x41, 0xff, 0xe2,             /* jmp r10                             */
 	};
 	static const uint8_t ic_hit[] = {
-		0x49, 0x87, 0xca,             /* ic_hit: xchg r10, rcx               */
-		0x41, 0xff, 0x61, 0x08,       /* jmp [r9 + 8]                        */
+	    0x49, 0x87, 0xca,       /* ic_hit: xchg r10, rcx               */
+	    0x41, 0xff, 0x61, 0x08, /* jmp [r9 + 8]                        */
 	};
-	static const uint8_t lea_r9[] = { 0x4d, 0x8d, 0x89 }; /* lea r9, [r9 + disp32] */
+	static const uint8_t lea_r9[] = {0x4d, 0x8d, 0x89}; /* lea r9, [r9 + disp32] */
 	uint8_t *jz;
 
 	emit_key(e);

@@ -11,9 +11,9 @@ struct bt;
 struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
-	bool failed;           /* Zydis could not encode a request */
-	bool exact;            /* this instruction's guest accesses: always the lea form */
-	bool gmem;             /* the request being built has a guest memory operand */
+	bool failed; /* Zydis could not encode a request */
+	bool exact;  /* this instruction's guest accesses: always the lea form */
+	bool gmem;   /* the request being built has a guest memory operand */
 	ZydisMnemonic failed_mnemonic;
 	/*
 	 * Segment bases (ES CS SS DS FS GS) the block is translated with, folded into
@@ -27,9 +27,9 @@ struct emit {
 	 */
 	uint32_t segbase[6];
 	int8_t seg_insn, seg_next;
-	uint8_t seg_used;     /* bit per segment whose base or limit the block folded in */
-	uint8_t seg_runtime;  /* bit per segment whose base is added at run time (FS, GS) */
-	int16_t seg_rt_off;   /* emit_seg_base's choice: its base's offset in the vCPU, or -1 */
+	uint8_t seg_used;    /* bit per segment whose base or limit the block folded in */
+	uint8_t seg_runtime; /* bit per segment whose base is added at run time (FS, GS) */
+	int16_t seg_rt_off;  /* emit_seg_base's choice: its base's offset in the vCPU, or -1 */
 };
 
 /*
@@ -81,10 +81,10 @@ void req_imm(ZydisEncoderRequest *r, int64_t v);
  * with two registers; r10 clobbered), then [r8 + r9]: the same exact form.
  */
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
-	      uint8_t scale, int64_t disp, uint16_t size);
+              uint8_t scale, int64_t disp, uint16_t size);
 /* dst (32-bit) = base + index*scale + disp modulo 2^32, flag-free (lea, or mov for none). */
 void emit_ea32(struct emit *e, ZydisRegister dst, ZydisRegister base, ZydisRegister index,
-	       uint8_t scale, int32_t disp);
+               uint8_t scale, int32_t disp);
 
 /* mov dword [r14 + off], imm32 */
 void emit_cpu_store32(struct emit *e, uint8_t off, uint32_t imm);

@@ -32,7 +32,8 @@ _Static_assert(offsetof(struct bt_cpu, jc) == CPU_JC, "bt_asm.h: CPU_JC");
 _Static_assert(offsetof(struct bt_cpu, exit_tb) == CPU_EXIT_TB, "bt_asm.h: CPU_EXIT_TB");
 _Static_assert(offsetof(struct bt_cpu, c_callout) == CPU_C_CALLOUT, "bt_asm.h: CPU_C_CALLOUT");
 _Static_assert(offsetof(struct bt_cpu, co_site) == CPU_CO_SITE, "bt_asm.h: CPU_CO_SITE");
-_Static_assert(offsetof(struct bt_cpu, exit_reason) == CPU_EXIT_REASON, "bt_asm.h: CPU_EXIT_REASON");
+_Static_assert(offsetof(struct bt_cpu, exit_reason) == CPU_EXIT_REASON,
+               "bt_asm.h: CPU_EXIT_REASON");
 _Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB");
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
@@ -42,7 +43,7 @@ _Static_assert(offsetof(struct bt_cpu, jc_key) == CPU_JC_KEY, "bt_asm.h: CPU_JC_
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n) #n,
-	BT_CALLOUTS(X)
+    BT_CALLOUTS(X)
 #undef X
 };
 
@@ -51,11 +52,13 @@ static const char *const callout_names[BT_CO_NR] = {
 
 static int bt_probe(char *why, size_t len)
 {
-	void *p = mmap(NULL, BT_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p =
+	    mmap(NULL, BT_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
-		snprintf(why, len, "bt: cannot reserve %llu GiB of address space for the guest views",
-			 (unsigned long long)(BT_RESERVE >> 30));
+		snprintf(why, len,
+		         "bt: cannot reserve %llu GiB of address space for the guest views",
+		         (unsigned long long)(BT_RESERVE >> 30));
 		return -ENOTSUP;
 	}
 	munmap(p, BT_RESERVE);
@@ -65,7 +68,7 @@ static int bt_probe(char *why, size_t len)
 static void bt_info(FILE *f)
 {
 	fprintf(f, "bt.memory           view base in r8: [r8 + reg64*scale + disp32] in guarded "
-		"4 GiB views; no GS, no system call on a ring change\n");
+	           "4 GiB views; no GS, no system call on a ring change\n");
 	fprintf(f, "bt.bcd              %s\n", bt_compat_method());
 }
 
@@ -81,7 +84,7 @@ static void bt_destroy(void *state)
 	 * confinement must never pass for a clean run.
 	 */
 	if (bt->tc && (mmu_canary_check(bt) ||
-		       memcmp(bt->tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
+	               memcmp(bt->tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
 		log_err("bt: host memory outside guest RAM changed: aborting");
 		abort();
 	}
@@ -105,7 +108,7 @@ static int bt_create(struct monitor *mon, void **state)
 		return -ENOMEM;
 	bt->mon = mon;
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
-		    ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
+	            ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
@@ -113,7 +116,8 @@ static int bt_create(struct monitor *mon, void **state)
 	bt->cpu.dr[6] = 0xffff0ff0u;
 	bt->cpu.dr[7] = 0x400u;
 	bt->dftab = malloc(65536);
-	bt->mmio_scratch = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bt->mmio_scratch =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = -ENOMEM;
 	if (!bt->dftab || bt->mmio_scratch == MAP_FAILED)
 		goto fail;
@@ -137,7 +141,7 @@ fail:
 
 static void seg_from(struct bt_seg *s, const struct vcpu_seg *v)
 {
-	*s = (struct bt_seg){ v->sel, v->base, v->limit, v->dpl, v->type };
+	*s = (struct bt_seg){v->sel, v->base, v->limit, v->dpl, v->type};
 }
 
 static int bt_set_regs(void *state, const struct vcpu_regs *r)
@@ -174,8 +178,15 @@ static int bt_set_regs(void *state, const struct vcpu_regs *r)
 
 static void seg_to(struct vcpu_seg *v, const struct bt_seg *s)
 {
-	*v = (struct vcpu_seg){ .base = s->base, .limit = s->limit, .sel = s->sel, .dpl = s->dpl, .type = s->type,
-				.present = 1, .s = 1, .db = 1, .g = 1 };
+	*v = (struct vcpu_seg){.base = s->base,
+	                       .limit = s->limit,
+	                       .sel = s->sel,
+	                       .dpl = s->dpl,
+	                       .type = s->type,
+	                       .present = 1,
+	                       .s = 1,
+	                       .db = 1,
+	                       .g = 1};
 }
 
 static int bt_get_regs(void *state, struct vcpu_regs *r)
@@ -213,9 +224,9 @@ static void bt_kick(void *state, void *uctx)
 	bt->cpu.exit_request = 1;
 	if (uc && tc_contains(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP]))
 		tc_kick_async(bt, (uintptr_t)uc->uc_mcontext.gregs[REG_RIP],
-			      (uint64_t)uc->uc_mcontext.gregs[REG_R9],
-			      (uint64_t)uc->uc_mcontext.gregs[REG_R11],
-			      (uint64_t)uc->uc_mcontext.gregs[REG_R13]);
+		              (uint64_t)uc->uc_mcontext.gregs[REG_R9],
+		              (uint64_t)uc->uc_mcontext.gregs[REG_R11],
+		              (uint64_t)uc->uc_mcontext.gregs[REG_R13]);
 }
 
 static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why)
@@ -232,7 +243,8 @@ static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why
 static struct tb *next_block(struct bt *bt, int *err)
 {
 	uint8_t cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
-	struct tb *tb = bt->stepping ? tc_lookup(bt, bt->cpu.eip, cpl) : tc_lookup_fast(bt, bt->cpu.eip, cpl);
+	struct tb *tb =
+	    bt->stepping ? tc_lookup(bt, bt->cpu.eip, cpl) : tc_lookup_fast(bt, bt->cpu.eip, cpl);
 
 	bt->lookups++;
 	if (tb) {
@@ -291,7 +303,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 			c->ic = (uint64_t)(uintptr_t)bt->ic;
 			/* A device access stepped in the cache ended the run (bt_mmio_step_end). */
 			exit_make(ex, bt->stop_request ? EXIT_STOP : EXIT_KICK, c->eip,
-				  c->vflags & EFL_IF);
+			          c->vflags & EFL_IF);
 			bt->stop_request = false;
 			return 0;
 		}
@@ -348,7 +360,8 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		bt->enters++;
 		eip0 = c->eip;
 		if (bt->stepping) {
-			/* No chains, no jump or return caches: every instruction comes back here. */
+			/* No chains, no jump or return caches: every instruction comes back here.
+			 */
 			uint64_t exceptions0 = bt->exceptions;
 
 			c->jc = (uint64_t)(uintptr_t)bt->jc_empty;
@@ -420,19 +433,20 @@ static void bt_print_stats(void *state, FILE *f)
 #undef X
 	for (i = 0; i < BT_CO_NR; i++)
 		if (bt->co_count[i])
-			fprintf(f, "  callout.%-17s %12" PRIu64 "\n", callout_names[i], bt->co_count[i]);
+			fprintf(f, "  callout.%-17s %12" PRIu64 "\n", callout_names[i],
+			        bt->co_count[i]);
 }
 
 const struct engine_ops bt_engine_ops = {
-	.name = "bt",
-	.desc = "binary translation into a translation cache",
-	.probe = bt_probe,
-	.info = bt_info,
-	.create = bt_create,
-	.destroy = bt_destroy,
-	.set_regs = bt_set_regs,
-	.get_regs = bt_get_regs,
-	.run = bt_run,
-	.kick = bt_kick,
-	.print_stats = bt_print_stats,
+    .name = "bt",
+    .desc = "binary translation into a translation cache",
+    .probe = bt_probe,
+    .info = bt_info,
+    .create = bt_create,
+    .destroy = bt_destroy,
+    .set_regs = bt_set_regs,
+    .get_regs = bt_get_regs,
+    .run = bt_run,
+    .kick = bt_kick,
+    .print_stats = bt_print_stats,
 };

@@ -21,7 +21,7 @@
 
 void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err)
 {
-	bt->cpu.exc = (struct bt_exc){ .vector = vector, .has_err = has_err, .err = err };
+	bt->cpu.exc = (struct bt_exc){.vector = vector, .has_err = has_err, .err = err};
 }
 
 void bt_set_cpl(struct bt *bt, uint8_t cpl)
@@ -84,9 +84,9 @@ void bt_seg_set(struct bt *bt, int seg, struct bt_seg s)
 {
 	struct bt_seg *o = &bt->cpu.seg[seg];
 
-	bool changed = seg != SEG_CS &&
-		       (o->base != s.base || bt_seg_limited(o) != bt_seg_limited(&s) ||
-			(bt_seg_limited(o) && (o->limit != s.limit || o->type != s.type)));
+	bool changed =
+	    seg != SEG_CS && (o->base != s.base || bt_seg_limited(o) != bt_seg_limited(&s) ||
+	                      (bt_seg_limited(o) && (o->limit != s.limit || o->type != s.type)));
 
 	*o = s;
 	/* Translated code has data segment bases and limits folded in: blocks are keyed by them. */
@@ -97,7 +97,7 @@ void bt_seg_set(struct bt *bt, int seg, struct bt_seg s)
 /* A null selector: any access through it would #GP; not modelled, it reads as flat. */
 static struct bt_seg null_seg(uint16_t sel)
 {
-	return (struct bt_seg){ .sel = sel, .limit = 0xffffffffu, .type = 0x3 };
+	return (struct bt_seg){.sel = sel, .limit = 0xffffffffu, .type = 0x3};
 }
 
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
@@ -132,8 +132,9 @@ int bt_load_seg(struct bt *bt, int seg, uint16_t sel)
 		if (!D_P(d))
 			return seg_fault(bt, EXC_NP, sel);
 	}
-	bt_seg_set(bt, seg, (struct bt_seg){ sel, desc_base(d), desc_limit(d), (uint8_t)dpl,
-					     (uint8_t)D_TYPE(d) });
+	bt_seg_set(
+	    bt, seg,
+	    (struct bt_seg){sel, desc_base(d), desc_limit(d), (uint8_t)dpl, (uint8_t)D_TYPE(d)});
 	return 0;
 }
 
@@ -154,18 +155,18 @@ int bt_load_cs(struct bt *bt, uint16_t sel, uint8_t new_cpl)
 		bt_unsupported(bt, bt->cpu.eip, "non-flat code segment 0x%x", sel);
 		return -2;
 	}
-	bt->cpu.seg[SEG_CS] = (struct bt_seg){ (uint16_t)((sel & ~3u) | new_cpl), 0, 0xffffffffu,
-					       (uint8_t)D_DPL(d), (uint8_t)D_TYPE(d) };
+	bt->cpu.seg[SEG_CS] = (struct bt_seg){(uint16_t)((sel & ~3u) | new_cpl), 0, 0xffffffffu,
+	                                      (uint8_t)D_DPL(d), (uint8_t)D_TYPE(d)};
 	bt_set_cpl(bt, new_cpl);
 	return 0;
 }
 
 /* The inner stack of a TSS for new_cpl; 0 or -1 with #TS/#SS/#PF raised (ext: EXT bit). */
 static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp, uint16_t *ss,
-		     struct bt_seg *ssd)
+                     struct bt_seg *ssd)
 {
 	struct bt_cpu *c = &bt->cpu;
-	uint32_t stack[2] = { 0, 0 }, d[2], off = 4 + 8u * new_cpl;
+	uint32_t stack[2] = {0, 0}, d[2], off = 4 + 8u * new_cpl;
 
 	if (off + 7 > c->tr_limit)
 		return seg_fault_ext(bt, EXC_TS, c->tr_sel, ext);
@@ -181,7 +182,7 @@ static int tss_stack(struct bt *bt, uint8_t new_cpl, uint16_t ext, uint32_t *esp
 		return seg_fault_ext(bt, EXC_TS, *ss, ext);
 	if (!D_P(d))
 		return seg_fault_ext(bt, EXC_SS, *ss, ext);
-	*ssd = (struct bt_seg){ *ss, desc_base(d), desc_limit(d), new_cpl, (uint8_t)D_TYPE(d) };
+	*ssd = (struct bt_seg){*ss, desc_base(d), desc_limit(d), new_cpl, (uint8_t)D_TYPE(d)};
 	return 0;
 }
 
@@ -200,7 +201,8 @@ int bt_far_target(struct bt *bt, uint16_t sel)
 		if (t == 0x5 || t == 0x9 || t == 0x1)
 			return 1; /* a task switch: bt_task_far checks the rest */
 		if (t == 0x4 || t == 0xc) {
-			bt_unsupported(bt, c->eip, "far transfer through a call gate (selector 0x%x)", sel);
+			bt_unsupported(bt, c->eip,
+			               "far transfer through a call gate (selector 0x%x)", sel);
 			return -2;
 		}
 		return seg_fault(bt, EXC_GP, sel);
@@ -216,7 +218,7 @@ int bt_far_target(struct bt *bt, uint16_t sel)
 
 /* Push the frame for a gate into new_cpl; 0 or -1 (exception in cpu->exc). */
 static int push_frame(struct bt *bt, uint8_t new_cpl, const struct bt_exc *e, uint32_t eflags,
-		      uint16_t ext)
+                      uint16_t ext)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t frame[6], n = 0, esp;
@@ -276,8 +278,10 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 		return bt_raise(bt, EXC_GP, true, idt_err), -1;
 	if (!((gate[1] >> 15) & 1))
 		return bt_raise(bt, EXC_NP, true, idt_err), -1;
-	if (type == 0x5) { /* a task gate: the handler is a task; the error code goes on its stack */
-		int r = bt_task_switch(bt, (uint16_t)(gate[0] >> 16), TS_INT, c->eip, e->has_err, e->err);
+	if (type ==
+	    0x5) { /* a task gate: the handler is a task; the error code goes on its stack */
+		int r = bt_task_switch(bt, (uint16_t)(gate[0] >> 16), TS_INT, c->eip, e->has_err,
+		                       e->err);
 
 		if (r == 0 && e->vector == EXC_PF)
 			c->cr2 = e->cr2;
@@ -294,8 +298,8 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 	if (!D_P(d))
 		return seg_fault_ext(bt, EXC_NP, sel, x);
 	new_cpl = (D_TYPE(d) & 4) ? c->cpl : D_DPL(d);
-	log_debug("bt: vector %d at eip=0x%x cpl %u esp=0x%x -> 0x%x:0x%x", e->vector, c->eip, c->cpl,
-		  c->gpr[4], sel, target);
+	log_debug("bt: vector %d at eip=0x%x cpl %u esp=0x%x -> 0x%x:0x%x", e->vector, c->eip,
+	          c->cpl, c->gpr[4], sel, target);
 	if (push_frame(bt, (uint8_t)new_cpl, e, eflags, x))
 		return -1;
 	if (e->vector == EXC_PF)
@@ -304,8 +308,8 @@ static int deliver_one(struct bt *bt, const struct bt_exc *e, bool ext)
 	if (type == 0xe)
 		c->vflags &= ~EFL_IF;
 	c->eip = target;
-	c->seg[SEG_CS] = (struct bt_seg){ (uint16_t)((sel & ~3u) | new_cpl), 0, 0xffffffffu,
-					  (uint8_t)D_DPL(d), (uint8_t)D_TYPE(d) };
+	c->seg[SEG_CS] = (struct bt_seg){(uint16_t)((sel & ~3u) | new_cpl), 0, 0xffffffffu,
+	                                 (uint8_t)D_DPL(d), (uint8_t)D_TYPE(d)};
 	if (new_cpl != c->cpl)
 		bt_set_cpl(bt, (uint8_t)new_cpl);
 	return 0;
@@ -343,13 +347,14 @@ int bt_deliver(struct bt *bt)
 		next = bt->cpu.exc;
 		bt->cpu.exc.vector = -1;
 		if (i == 0 && cur.is_int)
-			bt->cpu.eip = cur.insn_eip; /* a fault raised by int n is reported at the int */
+			bt->cpu.eip =
+			    cur.insn_eip; /* a fault raised by int n is reported at the int */
 		if (next.vector < 0 || cur.vector == EXC_DF)
 			return -1; /* a stop already recorded, or a triple fault */
 		if (next.vector == EXC_PF)
 			bt->cpu.cr2 = next.cr2; /* CR2 is the second fault's, #DF or not */
 		if (double_fault(&cur, &next))
-			next = (struct bt_exc){ .vector = EXC_DF, .has_err = true, .err = 0 };
+			next = (struct bt_exc){.vector = EXC_DF, .has_err = true, .err = 0};
 		cur = next;
 	}
 	return -1;
@@ -357,7 +362,7 @@ int bt_deliver(struct bt *bt)
 
 int bt_deliver_irq(struct bt *bt, uint8_t vector)
 {
-	bt->cpu.exc = (struct bt_exc){ .vector = vector };
+	bt->cpu.exc = (struct bt_exc){.vector = vector};
 	bt->interrupts++;
 	return bt_deliver(bt);
 }
@@ -365,7 +370,7 @@ int bt_deliver_irq(struct bt *bt, uint8_t vector)
 /* Null the data segments a return to an outer ring may no longer use. */
 void bt_drop_inner_segments(struct bt *bt)
 {
-	static const int segs[] = { SEG_DS, SEG_ES, SEG_FS, SEG_GS };
+	static const int segs[] = {SEG_DS, SEG_ES, SEG_FS, SEG_GS};
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
@@ -390,7 +395,7 @@ int bt_iret(struct bt *bt, uint32_t next)
 	if (mmu_read(bt, ss_base + c->gpr[4], f, 12, user))
 		return -1;
 	log_debug("bt: iret at cpl %u esp=0x%x: eip=0x%x cs=0x%x eflags=0x%x", c->cpl, c->gpr[4],
-		  f[0], f[1], f[2]);
+	          f[0], f[1], f[2]);
 	new_cpl = f[1] & 3;
 	if (new_cpl < c->cpl)
 		return seg_fault(bt, EXC_GP, (uint16_t)f[1]);

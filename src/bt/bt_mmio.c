@@ -16,9 +16,9 @@
 
 static int host_gpr(ZydisRegister r, int *size)
 {
-	static const ZydisRegister r32[] = { ZYDIS_REGISTER_EAX, ZYDIS_REGISTER_ECX,
-		ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX, ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_EBP,
-		ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI };
+	static const ZydisRegister r32[] = {
+	    ZYDIS_REGISTER_EAX,  ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX, ZYDIS_REGISTER_EBX,
+	    ZYDIS_REGISTER_R15D, ZYDIS_REGISTER_EBP, ZYDIS_REGISTER_ESI, ZYDIS_REGISTER_EDI};
 	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
 	int i;
 
@@ -32,8 +32,7 @@ static int host_gpr(ZydisRegister r, int *size)
 }
 
 /* An access of len bytes at pa, at the devices now. */
-static enum mon_action mmio_now(struct bt *bt, uint32_t pa, uint8_t len, bool write,
-				uint8_t *data)
+static enum mon_action mmio_now(struct bt *bt, uint32_t pa, uint8_t len, bool write, uint8_t *data)
 {
 	struct exit_record ex;
 
@@ -55,14 +54,15 @@ static void stop_from_context(struct bt *bt, ucontext_t *uc)
  * bt_mmio_step_end sends what it wrote to the device. 0, or -1: not such a form.
  */
 static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa,
-			   const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
+                           const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
 {
 	uint8_t *data = bt->openbus + 4096 + (pa & 0xfff);
 	unsigned size = 0, i;
 	bool rd = false, wr = false;
 
 	for (i = 0; i < in->operand_count; i++)
-		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY && op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
+		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
 			size = op[i].size / 8;
 			rd = op[i].actions & ZYDIS_OPERAND_ACTION_MASK_READ;
 			wr = op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
@@ -77,7 +77,7 @@ static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va,
 	}
 	if (mmu_devpage_map(bt, view, va))
 		return -1;
-	bt->mmio_step = (typeof(bt->mmio_step)){ true, wr, view, va, pa, (uint8_t)size };
+	bt->mmio_step = (typeof(bt->mmio_step)){true, wr, view, va, pa, (uint8_t)size};
 	bt->mmio_emulated++;
 	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
 	return 0;
@@ -115,7 +115,8 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(bt->dec64, pc, 15, &in, op)))
 		goto unsupported;
 	/* The guest instruction must be exactly this host instruction. */
-	if ((uint32_t)(pc - tb->code) + in.length != tb->imap[i + 1].host || tb->imap[i].spill != 0xff)
+	if ((uint32_t)(pc - tb->code) + in.length != tb->imap[i + 1].host ||
+	    tb->imap[i].spill != 0xff)
 		goto step;
 	write = op[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
 	size = op[write ? 0 : 1].size / 8;
@@ -129,8 +130,9 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 			v = c->gpr[reg];
 		}
 		memcpy(c->io_buf, &v, 4);
-	} else if (!write && (in.mnemonic == ZYDIS_MNEMONIC_MOV || in.mnemonic == ZYDIS_MNEMONIC_MOVZX ||
-			      in.mnemonic == ZYDIS_MNEMONIC_MOVSX)) {
+	} else if (!write &&
+	           (in.mnemonic == ZYDIS_MNEMONIC_MOV || in.mnemonic == ZYDIS_MNEMONIC_MOVZX ||
+	            in.mnemonic == ZYDIS_MNEMONIC_MOVSX)) {
 		reg = host_gpr(op[0].reg.value, &rsz);
 		if (reg < 0)
 			goto unsupported;
@@ -148,7 +150,8 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 	if (!write) { /* the load completes here: its data into the register */
 		memcpy(&v, c->io_buf, (size_t)size);
 		if (sign && size < 4)
-			v = size == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
+			v = size == 1 ? (uint32_t)(int32_t)(int8_t)v
+			              : (uint32_t)(int32_t)(int16_t)v;
 		mask = rsz >= 4 ? ~0u : (1u << (rsz * 8)) - 1;
 		c->gpr[reg] = (c->gpr[reg] & ~mask) | (v & mask);
 	}
@@ -159,7 +162,9 @@ step:
 	if (mmio_step_begin(bt, uc, view, va, pa, &in, op) == 0)
 		return;
 unsupported:
-	bt_unsupported(bt, c->eip, "MMIO access at 0x%x (guest address 0x%x) by an instruction "
-		       "the translator cannot emulate", pa, va);
+	bt_unsupported(bt, c->eip,
+	               "MMIO access at 0x%x (guest address 0x%x) by an instruction "
+	               "the translator cannot emulate",
+	               pa, va);
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 }

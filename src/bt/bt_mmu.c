@@ -36,19 +36,22 @@ static uint32_t *ram32(struct bt *bt, uint32_t pa)
 
 static int pf(struct bt *bt, uint32_t va, int acc, bool user, bool present)
 {
-	bt->cpu.exc = (struct bt_exc){ .vector = EXC_PF, .has_err = true, .cr2 = va,
-		.err = (present ? 1u : 0u) | (acc == ACC_WRITE ? 2u : 0u) | (user ? 4u : 0u) };
+	bt->cpu.exc = (struct bt_exc){.vector = EXC_PF,
+	                              .has_err = true,
+	                              .cr2 = va,
+	                              .err = (present ? 1u : 0u) | (acc == ACC_WRITE ? 2u : 0u) |
+	                                     (user ? 4u : 0u)};
 	return -1;
 }
 
 /* What a walk found, beyond the physical address: how the shadow may map it. */
 struct walk {
 	uint32_t pa;
-	bool can_write;       /* mapped writable: D set and the access rules allow writes */
-	bool wp0;             /* writable only because CR0.WP is 0 (supervisor) */
-	bool global;          /* G with CR4.PGE */
-	bool pse;             /* a 4 MiB page (no page table) */
-	uint32_t pt;          /* the page table's physical address (4 KiB pages) */
+	bool can_write; /* mapped writable: D set and the access rules allow writes */
+	bool wp0;       /* writable only because CR0.WP is 0 (supervisor) */
+	bool global;    /* G with CR4.PGE */
+	bool pse;       /* a 4 MiB page (no page table) */
+	uint32_t pt;    /* the page table's physical address (4 KiB pages) */
 	bool pde_w, pde_u;
 };
 
@@ -58,7 +61,7 @@ static int walk(struct bt *bt, uint32_t va, int acc, bool user, struct walk *w)
 	bool wp = c->cr0 & X86_CR0_WP, w_ok, u_ok;
 	uint32_t *pde, *pte, e, set;
 
-	*w = (struct walk){ .pa = va, .can_write = true };
+	*w = (struct walk){.pa = va, .can_write = true};
 	if (!(c->cr0 & X86_CR0_PG))
 		return 0;
 	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
@@ -79,7 +82,8 @@ static int walk(struct bt *bt, uint32_t va, int acc, bool user, struct walk *w)
 			return pf(bt, va, acc, user, false);
 		mmu_trace_pt(bt, *pde);
 		{
-			/* Remember which directory entry uses this table: its writes map back in O(1). */
+			/* Remember which directory entry uses this table: its writes map back in
+			 * O(1). */
 			uint32_t pt = *pde >> 12;
 			uint16_t ref = (uint16_t)((va >> 22) + 1);
 
@@ -138,8 +142,8 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 		uint32_t e = i < g0 + FILL_GROUP ? pt[i & 0x3ff] : 0, p = e >> 12, f = 0;
 		int prot = PROT_READ;
 		bool ok = i < g0 + FILL_GROUP && i != vpage && i != 0 && !bt->v2p[view][i] &&
-			  (e & (PTE_P | PTE_A)) == (PTE_P | PTE_A) && p < bt->npages &&
-			  (!user || (w->pde_u && (e & PTE_U)));
+		          (e & (PTE_P | PTE_A)) == (PTE_P | PTE_A) && p < bt->npages &&
+		          (!user || (w->pde_u && (e & PTE_U)));
 
 		if (ok) {
 			bool w_ok = w->pde_w && (e & PTE_W);
@@ -202,7 +206,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	 * A read fault there, or the same page twice without a step between, would
 	 * mean the host mapping is not what v2p says: map it again rather than loop.
 	 */
-	if (write && bt->v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
+	if (write &&
+	    bt->v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
 	    bt->fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
 		bt->remaps_saved++;
 		bt->fill_saved = ((uint64_t)vpage << 8 | (unsigned)view) + 1;
@@ -286,7 +291,8 @@ void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
 
 void mmu_pt_write_end(struct bt *bt)
 {
-	const uint32_t *now = (const uint32_t *)(bt->mon->vm.ram + ((size_t)bt->pt_write.ppage << 12));
+	const uint32_t *now =
+	    (const uint32_t *)(bt->mon->vm.ram + ((size_t)bt->pt_write.ppage << 12));
 	uint32_t e;
 
 	bt->pt_write.active = false;
@@ -321,7 +327,7 @@ void mmu_openbus_write_end(struct bt *bt)
 	for (int i = 0; i < bt->openbus_write.n; i++)
 		if (bt->v2p[bt->openbus_write.view[i]][bt->openbus_write.va[i] >> 12])
 			mmu_shadow_mprotect(bt, bt->openbus_write.view[i], bt->openbus_write.va[i],
-					    PROT_READ);
+			                    PROT_READ);
 	bt->openbus_write.n = 0;
 	memset(bt->openbus, 0xff, 4096); /* the write is dropped */
 }
@@ -359,7 +365,8 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 		if (n > len)
 			n = len;
 		/* A page the shadow maps (writable, for a write) needs no walk: A/D are set. */
-		uint32_t ent = bt->v2p[bt->cur_as * VIEW_KINDS + (user ? VIEW_USER : VIEW_SUP)][va >> 12];
+		uint32_t ent =
+		    bt->v2p[bt->cur_as * VIEW_KINDS + (user ? VIEW_USER : VIEW_SUP)][va >> 12];
 
 		if (ent && (!write || (ent & V2P_W)))
 			pa = (V2P_PAGE(ent) << 12) | (va & 0xfff);

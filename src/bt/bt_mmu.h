@@ -96,8 +96,9 @@ void mmu_set_view(struct bt *bt);
  * has checked the budget (mmu_reserve_pages) and that none of the pages is mapped.
  */
 int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage, int prot,
-		uint32_t flags);
-/* Make room for n more mapped pages: evict cached address spaces (LRU), else empty the current one. */
+                uint32_t flags);
+/* Make room for n more mapped pages: evict cached address spaces (LRU), else empty the current one.
+ */
 void mmu_reserve_pages(struct bt *bt, uint32_t n);
 /* The host address of guest page va in flat view v (the mirror of page 0 aside). */
 static inline uint8_t *mmu_host_page(struct bt *bt, int v, uint32_t va)

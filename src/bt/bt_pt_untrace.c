@@ -73,7 +73,8 @@ bool mmu_pt_release(struct bt *bt, uint32_t ppage)
 	if ((cur >> 12) == ppage)
 		return false;
 	for (s = 0; s < BT_AS_NR; s++)
-		if (s != bt->cur_as && bt->as[s].cr3 != BT_AS_FREE && (bt->as[s].cr3 >> 12) == ppage) {
+		if (s != bt->cur_as && bt->as[s].cr3 != BT_AS_FREE &&
+		    (bt->as[s].cr3 >> 12) == ppage) {
 			/*
 			 * The directory of a space that is not current is written (a process's
 			 * page directory freed and reused): drop that space rather than follow

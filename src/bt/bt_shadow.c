@@ -68,8 +68,10 @@ int mmu_canary_check(const struct bt *bt)
 
 		for (k = 0; p && k < 4096; k++)
 			if (p[k] != CANARY_BYTE) {
-				log_err("bt: host memory next to view %d changed at %p: guest confinement "
-					"broken", i / 2, (const void *)(p + k));
+				log_err("bt: host memory next to view %d changed at %p: guest "
+				        "confinement "
+				        "broken",
+				        i / 2, (const void *)(p + k));
 				bad = -1;
 				break;
 			}
@@ -90,7 +92,8 @@ int mmu_init(struct bt *bt)
 	bt->pt_hot = calloc(bt->npages, 1);
 	bt->rmap_cap = SHADOW_MAX_PAGES + 64;
 	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
-	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref || !bt->pt_hot)
+	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref ||
+	    !bt->pt_hot)
 		return -ENOMEM;
 	/* Open bus reads all-ones (QEMU's unassigned memory, a PC's floating bus). */
 	bt->openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
@@ -117,7 +120,7 @@ int mmu_init(struct bt *bt)
 		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_MAPPED + BT_GUARD_ABOVE);
 	}
 	for (v = 0; v < BT_AS_NR; v++)
-		bt->as[v] = (struct bt_as){ .cr3 = BT_AS_FREE };
+		bt->as[v] = (struct bt_as){.cr3 = BT_AS_FREE};
 	bt->cur_as = 0;
 	return 0;
 }
@@ -181,10 +184,10 @@ static int shadow_map(struct bt *bt, int v, uint32_t vpage, uint32_t n, int prot
 	off_t off = ppage >= bt->npages ? (off_t)(ppage - bt->npages) << 12 : (off_t)ppage << 12;
 
 	if (mmap(mmu_host_page(bt, v, vpage << 12), (size_t)n << 12, prot, MAP_SHARED | MAP_FIXED,
-		 fd, off) == MAP_FAILED)
+	         fd, off) == MAP_FAILED)
 		return -errno;
-	if (vpage == 0 && mmap(bt->view[v] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED,
-			       fd, off) == MAP_FAILED)
+	if (vpage == 0 && mmap(bt->view[v] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED, fd,
+	                       off) == MAP_FAILED)
 		return -errno;
 	return 0;
 }
@@ -220,8 +223,8 @@ static int rmap_add(struct bt *bt, uint32_t ppage, int v, uint32_t vpage)
 	} else {
 		return -ENOSPC;
 	}
-	bt->rmap[idx - 1] = (struct bt_rmap){ .va = vpage, .next = bt->rmap_head[ppage],
-					      .view = (uint8_t)v };
+	bt->rmap[idx - 1] =
+	    (struct bt_rmap){.va = vpage, .next = bt->rmap_head[ppage], .view = (uint8_t)v};
 	bt->rmap_head[ppage] = idx;
 	return 0;
 }
@@ -250,7 +253,7 @@ void mmu_unmap_one(struct bt *bt, int v, uint32_t vpage)
 }
 
 int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage, int prot,
-		uint32_t flags)
+                uint32_t flags)
 {
 	uint32_t i;
 	int ret;
@@ -317,7 +320,8 @@ static uint32_t sweep(struct bt *bt, uint32_t vmask, uint32_t any, uint32_t keep
 		for (v = 0; v < VIEW_NR; v++)
 			if ((vmask >> v) & 1 && bt->as[VIEW_AS(v)].mapped)
 				mmap(bt->view[v], VIEW_MAPPED, PROT_NONE,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+				     0);
 	for (p = 0; p <= bt->npages; p++) {
 		uint32_t *link = &bt->rmap_head[p];
 
@@ -359,7 +363,7 @@ void mmu_flush(struct bt *bt)
 	bt->rmap_used = 0;
 	bt->rmap_free = 0;
 	for (uint32_t p = 0; p < bt->npages; p++)
-		bt->pflags[p] &= (uint8_t)~(PF_PT | PF_PT_INUSE); /* traced again when walked */
+		bt->pflags[p] &= (uint8_t) ~(PF_PT | PF_PT_INUSE); /* traced again when walked */
 	memset(bt->ptref, 0, bt->npages * sizeof(*bt->ptref));
 	for (s = 0; s < BT_AS_NR; s++)
 		bt->as[s].cr3 = BT_AS_FREE;
@@ -398,7 +402,8 @@ static void retrace(struct bt *bt)
 			continue;
 		bt->pflags[key >> 12] |= PF_MARK;
 		for (j = 0; j < 1024; j++)
-			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) < bt->npages)
+			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) &&
+			    (pd[j] >> 12) < bt->npages)
 				bt->pflags[pd[j] >> 12] |= PF_MARK;
 	}
 	for (p = 0; p < bt->npages; p++) {
@@ -476,7 +481,8 @@ void mmu_cr_written(struct bt *bt, int n, uint32_t old0, uint32_t old4)
 		if (c->cr0 & X86_CR0_PG) {
 			as_load(bt);
 		} else {
-			/* No translation in effect: every slot is empty or identity (PG 0 flushed). */
+			/* No translation in effect: every slot is empty or identity (PG 0 flushed).
+			 */
 			for (int s = 0; s < BT_AS_NR; s++)
 				if (bt->as[s].cr3 == (c->cr3 & ~0xfffu))
 					bt->as[s].cr3 = BT_AS_FREE;

@@ -1,8 +1,8 @@
 /*
  * bt_signal.c: host faults in translated code. A SIGSEGV in a view is a
  * hidden fault (fill the shadow and retry), a true guest #PF, a store to open
- * bus (stepped, then dropped), or a device access (MMIO); in a view's guard it is an access that wrapped at 4 GiB
- * (retranslate it exactly and run it again); anywhere else it stops the guest.
+ * bus (stepped, then dropped), or a device access (MMIO); in a view's guard it is an access that
+ * wrapped at 4 GiB (retranslate it exactly and run it again); anywhere else it stops the guest.
  * SIGFPE is #DE (an integer divide) or #MF (an x87 exception, which the host
  * reports on the next waiting x87 instruction, as the guest's CPU with CR0.NE=1
  * does; with NE=0 the PC's FERR# instead: IRQ13, the waiting instruction frozen
@@ -118,7 +118,7 @@ static void internal_fault(struct bt *bt, ucontext_t *uc, const char *what, uint
 	if (bt_sync_from_context(bt, uc, NULL, NULL) == 0)
 		eip = bt->cpu.eip;
 	exit_make_msg(&bt->cpu.core_exit, EXIT_INTERNAL, eip, 0,
-		      "translated code took %s at host address %p", what, (void *)addr);
+	              "translated code took %s at host address %p", what, (void *)addr);
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 }
 
@@ -131,7 +131,7 @@ static void guest_exception(struct bt *bt, ucontext_t *uc, int vector)
 		return;
 	}
 	if (vector >= 0)
-		e = (struct bt_exc){ .vector = vector };
+		e = (struct bt_exc){.vector = vector};
 	if (vector == EXC_DE)
 		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_DIV);
 	if (vector < 0 && e.vector == EXC_PF)
@@ -163,7 +163,8 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 	}
 	if (VIEW_AS(view) != bt->cur_as) {
 		/* r8 is reloaded on every entry: only the current address space is reachable. */
-		internal_fault(bt, uc, "a fault in another address space's view", (uintptr_t)si->si_addr);
+		internal_fault(bt, uc, "a fault in another address space's view",
+		               (uintptr_t)si->si_addr);
 		return;
 	}
 	if (guard) {
@@ -173,7 +174,8 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		 */
 		if (bt->pt_write.active)
 			mmu_pt_write_end(bt);
-		if (bt_sync_from_context(bt, uc, NULL, NULL) || bt_adapt_wrap(bt, bt->cpu.eip) == 0) {
+		if (bt_sync_from_context(bt, uc, NULL, NULL) ||
+		    bt_adapt_wrap(bt, bt->cpu.eip) == 0) {
 			internal_fault(bt, uc, "a fault in a view's guard", (uintptr_t)si->si_addr);
 			return;
 		}
@@ -249,7 +251,8 @@ static void on_fpe(int sig, siginfo_t *si, void *uctx)
 	else if (bt_sync_from_context(sig_bt, uc, NULL, NULL))
 		internal_fault(sig_bt, uc, "an exception outside a block", 0);
 	else {
-		sig_bt->ferr = true; /* the dispatcher pulses IRQ13; EIP stays on the waiting insn */
+		sig_bt->ferr =
+		    true; /* the dispatcher pulses IRQ13; EIP stays on the waiting insn */
 		bt_leave_from_context(sig_bt, uc, BT_EXIT_RESUME);
 	}
 }

@@ -14,7 +14,7 @@
 #define CR0_PG 0x80000000u
 #define TSS_LINK 0x00
 #define TSS_CR3 0x1c
-#define TSS_EIP 0x20   /* EIP EFLAGS EAX..EDI ES CS SS DS FS GS: 16 dwords */
+#define TSS_EIP 0x20 /* EIP EFLAGS EAX..EDI ES CS SS DS FS GS: 16 dwords */
 #define TSS_LDT 0x60
 #define TSS_MIN_LIMIT 0x67
 
@@ -72,7 +72,7 @@ static int load_ldt(struct bt *bt, uint16_t sel)
 /* The new task's segment registers: a fault here is taken in the new task (as #TS). */
 static int load_segments(struct bt *bt, const uint32_t *v)
 {
-	static const int order[] = { SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS };
+	static const int order[] = {SEG_SS, SEG_DS, SEG_ES, SEG_FS, SEG_GS};
 	uint16_t cs = (uint16_t)v[11];
 	unsigned i;
 	int r;
@@ -91,7 +91,7 @@ static int load_segments(struct bt *bt, const uint32_t *v)
 }
 
 int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool has_err,
-		   uint32_t err)
+                   uint32_t err)
 {
 	struct bt_cpu *c = &bt->cpu;
 	uint32_t d[2], base, limit, v[16], link = 0, cr3, ldt = 0, old[16];
@@ -99,7 +99,9 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	int i;
 
 	if ((sel & 4) || bt_read_desc(bt, sel, d))
-		return c->exc.vector == EXC_PF ? -1 : fault(bt, reason == TS_IRET ? EXC_TS : EXC_GP, sel);
+		return c->exc.vector == EXC_PF
+		           ? -1
+		           : fault(bt, reason == TS_IRET ? EXC_TS : EXC_GP, sel);
 	type = (d[1] >> 8) & 0x1f;
 	if (type == 0x1 || type == 0x3) {
 		bt_unsupported(bt, c->eip, "task switch to a 16-bit TSS (selector 0x%x)", sel);
@@ -147,7 +149,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	{
 		uint32_t old_cr0 = c->cr0;
 
-		c->cr0 |= CR0_TS; /* the new task's first x87 instruction: #NM */
+		c->cr0 |= CR0_TS;                /* the new task's first x87 instruction: #NM */
 		bt_fpu_cr0_changed(bt, old_cr0); /* x87 blocks were translated for TS clear */
 	}
 	/* From here on a fault belongs to the new task (SDM Vol 3 7.3, step 12). */

@@ -9,7 +9,7 @@
 #include "monitor.h"
 
 static void listing(FILE *f, cs_mode mode, const uint8_t *code, size_t len, uint64_t addr,
-		    const char *who)
+                    const char *who)
 {
 	csh h;
 	cs_insn *insn;
@@ -20,7 +20,7 @@ static void listing(FILE *f, cs_mode mode, const uint8_t *code, size_t len, uint
 	n = cs_disasm(h, code, len, addr, 0, &insn);
 	for (i = 0; i < n; i++)
 		fprintf(f, "  %s %08" PRIx64 ":  %-8s %s\n", who, insn[i].address, insn[i].mnemonic,
-			insn[i].op_str);
+		        insn[i].op_str);
 	if (n)
 		cs_free(insn, n);
 	cs_close(&h);
@@ -31,12 +31,15 @@ void bt_trace_block(struct bt *bt, const struct tb *tb)
 	uint8_t guest[4096];
 	uint32_t len = tb->guest_len < sizeof(guest) ? tb->guest_len : sizeof(guest);
 
-	fprintf(stderr, "bt: block 0x%08x cpl %u: %u guest instructions (%u bytes) -> %u host bytes\n",
-		tb->eip, tb->cpl, tb->ninsn, tb->guest_len, tb->code_len);
+	fprintf(stderr,
+	        "bt: block 0x%08x cpl %u: %u guest instructions (%u bytes) -> %u host bytes\n",
+	        tb->eip, tb->cpl, tb->ninsn, tb->guest_len, tb->code_len);
 	if (mmu_read(bt, tb->eip, guest, len, (tb->cpl & 3) == 3) == 0)
 		listing(stderr, CS_MODE_32, guest, len, tb->eip, "guest");
 	bt->cpu.exc.vector = -1;
-	listing(stderr, CS_MODE_64, tb->code, getenv("TANDEM_TRACE_STUBS") ? tb->code_len : tb->body_len, (uint64_t)(uintptr_t)tb->code, "host ");
+	listing(stderr, CS_MODE_64, tb->code,
+	        getenv("TANDEM_TRACE_STUBS") ? tb->code_len : tb->body_len,
+	        (uint64_t)(uintptr_t)tb->code, "host ");
 }
 
 void bt_perf_map_block(const struct tb *tb)
@@ -60,5 +63,5 @@ void bt_perf_map_block(const struct tb *tb)
 	}
 	if (state == 1)
 		fprintf(map, "%" PRIxPTR " %x guest_%08x_len%u_cpl%u_n%u\n", (uintptr_t)tb->code,
-			tb->code_len, tb->eip, tb->guest_len, tb->cpl, tb->ninsn);
+		        tb->code_len, tb->eip, tb->guest_len, tb->cpl, tb->ninsn);
 }

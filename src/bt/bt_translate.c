@@ -19,10 +19,9 @@ int bt_decoders_init(struct bt *bt)
 {
 	static ZydisDecoder d32, d64;
 
-	if (!ZYAN_SUCCESS(ZydisDecoderInit(&d32, ZYDIS_MACHINE_MODE_LEGACY_32,
-					   ZYDIS_STACK_WIDTH_32)) ||
-	    !ZYAN_SUCCESS(ZydisDecoderInit(&d64, ZYDIS_MACHINE_MODE_LONG_64,
-					   ZYDIS_STACK_WIDTH_64)))
+	if (!ZYAN_SUCCESS(
+	        ZydisDecoderInit(&d32, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderInit(&d64, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
 		return -1;
 	bt->dec32 = &d32;
 	bt->dec64 = &d64;
@@ -61,7 +60,8 @@ static int fetch(struct xlat *x, uint32_t eip, uint32_t *avail)
 			x->pa2 = pa2;
 			n = 15;
 		} else {
-			bt->cpu.exc.vector = -1; /* only a fault if the instruction needs those bytes */
+			bt->cpu.exc.vector =
+			    -1; /* only a fault if the instruction needs those bytes */
 		}
 	}
 	*avail = n;
@@ -97,7 +97,8 @@ void x_jcc_slot(struct xlat *x, uint8_t cc, uint32_t target)
 	add_slot(x, emit_jcc_slot(&x->e, cc), target, true);
 }
 
-/* Is target in a guest page this block was checked against (its first, or the one it reaches into)? */
+/* Is target in a guest page this block was checked against (its first, or the one it reaches into)?
+ */
 static bool in_block_pages(const struct tb *tb, uint32_t target)
 {
 	uint32_t v = tb->eip >> 12, t = target >> 12;
@@ -119,14 +120,16 @@ static void emit_slot_stubs(struct xlat *x)
 
 	for (k = 0; k < x->nslots; k++) {
 		uint64_t ref = x->slot_chain[k] ? (uint64_t)(uintptr_t)tb | (uint64_t)k : 0;
-		static const uint8_t store_ref[] = { 0x4d, 0x89, 0x6e, CPU_EXIT_TB }; /* mov [r14+], r13 */
-		static const uint8_t mov_r13[] = { 0x49, 0xbd };                      /* mov r13, imm64 */
+		static const uint8_t store_ref[] = {0x4d, 0x89, 0x6e,
+		                                    CPU_EXIT_TB}; /* mov [r14+], r13 */
+		static const uint8_t mov_r13[] = {0x49, 0xbd};    /* mov r13, imm64 */
 
 		tb->stub_off[k] = (uint32_t)(x->e.p - x->e.start);
 		tb->jmp_off[k] = x->slot_field[k];
 		tb->target[k] = x->slot_target[k];
 		emit_patch(&x->e, x->slot_field[k], x->e.p);
-		if (x->slot_chain[k] && !(tb->cpl & TB_STEP) && !in_block_pages(tb, x->slot_target[k])) {
+		if (x->slot_chain[k] && !(tb->cpl & TB_STEP) &&
+		    !in_block_pages(tb, x->slot_target[k])) {
 			tb->slot_dead[k] = true; /* its jump goes to this probe for good */
 			emit_mov_r13_imm(&x->e, x->slot_target[k]);
 			emit_lookup(&x->e, x->bt->stub_miss);
@@ -139,7 +142,8 @@ static void emit_slot_stubs(struct xlat *x)
 		emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_CHAIN);
 		emit_jmp(&x->e, x->bt->stub_exit);
 		if (x->slot_chain[k]) {
-			/* The way to a target in these pages that checks segments this block does not. */
+			/* The way to a target in these pages that checks segments this block does
+			 * not. */
 			tb->probe_off[k] = (uint32_t)(x->e.p - x->e.start);
 			emit_mov_r13_imm(&x->e, x->slot_target[k]);
 			emit_jmp(&x->e, x->bt->stub_probe);
@@ -151,12 +155,18 @@ static void emit_slot_stubs(struct xlat *x)
 static int seg_of_reg(ZydisRegister r)
 {
 	switch (r) {
-	case R(ES): return SEG_ES;
-	case R(CS): return SEG_CS;
-	case R(SS): return SEG_SS;
-	case R(FS): return SEG_FS;
-	case R(GS): return SEG_GS;
-	default: return SEG_DS;
+	case R(ES):
+		return SEG_ES;
+	case R(CS):
+		return SEG_CS;
+	case R(SS):
+		return SEG_SS;
+	case R(FS):
+		return SEG_FS;
+	case R(GS):
+		return SEG_GS;
+	default:
+		return SEG_DS;
 	}
 }
 
@@ -225,7 +235,7 @@ static int translate_one(struct xlat *x, int n)
 		uint32_t pa;
 
 		if (mmu_translate(x->bt, (x->eip | 0xfff) + 1, ACC_FETCH, x->bt->cpu.cpl == 3, &pa,
-				  NULL) == 0) {
+		                  NULL) == 0) {
 			/* ... or a page with no RAM behind it: stop, as for code outside RAM. */
 			bt_unsupported(x->bt, x->eip, "executing outside RAM (at 0x%x)", pa);
 			return -2;
@@ -233,8 +243,8 @@ static int translate_one(struct xlat *x, int n)
 		return -1;
 	}
 	x->bt->cpu.exc.vector = -1;
-	tb->imap[n] = (struct bt_imap){ (uint16_t)(x->e.p - x->e.start),
-					(uint16_t)(x->eip - tb->eip), 0xff };
+	tb->imap[n] =
+	    (struct bt_imap){(uint16_t)(x->e.p - x->e.start), (uint16_t)(x->eip - tb->eip), 0xff};
 	if (n == 0)
 		tb->page[0] = x->pa >> 12;
 	else if ((x->pa >> 12) != tb->page[0])
@@ -279,23 +289,27 @@ static bool self_loop(struct bt *bt, uint32_t eip)
 	while (code && off < 4096 && n++ < TB_MAX_INSNS) {
 		ZydisInstructionCategory cat;
 
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(bt->dec32, NULL, code, 4096 - off, &in)))
+		if (!ZYAN_SUCCESS(
+		        ZydisDecoderDecodeInstruction(bt->dec32, NULL, code, 4096 - off, &in)))
 			break;
 		cat = in.meta.category;
 		off += in.length;
 		code += in.length;
 		if (cat == ZYDIS_CATEGORY_COND_BR || cat == ZYDIS_CATEGORY_UNCOND_BR) {
-			/* rel8/rel32 branches: the target is the next instruction + the immediate */
+			/* rel8/rel32 branches: the target is the next instruction + the immediate
+			 */
 			if (in.raw.imm[0].is_relative &&
-			    (uint32_t)(eip - (eip & 0xfff) + off + (uint32_t)in.raw.imm[0].value.s) == eip)
+			    (uint32_t)(eip - (eip & 0xfff) + off +
+			               (uint32_t)in.raw.imm[0].value.s) == eip)
 				return true;
 			/* x_jcc goes on past a jcc while slots remain; loop/jcxz end a block */
 			if (cat != ZYDIS_CATEGORY_COND_BR ||
-			    (in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && (in.opcode & 0xfc) == 0xe0) ||
+			    (in.opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+			     (in.opcode & 0xfc) == 0xe0) ||
 			    ++jccs + 2 > TB_SLOTS)
 				break;
 		} else if (cat == ZYDIS_CATEGORY_CALL || cat == ZYDIS_CATEGORY_RET ||
-			   cat == ZYDIS_CATEGORY_SYSTEM || cat == ZYDIS_CATEGORY_INTERRUPT) {
+		           cat == ZYDIS_CATEGORY_SYSTEM || cat == ZYDIS_CATEGORY_INTERRUPT) {
 			break;
 		}
 	}
@@ -320,11 +334,16 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	x.bt = bt;
 	x.tb = tb;
 	x.eip = eip;
-	x.e = (struct emit){ .start = tb->code, .p = tb->code, .end = tb->code + TB_CODE_MAX,
-			     .seg_insn = SEG_DS, .seg_next = -1, .seg_rt_off = -1,
-			     .seg_runtime = 1u << SEG_FS | 1u << SEG_GS };
+	x.e = (struct emit){.start = tb->code,
+	                    .p = tb->code,
+	                    .end = tb->code + TB_CODE_MAX,
+	                    .seg_insn = SEG_DS,
+	                    .seg_next = -1,
+	                    .seg_rt_off = -1,
+	                    .seg_runtime = 1u << SEG_FS | 1u << SEG_GS};
 	for (n = 0; n < SEG_NR; n++) /* FS, GS: added at run time (emit_seg_add) */
-		x.e.segbase[n] = n == SEG_CS || (x.e.seg_runtime & (1u << n)) ? 0 : bt->cpu.seg[n].base;
+		x.e.segbase[n] =
+		    n == SEG_CS || (x.e.seg_runtime & (1u << n)) ? 0 : bt->cpu.seg[n].base;
 	tb->eip = eip;
 	tb->cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
 	bt->cpu.exc.vector = -1;
@@ -334,7 +353,8 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 		r = translate_one(&x, n);
 		if (r < 0) {
 			if (n == 0)
-				return r; /* the fault (or the stop) belongs to the first instruction */
+				return r; /* the fault (or the stop) belongs to the first
+				             instruction */
 			x.eip = start;
 			x_jmp_slot(&x, start, true);
 			break;
@@ -356,15 +376,15 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 			break;
 		}
 	}
-	tb->imap[tb->ninsn] = (struct bt_imap){ (uint16_t)(x.e.p - x.e.start),
-						(uint16_t)(x.eip - eip), 0xff };
+	tb->imap[tb->ninsn] =
+	    (struct bt_imap){(uint16_t)(x.e.p - x.e.start), (uint16_t)(x.eip - eip), 0xff};
 	tb->body_len = (uint32_t)(x.e.p - x.e.start);
 	tb->guest_len = (uint16_t)(x.eip - eip);
 	emit_slot_stubs(&x);
 	if (x.e.overflow || x.e.failed) {
 		bt_unsupported(bt, eip, "translator bug: block at 0x%x %s %s", eip,
-			       x.e.overflow ? "overflowed its code buffer" : "could not encode",
-			       x.e.overflow ? "" : ZydisMnemonicGetString(x.e.failed_mnemonic));
+		               x.e.overflow ? "overflowed its code buffer" : "could not encode",
+		               x.e.overflow ? "" : ZydisMnemonicGetString(x.e.failed_mnemonic));
 		return -2;
 	}
 	tb->code_len = (uint32_t)(x.e.p - x.e.start);
@@ -373,7 +393,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	tb->loop0 = (uint16_t)bt->nloops;
 	for (n = 0; n < x.nloops; n++)
 		if (tc_loop_add(bt, tb->code + x.loop_off[n][0], tb->code + x.loop_off[n][1],
-				tb->code + x.loop_off[n][2]))
+		                tb->code + x.loop_off[n][2]))
 			tb->nloops++;
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);

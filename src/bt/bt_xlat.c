@@ -100,13 +100,20 @@ static int x_mov(struct xlat *x, int n)
 static bool plain_ident(const struct xlat *x)
 {
 	switch (x->in.meta.category) {
-	case ZYDIS_CATEGORY_BINARY: case ZYDIS_CATEGORY_LOGICAL: case ZYDIS_CATEGORY_SHIFT:
-	case ZYDIS_CATEGORY_ROTATE: case ZYDIS_CATEGORY_BITBYTE: case ZYDIS_CATEGORY_CMOV:
-	case ZYDIS_CATEGORY_SETCC: case ZYDIS_CATEGORY_SEMAPHORE: case ZYDIS_CATEGORY_CONVERT:
+	case ZYDIS_CATEGORY_BINARY:
+	case ZYDIS_CATEGORY_LOGICAL:
+	case ZYDIS_CATEGORY_SHIFT:
+	case ZYDIS_CATEGORY_ROTATE:
+	case ZYDIS_CATEGORY_BITBYTE:
+	case ZYDIS_CATEGORY_CMOV:
+	case ZYDIS_CATEGORY_SETCC:
+	case ZYDIS_CATEGORY_SEMAPHORE:
+	case ZYDIS_CATEGORY_CONVERT:
 		return ident_isa(&x->in);
 	case ZYDIS_CATEGORY_DATAXFER:
 		return ident_isa(&x->in) && !has_regclass(x, ZYDIS_REGCLASS_SEGMENT) &&
-		       !has_regclass(x, ZYDIS_REGCLASS_CONTROL) && !has_regclass(x, ZYDIS_REGCLASS_DEBUG);
+		       !has_regclass(x, ZYDIS_REGCLASS_CONTROL) &&
+		       !has_regclass(x, ZYDIS_REGCLASS_DEBUG);
 	default:
 		return false;
 	}
@@ -133,12 +140,12 @@ static const ZydisDecodedOperand *mem_operand(const struct xlat *x)
  */
 static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 {
-	static const uint8_t store_arg[] = { 0x45, 0x89, 0x6e, CPU_ARG }; /* mov [r14+arg], r13d */
+	static const uint8_t store_arg[] = {0x45, 0x89, 0x6e, CPU_ARG}; /* mov [r14+arg], r13d */
 	struct bt_site *s;
 	int ret;
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
-		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
+	          (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
 	emit_seg_add(&x->e, R(R13D));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_adapt_pre);
@@ -158,17 +165,20 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 /* Adapted divide: an inline, flag-free zero-divisor check; #DE by callout, no SIGFPE. */
 static int x_div_checked(struct xlat *x, int n)
 {
-	static const uint8_t xchg[] = { 0x49, 0x87, 0xcd }; /* xchg rcx, r13 */
+	static const uint8_t xchg[] = {0x49, 0x87, 0xcd}; /* xchg rcx, r13 */
 	const ZydisDecodedOperand *d = &x->op[0];
 	ZydisEncoderRequest r;
 	uint8_t *jz, *jdone;
 	int size = d->size / 8;
 
-	if (d->type == ZYDIS_OPERAND_TYPE_REGISTER && d->reg.value >= R(AH) && d->reg.value <= R(BH)) {
+	if (d->type == ZYDIS_OPERAND_TYPE_REGISTER && d->reg.value >= R(AH) &&
+	    d->reg.value <= R(BH)) {
 		/* AH..BH cannot sit next to r13 (REX): through cpu->arg, flag-free */
 		uint8_t id = (uint8_t)(d->reg.value - R(AH));
-		const uint8_t spill[] = { 0x41, 0x89, (uint8_t)(0x46 | id << 3), CPU_ARG }; /* mov [r14+arg], e?x */
-		const uint8_t load[] = { 0x45, 0x0f, 0xb6, 0x6e, CPU_ARG + 1 }; /* movzx r13d, byte [r14+arg+1] */
+		const uint8_t spill[] = {0x41, 0x89, (uint8_t)(0x46 | id << 3),
+		                         CPU_ARG}; /* mov [r14+arg], e?x */
+		const uint8_t load[] = {0x45, 0x0f, 0xb6, 0x6e,
+		                        CPU_ARG + 1}; /* movzx r13d, byte [r14+arg+1] */
 
 		emit_bytes(&x->e, spill, sizeof(spill));
 		emit_bytes(&x->e, load, sizeof(load));
@@ -178,8 +188,8 @@ static int x_div_checked(struct xlat *x, int n)
 		if (d->type == ZYDIS_OPERAND_TYPE_REGISTER)
 			req_reg(&r, map_reg(d->reg.value));
 		else
-			req_gmem(&x->e, &r, map_reg(d->mem.base), map_reg(d->mem.index), d->mem.scale,
-				 d->mem.disp.value, (uint16_t)size);
+			req_gmem(&x->e, &r, map_reg(d->mem.base), map_reg(d->mem.index),
+			         d->mem.scale, d->mem.disp.value, (uint16_t)size);
 		emit_req(&x->e, &r);
 	}
 	emit_bytes(&x->e, xchg, sizeof(xchg));
@@ -205,7 +215,9 @@ static int x_div_checked(struct xlat *x, int n)
 static bool bit_offset_reg(const struct xlat *x)
 {
 	switch (x->in.mnemonic) {
-	case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BT:
+	case ZYDIS_MNEMONIC_BTS:
+	case ZYDIS_MNEMONIC_BTR:
 	case ZYDIS_MNEMONIC_BTC:
 		return x->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
 	default:
@@ -220,11 +232,11 @@ static bool bit_offset_reg(const struct xlat *x)
  */
 static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
 {
-	static const uint8_t store_arg[] = { 0x45, 0x89, 0x6e, CPU_ARG }; /* mov [r14+arg], r13d */
+	static const uint8_t store_arg[] = {0x45, 0x89, 0x6e, CPU_ARG}; /* mov [r14+arg], r13d */
 	struct bt_site *s;
 
 	emit_ea32(&x->e, R(R13D), map_reg(m->mem.base), map_reg(m->mem.index), m->mem.scale,
-		  (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
+	          (int32_t)((uint32_t)m->mem.disp.value + emit_seg_base(&x->e)));
 	emit_seg_add(&x->e, R(R13D));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_pf_check);
@@ -239,11 +251,11 @@ static int x_adapted(struct xlat *x, int n, int reason)
 {
 	const ZydisDecodedOperand *m;
 
-	if (reason == ADAPT_DIV && (x->in.mnemonic == ZYDIS_MNEMONIC_DIV ||
-				    x->in.mnemonic == ZYDIS_MNEMONIC_IDIV))
+	if (reason == ADAPT_DIV &&
+	    (x->in.mnemonic == ZYDIS_MNEMONIC_DIV || x->in.mnemonic == ZYDIS_MNEMONIC_IDIV))
 		return x_div_checked(x, n);
-	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) && plain_ident(x) &&
-	    !bit_offset_reg(x))
+	if ((reason == ADAPT_PT || reason == ADAPT_MMIO) && (m = mem_operand(x)) &&
+	    plain_ident(x) && !bit_offset_reg(x))
 		return x_redirect(x, n, m);
 	if (reason == ADAPT_PF && (m = mem_operand(x)) && plain_ident(x) && m->size >= 8)
 		return x_pf_checked(x, n, m);
@@ -300,22 +312,34 @@ int x_insn(struct xlat *x, int n)
 		return x_jcc(x);
 	}
 	switch (in->mnemonic) {
-	case ZYDIS_MNEMONIC_JMP: return x_jmp(x);
-	case ZYDIS_MNEMONIC_CALL: return x_call(x);
-	case ZYDIS_MNEMONIC_RET: return x_ret(x);
-	case ZYDIS_MNEMONIC_PUSH: return x_push(x);
-	case ZYDIS_MNEMONIC_POP: return x_pop(x);
-	case ZYDIS_MNEMONIC_PUSHAD: case ZYDIS_MNEMONIC_PUSHA: return x_pusha(x);
-	case ZYDIS_MNEMONIC_POPAD: case ZYDIS_MNEMONIC_POPA: return x_popa(x);
-	case ZYDIS_MNEMONIC_ENTER: return x_enter(x);
-	case ZYDIS_MNEMONIC_LEAVE: return x_leave(x);
-	case ZYDIS_MNEMONIC_MOV: return x_mov(x, n);
+	case ZYDIS_MNEMONIC_JMP:
+		return x_jmp(x);
+	case ZYDIS_MNEMONIC_CALL:
+		return x_call(x);
+	case ZYDIS_MNEMONIC_RET:
+		return x_ret(x);
+	case ZYDIS_MNEMONIC_PUSH:
+		return x_push(x);
+	case ZYDIS_MNEMONIC_POP:
+		return x_pop(x);
+	case ZYDIS_MNEMONIC_PUSHAD:
+	case ZYDIS_MNEMONIC_PUSHA:
+		return x_pusha(x);
+	case ZYDIS_MNEMONIC_POPAD:
+	case ZYDIS_MNEMONIC_POPA:
+		return x_popa(x);
+	case ZYDIS_MNEMONIC_ENTER:
+		return x_enter(x);
+	case ZYDIS_MNEMONIC_LEAVE:
+		return x_leave(x);
+	case ZYDIS_MNEMONIC_MOV:
+		return x_mov(x, n);
 	case ZYDIS_MNEMONIC_XLAT: {
 		static const uint8_t xlat[] = {
-			0x44, 0x0f, 0xb6, 0xc8, /* movzx r9d, al        */
-			0x46, 0x8d, 0x0c, 0x0b, /* lea r9d, [rbx + r9]  (32-bit: wraps) */
+		    0x44, 0x0f, 0xb6, 0xc8, /* movzx r9d, al        */
+		    0x46, 0x8d, 0x0c, 0x0b, /* lea r9d, [rbx + r9]  (32-bit: wraps) */
 		};
-		static const uint8_t load[] = { 0x43, 0x8a, 0x04, 0x08 }; /* mov al, [r8 + r9] */
+		static const uint8_t load[] = {0x43, 0x8a, 0x04, 0x08}; /* mov al, [r8 + r9] */
 		uint32_t base = emit_seg_base(&x->e);
 
 		if (in->address_width == 16)
@@ -328,52 +352,97 @@ int x_insn(struct xlat *x, int n)
 		emit_bytes(&x->e, load, sizeof(load));
 		return 0;
 	}
-	case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: return x_io(x);
-	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
-	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+	case ZYDIS_MNEMONIC_IN:
+	case ZYDIS_MNEMONIC_OUT:
+		return x_io(x);
+	case ZYDIS_MNEMONIC_INSB:
+	case ZYDIS_MNEMONIC_INSW:
+	case ZYDIS_MNEMONIC_INSD:
+	case ZYDIS_MNEMONIC_OUTSB:
+	case ZYDIS_MNEMONIC_OUTSW:
+	case ZYDIS_MNEMONIC_OUTSD:
 		return callout_on(x, BT_CO_iostr);
-	case ZYDIS_MNEMONIC_CLI: return callout_on(x, BT_CO_cli);
+	case ZYDIS_MNEMONIC_CLI:
+		return callout_on(x, BT_CO_cli);
 	case ZYDIS_MNEMONIC_STI:
 		x->end_after_next = 2; /* the sti shadow: one more instruction, then look */
 		return callout_on(x, BT_CO_sti);
-	case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD: return callout_on(x, BT_CO_pushf);
-	case ZYDIS_MNEMONIC_POPF: case ZYDIS_MNEMONIC_POPFD:
+	case ZYDIS_MNEMONIC_PUSHF:
+	case ZYDIS_MNEMONIC_PUSHFD:
+		return callout_on(x, BT_CO_pushf);
+	case ZYDIS_MNEMONIC_POPF:
+	case ZYDIS_MNEMONIC_POPFD:
 		x->end_after_next = 1;
 		return callout_on(x, BT_CO_popf);
-	case ZYDIS_MNEMONIC_HLT: return callout_end(x, BT_CO_hlt);
-	case ZYDIS_MNEMONIC_INT: return x_int(x, (uint8_t)x->op[0].imm.value.u, true);
-	case ZYDIS_MNEMONIC_INT1: return x_int(x, EXC_DB, false);
-	case ZYDIS_MNEMONIC_INT3: return x_int(x, EXC_BP, true);
-	case ZYDIS_MNEMONIC_INTO: return callout_on(x, BT_CO_into);
-	case ZYDIS_MNEMONIC_IRET: case ZYDIS_MNEMONIC_IRETD: return callout_end(x, BT_CO_iret);
-	case ZYDIS_MNEMONIC_CPUID: return callout_on(x, BT_CO_cpuid);
-	case ZYDIS_MNEMONIC_RDMSR: case ZYDIS_MNEMONIC_WRMSR: return callout_on(x, BT_CO_msr);
-	case ZYDIS_MNEMONIC_SYSENTER: return callout_end(x, BT_CO_sysenter);
-	case ZYDIS_MNEMONIC_SYSEXIT: return callout_end(x, BT_CO_sysexit);
-	case ZYDIS_MNEMONIC_LGDT: case ZYDIS_MNEMONIC_LIDT: case ZYDIS_MNEMONIC_SGDT:
-	case ZYDIS_MNEMONIC_SIDT: case ZYDIS_MNEMONIC_LTR: case ZYDIS_MNEMONIC_STR:
-	case ZYDIS_MNEMONIC_LLDT: case ZYDIS_MNEMONIC_SLDT: case ZYDIS_MNEMONIC_SMSW:
+	case ZYDIS_MNEMONIC_HLT:
+		return callout_end(x, BT_CO_hlt);
+	case ZYDIS_MNEMONIC_INT:
+		return x_int(x, (uint8_t)x->op[0].imm.value.u, true);
+	case ZYDIS_MNEMONIC_INT1:
+		return x_int(x, EXC_DB, false);
+	case ZYDIS_MNEMONIC_INT3:
+		return x_int(x, EXC_BP, true);
+	case ZYDIS_MNEMONIC_INTO:
+		return callout_on(x, BT_CO_into);
+	case ZYDIS_MNEMONIC_IRET:
+	case ZYDIS_MNEMONIC_IRETD:
+		return callout_end(x, BT_CO_iret);
+	case ZYDIS_MNEMONIC_CPUID:
+		return callout_on(x, BT_CO_cpuid);
+	case ZYDIS_MNEMONIC_RDMSR:
+	case ZYDIS_MNEMONIC_WRMSR:
+		return callout_on(x, BT_CO_msr);
+	case ZYDIS_MNEMONIC_SYSENTER:
+		return callout_end(x, BT_CO_sysenter);
+	case ZYDIS_MNEMONIC_SYSEXIT:
+		return callout_end(x, BT_CO_sysexit);
+	case ZYDIS_MNEMONIC_LGDT:
+	case ZYDIS_MNEMONIC_LIDT:
+	case ZYDIS_MNEMONIC_SGDT:
+	case ZYDIS_MNEMONIC_SIDT:
+	case ZYDIS_MNEMONIC_LTR:
+	case ZYDIS_MNEMONIC_STR:
+	case ZYDIS_MNEMONIC_LLDT:
+	case ZYDIS_MNEMONIC_SLDT:
+	case ZYDIS_MNEMONIC_SMSW:
 	case ZYDIS_MNEMONIC_LMSW:
 		return callout_on(x, BT_CO_desc_table);
-	case ZYDIS_MNEMONIC_CLTS: return callout_on(x, BT_CO_clts);
-	case ZYDIS_MNEMONIC_INVLPG: return callout_end(x, BT_CO_invlpg);
-	case ZYDIS_MNEMONIC_WBINVD: case ZYDIS_MNEMONIC_INVD: return callout_on(x, BT_CO_wbinvd);
-	case ZYDIS_MNEMONIC_AAA: case ZYDIS_MNEMONIC_AAS: case ZYDIS_MNEMONIC_DAA:
-	case ZYDIS_MNEMONIC_DAS: case ZYDIS_MNEMONIC_AAM: case ZYDIS_MNEMONIC_AAD:
+	case ZYDIS_MNEMONIC_CLTS:
+		return callout_on(x, BT_CO_clts);
+	case ZYDIS_MNEMONIC_INVLPG:
+		return callout_end(x, BT_CO_invlpg);
+	case ZYDIS_MNEMONIC_WBINVD:
+	case ZYDIS_MNEMONIC_INVD:
+		return callout_on(x, BT_CO_wbinvd);
+	case ZYDIS_MNEMONIC_AAA:
+	case ZYDIS_MNEMONIC_AAS:
+	case ZYDIS_MNEMONIC_DAA:
+	case ZYDIS_MNEMONIC_DAS:
+	case ZYDIS_MNEMONIC_AAM:
+	case ZYDIS_MNEMONIC_AAD:
 		return callout_on(x, BT_CO_bcd);
-	case ZYDIS_MNEMONIC_BOUND: return callout_on(x, BT_CO_bound);
-	case ZYDIS_MNEMONIC_LDS: case ZYDIS_MNEMONIC_LES: case ZYDIS_MNEMONIC_LSS:
-	case ZYDIS_MNEMONIC_LFS: case ZYDIS_MNEMONIC_LGS:
+	case ZYDIS_MNEMONIC_BOUND:
+		return callout_on(x, BT_CO_bound);
+	case ZYDIS_MNEMONIC_LDS:
+	case ZYDIS_MNEMONIC_LES:
+	case ZYDIS_MNEMONIC_LSS:
+	case ZYDIS_MNEMONIC_LFS:
+	case ZYDIS_MNEMONIC_LGS:
 		return callout_on(x, BT_CO_sreg_load);
-	case ZYDIS_MNEMONIC_LAR: case ZYDIS_MNEMONIC_LSL: case ZYDIS_MNEMONIC_VERR:
+	case ZYDIS_MNEMONIC_LAR:
+	case ZYDIS_MNEMONIC_LSL:
+	case ZYDIS_MNEMONIC_VERR:
 	case ZYDIS_MNEMONIC_VERW:
 		return callout_on(x, BT_CO_segcheck);
-	case ZYDIS_MNEMONIC_ARPL: return callout_on(x, BT_CO_slow);
+	case ZYDIS_MNEMONIC_ARPL:
+		return callout_on(x, BT_CO_slow);
 	case ZYDIS_MNEMONIC_LEA:
 		if (in->address_width == 16)
 			return callout_on(x, BT_CO_slow); /* no 16-bit addressing in 64-bit mode */
 		return x_ident(x, n);
-	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1: case ZYDIS_MNEMONIC_UD2:
+	case ZYDIS_MNEMONIC_UD0:
+	case ZYDIS_MNEMONIC_UD1:
+	case ZYDIS_MNEMONIC_UD2:
 	case ZYDIS_MNEMONIC_RSM: /* outside SMM */
 		return callout_end(x, BT_CO_ud);
 	case ZYDIS_MNEMONIC_RDTSC:

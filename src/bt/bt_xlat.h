@@ -11,16 +11,16 @@ struct xlat {
 	struct bt *bt;
 	struct tb *tb;
 	struct emit e;
-	uint32_t eip;            /* the instruction being translated */
-	uint32_t pa, pa2;        /* its physical address, and of the next page if fetched */
+	uint32_t eip;     /* the instruction being translated */
+	uint32_t pa, pa2; /* its physical address, and of the next page if fetched */
 	uint8_t bytes[16];
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
 	int nslots;
 	uint32_t slot_field[TB_SLOTS], slot_target[TB_SLOTS];
 	bool slot_chain[TB_SLOTS];
-	int end_after_next;      /* >0: end the block, unchained, after this many more */
-	int nloops;              /* rep string back edges: code offsets of rel32, head, exit */
+	int end_after_next; /* >0: end the block, unchained, after this many more */
+	int nloops;         /* rep string back edges: code offsets of rel32, head, exit */
 	uint32_t loop_off[TB_MAX_INSNS][3];
 };
 
@@ -41,7 +41,7 @@ ZydisRegister map_reg(ZydisRegister r);
 /* Guest register id (0..7, x86 order) of size 4, 2 or 1 bytes (1: id 4..7 are AH..BH);
  * ESP stays ESP (not r15d: map_reg does that). */
 ZydisRegister gpr_sized(int id, int size);
-ZydisRegister tmp(int num, int size);   /* r12/r13 of 1, 2 or 4 bytes */
+ZydisRegister tmp(int num, int size); /* r12/r13 of 1, 2 or 4 bytes */
 /* Emit mov dst, operand: a register (mapped) or guest memory (req_gmem; 16-bit addressing
  * through r11d); false for an immediate or an encoder refusal (the caller: unsupported). */
 bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister dst);

@@ -119,7 +119,7 @@ int x_jcc(struct xlat *x)
 /* loop/loope/loopne/jecxz: the same opcode with addr32 uses ECX in 64-bit mode. */
 int x_loop(struct xlat *x)
 {
-	const uint8_t head[] = { 0x67, x->in.opcode, 0x05 }; /* taken: skip the fall-through jump */
+	const uint8_t head[] = {0x67, x->in.opcode, 0x05}; /* taken: skip the fall-through jump */
 
 	if (x->in.address_width != 32 || x->in.operand_width != 32)
 		return unsupported(x);

@@ -30,17 +30,18 @@ static bool is_r15(ZydisRegister r)
 
 ZydisRegister gpr_sized(int id, int size)
 {
-	static const ZydisRegister r32[] = { R(EAX), R(ECX), R(EDX), R(EBX), R(ESP), R(EBP), R(ESI), R(EDI) };
-	static const ZydisRegister r16[] = { R(AX), R(CX), R(DX), R(BX), R(SP), R(BP), R(SI), R(DI) };
-	static const ZydisRegister r8[] = { R(AL), R(CL), R(DL), R(BL), R(AH), R(CH), R(DH), R(BH) };
+	static const ZydisRegister r32[] = {R(EAX), R(ECX), R(EDX), R(EBX),
+	                                    R(ESP), R(EBP), R(ESI), R(EDI)};
+	static const ZydisRegister r16[] = {R(AX), R(CX), R(DX), R(BX), R(SP), R(BP), R(SI), R(DI)};
+	static const ZydisRegister r8[] = {R(AL), R(CL), R(DL), R(BL), R(AH), R(CH), R(DH), R(BH)};
 
 	return size == 4 ? r32[id] : size == 2 ? r16[id] : r8[id];
 }
 
 ZydisRegister tmp(int num, int size)
 {
-	static const ZydisRegister r12[] = { R(R12B), R(R12W), R(NONE), R(R12D) };
-	static const ZydisRegister r13[] = { R(R13B), R(R13W), R(NONE), R(R13D) };
+	static const ZydisRegister r12[] = {R(R12B), R(R12W), R(NONE), R(R12D)};
+	static const ZydisRegister r13[] = {R(R13B), R(R13W), R(NONE), R(R13D)};
 
 	return num == 12 ? r12[size - 1] : r13[size - 1];
 }
@@ -56,7 +57,7 @@ static bool to_request(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOpe
 
 	*mem = NULL;
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
-		    &x->in, x->op, x->in.operand_count_visible, req)))
+	        &x->in, x->op, x->in.operand_count_visible, req)))
 		return false;
 	req->machine_mode = ZYDIS_MACHINE_MODE_LONG_64;
 	req->prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
@@ -121,7 +122,7 @@ static bool needs_spill(const ZydisEncoderRequest *req)
 
 static int spill_choice(struct xlat *x)
 {
-	static const int order[] = { 6, 7, 5, 3, 2, 1, 0 }; /* esi edi ebp ebx edx ecx eax */
+	static const int order[] = {6, 7, 5, 3, 2, 1, 0}; /* esi edi ebp ebx edx ecx eax */
 	unsigned i, k;
 
 	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
@@ -129,7 +130,7 @@ static int spill_choice(struct xlat *x)
 
 		for (i = 0; i < x->in.operand_count; i++) {
 			const ZydisDecodedOperand *o = &x->op[i];
-			ZydisRegister regs[3] = { R(NONE), R(NONE), R(NONE) };
+			ZydisRegister regs[3] = {R(NONE), R(NONE), R(NONE)};
 			int j;
 
 			if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
@@ -137,9 +138,9 @@ static int spill_choice(struct xlat *x)
 			else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY)
 				regs[1] = o->mem.base, regs[2] = o->mem.index;
 			for (j = 0; j < 3; j++)
-				if (regs[j] != R(NONE) &&
-				    ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, regs[j]) ==
-					    gpr_sized(order[k], 4))
+				if (regs[j] != R(NONE) && ZydisRegisterGetLargestEnclosing(
+				                              ZYDIS_MACHINE_MODE_LEGACY_32,
+				                              regs[j]) == gpr_sized(order[k], 4))
 					used = true;
 		}
 		if (!used)
@@ -185,7 +186,7 @@ static int ident_high8_mem(struct xlat *x, int n, ZydisEncoderRequest *req, Zydi
 	if (g < 0)
 		return unsupported(x);
 	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
-		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
+	          (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	emit_seg_add(&x->e, R(R9D));
 	mov_rr64(x, R(R13), gpr_sized(g, 4));
 	req_init(&r, ZYDIS_MNEMONIC_LEA); /* lea rG, [r8 + r9] */
@@ -215,7 +216,7 @@ static int ident_high8_mem(struct xlat *x, int n, ZydisEncoderRequest *req, Zydi
  * the access is exact and reaches only the view.
  */
 static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand *m,
-		   ZydisEncoderOperand *off)
+                   ZydisEncoderOperand *off)
 {
 	ZydisEncoderRequest r;
 	bool word = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, off->reg.value) == 16;
@@ -224,7 +225,7 @@ static int x_bitop(struct xlat *x, ZydisEncoderRequest *req, ZydisEncoderOperand
 	emit_u8(&x->e, 0x9c); /* pushfq */
 	/* r9d = the segment's base + ea first: a run-time (FS/GS) base goes through r10 */
 	emit_ea32(&x->e, R(R9D), m->mem.base, m->mem.index, m->mem.scale,
-		  (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
+	          (int32_t)((uint32_t)m->mem.displacement + emit_seg_base(&x->e)));
 	emit_seg_add(&x->e, R(R9D));
 	req_init(&r, word ? ZYDIS_MNEMONIC_MOVSX : ZYDIS_MNEMONIC_MOV);
 	req_reg(&r, R(R10D));
@@ -268,9 +269,9 @@ static void ea16(struct xlat *x, const ZydisDecodedOperand *m)
 	ZydisEncoderRequest r;
 
 	emit_ea32(&x->e, R(R11D),
-		  ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.base),
-		  ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.index), 1,
-		  (int32_t)m->mem.disp.value);
+	          ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.base),
+	          ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, m->mem.index), 1,
+	          (int32_t)m->mem.disp.value);
 	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
 	req_reg(&r, R(R11D));
 	req_reg(&r, R(R11W));
@@ -350,7 +351,7 @@ bool load_operand(struct xlat *x, const ZydisDecodedOperand *o, ZydisRegister ds
 		req_reg(&r, map_reg(o->reg.value));
 	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && x->in.address_width == 32) {
 		req_gmem(&x->e, &r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
-			 o->mem.disp.value, o->size / 8);
+		         o->mem.disp.value, o->size / 8);
 	} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 		ea16(x, o); /* 16-bit addressing: the address in r11 first */
 		req_gmem(&x->e, &r, R(R11D), R(NONE), 0, 0, o->size / 8);
@@ -446,7 +447,7 @@ int x_pop(struct xlat *x)
 		return unsupported(x);
 	req_init(&r, ZYDIS_MNEMONIC_MOV);
 	req_gmem(&x->e, &r, map_reg(o->mem.base), map_reg(o->mem.index), o->mem.scale,
-		 o->mem.disp.value + (o->mem.base == R(ESP) ? size : 0), (uint16_t)size);
+	         o->mem.disp.value + (o->mem.base == R(ESP) ? size : 0), (uint16_t)size);
 	req_reg(&r, tmp(12, size));
 	if (!emit_req(&x->e, &r))
 		return unsupported(x);
@@ -456,7 +457,7 @@ int x_pop(struct xlat *x)
 
 int x_pusha(struct xlat *x)
 {
-	static const int order[] = { 0, 1, 2, 3, 15, 5, 6, 7 }; /* esp is pushed as it was */
+	static const int order[] = {0, 1, 2, 3, 15, 5, 6, 7}; /* esp is pushed as it was */
 	int i;
 
 	if (x->in.operand_width != 32) {
@@ -471,7 +472,7 @@ int x_pusha(struct xlat *x)
 
 int x_popa(struct xlat *x)
 {
-	static const int order[] = { 7, 6, 5, -1, 3, 2, 1, 0 };
+	static const int order[] = {7, 6, 5, -1, 3, 2, 1, 0};
 	int i;
 
 	if (x->in.operand_width != 32) {
@@ -520,4 +521,3 @@ int x_leave(struct xlat *x)
 	mov_rr(x, R(EBP), R(R12D));
 	return 0;
 }
-

@@ -12,27 +12,58 @@ enum sop { S_MOVS, S_STOS, S_LODS, S_CMPS, S_SCAS };
 static int sop_of(ZydisMnemonic m, int *size)
 {
 	switch (m) {
-	case ZYDIS_MNEMONIC_MOVSB: *size = 1; return S_MOVS;
-	case ZYDIS_MNEMONIC_MOVSW: *size = 2; return S_MOVS;
-	case ZYDIS_MNEMONIC_MOVSD: *size = 4; return S_MOVS;
-	case ZYDIS_MNEMONIC_STOSB: *size = 1; return S_STOS;
-	case ZYDIS_MNEMONIC_STOSW: *size = 2; return S_STOS;
-	case ZYDIS_MNEMONIC_STOSD: *size = 4; return S_STOS;
-	case ZYDIS_MNEMONIC_LODSB: *size = 1; return S_LODS;
-	case ZYDIS_MNEMONIC_LODSW: *size = 2; return S_LODS;
-	case ZYDIS_MNEMONIC_LODSD: *size = 4; return S_LODS;
-	case ZYDIS_MNEMONIC_CMPSB: *size = 1; return S_CMPS;
-	case ZYDIS_MNEMONIC_CMPSW: *size = 2; return S_CMPS;
-	case ZYDIS_MNEMONIC_CMPSD: *size = 4; return S_CMPS;
-	case ZYDIS_MNEMONIC_SCASB: *size = 1; return S_SCAS;
-	case ZYDIS_MNEMONIC_SCASW: *size = 2; return S_SCAS;
-	case ZYDIS_MNEMONIC_SCASD: *size = 4; return S_SCAS;
-	default: return -1;
+	case ZYDIS_MNEMONIC_MOVSB:
+		*size = 1;
+		return S_MOVS;
+	case ZYDIS_MNEMONIC_MOVSW:
+		*size = 2;
+		return S_MOVS;
+	case ZYDIS_MNEMONIC_MOVSD:
+		*size = 4;
+		return S_MOVS;
+	case ZYDIS_MNEMONIC_STOSB:
+		*size = 1;
+		return S_STOS;
+	case ZYDIS_MNEMONIC_STOSW:
+		*size = 2;
+		return S_STOS;
+	case ZYDIS_MNEMONIC_STOSD:
+		*size = 4;
+		return S_STOS;
+	case ZYDIS_MNEMONIC_LODSB:
+		*size = 1;
+		return S_LODS;
+	case ZYDIS_MNEMONIC_LODSW:
+		*size = 2;
+		return S_LODS;
+	case ZYDIS_MNEMONIC_LODSD:
+		*size = 4;
+		return S_LODS;
+	case ZYDIS_MNEMONIC_CMPSB:
+		*size = 1;
+		return S_CMPS;
+	case ZYDIS_MNEMONIC_CMPSW:
+		*size = 2;
+		return S_CMPS;
+	case ZYDIS_MNEMONIC_CMPSD:
+		*size = 4;
+		return S_CMPS;
+	case ZYDIS_MNEMONIC_SCASB:
+		*size = 1;
+		return S_SCAS;
+	case ZYDIS_MNEMONIC_SCASW:
+		*size = 2;
+		return S_SCAS;
+	case ZYDIS_MNEMONIC_SCASD:
+		*size = 4;
+		return S_SCAS;
+	default:
+		return -1;
 	}
 }
 
 static void op2(struct xlat *x, ZydisMnemonic m, ZydisRegister reg, ZydisRegister base, int size,
-		bool reg_first)
+                bool reg_first)
 {
 	ZydisEncoderRequest r;
 
@@ -68,15 +99,15 @@ static void step(struct xlat *x, ZydisRegister dst, ZydisRegister base, int size
 int x_string(struct xlat *x)
 {
 	static const uint8_t df_step[] = {
-		0x9c,                         /* pushfq                       */
-		0x41, 0x5c,                   /* pop r12                      */
-		0x45, 0x0f, 0xb7, 0xe4,       /* movzx r12d, r12w             */
-		0x4d, 0x8b, 0x5e, CPU_DFTAB,  /* mov r11, [r14 + dftab]       */
-		0x4f, 0x0f, 0xbe, 0x24, 0x23, /* movsx r12, byte [r11 + r12]  */
+	    0x9c,                              /* pushfq                       */
+	    0x41, 0x5c,                        /* pop r12                      */
+	    0x45, 0x0f, 0xb7, 0xe4,            /* movzx r12d, r12w             */
+	    0x4d, 0x8b, 0x5e, CPU_DFTAB,       /* mov r11, [r14 + dftab]       */
+	    0x4f, 0x0f, 0xbe, 0x24,      0x23, /* movsx r12, byte [r11 + r12]  */
 	};
 	ZydisRegister acc, t13;
-	bool rep = x->in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
-				       ZYDIS_ATTRIB_HAS_REPNE);
+	bool rep = x->in.attributes &
+	           (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE);
 	uint8_t *loop, *jz_field = NULL, *cond_field = NULL, *step_field = NULL;
 	int size, op = sop_of(x->in.mnemonic, &size);
 
@@ -87,7 +118,7 @@ int x_string(struct xlat *x)
 	emit_bytes(&x->e, df_step, sizeof(df_step));
 	loop = x->e.p;
 	if (rep) {
-		const uint8_t jecxz[] = { 0x67, 0xe3, 0x00 };
+		const uint8_t jecxz[] = {0x67, 0xe3, 0x00};
 
 		emit_bytes(&x->e, jecxz, sizeof(jecxz));
 		jz_field = x->e.p - 1;
@@ -130,7 +161,7 @@ int x_string(struct xlat *x)
 		 * BT_EXIT_RESUME: a #DB after each, EIP on the rep until ECX runs out.
 		 */
 		if (x->bt->stepping) {
-			const uint8_t jecxz[] = { 0x67, 0xe3, 0x00 };
+			const uint8_t jecxz[] = {0x67, 0xe3, 0x00};
 
 			emit_bytes(&x->e, jecxz, sizeof(jecxz));
 			step_field = x->e.p - 1;

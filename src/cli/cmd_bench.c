@@ -25,28 +25,42 @@
 #include "suite_linux.h"
 
 #define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
-#define MAX_GUEST_SAMPLES 31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
+#define MAX_GUEST_SAMPLES                                                                          \
+	31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
 #define MAX_MINCYCLES (1ULL << 40)
 #define MAX_TIMEOUT 86400.0
 
-enum { OPT_BACKENDS = 256, OPT_TESTS, OPT_REPEAT, OPT_MINCYCLES, OPT_FORMAT, OPT_OUT, OPT_GUEST,
-       OPT_TIMEOUT, OPT_PIN, OPT_WARMUP, OPT_LIST, OPT_HELP, OPT_SUITE };
+enum {
+	OPT_BACKENDS = 256,
+	OPT_TESTS,
+	OPT_REPEAT,
+	OPT_MINCYCLES,
+	OPT_FORMAT,
+	OPT_OUT,
+	OPT_GUEST,
+	OPT_TIMEOUT,
+	OPT_PIN,
+	OPT_WARMUP,
+	OPT_LIST,
+	OPT_HELP,
+	OPT_SUITE
+};
 
 static const struct option bench_options[] = {
-	{ "backends", required_argument, NULL, OPT_BACKENDS },
-	{ "tests", required_argument, NULL, OPT_TESTS },
-	{ "repeat", required_argument, NULL, OPT_REPEAT },
-	{ "mincycles", required_argument, NULL, OPT_MINCYCLES },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "guest", required_argument, NULL, OPT_GUEST },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "warmup", required_argument, NULL, OPT_WARMUP },
-	{ "list", no_argument, NULL, OPT_LIST },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "suite", required_argument, NULL, OPT_SUITE },
-	{ NULL, 0, NULL, 0 },
+    {"backends", required_argument, NULL, OPT_BACKENDS},
+    {"tests", required_argument, NULL, OPT_TESTS},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"mincycles", required_argument, NULL, OPT_MINCYCLES},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"guest", required_argument, NULL, OPT_GUEST},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"suite", required_argument, NULL, OPT_SUITE},
+    {NULL, 0, NULL, 0},
 };
 
 struct bench_opts {
@@ -127,41 +141,51 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 	while ((c = getopt_long(argc, argv, ":", bench_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_BACKENDS:
-			if (check_list("--backends", optarg, known_backend,
-				       "bt, bt-noadapt, kvm, kvm-nested, native, native-signal, qemu"))
+			if (check_list(
+			        "--backends", optarg, known_backend,
+			        "bt, bt-noadapt, kvm, kvm-nested, native, native-signal, qemu"))
 				return STATUS_USAGE;
 			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
 			o->backends_given = true;
 			break;
 		case OPT_TESTS:
-			if (check_list("--tests", optarg, known_test,
-				       "syscall, sysenter, in, cr8wr, callret, pgfault, divzero, ptemod"))
+			if (check_list(
+			        "--tests", optarg, known_test,
+			        "syscall, sysenter, in, cr8wr, callret, pgfault, divzero, ptemod"))
 				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
 			break;
 		case OPT_REPEAT:
 			if ((v = parse_int(optarg, 1, MAX_GUEST_SAMPLES)) < 0)
-				return usage_error("--repeat %s: want 1..%d (the guest keeps at most %d samples)",
-						   optarg, MAX_GUEST_SAMPLES, MAX_GUEST_SAMPLES);
+				return usage_error(
+				    "--repeat %s: want 1..%d (the guest keeps at most %d samples)",
+				    optarg, MAX_GUEST_SAMPLES, MAX_GUEST_SAMPLES);
 			o->repeat = (int)v;
 			break;
 		case OPT_WARMUP:
 			if ((v = parse_int(optarg, 0, MAX_GUEST_SAMPLES - 1)) < 0)
-				return usage_error("--warmup %s: want 0..%d", optarg, MAX_GUEST_SAMPLES - 1);
+				return usage_error("--warmup %s: want 0..%d", optarg,
+				                   MAX_GUEST_SAMPLES - 1);
 			o->warmup = (int)v;
 			break;
 		case OPT_MINCYCLES:
 			if ((v = parse_int(optarg, 1000, (long long)MAX_MINCYCLES)) < 0)
-				return usage_error("--mincycles %s: want 1000..%llu", optarg, MAX_MINCYCLES);
+				return usage_error("--mincycles %s: want 1000..%llu", optarg,
+				                   MAX_MINCYCLES);
 			o->mincycles = (unsigned long long)v;
 			break;
 		case OPT_FORMAT:
 			o->format = nb_format_find(optarg);
 			if (o->format < 0)
-				return usage_error("--format %s: want table, md, csv or json", optarg);
+				return usage_error("--format %s: want table, md, csv or json",
+				                   optarg);
 			break;
-		case OPT_OUT: o->out = optarg; break;
-		case OPT_GUEST: o->guest = optarg; break;
+		case OPT_OUT:
+			o->out = optarg;
+			break;
+		case OPT_GUEST:
+			o->guest = optarg;
+			break;
 		case OPT_PIN:
 			if (parse_pin(optarg, &o->pin))
 				return STATUS_USAGE;
@@ -171,24 +195,33 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 
 			o->timeout = strtod(optarg, &end);
 			if (end == optarg || *end || !(o->timeout > 0) || o->timeout > MAX_TIMEOUT)
-				return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", optarg, MAX_TIMEOUT);
+				return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f",
+				                   optarg, MAX_TIMEOUT);
 			break;
 		}
-		case OPT_LIST: o->list = true; break;
-		case OPT_HELP: o->help = true; break;
+		case OPT_LIST:
+			o->list = true;
+			break;
+		case OPT_HELP:
+			o->help = true;
+			break;
 		case OPT_SUITE: /* macro and linux went to their suites before parsing */
 			if (strcmp(optarg, "nano"))
-				return usage_error("--suite %s: unknown suite (nano, macro, linux)", optarg);
+				return usage_error("--suite %s: unknown suite (nano, macro, linux)",
+				                   optarg);
 			break;
-		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return usage_error("bench: unexpected argument '%s'", argv[optind]);
 	if (o->repeat + o->warmup > MAX_GUEST_SAMPLES)
-		return usage_error("--repeat %d --warmup %d: want repeat + warmup <= %d (the guest's limit)",
-				   o->repeat, o->warmup, MAX_GUEST_SAMPLES);
+		return usage_error(
+		    "--repeat %d --warmup %d: want repeat + warmup <= %d (the guest's limit)",
+		    o->repeat, o->warmup, MAX_GUEST_SAMPLES);
 	return STATUS_OK;
 }
 
@@ -236,7 +269,7 @@ static int list(const char *nested)
 		const char *label;
 	} engines[] = {
 #define X(n, hw, l) {n, l},
-		NB_BACKENDS(X)
+	    NB_BACKENDS(X)
 #undef X
 	};
 	char why[256];
@@ -244,20 +277,21 @@ static int list(const char *nested)
 	printf("benchmarks (--tests), what one iteration does:\n");
 	for (int b = 0; b < NB_NR; b++)
 		printf("  %-14s %s\n", nb_names[b], nb_descs[b]);
-	printf("\nengines (--backends); the default is %s,\nplus kvm-nested when kvm cannot run here:\n",
+	printf("\nengines (--backends); the default is %s,\nplus kvm-nested when kvm cannot run "
+	       "here:\n",
 	       DEFAULT_BACKENDS);
 	for (unsigned i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
 		bool ok = host_can(engines[i].name, nested, why, sizeof(why));
 
-		printf("  %-14s %s\n  %-14s this host: %s%s%s\n", engines[i].name, engines[i].label, "",
-		       ok ? "yes" : "no", ok ? "" : ": ", why);
+		printf("  %-14s %s\n  %-14s this host: %s%s%s\n", engines[i].name, engines[i].label,
+		       "", ok ? "yes" : "no", ok ? "" : ": ", why);
 	}
 	return STATUS_OK;
 }
 
 /* One column; progress on stderr. */
-static enum nb_outcome run_column(const char *b, const struct nb_runner *r, const struct nb_method *m,
-				  struct nb_column *col)
+static enum nb_outcome run_column(const char *b, const struct nb_runner *r,
+                                  const struct nb_method *m, struct nb_column *col)
 {
 	enum nb_outcome res = NB_MEASURED;
 	char why[256];
@@ -268,7 +302,7 @@ static enum nb_outcome run_column(const char *b, const struct nb_runner *r, cons
 	} else if (!strcmp(b, "native-signal")) {
 		nb_native_signal(col, m);
 	} else if ((!strcmp(b, "kvm") || !strcmp(b, "kvm-nested")) &&
-		   !host_can(b, r->nested, why, sizeof(why))) {
+	           !host_can(b, r->nested, why, sizeof(why))) {
 		memset(col, 0, sizeof(*col));
 		snprintf(col->name, sizeof(col->name), "%s", b);
 		snprintf(col->label, sizeof(col->label), "%s", nb_backend_label(b));
@@ -280,8 +314,8 @@ static enum nb_outcome run_column(const char *b, const struct nb_runner *r, cons
 		res = nb_run_backend(r, b, col);
 	}
 	if (!col->available)
-		fprintf(stderr, "bench: %s %s: %s\n", b, res == NB_FAILED ? "failed" : "unavailable",
-			col->reason);
+		fprintf(stderr, "bench: %s %s: %s\n", b,
+		        res == NB_FAILED ? "failed" : "unavailable", col->reason);
 	return res;
 }
 
@@ -303,15 +337,15 @@ static int verdict(const struct nb_run *run, const enum nb_outcome *res, bool st
 		return BENCH_NOTHING;
 	}
 	if (bad) {
-		fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n", bad,
-			bad > 1 ? "s" : "");
+		fprintf(stderr, "tandem: bench: %d requested column%s not measured (see above)\n",
+		        bad, bad > 1 ? "s" : "");
 		return BENCH_PARTIAL;
 	}
 	return STATUS_OK;
 }
 
 static int measure(const struct bench_opts *o, const char *tandem, const char *guest,
-		   const char *nested)
+                   const char *nested)
 {
 	enum nb_outcome res[NB_MAX_COLS];
 	char list[256], *tok, *save, backends[256];
@@ -325,9 +359,9 @@ static int measure(const struct bench_opts *o, const char *tandem, const char *g
 		return STATUS_HOST;
 	bench_host_info(run, guest);
 	method_from(o, &m);
-	r = (struct nb_runner){ tandem, guest, nested, o->timeout, "", o->pin, o->warmup };
-	snprintf(r.cmdline, sizeof(r.cmdline), "repeat=%d mincycles=%llu%s%.180s", o->repeat + o->warmup,
-		 o->mincycles, o->tests[0] ? " tests=" : "", o->tests);
+	r = (struct nb_runner){tandem, guest, nested, o->timeout, "", o->pin, o->warmup};
+	snprintf(r.cmdline, sizeof(r.cmdline), "repeat=%d mincycles=%llu%s%.180s",
+	         o->repeat + o->warmup, o->mincycles, o->tests[0] ? " tests=" : "", o->tests);
 	snprintf(backends, sizeof(backends), "%s", o->backends);
 	/* Where the host's KVM cannot run the guest, the default also runs it nested. */
 	if (!o->backends_given && !host_can("kvm", nested, list, sizeof(list)) &&
@@ -388,6 +422,7 @@ int cmd_bench(int argc, char **argv)
 	if (o.out && bench_check_out("--out", o.out, why, sizeof(why)))
 		return usage_error("%s", why);
 	if (nb_sig_install())
-		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)), STATUS_HOST;
+		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)),
+		       STATUS_HOST;
 	return measure(&o, tandem, guest, nested);
 }

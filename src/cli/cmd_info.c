@@ -57,7 +57,8 @@ int cmd_info(int argc, char **argv)
 	host_hypervisor_vendor(vendor, sizeof(vendor));
 	if (host_under_hypervisor())
 		printf("host.hypervisor     yes (CPUID.1:ECX[31] set: this host is a guest; "
-		       "vendor '%s' in CPUID 0x40000000)\n", vendor);
+		       "vendor '%s' in CPUID 0x40000000)\n",
+		       vendor);
 	else
 		printf("host.hypervisor     no (CPUID.1:ECX[31] clear)\n");
 	for (i = 0; i < HOST_CAP_NR; i++)

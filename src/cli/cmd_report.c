@@ -10,17 +10,25 @@
 #include "plot.h"
 #include "status.h"
 
-enum { OPT_BASELINE = 256, OPT_FORMAT, OPT_PLOT, OPT_OUT, OPT_PLOT_FORMAT, OPT_PLOT_COLUMNS, OPT_HELP };
+enum {
+	OPT_BASELINE = 256,
+	OPT_FORMAT,
+	OPT_PLOT,
+	OPT_OUT,
+	OPT_PLOT_FORMAT,
+	OPT_PLOT_COLUMNS,
+	OPT_HELP
+};
 
 static const struct option report_options[] = {
-	{ "baseline", required_argument, NULL, OPT_BASELINE },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "plot", required_argument, NULL, OPT_PLOT },
-	{ "plot-format", required_argument, NULL, OPT_PLOT_FORMAT },
-	{ "plot-columns", required_argument, NULL, OPT_PLOT_COLUMNS },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
+    {"plot-columns", required_argument, NULL, OPT_PLOT_COLUMNS},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 struct report_opts {
@@ -33,28 +41,42 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
 {
 	int c;
 
-	*o = (struct report_opts){ .baseline = "native", .format = NB_FMT_TABLE, .plot_format = -1 };
+	*o = (struct report_opts){.baseline = "native", .format = NB_FMT_TABLE, .plot_format = -1};
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", report_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_BASELINE: o->baseline = optarg, o->baseline_given = true; break;
-		case OPT_PLOT: o->plot = optarg; break;
-		case OPT_OUT: o->out = optarg; break;
-		case OPT_PLOT_COLUMNS: o->columns = optarg; break;
-		case OPT_HELP: o->help = true; break;
+		case OPT_BASELINE:
+			o->baseline = optarg, o->baseline_given = true;
+			break;
+		case OPT_PLOT:
+			o->plot = optarg;
+			break;
+		case OPT_OUT:
+			o->out = optarg;
+			break;
+		case OPT_PLOT_COLUMNS:
+			o->columns = optarg;
+			break;
+		case OPT_HELP:
+			o->help = true;
+			break;
 		case OPT_FORMAT:
 			o->format = nb_format_find(optarg);
 			if (o->format < 0)
-				return usage_error("--format %s: want table, md, csv or json", optarg);
+				return usage_error("--format %s: want table, md, csv or json",
+				                   optarg);
 			break;
 		case OPT_PLOT_FORMAT:
 			o->plot_format = nb_plot_format_find(optarg);
 			if (o->plot_format < 0)
-				return usage_error("--plot-format %s: want svg, pdf or png", optarg);
+				return usage_error("--plot-format %s: want svg, pdf or png",
+				                   optarg);
 			break;
-		case ':': return usage_error("option %s needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return usage_error("option %s needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (o->help)
@@ -62,8 +84,9 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
 	if (optind >= argc)
 		return usage_error("report: no result files given");
 	if (o->plot && o->plot_format < 0 && (o->plot_format = nb_plot_format_of(o->plot)) < 0)
-		return usage_error("--plot %s: the extension is not .svg, .pdf or .png (or give --plot-format)",
-				   o->plot);
+		return usage_error(
+		    "--plot %s: the extension is not .svg, .pdf or .png (or give --plot-format)",
+		    o->plot);
 	return STATUS_OK;
 }
 
@@ -79,14 +102,17 @@ static int check_baseline(const struct nb_run *run, const char *baseline)
 		if (!strcmp(name, baseline) || (engine && !strcmp(engine + 1, baseline)))
 			return STATUS_OK;
 		if (n < sizeof(names))
-			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "", name);
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+			                      name);
 	}
-	return usage_error("--baseline %s: no such column (%s)", baseline, n ? names : "no columns");
+	return usage_error("--baseline %s: no such column (%s)", baseline,
+	                   n ? names : "no columns");
 }
 
 static int plot(const struct nb_run *run, const struct report_opts *o)
 {
-	struct nb_plot_opts po = { .format = o->plot_format, .columns = o->columns, .paper = bench_paper() };
+	struct nb_plot_opts po = {
+	    .format = o->plot_format, .columns = o->columns, .paper = bench_paper()};
 	char err[512];
 
 	if (nb_plot(o->plot, run, &po, err, sizeof(err))) {
@@ -126,14 +152,16 @@ int cmd_report(int argc, char **argv)
 	}
 	for (int i = 1; i < n; i++)
 		if (strcmp(nb_suite_of(&runs[i])->name, nb_suite_of(&runs[0])->name)) {
-			ret = usage_error("report: %s holds suite %s, %s suite %s: cannot merge them",
-					  argv[optind], nb_suite_of(&runs[0])->name, argv[optind + i],
-					  nb_suite_of(&runs[i])->name);
+			ret =
+			    usage_error("report: %s holds suite %s, %s suite %s: cannot merge them",
+			                argv[optind], nb_suite_of(&runs[0])->name, argv[optind + i],
+			                nb_suite_of(&runs[i])->name);
 			goto out;
 		}
 	if (o.plot && strcmp(nb_suite_of(&runs[0])->name, "nano")) {
-		ret = usage_error("report: --plot draws the nano-benchmark figure; %s holds suite %s",
-				  argv[optind], nb_suite_of(&runs[0])->name);
+		ret =
+		    usage_error("report: --plot draws the nano-benchmark figure; %s holds suite %s",
+		                argv[optind], nb_suite_of(&runs[0])->name);
 		goto out;
 	}
 	if (nb_merge(runs, n, merged)) {

@@ -12,26 +12,36 @@
 #include "status.h"
 
 enum {
-	OPT_BACKEND = 256, OPT_MEM, OPT_TIMEOUT, OPT_STATS, OPT_SERIAL, OPT_CMDLINE, OPT_TRACE,
-	OPT_NO_ADAPTIVE, OPT_MODULE, OPT_CPU, OPT_KERNEL, OPT_INITRD
+	OPT_BACKEND = 256,
+	OPT_MEM,
+	OPT_TIMEOUT,
+	OPT_STATS,
+	OPT_SERIAL,
+	OPT_CMDLINE,
+	OPT_TRACE,
+	OPT_NO_ADAPTIVE,
+	OPT_MODULE,
+	OPT_CPU,
+	OPT_KERNEL,
+	OPT_INITRD
 };
 
 static const struct option run_options[] = {
-	{ "backend", required_argument, NULL, OPT_BACKEND },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "serial", required_argument, NULL, OPT_SERIAL },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "append", required_argument, NULL, OPT_CMDLINE }, /* QEMU's spelling */
-	{ "module", required_argument, NULL, OPT_MODULE },
-	{ "cpu", required_argument, NULL, OPT_CPU },
-	{ "kernel", required_argument, NULL, OPT_KERNEL }, /* QEMU's spellings */
-	{ "initrd", required_argument, NULL, OPT_INITRD },
-	{ "trace", required_argument, NULL, OPT_TRACE },
-	{ "no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ NULL, 0, NULL, 0 },
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"append", required_argument, NULL, OPT_CMDLINE}, /* QEMU's spelling */
+    {"module", required_argument, NULL, OPT_MODULE},
+    {"cpu", required_argument, NULL, OPT_CPU},
+    {"kernel", required_argument, NULL, OPT_KERNEL}, /* QEMU's spellings */
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE},
+    {"verbose", no_argument, NULL, 'v'},
+    {NULL, 0, NULL, 0},
 };
 
 /* "64M", "1G", "65536K", or a bare number of MiB. Returns 0 or -EINVAL. */
@@ -46,11 +56,25 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (*end && strcmp(end, "iB") && strcmp(end, "B"))
 		return -EINVAL;
@@ -78,7 +102,7 @@ static int add_module(struct monitor_opts *o, const char *arg, int split)
 	comma = split ? strchr(text[o->nmodules], ',') : NULL;
 	if (comma)
 		*comma++ = '\0';
-	mods[o->nmodules] = (struct loader_module){ text[o->nmodules], comma };
+	mods[o->nmodules] = (struct loader_module){text[o->nmodules], comma};
 	o->modules = mods;
 	o->nmodules++;
 	return 0;
@@ -99,7 +123,8 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 
 		switch (c) {
 		case OPT_BACKEND:
-			/* The backends: the engines, bt-noadapt (bt --no-adaptive), qemu (the reference). */
+			/* The backends: the engines, bt-noadapt (bt --no-adaptive), qemu (the
+			 * reference). */
 			*qemu = !strcmp(optarg, "qemu");
 			if (*qemu)
 				break;
@@ -107,31 +132,33 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 			if (!strcmp(optarg, "bt-noadapt"))
 				o->no_adaptive = true;
 			if (!o->engine)
-				return usage_error("unknown backend '%s' (choose from %s, bt-noadapt, qemu)",
-						   optarg, engine_names());
+				return usage_error(
+				    "unknown backend '%s' (choose from %s, bt-noadapt, qemu)",
+				    optarg, engine_names());
 			break;
 		case OPT_MEM:
-			if (parse_size(optarg, &o->mem) || o->mem < VM_MIN_MEM || o->mem > VM_MAX_MEM ||
-			    (o->mem & 0xfff))
-				return usage_error("--mem %s: want a size from 2M to 3G in 4K units",
-						   optarg);
+			if (parse_size(optarg, &o->mem) || o->mem < VM_MIN_MEM ||
+			    o->mem > VM_MAX_MEM || (o->mem & 0xfff))
+				return usage_error(
+				    "--mem %s: want a size from 2M to 3G in 4K units", optarg);
 			break;
 		case OPT_TIMEOUT:
 			errno = 0;
 			o->timeout = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(o->timeout > 0) || o->timeout > 1e6)
-				return usage_error("--timeout %s: want a positive number of seconds",
-						   optarg);
+				return usage_error(
+				    "--timeout %s: want a positive number of seconds", optarg);
 			break;
 		case OPT_STATS:
 			o->stats = true;
 			break;
 		case OPT_SERIAL: /* FILE, or QEMU's spellings file:FILE and stdio */
 			o->serial = !strcmp(optarg, "stdio")       ? NULL
-				    : !strncmp(optarg, "file:", 5) ? optarg + 5
-								   : optarg;
+			            : !strncmp(optarg, "file:", 5) ? optarg + 5
+			                                           : optarg;
 			if (o->serial && !*o->serial)
-				return usage_error("--serial %s: want FILE, file:FILE or stdio", optarg);
+				return usage_error("--serial %s: want FILE, file:FILE or stdio",
+				                   optarg);
 			break;
 		case OPT_CMDLINE:
 			o->cmdline = optarg;
@@ -151,7 +178,7 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 			o->cpu = cpu_model_find(optarg);
 			if (!o->cpu)
 				return usage_error("--cpu %s: known models: %s", optarg,
-						   cpu_model_names());
+				                   cpu_model_names());
 			break;
 		case OPT_MODULE:
 			if (add_module(o, optarg, 1))

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static const struct engine_ops *const engines[] = { &kvm_engine_ops, &bt_engine_ops };
+static const struct engine_ops *const engines[] = {&kvm_engine_ops, &bt_engine_ops};
 
 const struct engine_ops *engine_find(const char *name)
 {

@@ -10,33 +10,33 @@
 #include "status.h"
 #include "version.h"
 
-
 static void help_run(FILE *f)
 {
-	fprintf(f,
-		"  run [options] KERNEL       boot a kernel on an engine: a Multiboot ELF32, or a\n"
-		"                             Linux bzImage (32-bit boot protocol)\n"
-		"      --kernel FILE          the kernel, as QEMU spells it (instead of KERNEL)\n"
-		"      --initrd FILE          Linux: the initial RAM disk; Multiboot: a module\n"
-		"      --backend NAME         engine: %s (default bt); bt-noadapt is bt\n"
-		"                             --no-adaptive; qemu runs qemu-system-i386 -accel tcg\n"
-		"                             (the reference; its exit status is QEMU's own)\n"
-		"      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
-		"      --cpu MODEL            the virtual CPU: p6 (default, a Pentium II) or max\n"
-		"      --timeout SECS         stop the guest after SECS seconds (status 8)\n"
-		"      --stats                print exit and engine counters to stderr\n"
-		"      --serial FILE          write COM1 output to FILE instead of stdout (QEMU's\n"
-		"                             file:FILE and stdio are understood too)\n"
-		"      --cmdline STRING       the kernel command line (Multiboot; --append too)\n"
-		"      --module FILE[,ARGS]   a Multiboot module (repeatable, up to 16); the guest\n"
-		"                             sees the string \"FILE ARGS\", as from QEMU's -initrd\n"
-		"      --trace=tc             bt: list each new translation (guest and host code)\n"
-		"      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
-		"      --no-adaptive          bt: never retranslate instructions that fault\n"
-		"      -v, --verbose          more log output (repeat for debug)\n"
-		"    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
-		"    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
-		engine_names());
+	fprintf(
+	    f,
+	    "  run [options] KERNEL       boot a kernel on an engine: a Multiboot ELF32, or a\n"
+	    "                             Linux bzImage (32-bit boot protocol)\n"
+	    "      --kernel FILE          the kernel, as QEMU spells it (instead of KERNEL)\n"
+	    "      --initrd FILE          Linux: the initial RAM disk; Multiboot: a module\n"
+	    "      --backend NAME         engine: %s (default bt); bt-noadapt is bt\n"
+	    "                             --no-adaptive; qemu runs qemu-system-i386 -accel tcg\n"
+	    "                             (the reference; its exit status is QEMU's own)\n"
+	    "      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
+	    "      --cpu MODEL            the virtual CPU: p6 (default, a Pentium II) or max\n"
+	    "      --timeout SECS         stop the guest after SECS seconds (status 8)\n"
+	    "      --stats                print exit and engine counters to stderr\n"
+	    "      --serial FILE          write COM1 output to FILE instead of stdout (QEMU's\n"
+	    "                             file:FILE and stdio are understood too)\n"
+	    "      --cmdline STRING       the kernel command line (Multiboot; --append too)\n"
+	    "      --module FILE[,ARGS]   a Multiboot module (repeatable, up to 16); the guest\n"
+	    "                             sees the string \"FILE ARGS\", as from QEMU's -initrd\n"
+	    "      --trace=tc             bt: list each new translation (guest and host code)\n"
+	    "      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
+	    "      --no-adaptive          bt: never retranslate instructions that fault\n"
+	    "      -v, --verbose          more log output (repeat for debug)\n"
+	    "    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
+	    "    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
+	    engine_names());
 #define X(name, val, desc) fprintf(f, "      %3d  %s\n", val, desc);
 	TANDEM_STATUSES(X)
 #undef X
@@ -44,75 +44,97 @@ static void help_run(FILE *f)
 
 static void help_info(FILE *f)
 {
-	fputs("  info                       the host: CPU, TSC rate, capabilities (and how each was\n"
-	      "                             established), what each engine can run\n"
-	      "      --cap NAME             print yes (status 0) or no (status 1) for one capability:\n"
-	      "                             fsgsbase, ia32, kvm, nested, qemu-user\n"
-	      "    exit status: 0; 1 (--cap: no); 2 bad command line\n",
-	      f);
+	fputs(
+	    "  info                       the host: CPU, TSC rate, capabilities (and how each was\n"
+	    "                             established), what each engine can run\n"
+	    "      --cap NAME             print yes (status 0) or no (status 1) for one "
+	    "capability:\n"
+	    "                             fsgsbase, ia32, kvm, nested, qemu-user\n"
+	    "    exit status: 0; 1 (--cap: no); 2 bad command line\n",
+	    f);
 }
 
 static void help_bench(FILE *f)
 {
-	fputs("  bench [options]            the nano-benchmark matrix on every engine this host runs\n"
-	      "      --suite NAME           nano (default) or linux (below)\n"
-	      "      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
-	      "      --tests LIST           syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
-	      "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
-	      "      --warmup N             samples taken first and dropped (repeat + warmup <= 31)\n"
-	      "      --mincycles N          a sample spans at least N cycles, 1000..2^40 (default 2^26)\n"
-	      "      --pin CPU              run every engine and the host analogs on CPU\n"
-	      "      --format FMT           table, md, csv or json (default table)\n"
-	      "      --out FILE             write the output to FILE (checked before measuring)\n"
-	      "      --guest ELF            the nanobench guest (default: the built or installed one)\n"
-	      "      --timeout SECS         per engine run (default 300)\n"
-	      "      --list                 the benchmarks and engines, and what this host can run\n"
-	      "      --suite NAME           nano (default) or macro: guests/minios's forkwait, pipe\n"
-	      "                             ping-pong, pagetouch, compute (--suite macro --help)\n"
-	      "    exit status: 0 every requested column measured (in the default set, an engine\n"
-	      "    this host cannot run is reported, not an error); 2 bad command line or --out\n"
-	      "    not writable; 4 the guest is not an ELF32 i386 file; 16 host failure;\n",
-	      f);
+	fputs(
+	    "  bench [options]            the nano-benchmark matrix on every engine this host "
+	    "runs\n"
+	    "      --suite NAME           nano (default) or linux (below)\n"
+	    "      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
+	    "      --tests LIST           "
+	    "syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
+	    "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
+	    "      --warmup N             samples taken first and dropped (repeat + warmup <= 31)\n"
+	    "      --mincycles N          a sample spans at least N cycles, 1000..2^40 (default "
+	    "2^26)\n"
+	    "      --pin CPU              run every engine and the host analogs on CPU\n"
+	    "      --format FMT           table, md, csv or json (default table)\n"
+	    "      --out FILE             write the output to FILE (checked before measuring)\n"
+	    "      --guest ELF            the nanobench guest (default: the built or installed "
+	    "one)\n"
+	    "      --timeout SECS         per engine run (default 300)\n"
+	    "      --list                 the benchmarks and engines, and what this host can run\n"
+	    "      --suite NAME           nano (default) or macro: guests/minios's forkwait, pipe\n"
+	    "                             ping-pong, pagetouch, compute (--suite macro --help)\n"
+	    "    exit status: 0 every requested column measured (in the default set, an engine\n"
+	    "    this host cannot run is reported, not an error); 2 bad command line or --out\n"
+	    "    not writable; 4 the guest is not an ELF32 i386 file; 16 host failure;\n",
+	    f);
 #define X(name, val, desc) fprintf(f, "    %d %s;\n", val, desc);
 	BENCH_STATUSES(X)
 #undef X
-	fputs("    130/143 interrupted by SIGINT/SIGTERM (children ended, temporary files removed)\n", f);
-	fputs("  bench --suite linux [options]  the paper's macro workloads inside Debian's i386 Linux\n"
-	      "                             (scripts/linux-guest.sh fetches and caches it), one boot per\n"
-	      "                             engine, timed by the host's clock at the workloads' start\n"
-	      "                             and end lines; native runs the same i386 programs on the host\n"
-	      "      --backends LIST        bt,bt-noadapt,kvm,qemu,native (default), kvm-nested\n"
-	      "      --tests LIST           forkwait,getppid,pipe,compute (default: all, in this order)\n"
-	      "      --n N                  1..1000000 (default 100): forkwait N processes, getppid 100*N\n"
-	      "                             calls, pipe 10*N round trips, compute (N+49)/50 passes\n"
-	      "      --repeat N             runs of each workload in the boot, the samples, 1..31 (default 3)\n"
-	      "      --timeout SECS         per engine (default 1800); --pin, --format, --out as above\n"
-	      "    exit status as above; 14 no Linux guest on this host (the download failed: the reason)\n",
-	      f);
+	fputs(
+	    "    130/143 interrupted by SIGINT/SIGTERM (children ended, temporary files removed)\n",
+	    f);
+	fputs(
+	    "  bench --suite linux [options]  the paper's macro workloads inside Debian's i386 "
+	    "Linux\n"
+	    "                             (scripts/linux-guest.sh fetches and caches it), one boot "
+	    "per\n"
+	    "                             engine, timed by the host's clock at the workloads' "
+	    "start\n"
+	    "                             and end lines; native runs the same i386 programs on the "
+	    "host\n"
+	    "      --backends LIST        bt,bt-noadapt,kvm,qemu,native (default), kvm-nested\n"
+	    "      --tests LIST           forkwait,getppid,pipe,compute (default: all, in this "
+	    "order)\n"
+	    "      --n N                  1..1000000 (default 100): forkwait N processes, getppid "
+	    "100*N\n"
+	    "                             calls, pipe 10*N round trips, compute (N+49)/50 passes\n"
+	    "      --repeat N             runs of each workload in the boot, the samples, 1..31 "
+	    "(default 3)\n"
+	    "      --timeout SECS         per engine (default 1800); --pin, --format, --out as "
+	    "above\n"
+	    "    exit status as above; 14 no Linux guest on this host (the download failed: the "
+	    "reason)\n",
+	    f);
 }
 
 static void help_report(FILE *f)
 {
-	fputs("  report FILE.json... [options]  merge results (any number of files and hosts), print, plot\n"
-	      "      --baseline COL         the column ratios are taken against (default native)\n"
-	      "      --format FMT           table, md, csv or json (default table)\n"
-	      "      --out FILE             write the output to FILE\n"
-	      "      --plot FILE            the figure: .svg, .pdf or .png (log scale, like Fig. 4)\n"
-	      "      --plot-format FMT      svg, pdf or png, whatever FILE's extension\n"
-	      "      --plot-columns LIST    the columns drawn (default native,bt,kvm; e.g. add qemu)\n"
-	      "    exit status: 0; 2 bad command line (an unknown --baseline, an unwritable --out\n"
-	      "    or --plot); 4 a results file cannot be read; 16 host failure\n",
-	      f);
+	fputs(
+	    "  report FILE.json... [options]  merge results (any number of files and hosts), "
+	    "print, plot\n"
+	    "      --baseline COL         the column ratios are taken against (default native)\n"
+	    "      --format FMT           table, md, csv or json (default table)\n"
+	    "      --out FILE             write the output to FILE\n"
+	    "      --plot FILE            the figure: .svg, .pdf or .png (log scale, like Fig. 4)\n"
+	    "      --plot-format FMT      svg, pdf or png, whatever FILE's extension\n"
+	    "      --plot-columns LIST    the columns drawn (default native,bt,kvm; e.g. add "
+	    "qemu)\n"
+	    "    exit status: 0; 2 bad command line (an unknown --baseline, an unwritable --out\n"
+	    "    or --plot); 4 a results file cannot be read; 16 host failure\n",
+	    f);
 }
 
 static const struct {
 	const char *name;
 	void (*help)(FILE *f);
 } commands[] = {
-	{ "run", help_run },
-	{ "info", help_info },
-	{ "bench", help_bench },
-	{ "report", help_report },
+    {"run", help_run},
+    {"info", help_info},
+    {"bench", help_bench},
+    {"report", help_report},
 };
 
 static void print_help(FILE *f)

@@ -31,7 +31,7 @@ static int module_list(const struct monitor_opts *o, char *buf, size_t len)
 	for (int i = 0; i < o->nmodules; i++) {
 		const struct loader_module *mod = &o->modules[i];
 		int n = snprintf(buf + used, len - used, "%s%s%s%s", i ? "," : "", mod->path,
-				 mod->cmdline ? " " : "", mod->cmdline ? mod->cmdline : "");
+		                 mod->cmdline ? " " : "", mod->cmdline ? mod->cmdline : "");
 
 		if (n < 0 || (size_t)n >= len - used)
 			return -1;
@@ -44,7 +44,7 @@ static int module_list(const struct monitor_opts *o, char *buf, size_t len)
 
 /* The argument vector; n arguments, or -1 (the message printed). */
 static int qemu_argv(const struct monitor_opts *o, char **argv, char *mem, size_t memlen,
-		     char *serial, size_t seriallen, char *mods, size_t modslen)
+                     char *serial, size_t seriallen, char *mods, size_t modslen)
 {
 	static char dev[] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 	int n = 0;
@@ -56,7 +56,8 @@ static int qemu_argv(const struct monitor_opts *o, char **argv, char *mem, size_
 		snprintf(serial, seriallen, "stdio");
 	if (module_list(o, mods, modslen)) {
 		usage_error("--backend qemu: module paths and arguments must not contain ',' "
-			    "(QEMU separates modules with commas) and must fit %zu bytes", modslen);
+		            "(QEMU separates modules with commas) and must fit %zu bytes",
+		            modslen);
 		return -1;
 	}
 	argv[n++] = QEMU_BIN;
@@ -138,7 +139,7 @@ int run_qemu(const struct monitor_opts *o)
 
 	if (o->stats || o->trace || o->no_adaptive)
 		return usage_error("--backend qemu: --stats, --trace and --no-adaptive are "
-				   "tandem-engine options");
+		                   "tandem-engine options");
 	if (qemu_argv(o, argv, mem, sizeof(mem), serial, sizeof(serial), mods, sizeof(mods)) < 0)
 		return STATUS_USAGE;
 	if (access(o->kernel, R_OK)) {
@@ -178,7 +179,7 @@ int run_qemu(const struct monitor_opts *o)
 	}
 	if (r < 0 || !WIFEXITED(wstatus)) {
 		log_err("qemu: %s ended by signal %d", QEMU_BIN,
-			WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
+		        WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
 		return STATUS_HOST;
 	}
 	return WEXITSTATUS(wstatus);

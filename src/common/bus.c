@@ -10,8 +10,8 @@ void bus_init(struct bus *bus, const char *name)
 	bus->name = name;
 }
 
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn fn,
-		 void *opaque, const char *name)
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn fn, void *opaque,
+                 const char *name)
 {
 	int i;
 
@@ -25,7 +25,7 @@ int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn fn
 	}
 	if (bus->nr == BUS_MAX_RANGES)
 		return -ENOSPC;
-	bus->ranges[bus->nr++] = (struct bus_range){ base, len, fn, opaque, name };
+	bus->ranges[bus->nr++] = (struct bus_range){base, len, fn, opaque, name};
 	return 0;
 }
 
@@ -51,7 +51,8 @@ bool bus_claims(const struct bus *bus, uint64_t base, uint64_t len)
 	int i;
 
 	for (i = 0; i < bus->nr; i++)
-		if (bus->ranges[i].base < base + len && base < bus->ranges[i].base + bus->ranges[i].len)
+		if (bus->ranges[i].base < base + len &&
+		    base < bus->ranges[i].base + bus->ranges[i].len)
 			return true;
 	return false;
 }

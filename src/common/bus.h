@@ -9,8 +9,8 @@
  * A device's access handler. offset is relative to the range's base; size is
  * 1, 2 or 4 (8 for MMIO); on a read the handler stores the value in *val.
  */
-typedef void (*bus_handler_fn)(void *opaque, uint64_t offset, unsigned size,
-			       bool is_write, uint64_t *val);
+typedef void (*bus_handler_fn)(void *opaque, uint64_t offset, unsigned size, bool is_write,
+                               uint64_t *val);
 
 #define BUS_MAX_RANGES 32
 
@@ -31,8 +31,8 @@ struct bus {
 void bus_init(struct bus *bus, const char *name);
 
 /* Add [base, base+len). Returns 0, -EEXIST on overlap, -ENOSPC when full. */
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn fn,
-		 void *opaque, const char *name);
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn fn, void *opaque,
+                 const char *name);
 
 /*
  * Route one access. Returns 0 when a device took it, -ENOENT when no device

@@ -18,7 +18,8 @@
 static const struct cpu_model models[] = {
     {
         .name = "p6",
-        .what = "a Pentium II (family 6 model 3): the P6 integer ISA, DE, PSE, TSC, APIC, SEP, CMOV",
+        .what =
+            "a Pentium II (family 6 model 3): the P6 integer ISA, DE, PSE, TSC, APIC, SEP, CMOV",
         .vendor = "GenuineIntel",
         .max_leaf = 2,
         .max_ext = 0,

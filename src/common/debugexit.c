@@ -13,8 +13,7 @@ static uint64_t all_ones(unsigned size)
 	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
 }
 
-static void debugexit_io(void *opaque, uint64_t offset, unsigned size, bool is_write,
-			 uint64_t *val)
+static void debugexit_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *val)
 {
 	struct debugexit *d = opaque;
 
@@ -26,8 +25,8 @@ static void debugexit_io(void *opaque, uint64_t offset, unsigned size, bool is_w
 	/* QEMU calls exit((val << 1) | 1); the parent sees the low 8 bits. */
 	d->status = (int)(((*val & all_ones(size)) << 1 | 1) & 0xff);
 	d->exited = true;
-	log_debug("debugexit: guest wrote %#llx, exit status %d",
-		  (unsigned long long)*val, d->status);
+	log_debug("debugexit: guest wrote %#llx, exit status %d", (unsigned long long)*val,
+	          d->status);
 }
 
 static void post_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *val)

@@ -11,9 +11,9 @@
 #define POST_PORT 0x80
 
 struct debugexit {
-	bool exited;       /* the guest wrote the exit port */
-	int status;        /* (value << 1) | 1, as QEMU's process exit status (low 8 bits) */
-	uint8_t post;      /* last POST code written; reads return it */
+	bool exited;  /* the guest wrote the exit port */
+	int status;   /* (value << 1) | 1, as QEMU's process exit status (low 8 bits) */
+	uint8_t post; /* last POST code written; reads return it */
 	uint64_t post_reads, post_writes;
 };
 

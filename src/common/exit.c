@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 void exit_make_msg(struct exit_record *ex, enum exit_reason r, uint32_t eip, uint64_t code,
-		   const char *fmt, ...)
+                   const char *fmt, ...)
 {
 	va_list ap;
 

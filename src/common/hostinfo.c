@@ -42,7 +42,7 @@ static uint64_t now_ns(void)
 uint64_t host_tsc_khz(void)
 {
 	uint64_t t0, t1, c0, c1;
-	const struct timespec nap = { 0, 50 * 1000 * 1000 };
+	const struct timespec nap = {0, 50 * 1000 * 1000};
 
 	t0 = now_ns();
 	c0 = __rdtsc();
@@ -75,8 +75,8 @@ void host_hypervisor_vendor(char *buf, size_t len)
 const char *host_kvm_flavour(void)
 {
 	if (!host_has(HOST_CAP_KVM))
-		return host_cap(HOST_CAP_KVM)->masked ? "none (masked by TANDEM_HOST_MASK)" :
-							 "none (no usable /dev/kvm)";
+		return host_cap(HOST_CAP_KVM)->masked ? "none (masked by TANDEM_HOST_MASK)"
+		                                      : "none (no usable /dev/kvm)";
 	if (access("/sys/module/kvm_pvm", F_OK) == 0)
 		return "kvm_pvm (nested PVM)";
 	if (access("/sys/module/kvm_amd", F_OK) == 0)

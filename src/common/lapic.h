@@ -60,7 +60,7 @@ struct lapic {
 	void *ctx;
 	void (*eoi_hook)(void *opaque, uint8_t vector); /* level-triggered EOI (the IOAPIC) */
 	void *eoi_opaque;
-	uint32_t nmi_pending;            /* NMIs sent and not yet taken (at most 1 is kept) */
+	uint32_t nmi_pending; /* NMIs sent and not yet taken (at most 1 is kept) */
 	uint64_t tpr_writes, timer_irqs, ipis, ipi_dropped, eois, nmis;
 };
 

@@ -402,7 +402,8 @@ static int read_modules(struct image *kernel, const struct loader_module *mods, 
 		const struct loader_module *lm = &mods[out->n];
 		size_t len = strlen(lm->path) + (lm->cmdline ? strlen(lm->cmdline) + 1 : 0) + 1;
 
-		*img = (struct image){ .path = lm->path, .err = kernel->err, .errlen = kernel->errlen };
+		*img =
+		    (struct image){.path = lm->path, .err = kernel->err, .errlen = kernel->errlen};
 		out->str[out->n] = NULL;
 		if (read_file(img) || !(out->str[out->n] = malloc(len))) {
 			free(img->buf); /* not yet counted in out->n: free_modules would miss it */
@@ -411,7 +412,7 @@ static int read_modules(struct image *kernel, const struct loader_module *mods, 
 		}
 		snprintf(out->str[out->n], len, "%s%s%s", lm->path, lm->cmdline ? " " : "",
 		         lm->cmdline ? lm->cmdline : "");
-		out->m[out->n] = (struct mbi_module){ img->buf, img->size, out->str[out->n] };
+		out->m[out->n] = (struct mbi_module){img->buf, img->size, out->str[out->n]};
 	}
 	return 0;
 }
@@ -515,13 +516,18 @@ int loader_load_linux(struct vm *vm, const char *path, const char *cmdline, cons
 	    linux_load(vm, path, k.buf, k.size, cmdline ? cmdline : "", rd.buf, rd.size, &lb, err,
 	               errlen))
 		goto out;
-	*bi = (struct boot_info){.entry = lb.entry, .load_lo = LINUX_KERNEL_ADDR,
-	                         .load_hi = lb.kernel_end, .end = lb.kernel_end, .is_linux = true,
-	                         .boot_params = lb.boot_params, .gdt = lb.gdt,
+	*bi = (struct boot_info){.entry = lb.entry,
+	                         .load_lo = LINUX_KERNEL_ADDR,
+	                         .load_hi = lb.kernel_end,
+	                         .end = lb.kernel_end,
+	                         .is_linux = true,
+	                         .boot_params = lb.boot_params,
+	                         .gdt = lb.gdt,
 	                         .gdt_limit = lb.gdt_limit};
-	log_info("%s: Linux boot protocol %u.%02u, kernel 0x%x-0x%x, entry 0x%x, initrd 0x%x (%u bytes)",
-	         path, lb.version >> 8, lb.version & 0xff, LINUX_KERNEL_ADDR, lb.kernel_end, lb.entry,
-	         lb.initrd, lb.initrd_size);
+	log_info(
+	    "%s: Linux boot protocol %u.%02u, kernel 0x%x-0x%x, entry 0x%x, initrd 0x%x (%u bytes)",
+	    path, lb.version >> 8, lb.version & 0xff, LINUX_KERNEL_ADDR, lb.kernel_end, lb.entry,
+	    lb.initrd, lb.initrd_size);
 	rc = 0;
 out:
 	free(k.buf);

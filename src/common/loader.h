@@ -21,15 +21,15 @@
 #define LOADER_MAX_MODULES 16
 
 struct boot_info {
-	uint32_t entry;           /* ELF e_entry */
-	uint32_t mbi;             /* guest-physical address of the Multiboot info */
-	uint32_t load_lo, load_hi;/* lowest and highest+1 physical byte loaded */
-	uint32_t mb_flags;        /* the Multiboot header's flags */
-	uint32_t mods_count;      /* modules loaded */
-	uint32_t end;             /* highest+1 physical byte of info block and modules */
+	uint32_t entry;            /* ELF e_entry */
+	uint32_t mbi;              /* guest-physical address of the Multiboot info */
+	uint32_t load_lo, load_hi; /* lowest and highest+1 physical byte loaded */
+	uint32_t mb_flags;         /* the Multiboot header's flags */
+	uint32_t mods_count;       /* modules loaded */
+	uint32_t end;              /* highest+1 physical byte of info block and modules */
 	bool is_linux;             /* a bzImage by the Linux boot protocol, not Multiboot */
-	uint32_t boot_params;     /* Linux: the zero page (ESI at entry) */
-	uint32_t gdt, gdt_limit;  /* Linux: the GDT with __BOOT_CS/__BOOT_DS */
+	uint32_t boot_params;      /* Linux: the zero page (ESI at entry) */
+	uint32_t gdt, gdt_limit;   /* Linux: the GDT with __BOOT_CS/__BOOT_DS */
 };
 
 /* A Multiboot module: the file, and its string (QEMU: "path args"; NULL = the path). */
@@ -51,8 +51,8 @@ struct loader_module {
  * long. Nothing is written to RAM on failure.
  */
 int loader_load(struct vm *vm, const char *path, const char *cmdline,
-		const struct loader_module *mods, int nmods, struct boot_info *bi, char *err,
-		size_t errlen);
+                const struct loader_module *mods, int nmods, struct boot_info *bi, char *err,
+                size_t errlen);
 
 /*
  * Does the file at path start like a Linux bzImage (loader_linux.h)? false if it is
@@ -67,6 +67,6 @@ bool loader_is_bzimage(const char *path);
  * (unreadable files, and linux_load's reasons).
  */
 int loader_load_linux(struct vm *vm, const char *path, const char *cmdline, const char *initrd,
-		      struct boot_info *bi, char *err, size_t errlen);
+                      struct boot_info *bi, char *err, size_t errlen);
 
 #endif

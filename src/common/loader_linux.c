@@ -55,11 +55,12 @@ static void wr32(uint8_t *p, uint32_t v)
 
 bool linux_is_bzimage(const uint8_t *buf, size_t len)
 {
-	return len >= 0x240 && rd16(buf + HDR_BOOT_FLAG) == 0xaa55 && !memcmp(buf + HDR_MAGIC, "HdrS", 4);
+	return len >= 0x240 && rd16(buf + HDR_BOOT_FLAG) == 0xaa55 &&
+	       !memcmp(buf + HDR_MAGIC, "HdrS", 4);
 }
 
 __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, const char *path,
-						      const char *fmt, ...)
+                                                      const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -79,12 +80,12 @@ __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t len, con
 static int e820(uint8_t *bp, uint64_t ram)
 {
 	const uint64_t map[][3] = {
-		{ 0, 0x9fc00, E820_RAM },
-		{ 0x9fc00, 0xa0000 - 0x9fc00, E820_RESERVED },
-		{ 0xf0000, 0x10000, E820_RESERVED },
-		{ 0x100000, ram - TOP_RESERVED - 0x100000, E820_RAM },
-		{ ram - TOP_RESERVED, TOP_RESERVED, E820_RESERVED },
-		{ 0xfffc0000u, 0x40000, E820_RESERVED },
+	    {0, 0x9fc00, E820_RAM},
+	    {0x9fc00, 0xa0000 - 0x9fc00, E820_RESERVED},
+	    {0xf0000, 0x10000, E820_RESERVED},
+	    {0x100000, ram - TOP_RESERVED - 0x100000, E820_RAM},
+	    {ram - TOP_RESERVED, TOP_RESERVED, E820_RESERVED},
+	    {0xfffc0000u, 0x40000, E820_RESERVED},
 	};
 	int n = (int)(sizeof(map) / sizeof(map[0]));
 
@@ -103,16 +104,16 @@ static int e820(uint8_t *bp, uint64_t ram)
 /* null, null, then __BOOT_CS and __BOOT_DS: flat 4 GiB, 32-bit (boot.rst, 32-bit protocol). */
 static void write_gdt(struct vm *vm, struct linux_boot *lb)
 {
-	const uint64_t gdt[4] = { 0, 0, 0x00cf9b000000ffffULL, 0x00cf93000000ffffULL };
+	const uint64_t gdt[4] = {0, 0, 0x00cf9b000000ffffULL, 0x00cf93000000ffffULL};
 
 	memcpy(vm_gpa(vm, LINUX_GDT_ADDR, sizeof(gdt)), gdt, sizeof(gdt));
 	lb->gdt = LINUX_GDT_ADDR;
 	lb->gdt_limit = sizeof(gdt) - 1;
 }
 
-int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len,
-	       const char *cmdline, const uint8_t *initrd, size_t initrd_len,
-	       struct linux_boot *lb, char *err, size_t errlen)
+int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len, const char *cmdline,
+               const uint8_t *initrd, size_t initrd_len, struct linux_boot *lb, char *err,
+               size_t errlen)
 {
 	unsigned setup_sects;
 	size_t setup_len, hdr_end, kernel_len, cmd_len = strlen(cmdline);
@@ -123,41 +124,50 @@ int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len,
 
 	memset(lb, 0, sizeof(*lb));
 	if (!linux_is_bzimage(buf, len))
-		return fail(err, errlen, path, "not a Linux bzImage (no 0xAA55 at 0x1fe and HdrS at 0x202)");
+		return fail(err, errlen, path,
+		            "not a Linux bzImage (no 0xAA55 at 0x1fe and HdrS at 0x202)");
 	lb->version = rd16(buf + HDR_VERSION);
 	if (lb->version < 0x0202)
-		return fail(err, errlen, path, "boot protocol %u.%02u is older than 2.02 (no cmd_line_ptr)",
-			    lb->version >> 8, lb->version & 0xff);
+		return fail(err, errlen, path,
+		            "boot protocol %u.%02u is older than 2.02 (no cmd_line_ptr)",
+		            lb->version >> 8, lb->version & 0xff);
 	if (!(buf[HDR_LOADFLAGS] & LOADED_HIGH))
-		return fail(err, errlen, path, "a zImage (not LOADED_HIGH): only bzImages load at 1 MiB");
+		return fail(err, errlen, path,
+		            "a zImage (not LOADED_HIGH): only bzImages load at 1 MiB");
 	setup_sects = buf[HDR_SETUP_SECTS] ? buf[HDR_SETUP_SECTS] : 4;
 	setup_len = (size_t)(setup_sects + 1) * 512;
 	hdr_end = 0x202 + buf[HDR_JUMP + 1];
 	if (setup_len >= len || hdr_end > 0x1000 || hdr_end > setup_len)
-		return fail(err, errlen, path, "truncated: %zu bytes, setup takes %zu", len, setup_len);
+		return fail(err, errlen, path, "truncated: %zu bytes, setup takes %zu", len,
+		            setup_len);
 	kernel_len = len - setup_len;
 	if (LINUX_KERNEL_ADDR + kernel_len > top)
-		return fail(err, errlen, path, "the kernel (%zu KiB) does not fit in guest RAM (%llu MiB)",
-			    kernel_len >> 10, (unsigned long long)(ram >> 20));
+		return fail(err, errlen, path,
+		            "the kernel (%zu KiB) does not fit in guest RAM (%llu MiB)",
+		            kernel_len >> 10, (unsigned long long)(ram >> 20));
 	if (lb->version >= 0x0206)
 		cmdline_size = rd32(buf + HDR_CMDLINE_SIZE);
 	if (cmd_len > cmdline_size || cmd_len >= LINUX_BOOT_PARAMS)
-		return fail(err, errlen, path, "command line too long (%zu bytes; the kernel takes %u)",
-			    cmd_len, cmdline_size);
+		return fail(err, errlen, path,
+		            "command line too long (%zu bytes; the kernel takes %u)", cmd_len,
+		            cmdline_size);
 	/* Where the kernel runs and how much it needs there (2.10: pref_address, init_size). */
 	if (lb->version >= 0x020a) {
-		uint64_t pref = rd32(buf + HDR_PREF_ADDRESS), align = rd32(buf + HDR_KERNEL_ALIGNMENT);
+		uint64_t pref = rd32(buf + HDR_PREF_ADDRESS),
+		         align = rd32(buf + HDR_KERNEL_ALIGNMENT);
 		uint64_t start = pref > LINUX_KERNEL_ADDR ? pref : LINUX_KERNEL_ADDR;
 
 		if (buf[HDR_RELOCATABLE] && align && !(align & (align - 1)))
 			start = (start + align - 1) & ~(align - 1);
 		need_end = start + rd32(buf + HDR_INIT_SIZE);
 		if (need_end > top)
-			return fail(err, errlen, path, "the kernel needs %llu MiB from 0x%llx (init_size): "
-				    "give it more than %llu MiB of RAM",
-				    (unsigned long long)((need_end - start) >> 20),
-				    (unsigned long long)start,
-				    (unsigned long long)((need_end + TOP_RESERVED + 0xfffff) >> 20));
+			return fail(
+			    err, errlen, path,
+			    "the kernel needs %llu MiB from 0x%llx (init_size): "
+			    "give it more than %llu MiB of RAM",
+			    (unsigned long long)((need_end - start) >> 20),
+			    (unsigned long long)start,
+			    (unsigned long long)((need_end + TOP_RESERVED + 0xfffff) >> 20));
 	}
 	initrd_max = lb->version >= 0x0203 ? rd32(buf + HDR_INITRD_ADDR_MAX) : 0x37ffffff;
 	if (initrd_max > top - 1)
@@ -166,10 +176,11 @@ int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len,
 		uint64_t at = (initrd_max + 1 - initrd_len) & ~0xfffULL;
 
 		if (initrd_len > initrd_max + 1 || at < need_end)
-			return fail(err, errlen, path, "the initrd (%zu KiB) does not fit below "
-				    "initrd_addr_max 0x%llx above the kernel's area (up to 0x%llx)",
-				    initrd_len >> 10, (unsigned long long)initrd_max,
-				    (unsigned long long)need_end);
+			return fail(err, errlen, path,
+			            "the initrd (%zu KiB) does not fit below "
+			            "initrd_addr_max 0x%llx above the kernel's area (up to 0x%llx)",
+			            initrd_len >> 10, (unsigned long long)initrd_max,
+			            (unsigned long long)need_end);
 		lb->initrd = (uint32_t)at;
 		lb->initrd_size = (uint32_t)initrd_len;
 		memcpy(vm_gpa(vm, at, initrd_len), initrd, initrd_len);

@@ -24,12 +24,12 @@
 #define LINUX_BOOT_DS 0x18
 
 struct linux_boot {
-	uint32_t entry;        /* code32_start */
-	uint32_t boot_params;  /* the zero page, for ESI */
+	uint32_t entry;       /* code32_start */
+	uint32_t boot_params; /* the zero page, for ESI */
 	uint32_t gdt, gdt_limit;
-	uint32_t kernel_end;   /* 1 MiB + the protected-mode kernel's size */
+	uint32_t kernel_end; /* 1 MiB + the protected-mode kernel's size */
 	uint32_t initrd, initrd_size;
-	uint16_t version;      /* the image's boot protocol version, e.g. 0x020f */
+	uint16_t version; /* the image's boot protocol version, e.g. 0x020f */
 };
 
 /* Is the file's start a bzImage (0xAA55 at 0x1fe, "HdrS" at 0x202)? buf: len bytes. */
@@ -43,8 +43,8 @@ bool linux_is_bzimage(const uint8_t *buf, size_t len);
  * 16-bit-only image (not LOADED_HIGH), a kernel or initrd that does not fit RAM
  * (or the initrd above initrd_addr_max), a command line over cmdline_size.
  */
-int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len,
-	       const char *cmdline, const uint8_t *initrd, size_t initrd_len,
-	       struct linux_boot *lb, char *err, size_t errlen);
+int linux_load(struct vm *vm, const char *path, const uint8_t *buf, size_t len, const char *cmdline,
+               const uint8_t *initrd, size_t initrd_len, struct linux_boot *lb, char *err,
+               size_t errlen);
 
 #endif

@@ -6,7 +6,7 @@
 
 enum log_level log_threshold = LOG_WARN;
 
-static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 void log_msg(enum log_level lvl, const char *file, int line, const char *fmt, ...)
 {

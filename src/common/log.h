@@ -11,19 +11,18 @@ extern enum log_level log_threshold;
 
 /* Print "tandem: <msg>" (file:line at LOG_DEBUG) to stderr when lvl <= log_threshold. */
 void log_msg(enum log_level lvl, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Print "tandem: <msg>" and exit(status). Only during set-up. */
-void die_status(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+void die_status(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 #define log_err(...) log_msg(LOG_ERR, __FILE__, __LINE__, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
-#define log_debug(...)                                                         \
-	do {                                                                   \
-		if (log_threshold >= LOG_DEBUG)                                \
-			log_msg(LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__);   \
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_threshold >= LOG_DEBUG)                                                    \
+			log_msg(LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__);                       \
 	} while (0)
 
 /* Hot-path tracing compiles out unless built with -DTANDEM_TRACE. */

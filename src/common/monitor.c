@@ -73,7 +73,7 @@ bool monitor_stopping(const struct monitor *m)
 enum mon_action monitor_access(struct monitor *m, struct exit_record *ex)
 {
 	return monitor_dispatch(m, ex) != STATUS_OK || monitor_stopping(m) ? MON_STOP
-									    : MON_CONTINUE;
+	                                                                   : MON_CONTINUE;
 }
 
 static int devices_init(struct monitor *m)
@@ -92,20 +92,20 @@ static int devices_init(struct monitor *m)
 	rtc_init(&m->rtc, &m->pic, m->opts.mem, NULL, NULL, NULL);
 	pmtimer_init(&m->pmtimer, NULL, NULL);
 	i8042_init(&m->i8042, &m->pic, guest_reset, m);
-	if (pic_register(&m->pic, &m->ports) || uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
+	if (pic_register(&m->pic, &m->ports) ||
+	    uart_register(&m->uart, &m->ports, UART_COM1_BASE) ||
 	    pit_register(&m->pit, &m->ports) || debugexit_register(&m->dbg, &m->ports) ||
 	    lapic_register(&m->lapic, &m->mmio) || ioapic_register(&m->ioapic, &m->mmio) ||
-	    fwcfg_register(&m->fwcfg, &m->ports) ||
-	    rtc_register(&m->rtc, &m->ports) || pmtimer_register(&m->pmtimer, &m->ports) ||
-	    i8042_register(&m->i8042, &m->ports))
+	    fwcfg_register(&m->fwcfg, &m->ports) || rtc_register(&m->rtc, &m->ports) ||
+	    pmtimer_register(&m->pmtimer, &m->ports) || i8042_register(&m->i8042, &m->ports))
 		return -EEXIST;
 	return 0;
 }
 
 uint64_t monitor_next_timer(const struct monitor *m)
 {
-	uint64_t t[3] = { pit_next_deadline(&m->pit), rtc_next_deadline(&m->rtc),
-			  lapic_next_deadline(&m->lapic) };
+	uint64_t t[3] = {pit_next_deadline(&m->pit), rtc_next_deadline(&m->rtc),
+	                 lapic_next_deadline(&m->lapic)};
 	uint64_t next = 0;
 
 	for (int i = 0; i < 3; i++)
@@ -128,32 +128,35 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 	ret = vm_init(&m->vm, o->mem);
 	if (ret) {
 		log_err("cannot create %llu MiB of guest RAM: %s",
-			(unsigned long long)(o->mem >> 20), strerror(-ret));
+		        (unsigned long long)(o->mem >> 20), strerror(-ret));
 		return STATUS_HOST;
 	}
 	if (loader_is_bzimage(o->kernel)) {
-		/* Linux: the command line as given (QEMU's -append); the first module is the initrd. */
+		/* Linux: the command line as given (QEMU's -append); the first module is the
+		 * initrd. */
 		if (o->nmodules > 1) {
 			log_err("%s: a Linux kernel takes one initrd (--initrd/--module), not %d",
-				o->kernel, o->nmodules);
+			        o->kernel, o->nmodules);
 			return STATUS_LOAD;
 		}
 		ret = loader_load_linux(&m->vm, o->kernel, o->cmdline,
-					o->nmodules ? o->modules[0].path : NULL, &m->boot, err,
-					sizeof(err));
+		                        o->nmodules ? o->modules[0].path : NULL, &m->boot, err,
+		                        sizeof(err));
 	} else {
 		/* As QEMU and GRUB do, the Multiboot command line starts with the kernel's path. */
 		if (strlen(o->kernel) + 1 + strlen(o->cmdline) >= sizeof(cmdline)) {
-			log_err("%s: command line too long (%zu bytes with the kernel's path; at most "
-				"%zu)", o->kernel, strlen(o->kernel) + 1 + strlen(o->cmdline),
-				sizeof(cmdline) - 1);
+			log_err(
+			    "%s: command line too long (%zu bytes with the kernel's path; at most "
+			    "%zu)",
+			    o->kernel, strlen(o->kernel) + 1 + strlen(o->cmdline),
+			    sizeof(cmdline) - 1);
 			return STATUS_LOAD;
 		}
 		memcpy(cmdline, o->kernel, strlen(o->kernel));
 		cmdline[strlen(o->kernel)] = ' ';
 		memcpy(cmdline + strlen(o->kernel) + 1, o->cmdline, strlen(o->cmdline) + 1);
-		ret = loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot, err,
-				  sizeof(err));
+		ret = loader_load(&m->vm, o->kernel, cmdline, o->modules, o->nmodules, &m->boot,
+		                  err, sizeof(err));
 	}
 	if (ret) {
 		log_err("%s", err);
@@ -172,7 +175,7 @@ int monitor_init(struct monitor *m, const struct monitor_opts *o)
 	}
 	if (m->boot.is_linux)
 		vcpu_linux_state(&regs, m->boot.entry, m->boot.boot_params, m->boot.gdt,
-				 (uint16_t)m->boot.gdt_limit);
+		                 (uint16_t)m->boot.gdt_limit);
 	else
 		vcpu_multiboot_state(&regs, m->boot.entry, m->boot.mbi);
 	if (m->ops->set_regs(m->engine, &regs)) {
@@ -215,7 +218,7 @@ static void dispatch_io(struct monitor *m, struct exit_record *ex)
 		if (bus_access(&m->ports, ex->io.port, ex->io.size, ex->io.is_write, &val)) {
 			m->stats.port_unclaimed++;
 			log_debug("unclaimed port %s 0x%x at eip=0x%x",
-				  ex->io.is_write ? "write" : "read", ex->io.port, ex->eip);
+			          ex->io.is_write ? "write" : "read", ex->io.port, ex->eip);
 		}
 		if (!ex->io.is_write)
 			memcpy(p, &val, ex->io.size);
@@ -234,8 +237,9 @@ static void dispatch_mmio(struct monitor *m, struct exit_record *ex)
 	}
 	if (bus_access(&m->mmio, ex->mmio.addr, ex->mmio.len, ex->mmio.is_write, &val)) {
 		m->stats.mmio_unclaimed++;
-		log_debug("unclaimed MMIO %s 0x%llx at eip=0x%x", ex->mmio.is_write ? "write" : "read",
-			  (unsigned long long)ex->mmio.addr, ex->eip);
+		log_debug("unclaimed MMIO %s 0x%llx at eip=0x%x",
+		          ex->mmio.is_write ? "write" : "read", (unsigned long long)ex->mmio.addr,
+		          ex->eip);
 	}
 	if (!ex->mmio.is_write)
 		memcpy(ex->mmio.data, &val, ex->mmio.len);
@@ -330,7 +334,8 @@ static int dispatch(struct monitor *m, struct exit_record *ex)
 		if (ex->what[0])
 			log_err("%s: guest triple-faulted (shutdown): %s", m->ops->name, ex->what);
 		else
-			log_err("%s: guest triple-faulted (shutdown) at eip=0x%x", m->ops->name, ex->eip);
+			log_err("%s: guest triple-faulted (shutdown) at eip=0x%x", m->ops->name,
+			        ex->eip);
 		return STATUS_CRASH;
 	case EXIT_FAIL_ENTRY:
 	case EXIT_INTERNAL:
@@ -375,7 +380,8 @@ static int run_loop(struct monitor *m)
 			return m->dbg.status;
 		if (m->stop_status) {
 			log_err("the guest reset the machine at eip=0x%x (the run ends, as QEMU's "
-				"-no-reboot)", ex.eip);
+			        "-no-reboot)",
+			        ex.eip);
 			return m->stop_status;
 		}
 		if (ret == STATUS_TIMEOUT)
@@ -409,7 +415,7 @@ int monitor_run(struct monitor *m)
 	m->stats.serial_dropped = m->uart.dropped;
 	if (m->opts.stats) {
 		fprintf(stderr, "== tandem: backend %s, guest %s, status %d ==\n", m->ops->name,
-			m->opts.kernel, ret);
+		        m->opts.kernel, ret);
 		stats_print(&m->stats, stderr);
 		if (m->ops->print_stats)
 			m->ops->print_stats(m->engine, stderr);

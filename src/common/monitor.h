@@ -30,15 +30,15 @@
 struct monitor_opts {
 	const struct engine_ops *engine;
 	const char *kernel;
-	const char *cmdline;  /* "" when none */
+	const char *cmdline;                 /* "" when none */
 	const struct loader_module *modules; /* Multiboot modules (--module), nmodules of them */
 	int nmodules;
-	const char *serial;   /* COM1 output file; NULL = stdout */
-	uint64_t mem;         /* guest RAM bytes */
-	double timeout;       /* seconds of guest run time; 0 = none */
-	bool stats;           /* print counters to stderr at the end */
-	unsigned trace;       /* TRACE_* bits (--trace=) */
-	bool no_adaptive;     /* bt: never retranslate faulting instructions */
+	const char *serial;          /* COM1 output file; NULL = stdout */
+	uint64_t mem;                /* guest RAM bytes */
+	double timeout;              /* seconds of guest run time; 0 = none */
+	bool stats;                  /* print counters to stderr at the end */
+	unsigned trace;              /* TRACE_* bits (--trace=) */
+	bool no_adaptive;            /* bt: never retranslate faulting instructions */
 	const struct cpu_model *cpu; /* --cpu; NULL: cpu_model_default() */
 };
 
@@ -56,7 +56,7 @@ struct monitor {
 	struct rtc rtc;
 	struct pmtimer pmtimer;
 	struct i8042 i8042;
-	int stop_status;        /* a device ended the run (the guest's reset): the status, or 0 */
+	int stop_status; /* a device ended the run (the guest's reset): the status, or 0 */
 	struct stats stats;
 	struct boot_info boot;
 	const struct engine_ops *ops;
@@ -66,7 +66,7 @@ struct monitor {
 	/* timing: one POSIX timer kicks the vCPU at the next event */
 	timer_t timer;
 	bool timer_made;
-	uint64_t armed_ns;      /* absolute deadline the timer is set for; 0 = disarmed */
+	uint64_t armed_ns;              /* absolute deadline the timer is set for; 0 = disarmed */
 	uint64_t start_ns, deadline_ns; /* deadline_ns: --timeout; 0 = none */
 
 	/* the watchdog thread's view of the vCPU (written by the vCPU thread/signal) */

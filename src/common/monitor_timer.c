@@ -114,10 +114,10 @@ void mtimer_rearm(struct monitor *m)
  * stalled write (--stats, -v) may hold forever.
  */
 __attribute__((format(printf, 2, 3), noreturn)) static void watchdog_exit(int status,
-									   const char *fmt, ...)
+                                                                          const char *fmt, ...)
 {
 	char line[300] = "tandem: error: ";
-	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
+	struct pollfd p = {.fd = STDERR_FILENO, .events = POLLOUT};
 	size_t n = strlen(line);
 	va_list ap;
 
@@ -143,17 +143,17 @@ static void watchdog_check(struct monitor *m)
 			return;
 		}
 		watchdog_exit(STATUS_TIMEOUT,
-			      "timeout: the guest did not exit within %g s (the vCPU thread did "
-			      "not return: output to a stalled reader is dropped)",
-			      m->opts.timeout);
+		              "timeout: the guest did not exit within %g s (the vCPU thread did "
+		              "not return: output to a stalled reader is dropped)",
+		              m->opts.timeout);
 	}
 	/* Inside monitor_dispatch the vCPU thread is the monitor's (a device, host output):
 	 * a reader that stalls there is not an engine that ignores kicks. */
 	if (m->in_run && !m->in_dispatch && kick > start && now - kick > WATCHDOG_GRACE_NS)
 		watchdog_exit(STATUS_HOST,
-			      "%s: the guest did not return to the monitor %.0f s after a kick "
-			      "(engine hung); giving up",
-			      m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
+		              "%s: the guest did not return to the monitor %.0f s after a kick "
+		              "(engine hung); giving up",
+		              m->ops->name, (double)WATCHDOG_GRACE_NS / 1e9);
 }
 
 static void *watchdog_main(void *arg)

@@ -7,7 +7,7 @@
 #define PIC_SLAVE 1
 #define PIC_CASCADE_IRQ 2
 
-static const uint16_t pic_ports[2] = { 0x20, 0xa0 };
+static const uint16_t pic_ports[2] = {0x20, 0xa0};
 
 static void chip_reset(struct pic_chip *c)
 {
@@ -79,7 +79,7 @@ static void chip_set_line(struct pic_chip *c, int line, int level)
 static void pic_update(struct pic *pic)
 {
 	chip_set_line(&pic->chip[PIC_MASTER], PIC_CASCADE_IRQ,
-		      chip_best(&pic->chip[PIC_SLAVE]) >= 0);
+	              chip_best(&pic->chip[PIC_SLAVE]) >= 0);
 }
 
 void pic_init(struct pic *pic)
@@ -252,7 +252,7 @@ static uint8_t pic_io_byte(struct pic *pic, int idx, unsigned reg, bool is_write
 
 /* Wider accesses split into byte accesses, as the ISA bus does. */
 static void pic_io(struct pic *pic, int idx, uint64_t offset, unsigned size, bool is_write,
-		   uint64_t *val)
+                   uint64_t *val)
 {
 	uint64_t out = 0;
 	unsigned i;
@@ -263,7 +263,7 @@ static void pic_io(struct pic *pic, int idx, uint64_t offset, unsigned size, boo
 
 		if (reg < 2)
 			b = pic_io_byte(pic, idx, (unsigned)reg, is_write,
-					is_write ? (uint8_t)(*val >> (8 * i)) : 0);
+			                is_write ? (uint8_t)(*val >> (8 * i)) : 0);
 		out |= (uint64_t)b << (8 * i);
 	}
 	if (!is_write)
@@ -271,13 +271,12 @@ static void pic_io(struct pic *pic, int idx, uint64_t offset, unsigned size, boo
 }
 
 static void pic_master_io(void *opaque, uint64_t offset, unsigned size, bool is_write,
-			  uint64_t *val)
+                          uint64_t *val)
 {
 	pic_io(opaque, PIC_MASTER, offset, size, is_write, val);
 }
 
-static void pic_slave_io(void *opaque, uint64_t offset, unsigned size, bool is_write,
-			 uint64_t *val)
+static void pic_slave_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *val)
 {
 	pic_io(opaque, PIC_SLAVE, offset, size, is_write, val);
 }

@@ -9,15 +9,15 @@
 
 struct pic_chip {
 	uint8_t irr, isr, imr;
-	uint8_t last_level;   /* line levels, for edge detection */
-	uint8_t vector_base;  /* ICW2 & 0xf8 */
-	uint8_t init_step;    /* 0: ready; 1..3: expecting ICW2..ICW4 */
+	uint8_t last_level;  /* line levels, for edge detection */
+	uint8_t vector_base; /* ICW2 & 0xf8 */
+	uint8_t init_step;   /* 0: ready; 1..3: expecting ICW2..ICW4 */
 	bool icw4_needed;
-	bool single;          /* ICW1.SNGL */
-	bool auto_eoi;        /* ICW4.AEOI */
-	bool read_isr;        /* OCW3: next read of the command port returns ISR */
-	bool special_mask;    /* OCW3.SMM */
-	uint8_t priority_base;/* lowest-priority IRQ after rotation; 7 at reset */
+	bool single;           /* ICW1.SNGL */
+	bool auto_eoi;         /* ICW4.AEOI */
+	bool read_isr;         /* OCW3: next read of the command port returns ISR */
+	bool special_mask;     /* OCW3.SMM */
+	uint8_t priority_base; /* lowest-priority IRQ after rotation; 7 at reset */
 };
 
 struct pic {
@@ -43,7 +43,8 @@ void pic_pulse_irq(struct pic *pic, int irq);
 /* True when the master's INTR output is asserted (an unmasked request outranks in-service). */
 bool pic_pending(const struct pic *pic);
 
-/* The CPU's interrupt acknowledge: the vector to deliver (spurious 7/15 when none) and ISR/IRR updated. */
+/* The CPU's interrupt acknowledge: the vector to deliver (spurious 7/15 when none) and ISR/IRR
+ * updated. */
 uint8_t pic_ack(struct pic *pic);
 
 #endif

@@ -192,7 +192,7 @@ static void pit_io(void *opaque, uint64_t offset, unsigned size, bool is_write, 
 }
 
 static void pit_port61_io(void *opaque, uint64_t offset, unsigned size, bool is_write,
-			  uint64_t *val)
+                          uint64_t *val)
 {
 	struct pit *pit = opaque;
 	struct pit_channel *ch = &pit->ch[2];
@@ -225,8 +225,7 @@ void pit_init(struct pit *pit, struct pic *pic, uint64_t (*clock)(void *ctx), vo
 {
 	int i;
 
-	*pit = (struct pit){ .pic = pic, .clock = clock ? clock : host_clock_ns,
-			     .clock_ctx = ctx };
+	*pit = (struct pit){.pic = pic, .clock = clock ? clock : host_clock_ns, .clock_ctx = ctx};
 	for (i = 0; i < 3; i++) {
 		pit->ch[i].mode = 3;
 		pit->ch[i].rw = 3;

@@ -3,7 +3,6 @@
 
 #include "clock.h"
 
-
 void pmtimer_init(struct pmtimer *t, uint64_t (*clock)(void *ctx), void *ctx)
 {
 	t->clock = clock ? clock : host_clock_ns;

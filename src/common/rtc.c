@@ -144,7 +144,7 @@ static bool is_time_reg(uint8_t idx)
 	return idx <= 0x09 ? !(idx & 1) || idx == 0x07 || idx == 0x09 : idx == 0x32;
 }
 
-static const uint8_t time_regs[] = { 0x00, 0x02, 0x04, 0x06, 0x07, 0x08, 0x09, 0x32 };
+static const uint8_t time_regs[] = {0x00, 0x02, 0x04, 0x06, 0x07, 0x08, 0x09, 0x32};
 
 /* The time registers of now into cmos[] (when SET freezes them, or before one write). */
 static void snapshot(struct rtc *r)
@@ -161,7 +161,7 @@ static void snapshot(struct rtc *r)
  */
 static void commit(struct rtc *r)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	uint8_t hv = r->cmos[0x04];
 	time_t t;
 	int h = from_reg(r, hv & 0x7f);

@@ -5,7 +5,7 @@
 
 const char *const exit_reason_names[EXIT_NR] = {
 #define X(e, s) [EXIT_##e] = s,
-	EXIT_REASONS(X)
+    EXIT_REASONS(X)
 #undef X
 };
 
@@ -19,11 +19,11 @@ void stats_print(const struct stats *s, FILE *f)
 	fprintf(f, "== dispatched (device accesses and events the core handled) ==\n");
 	for (i = 0; i < EXIT_NR; i++)
 		fprintf(f, "  dispatch.%-16s %12" PRIu64 "\n", exit_reason_names[i],
-			s->dispatched[i]);
+		        s->dispatched[i]);
 	fprintf(f, "== core ==\n");
 #define X(fld, d) fprintf(f, "  %-25s %12" PRIu64 "   %s\n", #fld, s->fld, d);
 	CORE_STATS(X)
 #undef X
 	fprintf(f, "  %-25s %12.3f   %s\n", "wall_ms", (double)s->wall_ns / 1e6,
-		"guest run time, milliseconds");
+	        "guest run time, milliseconds");
 }

@@ -13,14 +13,14 @@
 
 struct uart {
 	uint8_t ier, iir_pending, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
-	bool thr_irq;            /* THR-empty interrupt latched (cleared by an IIR read or a THR write) */
-	int out_fd;              /* transmitted bytes go here; -1 drops them */
+	bool thr_irq; /* THR-empty interrupt latched (cleared by an IIR read or a THR write) */
+	int out_fd;   /* transmitted bytes go here; -1 drops them */
 	struct pic *pic;
 	int irq;
 	uint64_t tx_bytes;
-	uint64_t dropped;        /* bytes never written: a broken output, or dropped at --timeout */
-	volatile int stop;       /* set (from a signal handler) once --timeout has passed: a
-	                          * write blocked on a stalled reader then gives up */
+	uint64_t dropped;  /* bytes never written: a broken output, or dropped at --timeout */
+	volatile int stop; /* set (from a signal handler) once --timeout has passed: a
+	                    * write blocked on a stalled reader then gives up */
 	unsigned outlen;
 	char outbuf[UART_OUTBUF]; /* flushed at each newline, when full, and by uart_flush */
 };

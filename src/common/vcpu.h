@@ -7,7 +7,7 @@
 struct vcpu_seg {
 	uint32_t base, limit; /* limit in bytes (granularity already applied) */
 	uint16_t sel;
-	uint8_t type;         /* descriptor type field, 4 bits */
+	uint8_t type; /* descriptor type field, 4 bits */
 	uint8_t s, dpl, present, db, g;
 };
 
@@ -45,6 +45,6 @@ void vcpu_multiboot_state(struct vcpu_regs *r, uint32_t entry, uint32_t mbi);
  * EBX = EBP = EDI = 0; CR0.PE=1, PG=0; IF=0.
  */
 void vcpu_linux_state(struct vcpu_regs *r, uint32_t entry, uint32_t boot_params, uint32_t gdt_base,
-		      uint16_t gdt_limit);
+                      uint16_t gdt_limit);
 
 #endif

@@ -10,8 +10,8 @@
 #define VM_MAX_MEM (3ULL << 30) /* below the i386 MMIO hole at 0xC0000000 */
 
 struct vm {
-	int memfd;       /* backs guest RAM; engines map it again as they need */
-	uint8_t *ram;    /* the monitor's own mapping of all of RAM */
+	int memfd;    /* backs guest RAM; engines map it again as they need */
+	uint8_t *ram; /* the monitor's own mapping of all of RAM */
 	uint64_t ram_size;
 };
 

@@ -83,8 +83,8 @@ static int kvm_set_cpuid(struct kvm_engine *k)
 		uint32_t r[4];
 
 		cpu_model_cpuid(model, leaves[i], 0, r);
-		*e = (struct kvm_cpuid_entry2){ .function = leaves[i], .eax = r[0], .ebx = r[1],
-						.ecx = r[2], .edx = r[3] };
+		*e = (struct kvm_cpuid_entry2){
+		    .function = leaves[i], .eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3]};
 	}
 	ret = ioctl(k->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 	free(cpuid);
@@ -114,8 +114,11 @@ static int kvm_create(struct monitor *mon, void **state)
 		goto fail_errno;
 	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		log_debug("kvm: KVM_SET_TSS_ADDR: %s (harmless outside VMX)", strerror(errno));
-	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
-		.memory_size = mon->vm.ram_size, .userspace_addr = (uint64_t)(uintptr_t)mon->vm.ram };
+	region = (struct kvm_userspace_memory_region){.slot = 0,
+	                                              .guest_phys_addr = 0,
+	                                              .memory_size = mon->vm.ram_size,
+	                                              .userspace_addr =
+	                                                  (uint64_t)(uintptr_t)mon->vm.ram};
 	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		goto fail_errno;
 	k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
@@ -251,7 +254,7 @@ static void kvm_inject(struct kvm_engine *k)
 		return;
 	}
 	if (run->ready_for_interrupt_injection && run->if_flag) {
-		struct kvm_interrupt irq = { .irq = monitor_irq_ack(k->mon) };
+		struct kvm_interrupt irq = {.irq = monitor_irq_ack(k->mon)};
 
 		if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) == 0)
 			k->kvm_injections++;
@@ -278,12 +281,12 @@ static void kvm_translate_exit(struct kvm_engine *k, struct exit_record *ex)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		exit_make_io(ex, 0, ifl, run->io.port, run->io.size,
-			     run->io.direction == KVM_EXIT_IO_OUT, run->io.count,
-			     (uint8_t *)run + run->io.data_offset);
+		             run->io.direction == KVM_EXIT_IO_OUT, run->io.count,
+		             (uint8_t *)run + run->io.data_offset);
 		return;
 	case KVM_EXIT_MMIO:
 		exit_make_mmio(ex, 0, ifl, run->mmio.phys_addr, (uint8_t)run->mmio.len,
-			       run->mmio.is_write, run->mmio.data);
+		               run->mmio.is_write, run->mmio.data);
 		return;
 	case KVM_EXIT_HLT: /* RIP is past the one-byte hlt; only a final halt reports it */
 		exit_make(ex, EXIT_HLT, ifl ? 0 : kvm_eip(k) - 1, ifl);
@@ -303,26 +306,26 @@ static void kvm_translate_exit(struct kvm_engine *k, struct exit_record *ex)
 		/* kvm_amd re-initialises the vCPU on shutdown: the faulting EIP is gone. */
 		if (eip == 0xfff0)
 			exit_make_msg(ex, EXIT_SHUTDOWN, eip, 0,
-				      "the vCPU was reset by KVM, so the faulting EIP is unknown");
+			              "the vCPU was reset by KVM, so the faulting EIP is unknown");
 		else
 			exit_make(ex, EXIT_SHUTDOWN, eip, ifl);
 		return;
 	case KVM_EXIT_FAIL_ENTRY:
 		exit_make_msg(ex, EXIT_FAIL_ENTRY, eip,
-			      run->fail_entry.hardware_entry_failure_reason,
-			      "KVM entry failed, hardware reason 0x%" PRIx64,
-			      (uint64_t)run->fail_entry.hardware_entry_failure_reason);
+		              run->fail_entry.hardware_entry_failure_reason,
+		              "KVM entry failed, hardware reason 0x%" PRIx64,
+		              (uint64_t)run->fail_entry.hardware_entry_failure_reason);
 		return;
 	case KVM_EXIT_INTERNAL_ERROR:
 		exit_make_msg(ex, EXIT_INTERNAL, eip, run->internal.suberror,
-			      "KVM internal error %" PRIu64 "%s", (uint64_t)run->internal.suberror,
-			      run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
-				      ? " (instruction emulation failed)"
-				      : "");
+		              "KVM internal error %" PRIu64 "%s", (uint64_t)run->internal.suberror,
+		              run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+		                  ? " (instruction emulation failed)"
+		                  : "");
 		return;
 	default:
 		exit_make_msg(ex, EXIT_INTERNAL, eip, run->exit_reason, "kvm: unhandled exit %u",
-			      run->exit_reason);
+		              run->exit_reason);
 		return;
 	}
 }
@@ -367,15 +370,15 @@ static void kvm_print_stats(void *state, FILE *f)
 }
 
 const struct engine_ops kvm_engine_ops = {
-	.name = "kvm",
-	.desc = "trap-and-emulate on /dev/kvm (hardware virtualization)",
-	.probe = kvm_probe,
-	.info = kvm_info,
-	.create = kvm_create,
-	.destroy = kvm_destroy,
-	.set_regs = kvm_set_regs,
-	.get_regs = kvm_get_regs,
-	.run = kvm_run_vcpu,
-	.kick = kvm_kick,
-	.print_stats = kvm_print_stats,
+    .name = "kvm",
+    .desc = "trap-and-emulate on /dev/kvm (hardware virtualization)",
+    .probe = kvm_probe,
+    .info = kvm_info,
+    .create = kvm_create,
+    .destroy = kvm_destroy,
+    .set_regs = kvm_set_regs,
+    .get_regs = kvm_get_regs,
+    .run = kvm_run_vcpu,
+    .kick = kvm_kick,
+    .print_stats = kvm_print_stats,
 };

@@ -12,10 +12,10 @@
 struct monitor;
 
 /* X(field, description): the engine's own counters for --stats. */
-#define KVM_STATS(X)                                              \
-	X(kvm_run_calls, "KVM_RUN ioctls")                        \
-	X(kvm_eintr, "KVM_RUN returns on a kick (EINTR)")         \
-	X(kvm_injections, "KVM_INTERRUPT injections")             \
+#define KVM_STATS(X)                                                                               \
+	X(kvm_run_calls, "KVM_RUN ioctls")                                                         \
+	X(kvm_eintr, "KVM_RUN returns on a kick (EINTR)")                                          \
+	X(kvm_injections, "KVM_INTERRUPT injections")                                              \
 	X(kvm_window_requests, "runs that asked for an interrupt window")
 
 struct kvm_engine {
@@ -35,7 +35,6 @@ int kvm_open_dev(char *why, size_t len);
 int kvm_probe(char *why, size_t len);
 /* engine_ops.info: device, flavour, probe verdict. */
 void kvm_info(FILE *f);
-
 
 /* Conversions between the neutral register file and KVM's. */
 void kvm_seg_from(struct kvm_segment *k, const struct vcpu_seg *s);

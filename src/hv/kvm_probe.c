@@ -77,7 +77,8 @@ static void probe_alarm(int sig)
 /* The child's work: 0 if a paged guest runs; else 1 with the reason on fd. */
 static int probe_child(int sys, char *why, size_t len)
 {
-	static const uint8_t code[] = { 0xb0, 0x2a, 0xe6, 0x80, 0xf4 }; /* mov al,42; out 0x80,al; hlt */
+	static const uint8_t code[] = {0xb0, 0x2a, 0xe6, 0x80,
+	                               0xf4}; /* mov al,42; out 0x80,al; hlt */
 	struct kvm_userspace_memory_region region;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -93,11 +94,14 @@ static int probe_child(int sys, char *why, size_t len)
 		return snprintf(why, len, "kvm: probe: out of memory"), 1;
 	*(uint32_t *)(mem + PROBE_PD) = 0x83; /* one 4 MiB page at 0: present, writable, PS */
 	memcpy(mem + PROBE_CODE, code, sizeof(code));
-	region = (struct kvm_userspace_memory_region){ .slot = 0, .guest_phys_addr = 0,
-		.memory_size = PROBE_MEM, .userspace_addr = (uint64_t)(uintptr_t)mem };
+	region = (struct kvm_userspace_memory_region){.slot = 0,
+	                                              .guest_phys_addr = 0,
+	                                              .memory_size = PROBE_MEM,
+	                                              .userspace_addr = (uint64_t)(uintptr_t)mem};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return snprintf(why, len, "kvm: KVM_SET_USER_MEMORY_REGION failed: %s",
-				strerror(errno)), 1;
+		                strerror(errno)),
+		       1;
 	cpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (cpu < 0 || size <= 0)
@@ -116,12 +120,15 @@ static int probe_child(int sys, char *why, size_t len)
 	sregs.efer = 0;
 	if (ioctl(cpu, KVM_SET_SREGS, &sregs) < 0)
 		return snprintf(why, len, "kvm: KVM_SET_SREGS of a 32-bit paging state failed: %s",
-				strerror(errno)), 1;
+		                strerror(errno)),
+		       1;
 	memset(&sregs, 0, sizeof(sregs));
 	if (ioctl(cpu, KVM_GET_SREGS, &sregs) < 0 || !(sregs.cr0 & X86_CR0_PG))
 		return snprintf(why, len,
-				"kvm: host KVM cannot run 32-bit paging guests (KVM_SET_SREGS "
-				"dropped CR0.PG; %s)", host_kvm_flavour()), 1;
+		                "kvm: host KVM cannot run 32-bit paging guests (KVM_SET_SREGS "
+		                "dropped CR0.PG; %s)",
+		                host_kvm_flavour()),
+		       1;
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = PROBE_CODE;
 	regs.rflags = 2;
@@ -132,10 +139,13 @@ static int probe_child(int sys, char *why, size_t len)
 	alarm(2);
 	for (i = 0; i < 2; i++) {
 		if (ioctl(cpu, KVM_RUN, 0) < 0)
-			return snprintf(why, len, "kvm: a 32-bit paged test guest did not run "
-					"(KVM_RUN: %s; %s)", strerror(errno), host_kvm_flavour()), 1;
+			return snprintf(why, len,
+			                "kvm: a 32-bit paged test guest did not run "
+			                "(KVM_RUN: %s; %s)",
+			                strerror(errno), host_kvm_flavour()),
+			       1;
 		if (i == 0 && !(run->exit_reason == KVM_EXIT_IO && run->io.port == 0x80 &&
-				*((uint8_t *)run + run->io.data_offset) == 42))
+		                *((uint8_t *)run + run->io.data_offset) == 42))
 			break;
 		if (i == 1 && run->exit_reason != KVM_EXIT_HLT)
 			break;
@@ -143,7 +153,8 @@ static int probe_child(int sys, char *why, size_t len)
 	alarm(0);
 	if (i < 2)
 		return snprintf(why, len, "kvm: a 32-bit paged test guest misbehaved (exit %u; %s)",
-				run->exit_reason, host_kvm_flavour()), 1;
+		                run->exit_reason, host_kvm_flavour()),
+		       1;
 	return 0;
 }
 
@@ -156,7 +167,7 @@ static int probe_wait(pid_t pid, int rfd, char *why, size_t len)
 	for (waited = 0; waited < PROBE_DEADLINE_MS; waited += 10) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
-		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	}
 	if (waited >= PROBE_DEADLINE_MS) {
 		kill(pid, SIGKILL);
@@ -209,7 +220,7 @@ void kvm_info(FILE *f)
 
 	fprintf(f, "kvm.device          %s\n", fd >= 0 ? "/dev/kvm (API 12)" : why);
 	fprintf(f, "kvm.flavour         %s%s\n", host_kvm_flavour(),
-		fd >= 0 ? " (the loaded module in /sys/module)" : "");
+	        fd >= 0 ? " (the loaded module in /sys/module)" : "");
 	if (fd >= 0)
 		close(fd);
 }

@@ -9,8 +9,8 @@
 
 int work_compute(uint32_t n, uint32_t repeat)
 {
-	struct u_timing t = { .ops = 2 * n, .nsamples = repeat }; /* per iteration of either */
-	uint32_t sum[2] = { 0, 0 }, bad = 0, sw = u_nswitch();
+	struct u_timing t = {.ops = 2 * n, .nsamples = repeat}; /* per iteration of either */
+	uint32_t sum[2] = {0, 0}, bad = 0, sw = u_nswitch();
 
 	for (uint32_t r = 0; r < repeat; r++) {
 		int pid[2], st;
@@ -30,7 +30,7 @@ int work_compute(uint32_t n, uint32_t repeat)
 	t.switches = u_nswitch() - sw;
 	bad += sum[0] != sum[1];
 	u_printf("minios: compute n=%u repeat=%u procs=2 checksum=0x%08x,0x%08x%s\n", n, repeat,
-		 sum[0], sum[1], bad ? " FAIL" : "");
+	         sum[0], sum[1], bad ? " FAIL" : "");
 	u_timing_print("compute", &t);
 	return bad != 0;
 }

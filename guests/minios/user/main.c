@@ -41,9 +41,9 @@ void u_timing_print(const char *name, const struct u_timing *t)
 	med = t->nsamples ? s[t->nsamples / 2] : 0;
 	for (uint32_t i = 0; i < t->nsamples && len < (int)sizeof(buf) - 24; i++)
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "%s%llu", i ? "," : "",
-				(unsigned long long)(t->cycles[i] / t->ops));
+		                (unsigned long long)(t->cycles[i] / t->ops));
 	u_printf("minios-time: %s ops=%u cycles_per_op=%llu samples=%s switches=%u\n", name, t->ops,
-		 (unsigned long long)med, buf, t->switches);
+	         (unsigned long long)med, buf, t->switches);
 }
 
 int user_main(uint32_t work, uint32_t n, uint32_t repeat)

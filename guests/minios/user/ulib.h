@@ -23,26 +23,58 @@ static inline int32_t usys(uint32_t n, uint32_t a, uint32_t b, uint32_t c)
 
 /* exit(st): st goes to the parent's u_wait; never returns. The wrappers below return -1
  * for a bad descriptor or user pointer too (the kernel range-checks every pointer). */
-static inline void u_exit(int st) { usys(MSYS_exit, (uint32_t)st, 0, 0); for (;;) ; }
+static inline void u_exit(int st)
+{
+	usys(MSYS_exit, (uint32_t)st, 0, 0);
+	for (;;)
+		;
+}
 /* fork: the child's pid, 0 in the child, -1 (no process slot or frames). */
-static inline int u_fork(void) { return usys(MSYS_fork, 0, 0, 0); }
+static inline int u_fork(void)
+{
+	return usys(MSYS_fork, 0, 0, 0);
+}
 /* Reap a child, sleeping until one exits; its status into *st unless NULL: pid, or -1. */
-static inline int u_wait(int *st) { return usys(MSYS_wait, (uint32_t)st, 0, 0); }
+static inline int u_wait(int *st)
+{
+	return usys(MSYS_wait, (uint32_t)st, 0, 0);
+}
 /* A pipe: fds[0] reads, fds[1] writes. 0, or -1 (no pipe or descriptor free). */
-static inline int u_pipe(int fds[2]) { return usys(MSYS_pipe, (uint32_t)fds, 0, 0); }
+static inline int u_pipe(int fds[2])
+{
+	return usys(MSYS_pipe, (uint32_t)fds, 0, 0);
+}
 /* Up to n bytes into b, sleeping while the pipe is empty with a writer: count, 0 at EOF, -1. */
-static inline int u_read(int fd, void *b, uint32_t n) { return usys(MSYS_read, (uint32_t)fd, (uint32_t)b, n); }
+static inline int u_read(int fd, void *b, uint32_t n)
+{
+	return usys(MSYS_read, (uint32_t)fd, (uint32_t)b, n);
+}
 /* All n bytes (fds 0..2 without a pipe: the console): n, fewer if the readers left midway, -1. */
-static inline int u_write(int fd, const void *b, uint32_t n) { return usys(MSYS_write, (uint32_t)fd, (uint32_t)b, n); }
+static inline int u_write(int fd, const void *b, uint32_t n)
+{
+	return usys(MSYS_write, (uint32_t)fd, (uint32_t)b, n);
+}
 /* 0, or -1 when fd is not open. */
-static inline int u_close(int fd) { return usys(MSYS_close, (uint32_t)fd, 0, 0); }
+static inline int u_close(int fd)
+{
+	return usys(MSYS_close, (uint32_t)fd, 0, 0);
+}
 /* Move the heap end by incr bytes (pages below a lowered end freed): the old end, or
  * 0xffffffff when the new one leaves [HEAP_BASE, HEAP_MAX]. */
-static inline uint32_t u_sbrk(int32_t incr) { return (uint32_t)usys(MSYS_sbrk, (uint32_t)incr, 0, 0); }
+static inline uint32_t u_sbrk(int32_t incr)
+{
+	return (uint32_t)usys(MSYS_sbrk, (uint32_t)incr, 0, 0);
+}
 /* Context switches since boot. */
-static inline uint32_t u_nswitch(void) { return (uint32_t)usys(MSYS_nswitch, 0, 0, 0); }
+static inline uint32_t u_nswitch(void)
+{
+	return (uint32_t)usys(MSYS_nswitch, 0, 0, 0);
+}
 /* Free physical frames in the kernel now. */
-static inline uint32_t u_nfree(void) { return (uint32_t)usys(MSYS_nfree, 0, 0, 0); }
+static inline uint32_t u_nfree(void)
+{
+	return (uint32_t)usys(MSYS_nfree, 0, 0, 0);
+}
 
 /* printf to the console through write(1); lines up to 255 bytes. */
 int u_printf(const char *fmt, ...) RT_PRINTF(1, 2);
@@ -56,10 +88,10 @@ int user_main(uint32_t work, uint32_t n, uint32_t repeat);
 /* The workloads (user/work.c, user/compute.c). Each prints its result line and its
  * timing line; returns 0, or 1 when a check failed (the line says which). */
 struct u_timing {
-	uint32_t ops;                 /* operations per sample */
+	uint32_t ops; /* operations per sample */
 	uint32_t nsamples;
-	uint64_t cycles[16];          /* per sample, rdtsc */
-	uint32_t switches;            /* context switches during all samples */
+	uint64_t cycles[16]; /* per sample, rdtsc */
+	uint32_t switches;   /* context switches during all samples */
 };
 /* n x (fork; the child exits with i & 0xff; wait, check the pid and status), per sample.
  * Each work_ takes repeat <= 16 (u_timing.cycles has 16 slots). */

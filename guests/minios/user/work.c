@@ -9,7 +9,7 @@
 
 int work_forkwait(uint32_t n, uint32_t repeat)
 {
-	struct u_timing t = { .ops = n, .nsamples = repeat };
+	struct u_timing t = {.ops = n, .nsamples = repeat};
 	uint32_t created = 0, reaped = 0, sum = 0, bad = 0, sw = u_nswitch();
 
 	for (uint32_t r = 0; r < repeat; r++) {
@@ -33,8 +33,8 @@ int work_forkwait(uint32_t n, uint32_t repeat)
 		t.cycles[r] = rdtsc() - t0;
 	}
 	t.switches = u_nswitch() - sw;
-	u_printf("minios: forkwait n=%u repeat=%u created=%u reaped=%u status_sum=%u%s\n", n, repeat,
-		 created, reaped, sum, bad ? " FAIL" : "");
+	u_printf("minios: forkwait n=%u repeat=%u created=%u reaped=%u status_sum=%u%s\n", n,
+	         repeat, created, reaped, sum, bad ? " FAIL" : "");
 	u_timing_print("forkwait", &t);
 	return bad != 0;
 }
@@ -56,7 +56,7 @@ static void pong(int in, int out, uint32_t n)
 
 int work_pingpong(uint32_t n, uint32_t repeat)
 {
-	struct u_timing t = { .ops = 2 * n, .nsamples = repeat }; /* per switch: round trip / 2 */
+	struct u_timing t = {.ops = 2 * n, .nsamples = repeat}; /* per switch: round trip / 2 */
 	uint32_t bytes = 0, sum = 0, bad = 0, sw = u_nswitch();
 
 	for (uint32_t r = 0; r < repeat; r++) {
@@ -88,15 +88,15 @@ int work_pingpong(uint32_t n, uint32_t repeat)
 		bad += pid < 0 || u_wait(&st) != pid || st != 0;
 	}
 	t.switches = u_nswitch() - sw;
-	u_printf("minios: pingpong n=%u repeat=%u bytes=%u checksum=0x%08x%s\n", n, repeat, bytes, sum,
-		 bad ? " FAIL" : "");
+	u_printf("minios: pingpong n=%u repeat=%u bytes=%u checksum=0x%08x%s\n", n, repeat, bytes,
+	         sum, bad ? " FAIL" : "");
 	u_timing_print("pingpong", &t);
 	return bad != 0;
 }
 
 int work_pagetouch(uint32_t n, uint32_t repeat)
 {
-	struct u_timing t = { .ops = n, .nsamples = repeat };
+	struct u_timing t = {.ops = n, .nsamples = repeat};
 	uint32_t pages = 0, sum = 0, free_after_first = 0, leaked = 0, bad = 0, sw = u_nswitch();
 
 	for (uint32_t r = 0; r < repeat; r++) {
@@ -106,7 +106,8 @@ int work_pagetouch(uint32_t n, uint32_t repeat)
 		if (base == (uint32_t)-1)
 			return u_printf("minios: pagetouch FAIL sbrk(%u pages)\n", n), 1;
 		for (uint32_t i = 0; i < n; i++) {
-			volatile uint32_t *p = (volatile uint32_t *)(base + i * PAGE_SIZE + (i % 1000) * 4);
+			volatile uint32_t *p =
+			    (volatile uint32_t *)(base + i * PAGE_SIZE + (i % 1000) * 4);
 
 			bad += *p != 0; /* demand-zero */
 			*p = i * 2654435761u + r;
@@ -117,13 +118,14 @@ int work_pagetouch(uint32_t n, uint32_t repeat)
 		u_sbrk(-(int32_t)(n * PAGE_SIZE));
 		t.cycles[r] = rdtsc() - t0;
 		if (r == 0)
-			free_after_first = u_nfree(); /* the heap's page tables stay: count from here */
+			free_after_first =
+			    u_nfree(); /* the heap's page tables stay: count from here */
 	}
 	if (repeat > 1)
 		leaked = free_after_first - u_nfree();
 	t.switches = u_nswitch() - sw;
-	u_printf("minios: pagetouch n=%u repeat=%u pages=%u checksum=0x%08x leaked=%u%s\n", n, repeat,
-		 pages, sum, leaked, bad || leaked ? " FAIL" : "");
+	u_printf("minios: pagetouch n=%u repeat=%u pages=%u checksum=0x%08x leaked=%u%s\n", n,
+	         repeat, pages, sum, leaked, bad || leaked ? " FAIL" : "");
 	u_timing_print("pagetouch", &t);
 	return bad || leaked;
 }
