@@ -107,6 +107,7 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
+	bt->openbus_fd = -1; /* none yet: bt_destroy after an early failure must not close 0 */
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 	            ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;

@@ -83,6 +83,7 @@ int mmu_init(struct bt *bt)
 {
 	int v;
 
+	bt->openbus_fd = -1; /* mmu_destroy closes it once it exists, whatever failed after */
 	bt->npages = (uint32_t)(bt->mon->vm.ram_size >> 12);
 	bt->pflags = calloc(bt->npages, 1);
 	bt->page_tbs = calloc(bt->npages, sizeof(*bt->page_tbs));
@@ -135,10 +136,10 @@ void mmu_destroy(struct bt *bt)
 		if (bt->v2p[v])
 			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
 	}
-	if (bt->openbus) {
+	if (bt->openbus)
 		munmap(bt->openbus, 8192);
+	if (bt->openbus_fd >= 0)
 		close(bt->openbus_fd);
-	}
 	free(bt->pflags);
 	free(bt->page_tbs);
 	free(bt->rmap_head);
