@@ -53,6 +53,10 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	v = *(volatile uint32_t *)(VA_A + 0x1030);
 	printf("mmiox: apic version via alias 0x%08x\n", (unsigned)v);
 
+	/* a byte load into AH from the APIC version register, and push/pop through it */
+	v = 0x12345678;
+	__asm__ volatile("movb (%1), %%ah" : "+a"(v) : "r"(VA_A + 0x1030) : "memory");
+	printf("mmiox: ah load 0x%08x\n", (unsigned)v);
 	/* store straddling RAM (2 bytes) then APIC (2 bytes) */
 	__asm__ volatile("movl %0, (%1)" ::"r"(0xa1b2c3d4u), "r"(VA_A + 0xffe) : "memory");
 	printf("mmiox: store ram|apic: ram1[ffc]=0x%08x\n", (unsigned)*(uint32_t *)(ram1 + 0xffc));
@@ -70,7 +74,9 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	memcpy(gdt2, (void *)old.base, old.limit + 1u);
 	set_fs(0x80000000u);
 	ram1[0x10] = 0x5a;
-	__asm__ volatile("movzbl %%fs:(%1), %0" : "=r"(v) : "r"((uint32_t)ram1 + 0x10 + 0x80000000u));
+	__asm__ volatile("movzbl %%fs:(%1), %0"
+	                 : "=r"(v)
+	                 : "r"((uint32_t)ram1 + 0x10 + 0x80000000u));
 	printf("mmiox: fs wrap load 0x%08x\n", (unsigned)v);
 	__asm__ volatile("movl %0, %%fs:(%1)" ::"r"(0x01020304u), "r"(VA_A + 0x20 + 0x80000000u)
 	                 : "memory");
@@ -81,7 +87,8 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	set_fs(0xffffffffu);
 	memset(ram1 + 0xff0, 0x33, 16);
 	__asm__ volatile("movl %0, %%fs:(%1)" ::"r"(0x55667788u), "r"(VA_A + 0xfff) : "memory");
-	printf("mmiox: fs store ram|apic: ram1[ffc]=0x%08x\n", (unsigned)*(uint32_t *)(ram1 + 0xffc));
+	printf("mmiox: fs store ram|apic: ram1[ffc]=0x%08x\n",
+	       (unsigned)*(uint32_t *)(ram1 + 0xffc));
 	/* bit test through fs with a large bit offset */
 	set_fs(0x80000000u);
 	memset(ram2, 0, 64);
@@ -96,6 +103,27 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	printf("mmiox: fs bts neg ram1[ffc]=0x%08x\n", (unsigned)*(uint32_t *)(ram1 + 0xffc));
 	set_fs(0);
 	__asm__ volatile("movw %w0, %%fs" ::"r"(SEL_KDATA));
+	/* the same straddling store 40 times (adapted after some faults), then add/xchg */
+	for (int i = 0; i < 40; i++) {
+		memset(ram1 + 0xff0, 0x44, 16);
+		__asm__ volatile("movl %0, (%1)" ::"r"(0xa1b2c3d4u + i), "r"(VA_A + 0xffe)
+		                 : "memory");
+	}
+	printf("mmiox: store x40 ram|apic: ram1[ffc]=0x%08x\n",
+	       (unsigned)*(uint32_t *)(ram1 + 0xffc));
+	memset(ram1 + 0xff0, 0x44, 16);
+	__asm__ volatile("addl $0x01010101, (%0)" ::"r"(VA_A + 0xffe) : "memory", "cc");
+	printf("mmiox: add ram|apic: ram1[ffc]=0x%08x\n", (unsigned)*(uint32_t *)(ram1 + 0xffc));
+	memset(ram2, 0x22, 16);
+	__asm__ volatile("addl $0x01010101, (%0)" ::"r"(VA_A + 0x1ffe) : "memory", "cc");
+	printf("mmiox: add apic|ram: ram2[0]=0x%08x\n", (unsigned)*(uint32_t *)ram2);
+	/* two device pages in a row: a dword across them */
+	map_page(VA_A + 0x3000, 0xfee00000u, PTE_W);
+	map_page(VA_A + 0x4000, 0xfee00000u, PTE_W);
+	__asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(VA_A + 0x3ffe) : "memory");
+	printf("mmiox: load apic|apic 0x%08x\n", (unsigned)v);
+	__asm__ volatile("movl %0, (%1)" ::"r"(v), "r"(VA_A + 0x3ffe) : "memory");
+	printf("mmiox: store apic|apic\n");
 	printf("mmiox: done\n");
 	return EXIT_OK;
 }
