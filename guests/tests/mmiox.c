@@ -117,6 +117,37 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	memset(ram2, 0x22, 16);
 	__asm__ volatile("addl $0x01010101, (%0)" ::"r"(VA_A + 0x1ffe) : "memory", "cc");
 	printf("mmiox: add apic|ram: ram2[0]=0x%08x\n", (unsigned)*(uint32_t *)ram2);
+	/* other forms on the TPR (0x80): pop, push, xchg, movs, stos, mov from esp */
+	{
+		uint32_t t = 0x20, e, s0, d0, c;
+
+		__asm__ volatile("pushl %1\n\tpopl (%2)\n\tmovl (%2), %0"
+		                 : "=r"(e)
+		                 : "r"(t), "r"(VA_A + 0x1080)
+		                 : "memory");
+		printf("mmiox: pop tpr 0x%08x\n", (unsigned)e);
+		__asm__ volatile("pushl (%1)\n\tpopl %0" : "=r"(e) : "r"(VA_A + 0x1080) : "memory");
+		printf("mmiox: push tpr 0x%08x\n", (unsigned)e);
+		e = 0x30;
+		__asm__ volatile("xchgl %0, (%1)" : "+r"(e) : "r"(VA_A + 0x1080) : "memory");
+		printf("mmiox: xchg tpr old 0x%08x now 0x%08x\n", (unsigned)e,
+		       (unsigned)*(volatile uint32_t *)(VA_A + 0x1080));
+		t = 0x40;
+		s0 = (uint32_t)&t;
+		d0 = VA_A + 0x1080;
+		c = 1;
+		__asm__ volatile("rep movsl" : "+S"(s0), "+D"(d0), "+c"(c)::"memory");
+		printf("mmiox: movs tpr 0x%08x\n", (unsigned)*(volatile uint32_t *)(VA_A + 0x1080));
+		d0 = VA_A + 0x1080;
+		__asm__ volatile("stosl" : "+D"(d0) : "a"(0x50u) : "memory");
+		printf("mmiox: stos tpr 0x%08x\n", (unsigned)*(volatile uint32_t *)(VA_A + 0x1080));
+		__asm__ volatile("movl %%esp, (%1)\n\tmovl (%1), %0" : "=r"(e) : "r"(VA_A + 0x1080) : "memory");
+		printf("mmiox: esp tpr 0x%08x\n", (unsigned)e);
+		__asm__ volatile("movw $0x60, (%0)" ::"r"(VA_A + 0x1080) : "memory");
+		__asm__ volatile("movl $0, (%0)" ::"r"(VA_A + 0x1080) : "memory");
+		__asm__ volatile("movsbl (%1), %0" : "=r"(e) : "r"(VA_A + 0x1030) : "memory");
+		printf("mmiox: movsx ver 0x%08x\n", (unsigned)e);
+	}
 	/* two device pages in a row: a dword across them */
 	map_page(VA_A + 0x3000, 0xfee00000u, PTE_W);
 	map_page(VA_A + 0x4000, 0xfee00000u, PTE_W);
