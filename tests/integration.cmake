@@ -193,3 +193,13 @@ tandem_guest_test(bt mmiox-noadapt mmiox.elf 1 --golden ${GOLDEN}/mmiox.txt -- -
 add_test(NAME qemu.mmiox COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/mmiox.elf 1
   --golden ${GOLDEN}/mmiox.txt)
 set_tests_properties(qemu.mmiox PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# FS/GS bases at run time (segment loads in a chained loop, string ops, push/pop/call,
+# page-table stores and ring 3 through fs:) and translations/shadows across CR3 loads.
+foreach(g fsx asx)
+  tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
+  tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)
+  add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1
+    --golden ${GOLDEN}/${g}.txt)
+  set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+endforeach()
