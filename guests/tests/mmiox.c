@@ -141,7 +141,10 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 		d0 = VA_A + 0x1080;
 		__asm__ volatile("stosl" : "+D"(d0) : "a"(0x50u) : "memory");
 		printf("mmiox: stos tpr 0x%08x\n", (unsigned)*(volatile uint32_t *)(VA_A + 0x1080));
-		__asm__ volatile("movl %%esp, (%1)\n\tmovl (%1), %0" : "=r"(e) : "r"(VA_A + 0x1080) : "memory");
+		__asm__ volatile("movl %%esp, (%1)\n\tmovl (%1), %0"
+		                 : "=r"(e)
+		                 : "r"(VA_A + 0x1080)
+		                 : "memory");
 		printf("mmiox: esp tpr 0x%08x\n", (unsigned)e);
 		__asm__ volatile("movw $0x60, (%0)" ::"r"(VA_A + 0x1080) : "memory");
 		__asm__ volatile("movl $0, (%0)" ::"r"(VA_A + 0x1080) : "memory");
