@@ -35,7 +35,8 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	d = VA_B + 0xffe;
 	c = 4;
 	__asm__ volatile("cld\n\trep insb" : "+D"(d), "+c"(c) : "d"(0x511) : "memory");
-	printf("iox: rep insb across a missing page: %c%c%c%c faults=%u cr2=0x%08x err=%u edi-start=%u\n",
+	printf("iox: rep insb across a missing page: %c%c%c%c faults=%u cr2=0x%08x err=%u "
+	       "edi-start=%u\n",
 	       p1[0xffe], p1[0xfff], p2[0] ? p2[0] : '.', p2[1] ? p2[1] : '.', (unsigned)nfault,
 	       (unsigned)fcr2, (unsigned)ferr, (unsigned)(d - (VA_B + 0xffe)));
 	/* outs with an fs: override (source), a plain DS */
@@ -44,7 +45,10 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	p1[2] = '\n';
 	d = VA_B;
 	c = 3;
-	__asm__ volatile("rep outsb %%fs:(%%esi), (%%dx)" : "+S"(d), "+c"(c) : "d"(0x3f8) : "memory");
+	__asm__ volatile("rep outsb %%fs:(%%esi), (%%dx)"
+	                 : "+S"(d), "+c"(c)
+	                 : "d"(0x3f8)
+	                 : "memory");
 	printf("iox: done\n");
 	return EXIT_OK;
 }
