@@ -11,13 +11,22 @@
 
 static uint8_t p1[4096] __attribute__((aligned(4096)));
 static uint8_t p2[4096] __attribute__((aligned(4096)));
-static volatile uint32_t nfault, fcr2, ferr;
+static uint8_t code[4096] __attribute__((aligned(4096)));
+static uint8_t fa[4096] __attribute__((aligned(4096)));
+static volatile uint32_t nfault, fcr2, ferr, pf3;
 
 static void on_pf(struct trapframe *tf)
 {
-	nfault++;
-	fcr2 = read_cr2();
+	uint32_t a = read_cr2();
+
 	ferr = tf->err;
+	if (a == VA_B + 0x3001) {
+		pf3++;
+		map_page(VA_B + 0x3000, (uint32_t)fa, PTE_W);
+		return;
+	}
+	nfault++;
+	fcr2 = a;
 	map_page(VA_B + 0x1000, (uint32_t)p2, PTE_W);
 }
 
@@ -49,6 +58,44 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	                 : "+S"(d), "+c"(c)
 	                 : "d"(0x3f8)
 	                 : "memory");
+	/* ins writes code (SMC through the callout), and the flags byte of a live PTE */
+	{
+		uint32_t (*fn)(void) = (uint32_t(*)(void))(void *)code, v0, v1;
+		uint32_t *pte;
+		int j, bad = 0;
+
+		code[0] = 0xb8;
+		code[1] = 0x11;
+		code[2] = code[3] = code[4] = 0;
+		code[5] = 0xc3;
+		v0 = fn();
+		outw(0x510, 0x0000);
+		d = (uint32_t)code + 1;
+		c = 4;
+		__asm__ volatile("rep insb" : "+D"(d), "+c"(c) : "d"(0x511) : "memory");
+		v1 = fn();
+		printf("iox: ins into code: before 0x%08x after 0x%08x\n", (unsigned)v0,
+		       (unsigned)v1);
+		for (j = 0; j < 12; j++) {
+			map_page(VA_B + 0x3000, (uint32_t)fa, PTE_W);
+			*(volatile uint8_t *)(VA_B + 0x3000) =
+			    (uint8_t)j; /* writable in the shadow */
+			pte = pte_lookup(VA_B + 0x3000);
+			outw(0x510, 0x0000);
+			d = (uint32_t)pte;
+			__asm__ volatile("insb"
+			                 : "+D"(d)
+			                 : "d"(0x511)
+			                 : "memory"); /* 'Q': P, no W */
+			__asm__ volatile("movl %%cr3, %%eax\n\tmovl %%eax, %%cr3" ::
+			                     : "eax", "memory");
+			pf3 = 0;
+			*(volatile uint8_t *)(VA_B + 0x3001) = 0x77;
+			if (pf3 != 1 || fa[1] != 0x77)
+				bad++;
+		}
+		printf("iox: ins makes a live pte read-only: bad=%d err=%u\n", bad, (unsigned)ferr);
+	}
 	printf("iox: done\n");
 	return EXIT_OK;
 }
