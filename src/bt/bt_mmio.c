@@ -66,11 +66,14 @@ static bool page_is_ram(struct bt *bt, uint32_t va, bool write)
 	return ram;
 }
 
+static bool access_start(const ucontext_t *uc, const ZydisDecodedOperand *m, uint32_t *gva);
+
 static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa,
                            const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
 {
 	uint8_t *data = bt->openbus + 4096 + (pa & 0xfff);
 	unsigned size = 0, i;
+	uint32_t gva;
 	bool rd = false, wr = false;
 
 	for (i = 0; i < in->operand_count; i++)
@@ -83,6 +86,8 @@ static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va,
 		}
 	if (!size || size > 8 || (!rd && !wr))
 		return -1;
+	if (access_start(uc, &op[i], &gva) && gva != va && va - gva < size)
+		size -= va - gva; /* begun in the page before (RAM): the device's part only */
 	if ((pa & 0xfff) + size > 4096) { /* device, then the next page: the device's part only */
 		if (!page_is_ram(bt, (va & ~0xfffu) + 0x1000, wr))
 			return -1; /* two device pages (or a fault in the next): not emulated */
@@ -145,6 +150,18 @@ static bool ctx_reg(const ucontext_t *uc, ZydisRegister r, uint64_t *v)
 	return false;
 }
 
+/* The guest address where the host access m begins: its address minus the view base r8. */
+static bool access_start(const ucontext_t *uc, const ZydisDecodedOperand *m, uint32_t *gva)
+{
+	uint64_t base, index, r8;
+
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || !ctx_reg(uc, m->mem.base, &base) ||
+	    !ctx_reg(uc, m->mem.index, &index) || !ctx_reg(uc, ZYDIS_REGISTER_R8, &r8))
+		return false;
+	*gva = (uint32_t)(base + index * m->mem.scale + (uint64_t)m->mem.disp.value - r8);
+	return true;
+}
+
 /*
  * Does the faulting access begin at guest address va and stay in its page? A dword
  * that straddles RAM and a device page faults at the device page's first byte (or
@@ -154,12 +171,9 @@ static bool ctx_reg(const ucontext_t *uc, ZydisRegister r, uint64_t *v)
 static bool access_is_one_page(const ucontext_t *uc, const ZydisDecodedOperand *m, uint32_t va,
                                unsigned size)
 {
-	uint64_t base, index, r8;
+	uint32_t gva;
 
-	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || !ctx_reg(uc, m->mem.base, &base) ||
-	    !ctx_reg(uc, m->mem.index, &index) || !ctx_reg(uc, ZYDIS_REGISTER_R8, &r8))
-		return false;
-	if ((uint32_t)(base + index * m->mem.scale + (uint64_t)m->mem.disp.value - r8) != va)
+	if (!access_start(uc, m, &gva) || gva != va)
 		return false;
 	return (va & 0xfff) + size <= 4096;
 }
