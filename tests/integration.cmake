@@ -185,3 +185,21 @@ set_tests_properties(bt.minios-pge PROPERTIES LABELS bt SKIP_RETURN_CODE 77)
 add_test(NAME bench.linux COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/bench_linux.sh $<TARGET_FILE:tandem>)
 set_tests_properties(bench.linux PROPERTIES LABELS "bench;bt;qemu;linux" SKIP_RETURN_CODE 77
   TIMEOUT 4500)
+
+# MMIO by a mov that straddles RAM and a device page (both orders, load and store, also
+# through fs: with a wrapping base): the RAM part is done too, as under qemu-system-i386.
+tandem_guest_test(bt mmiox mmiox.elf 1 --golden ${GOLDEN}/mmiox.txt)
+tandem_guest_test(bt mmiox-noadapt mmiox.elf 1 --golden ${GOLDEN}/mmiox.txt -- --no-adaptive)
+add_test(NAME qemu.mmiox COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/mmiox.elf 1
+  --golden ${GOLDEN}/mmiox.txt)
+set_tests_properties(qemu.mmiox PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# FS/GS bases at run time (segment loads in a chained loop, string ops, push/pop/call,
+# page-table stores and ring 3 through fs:) and translations/shadows across CR3 loads.
+foreach(g fsx asx iox)
+  tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
+  tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)
+  add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1
+    --golden ${GOLDEN}/${g}.txt)
+  set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+endforeach()

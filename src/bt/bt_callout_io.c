@@ -116,6 +116,34 @@ int co_iostr(struct co *k)
 	if (count > sizeof(c->io_buf) / size)
 		count = sizeof(c->io_buf) / size;
 	if (in) {
+		/*
+		 * The destinations first (i386 and QEMU are restartable: no port is read
+		 * for an element whose store faults): only the elements up to the first
+		 * fault are read from the device; that fault is taken on the restart.
+		 */
+		uint32_t n,
+		    last = 1; /* the last page found writable (page-aligned, so 1 is none) */
+
+		for (n = 0; n < count; n++) {
+			uint32_t a =
+			    bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(step * (int32_t)n));
+			uint32_t e = a + size - 1u, pa;
+
+			if ((a & ~0xfffu) != last) {
+				if (mmu_translate(k->bt, a, ACC_WRITE, c->cpl == 3, &pa, NULL))
+					break;
+				last = a & ~0xfffu;
+			}
+			if ((e & ~0xfffu) != last) {
+				if (mmu_translate(k->bt, e, ACC_WRITE, c->cpl == 3, &pa, NULL))
+					break;
+				last = e & ~0xfffu;
+			}
+		}
+		if (n == 0)
+			return co_pending(k); /* the #PF of the first element, nothing read */
+		c->exc.vector = -1;
+		count = n;
 		act = io_now(k, port, size, false, count);
 		for (i = 0; i < count; i++)
 			if (mmu_write(

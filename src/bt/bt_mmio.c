@@ -53,11 +53,27 @@ static void stop_from_context(struct bt *bt, ucontext_t *uc)
  * that data writable at the page, and single-step the host instruction; on the trap
  * bt_mmio_step_end sends what it wrote to the device. 0, or -1: not such a form.
  */
+/* Is guest page va RAM for this access (no fault, no device)? Leaves no exception pending. */
+static bool page_is_ram(struct bt *bt, uint32_t va, bool write)
+{
+	typeof(bt->cpu.exc) exc = bt->cpu.exc;
+	uint32_t pa;
+	bool ram =
+	    mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, bt->cpu.cpl == 3, &pa, NULL) == 0 &&
+	    pa < bt->mon->vm.ram_size;
+
+	bt->cpu.exc = exc;
+	return ram;
+}
+
+static bool access_start(const ucontext_t *uc, const ZydisDecodedOperand *m, uint32_t *gva);
+
 static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa,
                            const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
 {
 	uint8_t *data = bt->openbus + 4096 + (pa & 0xfff);
 	unsigned size = 0, i;
+	uint32_t gva;
 	bool rd = false, wr = false;
 
 	for (i = 0; i < in->operand_count; i++)
@@ -68,8 +84,15 @@ static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va,
 			wr = op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
 			break;
 		}
-	if (!size || size > 8 || (pa & 0xfff) + size > 4096 || (!rd && !wr))
+	if (!size || size > 8 || (!rd && !wr))
 		return -1;
+	if (access_start(uc, &op[i], &gva) && gva != va && va - gva < size)
+		size -= va - gva; /* begun in the page before (RAM): the device's part only */
+	if ((pa & 0xfff) + size > 4096) { /* device, then the next page: the device's part only */
+		if (!page_is_ram(bt, (va & ~0xfffu) + 0x1000, wr))
+			return -1; /* two device pages (or a fault in the next): not emulated */
+		size = 4096 - (pa & 0xfff);
+	}
 	memset(bt->openbus + 4096, 0, 4096);
 	if (rd && mmio_now(bt, pa, (uint8_t)size, false, data) == MON_STOP) {
 		stop_from_context(bt, uc);
@@ -100,6 +123,61 @@ void bt_mmio_step_end(struct bt *bt, bool completed)
 	}
 }
 
+/* A host register's value in the fault's context (64-bit view), or false if not one of the 16. */
+static bool ctx_reg(const ucontext_t *uc, ZydisRegister r, uint64_t *v)
+{
+	static const ZydisRegister r64[] = {
+	    ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RBX,
+	    ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_RBP, ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI,
+	    ZYDIS_REGISTER_R8,  ZYDIS_REGISTER_R9,  ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11,
+	    ZYDIS_REGISTER_R12, ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15};
+	static const int greg[] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+	                           REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+	                           REG_R12, REG_R13, REG_R14, REG_R15};
+	ZydisRegister big;
+	int i;
+
+	if (r == ZYDIS_REGISTER_NONE) {
+		*v = 0;
+		return true;
+	}
+	big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	for (i = 0; i < 16; i++)
+		if (r64[i] == big) {
+			*v = (uint64_t)uc->uc_mcontext.gregs[greg[i]];
+			return true;
+		}
+	return false;
+}
+
+/* The guest address where the host access m begins: its address minus the view base r8. */
+static bool access_start(const ucontext_t *uc, const ZydisDecodedOperand *m, uint32_t *gva)
+{
+	uint64_t base, index, r8;
+
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || !ctx_reg(uc, m->mem.base, &base) ||
+	    !ctx_reg(uc, m->mem.index, &index) || !ctx_reg(uc, ZYDIS_REGISTER_R8, &r8))
+		return false;
+	*gva = (uint32_t)(base + index * m->mem.scale + (uint64_t)m->mem.disp.value - r8);
+	return true;
+}
+
+/*
+ * Does the faulting access begin at guest address va and stay in its page? A dword
+ * that straddles RAM and a device page faults at the device page's first byte (or
+ * begins in the device page and ends in RAM): the handler must not complete it as one
+ * device access (the RAM part would be lost).
+ */
+static bool access_is_one_page(const ucontext_t *uc, const ZydisDecodedOperand *m, uint32_t va,
+                               unsigned size)
+{
+	uint32_t gva;
+
+	if (!access_start(uc, m, &gva) || gva != va)
+		return false;
+	return (va & 0xfff) + size <= 4096;
+}
+
 void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa)
 {
 	struct bt_cpu *c = &bt->cpu;
@@ -120,6 +198,10 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 		goto step;
 	write = op[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
 	size = op[write ? 0 : 1].size / 8;
+	if (!access_is_one_page(uc, &op[write ? 0 : 1], va, (unsigned)size) &&
+	    ((va & 0xfff) + (unsigned)size <= 4096 ||
+	     page_is_ram(bt, (va & ~0xfffu) + 0x1000, write)))
+		goto step; /* straddles RAM and this page: stepped, so the RAM part is done too */
 	if (write && in.mnemonic == ZYDIS_MNEMONIC_MOV) {
 		if (op[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
 			v = (uint32_t)op[1].imm.value.u;
