@@ -38,8 +38,7 @@ static void set_reason(struct nb_column *col, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The first non-empty line of a file (stderr of the child), for reasons. */
-static void first_line(const char *path, char *buf, size_t len)
+void nb_first_line(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "r");
 
@@ -57,7 +56,7 @@ static void first_line(const char *path, char *buf, size_t len)
 		memmove(buf, buf + 8, strlen(buf + 8) + 1);
 }
 
-static char *slurp(const char *path)
+char *nb_slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *buf;
@@ -368,8 +367,8 @@ enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend,
 	st = nb_spawn(argv, out, err, r->timeout + 30, r->pin, &timed_out, &cpus);
 	col->load_after = nb_loadavg();
 	nb_cpus_text(cpus, col->cpus, sizeof(col->cpus));
-	first_line(err, why, sizeof(why));
-	text = slurp(out);
+	nb_first_line(err, why, sizeof(why));
+	text = nb_slurp(out);
 	if (timed_out) {
 		set_reason(col, "%s: did not finish within %g s", backend, r->timeout + 30);
 	} else if (st == 127) {

@@ -65,6 +65,16 @@ int nb_parse_guest(const char *text, struct nb_column *col, int warmup);
 int nb_spawn(char *const argv[], const char *out, const char *err, double timeout, int cpu,
              bool *timed_out, uint64_t *cpus);
 
+/*
+ * The first line of file path that says something (a child's stderr, for a reason):
+ * the nested rig's "nested-kvm: booting" lines skipped, tandem's "tandem: " prefix
+ * dropped, truncated to len - 1 bytes; "" when the file is missing or says nothing.
+ */
+void nb_first_line(const char *path, char *buf, size_t len);
+/* File path's first 256 KiB, NUL-terminated, malloc'd (the caller frees); NULL if it
+ * cannot be opened or memory runs out. */
+char *nb_slurp(const char *path);
+
 /* Restrict the calling process to cpu (cpu < 0: no change). 0, or -1 with errno. */
 int nb_pin(int cpu);
 

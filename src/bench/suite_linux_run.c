@@ -242,25 +242,6 @@ static pid_t start_child(char *const argv[], const struct nb_linux_runner *r, co
 	return pid;
 }
 
-/* The first line of file path that says something (tandem's own prefix dropped). */
-static void first_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	while (fgets(buf, (int)len, f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		if (buf[0] && strncmp(buf, "nested-kvm: booting", 19))
-			break;
-		buf[0] = '\0';
-	}
-	fclose(f);
-	if (!strncmp(buf, "tandem: ", 8))
-		memmove(buf, buf + 8, strlen(buf + 8) + 1);
-}
-
 struct reader {
 	char line[LINE_MAX_LEN];
 	size_t len;
@@ -397,7 +378,7 @@ static bool attempt(const struct nb_linux_runner *r, const char *backend, char *
 		st = collect(pid, fd, r->timeout + 30, &rd, col);
 		nb_sig_child(0);
 		close(fd);
-		first_line(err, why, sizeof(why));
+		nb_first_line(err, why, sizeof(why));
 		hung =
 		    st == STATUS_HOST && !strncmp(backend, "bt", 2) && strstr(why, "engine hung");
 		if (st < 0) {

@@ -22,8 +22,6 @@
 #include "hostcaps.h"
 #include "status.h"
 
-#define OUT_MAX (64u << 10)
-
 const char *const macro_names[MW_NR] = {
 #define X(n, d, s) #n,
     MACRO_WORKLOADS(X)
@@ -281,19 +279,6 @@ static void parse_stats(const char *err, struct macro_cell *c)
 	}
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = f ? malloc(OUT_MAX + 1) : NULL;
-	size_t n = buf ? fread(buf, 1, OUT_MAX, f) : 0;
-
-	if (f)
-		fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	return buf;
-}
-
 /* The first line of text that is not the nested rig's progress, "tandem: " dropped. */
 static void first_line(const char *text, char *buf, size_t len)
 {
@@ -369,8 +354,8 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 		         run->n[w], run->repeat);
 		build_argv(b, tandem, nested, run->info.guest, cmdline, tbuf, argv);
 		st = nb_spawn(argv, out, err, o->timeout + 30, o->pin, &timed_out, &cpus);
-		text = slurp(out);
-		etext = slurp(err);
+		text = nb_slurp(out);
+		etext = nb_slurp(err);
 		first_line(etext, why, sizeof(why));
 		c->n = run->n[w];
 		if (timed_out) {
