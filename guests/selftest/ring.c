@@ -314,6 +314,34 @@ static void c_farret_outer(void)
 	EXPECT_EQ("es in ring 3 (it held DPL 0 data: null)", st_fr_es & 0xffff, 0);
 }
 
+/* Iret to ring 3 with FS and GS holding DPL 0 data: both become null, and a load through
+ * FS is #GP(0) (SDM Vol. 2 IRET; Vol. 3 5.4.1). QEMU's TCG nulls the selectors but keeps
+ * the old base and does not check: the load reads the kernel's data (accepted there). */
+extern volatile uint32_t st_ir_fs, st_ir_gs, st_ir_val, st_ir_word;
+void st_iret_entry(void);
+int st_iret_outer(void (*entry)(void), uint32_t esp3);
+
+static void c_iret_outer_null(void)
+{
+	uint32_t esp3 = (uint32_t)(st_user_stack + sizeof(st_user_stack) - 64);
+	int st;
+
+	st_ir_fs = st_ir_gs = 0xdeadbeef;
+	st_ir_val = 0;
+	st_nfaults = 0;
+	st = st_iret_outer(st_iret_entry, esp3);
+	EXPECT_EQ("status through SYS_exit", st, 7);
+	EXPECT_EQ("fs in ring 3 (it held DPL 0 data: null)", st_ir_fs & 0xffff, 0);
+	EXPECT_EQ("gs in ring 3 (it held DPL 0 data: null)", st_ir_gs & 0xffff, 0);
+	if (st_on_qemu) {
+		EXPECT_EQ("faults (QEMU: no null-selector check)", st_nfaults, 0);
+		return;
+	}
+	expect_fault("load through the nulled fs", 13, 0, st_at);
+	EXPECT_EQ("saved cs", st_faults[0].cs, SEL_UCODE);
+	EXPECT_EQ("the load's destination (never written)", st_ir_val, 0);
+}
+
 CHECK_LIST(ring) = {
     {"ring.int80_args_and_return", c_int80},
     {"ring.tss_esp0_stack_switch", c_tss_esp0},
@@ -323,5 +351,6 @@ CHECK_LIST(ring) = {
     {"ring.user_popf_if_iopl_ignored", c_user_popf},
     {"ring.user_privileged_gp", c_user_priv},
     {"ring.far_ret_outer_imm16_null_segs", c_farret_outer},
+    {"ring.iret_outer_null_fs_gs", c_iret_outer_null},
     CHECK_END,
 };

@@ -79,6 +79,62 @@ st_fr_ds: .long 0
 st_fr_es: .long 0
 	.text
 
+/* int st_iret_outer(void (*entry)(void), uint32_t esp3): from ring 0, `iret` to entry in
+ * ring 3 (CS 0x1B) on SS:ESP 0x23:esp3, DS and ES the user data segment, FS and GS still
+ * the kernel's (DPL 0): the iret nulls FS and GS (SDM Vol. 2 IRET, return to outer
+ * privilege level). The frame is rt_enter_user's, so entry's SYS_exit returns from here. */
+	.globl st_iret_outer
+	.type st_iret_outer, @function
+st_iret_outer:
+	movl 4(%esp), %ecx
+	movl 8(%esp), %edx
+	pushl %ebp
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	pushl rt_tss + 4
+	movl %esp, user_kernel_esp
+	movl %esp, rt_tss + 4
+	pushl $SEL_UDATA	/* ss */
+	pushl %edx		/* esp */
+	pushl $0x2		/* eflags */
+	pushl $SEL_UCODE	/* cs */
+	pushl %ecx		/* eip */
+	movw $SEL_UDATA, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw $SEL_KDATA, %ax
+	movw %ax, %fs
+	movw %ax, %gs
+	iret
+	.size st_iret_outer, . - st_iret_outer
+
+/* Ring 3, after st_iret_outer: records FS and GS, then loads through FS (armed as
+ * ST_ARM does: a #GP resumes at 2) and exits with status 7. */
+	.globl st_iret_entry
+st_iret_entry:
+	movw %fs, %ss:st_ir_fs
+	movw %gs, %ss:st_ir_gs
+	movl $2f, st_resume
+	movl $1f, st_at
+	xorl %eax, %eax
+1:	movl %fs:st_ir_word, %eax
+2:	movl $0, st_resume
+	movl %eax, st_ir_val
+	movl $1, %eax		/* SYS_exit */
+	movl $7, %ebx
+	int $0x80
+3:	jmp 3b
+
+	.data
+	.globl st_ir_fs, st_ir_gs, st_ir_val, st_ir_word
+	.balign 4
+st_ir_fs: .long 0
+st_ir_gs: .long 0
+st_ir_val: .long 0
+st_ir_word: .long 0x5eed1e55
+	.text
+
 /* uint32_t st_tss_esp0(void) */
 	.globl st_tss_esp0
 st_tss_esp0:

@@ -169,6 +169,7 @@ struct tb {
 	bool patched;           /* an adaptive patch jumps from here into another block */
 	uint8_t segs;           /* the segment state it was translated for (bt->segtab) */
 	uint8_t seg_mask;       /* the segments of that state it depends on (TB_SEG_*) */
+	uint8_t seg_lax;        /* of those, the ones it never accesses: null and flat alike */
 	uint16_t loop0, nloops; /* its rep back edges: bt->loops[loop0, loop0 + nloops) */
 	struct tb *hash_next;
 	struct tb *page_next[2]; /* the blocks of the same physical page */
@@ -192,10 +193,17 @@ static inline uint32_t bt_lin(const struct bt_seg *segs, int seg, uint32_t off)
 	return segs[seg].base + off;
 }
 
+/*
+ * bt_seg.type of a segment register holding a null selector (never a descriptor type,
+ * which has 4 bits): any access through it is #GP(0) (SDM Vol 3 5.4.1, "null segment
+ * selector checking"; QEMU's TCG instead keeps the old base, a known deviation).
+ */
+#define BT_SEG_NULL 0x10
+
 /* Does an access through this segment need a limit check (not expand-up to 4 GiB)? */
 static inline bool bt_seg_limited(const struct bt_seg *s)
 {
-	return s->limit != 0xffffffffu || (s->type & 0xc) == 0x4;
+	return s->limit != 0xffffffffu || (s->type & 0xc) == 0x4 || (s->type & BT_SEG_NULL);
 }
 
 /* Is [off, off + size) outside the segment's limit (expand-up or expand-down)? */
@@ -203,6 +211,8 @@ static inline bool bt_seg_outside(const struct bt_seg *s, uint32_t off, uint32_t
 {
 	uint64_t last = (uint64_t)off + size - 1;
 
+	if (s->type & BT_SEG_NULL)
+		return true;
 	if ((s->type & 0xc) == 0x4) /* expand-down: offsets above the limit, up to 4 GiB */
 		return off <= s->limit || last > 0xffffffffu;
 	return last > s->limit;

@@ -157,6 +157,12 @@ static bool seg_equal(const struct bt_segstate *a, const struct bt_segstate *b, 
 	return a->base[s] == b->base[s] && a->limit[s] == b->limit[s] && a->type[s] == b->type[s];
 }
 
+/* Flat (base 0, no limit) or null: what a block that never accesses the segment allows. */
+static bool seg_null_or_flat(const struct bt_segstate *a, int s)
+{
+	return a->type[s] == BT_SEG_NULL || (a->base[s] == 0 && a->limit[s] == ~0u && !a->type[s]);
+}
+
 void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
 {
 	struct bt_segstate st;
@@ -174,10 +180,16 @@ void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
 	if (id < 0) {
 		tb->segs = bt->seg_id;
 		tb->seg_mask = TB_SEG_ALL;
+		tb->seg_lax = 0;
 		return;
 	}
 	tb->segs = (uint8_t)id;
 	tb->seg_mask = mask;
+	/* An interrupt stub or handler runs under whatever ES/DS a null load left behind. */
+	tb->seg_lax = (uint8_t)(TB_SEG_ALWAYS & ~used);
+	for (s = 0; s < SEG_NR; s++)
+		if ((tb->seg_lax & (1u << s)) && !seg_null_or_flat(&st, s))
+			tb->seg_lax &= (uint8_t) ~(1u << s);
 }
 
 bool tc_seg_match(const struct bt *bt, const struct tb *tb)
@@ -188,7 +200,8 @@ bool tc_seg_match(const struct bt *bt, const struct tb *tb)
 	if (tb->segs == bt->seg_id)
 		return true;
 	for (s = 0; s < SEG_NR; s++)
-		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s))
+		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s) &&
+		    !((tb->seg_lax & (1u << s)) && seg_null_or_flat(b, s)))
 			return false;
 	return true;
 }
@@ -197,11 +210,21 @@ bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b)
 {
 	int s;
 
-	for (s = 0; s < SEG_NR; s++)
-		if ((b->seg_mask & (1u << s)) &&
-		    (!(a->seg_mask & (1u << s)) ||
-		     !seg_equal(&bt->segtab[a->segs], &bt->segtab[b->segs], s)))
+	for (s = 0; s < SEG_NR; s++) {
+		const struct bt_segstate *sa = &bt->segtab[a->segs], *sb = &bt->segtab[b->segs];
+		uint8_t bit = (uint8_t)(1u << s);
+
+		if (!(b->seg_mask & bit))
+			continue;
+		if (!(a->seg_mask & bit))
 			return false;
+		if (b->seg_lax & bit) { /* a's check leaves null or flat: b's holds */
+			if (!seg_null_or_flat(sa, s))
+				return false;
+		} else if ((a->seg_lax & bit) || !seg_equal(sa, sb, s)) {
+			return false;
+		}
+	}
 	return true;
 }
 

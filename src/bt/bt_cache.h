@@ -58,7 +58,9 @@ void tc_seg_changed(struct bt *bt);
 /*
  * Key a new block by the segments it used (used: bits by SEG_*, plus TB_SEG_ALWAYS):
  * tb->seg_mask and tb->segs, the current state restricted to them (interned; the
- * full state when the table is full).
+ * full state when the table is full), and tb->seg_lax: the TB_SEG_ALWAYS segments it
+ * never accessed that are null or flat now, which then match null and flat alike (an
+ * interrupt stub runs under a null ES a guest left behind without a retranslation).
  */
 void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used);
 /* Does the current segment state match tb's on the segments tb depends on? */

@@ -616,7 +616,9 @@ int co_bcd(struct co *k)
 /*
  * An explicit segment override on a segment with a limit (bt_seg_limited): the
  * memory operand's bytes must lie within it (expand-up or expand-down), else
- * #GP(0), or #SS(0) through SS (SDM Vol 3 5.3). Runs before the access.
+ * #GP(0), or #SS(0) through SS (SDM Vol 3 5.3). Any access through a null
+ * segment register (BT_SEG_NULL, explicit or implicit operand) is #GP(0)
+ * (SDM Vol 3 5.4.1). Runs before the access.
  */
 int co_seglimit(struct co *k)
 {
@@ -627,6 +629,11 @@ int co_seglimit(struct co *k)
 	if (!ZYAN_SUCCESS(
 	        ZydisDecoderDecodeFull(k->bt->dec32, k->site->bytes, k->site->len, &k->in, k->op)))
 		return co_fault(k, EXC_UD, false, 0);
+	for (i = 0; i < k->in.operand_count; i++)
+		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    k->op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
+		    (k->c->seg[co_seg_of(k->op[i].mem.segment)].type & BT_SEG_NULL))
+			return co_fault(k, EXC_GP, true, 0);
 	for (i = 0; i < k->in.operand_count_visible; i++)
 		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    k->in.mnemonic != ZYDIS_MNEMONIC_LEA)

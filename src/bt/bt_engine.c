@@ -142,7 +142,10 @@ fail:
 
 static void seg_from(struct bt_seg *s, const struct vcpu_seg *v)
 {
-	*s = (struct bt_seg){v->sel, v->base, v->limit, v->dpl, v->type};
+	if (!v->present && !(v->sel & ~3u)) /* a null selector: unusable */
+		*s = (struct bt_seg){.sel = v->sel, .limit = 0, .type = BT_SEG_NULL};
+	else
+		*s = (struct bt_seg){v->sel, v->base, v->limit, v->dpl, v->type};
 }
 
 static int bt_set_regs(void *state, const struct vcpu_regs *r)
@@ -188,6 +191,8 @@ static void seg_to(struct vcpu_seg *v, const struct bt_seg *s)
 	                       .s = 1,
 	                       .db = 1,
 	                       .g = 1};
+	if (s->type & BT_SEG_NULL) /* KVM's "unusable" segment */
+		*v = (struct vcpu_seg){.sel = s->sel};
 }
 
 static int bt_get_regs(void *state, struct vcpu_regs *r)

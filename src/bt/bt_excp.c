@@ -94,10 +94,10 @@ void bt_seg_set(struct bt *bt, int seg, struct bt_seg s)
 		tc_seg_changed(bt);
 }
 
-/* A null selector: any access through it would #GP; not modelled, it reads as flat. */
+/* A null selector: any access through it is #GP(0) (BT_SEG_NULL, checked by co_seglimit). */
 static struct bt_seg null_seg(uint16_t sel)
 {
-	return (struct bt_seg){.sel = sel, .limit = 0xffffffffu, .type = 0x3};
+	return (struct bt_seg){.sel = sel, .limit = 0, .type = BT_SEG_NULL};
 }
 
 int bt_load_seg(struct bt *bt, int seg, uint16_t sel)

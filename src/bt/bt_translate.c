@@ -198,8 +198,47 @@ static int insn_seg(const struct xlat *x, bool *override)
 }
 
 /*
+ * Does the instruction access memory through a segment register holding a null
+ * selector (any operand, a string destination's ES included)? Such an access is
+ * #GP(0) (SDM Vol 3 5.4.1); NOP, PREFETCH and INVLPG operands are not accesses.
+ */
+static bool uses_null_seg(struct xlat *x)
+{
+	int i;
+
+	switch (x->in.mnemonic) {
+	case ZYDIS_MNEMONIC_LEA:
+	case ZYDIS_MNEMONIC_NOP:
+	case ZYDIS_MNEMONIC_INVLPG:
+	case ZYDIS_MNEMONIC_PREFETCH:
+	case ZYDIS_MNEMONIC_PREFETCHNTA:
+	case ZYDIS_MNEMONIC_PREFETCHT0:
+	case ZYDIS_MNEMONIC_PREFETCHT1:
+	case ZYDIS_MNEMONIC_PREFETCHT2:
+	case ZYDIS_MNEMONIC_PREFETCHW:
+		return false;
+	default:
+		break;
+	}
+	for (i = 0; i < x->in.operand_count; i++) {
+		const ZydisDecodedOperand *o = &x->op[i];
+		int seg;
+
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		seg = seg_of_reg(o->mem.segment);
+		if (x->bt->cpu.seg[seg].type & BT_SEG_NULL) {
+			x->e.seg_used |= (uint8_t)(1u << seg); /* keyed: only while it is null */
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Per instruction: the segment its guest operands use, and before an access
- * through an explicit override on a segment with a limit, the limit check.
+ * through an explicit override on a segment with a limit, or through a null
+ * segment register, the check (co_seglimit).
  */
 static void segment_prologue(struct xlat *x)
 {
@@ -209,8 +248,9 @@ static void segment_prologue(struct xlat *x)
 	x->e.seg_next = -1;
 	if (override) /* whether it is limited decides the check below */
 		x->e.seg_used |= (uint8_t)(1u << x->e.seg_insn);
-	if (override && x->in.mnemonic != ZYDIS_MNEMONIC_LEA &&
-	    bt_seg_limited(&x->bt->cpu.seg[x->e.seg_insn]))
+	if ((override && x->in.mnemonic != ZYDIS_MNEMONIC_LEA &&
+	     bt_seg_limited(&x->bt->cpu.seg[x->e.seg_insn])) ||
+	    uses_null_seg(x))
 		x_callout(x, BT_CO_seglimit);
 }
 
