@@ -23,6 +23,12 @@ struct co {
 /* Handler results: 0 go on after the instruction, else a bt_exit (cpu->eip set). */
 #define CO_NEXT 0
 
+/*
+ * Decode the site's guest instruction into k->in and k->op (operand_count entries),
+ * from a per-thread cache keyed by the instruction bytes (Zydis only on a miss).
+ * Returns false when the bytes do not decode (the caller raises #UD).
+ */
+bool co_decode(struct co *k);
 /* A guest general register of any width (AH..BH too) from cpu->gpr (ESP: gpr[4]), zero-extended. */
 uint32_t co_get_reg(struct co *k, ZydisRegister r);
 /* Write v's low bits to that register; the rest of its 32-bit register is kept. */

@@ -626,8 +626,7 @@ int co_seglimit(struct co *k)
 	const struct bt_seg *s;
 	int i, seg;
 
-	if (!ZYAN_SUCCESS(
-	        ZydisDecoderDecodeFull(k->bt->dec32, k->site->bytes, k->site->len, &k->in, k->op)))
+	if (!co_decode(k))
 		return co_fault(k, EXC_UD, false, 0);
 	for (i = 0; i < k->in.operand_count; i++)
 		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
