@@ -465,12 +465,16 @@ static int dispatch(struct co *k)
 struct co_dec {
 	uint8_t len; /* 0: empty */
 	uint8_t bytes[15];
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+	struct co k; /* in and op decoded from bytes */
 };
 static _Thread_local struct co_dec co_decoded[CO_DEC_ENTRIES];
 
-bool co_decode(struct co *k)
+static bool same_bytes(const struct co_dec *d, const struct bt_site *s)
+{
+	return d->len == s->len && !memcmp(d->bytes, s->bytes, s->len);
+}
+
+struct co *co_decode(struct co *k)
 {
 	const struct bt_site *s = k->site;
 	uint32_t h = 2166136261u;
@@ -479,22 +483,32 @@ bool co_decode(struct co *k)
 
 	if (s->len == 0 || s->len > sizeof(d->bytes))
 		return ZYAN_SUCCESS(
-		    ZydisDecoderDecodeFull(k->bt->dec32, s->bytes, s->len, &k->in, k->op));
+		           ZydisDecoderDecodeFull(k->bt->dec32, s->bytes, s->len, &k->in, k->op))
+		           ? k
+		           : NULL;
 	for (i = 0; i < s->len; i++)
 		h = (h ^ s->bytes[i]) * 16777619u;
-	d = &co_decoded[(h ^ (h >> 16)) % CO_DEC_ENTRIES];
-	if (d->len != s->len || memcmp(d->bytes, s->bytes, s->len)) {
-		if (!ZYAN_SUCCESS(
-		        ZydisDecoderDecodeFull(k->bt->dec32, s->bytes, s->len, &d->in, d->op))) {
-			d->len = 0;
-			return false;
+	/* two ways: a trap stub's `mov ds, ax` and `pop ds` must not evict each other */
+	d = &co_decoded[(h ^ (h >> 16)) % CO_DEC_ENTRIES & ~1u];
+	if (!same_bytes(d, s)) {
+		if (same_bytes(d + 1, s)) {
+			d++;
+		} else {
+			d[1] = d[0]; /* the older entry goes to way 1, the new one in way 0 */
+			if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(k->bt->dec32, s->bytes, s->len,
+			                                         &d->k.in, d->k.op))) {
+				d->len = 0;
+				return NULL;
+			}
+			d->len = s->len;
+			memcpy(d->bytes, s->bytes, s->len);
 		}
-		d->len = s->len;
-		memcpy(d->bytes, s->bytes, s->len);
 	}
-	k->in = d->in;
-	memcpy(k->op, d->op, d->in.operand_count * sizeof(k->op[0]));
-	return true;
+	d->k.bt = k->bt;
+	d->k.c = k->c;
+	d->k.site = k->site;
+	d->k.next = k->next;
+	return &d->k;
 }
 
 int bt_callout(struct bt_cpu *cpu)
@@ -561,9 +575,12 @@ int bt_callout(struct bt_cpu *cpu)
 		break;
 	}
 	if (r < 0) {
-		if (!co_decode(&k))
+		struct co *kd = co_decode(&k);
+
+		if (!kd)
 			return co_fault(&k, EXC_UD, false, 0);
-		r = dispatch(&k);
+		r = dispatch(kd);
+		k.next = kd->next;
 	} else if (r == CO_NEXT &&
 	           (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check ||
 	            k.site->kind == BT_CO_seglimit)) {

@@ -24,11 +24,13 @@ struct co {
 #define CO_NEXT 0
 
 /*
- * Decode the site's guest instruction into k->in and k->op (operand_count entries),
- * from a per-thread cache keyed by the instruction bytes (Zydis only on a miss).
- * Returns false when the bytes do not decode (the caller raises #UD).
+ * The site's guest instruction decoded: a struct co like k (same bt, c, site, next)
+ * whose in and op hold it, from a per-thread cache keyed by the instruction bytes
+ * (Zydis only on a miss; no copy of the decoded form on a hit). Valid until the
+ * next co_decode on this thread (callouts do not nest); a handler given it must not
+ * change in or op. NULL when the bytes do not decode (the caller raises #UD).
  */
-bool co_decode(struct co *k);
+struct co *co_decode(struct co *k);
 /* A guest general register of any width (AH..BH too) from cpu->gpr (ESP: gpr[4]), zero-extended. */
 uint32_t co_get_reg(struct co *k, ZydisRegister r);
 /* Write v's low bits to that register; the rest of its 32-bit register is kept. */

@@ -620,14 +620,15 @@ int co_bcd(struct co *k)
  * segment register (BT_SEG_NULL, explicit or implicit operand) is #GP(0)
  * (SDM Vol 3 5.4.1). Runs before the access.
  */
-int co_seglimit(struct co *k)
+int co_seglimit(struct co *site)
 {
 	const ZydisDecodedOperand *m = NULL;
+	struct co *k = co_decode(site);
 	const struct bt_seg *s;
 	int i, seg;
 
-	if (!co_decode(k))
-		return co_fault(k, EXC_UD, false, 0);
+	if (!k)
+		return co_fault(site, EXC_UD, false, 0);
 	for (i = 0; i < k->in.operand_count; i++)
 		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    k->op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
