@@ -358,8 +358,8 @@ void tc_flush(struct bt *bt)
 static uint32_t code_ppage(struct bt *bt, uint32_t va)
 {
 	/* A page the current view maps needs no walk (as mmu_copy): the shadow is exact. */
-	uint32_t ent = bt->v2p[bt->cur_as * VIEW_KINDS + (bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP)]
-	                      [va >> 12];
+	uint32_t ent =
+	    bt->v2p[bt->cur_as * VIEW_KINDS + (bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP)][va >> 12];
 
 	if (ent)
 		return V2P_PAGE(ent);
