@@ -146,10 +146,39 @@ static void c_invlpg_remap(void)
 	set_pte(TC_SHARED, 0, 0);
 }
 
+/*
+ * A's code page remapped by a store to A's table while B runs, with no invlpg: the
+ * CR3 load back to A flushes the TLB, so A runs the new frame, whether the new
+ * entry's A bit is set (a translator that keeps A's jump caches across the switch
+ * must see the frame changed) or clear.
+ */
+static void c_remap_while_away(void)
+{
+	uint32_t x = test_va(TC_CODE), s = test_va(TC_SHARED);
+
+	two_spaces();
+	EXPECT_EQ("A's code", call_at(x), 0xAAAA0001);
+	EXPECT_EQ("A's code from the shared page", call_at(s), 0xAAAA0002);
+	for (int i = 0; i < 4; i++) {
+		uint32_t f = i & 1 ? FA : FB, id = i & 1 ? 0xAAAA0001 : 0xBBBB0001;
+
+		write_cr3((uint32_t)pdb);
+		EXPECT_EQ("B's code", call_at(x), 0xBBBB0001);
+		*test_pte(TC_CODE) = f | PTE_P | (i & 2 ? PTE_A : 0); /* A's table, from B */
+		write_cr3((uint32_t)rt_page_dir);
+		EXPECT_EQ("A runs the frame its table maps now", call_at(x), id);
+		EXPECT_EQ("... also from the shared page", call_at(s), id + 1);
+		EXPECT_EQ("... and by a jmp within the page", call_at(x + 0x100), id);
+	}
+	set_pte(TC_CODE, 0, 0);
+	set_pte(TC_SHARED, 0, 0);
+}
+
 CHECK_LIST(tc) = {
     {"tc.cr3_same_va_other_code", c_same_va},
     {"tc.cr3_direct_branch_from_shared_page", c_from_shared},
     {"tc.smc_alias_in_other_space", c_smc_alias},
     {"tc.invlpg_remapped_code_page", c_invlpg_remap},
+    {"tc.remap_while_away_no_invlpg", c_remap_while_away},
     CHECK_END,
 };

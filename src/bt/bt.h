@@ -68,6 +68,7 @@ struct bt;
 	X(lookup_remaps, "blocks passed over in lookups: same eip, other physical pages")          \
 	X(lookup_segs, "blocks passed over in lookups: same eip, other segment state")             \
 	X(jc_resets, "jump and return-site caches reset (generation bumps)")                       \
+	X(jc_reuses, "CR3 loads that took back the address space's jump-cache generation")        \
 	X(seg_states, "segment states translations are keyed by (distinct bases/limits)")          \
 	X(kick_unlinks, "kicks that unlinked the one block running")                               \
 	X(kick_unlink_all, "kicks that unlinked every chain (landed outside a plain block)")       \
@@ -338,10 +339,19 @@ struct bt_rmap { /* one shadow mapping of a physical page */
  * exact against the guest's tables by write tracing while it is not current, so a
  * CR3 load of a cached key only switches the view base.
  */
+#define JC_AS_PAGES 24 /* code pages an address space's jump-cache generation may name */
 struct bt_as {
 	uint32_t cr3;    /* key: CR3 & ~0xfff; BT_AS_FREE when the slot has none */
 	uint64_t stamp;  /* LRU: bt->as_clock at its last load */
 	uint32_t mapped; /* pages mapped in its views */
+	/*
+	 * Its jump-cache generation (tc_new_space): reused at a CR3 load back to this
+	 * slot while bt->jc_epoch is unchanged and every code page its entries came
+	 * from still translates to the same frame (jc_page[i]: vpage | 1 << 31 for a
+	 * CPL 3 fetch; jc_frame[i]: the frame). jc_pages > JC_AS_PAGES: not reusable.
+	 */
+	uint32_t jc_gen, jc_epoch, jc_pages;
+	uint32_t jc_page[JC_AS_PAGES], jc_frame[JC_AS_PAGES];
 };
 #define BT_AS_FREE 0xffffffffu
 
@@ -438,7 +448,9 @@ struct bt {
 	size_t imap_used, imap_cap;
 	struct bt_site *sites;
 	uint32_t nsites, max_sites;
-	struct jc_entry *jc[2];    /* [0] CPL 0-2, [1] CPL 3 */
+	struct jc_entry *jc[2];    /* [0] CPL 0-2, [1] CPL 3: jc_as[jc_owner] */
+	struct jc_entry *jc_as[BT_AS_NR][2]; /* per cached address space (tc_jc_switch) */
+	int jc_owner;                        /* the address space bt->jc and jc_gen belong to */
 	struct jc_entry *jc_empty; /* all misses: swapped in by a kick */
 	struct jc_entry *ic;       /* one inline cache per ret site: its last target */
 	struct jc_entry *ic_empty; /* all misses: swapped in by a kick */
@@ -449,7 +461,9 @@ struct bt {
 	struct tb
 	    *kicked[TC_MAX_KICKED]; /* blocks a kick unlinked alone, relinked by the dispatcher */
 	int nkicked;
-	uint32_t jc_gen; /* generation of jump-cache keys (1..JC_GEN_MAX) */
+	uint32_t jc_gen;      /* generation of jump-cache keys in use (1..JC_GEN_MAX) */
+	uint32_t jc_gen_last; /* the newest generation handed out */
+	uint32_t jc_epoch;    /* bumped when every address space's generation goes stale */
 	uint8_t seg_id;  /* the current segment state: bt->segtab[seg_id] */
 	uint16_t nsegstates;
 	struct bt_segstate segtab[TC_MAX_SEGSTATES];

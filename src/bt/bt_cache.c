@@ -49,20 +49,47 @@ static void jc_set_key(struct bt *bt)
 	bt->cpu.jc_key = (uint64_t)(bt->jc_gen << 8 | bt->seg_id) << 32;
 }
 
-void tc_jc_reset(struct bt *bt)
+/* Probes (and C lookups) use the current address space's tables from now on. */
+static void jc_use_tables(struct bt *bt)
 {
-	jc_fill_empty(bt, bt->jc[0]);
-	jc_fill_empty(bt, bt->jc[1]);
-	ic_reset(bt, bt->ic, bt->ic_used);
-	bt->ic_used = 0;
-	bt->jc_gen = 1;
+	bt->jc_owner = bt->cur_as;
+	bt->jc[0] = bt->jc_as[bt->cur_as][0];
+	bt->jc[1] = bt->jc_as[bt->cur_as][1];
+	tc_use_cpl(bt);
+}
+
+/* The generation in use now belongs to the current address space, with no pages yet. */
+static void jc_gen_to_as(struct bt *bt)
+{
+	struct bt_as *as = &bt->as[bt->cur_as];
+
+	as->jc_gen = bt->jc_gen;
+	as->jc_epoch = bt->jc_epoch;
+	as->jc_pages = 0;
+	jc_use_tables(bt);
 	jc_set_key(bt);
 }
 
-void tc_jc_invalidate(struct bt *bt)
+void tc_jc_reset(struct bt *bt)
+{
+	int a;
+
+	for (a = 0; a < BT_AS_NR; a++) {
+		jc_fill_empty(bt, bt->jc_as[a][0]);
+		jc_fill_empty(bt, bt->jc_as[a][1]);
+	}
+	ic_reset(bt, bt->ic, bt->ic_used);
+	bt->ic_used = 0;
+	bt->jc_gen = bt->jc_gen_last = 1;
+	bt->jc_epoch++; /* no address space's generation is in the tables any more */
+	jc_gen_to_as(bt);
+}
+
+/* A fresh generation for the current address space. */
+static void jc_new_gen(struct bt *bt)
 {
 	bt->jc_resets++;
-	if (bt->jc_gen == JC_GEN_MAX) {
+	if (bt->jc_gen_last == JC_GEN_MAX) {
 		/* Generations ran out: refill both tables (the ret sites keep their slots). */
 		uint32_t used = bt->ic_used;
 
@@ -70,16 +97,83 @@ void tc_jc_invalidate(struct bt *bt)
 		bt->ic_used = used;
 		return;
 	}
-	bt->jc_gen++;
-	jc_set_key(bt);
+	bt->jc_gen = ++bt->jc_gen_last;
+	jc_gen_to_as(bt);
+}
+
+void tc_jc_invalidate(struct bt *bt)
+{
+	bt->jc_epoch++; /* entries of every generation may name what changed */
+	jc_new_gen(bt);
+}
+
+/*
+ * Did every code page the address space's generation has entries from keep its
+ * frame? Then its entries are what a refill from the tables would give (TLB
+ * semantics: a CR3 load forgets; the tables are read again, here up front).
+ */
+static bool jc_gen_holds(struct bt *bt, const struct bt_as *as)
+{
+	uint32_t i, f;
+
+	if (!as->jc_gen || as->jc_epoch != bt->jc_epoch || as->jc_pages > JC_AS_PAGES)
+		return false;
+	for (i = 0; i < as->jc_pages; i++)
+		if (!mmu_peek_fetch(bt, as->jc_page[i] << 12, as->jc_page[i] >> 31, &f) ||
+		    f != as->jc_frame[i])
+			return false;
+	return true;
+}
+
+void tc_jc_switch(struct bt *bt)
+{
+	const struct bt_as *as = &bt->as[bt->cur_as];
+
+	if (jc_gen_holds(bt, as)) {
+		bt->jc_gen = as->jc_gen;
+		jc_use_tables(bt);
+		jc_set_key(bt);
+		bt->jc_reuses++;
+		return;
+	}
+	jc_new_gen(bt);
+}
+
+/* Note that the current generation has entries from vpage (key: | 1 << 31 at CPL 3). */
+static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
+{
+	struct bt_as *as = &bt->as[bt->cur_as];
+	uint32_t i;
+
+	if (as->jc_gen != bt->jc_gen || as->jc_pages > JC_AS_PAGES)
+		return;
+	for (i = 0; i < as->jc_pages; i++)
+		if (as->jc_page[i] == key) {
+			if (as->jc_frame[i] != frame) /* a stale TLB-like entry: never reuse */
+				as->jc_pages = JC_AS_PAGES + 1;
+			return;
+		}
+	if (as->jc_pages == JC_AS_PAGES) {
+		as->jc_pages = JC_AS_PAGES + 1;
+		return;
+	}
+	as->jc_page[as->jc_pages] = key;
+	as->jc_frame[as->jc_pages++] = frame;
 }
 
 void tc_jc_fill(struct bt *bt, const struct tb *tb)
 {
 	uint32_t v = tb->eip >> 12;
 
+	uint32_t user = bt->cpu.cpl == 3 ? 1u << 31 : 0;
+
+	if (bt->jc_owner != bt->cur_as) /* the slot changed without a CR3 load: start anew */
+		jc_new_gen(bt);
 	bt->jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
+	jc_note_page(bt, v | user, tb->page[0]);
+	if (tb->page[1] != ~0u)
+		jc_note_page(bt, ((v + 1) & 0xfffffu) | user, tb->page[1]);
 	bt->code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	if (tb->page[1] != ~0u && v < 0xfffffu) {
 		v++;
@@ -262,6 +356,7 @@ void tc_use_cpl(struct bt *bt)
 int tc_init(struct bt *bt)
 {
 	size_t jcsz = JC_SIZE * sizeof(struct jc_entry);
+	int a;
 
 	bt->tc_size = TC_SIZE;
 	bt->tc = mmap(NULL, bt->tc_size, PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -287,8 +382,14 @@ int tc_init(struct bt *bt)
 	bt->imaps = calloc(bt->imap_cap, sizeof(*bt->imaps));
 	bt->chains = calloc(bt->max_chains, sizeof(*bt->chains));
 	bt->loops = calloc(TC_MAX_LOOPS, sizeof(*bt->loops));
-	bt->jc[0] = malloc(jcsz);
-	bt->jc[1] = malloc(jcsz);
+	for (a = 0; a < BT_AS_NR; a++) {
+		bt->jc_as[a][0] = malloc(jcsz);
+		bt->jc_as[a][1] = malloc(jcsz);
+		if (!bt->jc_as[a][0] || !bt->jc_as[a][1])
+			return -ENOMEM;
+	}
+	bt->jc[0] = bt->jc_as[0][0];
+	bt->jc[1] = bt->jc_as[0][1];
 	bt->jc_empty = malloc(jcsz);
 	bt->code_vpages = calloc(1u << 17, 1);
 	bt->ic = malloc(IC_MAX * sizeof(struct jc_entry));
@@ -307,6 +408,8 @@ int tc_init(struct bt *bt)
 
 void tc_destroy(struct bt *bt)
 {
+	int a;
+
 	if (bt->tc)
 		munmap(bt->tc, bt->tc_size);
 	free(bt->tbs);
@@ -314,8 +417,10 @@ void tc_destroy(struct bt *bt)
 	free(bt->imaps);
 	free(bt->chains);
 	free(bt->loops);
-	free(bt->jc[0]);
-	free(bt->jc[1]);
+	for (a = 0; a < BT_AS_NR; a++) {
+		free(bt->jc_as[a][0]);
+		free(bt->jc_as[a][1]);
+	}
 	free(bt->jc_empty);
 	free(bt->code_vpages);
 	free(bt->ic);

@@ -42,8 +42,20 @@ bool tc_contains(const struct bt *bt, uintptr_t pc);
 uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len);
 /* Empty jump caches and return-site caches, generation 1 (with a flush). */
 void tc_jc_reset(struct bt *bt);
-/* Every jump-cache and return-site entry misses from now on: O(1), a generation bump. */
+/*
+ * Every jump-cache and return-site entry misses from now on: O(1), a generation bump;
+ * no address space's earlier generation may be taken back (bt->jc_epoch).
+ */
 void tc_jc_invalidate(struct bt *bt);
+/*
+ * After a CR3 load (bt->cur_as already the new address space): take back the
+ * generation this address space last used when nothing invalidated since and every
+ * code page its entries came from still translates to the same frame (at most
+ * JC_AS_PAGES pages, checked with mmu_peek_fetch: exact TLB-flush semantics, the
+ * tables are read again); else a fresh generation. A ping-pong between two
+ * processes then keeps both processes' jump caches.
+ */
+void tc_jc_switch(struct bt *bt);
 /* Enter tb (just looked up or translated) in the current CPL's jump cache; note its pages as code.
  */
 void tc_jc_fill(struct bt *bt, const struct tb *tb);

@@ -179,7 +179,7 @@ void tc_invlpg(struct bt *bt, uint32_t vpage)
 void tc_new_space(struct bt *bt)
 {
 	bt->cr3_loads++;
-	tc_jc_invalidate(bt);
+	tc_jc_switch(bt);
 }
 
 bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit)

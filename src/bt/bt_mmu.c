@@ -123,6 +123,28 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 	return 0;
 }
 
+bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame)
+{
+	const struct bt_cpu *c = &bt->cpu;
+	const uint32_t *pde, *pte;
+
+	*frame = va >> 12;
+	if (!(c->cr0 & X86_CR0_PG))
+		return true;
+	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
+	if (!pde || (*pde & (PTE_P | PTE_A)) != (PTE_P | PTE_A) || (user && !(*pde & PTE_U)))
+		return false;
+	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE)) {
+		*frame = ((*pde & 0xffc00000u) | (va & 0x3ff000u)) >> 12;
+		return true;
+	}
+	pte = ram32(bt, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
+	if (!pte || (*pte & (PTE_P | PTE_A)) != (PTE_P | PTE_A) || (user && !(*pte & PTE_U)))
+		return false;
+	*frame = *pte >> 12;
+	return true;
+}
+
 /*
  * Map the pages of vpage's aligned group whose PTEs (in the same table) are present
  * with A set, no page the guest has not accessed (so no A/D bit changes), writable

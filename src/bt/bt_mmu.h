@@ -15,6 +15,13 @@ enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
  */
 int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, bool *can_write);
 /*
+ * The frame a fetch at va would use (CPL 3 when user), read from the guest's tables
+ * without side effects: no A bit set, no table traced, no exception. Returns false
+ * when the walk would fault or would set an A bit (the caller then treats the
+ * mapping as changed). With paging off, va's own frame.
+ */
+bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame);
+/*
  * Copy len bytes between guest virtual va and buf (user: CPL 3 rights), page by page.
  * Bytes outside RAM read as 0xff, writes there are dropped (no device sees them); a write
  * invalidates code on the page and drops the shadow of the page-table entries it changes.
