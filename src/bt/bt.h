@@ -68,7 +68,7 @@ struct bt;
 	X(lookup_remaps, "blocks passed over in lookups: same eip, other physical pages")          \
 	X(lookup_segs, "blocks passed over in lookups: same eip, other segment state")             \
 	X(jc_resets, "jump and return-site caches reset (generation bumps)")                       \
-	X(jc_reuses, "CR3 loads that took back the address space's jump-cache generation")        \
+	X(jc_reuses, "CR3 loads that took back the address space's jump-cache generation")         \
 	X(seg_states, "segment states translations are keyed by (distinct bases/limits)")          \
 	X(kick_unlinks, "kicks that unlinked the one block running")                               \
 	X(kick_unlink_all, "kicks that unlinked every chain (landed outside a plain block)")       \
@@ -448,12 +448,12 @@ struct bt {
 	size_t imap_used, imap_cap;
 	struct bt_site *sites;
 	uint32_t nsites, max_sites;
-	struct jc_entry *jc[2];    /* [0] CPL 0-2, [1] CPL 3: jc_as[jc_owner] */
+	struct jc_entry *jc[2];              /* [0] CPL 0-2, [1] CPL 3: jc_as[jc_owner] */
 	struct jc_entry *jc_as[BT_AS_NR][2]; /* per cached address space (tc_jc_switch) */
 	int jc_owner;                        /* the address space bt->jc and jc_gen belong to */
-	struct jc_entry *jc_empty; /* all misses: swapped in by a kick */
-	struct jc_entry *ic;       /* one inline cache per ret site: its last target */
-	struct jc_entry *ic_empty; /* all misses: swapped in by a kick */
+	struct jc_entry *jc_empty;           /* all misses: swapped in by a kick */
+	struct jc_entry *ic;                 /* one inline cache per ret site: its last target */
+	struct jc_entry *ic_empty;           /* all misses: swapped in by a kick */
 	uint32_t ic_used;
 	struct bt_chainref *chains;
 	uint32_t nchains, max_chains;
@@ -464,7 +464,7 @@ struct bt {
 	uint32_t jc_gen;      /* generation of jump-cache keys in use (1..JC_GEN_MAX) */
 	uint32_t jc_gen_last; /* the newest generation handed out */
 	uint32_t jc_epoch;    /* bumped when every address space's generation goes stale */
-	uint8_t seg_id;  /* the current segment state: bt->segtab[seg_id] */
+	uint8_t seg_id;       /* the current segment state: bt->segtab[seg_id] */
 	uint16_t nsegstates;
 	struct bt_segstate segtab[TC_MAX_SEGSTATES];
 	uint8_t *code_vpages; /* bitmap: virtual pages blocks were entered at (invlpg bumps) */
