@@ -98,6 +98,18 @@ int co_adapt_post(struct co *k)
 	return CO_NEXT;
 }
 
+/* Map va in the current view now if it is plain RAM not mapped so (mmu_fill). */
+static void fill_plain(struct bt *bt, uint32_t va, bool write)
+{
+	uint32_t pa;
+
+	if (mmu_shadow_ok(bt, va, write) ||
+	    mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, bt->cpu.cpl == 3, &pa, NULL) ||
+	    pa >= bt->mon->vm.ram_size || (bt->pflags[pa >> 12] & (PF_CODE | PF_PT)))
+		return;
+	mmu_fill(bt, bt->cur_view, va, write, &pa);
+}
+
 int co_pf_check(struct co *k)
 {
 	struct bt *bt = k->bt;
@@ -108,10 +120,16 @@ int co_pf_check(struct co *k)
 
 	if (mmu_shadow_ok(bt, va, w) && mmu_shadow_ok(bt, last, w))
 		return CO_NEXT;
-	/* Not shadowed: present pages are left to the hidden fault, as for any access. */
+	/* Not shadowed but present: plain RAM is mapped here, sparing the access its
+	 * hidden fault (a page the guest's handler just mapped); code, page tables and
+	 * devices are left to the fault path, as for any access. */
 	if (mmu_translate(bt, va, acc, user, &pa, NULL) == 0 &&
-	    ((last ^ va) < 4096u || mmu_translate(bt, last, acc, user, &pa, NULL) == 0))
+	    ((last ^ va) < 4096u || mmu_translate(bt, last, acc, user, &pa, NULL) == 0)) {
+		fill_plain(bt, va, w);
+		if ((last ^ va) >= 4096u)
+			fill_plain(bt, last, w);
 		return CO_NEXT;
+	}
 	bt->true_faults++;
 	k->c->eip = s->eip; /* a fault: the instruction again after the handler */
 	return co_deliver_fast(k);
