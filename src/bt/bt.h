@@ -594,8 +594,11 @@ int bt_task_far(struct bt *bt, uint16_t sel, bool call, uint32_t next);
 /* iret with EFLAGS.NT: back to the task in the current TSS's link field. 0, -1, -2. */
 int bt_task_return(struct bt *bt, uint32_t next);
 
-/* bt_callout.c */
+/* bt_callout.c: the callout dispatcher bt_stubs.S calls with the guest registers saved in
+ * cpu (cpu->co_site: the site): CO_NEXT (0) to go on after the instruction, else a
+ * bt_exit with cpu->eip set. */
 int bt_callout(struct bt_cpu *cpu);
+/* bt_raise.c */
 /* Fill cpu.core_exit with EXIT_UNSUPPORTED at eip, the printf-formatted reason cut to the
  * record's what[]; the caller leaves with BT_EXIT_CORE. */
 void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)

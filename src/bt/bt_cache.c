@@ -6,7 +6,8 @@
  * survive CR3 loads and serve every address space that maps the same code.
  * A direct-mapped jump cache per CPL class serves indirect branches from
  * translated code; its keys carry a generation bumped on CR3 loads. Chains and
- * invalidation are in bt_chain.c.
+ * invalidation are in bt_chain.c, lookups (which walk the guest page tables) in
+ * bt_lookup.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -94,19 +95,6 @@ const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip)
 	if (e->eip != eip || e->gen != (uint32_t)(bt->cpu.jc_key >> 32))
 		return NULL;
 	return (const uint8_t *)(uintptr_t)e->host;
-}
-
-struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl)
-{
-	const uint8_t *code = tc_jc_lookup(bt, eip);
-	struct tb *tb = code ? tc_find_host(bt, (uintptr_t)code) : NULL;
-
-	if (tb && tb->valid && tb->eip == eip && tb->cpl == cpl && tb->code == code)
-		return tb;
-	tb = tc_lookup(bt, eip, cpl);
-	if (tb)
-		tc_jc_fill(bt, tb);
-	return tb;
 }
 
 bool tc_code_vpage(const struct bt *bt, uint32_t vpage)
@@ -329,62 +317,6 @@ void tc_flush(struct bt *bt)
 	tc_jc_reset(bt);
 	bt->cache_bytes = 0;
 	bt->tc_flushes++;
-}
-
-/* The guest-physical page the current address space fetches va from, or ~0 (not mapped). */
-static uint32_t code_ppage(struct bt *bt, uint32_t va)
-{
-	struct bt_exc exc = bt->cpu.exc;
-	uint32_t pa;
-	int r = mmu_translate(bt, va, ACC_FETCH, bt->cpu.cpl == 3, &pa, NULL);
-
-	bt->cpu.exc = exc; /* a lookup raises nothing: translating will, if it must */
-	return r ? ~0u : pa >> 12;
-}
-
-struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
-{
-	uint32_t p0 = ~0u, p1 = ~0u;
-	bool have0 = false, have1 = false;
-	struct tb *tb;
-
-	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = tb->hash_next) {
-		if (tb->eip != eip || tb->cpl != cpl)
-			continue;
-		if (!tc_seg_match(bt, tb)) {
-			bt->lookup_segs++;
-			continue;
-		}
-		if (!have0) {
-			p0 = code_ppage(bt, eip);
-			have0 = true;
-		}
-		if (tb->page[0] != p0) {
-			bt->lookup_remaps++;
-			continue;
-		}
-		if (tb->page[1] == ~0u)
-			return tb;
-		if (!have1) {
-			p1 = code_ppage(bt, (eip | 0xfffu) + 1);
-			have1 = true;
-		}
-		if (tb->page[1] == p1)
-			return tb;
-		bt->lookup_remaps++;
-	}
-	return NULL;
-}
-
-void tc_invalidate_eip(struct bt *bt, uint32_t eip, uint8_t cpl)
-{
-	struct tb *tb, *next;
-
-	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = next) {
-		next = tb->hash_next;
-		if (tb->eip == eip && tb->cpl == cpl)
-			tc_invalidate_tb(bt, tb);
-	}
 }
 
 struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max)

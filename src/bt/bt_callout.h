@@ -1,4 +1,8 @@
-/* bt_callout.h: helpers shared by the callout handlers (bt_callout*.c). */
+/*
+ * bt_callout.h: the callout module. The dispatcher (bt_callout.c) calls the handler
+ * families (bt_callout_sys/_io/_adapt/_slow.c), and both call down into the services
+ * of bt_callout_util.c (declared first here); nothing calls back up into a dispatcher.
+ */
 #ifndef TANDEM_BT_CALLOUT_H
 #define TANDEM_BT_CALLOUT_H
 
@@ -67,6 +71,20 @@ int co_push(struct co *k, uint32_t v, int size);
 /* Pop size bytes from SS:ESP into *v (zero-extended): 0 with ESP raised, or -1 with a #PF
  * in cpu->exc, *v 0 and ESP unchanged. */
 int co_pop(struct co *k, uint32_t *v, int size);
+/*
+ * After a CPL change or a control transfer with cpu->eip set: BT_CO_JUMP with cpu->jump
+ * at the target's block when it is translated and nothing is due (no pending interrupt
+ * with IF, no single-stepping), else BT_EXIT_RESUME (the dispatcher goes on at eip).
+ */
+int co_jump(struct co *k);
+/*
+ * Deliver cpu->exc (cpu->eip: where the guest returns) without leaving the cache
+ * when the handler's block exists: BT_CO_JUMP, BT_EXIT_RESUME, or BT_EXIT_CORE
+ * when delivery shut the guest down.
+ */
+int co_deliver_fast(struct co *k);
+/* The run ends after a device access at eip (MON_STOP): an EXIT_STOP record for the core. */
+int co_stop(struct co *k, uint32_t eip);
 
 /* bt_callout_sys.c */
 int co_desc_table(struct co *k);
@@ -115,12 +133,6 @@ int co_adapt_pre(struct co *k);
 int co_adapt_post(struct co *k);
 /* The access at cpu->arg (site: size, write) would take a true #PF: deliver it here. */
 int co_pf_check(struct co *k);
-/*
- * Deliver cpu->exc (cpu->eip: where the guest returns) without leaving the cache
- * when the handler's block exists: BT_CO_JUMP, BT_EXIT_RESUME, or BT_EXIT_CORE
- * when delivery shut the guest down.
- */
-int co_deliver_fast(struct co *k);
 
 /* bt_callout_slow.c: rare instructions emulated in C */
 int co_slow(struct co *k);
@@ -135,7 +147,5 @@ int co_io(struct co *k);
 /* ins/outs, rep or not: one round of up to sizeof(cpu->io_buf) bytes per call (a rep not
  * done resumes at the instruction); results as co_io. */
 int co_iostr(struct co *k);
-/* The run ends after a device access at eip (MON_STOP): an EXIT_STOP record for the core. */
-int co_stop(struct co *k, uint32_t eip);
 
 #endif

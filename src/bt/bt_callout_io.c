@@ -36,12 +36,6 @@ deny:
 	return -1;
 }
 
-int co_stop(struct co *k, uint32_t eip)
-{
-	exit_make(&k->c->core_exit, EXIT_STOP, eip, k->c->vflags & 0x200);
-	return BT_EXIT_CORE;
-}
-
 /* One port access of count elements of size bytes in c->io_buf, at the devices now. */
 static enum mon_action io_now(struct co *k, uint16_t port, uint8_t size, bool write, uint32_t count)
 {

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""check-modules.py: the src/bt module graph must have no call cycle wider than two files.
+
+Usage: scripts/check-modules.py OBJDIR [--max N] [--edges]
+  OBJDIR   the directory of the translator's objects (build/src/CMakeFiles/tandem_bt.dir/bt)
+  --max N  the widest strongly connected component allowed (default 2)
+  --edges  also print every cross-file edge with the symbols it uses
+
+A file is a node; file A -> file B when A's object has an undefined symbol that B's
+object defines (read with nm from binutils). Strongly connected components are found
+with Tarjan's algorithm. Exit status: 0 when no component is wider than N files,
+1 when one is (each printed: its size, its files, and the edges inside it), 2 on bad
+usage or when OBJDIR holds no objects or nm fails.
+"""
+import glob
+import os
+import subprocess
+import sys
+
+
+def module_of(path):
+    name = os.path.basename(path)
+    for suffix in (".c.o", ".S.o", ".o"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def read_graph(objdir):
+    objs = sorted(glob.glob(os.path.join(objdir, "*.o")))
+    if not objs:
+        raise RuntimeError("no objects in %s" % objdir)
+    defs, uses = {}, {}
+    for o in objs:
+        mod = module_of(o)
+        out = subprocess.run(["nm", o], capture_output=True, text=True, check=True).stdout
+        uses[mod] = set()
+        for line in out.splitlines():
+            p = line.split()
+            if len(p) == 3 and p[1] in "TDBR":
+                defs[p[2]] = mod
+            elif len(p) == 2 and p[0] == "U":
+                uses[mod].add(p[1])
+    edges = {}
+    for mod, syms in uses.items():
+        for s in syms:
+            to = defs.get(s)
+            if to is not None and to != mod:
+                edges.setdefault((mod, to), set()).add(s)
+    graph = {m: set() for m in uses}
+    for a, b in edges:
+        graph[a].add(b)
+    return graph, edges
+
+
+def sccs_of(graph):
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            out.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def main(argv):
+    args = argv[1:]
+    limit, show_edges = 2, False
+    if "--edges" in args:
+        show_edges = True
+        args.remove("--edges")
+    if "--max" in args:
+        i = args.index("--max")
+        try:
+            limit = int(args[i + 1])
+        except (IndexError, ValueError):
+            print("check-modules: --max needs a number", file=sys.stderr)
+            return 2
+        del args[i : i + 2]
+    if len(args) != 1:
+        print("usage: check-modules.py OBJDIR [--max N] [--edges]", file=sys.stderr)
+        return 2
+    try:
+        graph, edges = read_graph(args[0])
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        print("check-modules: %s" % e, file=sys.stderr)
+        return 2
+    if show_edges:
+        for (a, b), syms in sorted(edges.items()):
+            print("%s -> %s: %s" % (a, b, " ".join(sorted(syms))))
+    bad = 0
+    for comp in sorted(sccs_of(graph), key=len, reverse=True):
+        if len(comp) <= 1:
+            continue
+        wide = len(comp) > limit
+        bad += wide
+        print("%s%d %s" % ("FAIL " if wide else "", len(comp), " ".join(comp)))
+        if wide:
+            inside = set(comp)
+            for (a, b), syms in sorted(edges.items()):
+                if a in inside and b in inside:
+                    print("  %s -> %s: %s" % (a, b, " ".join(sorted(syms))))
+    print("check-modules: %d files, %d cycles wider than %d files"
+          % (len(graph), bad, limit))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
