@@ -82,18 +82,59 @@ struct bt;
 	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")              \
 	X(task_switches, "hardware task switches")
 
-/* X(name): callout kinds; the C handler is bt_co_<name>. */
+/*
+ * X(name, handler, flags): the callout kinds. handler (int (struct co *), bt_callout.h) acts
+ * on the virtual CPU; flags: CO_DECODE when the handler needs the instruction decoded again
+ * (the hot kinds carry what they need in struct bt_site), CO_BEFORE when the callout runs
+ * before its instruction (CO_NEXT then goes on into it, not after it). bt_callout.c expands
+ * it into the dispatch table, bt_engine.c into the names --stats prints.
+ */
 // clang-format off
 #define BT_CALLOUTS(X) \
-	X(unsupported) X(ud) X(int3) X(intn) X(into) X(iret) X(hlt) X(cli) X(sti) X(pushf) \
-	X(popf) X(io) X(iostr) X(cpuid) X(movcr) X(movdr) X(sreg_load) X(sreg_read) \
-	X(sreg_push) X(desc_table) X(invlpg) X(msr) X(sysenter) X(sysexit) X(far) X(bcd) \
-	X(bound) X(clts) X(wbinvd) X(segcheck) X(enter) X(adapt_pre) X(adapt_post) \
-	X(raise_de) X(pf_check) X(slow) X(rdtsc) X(gp) X(nm) X(seglimit)
+	X(unsupported, co_unsupported_insn, CO_DECODE) \
+	X(ud,          co_ud,               CO_DECODE) \
+	X(int3,        co_int3,             CO_DECODE) \
+	X(intn,        co_intn,             0) \
+	X(into,        co_into,             CO_DECODE) \
+	X(iret,        co_iret,             0) \
+	X(hlt,         co_hlt,              CO_DECODE) \
+	X(cli,         co_flags,            CO_DECODE) \
+	X(sti,         co_flags,            CO_DECODE) \
+	X(pushf,       co_flags,            CO_DECODE) \
+	X(popf,        co_flags,            CO_DECODE) \
+	X(io,          co_io,               0) \
+	X(iostr,       co_iostr,            CO_DECODE) \
+	X(cpuid,       co_cpuid,            CO_DECODE) \
+	X(movcr,       co_movcr,            CO_DECODE) \
+	X(movdr,       co_movdr,            CO_DECODE) \
+	X(sreg_load,   co_sreg_load,        CO_DECODE) \
+	X(sreg_read,   co_sreg_read,        CO_DECODE) \
+	X(sreg_push,   co_sreg_read,        CO_DECODE) \
+	X(desc_table,  co_desc_table,       CO_DECODE) \
+	X(invlpg,      co_invlpg,           CO_DECODE) \
+	X(msr,         co_msr,              CO_DECODE) \
+	X(sysenter,    co_sysenter_fast,    0) \
+	X(sysexit,     co_sysexit_fast,     0) \
+	X(far,         co_far,              CO_DECODE) \
+	X(bcd,         co_bcd,              CO_DECODE) \
+	X(bound,       co_bound_any,        CO_DECODE) \
+	X(clts,        co_clts,             CO_DECODE) \
+	X(wbinvd,      co_wbinvd,           CO_DECODE) \
+	X(segcheck,    co_segcheck,         CO_DECODE) \
+	X(enter,       co_slow,             CO_DECODE) \
+	X(adapt_pre,   co_adapt_pre,        CO_BEFORE) \
+	X(adapt_post,  co_adapt_post,       0) \
+	X(raise_de,    co_raise_de,         0) \
+	X(pf_check,    co_pf_check,         CO_BEFORE) \
+	X(slow,        co_slow,             CO_DECODE) \
+	X(rdtsc,       co_rdtsc,            CO_DECODE) \
+	X(gp,          co_gp,               0) \
+	X(nm,          co_nm,               0) \
+	X(seglimit,    co_seglimit,         CO_BEFORE)
 // clang-format on
 
 enum bt_callout_kind {
-#define X(n) BT_CO_##n,
+#define X(n, h, f) BT_CO_##n,
 	BT_CALLOUTS(X)
 #undef X
 	    BT_CO_NR

@@ -8,7 +8,6 @@
 #include "log.h"
 #include "monitor.h"
 
-#define EFL_TF 0x100u
 #define EFL_IF 0x200u
 #define EFL_IOPL 0x3000u
 #define EFL_OF 0x800u
@@ -19,7 +18,7 @@ static unsigned iopl(const struct bt_cpu *c)
 }
 
 /* int n, int3, int1 delivered here, without leaving the cache when the handler is translated. */
-static int co_int_fast(struct co *k)
+static int co_intn(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 
@@ -29,7 +28,7 @@ static int co_int_fast(struct co *k)
 	return co_deliver_fast(k);
 }
 
-static int co_iret_fast(struct co *k)
+static int co_iret(struct co *k)
 {
 	uint16_t tr = k->c->tr_sel;
 	int r = bt_iret(k->bt, k->next);
@@ -142,91 +141,89 @@ static int co_bound(struct co *k)
 	return (v < b[0] || v > b[1]) ? co_fault(k, EXC_BR, false, 0) : CO_NEXT;
 }
 
-static int dispatch(struct co *k)
+/* The small handlers the table names that have no family of their own. */
+static int co_unsupported_insn(struct co *k)
 {
-	switch (k->site->kind) {
-	case BT_CO_ud:
-		return co_fault(k, EXC_UD, false, 0);
-	case BT_CO_int3:
-		return co_int(k, EXC_BP, true);
-	case BT_CO_intn:
-		if (k->in.mnemonic == ZYDIS_MNEMONIC_INT1)
-			return co_int(k, EXC_DB, false);
-		return co_int(k, (int)(k->op[0].imm.value.u & 0xff), true);
-	case BT_CO_into:
-		return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
-	case BT_CO_iret: {
-		uint16_t tr = k->c->tr_sel;
-		int r = bt_iret(k->bt, k->next);
-
-		if (r == -1 && k->c->tr_sel != tr)
-			return BT_EXIT_EXCEPTION;
-		if (r == -1)
-			return co_pending(k);
-		if (r == -2)
-			return BT_EXIT_CORE;
-		return BT_EXIT_RESUME;
-	}
-	case BT_CO_hlt:
-		return co_hlt(k);
-	case BT_CO_cli:
-	case BT_CO_sti:
-	case BT_CO_pushf:
-	case BT_CO_popf:
-		return co_flags(k);
-	case BT_CO_io:
-		return co_io(k);
-	case BT_CO_iostr:
-		return co_iostr(k);
-	case BT_CO_cpuid:
-		return co_cpuid(k);
-	case BT_CO_movcr:
-		return co_movcr(k);
-	case BT_CO_movdr:
-		return co_movdr(k);
-	case BT_CO_rdtsc:
-		return co_rdtsc(k);
-	case BT_CO_sreg_load:
-		return co_sreg_load(k);
-	case BT_CO_sreg_read:
-	case BT_CO_sreg_push:
-		return co_sreg_read(k);
-	case BT_CO_desc_table:
-		return co_desc_table(k);
-	case BT_CO_invlpg:
-		return co_invlpg(k);
-	case BT_CO_msr:
-		return co_msr(k);
-	case BT_CO_sysenter:
-		return co_sysenter(k);
-	case BT_CO_sysexit:
-		return co_sysexit(k);
-	case BT_CO_far:
-		return co_far(k);
-	case BT_CO_bcd:
-		return co_bcd(k);
-	case BT_CO_bound:
-		return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
-	case BT_CO_clts:
-		if (!co_need_cpl0(k))
-			return BT_EXIT_EXCEPTION;
-		k->c->cr0 &= ~X86_CR0_TS;
-		return co_fpu_cr0(k, k->c->cr0 | X86_CR0_TS);
-	case BT_CO_wbinvd:
-		return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
-	case BT_CO_segcheck:
-		return co_segcheck(k);
-	case BT_CO_enter:
-	case BT_CO_slow:
-		return co_slow(k);
-	default:
-		return co_unsupported(k, "unsupported instruction");
-	}
+	return co_unsupported(k, "unsupported instruction");
 }
+
+static int co_ud(struct co *k)
+{
+	return co_fault(k, EXC_UD, false, 0);
+}
+
+static int co_int3(struct co *k)
+{
+	return co_int(k, EXC_BP, true);
+}
+
+static int co_into(struct co *k)
+{
+	return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
+}
+
+static int co_bound_any(struct co *k)
+{
+	return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
+}
+
+static int co_clts(struct co *k)
+{
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	k->c->cr0 &= ~X86_CR0_TS;
+	return co_fpu_cr0(k, k->c->cr0 | X86_CR0_TS);
+}
+
+static int co_wbinvd(struct co *k)
+{
+	return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
+}
+
+static int co_raise_de(struct co *k)
+{
+	return co_fault(k, EXC_DE, false, 0);
+}
+
+static int co_gp(struct co *k)
+{
+	return co_fault(k, EXC_GP, true, 0);
+}
+
+static int co_nm(struct co *k)
+{
+	return co_fault(k, EXC_NM, false, 0);
+}
+
+/* sysenter and sysexit go on in the target's block when it is translated. */
+static int co_sysenter_fast(struct co *k)
+{
+	int r = co_sysenter(k);
+
+	return r == BT_EXIT_RESUME ? co_jump(k) : r;
+}
+
+static int co_sysexit_fast(struct co *k)
+{
+	int r = co_sysexit(k);
+
+	return r == BT_EXIT_RESUME ? co_jump(k) : r;
+}
+
+/* One entry per callout kind, in BT_CALLOUTS order: its handler and CO_* flags. */
+static const struct co_entry {
+	int (*handler)(struct co *k);
+	uint8_t flags;
+} co_table[BT_CO_NR] = {
+#define X(name, handler, flags) [BT_CO_##name] = {handler, flags},
+    BT_CALLOUTS(X)
+#undef X
+};
 
 int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
+	const struct co_entry *e;
 	struct co k;
 	uint64_t inval, epoch;
 	int r;
@@ -243,64 +240,18 @@ int bt_callout(struct bt_cpu *cpu)
 	bt->co_count[k.site->kind]++;
 	if (k.site->kind == BT_CO_iret)
 		bt->nmi_blocked = false; /* NMI blocking ends with any iret */
-	/* The hot callouts carry what they need in the site: no decoding. */
-	switch (k.site->kind) {
-	case BT_CO_io:
-		r = co_io(&k);
-		break;
-	case BT_CO_adapt_pre:
-		r = co_adapt_pre(&k);
-		break;
-	case BT_CO_adapt_post:
-		r = co_adapt_post(&k);
-		break;
-	case BT_CO_raise_de:
-		r = co_fault(&k, EXC_DE, false, 0);
-		break;
-	case BT_CO_pf_check:
-		r = co_pf_check(&k);
-		break;
-	case BT_CO_gp:
-		r = co_fault(&k, EXC_GP, true, 0);
-		break;
-	case BT_CO_seglimit:
-		r = co_seglimit(&k);
-		break;
-	case BT_CO_nm:
-		r = co_fault(&k, EXC_NM, false, 0);
-		break;
-	case BT_CO_intn:
-		r = co_int_fast(&k);
-		break;
-	case BT_CO_iret:
-		r = co_iret_fast(&k);
-		break;
-	case BT_CO_sysenter:
-		r = co_sysenter(&k);
-		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
-		break;
-	case BT_CO_sysexit:
-		r = co_sysexit(&k);
-		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
-		break;
-	default:
-		r = -1;
-		break;
-	}
-	if (r < 0) {
-		if (!ZYAN_SUCCESS(
-		        ZydisDecoderDecodeFull(bt->dec32, k.site->bytes, k.site->len, &k.in, k.op)))
-			return co_fault(&k, EXC_UD, false, 0);
-		r = dispatch(&k);
-	} else if (r == CO_NEXT &&
-	           (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check ||
-	            k.site->kind == BT_CO_seglimit)) {
-		/*
-		 * adapt_pre's (pf_check's) instruction has not run yet: should the cache be left
-		 * before it (a kick), it runs again from its start, pre included.
-		 */
+	e = &co_table[k.site->kind];
+	/* The hot callouts carry what they need in the site: only the others decode. */
+	if ((e->flags & CO_DECODE) && !ZYAN_SUCCESS(ZydisDecoderDecodeFull(
+	                                  bt->dec32, k.site->bytes, k.site->len, &k.in, k.op)))
+		return co_fault(&k, EXC_UD, false, 0);
+	r = e->handler(&k);
+	/*
+	 * A CO_BEFORE callout's instruction has not run yet: should the cache be left
+	 * before it (a kick), it runs again from its start, the callout included.
+	 */
+	if (r == CO_NEXT && (e->flags & CO_BEFORE))
 		return r;
-	}
 	if (r == CO_NEXT) {
 		cpu->eip = k.next;
 		/* The callout stored into translated code (sgdt over the next instruction...):

@@ -27,6 +27,10 @@ struct co {
 /* Handler results: 0 go on after the instruction, else a bt_exit (cpu->eip set). */
 #define CO_NEXT 0
 
+/* BT_CALLOUTS flags: the handler needs k->in and k->op; it runs before its instruction. */
+#define CO_DECODE 0x1
+#define CO_BEFORE 0x2
+
 /* A guest general register of any width (AH..BH too) from cpu->gpr (ESP: gpr[4]), zero-extended. */
 uint32_t co_get_reg(struct co *k, ZydisRegister r);
 /* Write v's low bits to that register; the rest of its 32-bit register is kept. */

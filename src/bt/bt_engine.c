@@ -42,7 +42,7 @@ _Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE
 _Static_assert(offsetof(struct bt_cpu, jc_key) == CPU_JC_KEY, "bt_asm.h: CPU_JC_KEY");
 
 static const char *const callout_names[BT_CO_NR] = {
-#define X(n) #n,
+#define X(n, h, f) #n,
     BT_CALLOUTS(X)
 #undef X
 };
