@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """check-modules.py: the src/bt module graph must have no call cycle wider than two files.
 
-Usage: scripts/check-modules.py OBJDIR [--max N] [--edges]
+Usage: scripts/check-modules.py OBJDIR [--max N] [--edges] [--layers]
   OBJDIR   the directory of the translator's objects (build/src/CMakeFiles/tandem_bt.dir/bt)
   --max N  the widest strongly connected component allowed (default 2)
   --edges  also print every cross-file edge with the symbols it uses
+  --layers also print the files by layer: a file's layer is one above the highest
+           layer it calls into (the files of a two-file cycle share one)
 
 A file is a node; file A -> file B when A's object has an undefined symbol that B's
 object defines (read with nm from binutils). Strongly connected components are found
@@ -85,9 +87,29 @@ def sccs_of(graph):
     return out
 
 
+def layers_of(graph, comps):
+    comp_of = {m: i for i, c in enumerate(comps) for m in c}
+    level = {}
+
+    def lev(i):
+        if i not in level:
+            level[i] = 0
+            below = {comp_of[w] for m in comps[i] for w in graph[m]} - {i}
+            level[i] = 1 + max((lev(j) for j in below), default=-1)
+        return level[i]
+
+    out = {}
+    for i, c in enumerate(comps):
+        out.setdefault(lev(i), []).extend(c)
+    return out
+
+
 def main(argv):
     args = argv[1:]
-    limit, show_edges = 2, False
+    limit, show_edges, show_layers = 2, False, False
+    if "--layers" in args:
+        show_layers = True
+        args.remove("--layers")
     if "--edges" in args:
         show_edges = True
         args.remove("--edges")
@@ -100,7 +122,7 @@ def main(argv):
             return 2
         del args[i : i + 2]
     if len(args) != 1:
-        print("usage: check-modules.py OBJDIR [--max N] [--edges]", file=sys.stderr)
+        print("usage: check-modules.py OBJDIR [--max N] [--edges] [--layers]", file=sys.stderr)
         return 2
     try:
         graph, edges = read_graph(args[0])
@@ -110,8 +132,12 @@ def main(argv):
     if show_edges:
         for (a, b), syms in sorted(edges.items()):
             print("%s -> %s: %s" % (a, b, " ".join(sorted(syms))))
+    comps = sccs_of(graph)
+    if show_layers:
+        for n, mods in sorted(layers_of(graph, comps).items()):
+            print("layer %d: %s" % (n, " ".join(sorted(mods))))
     bad = 0
-    for comp in sorted(sccs_of(graph), key=len, reverse=True):
+    for comp in sorted(comps, key=len, reverse=True):
         if len(comp) <= 1:
             continue
         wide = len(comp) > limit

@@ -29,7 +29,7 @@ static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, boo
 	uint32_t h = (eip * 0x9e3779b1u) >> 20, i;
 
 	for (i = 0; i < BT_ADAPT_SLOTS; i++) {
-		struct bt_adapt *s = &bt->adapt[(h + i) & (BT_ADAPT_SLOTS - 1)];
+		struct bt_adapt *s = &bt->adaptive.adapt[(h + i) & (BT_ADAPT_SLOTS - 1)];
 
 		if (s->used && s->eip == eip && s->cpl == cpl)
 			return s;
@@ -45,22 +45,22 @@ static struct bt_adapt *adapt_slot(struct bt *bt, uint32_t eip, uint8_t cpl, boo
 
 void bt_adapt_reset(struct bt *bt)
 {
-	memset(bt->adapt, 0, sizeof(bt->adapt));
-	bt->nadapt_pending = 0;
+	memset(bt->adaptive.adapt, 0, sizeof(bt->adaptive.adapt));
+	bt->adaptive.nadapt_pending = 0;
 }
 
 void bt_adapt_fault(struct bt *bt, uint32_t eip, int reason)
 {
 	struct bt_adapt *s;
 
-	if (!bt->adaptive || !(s = adapt_slot(bt, eip, bt->cpu.cpl, true)) || s->reason)
+	if (!bt->adaptive.on || !(s = adapt_slot(bt, eip, bt->cpu.cpl, true)) || s->reason)
 		return;
 	if (s->counting != reason) {
 		s->counting = (uint8_t)reason;
 		s->faults = 0;
 	}
-	if (++s->faults == BT_ADAPT_THRESHOLD && bt->nadapt_pending < BT_ADAPT_PENDING) {
-		bt->adapt_pending[bt->nadapt_pending++] = s;
+	if (++s->faults == BT_ADAPT_THRESHOLD && bt->adaptive.nadapt_pending < BT_ADAPT_PENDING) {
+		bt->adaptive.adapt_pending[bt->adaptive.nadapt_pending++] = s;
 		/* Leave the cache at the end of this block, as a kick does, to retranslate now. */
 		bt->cpu.exit_request = 1;
 		tc_unlink_all_async(bt);
@@ -73,13 +73,13 @@ int bt_adapt_wrap(struct bt *bt, uint32_t eip)
 
 	if (s && s->wrap)
 		return 0;
-	if (!s || bt->nadapt_pending >= BT_ADAPT_PENDING) {
-		bt->adapt_full = true;
+	if (!s || bt->adaptive.nadapt_pending >= BT_ADAPT_PENDING) {
+		bt->adaptive.adapt_full = true;
 		return -1;
 	}
 	s->wrap = true;
-	bt->wrap_exact++;
-	bt->adapt_pending[bt->nadapt_pending++] = s;
+	bt->stats.wrap_exact++;
+	bt->adaptive.adapt_pending[bt->adaptive.nadapt_pending++] = s;
 	return 1;
 }
 
@@ -94,7 +94,7 @@ int bt_adapt_reason(struct bt *bt, uint32_t eip, uint8_t cpl)
 {
 	struct bt_adapt *s;
 
-	if (!bt->adaptive)
+	if (!bt->adaptive.on)
 		return ADAPT_NONE;
 	s = adapt_slot(bt, eip, cpl, false);
 	return s ? s->reason : ADAPT_NONE;
@@ -134,8 +134,8 @@ static bool patch_fits(const struct bt *bt, const struct tb *tb, int i)
 
 	if (end < off + 5)
 		return false;
-	for (l = tb->loop0; l < (uint32_t)tb->loop0 + tb->nloops && l < bt->nloops; l++) {
-		const uint8_t *f = bt->loops[l].field;
+	for (l = tb->loop0; l < (uint32_t)tb->loop0 + tb->nloops && l < bt->cache.nloops; l++) {
+		const uint8_t *f = bt->cache.loops[l].field;
 
 		if (f + 4 > tb->code + off && f < tb->code + off + 5)
 			return false;
@@ -175,8 +175,8 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 {
 	uint32_t t;
 
-	for (t = 0; t < bt->ntbs; t++) {
-		struct tb *tb = &bt->tbs[t];
+	for (t = 0; t < bt->cache.ntbs; t++) {
+		struct tb *tb = &bt->cache.tbs[t];
 		uint32_t ppage;
 		int i;
 
@@ -204,17 +204,17 @@ void bt_adapt_apply(struct bt *bt)
 {
 	int n;
 
-	for (n = 0; n < bt->nadapt_pending; n++) {
-		struct bt_adapt *s = bt->adapt_pending[n];
+	for (n = 0; n < bt->adaptive.nadapt_pending; n++) {
+		struct bt_adapt *s = bt->adaptive.adapt_pending[n];
 		struct tb *fresh;
-		uint64_t flushes = bt->tc_flushes;
+		uint64_t flushes = bt->stats.tc_flushes;
 
 		if (!s->reason && s->faults >= BT_ADAPT_THRESHOLD) {
 			s->reason = s->counting;
-			bt->adapt_pt += s->reason == ADAPT_PT;
-			bt->adapt_mmio += s->reason == ADAPT_MMIO;
-			bt->adapt_div += s->reason == ADAPT_DIV;
-			bt->adapt_pf += s->reason == ADAPT_PF;
+			bt->stats.adapt_pt += s->reason == ADAPT_PT;
+			bt->stats.adapt_mmio += s->reason == ADAPT_MMIO;
+			bt->stats.adapt_div += s->reason == ADAPT_DIV;
+			bt->stats.adapt_pf += s->reason == ADAPT_PF;
 		}
 		if (bt->trace & BT_TRACE_ADAPT)
 			trace_adapt(bt, s);
@@ -229,10 +229,10 @@ void bt_adapt_apply(struct bt *bt)
 
 			bt->cpu.cpl = saved;
 			bt->cpu.exc = exc;
-			if (r || flushes != bt->tc_flushes)
+			if (r || flushes != bt->stats.tc_flushes)
 				continue;
 		}
 		patch_holders(bt, s, fresh);
 	}
-	bt->nadapt_pending = 0;
+	bt->adaptive.nadapt_pending = 0;
 }

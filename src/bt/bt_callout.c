@@ -51,7 +51,7 @@ static int co_int(struct co *k, int vector, bool is_int)
 
 static int co_hlt(struct co *k)
 {
-	struct exit_record *ex = &k->c->core_exit;
+	struct exit_record *ex = &k->bt->core_exit;
 
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
@@ -125,7 +125,7 @@ static int co_invlpg(struct co *k)
 	va = co_ea(k, &k->op[0]);
 	mmu_unmap_va(k->bt, va);
 	tc_invlpg(k->bt, va >> 12);
-	k->bt->invlpgs++;
+	k->bt->stats.invlpgs++;
 	k->c->eip = k->next;
 	return BT_EXIT_RESUME; /* the block running this may be gone */
 }
@@ -230,14 +230,14 @@ int bt_callout(struct bt_cpu *cpu)
 
 	k.bt = bt;
 	k.c = cpu;
-	k.site = &bt->sites[cpu->co_site];
+	k.site = &bt->cache.sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
-	inval = bt->smc_invalidations;
-	epoch = bt->tc_epoch;
+	inval = bt->stats.smc_invalidations;
+	epoch = bt->cache.tc_epoch;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
-	bt->callouts++;
-	bt->co_count[k.site->kind]++;
+	bt->stats.callouts++;
+	bt->stats.co_count[k.site->kind]++;
 	if (k.site->kind == BT_CO_iret)
 		bt->nmi_blocked = false; /* NMI blocking ends with any iret */
 	e = &co_table[k.site->kind];
@@ -256,10 +256,10 @@ int bt_callout(struct bt_cpu *cpu)
 		cpu->eip = k.next;
 		/* The callout stored into translated code (sgdt over the next instruction...):
 		 * the rest of this block may be stale, translate again from the next one. */
-		if (bt->smc_invalidations != inval)
+		if (bt->stats.smc_invalidations != inval)
 			return BT_EXIT_RESUME;
 		/* ... or the cache was flushed under it, or a segment base changed. */
-		if (bt->tc_epoch != epoch)
+		if (bt->cache.tc_epoch != epoch)
 			return BT_EXIT_RESUME;
 	}
 	return r;

@@ -148,7 +148,7 @@ int co_slow(struct co *k);
  * with an EXIT_STOP record when the access ended the run.
  */
 int co_io(struct co *k);
-/* ins/outs, rep or not: one round of up to sizeof(cpu->io_buf) bytes per call (a rep not
+/* ins/outs, rep or not: one round of up to sizeof(bt->io_buf) bytes per call (a rep not
  * done resumes at the instruction); results as co_io. */
 int co_iostr(struct co *k);
 

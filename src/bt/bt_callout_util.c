@@ -154,7 +154,7 @@ int co_unsupported(struct co *k, const char *what)
 	ZydisFormatterFormatInstruction(&f, &k->in, k->op, k->in.operand_count_visible, text,
 	                                sizeof(text), k->site->eip, NULL);
 	bt_unsupported(k->bt, k->site->eip, "%s '%s'", what, text[0] ? text : "(undecodable)");
-	k->bt->slow_path++;
+	k->bt->stats.slow_path++;
 	k->c->eip = k->site->eip;
 	return BT_EXIT_CORE;
 }
@@ -212,13 +212,13 @@ int co_jump(struct co *k)
 
 int co_deliver_fast(struct co *k)
 {
-	struct bt_cpu *c = k->c;
+	struct exit_record *ex = &k->bt->core_exit;
 
-	memset(&c->core_exit, 0, sizeof(c->core_exit));
-	k->bt->exceptions++;
+	memset(ex, 0, sizeof(*ex));
+	k->bt->stats.exceptions++;
 	if (bt_deliver(k->bt)) {
-		if (!c->core_exit.what[0])
-			exit_make(&c->core_exit, EXIT_SHUTDOWN, k->site->eip, false);
+		if (!ex->what[0])
+			exit_make(ex, EXIT_SHUTDOWN, k->site->eip, false);
 		return BT_EXIT_CORE;
 	}
 	return co_jump(k);
@@ -226,6 +226,6 @@ int co_deliver_fast(struct co *k)
 
 int co_stop(struct co *k, uint32_t eip)
 {
-	exit_make(&k->c->core_exit, EXIT_STOP, eip, k->c->vflags & 0x200);
+	exit_make(&k->bt->core_exit, EXIT_STOP, eip, k->c->vflags & 0x200);
 	return BT_EXIT_CORE;
 }

@@ -68,7 +68,7 @@ void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason)
 	greg_t *g = uc->uc_mcontext.gregs;
 
 	bt->cpu.exit_reason = (uint32_t)reason;
-	g[REG_RIP] = (greg_t)(uintptr_t)bt->stub_exit_saved;
+	g[REG_RIP] = (greg_t)(uintptr_t)bt->cache.stub_exit_saved;
 	g[REG_R14] = (greg_t)(uintptr_t)&bt->cpu;
 	g[REG_EFL] &= ~(greg_t)0x500; /* DF and TF clear for C */
 }

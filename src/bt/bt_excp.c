@@ -358,7 +358,7 @@ int bt_deliver(struct bt *bt)
 int bt_deliver_irq(struct bt *bt, uint8_t vector)
 {
 	bt->cpu.exc = (struct bt_exc){.vector = vector};
-	bt->interrupts++;
+	bt->stats.interrupts++;
 	return bt_deliver(bt);
 }
 

@@ -24,11 +24,11 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 	bool have0 = false, have1 = false;
 	struct tb *tb;
 
-	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = tb->hash_next) {
+	for (tb = bt->cache.hash[tc_hash(eip, cpl)]; tb; tb = tb->hash_next) {
 		if (tb->eip != eip || tb->cpl != cpl)
 			continue;
 		if (!tc_seg_match(bt, tb)) {
-			bt->lookup_segs++;
+			bt->stats.lookup_segs++;
 			continue;
 		}
 		if (!have0) {
@@ -36,7 +36,7 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 			have0 = true;
 		}
 		if (tb->page[0] != p0) {
-			bt->lookup_remaps++;
+			bt->stats.lookup_remaps++;
 			continue;
 		}
 		if (tb->page[1] == ~0u)
@@ -47,7 +47,7 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 		}
 		if (tb->page[1] == p1)
 			return tb;
-		bt->lookup_remaps++;
+		bt->stats.lookup_remaps++;
 	}
 	return NULL;
 }
@@ -56,7 +56,7 @@ void tc_invalidate_eip(struct bt *bt, uint32_t eip, uint8_t cpl)
 {
 	struct tb *tb, *next;
 
-	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = next) {
+	for (tb = bt->cache.hash[tc_hash(eip, cpl)]; tb; tb = next) {
 		next = tb->hash_next;
 		if (tb->eip == eip && tb->cpl == cpl)
 			tc_invalidate_tb(bt, tb);

@@ -48,7 +48,7 @@ static int x_io(struct xlat *x)
 	struct bt_site *s;
 
 	x_callout(x, BT_CO_io);
-	s = &x->bt->sites[x->bt->nsites - 1];
+	s = &x->bt->cache.sites[x->bt->cache.nsites - 1];
 	s->io_in = in;
 	s->io_size = (uint8_t)(acc->size / 8);
 	s->io_dx = port->type == ZYDIS_OPERAND_TYPE_REGISTER;
@@ -70,7 +70,7 @@ static int x_int(struct xlat *x, uint8_t vector, bool soft)
 	struct bt_site *s;
 
 	callout_end(x, BT_CO_intn);
-	s = &x->bt->sites[x->bt->nsites - 1];
+	s = &x->bt->cache.sites[x->bt->cache.nsites - 1];
 	s->vector = vector;
 	s->soft_int = soft;
 	return 1;
@@ -149,7 +149,7 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	emit_seg_add(&x->e, R(R13D));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_adapt_pre);
-	s = &x->bt->sites[x->bt->nsites - 1];
+	s = &x->bt->cache.sites[x->bt->cache.nsites - 1];
 	s->mem_size = (uint8_t)(m->size / 8);
 	s->mem_read = m->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
 	s->mem_write = m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
@@ -157,8 +157,8 @@ static int x_redirect(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	x->e.exact = true;
 	ret = x_ident(x, n);
 	x_callout(x, BT_CO_adapt_post);
-	x->bt->sites[x->bt->nsites - 1].mem_write = s->mem_write;
-	x->bt->sites[x->bt->nsites - 1].mem_size = s->mem_size;
+	x->bt->cache.sites[x->bt->cache.nsites - 1].mem_write = s->mem_write;
+	x->bt->cache.sites[x->bt->cache.nsites - 1].mem_size = s->mem_size;
 	return ret;
 }
 
@@ -240,7 +240,7 @@ static int x_pf_checked(struct xlat *x, int n, const ZydisDecodedOperand *m)
 	emit_seg_add(&x->e, R(R13D));
 	emit_bytes(&x->e, store_arg, sizeof(store_arg));
 	x_callout(x, BT_CO_pf_check);
-	s = &x->bt->sites[x->bt->nsites - 1];
+	s = &x->bt->cache.sites[x->bt->cache.nsites - 1];
 	s->mem_size = (uint8_t)(m->size / 8);
 	s->mem_read = m->actions & ZYDIS_OPERAND_ACTION_MASK_READ;
 	s->mem_write = m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;

@@ -48,7 +48,7 @@ int x_jmp(struct xlat *x)
 	}
 	if (!indirect_target(x))
 		return unsupported(x);
-	emit_lookup(&x->e, x->bt->stub_miss);
+	emit_lookup(&x->e, x->bt->cache.stub_miss);
 	return 1;
 }
 
@@ -72,7 +72,7 @@ int x_call(struct xlat *x)
 		return unsupported(x);
 	emit_stack_store_imm(&x->e, -4, ret);
 	emit_esp_add(&x->e, -4);
-	emit_lookup(&x->e, x->bt->stub_miss);
+	emit_lookup(&x->e, x->bt->cache.stub_miss);
 	return 1;
 }
 
@@ -93,9 +93,9 @@ int x_ret(struct xlat *x)
 	/* A ret usually goes back to the same call site: an inline cache first. */
 	ic = tc_ic_alloc(x->bt);
 	if (ic >= 0)
-		emit_lookup_ic(&x->e, x->bt->stub_miss, ic);
+		emit_lookup_ic(&x->e, x->bt->cache.stub_miss, ic);
 	else
-		emit_lookup(&x->e, x->bt->stub_miss);
+		emit_lookup(&x->e, x->bt->cache.stub_miss);
 	return 1;
 }
 
