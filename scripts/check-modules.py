@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """check-modules.py: the src/bt module graph must have no call cycle wider than two files.
 
-Usage: scripts/check-modules.py OBJDIR [--max N] [--edges] [--layers]
-  OBJDIR   the directory of the translator's objects (build/src/CMakeFiles/tandem_bt.dir/bt)
+Usage: scripts/check-modules.py OBJDIR|OBJ... [--max N] [--edges] [--layers]
+       scripts/check-modules.py --selftest
+  OBJDIR   the directory of the translator's objects (build/src/CMakeFiles/tandem_bt.dir/bt),
+           or the object files themselves (ctest passes $<TARGET_OBJECTS:tandem_bt>)
   --max N  the widest strongly connected component allowed (default 2)
   --edges  also print every cross-file edge with the symbols it uses
+  --selftest  compile three C files that call in a ring (cc) and check that the ring
+           is reported (exit 1) and that --max 3 accepts it: 0 when both hold, else 1
   --layers also print the files by layer: a file's layer is one above the highest
            layer it calls into (the files of a two-file cycle share one)
 
@@ -12,12 +16,15 @@ A file is a node; file A -> file B when A's object has an undefined symbol that 
 object defines (read with nm from binutils). Strongly connected components are found
 with Tarjan's algorithm. Exit status: 0 when no component is wider than N files,
 1 when one is (each printed: its size, its files, and the edges inside it), 2 on bad
-usage or when OBJDIR holds no objects or nm fails.
+usage or when OBJDIR holds no objects or nm fails, 77 when nm (or cc, --selftest) is
+not installed (ctest counts it as skipped).
 """
 import glob
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 
 def module_of(path):
@@ -28,10 +35,13 @@ def module_of(path):
     return name
 
 
-def read_graph(objdir):
-    objs = sorted(glob.glob(os.path.join(objdir, "*.o")))
+def read_graph(paths):
+    if len(paths) == 1 and os.path.isdir(paths[0]):
+        objs = sorted(glob.glob(os.path.join(paths[0], "*.o")))
+    else:
+        objs = sorted(p for p in paths if p.endswith(".o"))
     if not objs:
-        raise RuntimeError("no objects in %s" % objdir)
+        raise RuntimeError("no objects in %s" % " ".join(paths))
     defs, uses = {}, {}
     for o in objs:
         mod = module_of(o)
@@ -104,8 +114,43 @@ def layers_of(graph, comps):
     return out
 
 
+def selftest():
+    """Three files calling in a ring a -> b -> c -> a, plus d called by a (no cycle)."""
+    if not shutil.which("cc"):
+        print("check-modules: no cc for --selftest", file=sys.stderr)
+        return 77
+    src = {
+        "ring_a": "void b(void); void d(void); void a(void) { b(); d(); }",
+        "ring_b": "void c(void); void b(void) { c(); }",
+        "ring_c": "void a(void); void c(void) { a(); }",
+        "ring_d": "void d(void) {}",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in src.items():
+            with open(os.path.join(tmp, name + ".c"), "w") as f:
+                f.write(text + "\n")
+            subprocess.run(["cc", "-c", "-o", os.path.join(tmp, name + ".c.o"),
+                            os.path.join(tmp, name + ".c")], check=True)
+        graph, _ = read_graph([tmp])
+        comps = [c for c in sccs_of(graph) if len(c) > 1]
+        want = [["ring_a", "ring_b", "ring_c"]]
+        ok = comps == want
+        wide = subprocess.run([sys.executable, __file__, tmp], capture_output=True, text=True)
+        loose = subprocess.run([sys.executable, __file__, tmp, "--max", "3"],
+                               capture_output=True, text=True)
+        ok = ok and wide.returncode == 1 and "FAIL 3 ring_a ring_b ring_c" in wide.stdout
+        ok = ok and loose.returncode == 0
+    print("check-modules: selftest %s (components %s)" % ("ok" if ok else "FAILED", comps))
+    return 0 if ok else 1
+
+
 def main(argv):
     args = argv[1:]
+    if args == ["--selftest"]:
+        return selftest()
+    if not shutil.which("nm"):
+        print("check-modules: nm (binutils) is not installed", file=sys.stderr)
+        return 77
     limit, show_edges, show_layers = 2, False, False
     if "--layers" in args:
         show_layers = True
@@ -121,11 +166,12 @@ def main(argv):
             print("check-modules: --max needs a number", file=sys.stderr)
             return 2
         del args[i : i + 2]
-    if len(args) != 1:
-        print("usage: check-modules.py OBJDIR [--max N] [--edges] [--layers]", file=sys.stderr)
+    if not args or any(a.startswith("--") for a in args):
+        print("usage: check-modules.py OBJDIR|OBJ... [--max N] [--edges] [--layers]",
+              file=sys.stderr)
         return 2
     try:
-        graph, edges = read_graph(args[0])
+        graph, edges = read_graph(args)
     except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
         print("check-modules: %s" % e, file=sys.stderr)
         return 2

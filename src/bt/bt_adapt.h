@@ -1,6 +1,6 @@
 /*
- * bt_adapt.h: adaptive translation (bt_adapt.c): which guest instructions fault often
- * enough to be retranslated into a form that does the work without the host fault.
+ * bt_adapt.h: adaptive translation (bt_adapt.c, bt_adapt_apply.c): which guest instructions fault
+ * often enough to be retranslated into a form that does the work without the host fault.
  */
 #ifndef TANDEM_BT_ADAPT_H
 #define TANDEM_BT_ADAPT_H
@@ -38,8 +38,8 @@ struct bt_adaptive {
 	struct bt_adapt *adapt_pending[BT_ADAPT_PENDING]; /* noted in signal handlers, acted on by
 	                                                     the dispatcher */
 	int nadapt_pending;
-	bool adapt_full; /* bt_adapt_wrap found no room: flush and reset */
-	struct {         /* between an adaptive access's pre and post callouts */
+	bool adapt_full;  /* bt_adapt_wrap found no room: flush and reset */
+	struct {          /* between an adaptive access's pre and post callouts */
 		int kind; /* 0 none (the access goes through the view), ADAPT_PT, ADAPT_MMIO */
 		uint32_t pa;
 		uint32_t old[2];

@@ -1,4 +1,4 @@
-/* bt_xlat.h: the translator's per-block state, shared by bt_translate.c and bt_xlat_ops.c. */
+/* bt_xlat.h: the translator's per-block state, shared by bt_translate.c and bt_xlat*.c. */
 #ifndef TANDEM_BT_XLAT_H
 #define TANDEM_BT_XLAT_H
 
@@ -26,6 +26,8 @@ struct xlat {
 
 /* Translate x->in (instruction n of the block): 0 go on, 1 the block ends. */
 int x_insn(struct xlat *x, int n);
+
+/* bt_xlat_slot.c: the bottom of the translator */
 /* Emit a callout of kind (BT_CO_*) for this instruction: its site (eip, bytes) recorded
  * (tc_site), cpu->co_site set, a call to the callout stub. */
 void x_callout(struct xlat *x, int kind);
