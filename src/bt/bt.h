@@ -1,5 +1,7 @@
 /*
- * bt.h: the binary translator's private state, shared by the files of src/bt.
+ * bt.h: the binary translator's engine, struct bt, which embeds each module's state
+ * (bt_cpu.h: the guest CPU; bt_cache.h, bt_mmu.h, bt_adapt.h: the cache, guest
+ * memory, adaptive translation), and the headers every file of src/bt includes.
  *
  * Register convention inside translated code (host x86-64):
  *   eax ecx edx ebx ebp esi edi   guest registers of the same names (low 32 bits;
@@ -121,6 +123,8 @@ struct bt {
 	uint8_t fpu_guest[512] __attribute__((aligned(16)));
 	uint8_t fpu_host[512] __attribute__((aligned(16)));
 };
+
+_Static_assert(offsetof(struct bt, cpu) == 0, "bt_of and r14: struct bt_cpu heads struct bt");
 
 /* The bt that owns cpu (struct bt's first member: the pointer r14 holds). */
 static inline struct bt *bt_of(struct bt_cpu *c)

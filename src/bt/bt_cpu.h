@@ -23,6 +23,7 @@ enum bt_exit {
 	BT_CO_JUMP = BT_ASM_CO_JUMP,       /* (callouts only) go on at cpu->jump */
 };
 
+/* Exception vectors (SDM Vol 3A 6.3.1, table 6-1). */
 #define EXC_DE 0
 #define EXC_DB 1
 #define EXC_NMI 2

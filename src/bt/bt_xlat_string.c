@@ -96,7 +96,7 @@ static void step(struct xlat *x, ZydisRegister dst, ZydisRegister base, int size
 	emit_req(&x->e, &r);
 }
 
-int x_string(struct xlat *x)
+enum x_next x_string(struct xlat *x)
 {
 	static const uint8_t df_step[] = {
 	    0x9c,                              /* pushfq                       */
