@@ -1,8 +1,8 @@
 /*
  * bt_cache.h: the translation cache's interface to the rest of the translator
- * (bt_cache.c: blocks, lookup by guest-physical page and segment state, jump
- * caches; bt_chain.c: chains, invalidation, kicks). Included by bt.h; struct bt_tc is struct bt's
- * cache member.
+ * (bt_cache.c: blocks, hash, jump caches, sites, segment states; bt_lookup.c: lookup
+ * by guest-physical page and segment state; bt_chain.c: chains, invalidation, kicks).
+ * Included by bt.h; struct bt_tc is struct bt's cache member.
  */
 #ifndef TANDEM_BT_CACHE_H
 #define TANDEM_BT_CACHE_H
