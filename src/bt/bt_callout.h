@@ -44,11 +44,6 @@ int co_str_src_seg(struct co *k);
 /* The linear address of a memory operand: its segment's base + its offset. */
 uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o);
 /*
- * Before an access through an explicit segment override on a limited segment:
- * CO_NEXT when the memory operand lies within the limit, else #GP(0) (#SS(0) for SS).
- */
-int co_seglimit(struct co *k);
-/*
  * Read an operand (register, immediate, or memory of o->size bits, at most 32) into *v,
  * zero-extended: 0, or -1 with a #PF in cpu->exc (not delivered: co_pending) and *v 0.
  */
@@ -106,11 +101,12 @@ int co_msr(struct co *k);
 int co_movdr(struct co *k);
 /* rdtsc: the host's TSC into EDX:EAX, CO_NEXT; #GP(0) above ring 0 with CR4.TSD. */
 int co_rdtsc(struct co *k);
-/* lar, lsl, verr, verw (SDM Vol 2): ZF=1 and the rights/limit for a visible descriptor of a
- * fitting type, else ZF=0 and the destination unchanged; CO_NEXT, or a #PF on the table. */
-int co_segcheck(struct co *k);
 /* cpuid EAX/ECX answered by the CPU model (--cpu, else the default), never the host: CO_NEXT. */
 int co_cpuid(struct co *k);
+/* daa das aaa aas aam aad: natively where possible (bt_compat_bcd: the undefined flags are the
+ * host's), else emulated per the SDM; aam 0 is #DE. CO_NEXT. */
+int co_bcd(struct co *k);
+/* bt_callout_seg.c */
 /*
  * mov sreg / pop sreg / lds les lfs lgs lss through bt_load_seg (mov to CS: #UD): CO_NEXT,
  * or the fault pending with ESP and the offset register unchanged. A load of SS by mov or
@@ -129,9 +125,15 @@ int co_sysenter(struct co *k);
 /* sysexit: #GP(0) outside ring 0 or with a null SYSENTER_CS; else flat ring 3 CS (+16) and
  * SS (+24), ESP = ECX, EIP = EDX, CPL 3: BT_EXIT_RESUME. */
 int co_sysexit(struct co *k);
-/* daa das aaa aas aam aad: natively where possible (bt_compat_bcd: the undefined flags are the
- * host's), else emulated per the SDM; aam 0 is #DE. CO_NEXT. */
-int co_bcd(struct co *k);
+/* lar, lsl, verr, verw (SDM Vol 2): ZF=1 and the rights/limit for a visible descriptor of a
+ * fitting type, else ZF=0 and the destination unchanged; CO_NEXT, or a #PF on the table. */
+int co_segcheck(struct co *k);
+/*
+ * Before an access through an explicit segment override on a limited segment:
+ * CO_NEXT when the memory operand lies within the limit, else #GP(0) (#SS(0) for SS).
+ */
+int co_seglimit(struct co *k);
+
 /* bt_callout_adapt.c */
 int co_adapt_pre(struct co *k);
 int co_adapt_post(struct co *k);
