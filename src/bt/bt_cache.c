@@ -6,7 +6,8 @@
  * survive CR3 loads and serve every address space that maps the same code.
  * A direct-mapped jump cache per CPL class serves indirect branches from
  * translated code; its keys carry a generation bumped on CR3 loads. Chains and
- * invalidation are in bt_chain.c.
+ * invalidation are in bt_chain.c, lookups (which walk the guest page tables) in
+ * bt_lookup.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 
 static uint8_t *stub_addr(struct bt *bt, const uint8_t *sym)
 {
-	return bt->tc + (sym - bt_stubs_start);
+	return bt->cache.tc + (sym - bt_stubs_start);
 }
 
 /* Generation 0: no key the probes build (generation >= 1) ever matches. */
@@ -32,7 +33,7 @@ static void jc_fill_empty(struct bt *bt, struct jc_entry *jc)
 	uint32_t i;
 
 	for (i = 0; i < JC_SIZE; i++)
-		jc[i] = (struct jc_entry){i, 0, (uint64_t)(uintptr_t)bt->stub_miss};
+		jc[i] = (struct jc_entry){i, 0, (uint64_t)(uintptr_t)bt->cache.stub_miss};
 }
 
 /* Inline caches start (and end) empty: key 0 with the miss stub, which is always safe. */
@@ -41,30 +42,30 @@ static void ic_reset(struct bt *bt, struct jc_entry *ic, uint32_t n)
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		ic[i] = (struct jc_entry){0, 0, (uint64_t)(uintptr_t)bt->stub_miss};
+		ic[i] = (struct jc_entry){0, 0, (uint64_t)(uintptr_t)bt->cache.stub_miss};
 }
 
 static void jc_set_key(struct bt *bt)
 {
-	bt->cpu.jc_key = (uint64_t)(bt->jc_gen << 8 | bt->seg_id) << 32;
+	bt->cpu.jc_key = (uint64_t)(bt->cache.jc_gen << 8 | bt->cache.seg_id) << 32;
 }
 
 /* Probes (and C lookups) use the current address space's tables from now on. */
 static void jc_use_tables(struct bt *bt)
 {
-	bt->jc_owner = bt->cur_as;
-	bt->jc[0] = bt->jc_as[bt->cur_as][0];
-	bt->jc[1] = bt->jc_as[bt->cur_as][1];
+	bt->cache.jc_owner = bt->mmu.cur_as;
+	bt->cache.jc[0] = bt->cache.jc_as[bt->mmu.cur_as][0];
+	bt->cache.jc[1] = bt->cache.jc_as[bt->mmu.cur_as][1];
 	tc_use_cpl(bt);
 }
 
 /* The generation in use now belongs to the current address space, with no pages yet. */
 static void jc_gen_to_as(struct bt *bt)
 {
-	struct bt_as *as = &bt->as[bt->cur_as];
+	struct bt_as *as = &bt->mmu.as[bt->mmu.cur_as];
 
-	as->jc_gen = bt->jc_gen;
-	as->jc_epoch = bt->jc_epoch;
+	as->jc_gen = bt->cache.jc_gen;
+	as->jc_epoch = bt->cache.jc_epoch;
 	as->jc_pages = 0;
 	jc_use_tables(bt);
 	jc_set_key(bt);
@@ -75,65 +76,50 @@ void tc_jc_reset(struct bt *bt)
 	int a;
 
 	for (a = 0; a < BT_AS_NR; a++) {
-		jc_fill_empty(bt, bt->jc_as[a][0]);
-		jc_fill_empty(bt, bt->jc_as[a][1]);
+		jc_fill_empty(bt, bt->cache.jc_as[a][0]);
+		jc_fill_empty(bt, bt->cache.jc_as[a][1]);
 	}
-	ic_reset(bt, bt->ic, bt->ic_used);
-	bt->ic_used = 0;
-	bt->jc_gen = bt->jc_gen_last = 1;
-	bt->jc_epoch++; /* no address space's generation is in the tables any more */
+	ic_reset(bt, bt->cache.ic, bt->cache.ic_used);
+	bt->cache.ic_used = 0;
+	bt->cache.jc_gen = bt->cache.jc_gen_last = 1;
+	bt->cache.jc_epoch++; /* no address space's generation is in the tables any more */
 	jc_gen_to_as(bt);
 }
 
 /* A fresh generation for the current address space. */
 static void jc_new_gen(struct bt *bt)
 {
-	bt->jc_resets++;
-	if (bt->jc_gen_last == JC_GEN_MAX) {
+	bt->stats.jc_resets++;
+	if (bt->cache.jc_gen_last == JC_GEN_MAX) {
 		/* Generations ran out: refill both tables (the ret sites keep their slots). */
-		uint32_t used = bt->ic_used;
+		uint32_t used = bt->cache.ic_used;
 
 		tc_jc_reset(bt);
-		bt->ic_used = used;
+		bt->cache.ic_used = used;
 		return;
 	}
-	bt->jc_gen = ++bt->jc_gen_last;
+	bt->cache.jc_gen = ++bt->cache.jc_gen_last;
 	jc_gen_to_as(bt);
 }
 
 void tc_jc_invalidate(struct bt *bt)
 {
-	bt->jc_epoch++; /* entries of every generation may name what changed */
+	bt->cache.jc_epoch++; /* entries of every generation may name what changed */
 	jc_new_gen(bt);
 }
 
-/*
- * Did every code page the address space's generation has entries from keep its
- * frame? Then its entries are what a refill from the tables would give (TLB
- * semantics: a CR3 load forgets; the tables are read again, here up front).
- */
-static bool jc_gen_holds(struct bt *bt, const struct bt_as *as)
+void tc_jc_switch(struct bt *bt, bool pages_hold)
 {
-	uint32_t i, f;
+	const struct bt_as *as = &bt->mmu.as[bt->mmu.cur_as];
 
-	if (!as->jc_gen || as->jc_epoch != bt->jc_epoch || as->jc_pages > JC_AS_PAGES)
-		return false;
-	for (i = 0; i < as->jc_pages; i++)
-		if (!mmu_peek_fetch(bt, as->jc_page[i] << 12, as->jc_page[i] >> 31, &f) ||
-		    f != as->jc_frame[i])
-			return false;
-	return true;
-}
-
-void tc_jc_switch(struct bt *bt)
-{
-	const struct bt_as *as = &bt->as[bt->cur_as];
-
-	if (jc_gen_holds(bt, as)) {
-		bt->jc_gen = as->jc_gen;
+	/* Its entries are then what a refill from the tables would give (TLB semantics: a
+	 * CR3 load forgets; the tables are read again, here up front). */
+	if (pages_hold && as->jc_gen && as->jc_epoch == bt->cache.jc_epoch &&
+	    as->jc_pages <= JC_AS_PAGES) {
+		bt->cache.jc_gen = as->jc_gen;
 		jc_use_tables(bt);
 		jc_set_key(bt);
-		bt->jc_reuses++;
+		bt->stats.jc_reuses++;
 		return;
 	}
 	jc_new_gen(bt);
@@ -142,10 +128,10 @@ void tc_jc_switch(struct bt *bt)
 /* Note that the current generation has entries from vpage (key: | 1 << 31 at CPL 3). */
 static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
 {
-	struct bt_as *as = &bt->as[bt->cur_as];
+	struct bt_as *as = &bt->mmu.as[bt->mmu.cur_as];
 	uint32_t i;
 
-	if (as->jc_gen != bt->jc_gen || as->jc_pages > JC_AS_PAGES)
+	if (as->jc_gen != bt->cache.jc_gen || as->jc_pages > JC_AS_PAGES)
 		return;
 	for (i = 0; i < as->jc_pages; i++)
 		if (as->jc_page[i] == key) {
@@ -164,48 +150,34 @@ static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
 void tc_jc_fill(struct bt *bt, const struct tb *tb)
 {
 	uint32_t v = tb->eip >> 12;
-
 	uint32_t user = bt->cpu.cpl == 3 ? 1u << 31 : 0;
 
-	if (bt->jc_owner != bt->cur_as) /* the slot changed without a CR3 load: start anew */
+	if (bt->cache.jc_owner != bt->mmu.cur_as) /* the slot changed without a CR3 load */
 		jc_new_gen(bt);
-	bt->jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
+	bt->cache.jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
 	jc_note_page(bt, v | user, tb->page[0]);
 	if (tb->page[1] != ~0u)
 		jc_note_page(bt, ((v + 1) & 0xfffffu) | user, tb->page[1]);
-	bt->code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+	bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	if (tb->page[1] != ~0u && v < 0xfffffu) {
 		v++;
-		bt->code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+		bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	}
 }
 
 const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip)
 {
-	const struct jc_entry *e = &bt->jc[bt->cpu.cpl == 3][eip & (JC_SIZE - 1)];
+	const struct jc_entry *e = &bt->cache.jc[bt->cpu.cpl == 3][eip & (JC_SIZE - 1)];
 
 	if (e->eip != eip || e->gen != (uint32_t)(bt->cpu.jc_key >> 32))
 		return NULL;
 	return (const uint8_t *)(uintptr_t)e->host;
 }
 
-struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl)
-{
-	const uint8_t *code = tc_jc_lookup(bt, eip);
-	struct tb *tb = code ? tc_find_host(bt, (uintptr_t)code) : NULL;
-
-	if (tb && tb->valid && tb->eip == eip && tb->cpl == cpl && tb->code == code)
-		return tb;
-	tb = tc_lookup(bt, eip, cpl);
-	if (tb)
-		tc_jc_fill(bt, tb);
-	return tb;
-}
-
 bool tc_code_vpage(const struct bt *bt, uint32_t vpage)
 {
-	return bt->code_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7));
+	return bt->cache.code_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7));
 }
 
 /*
@@ -236,13 +208,13 @@ static int seg_intern(struct bt *bt, const struct bt_segstate *st)
 {
 	uint16_t i;
 
-	for (i = 0; i < bt->nsegstates; i++)
-		if (!memcmp(st, &bt->segtab[i], sizeof(*st)))
+	for (i = 0; i < bt->cache.nsegstates; i++)
+		if (!memcmp(st, &bt->cache.segtab[i], sizeof(*st)))
 			return i;
 	if (i == TC_MAX_SEGSTATES)
 		return -1;
-	bt->segtab[bt->nsegstates++] = *st;
-	bt->seg_states = bt->nsegstates;
+	bt->cache.segtab[bt->cache.nsegstates++] = *st;
+	bt->stats.seg_states = bt->cache.nsegstates;
 	return i;
 }
 
@@ -266,13 +238,13 @@ void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
 	memset(&st, 0, sizeof(st));
 	for (s = 0; s < SEG_NR; s++)
 		if (mask & (1u << s)) {
-			st.base[s] = bt->segtab[bt->seg_id].base[s];
-			st.limit[s] = bt->segtab[bt->seg_id].limit[s];
-			st.type[s] = bt->segtab[bt->seg_id].type[s];
+			st.base[s] = bt->cache.segtab[bt->cache.seg_id].base[s];
+			st.limit[s] = bt->cache.segtab[bt->cache.seg_id].limit[s];
+			st.type[s] = bt->cache.segtab[bt->cache.seg_id].type[s];
 		}
 	id = seg_intern(bt, &st);
 	if (id < 0) {
-		tb->segs = bt->seg_id;
+		tb->segs = bt->cache.seg_id;
 		tb->seg_mask = TB_SEG_ALL;
 		tb->seg_lax = 0;
 		return;
@@ -288,10 +260,11 @@ void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
 
 bool tc_seg_match(const struct bt *bt, const struct tb *tb)
 {
-	const struct bt_segstate *a = &bt->segtab[tb->segs], *b = &bt->segtab[bt->seg_id];
+	const struct bt_segstate *a = &bt->cache.segtab[tb->segs],
+	                         *b = &bt->cache.segtab[bt->cache.seg_id];
 	int s;
 
-	if (tb->segs == bt->seg_id)
+	if (tb->segs == bt->cache.seg_id)
 		return true;
 	for (s = 0; s < SEG_NR; s++)
 		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s) &&
@@ -305,7 +278,8 @@ bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b)
 	int s;
 
 	for (s = 0; s < SEG_NR; s++) {
-		const struct bt_segstate *sa = &bt->segtab[a->segs], *sb = &bt->segtab[b->segs];
+		const struct bt_segstate *sa = &bt->cache.segtab[a->segs],
+		                         *sb = &bt->cache.segtab[b->segs];
 		uint8_t bit = (uint8_t)(1u << s);
 
 		if (!(b->seg_mask & bit))
@@ -326,31 +300,31 @@ void tc_seg_changed(struct bt *bt)
 {
 	struct bt_segstate st = segstate_now(bt);
 
-	if (!memcmp(&st, &bt->segtab[bt->seg_id], sizeof(st)))
+	if (!memcmp(&st, &bt->cache.segtab[bt->cache.seg_id], sizeof(st)))
 		return;
 	int id;
 
-	bt->tc_epoch++;
+	bt->cache.tc_epoch++;
 	id = seg_intern(bt, &st);
 	if (id < 0) {
 		tc_flush(bt); /* starts the table afresh with the current state */
 		return;
 	}
-	bt->seg_id = (uint8_t)id;
+	bt->cache.seg_id = (uint8_t)id;
 	jc_set_key(bt);
 }
 
 int32_t tc_ic_alloc(struct bt *bt)
 {
-	if (bt->ic_used == IC_MAX)
+	if (bt->cache.ic_used == IC_MAX)
 		return -1;
-	return (int32_t)(bt->ic_used++ * sizeof(struct jc_entry));
+	return (int32_t)(bt->cache.ic_used++ * sizeof(struct jc_entry));
 }
 
 void tc_use_cpl(struct bt *bt)
 {
-	if (bt->cpu.jc != (uint64_t)(uintptr_t)bt->jc_empty)
-		bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[bt->cpu.cpl == 3];
+	if (bt->cpu.jc != (uint64_t)(uintptr_t)bt->cache.jc_empty)
+		bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc[bt->cpu.cpl == 3];
 }
 
 int tc_init(struct bt *bt)
@@ -358,51 +332,55 @@ int tc_init(struct bt *bt)
 	size_t jcsz = JC_SIZE * sizeof(struct jc_entry);
 	int a;
 
-	bt->tc_size = TC_SIZE;
-	bt->tc = mmap(NULL, bt->tc_size, PROT_READ | PROT_WRITE | PROT_EXEC,
-	              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (bt->tc == MAP_FAILED) {
-		bt->tc = NULL;
+	bt->cache.tc_size = TC_SIZE;
+	bt->cache.tc = mmap(NULL, bt->cache.tc_size, PROT_READ | PROT_WRITE | PROT_EXEC,
+	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (bt->cache.tc == MAP_FAILED) {
+		bt->cache.tc = NULL;
 		return -errno;
 	}
-	bt->stubs_len = (size_t)(bt_stubs_end - bt_stubs_start);
-	memcpy(bt->tc, bt_stubs_start, bt->stubs_len);
-	bt->stub_enter = stub_addr(bt, bt_stub_enter);
-	bt->stub_exit = stub_addr(bt, bt_stub_exit);
-	bt->stub_exit_saved = stub_addr(bt, bt_stub_exit_saved);
-	bt->stub_callout = stub_addr(bt, bt_stub_callout);
-	bt->stub_miss = stub_addr(bt, bt_stub_miss);
-	bt->stub_probe = stub_addr(bt, bt_stub_probe);
-	bt->max_tbs = TC_MAX_TBS;
-	bt->max_sites = TC_MAX_SITES;
-	bt->imap_cap = TC_MAX_IMAP;
-	bt->max_chains = TC_MAX_TBS * TB_SLOTS;
-	bt->tbs = calloc(bt->max_tbs, sizeof(*bt->tbs));
-	bt->sites = calloc(bt->max_sites, sizeof(*bt->sites));
-	bt->imaps = calloc(bt->imap_cap, sizeof(*bt->imaps));
-	bt->chains = calloc(bt->max_chains, sizeof(*bt->chains));
-	bt->loops = calloc(TC_MAX_LOOPS, sizeof(*bt->loops));
+	bt->cache.stubs_len = (size_t)(bt_stubs_end - bt_stubs_start);
+	memcpy(bt->cache.tc, bt_stubs_start, bt->cache.stubs_len);
+	bt->cache.stub_enter = stub_addr(bt, bt_stub_enter);
+	bt->cache.stub_exit = stub_addr(bt, bt_stub_exit);
+	bt->cache.stub_exit_saved = stub_addr(bt, bt_stub_exit_saved);
+	bt->cache.stub_callout = stub_addr(bt, bt_stub_callout);
+	bt->cache.stub_miss = stub_addr(bt, bt_stub_miss);
+	bt->cache.stub_probe = stub_addr(bt, bt_stub_probe);
+	bt->cache.max_tbs = TC_MAX_TBS;
+	bt->cache.max_sites = TC_MAX_SITES;
+	bt->cache.imap_cap = TC_MAX_IMAP;
+	bt->cache.max_chains = TC_MAX_TBS * TB_SLOTS;
+	bt->cache.tbs = calloc(bt->cache.max_tbs, sizeof(*bt->cache.tbs));
+	bt->cache.sites = calloc(bt->cache.max_sites, sizeof(*bt->cache.sites));
+	bt->cache.imaps = calloc(bt->cache.imap_cap, sizeof(*bt->cache.imaps));
+	bt->cache.chains = calloc(bt->cache.max_chains, sizeof(*bt->cache.chains));
+	bt->cache.loops = calloc(TC_MAX_LOOPS, sizeof(*bt->cache.loops));
+	bt->cache.jc_as = calloc(BT_AS_NR, sizeof(*bt->cache.jc_as));
+	if (!bt->cache.jc_as)
+		return -ENOMEM;
 	for (a = 0; a < BT_AS_NR; a++) {
-		bt->jc_as[a][0] = malloc(jcsz);
-		bt->jc_as[a][1] = malloc(jcsz);
-		if (!bt->jc_as[a][0] || !bt->jc_as[a][1])
+		bt->cache.jc_as[a][0] = malloc(jcsz);
+		bt->cache.jc_as[a][1] = malloc(jcsz);
+		if (!bt->cache.jc_as[a][0] || !bt->cache.jc_as[a][1])
 			return -ENOMEM;
 	}
-	bt->jc[0] = bt->jc_as[0][0];
-	bt->jc[1] = bt->jc_as[0][1];
-	bt->jc_empty = malloc(jcsz);
-	bt->code_vpages = calloc(1u << 17, 1);
-	bt->ic = malloc(IC_MAX * sizeof(struct jc_entry));
-	bt->ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
-	if (!bt->tbs || !bt->sites || !bt->imaps || !bt->chains || !bt->loops || !bt->jc[0] ||
-	    !bt->jc[1] || !bt->jc_empty || !bt->ic || !bt->ic_empty || !bt->code_vpages)
+	bt->cache.jc[0] = bt->cache.jc_as[0][0];
+	bt->cache.jc[1] = bt->cache.jc_as[0][1];
+	bt->cache.jc_empty = malloc(jcsz);
+	bt->cache.code_vpages = calloc(1u << 17, 1);
+	bt->cache.ic = malloc(IC_MAX * sizeof(struct jc_entry));
+	bt->cache.ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
+	if (!bt->cache.tbs || !bt->cache.sites || !bt->cache.imaps || !bt->cache.chains ||
+	    !bt->cache.loops || !bt->cache.jc[0] || !bt->cache.jc[1] || !bt->cache.jc_empty ||
+	    !bt->cache.ic || !bt->cache.ic_empty || !bt->cache.code_vpages)
 		return -ENOMEM;
-	jc_fill_empty(bt, bt->jc_empty);
-	ic_reset(bt, bt->ic, IC_MAX);
-	ic_reset(bt, bt->ic_empty, IC_MAX);
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic;
+	jc_fill_empty(bt, bt->cache.jc_empty);
+	ic_reset(bt, bt->cache.ic, IC_MAX);
+	ic_reset(bt, bt->cache.ic_empty, IC_MAX);
+	bt->cpu.ic = (uint64_t)(uintptr_t)bt->cache.ic;
 	tc_flush(bt);
-	bt->tc_flushes = 0;
+	bt->stats.tc_flushes = 0;
 	return 0;
 }
 
@@ -410,130 +388,71 @@ void tc_destroy(struct bt *bt)
 {
 	int a;
 
-	if (bt->tc)
-		munmap(bt->tc, bt->tc_size);
-	free(bt->tbs);
-	free(bt->sites);
-	free(bt->imaps);
-	free(bt->chains);
-	free(bt->loops);
-	for (a = 0; a < BT_AS_NR; a++) {
-		free(bt->jc_as[a][0]);
-		free(bt->jc_as[a][1]);
+	if (bt->cache.tc)
+		munmap(bt->cache.tc, bt->cache.tc_size);
+	free(bt->cache.tbs);
+	free(bt->cache.sites);
+	free(bt->cache.imaps);
+	free(bt->cache.chains);
+	free(bt->cache.loops);
+	for (a = 0; bt->cache.jc_as && a < BT_AS_NR; a++) {
+		free(bt->cache.jc_as[a][0]);
+		free(bt->cache.jc_as[a][1]);
 	}
-	free(bt->jc_empty);
-	free(bt->code_vpages);
-	free(bt->ic);
-	free(bt->ic_empty);
+	free(bt->cache.jc_as);
+	free(bt->cache.jc_empty);
+	free(bt->cache.code_vpages);
+	free(bt->cache.ic);
+	free(bt->cache.ic_empty);
 }
 
 void tc_flush(struct bt *bt)
 {
-	bt->tc_used = (bt->stubs_len + 63) & ~(size_t)63;
-	bt->ntbs = 0;
-	bt->nsites = 0;
-	bt->imap_used = 0;
-	bt->nchains = 0;
-	bt->nloops = 0;
-	bt->loops_cut = false;
-	bt->unlinked = false;
-	bt->nkicked = 0;
-	bt->tc_epoch++;
-	memset(bt->hash, 0, sizeof(bt->hash));
-	memset(bt->code_vpages, 0, 1u << 17);
-	bt->nsegstates = 1;
-	bt->seg_id = 0;
-	bt->segtab[0] = segstate_now(bt);
-	bt->seg_states = 1;
-	if (bt->page_tbs)
-		memset(bt->page_tbs, 0, bt->npages * sizeof(*bt->page_tbs));
-	if (bt->pflags) {
+	bt->cache.tc_used = (bt->cache.stubs_len + 63) & ~(size_t)63;
+	bt->cache.ntbs = 0;
+	bt->cache.nsites = 0;
+	bt->cache.imap_used = 0;
+	bt->cache.nchains = 0;
+	bt->cache.nloops = 0;
+	bt->cache.loops_cut = false;
+	bt->cache.unlinked = false;
+	bt->cache.nkicked = 0;
+	bt->cache.tc_epoch++;
+	memset(bt->cache.hash, 0, sizeof(bt->cache.hash));
+	memset(bt->cache.code_vpages, 0, 1u << 17);
+	bt->cache.nsegstates = 1;
+	bt->cache.seg_id = 0;
+	bt->cache.segtab[0] = segstate_now(bt);
+	bt->stats.seg_states = 1;
+	if (bt->cache.page_tbs)
+		memset(bt->cache.page_tbs, 0, bt->mmu.npages * sizeof(*bt->cache.page_tbs));
+	if (bt->mmu.pflags) {
 		uint32_t p;
 
 		/* Pages lose their code: drop their read-only shadow so writes are free again. */
-		for (p = 0; p < bt->npages; p++)
-			bt->pflags[p] &= ~PF_CODE;
+		for (p = 0; p < bt->mmu.npages; p++)
+			bt->mmu.pflags[p] &= ~PF_CODE;
 	}
 	tc_jc_reset(bt);
-	bt->cache_bytes = 0;
-	bt->tc_flushes++;
-}
-
-/* The guest-physical page the current address space fetches va from, or ~0 (not mapped). */
-static uint32_t code_ppage(struct bt *bt, uint32_t va)
-{
-	/* A page the current view maps needs no walk (as mmu_copy): the shadow is exact. */
-	uint32_t ent =
-	    bt->v2p[bt->cur_as * VIEW_KINDS + (bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP)][va >> 12];
-
-	if (ent)
-		return V2P_PAGE(ent);
-	struct bt_exc exc = bt->cpu.exc;
-	uint32_t pa;
-	int r = mmu_translate(bt, va, ACC_FETCH, bt->cpu.cpl == 3, &pa, NULL);
-
-	bt->cpu.exc = exc; /* a lookup raises nothing: translating will, if it must */
-	return r ? ~0u : pa >> 12;
-}
-
-struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
-{
-	uint32_t p0 = ~0u, p1 = ~0u;
-	bool have0 = false, have1 = false;
-	struct tb *tb;
-
-	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = tb->hash_next) {
-		if (tb->eip != eip || tb->cpl != cpl)
-			continue;
-		if (!tc_seg_match(bt, tb)) {
-			bt->lookup_segs++;
-			continue;
-		}
-		if (!have0) {
-			p0 = code_ppage(bt, eip);
-			have0 = true;
-		}
-		if (tb->page[0] != p0) {
-			bt->lookup_remaps++;
-			continue;
-		}
-		if (tb->page[1] == ~0u)
-			return tb;
-		if (!have1) {
-			p1 = code_ppage(bt, (eip | 0xfffu) + 1);
-			have1 = true;
-		}
-		if (tb->page[1] == p1)
-			return tb;
-		bt->lookup_remaps++;
-	}
-	return NULL;
-}
-
-void tc_invalidate_eip(struct bt *bt, uint32_t eip, uint8_t cpl)
-{
-	struct tb *tb, *next;
-
-	for (tb = bt->hash[tc_hash(eip, cpl)]; tb; tb = next) {
-		next = tb->hash_next;
-		if (tb->eip == eip && tb->cpl == cpl)
-			tc_invalidate_tb(bt, tb);
-	}
+	bt->stats.cache_bytes = 0;
+	bt->stats.tc_flushes++;
 }
 
 struct tb *tc_begin(struct bt *bt, size_t code_max, uint16_t ninsn_max)
 {
 	struct tb *tb;
 
-	if (bt->ntbs == bt->max_tbs || bt->tc_used + code_max > bt->tc_size ||
-	    bt->imap_used + ninsn_max + 1u > bt->imap_cap || bt->nsites + ninsn_max > bt->max_sites)
+	if (bt->cache.ntbs == bt->cache.max_tbs ||
+	    bt->cache.tc_used + code_max > bt->cache.tc_size ||
+	    bt->cache.imap_used + ninsn_max + 1u > bt->cache.imap_cap ||
+	    bt->cache.nsites + ninsn_max > bt->cache.max_sites)
 		return NULL;
-	tb = &bt->tbs[bt->ntbs];
+	tb = &bt->cache.tbs[bt->cache.ntbs];
 	memset(tb, 0, sizeof(*tb));
-	tb->code = bt->tc + bt->tc_used;
-	tb->imap = &bt->imaps[bt->imap_used];
+	tb->code = bt->cache.tc + bt->cache.tc_used;
+	tb->imap = &bt->cache.imaps[bt->cache.imap_used];
 	tb->page[1] = ~0u;
-	tb->segs = bt->seg_id;
+	tb->segs = bt->cache.seg_id;
 	tb->seg_mask = TB_SEG_ALL;
 	return tb;
 }
@@ -542,12 +461,12 @@ static void page_link(struct bt *bt, struct tb *tb, int i)
 {
 	uint32_t p = tb->page[i];
 
-	if (p >= bt->npages)
+	if (p >= bt->mmu.npages)
 		return;
-	tb->page_next[i] = bt->page_tbs[p];
-	bt->page_tbs[p] = tb;
-	if (!(bt->pflags[p] & PF_CODE)) {
-		bt->pflags[p] |= PF_CODE;
+	tb->page_next[i] = bt->cache.page_tbs[p];
+	bt->cache.page_tbs[p] = tb;
+	if (!(bt->mmu.pflags[p] & PF_CODE)) {
+		bt->mmu.pflags[p] |= PF_CODE;
 		/* Existing writable mappings of the page must fault from now on. */
 		mmu_unmap_ppage(bt, p);
 	}
@@ -557,53 +476,53 @@ void tc_commit(struct bt *bt, struct tb *tb)
 {
 	uint32_t h = tc_hash(tb->eip, tb->cpl);
 
-	bt->ntbs++;
-	bt->tc_used = (bt->tc_used + tb->code_len + 15) & ~(size_t)15;
-	bt->imap_used += tb->ninsn + 1u;
-	bt->cache_bytes = bt->tc_used;
+	bt->cache.ntbs++;
+	bt->cache.tc_used = (bt->cache.tc_used + tb->code_len + 15) & ~(size_t)15;
+	bt->cache.imap_used += tb->ninsn + 1u;
+	bt->stats.cache_bytes = bt->cache.tc_used;
 	tb->valid = true;
-	tb->hash_next = bt->hash[h];
-	bt->hash[h] = tb;
+	tb->hash_next = bt->cache.hash[h];
+	bt->cache.hash[h] = tb;
 	page_link(bt, tb, 0);
 	if (tb->page[1] != ~0u && tb->page[1] != tb->page[0])
 		page_link(bt, tb, 1);
-	bt->blocks++;
-	bt->insns += tb->ninsn;
+	bt->stats.blocks++;
+	bt->stats.insns += tb->ninsn;
 }
 
 bool tc_contains(const struct bt *bt, uintptr_t pc)
 {
-	return pc >= (uintptr_t)bt->tc && pc < (uintptr_t)bt->tc + bt->tc_used;
+	return pc >= (uintptr_t)bt->cache.tc && pc < (uintptr_t)bt->cache.tc + bt->cache.tc_used;
 }
 
 /* Blocks are laid out in creation order, so their code addresses ascend. */
 struct tb *tc_find_host(struct bt *bt, uintptr_t pc)
 {
-	uint32_t lo = 0, hi = bt->ntbs;
+	uint32_t lo = 0, hi = bt->cache.ntbs;
 
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 
-		if ((uintptr_t)bt->tbs[mid].code <= pc)
+		if ((uintptr_t)bt->cache.tbs[mid].code <= pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (lo == 0)
 		return NULL;
-	if (pc >= (uintptr_t)bt->tbs[lo - 1].code + bt->tbs[lo - 1].code_len)
+	if (pc >= (uintptr_t)bt->cache.tbs[lo - 1].code + bt->cache.tbs[lo - 1].code_len)
 		return NULL;
-	return &bt->tbs[lo - 1];
+	return &bt->cache.tbs[lo - 1];
 }
 
 uint32_t tc_site(struct bt *bt, uint8_t kind, uint32_t eip, const uint8_t *bytes, uint8_t len)
 {
-	struct bt_site *s = &bt->sites[bt->nsites];
+	struct bt_site *s = &bt->cache.sites[bt->cache.nsites];
 
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	s->eip = eip;
 	s->len = len;
 	memcpy(s->bytes, bytes, len);
-	return bt->nsites++;
+	return bt->cache.nsites++;
 }

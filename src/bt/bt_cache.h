@@ -1,10 +1,157 @@
 /*
  * bt_cache.h: the translation cache's interface to the rest of the translator
- * (bt_cache.c: blocks, lookup by guest-physical page and segment state, jump
- * caches; bt_chain.c: chains, invalidation, kicks). Included by bt.h.
+ * (bt_cache.c: blocks, hash, jump caches, sites, segment states; bt_lookup.c: lookup
+ * by guest-physical page and segment state; bt_chain.c: chains, invalidation, kicks).
+ * Included by bt.h; struct bt_tc is struct bt's cache member.
  */
 #ifndef TANDEM_BT_CACHE_H
 #define TANDEM_BT_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bt_cpu.h"
+#include "bt_site.h"
+
+struct bt;
+
+/* A guest instruction's place in its block, for faults: host offset, guest offset. */
+struct bt_imap {
+	uint16_t host, guest;
+	uint8_t spill; /* guest register parked in r13 here (see translate), or 0xff */
+};
+
+#define TB_MAX_INSNS 32
+#define TB_STEP 0x4 /* in tb->cpl: a one-instruction block for single-stepping (EFLAGS.TF) */
+/* Exit slots per block: the conditional branches a block runs through (their taken
+ * edges) plus its last exit or two. The dispatcher gets tb | slot in one word, so at
+ * most 8 (struct tb is 8-aligned). */
+#define TB_SLOTS 6
+_Static_assert(TB_SLOTS <= 8, "exit_tb packs the slot in the 3 low bits of a tb pointer");
+/* Segments every block is keyed by (flat in any kernel we know); FS and GS only when used. */
+#define TB_SEG_ALWAYS ((1u << 0) | (1u << 2) | (1u << 3))
+#define TB_SEG_ALL 0x3du
+
+struct tb {
+	uint32_t eip; /* guest virtual start */
+	uint8_t cpl;
+	uint8_t nslots;
+	uint16_t ninsn;
+	uint16_t guest_len;
+	uint32_t page[2];  /* guest-physical pages the code came from; page[1] = ~0 if one */
+	uint8_t *code;     /* host code */
+	uint32_t body_len; /* host bytes of the body (instructions), stubs follow */
+	uint32_t code_len;
+	uint32_t jmp_off[TB_SLOTS];   /* offset of each exit jump's rel32 */
+	bool slot_dead[TB_SLOTS];     /* overwritten by an adaptive patch: never chain it */
+	uint32_t stub_off[TB_SLOTS];  /* where each unchained jump goes */
+	uint32_t probe_off[TB_SLOTS]; /* mov r13d, target; jmp bt_stub_probe (tc_chain) */
+	uint32_t target[TB_SLOTS];    /* guest target of each slot */
+	struct tb *chained[TB_SLOTS];
+	/*
+	 * Incoming chains, as QEMU's jmp_list: jmp_in heads the list of (struct tb *)from |
+	 * slot whose jump goes here; from->jmp_next[slot] links on. Invalidating a block
+	 * unchains exactly these predecessors.
+	 */
+	uintptr_t jmp_in;
+	uintptr_t jmp_next[TB_SLOTS];
+	bool listed[TB_SLOTS];  /* in bt->cache.chains, the registry a full unlink walks */
+	bool patched;           /* an adaptive patch jumps from here into another block */
+	uint8_t segs;           /* the segment state it was translated for (bt->cache.segtab) */
+	uint8_t seg_mask;       /* the segments of that state it depends on (TB_SEG_*) */
+	uint8_t seg_lax;        /* of those, the ones it never accesses: null and flat alike */
+	uint16_t loop0, nloops; /* its rep back edges: bt->loops[loop0, loop0 + nloops) */
+	struct tb *hash_next;
+	struct tb *page_next[2]; /* the blocks of the same physical page */
+	struct bt_imap *imap;    /* ninsn + 1 entries */
+	bool valid;
+};
+
+#define IC_MAX 65536
+#define JC_BITS 16
+#define JC_SIZE (1u << JC_BITS)
+#define TB_HASH_SIZE 8192
+
+/*
+ * A jump-cache or return-site entry: the guest eip and, above it, the cache
+ * generation and segment state it was made in (cpu->jc_key >> 32). Bumping the
+ * generation (CR3 load, invlpg of a code page, an invalidated block) makes every
+ * entry miss at once; key 0 (generation 0) never matches.
+ */
+struct jc_entry {
+	uint32_t eip;
+	uint32_t gen;
+	uint64_t host;
+};
+#define JC_GEN_MAX 0xffffffu /* generations are 24 bits; past this the caches are refilled */
+#define TC_MAX_SEGSTATES 255
+
+/* The data segment state translations fold in: base, and limit and type where limited. */
+struct bt_segstate {
+	uint32_t base[SEG_NR], limit[SEG_NR];
+	uint8_t type[SEG_NR];
+};
+#define TC_MAX_KICKED 4
+
+struct bt_chainref {
+	struct tb *tb;
+	uint8_t slot;
+};
+
+/* A rep string loop's back edge (a jmp rel32): a kick aims it at the loop's exit. */
+struct bt_loopref {
+	uint8_t *field;       /* the rel32 */
+	uint8_t *head, *exit; /* the loop head; the exit (EIP = the instruction, BT_EXIT_KICK) */
+};
+#define TC_MAX_LOOPS 16384
+
+/* The translation cache's state (struct bt's cache member). */
+struct bt_tc {
+	uint8_t *tc;
+	size_t tc_size, tc_used, stubs_len;
+	uint8_t *stub_enter, *stub_exit, *stub_exit_saved, *stub_callout, *stub_miss, *stub_probe;
+	struct tb *tbs;
+	uint32_t ntbs, max_tbs;
+	struct tb *hash[TB_HASH_SIZE];
+	struct tb **page_tbs; /* per guest-physical page: its blocks (tb->page_next) */
+	struct bt_imap *imaps;
+	size_t imap_used, imap_cap;
+	struct bt_site *sites;
+	uint32_t nsites, max_sites;
+	struct jc_entry *jc[2];       /* [0] CPL 0-2, [1] CPL 3: jc_as[jc_owner] */
+	struct jc_entry *(*jc_as)[2]; /* [BT_AS_NR]: per cached address space (tc_jc_switch) */
+	int jc_owner;                 /* the address space jc and jc_gen belong to */
+	struct jc_entry *jc_empty;    /* all misses: swapped in by a kick */
+	struct jc_entry *ic;          /* one inline cache per ret site: its last target */
+	struct jc_entry *ic_empty;    /* all misses: swapped in by a kick */
+	uint32_t ic_used;
+	struct bt_chainref *chains;
+	uint32_t nchains, max_chains;
+	bool unlinked; /* a kick unlinked every chain in code */
+	struct tb
+	    *kicked[TC_MAX_KICKED]; /* blocks a kick unlinked alone, relinked by the dispatcher */
+	int nkicked;
+	uint32_t jc_gen;      /* generation of jump-cache keys in use (1..JC_GEN_MAX) */
+	uint32_t jc_gen_last; /* the newest generation handed out */
+	uint32_t jc_epoch;    /* bumped when every address space's generation goes stale */
+	uint8_t seg_id;       /* the current segment state: bt->cache.segtab[seg_id] */
+	uint16_t nsegstates;
+	struct bt_segstate segtab[TC_MAX_SEGSTATES];
+	uint8_t *code_vpages; /* bitmap: virtual pages blocks were entered at (invlpg bumps) */
+	uint64_t tc_epoch; /* bumped by flushes and segment state changes: blocks in flight stale */
+	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
+	uint32_t nloops;
+	bool loops_cut;    /* a kick aimed them at their exits */
+	struct tb *smc_tb; /* single-stepping out of a block its own store invalidated */
+	int8_t *dftab;     /* 64 KiB: (flags & DF) ? -1 : +1 (cpu.dftab points here) */
+};
+
+/* The hash chain of blocks at (eip, cpl): all address spaces' blocks at that eip share it. */
+static inline uint32_t tc_hash(uint32_t eip, uint8_t cpl)
+{
+	return ((eip * 0x9e3779b1u) >> 19 ^ cpl) & (TB_HASH_SIZE - 1);
+}
 
 /* bt_cache.c: the translation cache */
 /* Map the cache (64 MiB RWX) with the stubs at its head, allocate its tables: 0 or -errno. */
@@ -48,14 +195,14 @@ void tc_jc_reset(struct bt *bt);
  */
 void tc_jc_invalidate(struct bt *bt);
 /*
- * After a CR3 load (bt->cur_as already the new address space): take back the
- * generation this address space last used when nothing invalidated since and every
- * code page its entries came from still translates to the same frame (at most
- * JC_AS_PAGES pages, checked with mmu_peek_fetch: exact TLB-flush semantics, the
- * tables are read again); else a fresh generation. A ping-pong between two
- * processes then keeps both processes' jump caches.
+ * After a CR3 load (the current address space already the new one): take back the
+ * generation this address space last used when nothing invalidated since and
+ * pages_hold, i.e. every code page its entries came from still translates to the
+ * same frame (at most JC_AS_PAGES pages, mmu_code_pages_hold: exact TLB-flush
+ * semantics, the tables are read again); else a fresh generation. A ping-pong
+ * between two processes then keeps both processes' jump caches.
  */
-void tc_jc_switch(struct bt *bt);
+void tc_jc_switch(struct bt *bt, bool pages_hold);
 /* Enter tb (just looked up or translated) in the current CPL's jump cache; note its pages as code.
  */
 void tc_jc_fill(struct bt *bt, const struct tb *tb);
@@ -106,8 +253,12 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb);
 void tc_invalidate_page(struct bt *bt, uint32_t ppage);
 /* invlpg of virtual page vpage: jump caches reset if code ran from it; no block is touched. */
 void tc_invlpg(struct bt *bt, uint32_t vpage);
-/* A CR3 load: blocks and chains stay; jump and return-site caches reset (generation). */
-void tc_new_space(struct bt *bt);
+/*
+ * A CR3 load: blocks and chains stay; jump and return-site caches reset (generation), or
+ * the new address space's generation taken back (tc_jc_switch; pages_hold from
+ * mmu_code_pages_hold, evaluated after the load).
+ */
+void tc_new_space(struct bt *bt, bool pages_hold);
 /* Register a rep string loop's back edge (addresses in committed code); false when full. */
 bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit);
 /*

@@ -4,251 +4,21 @@
  * the handler acts on the virtual CPU and says whether translated code goes on
  * after the instruction or leaves the cache (exception, mode change, core exit).
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-
 #include "bt_callout.h"
 #include "log.h"
 #include "monitor.h"
 
-#define EFL_TF 0x100u
 #define EFL_IF 0x200u
 #define EFL_IOPL 0x3000u
 #define EFL_OF 0x800u
-
-void bt_unsupported(struct bt *bt, uint32_t eip, const char *fmt, ...)
-{
-	struct exit_record *ex = &bt->cpu.core_exit;
-	va_list ap;
-
-	exit_make(ex, EXIT_UNSUPPORTED, eip, false);
-	va_start(ap, fmt);
-	vsnprintf(ex->what, sizeof(ex->what), fmt, ap);
-	va_end(ap);
-}
-
-uint32_t co_get_reg(struct co *k, ZydisRegister r)
-{
-	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
-	uint32_t v = k->c->gpr[ZydisRegisterGetId(big)];
-
-	switch (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r)) {
-	case 8:
-		return (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH) ? (v >> 8) & 0xff
-		                                                          : v & 0xff;
-	case 16:
-		return v & 0xffff;
-	default:
-		return v;
-	}
-}
-
-void co_set_reg(struct co *k, ZydisRegister r, uint32_t v)
-{
-	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
-	uint32_t *g = &k->c->gpr[ZydisRegisterGetId(big)];
-
-	switch (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LEGACY_32, r)) {
-	case 8:
-		if (r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH)
-			*g = (*g & ~0xff00u) | ((v & 0xff) << 8);
-		else
-			*g = (*g & ~0xffu) | (v & 0xff);
-		break;
-	case 16:
-		*g = (*g & ~0xffffu) | (v & 0xffff);
-		break;
-	default:
-		*g = v;
-	}
-}
-
-uint32_t co_off(struct co *k, const ZydisDecodedOperand *o)
-{
-	uint32_t ea = (uint32_t)o->mem.disp.value;
-
-	if (o->mem.base != ZYDIS_REGISTER_NONE)
-		ea += co_get_reg(k, o->mem.base);
-	if (o->mem.index != ZYDIS_REGISTER_NONE)
-		ea += co_get_reg(k, o->mem.index) * (o->mem.scale ? o->mem.scale : 1);
-	return k->in.address_width == 16 ? ea & 0xffff : ea;
-}
-
-int co_seg_of(ZydisRegister r)
-{
-	switch (r) {
-	case ZYDIS_REGISTER_ES:
-		return SEG_ES;
-	case ZYDIS_REGISTER_CS:
-		return SEG_CS;
-	case ZYDIS_REGISTER_SS:
-		return SEG_SS;
-	case ZYDIS_REGISTER_FS:
-		return SEG_FS;
-	case ZYDIS_REGISTER_GS:
-		return SEG_GS;
-	default:
-		return SEG_DS;
-	}
-}
-
-int co_str_src_seg(struct co *k)
-{
-	int i;
-
-	for (i = 0; i < k->in.operand_count; i++)
-		if (k->op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-		    (k->op[i].mem.base == ZYDIS_REGISTER_ESI ||
-		     k->op[i].mem.base == ZYDIS_REGISTER_SI))
-			return co_seg_of(k->op[i].mem.segment);
-	return SEG_DS;
-}
-
-uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o)
-{
-	return bt_lin(k->c->seg, co_seg_of(o->mem.segment), co_off(k, o));
-}
-
-int co_read(struct co *k, const ZydisDecodedOperand *o, uint32_t *v)
-{
-	*v = 0;
-	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-		*v = co_get_reg(k, o->reg.value);
-		return 0;
-	}
-	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-		*v = (uint32_t)o->imm.value.u;
-		return 0;
-	}
-	return mmu_read(k->bt, co_ea(k, o), v, o->size / 8, k->c->cpl == 3);
-}
-
-int co_write(struct co *k, const ZydisDecodedOperand *o, uint32_t v)
-{
-	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-		co_set_reg(k, o->reg.value, v);
-		return 0;
-	}
-	return mmu_write(k->bt, co_ea(k, o), &v, o->size / 8, k->c->cpl == 3);
-}
-
-int co_fault(struct co *k, int vector, bool has_err, uint32_t err)
-{
-	bt_raise(k->bt, vector, has_err, err);
-	k->c->eip = k->site->eip;
-	return BT_EXIT_EXCEPTION;
-}
-
-int co_pending(struct co *k)
-{
-	k->c->eip = k->site->eip;
-	return k->c->exc.vector >= 0 ? BT_EXIT_EXCEPTION : BT_EXIT_CORE;
-}
-
-int co_fpu_cr0(struct co *k, uint32_t old_cr0)
-{
-	if (!bt_fpu_cr0_changed(k->bt, old_cr0))
-		return CO_NEXT;
-	k->c->eip = k->next;
-	return BT_EXIT_RESUME;
-}
-
-bool co_need_cpl0(struct co *k)
-{
-	if (k->c->cpl == 0)
-		return true;
-	co_fault(k, EXC_GP, true, 0);
-	return false;
-}
-
-int co_unsupported(struct co *k, const char *what)
-{
-	char text[96] = "";
-	ZydisFormatter f;
-
-	ZydisFormatterInit(&f, ZYDIS_FORMATTER_STYLE_INTEL);
-	ZydisFormatterFormatInstruction(&f, &k->in, k->op, k->in.operand_count_visible, text,
-	                                sizeof(text), k->site->eip, NULL);
-	bt_unsupported(k->bt, k->site->eip, "%s '%s'", what, text[0] ? text : "(undecodable)");
-	k->bt->slow_path++;
-	k->c->eip = k->site->eip;
-	return BT_EXIT_CORE;
-}
-
-void co_shadow(struct co *k, uint8_t kind)
-{
-	struct bt_cpu *c = k->c;
-
-	if (c->shadow && c->shadow_eip == k->site->eip)
-		return; /* in a shadow already: only the first of a row makes one */
-	c->shadow = kind;
-	c->shadow_eip = k->next;
-}
-
-int co_push(struct co *k, uint32_t v, int size)
-{
-	if (mmu_write(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4] - (uint32_t)size), &v,
-	              (uint32_t)size, k->c->cpl == 3))
-		return -1;
-	k->c->gpr[4] -= (uint32_t)size;
-	return 0;
-}
-
-int co_pop(struct co *k, uint32_t *v, int size)
-{
-	*v = 0;
-	if (mmu_read(k->bt, bt_lin(k->c->seg, SEG_SS, k->c->gpr[4]), v, (uint32_t)size,
-	             k->c->cpl == 3))
-		return -1;
-	k->c->gpr[4] += (uint32_t)size;
-	return 0;
-}
 
 static unsigned iopl(const struct bt_cpu *c)
 {
 	return (c->vflags & EFL_IOPL) >> 12;
 }
 
-/* After a CPL or control transfer: go on in the target's block if it exists. */
-static int co_jump(struct co *k)
-{
-	struct bt *bt = k->bt;
-	const uint8_t *code;
-	struct tb *tb;
-
-	if ((k->c->vflags & EFL_IF) && monitor_irq_pending(bt->mon))
-		return BT_EXIT_RESUME; /* the dispatcher delivers it first */
-	if (bt->stepping || (k->c->vflags & EFL_TF))
-		return BT_EXIT_RESUME; /* single-stepping: one instruction per dispatch */
-	code = tc_jc_lookup(bt, k->c->eip);
-	if (!code) {
-		tb = tc_lookup(bt, k->c->eip, k->c->cpl);
-		if (!tb)
-			return BT_EXIT_RESUME;
-		tc_jc_fill(bt, tb);
-		code = tb->code;
-	}
-	k->c->jump = (uint64_t)(uintptr_t)code;
-	return BT_CO_JUMP;
-}
-
-int co_deliver_fast(struct co *k)
-{
-	struct bt_cpu *c = k->c;
-
-	memset(&c->core_exit, 0, sizeof(c->core_exit));
-	k->bt->exceptions++;
-	if (bt_deliver(k->bt)) {
-		if (!c->core_exit.what[0])
-			exit_make(&c->core_exit, EXIT_SHUTDOWN, k->site->eip, false);
-		return BT_EXIT_CORE;
-	}
-	return co_jump(k);
-}
-
 /* int n, int3, int1 delivered here, without leaving the cache when the handler is translated. */
-static int co_int_fast(struct co *k)
+static int co_intn(struct co *k)
 {
 	struct bt_cpu *c = k->c;
 
@@ -258,7 +28,7 @@ static int co_int_fast(struct co *k)
 	return co_deliver_fast(k);
 }
 
-static int co_iret_fast(struct co *k)
+static int co_iret(struct co *k)
 {
 	uint16_t tr = k->c->tr_sel;
 	int r = bt_iret(k->bt, k->next);
@@ -281,7 +51,7 @@ static int co_int(struct co *k, int vector, bool is_int)
 
 static int co_hlt(struct co *k)
 {
-	struct exit_record *ex = &k->c->core_exit;
+	struct exit_record *ex = &k->bt->core_exit;
 
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
@@ -355,7 +125,7 @@ static int co_invlpg(struct co *k)
 	va = co_ea(k, &k->op[0]);
 	mmu_unmap_va(k->bt, va);
 	tc_invlpg(k->bt, va >> 12);
-	k->bt->invlpgs++;
+	k->bt->stats.invlpgs++;
 	k->c->eip = k->next;
 	return BT_EXIT_RESUME; /* the block running this may be gone */
 }
@@ -371,87 +141,84 @@ static int co_bound(struct co *k)
 	return (v < b[0] || v > b[1]) ? co_fault(k, EXC_BR, false, 0) : CO_NEXT;
 }
 
-static int dispatch(struct co *k)
+/* The small handlers the table names that have no family of their own. */
+static int co_unsupported_insn(struct co *k)
 {
-	switch (k->site->kind) {
-	case BT_CO_ud:
-		return co_fault(k, EXC_UD, false, 0);
-	case BT_CO_int3:
-		return co_int(k, EXC_BP, true);
-	case BT_CO_intn:
-		if (k->in.mnemonic == ZYDIS_MNEMONIC_INT1)
-			return co_int(k, EXC_DB, false);
-		return co_int(k, (int)(k->op[0].imm.value.u & 0xff), true);
-	case BT_CO_into:
-		return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
-	case BT_CO_iret: {
-		uint16_t tr = k->c->tr_sel;
-		int r = bt_iret(k->bt, k->next);
-
-		if (r == -1 && k->c->tr_sel != tr)
-			return BT_EXIT_EXCEPTION;
-		if (r == -1)
-			return co_pending(k);
-		if (r == -2)
-			return BT_EXIT_CORE;
-		return BT_EXIT_RESUME;
-	}
-	case BT_CO_hlt:
-		return co_hlt(k);
-	case BT_CO_cli:
-	case BT_CO_sti:
-	case BT_CO_pushf:
-	case BT_CO_popf:
-		return co_flags(k);
-	case BT_CO_io:
-		return co_io(k);
-	case BT_CO_iostr:
-		return co_iostr(k);
-	case BT_CO_cpuid:
-		return co_cpuid(k);
-	case BT_CO_movcr:
-		return co_movcr(k);
-	case BT_CO_movdr:
-		return co_movdr(k);
-	case BT_CO_rdtsc:
-		return co_rdtsc(k);
-	case BT_CO_sreg_load:
-		return co_sreg_load(k);
-	case BT_CO_sreg_read:
-	case BT_CO_sreg_push:
-		return co_sreg_read(k);
-	case BT_CO_desc_table:
-		return co_desc_table(k);
-	case BT_CO_invlpg:
-		return co_invlpg(k);
-	case BT_CO_msr:
-		return co_msr(k);
-	case BT_CO_sysenter:
-		return co_sysenter(k);
-	case BT_CO_sysexit:
-		return co_sysexit(k);
-	case BT_CO_far:
-		return co_far(k);
-	case BT_CO_bcd:
-		return co_bcd(k);
-	case BT_CO_bound:
-		return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
-	case BT_CO_clts:
-		if (!co_need_cpl0(k))
-			return BT_EXIT_EXCEPTION;
-		k->c->cr0 &= ~X86_CR0_TS;
-		return co_fpu_cr0(k, k->c->cr0 | X86_CR0_TS);
-	case BT_CO_wbinvd:
-		return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
-	case BT_CO_segcheck:
-		return co_segcheck(k);
-	case BT_CO_enter:
-	case BT_CO_slow:
-		return co_slow(k);
-	default:
-		return co_unsupported(k, "unsupported instruction");
-	}
+	return co_unsupported(k, "unsupported instruction");
 }
+
+static int co_ud(struct co *k)
+{
+	return co_fault(k, EXC_UD, false, 0);
+}
+
+static int co_int3(struct co *k)
+{
+	return co_int(k, EXC_BP, true);
+}
+
+static int co_into(struct co *k)
+{
+	return (k->c->hflags & EFL_OF) ? co_int(k, EXC_OF, true) : CO_NEXT;
+}
+
+static int co_bound_any(struct co *k)
+{
+	return k->in.operand_width == 16 ? co_slow(k) : co_bound(k);
+}
+
+static int co_clts(struct co *k)
+{
+	if (!co_need_cpl0(k))
+		return BT_EXIT_EXCEPTION;
+	k->c->cr0 &= ~X86_CR0_TS;
+	return co_fpu_cr0(k, k->c->cr0 | X86_CR0_TS);
+}
+
+static int co_wbinvd(struct co *k)
+{
+	return co_need_cpl0(k) ? CO_NEXT : BT_EXIT_EXCEPTION;
+}
+
+static int co_raise_de(struct co *k)
+{
+	return co_fault(k, EXC_DE, false, 0);
+}
+
+static int co_gp(struct co *k)
+{
+	return co_fault(k, EXC_GP, true, 0);
+}
+
+static int co_nm(struct co *k)
+{
+	return co_fault(k, EXC_NM, false, 0);
+}
+
+/* sysenter and sysexit go on in the target's block when it is translated. */
+static int co_sysenter_fast(struct co *k)
+{
+	int r = co_sysenter(k);
+
+	return r == BT_EXIT_RESUME ? co_jump(k) : r;
+}
+
+static int co_sysexit_fast(struct co *k)
+{
+	int r = co_sysexit(k);
+
+	return r == BT_EXIT_RESUME ? co_jump(k) : r;
+}
+
+/* One entry per callout kind, in BT_CALLOUTS order: its handler and CO_* flags. */
+static const struct co_entry {
+	int (*handler)(struct co *k);
+	uint8_t flags;
+} co_table[BT_CO_NR] = {
+#define X(name, handler, flags) [BT_CO_##name] = {handler, flags},
+    BT_CALLOUTS(X)
+#undef X
+};
 
 /*
  * Decoded callout instructions, direct-mapped by their bytes: the cold callouts
@@ -514,90 +281,49 @@ struct co *co_decode(struct co *k)
 int bt_callout(struct bt_cpu *cpu)
 {
 	struct bt *bt = bt_of(cpu);
+	const struct co_entry *e;
 	struct co k;
 	uint64_t inval, epoch;
 	int r;
 
 	k.bt = bt;
 	k.c = cpu;
-	k.site = &bt->sites[cpu->co_site];
+	k.site = &bt->cache.sites[cpu->co_site];
 	k.next = k.site->eip + k.site->len;
-	inval = bt->smc_invalidations;
-	epoch = bt->tc_epoch;
+	inval = bt->stats.smc_invalidations;
+	epoch = bt->cache.tc_epoch;
 	cpu->eip = k.site->eip;
 	cpu->exc.vector = -1;
-	bt->callouts++;
-	bt->co_count[k.site->kind]++;
+	bt->stats.callouts++;
+	bt->stats.co_count[k.site->kind]++;
 	if (k.site->kind == BT_CO_iret)
 		bt->nmi_blocked = false; /* NMI blocking ends with any iret */
-	/* The hot callouts carry what they need in the site: no decoding. */
-	switch (k.site->kind) {
-	case BT_CO_io:
-		r = co_io(&k);
-		break;
-	case BT_CO_adapt_pre:
-		r = co_adapt_pre(&k);
-		break;
-	case BT_CO_adapt_post:
-		r = co_adapt_post(&k);
-		break;
-	case BT_CO_raise_de:
-		r = co_fault(&k, EXC_DE, false, 0);
-		break;
-	case BT_CO_pf_check:
-		r = co_pf_check(&k);
-		break;
-	case BT_CO_gp:
-		r = co_fault(&k, EXC_GP, true, 0);
-		break;
-	case BT_CO_seglimit:
-		r = co_seglimit(&k);
-		break;
-	case BT_CO_nm:
-		r = co_fault(&k, EXC_NM, false, 0);
-		break;
-	case BT_CO_intn:
-		r = co_int_fast(&k);
-		break;
-	case BT_CO_iret:
-		r = co_iret_fast(&k);
-		break;
-	case BT_CO_sysenter:
-		r = co_sysenter(&k);
-		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
-		break;
-	case BT_CO_sysexit:
-		r = co_sysexit(&k);
-		r = r == BT_EXIT_RESUME ? co_jump(&k) : r;
-		break;
-	default:
-		r = -1;
-		break;
-	}
-	if (r < 0) {
+	e = &co_table[k.site->kind];
+	/* The hot callouts carry what they need in the site: only the others decode. */
+	if (e->flags & CO_DECODE) {
 		struct co *kd = co_decode(&k);
 
 		if (!kd)
 			return co_fault(&k, EXC_UD, false, 0);
-		r = dispatch(kd);
+		r = e->handler(kd);
 		k.next = kd->next;
-	} else if (r == CO_NEXT &&
-	           (k.site->kind == BT_CO_adapt_pre || k.site->kind == BT_CO_pf_check ||
-	            k.site->kind == BT_CO_seglimit)) {
-		/*
-		 * adapt_pre's (pf_check's) instruction has not run yet: should the cache be left
-		 * before it (a kick), it runs again from its start, pre included.
-		 */
-		return r;
+	} else {
+		r = e->handler(&k);
 	}
+	/*
+	 * A CO_BEFORE callout's instruction has not run yet: should the cache be left
+	 * before it (a kick), it runs again from its start, the callout included.
+	 */
+	if (r == CO_NEXT && (e->flags & CO_BEFORE))
+		return r;
 	if (r == CO_NEXT) {
 		cpu->eip = k.next;
 		/* The callout stored into translated code (sgdt over the next instruction...):
 		 * the rest of this block may be stale, translate again from the next one. */
-		if (bt->smc_invalidations != inval)
+		if (bt->stats.smc_invalidations != inval)
 			return BT_EXIT_RESUME;
 		/* ... or the cache was flushed under it, or a segment base changed. */
-		if (bt->tc_epoch != epoch)
+		if (bt->cache.tc_epoch != epoch)
 			return BT_EXIT_RESUME;
 	}
 	return r;

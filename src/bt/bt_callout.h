@@ -1,4 +1,8 @@
-/* bt_callout.h: helpers shared by the callout handlers (bt_callout*.c). */
+/*
+ * bt_callout.h: the callout module. The dispatcher (bt_callout.c) calls the handler
+ * families (bt_callout_sys/_io/_adapt/_slow.c), and both call down into the services
+ * of bt_callout_util.c (declared first here); nothing calls back up into a dispatcher.
+ */
 #ifndef TANDEM_BT_CALLOUT_H
 #define TANDEM_BT_CALLOUT_H
 
@@ -23,6 +27,10 @@ struct co {
 /* Handler results: 0 go on after the instruction, else a bt_exit (cpu->eip set). */
 #define CO_NEXT 0
 
+/* BT_CALLOUTS flags: the handler needs k->in and k->op; it runs before its instruction. */
+#define CO_DECODE 0x1
+#define CO_BEFORE 0x2
+
 /*
  * The site's guest instruction decoded: a struct co like k (same bt, c, site, next)
  * whose in and op hold it, from a per-thread cache keyed by the instruction bytes
@@ -43,11 +51,6 @@ int co_seg_of(ZydisRegister r);
 int co_str_src_seg(struct co *k);
 /* The linear address of a memory operand: its segment's base + its offset. */
 uint32_t co_ea(struct co *k, const ZydisDecodedOperand *o);
-/*
- * Before an access through an explicit segment override on a limited segment:
- * CO_NEXT when the memory operand lies within the limit, else #GP(0) (#SS(0) for SS).
- */
-int co_seglimit(struct co *k);
 /*
  * Read an operand (register, immediate, or memory of o->size bits, at most 32) into *v,
  * zero-extended: 0, or -1 with a #PF in cpu->exc (not delivered: co_pending) and *v 0.
@@ -75,6 +78,20 @@ int co_push(struct co *k, uint32_t v, int size);
 /* Pop size bytes from SS:ESP into *v (zero-extended): 0 with ESP raised, or -1 with a #PF
  * in cpu->exc, *v 0 and ESP unchanged. */
 int co_pop(struct co *k, uint32_t *v, int size);
+/*
+ * After a CPL change or a control transfer with cpu->eip set: BT_CO_JUMP with cpu->jump
+ * at the target's block when it is translated and nothing is due (no pending interrupt
+ * with IF, no single-stepping), else BT_EXIT_RESUME (the dispatcher goes on at eip).
+ */
+int co_jump(struct co *k);
+/*
+ * Deliver cpu->exc (cpu->eip: where the guest returns) without leaving the cache
+ * when the handler's block exists: BT_CO_JUMP, BT_EXIT_RESUME, or BT_EXIT_CORE
+ * when delivery shut the guest down.
+ */
+int co_deliver_fast(struct co *k);
+/* The run ends after a device access at eip (MON_STOP): an EXIT_STOP record for the core. */
+int co_stop(struct co *k, uint32_t eip);
 
 /* bt_callout_sys.c */
 int co_desc_table(struct co *k);
@@ -92,11 +109,12 @@ int co_msr(struct co *k);
 int co_movdr(struct co *k);
 /* rdtsc: the host's TSC into EDX:EAX, CO_NEXT; #GP(0) above ring 0 with CR4.TSD. */
 int co_rdtsc(struct co *k);
-/* lar, lsl, verr, verw (SDM Vol 2): ZF=1 and the rights/limit for a visible descriptor of a
- * fitting type, else ZF=0 and the destination unchanged; CO_NEXT, or a #PF on the table. */
-int co_segcheck(struct co *k);
 /* cpuid EAX/ECX answered by the CPU model (--cpu, else the default), never the host: CO_NEXT. */
 int co_cpuid(struct co *k);
+/* daa das aaa aas aam aad: natively where possible (bt_compat_bcd: the undefined flags are the
+ * host's), else emulated per the SDM; aam 0 is #DE. CO_NEXT. */
+int co_bcd(struct co *k);
+/* bt_callout_seg.c */
 /*
  * mov sreg / pop sreg / lds les lfs lgs lss through bt_load_seg (mov to CS: #UD): CO_NEXT,
  * or the fault pending with ESP and the offset register unchanged. A load of SS by mov or
@@ -115,20 +133,20 @@ int co_sysenter(struct co *k);
 /* sysexit: #GP(0) outside ring 0 or with a null SYSENTER_CS; else flat ring 3 CS (+16) and
  * SS (+24), ESP = ECX, EIP = EDX, CPL 3: BT_EXIT_RESUME. */
 int co_sysexit(struct co *k);
-/* daa das aaa aas aam aad: natively where possible (bt_compat_bcd: the undefined flags are the
- * host's), else emulated per the SDM; aam 0 is #DE. CO_NEXT. */
-int co_bcd(struct co *k);
+/* lar, lsl, verr, verw (SDM Vol 2): ZF=1 and the rights/limit for a visible descriptor of a
+ * fitting type, else ZF=0 and the destination unchanged; CO_NEXT, or a #PF on the table. */
+int co_segcheck(struct co *k);
+/*
+ * Before an access through an explicit segment override on a limited segment:
+ * CO_NEXT when the memory operand lies within the limit, else #GP(0) (#SS(0) for SS).
+ */
+int co_seglimit(struct co *k);
+
 /* bt_callout_adapt.c */
 int co_adapt_pre(struct co *k);
 int co_adapt_post(struct co *k);
 /* The access at cpu->arg (site: size, write) would take a true #PF: deliver it here. */
 int co_pf_check(struct co *k);
-/*
- * Deliver cpu->exc (cpu->eip: where the guest returns) without leaving the cache
- * when the handler's block exists: BT_CO_JUMP, BT_EXIT_RESUME, or BT_EXIT_CORE
- * when delivery shut the guest down.
- */
-int co_deliver_fast(struct co *k);
 
 /* bt_callout_slow.c: rare instructions emulated in C */
 int co_slow(struct co *k);
@@ -140,10 +158,8 @@ int co_slow(struct co *k);
  * with an EXIT_STOP record when the access ended the run.
  */
 int co_io(struct co *k);
-/* ins/outs, rep or not: one round of up to sizeof(cpu->io_buf) bytes per call (a rep not
+/* ins/outs, rep or not: one round of up to sizeof(bt->io_buf) bytes per call (a rep not
  * done resumes at the instruction); results as co_io. */
 int co_iostr(struct co *k);
-/* The run ends after a device access at eip (MON_STOP): an EXIT_STOP record for the core. */
-int co_stop(struct co *k, uint32_t eip);
 
 #endif

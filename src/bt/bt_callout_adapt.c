@@ -27,41 +27,42 @@ int co_adapt_pre(struct co *k)
 	uint32_t va = k->c->arg, pa, off = va & 0xfff;
 	uint8_t *page;
 
-	bt->redirect.kind = ADAPT_NONE;
+	bt->adaptive.redirect.kind = ADAPT_NONE;
 	if (off + s->mem_size > 4096)
 		return CO_NEXT; /* straddles two pages: the ordinary (faulting) way */
 	/*
 	 * Mapped writable in the current view: plain RAM whose PTE allows the store with
 	 * D set, neither traced nor code (tracing unmaps a page first): the view has it.
 	 */
-	if (s->mem_write && (bt->v2p[bt->cur_view][va >> 12] & V2P_W))
+	if (s->mem_write && (bt->mmu.v2p[bt->mmu.cur_view][va >> 12] & V2P_W))
 		return CO_NEXT;
 	if (mmu_translate(bt, va, s->mem_write ? ACC_WRITE : ACC_READ, k->c->cpl == 3, &pa, NULL)) {
-		bt->true_faults++;
+		bt->stats.true_faults++;
 		return co_pending(k);
 	}
 	if (pa >= bt->mon->vm.ram_size) {
-		memset(bt->mmio_scratch + off, 0, s->mem_size);
+		memset(bt->adaptive.mmio_scratch + off, 0, s->mem_size);
 		if (s->mem_read &&
-		    mmio(k, pa, s->mem_size, false, bt->mmio_scratch + off) == MON_STOP) {
+		    mmio(k, pa, s->mem_size, false, bt->adaptive.mmio_scratch + off) == MON_STOP) {
 			k->c->eip = s->eip; /* the load never completed */
 			return co_stop(k, s->eip);
 		}
-		bt->redirect.kind = ADAPT_MMIO;
-		page = bt->mmio_scratch;
-	} else if ((bt->pflags[pa >> 12] & (PF_PT | PF_PT_INUSE)) == PF_PT &&
+		bt->adaptive.redirect.kind = ADAPT_MMIO;
+		page = bt->adaptive.mmio_scratch;
+	} else if ((bt->mmu.pflags[pa >> 12] & (PF_PT | PF_PT_INUSE)) == PF_PT &&
 	           mmu_pt_release(bt, pa >> 12)) {
 		return CO_NEXT; /* no longer in use as a page table: a store like any other */
-	} else if (bt->pflags[pa >> 12] & PF_PT) {
-		if (bt->pflags[pa >> 12] & PF_CODE)
+	} else if (bt->mmu.pflags[pa >> 12] & PF_PT) {
+		if (bt->mmu.pflags[pa >> 12] & PF_CODE)
 			tc_invalidate_page(bt, pa >> 12);
-		memcpy(bt->redirect.old, bt->mon->vm.ram + (pa & ~3u), sizeof(bt->redirect.old));
-		bt->redirect.kind = ADAPT_PT;
+		memcpy(bt->adaptive.redirect.old, bt->mon->vm.ram + (pa & ~3u),
+		       sizeof(bt->adaptive.redirect.old));
+		bt->adaptive.redirect.kind = ADAPT_PT;
 		page = bt->mon->vm.ram + (pa & ~0xfffu);
 	} else {
 		return CO_NEXT; /* no longer a page table: the view has it, as for any store */
 	}
-	bt->redirect.pa = pa;
+	bt->adaptive.redirect.pa = pa;
 	/* r8 once the callout returns; the instruction uses the exact form [r8 + r9] */
 	k->c->vbase = (uint64_t)(uintptr_t)page - (va & ~0xfffu);
 	return CO_NEXT;
@@ -70,18 +71,19 @@ int co_adapt_pre(struct co *k)
 int co_adapt_post(struct co *k)
 {
 	struct bt *bt = k->bt;
-	uint32_t pa = bt->redirect.pa, e, first = (pa & 0xfff) / 4, now[2];
-	int kind = bt->redirect.kind;
+	uint32_t pa = bt->adaptive.redirect.pa, e, first = (pa & 0xfff) / 4, now[2];
+	int kind = bt->adaptive.redirect.kind;
 
 	if (kind == ADAPT_NONE)
 		return CO_NEXT;
-	bt->redirect.kind = ADAPT_NONE;
+	bt->adaptive.redirect.kind = ADAPT_NONE;
 	mmu_set_view(bt);
 	if (kind == ADAPT_MMIO) {
 		/* The value the instruction left in the scratch page goes to the device. */
 		/* A write may also have sent an NMI IPI: leave so the run loop takes it. */
-		if (k->site->mem_write && mmio(k, pa, k->site->mem_size, true,
-		                               bt->mmio_scratch + (pa & 0xfff)) == MON_STOP) {
+		if (k->site->mem_write &&
+		    mmio(k, pa, k->site->mem_size, true,
+		         bt->adaptive.mmio_scratch + (pa & 0xfff)) == MON_STOP) {
 			k->c->eip = k->next;
 			return co_stop(k, k->site->eip);
 		}
@@ -93,8 +95,8 @@ int co_adapt_post(struct co *k)
 	}
 	memcpy(now, bt->mon->vm.ram + (pa & ~3u), sizeof(now));
 	for (e = 0; e < 2 && first + e < 1024; e++)
-		if (now[e] != bt->redirect.old[e])
-			mmu_pt_entry_was(bt, pa >> 12, first + e, bt->redirect.old[e]);
+		if (now[e] != bt->adaptive.redirect.old[e])
+			mmu_pt_entry_was(bt, pa >> 12, first + e, bt->adaptive.redirect.old[e]);
 	return CO_NEXT;
 }
 
@@ -105,9 +107,9 @@ static void fill_plain(struct bt *bt, uint32_t va, bool write)
 
 	if (mmu_shadow_ok(bt, va, write) ||
 	    mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, bt->cpu.cpl == 3, &pa, NULL) ||
-	    pa >= bt->mon->vm.ram_size || (bt->pflags[pa >> 12] & (PF_CODE | PF_PT)))
+	    pa >= bt->mon->vm.ram_size || (bt->mmu.pflags[pa >> 12] & (PF_CODE | PF_PT)))
 		return;
-	mmu_fill(bt, bt->cur_view, va, write, &pa);
+	mmu_fill(bt, bt->mmu.cur_view, va, write, &pa);
 }
 
 int co_pf_check(struct co *k)
@@ -130,7 +132,7 @@ int co_pf_check(struct co *k)
 			fill_plain(bt, last, w);
 		return CO_NEXT;
 	}
-	bt->true_faults++;
+	bt->stats.true_faults++;
 	k->c->eip = s->eip; /* a fault: the instruction again after the handler */
 	return co_deliver_fast(k);
 }

@@ -36,19 +36,13 @@ deny:
 	return -1;
 }
 
-int co_stop(struct co *k, uint32_t eip)
-{
-	exit_make(&k->c->core_exit, EXIT_STOP, eip, k->c->vflags & 0x200);
-	return BT_EXIT_CORE;
-}
-
-/* One port access of count elements of size bytes in c->io_buf, at the devices now. */
+/* One port access of count elements of size bytes in bt->io_buf, at the devices now. */
 static enum mon_action io_now(struct co *k, uint16_t port, uint8_t size, bool write, uint32_t count)
 {
 	struct exit_record ex;
 
 	exit_make_io(&ex, k->site->eip, k->c->vflags & 0x200, port, size, write, count,
-	             k->c->io_buf);
+	             k->bt->io_buf);
 	return monitor_access(k->bt->mon, &ex);
 }
 
@@ -67,13 +61,13 @@ int co_io(struct co *k)
 	if (io_check(k, port, s->io_size))
 		return co_pending(k);
 	if (!s->io_in)
-		memcpy(c->io_buf, &c->gpr[0], s->io_size);
+		memcpy(k->bt->io_buf, &c->gpr[0], s->io_size);
 	if (io_now(k, port, s->io_size, !s->io_in, 1) == MON_STOP) {
 		c->eip = k->next;
 		return co_stop(k, s->eip);
 	}
 	if (s->io_in) {
-		memcpy(&v, c->io_buf, s->io_size);
+		memcpy(&v, k->bt->io_buf, s->io_size);
 		c->gpr[0] = (c->gpr[0] & ~mask) | (v & mask);
 	}
 	/* The access may have unmasked or raised an interrupt the guest can take now. */
@@ -113,8 +107,8 @@ int co_iostr(struct co *k)
 		return co_unsupported(k, "16-bit addressing in");
 	if (count == 0)
 		return CO_NEXT;
-	if (count > sizeof(c->io_buf) / size)
-		count = sizeof(c->io_buf) / size;
+	if (count > sizeof(k->bt->io_buf) / size)
+		count = sizeof(k->bt->io_buf) / size;
 	if (in) {
 		/*
 		 * The destinations first (i386 and QEMU are restartable: no port is read
@@ -149,7 +143,7 @@ int co_iostr(struct co *k)
 			if (mmu_write(
 			        k->bt,
 			        bt_lin(c->seg, SEG_ES, c->gpr[7] + (uint32_t)(step * (int32_t)i)),
-			        c->io_buf + i * size, size, c->cpl == 3))
+			        k->bt->io_buf + i * size, size, c->cpl == 3))
 				break;
 		c->gpr[7] += (uint32_t)(step * (int32_t)i);
 	} else {
@@ -157,7 +151,7 @@ int co_iostr(struct co *k)
 			if (mmu_read(
 			        k->bt,
 			        bt_lin(c->seg, sseg, c->gpr[6] + (uint32_t)(step * (int32_t)i)),
-			        c->io_buf + i * size, size, c->cpl == 3))
+			        k->bt->io_buf + i * size, size, c->cpl == 3))
 				break;
 		if (i == 0)
 			return co_pending(k);

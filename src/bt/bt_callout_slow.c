@@ -317,7 +317,7 @@ static int slow_flow16(struct co *k)
 
 int co_slow(struct co *k)
 {
-	k->bt->slow_path++;
+	k->bt->stats.slow_path++;
 	switch (k->in.mnemonic) {
 	case ZYDIS_MNEMONIC_LEA:
 		return slow_lea16(k);

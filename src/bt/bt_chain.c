@@ -68,20 +68,20 @@ void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 		 */
 		patch_rel32(from, slot, from->code + from->probe_off[slot]);
 		from->slot_dead[slot] = true;
-		bt->chained_probe++;
+		bt->stats.chained_probe++;
 		return;
 	}
 	if (!from->listed[slot]) {
-		if (bt->nchains == bt->max_chains)
+		if (bt->cache.nchains == bt->cache.max_chains)
 			return;
-		bt->chains[bt->nchains++] = (struct bt_chainref){from, (uint8_t)slot};
+		bt->cache.chains[bt->cache.nchains++] = (struct bt_chainref){from, (uint8_t)slot};
 		from->listed[slot] = true;
 	}
 	patch_rel32(from, slot, to->code);
 	from->chained[slot] = to;
 	from->jmp_next[slot] = to->jmp_in;
 	to->jmp_in = (uintptr_t)from | (uintptr_t)slot;
-	bt->chained++;
+	bt->stats.chained++;
 }
 
 /* Take (from, slot) off to's list of incoming chains. */
@@ -121,7 +121,7 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 	if (!tb->valid)
 		return;
 	tb->valid = false;
-	for (pp = &bt->hash[tc_hash(tb->eip, tb->cpl)]; *pp; pp = &(*pp)->hash_next)
+	for (pp = &bt->cache.hash[tc_hash(tb->eip, tb->cpl)]; *pp; pp = &(*pp)->hash_next)
 		if (*pp == tb) {
 			*pp = tb->hash_next;
 			break;
@@ -135,7 +135,7 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 		patch_rel32(from, slot, from->code + from->stub_off[slot]);
 		from->chained[slot] = NULL;
 		from->jmp_next[slot] = 0;
-		bt->unchains++;
+		bt->stats.unchains++;
 	}
 	tb->jmp_in = 0;
 	for (k = 0; k < tb->nslots; k++)
@@ -144,25 +144,25 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 			patch_rel32(tb, k, tb->code + tb->stub_off[k]);
 			in_list_remove(tb->chained[k], tb, k);
 			tb->chained[k] = NULL;
-			bt->unchains++;
+			bt->stats.unchains++;
 		}
 	/* Jump-cache and return-site entries may name it: one generation bump forgets them all. */
 	tc_jc_invalidate(bt);
-	bt->smc_invalidations++;
+	bt->stats.smc_invalidations++;
 }
 
 void tc_invalidate_page(struct bt *bt, uint32_t ppage)
 {
 	struct tb *tb, *next;
 
-	if (ppage >= bt->npages)
+	if (ppage >= bt->mmu.npages)
 		return;
-	for (tb = bt->page_tbs[ppage]; tb; tb = next) {
+	for (tb = bt->cache.page_tbs[ppage]; tb; tb = next) {
 		next = tb->page[0] == ppage ? tb->page_next[0] : tb->page_next[1];
 		tc_invalidate_tb(bt, tb);
 	}
-	bt->page_tbs[ppage] = NULL;
-	bt->pflags[ppage] &= ~PF_CODE;
+	bt->cache.page_tbs[ppage] = NULL;
+	bt->mmu.pflags[ppage] &= ~PF_CODE;
 }
 
 void tc_invlpg(struct bt *bt, uint32_t vpage)
@@ -176,18 +176,18 @@ void tc_invlpg(struct bt *bt, uint32_t vpage)
 		tc_jc_invalidate(bt);
 }
 
-void tc_new_space(struct bt *bt)
+void tc_new_space(struct bt *bt, bool pages_hold)
 {
-	bt->cr3_loads++;
-	tc_jc_switch(bt);
+	bt->stats.cr3_loads++;
+	tc_jc_switch(bt, pages_hold);
 }
 
 bool tc_loop_add(struct bt *bt, uint8_t *field, uint8_t *head, uint8_t *exit)
 {
-	if (bt->nloops == TC_MAX_LOOPS)
+	if (bt->cache.nloops == TC_MAX_LOOPS)
 		return false;
-	bt->loops[bt->nloops++] = (struct bt_loopref){field, head, exit};
-	if (bt->loops_cut)
+	bt->cache.loops[bt->cache.nloops++] = (struct bt_loopref){field, head, exit};
+	if (bt->cache.loops_cut)
 		patch_field(field, exit);
 	return true;
 }
@@ -197,17 +197,17 @@ static void unlink_all(struct bt *bt)
 {
 	uint32_t i;
 
-	for (i = 0; i < bt->nchains; i++) {
-		struct tb *tb = bt->chains[i].tb;
-		int slot = bt->chains[i].slot;
+	for (i = 0; i < bt->cache.nchains; i++) {
+		struct tb *tb = bt->cache.chains[i].tb;
+		int slot = bt->cache.chains[i].slot;
 
 		if (tb->chained[slot])
 			patch_rel32(tb, slot, tb->code + tb->stub_off[slot]);
 	}
-	for (i = 0; i < bt->nloops; i++)
-		patch_field(bt->loops[i].field, bt->loops[i].exit);
-	bt->loops_cut = true;
-	bt->unlinked = true;
+	for (i = 0; i < bt->cache.nloops; i++)
+		patch_field(bt->cache.loops[i].field, bt->cache.loops[i].exit);
+	bt->cache.loops_cut = true;
+	bt->cache.unlinked = true;
 }
 
 /* One block's chains and rep loops to their exits (async-signal-safe). */
@@ -219,8 +219,8 @@ static void unlink_one(struct bt *bt, struct tb *tb)
 	for (k = 0; k < tb->nslots; k++)
 		if (tb->chained[k])
 			patch_rel32(tb, k, tb->code + tb->stub_off[k]);
-	for (i = tb->loop0; i < (uint32_t)tb->loop0 + tb->nloops && i < bt->nloops; i++)
-		patch_field(bt->loops[i].field, bt->loops[i].exit);
+	for (i = tb->loop0; i < (uint32_t)tb->loop0 + tb->nloops && i < bt->cache.nloops; i++)
+		patch_field(bt->cache.loops[i].field, bt->cache.loops[i].exit);
 }
 
 static void relink_one(struct bt *bt, struct tb *tb)
@@ -233,17 +233,18 @@ static void relink_one(struct bt *bt, struct tb *tb)
 	for (k = 0; k < tb->nslots; k++)
 		if (tb->chained[k])
 			patch_rel32(tb, k, tb->chained[k]->code);
-	if (!bt->loops_cut)
-		for (i = tb->loop0; i < (uint32_t)tb->loop0 + tb->nloops && i < bt->nloops; i++)
-			patch_field(bt->loops[i].field, bt->loops[i].head);
+	if (!bt->cache.loops_cut)
+		for (i = tb->loop0; i < (uint32_t)tb->loop0 + tb->nloops && i < bt->cache.nloops;
+		     i++)
+			patch_field(bt->cache.loops[i].field, bt->cache.loops[i].head);
 }
 
 void tc_unlink_all_async(struct bt *bt)
 {
 	unlink_all(bt);
-	bt->kick_unlink_all++;
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc_empty;
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
+	bt->stats.kick_unlink_all++;
+	bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc_empty;
+	bt->cpu.ic = (uint64_t)(uintptr_t)bt->cache.ic_empty;
 }
 
 /*
@@ -256,10 +257,11 @@ void tc_unlink_all_async(struct bt *bt)
  */
 static bool unlink_probe_targets(struct bt *bt, uint64_t r9, uint64_t r11, uint64_t r13)
 {
-	uint64_t ic = (uint64_t)(uintptr_t)bt->ic, t[2] = {0, 0};
+	uint64_t ic = (uint64_t)(uintptr_t)bt->cache.ic, t[2] = {0, 0};
 	int i;
 
-	if (r11 == (uint64_t)(uintptr_t)bt->jc[0] || r11 == (uint64_t)(uintptr_t)bt->jc[1])
+	if (r11 == (uint64_t)(uintptr_t)bt->cache.jc[0] ||
+	    r11 == (uint64_t)(uintptr_t)bt->cache.jc[1])
 		t[0] = ((const struct jc_entry *)(uintptr_t)r11)[r13 & (JC_SIZE - 1)].host;
 	if (r9 >= ic && r9 < ic + IC_MAX * sizeof(struct jc_entry)) {
 		if (r9 == ic || (r9 - ic) % sizeof(struct jc_entry))
@@ -271,10 +273,10 @@ static bool unlink_probe_targets(struct bt *bt, uint64_t r9, uint64_t r11, uint6
 
 		if (!t[i] || !(tb = tc_find_host(bt, (uintptr_t)t[i])))
 			continue; /* (the miss stub, or nothing) */
-		if (tb->patched || bt->nkicked == TC_MAX_KICKED)
+		if (tb->patched || bt->cache.nkicked == TC_MAX_KICKED)
 			return false;
 		unlink_one(bt, tb);
-		bt->kicked[bt->nkicked++] = tb;
+		bt->cache.kicked[bt->cache.nkicked++] = tb;
 	}
 	return true;
 }
@@ -292,13 +294,13 @@ void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11, uint6
 	 * jump into another block's middle) or where a probe's target cannot be told,
 	 * every chain is unlinked instead.
 	 */
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc_empty;
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->ic_empty;
-	if (tb && !tb->patched && bt->nkicked < TC_MAX_KICKED) {
+	bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc_empty;
+	bt->cpu.ic = (uint64_t)(uintptr_t)bt->cache.ic_empty;
+	if (tb && !tb->patched && bt->cache.nkicked < TC_MAX_KICKED) {
 		unlink_one(bt, tb);
-		bt->kicked[bt->nkicked++] = tb;
+		bt->cache.kicked[bt->cache.nkicked++] = tb;
 		if (unlink_probe_targets(bt, r9, r11, r13)) {
-			bt->kick_unlinks++;
+			bt->stats.kick_unlinks++;
 			return;
 		}
 	}
@@ -307,23 +309,23 @@ void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11, uint6
 
 void tc_relink(struct bt *bt)
 {
-	int n = bt->nkicked;
+	int n = bt->cache.nkicked;
 	uint32_t i;
 
-	if (bt->unlinked) {
-		bt->loops_cut = false;
-		bt->unlinked = false;
-		for (i = 0; i < bt->nloops; i++)
-			patch_field(bt->loops[i].field, bt->loops[i].head);
-		for (i = 0; i < bt->nchains; i++) {
-			struct tb *tb = bt->chains[i].tb;
-			int slot = bt->chains[i].slot;
+	if (bt->cache.unlinked) {
+		bt->cache.loops_cut = false;
+		bt->cache.unlinked = false;
+		for (i = 0; i < bt->cache.nloops; i++)
+			patch_field(bt->cache.loops[i].field, bt->cache.loops[i].head);
+		for (i = 0; i < bt->cache.nchains; i++) {
+			struct tb *tb = bt->cache.chains[i].tb;
+			int slot = bt->cache.chains[i].slot;
 
 			if (tb->valid && tb->chained[slot])
 				patch_rel32(tb, slot, tb->chained[slot]->code);
 		}
 	}
 	while (n--)
-		relink_one(bt, bt->kicked[n]);
-	bt->nkicked = 0;
+		relink_one(bt, bt->cache.kicked[n]);
+	bt->cache.nkicked = 0;
 }

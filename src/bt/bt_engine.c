@@ -42,7 +42,7 @@ _Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE
 _Static_assert(offsetof(struct bt_cpu, jc_key) == CPU_JC_KEY, "bt_asm.h: CPU_JC_KEY");
 
 static const char *const callout_names[BT_CO_NR] = {
-#define X(n) #n,
+#define X(n, h, f) #n,
     BT_CALLOUTS(X)
 #undef X
 };
@@ -83,8 +83,9 @@ static void bt_destroy(void *state)
 	 * them and the stubs at the head of the cache are as they were. Broken
 	 * confinement must never pass for a clean run.
 	 */
-	if (bt->tc && (mmu_canary_check(bt) ||
-	               memcmp(bt->tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
+	if (bt->cache.tc &&
+	    (mmu_canary_check(bt) ||
+	     memcmp(bt->cache.tc, bt_stubs_start, (size_t)(bt_stubs_end - bt_stubs_start)))) {
 		log_err("bt: host memory outside guest RAM changed: aborting");
 		abort();
 	}
@@ -92,9 +93,9 @@ static void bt_destroy(void *state)
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
-	free(bt->dftab);
-	if (bt->mmio_scratch && bt->mmio_scratch != MAP_FAILED)
-		munmap(bt->mmio_scratch, 4096);
+	free(bt->cache.dftab);
+	if (bt->adaptive.mmio_scratch && bt->adaptive.mmio_scratch != MAP_FAILED)
+		munmap(bt->adaptive.mmio_scratch, 4096);
 	munmap(bt, sizeof(*bt));
 }
 
@@ -107,30 +108,30 @@ static int bt_create(struct monitor *mon, void **state)
 	if (bt == MAP_FAILED)
 		return -ENOMEM;
 	bt->mon = mon;
-	bt->openbus_fd = -1; /* none yet: bt_destroy after an early failure must not close 0 */
+	bt->mmu.openbus_fd = -1; /* none yet: bt_destroy after an early failure must not close 0 */
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 	            ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
-	bt->adaptive = !mon->opts.no_adaptive;
+	bt->adaptive.on = !mon->opts.no_adaptive;
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
 	bt->cpu.apic_base = 0xfee00900u;
 	bt->cpu.dr[6] = 0xffff0ff0u;
 	bt->cpu.dr[7] = 0x400u;
-	bt->dftab = malloc(65536);
-	bt->mmio_scratch =
+	bt->cache.dftab = malloc(65536);
+	bt->adaptive.mmio_scratch =
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = -ENOMEM;
-	if (!bt->dftab || bt->mmio_scratch == MAP_FAILED)
+	if (!bt->cache.dftab || bt->adaptive.mmio_scratch == MAP_FAILED)
 		goto fail;
 	for (i = 0; i < 65536; i++)
-		bt->dftab[i] = (i & 0x400) ? -1 : 1;
-	bt->cpu.dftab = (uint64_t)(uintptr_t)bt->dftab;
+		bt->cache.dftab[i] = (i & 0x400) ? -1 : 1;
+	bt->cpu.dftab = (uint64_t)(uintptr_t)bt->cache.dftab;
 	if ((ret = mmu_init(bt)) || (ret = tc_init(bt)))
 		goto fail;
 	ret = -EINVAL;
 	if (bt_decoders_init(bt) || bt_signals_install(bt))
 		goto fail;
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->jc[0];
+	bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc[0];
 	bt_fpu_reset(bt);
 	*state = bt;
 	return 0;
@@ -175,7 +176,7 @@ static int bt_set_regs(void *state, const struct vcpu_regs *r)
 	c->tr_limit = r->tr.limit;
 	mmu_flush(bt);
 	tc_flush(bt);
-	bt->shadow_flushes = bt->tc_flushes = 0;
+	bt->stats.shadow_flushes = bt->stats.tc_flushes = 0;
 	bt_set_cpl(bt, r->cs.sel & 3);
 	return 0;
 }
@@ -237,8 +238,8 @@ static void bt_kick(void *state, void *uctx)
 
 static int stop_with(struct bt *bt, struct exit_record *ex, enum exit_reason why)
 {
-	if (bt->cpu.core_exit.reason == EXIT_UNSUPPORTED && bt->cpu.core_exit.what[0]) {
-		*ex = bt->cpu.core_exit;
+	if (bt->core_exit.reason == EXIT_UNSUPPORTED && bt->core_exit.what[0]) {
+		*ex = bt->core_exit;
 		return 0;
 	}
 	exit_make(ex, why, bt->cpu.eip, bt->cpu.vflags & EFL_IF);
@@ -252,12 +253,12 @@ static struct tb *next_block(struct bt *bt, int *err)
 	struct tb *tb =
 	    bt->stepping ? tc_lookup(bt, bt->cpu.eip, cpl) : tc_lookup_fast(bt, bt->cpu.eip, cpl);
 
-	bt->lookups++;
+	bt->stats.lookups++;
 	if (tb) {
-		bt->lookup_hits++;
+		bt->stats.lookup_hits++;
 		return tb;
 	}
-	bt->lookup_misses++;
+	bt->stats.lookup_misses++;
 	*err = bt_translate(bt, bt->cpu.eip, &tb);
 	return *err ? NULL : tb;
 }
@@ -274,15 +275,16 @@ static void step_done(struct bt *bt, int reason, uint32_t eip0, uint64_t excepti
 
 	bt->stepping = false;
 	if (!c->exit_request) {
-		c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
-		c->ic = (uint64_t)(uintptr_t)bt->ic;
+		c->jc = (uint64_t)(uintptr_t)bt->cache.jc[c->cpl == 3];
+		c->ic = (uint64_t)(uintptr_t)bt->cache.ic;
 	}
-	if (reason == BT_EXIT_EXCEPTION || c->exc.vector >= 0 || bt->exceptions != exceptions0)
+	if (reason == BT_EXIT_EXCEPTION || c->exc.vector >= 0 ||
+	    bt->stats.exceptions != exceptions0)
 		return;
 	if (reason == BT_EXIT_KICK && c->eip == eip0)
 		return;
-	if (reason == BT_EXIT_CORE && c->core_exit.reason != EXIT_HLT &&
-	    c->core_exit.reason != EXIT_STOP && c->core_exit.reason != EXIT_KICK)
+	if (reason == BT_EXIT_CORE && bt->core_exit.reason != EXIT_HLT &&
+	    bt->core_exit.reason != EXIT_STOP && bt->core_exit.reason != EXIT_KICK)
 		return;
 	if (c->shadow == SHADOW_SS && c->shadow_eip == c->eip)
 		return;
@@ -293,39 +295,40 @@ static void step_done(struct bt *bt, int reason, uint32_t eip0, uint64_t excepti
 static int run_loop(struct bt *bt, struct exit_record *ex)
 {
 	struct bt_cpu *c = &bt->cpu;
-	int (*enter)(struct bt_cpu *, void *) = (int (*)(struct bt_cpu *, void *))bt->stub_enter;
+	int (*enter)(struct bt_cpu *, void *) =
+	    (int (*)(struct bt_cpu *, void *))bt->cache.stub_enter;
 	struct tb *prev = NULL, *tb;
 	int prev_slot = 0, reason, err;
 	uint8_t shadow;
 	uint32_t eip0;
 	uint64_t flushes;
 
-	memset(&c->core_exit, 0, sizeof(c->core_exit));
+	memset(&bt->core_exit, 0, sizeof(bt->core_exit));
 	for (;;) {
 		if (c->exit_request) {
 			c->exit_request = 0;
 			tc_relink(bt);
-			c->jc = (uint64_t)(uintptr_t)bt->jc[c->cpl == 3];
-			c->ic = (uint64_t)(uintptr_t)bt->ic;
+			c->jc = (uint64_t)(uintptr_t)bt->cache.jc[c->cpl == 3];
+			c->ic = (uint64_t)(uintptr_t)bt->cache.ic;
 			/* A device access stepped in the cache ended the run (bt_mmio_step_end). */
-			exit_make(ex, bt->stop_request ? EXIT_STOP : EXIT_KICK, c->eip,
+			exit_make(ex, bt->mmu.stop_request ? EXIT_STOP : EXIT_KICK, c->eip,
 			          c->vflags & EFL_IF);
-			bt->stop_request = false;
+			bt->mmu.stop_request = false;
 			return 0;
 		}
-		if (bt->adapt_full) {
+		if (bt->adaptive.adapt_full) {
 			/* No room to note an access that wrapped: start both afresh. */
-			bt->adapt_full = false;
+			bt->adaptive.adapt_full = false;
 			tc_flush(bt);
 			bt_adapt_reset(bt);
 			prev = NULL;
 		}
-		if (bt->nadapt_pending) {
+		if (bt->adaptive.nadapt_pending) {
 			bt_adapt_apply(bt);
 			prev = NULL;
 		}
 		if (c->exc.vector >= 0) {
-			bt->exceptions++;
+			bt->stats.exceptions++;
 			c->shadow = 0;
 			if (bt_deliver(bt))
 				return stop_with(bt, ex, EXIT_SHUTDOWN);
@@ -353,9 +356,9 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		}
 		err = 0;
 		bt->stepping = c->vflags & EFL_TF;
-		flushes = bt->tc_flushes;
+		flushes = bt->stats.tc_flushes;
 		tb = next_block(bt, &err);
-		if (bt->tc_flushes != flushes)
+		if (bt->stats.tc_flushes != flushes)
 			prev = NULL; /* translating flushed a full cache: prev's slot is gone */
 		if (!tb) {
 			bt->stepping = false;
@@ -363,15 +366,15 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 				continue; /* a fetch fault: delivered at the top */
 			return stop_with(bt, ex, EXIT_INTERNAL);
 		}
-		bt->enters++;
+		bt->stats.enters++;
 		eip0 = c->eip;
 		if (bt->stepping) {
 			/* No chains, no jump or return caches: every instruction comes back here.
 			 */
-			uint64_t exceptions0 = bt->exceptions;
+			uint64_t exceptions0 = bt->stats.exceptions;
 
-			c->jc = (uint64_t)(uintptr_t)bt->jc_empty;
-			c->ic = (uint64_t)(uintptr_t)bt->ic_empty;
+			c->jc = (uint64_t)(uintptr_t)bt->cache.jc_empty;
+			c->ic = (uint64_t)(uintptr_t)bt->cache.ic_empty;
 			reason = enter(c, tb->code);
 			step_done(bt, reason, eip0, exceptions0);
 		} else {
@@ -385,8 +388,8 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		 * Whatever way the cache was left (a kick, a fault, a stop), a page-table
 		 * or MMIO redirect never outlives its callout pair: the view comes back.
 		 */
-		if (bt->redirect.kind != ADAPT_NONE) {
-			bt->redirect.kind = ADAPT_NONE;
+		if (bt->adaptive.redirect.kind != ADAPT_NONE) {
+			bt->adaptive.redirect.kind = ADAPT_NONE;
 			mmu_set_view(bt);
 		}
 		if (reason == BT_EXIT_KICK && c->eip == eip0 && shadow && !c->shadow) {
@@ -406,7 +409,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		case BT_EXIT_EXCEPTION:
 			break;
 		case BT_EXIT_CORE:
-			*ex = c->core_exit;
+			*ex = bt->core_exit;
 			ex->if_flag = c->vflags & EFL_IF;
 			return 0;
 		default:
@@ -434,13 +437,13 @@ static void bt_print_stats(void *state, FILE *f)
 	int i;
 
 	fprintf(f, "== bt ==\n");
-#define X(fld, d) fprintf(f, "  %-25s %12" PRIu64 "   %s\n", #fld, bt->fld, d);
+#define X(fld, d) fprintf(f, "  %-25s %12" PRIu64 "   %s\n", #fld, bt->stats.fld, d);
 	BT_STATS(X)
 #undef X
 	for (i = 0; i < BT_CO_NR; i++)
-		if (bt->co_count[i])
+		if (bt->stats.co_count[i])
 			fprintf(f, "  callout.%-17s %12" PRIu64 "\n", callout_names[i],
-			        bt->co_count[i]);
+			        bt->stats.co_count[i]);
 }
 
 const struct engine_ops bt_engine_ops = {

@@ -19,11 +19,6 @@
 #define EFL_AC 0x40000u
 #define EFL_ID 0x200000u
 
-void bt_raise(struct bt *bt, int vector, bool has_err, uint32_t err)
-{
-	bt->cpu.exc = (struct bt_exc){.vector = vector, .has_err = has_err, .err = err};
-}
-
 void bt_set_cpl(struct bt *bt, uint8_t cpl)
 {
 	bt->cpu.cpl = cpl;
@@ -363,7 +358,7 @@ int bt_deliver(struct bt *bt)
 int bt_deliver_irq(struct bt *bt, uint8_t vector)
 {
 	bt->cpu.exc = (struct bt_exc){.vector = vector};
-	bt->interrupts++;
+	bt->stats.interrupts++;
 	return bt_deliver(bt);
 }
 

@@ -43,7 +43,7 @@ static enum mon_action mmio_now(struct bt *bt, uint32_t pa, uint8_t len, bool wr
 /* The access ended the run: leave the cache with an EXIT_STOP record for the core. */
 static void stop_from_context(struct bt *bt, ucontext_t *uc)
 {
-	exit_make(&bt->cpu.core_exit, EXIT_STOP, bt->cpu.eip, bt->cpu.vflags & 0x200);
+	exit_make(&bt->core_exit, EXIT_STOP, bt->cpu.eip, bt->cpu.vflags & 0x200);
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 }
 
@@ -71,7 +71,7 @@ static bool access_start(const ucontext_t *uc, const ZydisDecodedOperand *m, uin
 static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_t pa,
                            const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op)
 {
-	uint8_t *data = bt->openbus + 4096 + (pa & 0xfff);
+	uint8_t *data = bt->mmu.openbus + 4096 + (pa & 0xfff);
 	unsigned size = 0, i;
 	uint32_t gva;
 	bool rd = false, wr = false;
@@ -93,31 +93,32 @@ static int mmio_step_begin(struct bt *bt, ucontext_t *uc, int view, uint32_t va,
 			return -1; /* two device pages (or a fault in the next): not emulated */
 		size = 4096 - (pa & 0xfff);
 	}
-	memset(bt->openbus + 4096, 0, 4096);
+	memset(bt->mmu.openbus + 4096, 0, 4096);
 	if (rd && mmio_now(bt, pa, (uint8_t)size, false, data) == MON_STOP) {
 		stop_from_context(bt, uc);
 		return 0;
 	}
 	if (mmu_devpage_map(bt, view, va))
 		return -1;
-	bt->mmio_step = (typeof(bt->mmio_step)){true, wr, view, va, pa, (uint8_t)size};
-	bt->mmio_emulated++;
+	bt->mmu.mmio_step = (typeof(bt->mmu.mmio_step)){true, wr, view, va, pa, (uint8_t)size};
+	bt->stats.mmio_emulated++;
 	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
 	return 0;
 }
 
 void bt_mmio_step_end(struct bt *bt, bool completed)
 {
-	typeof(bt->mmio_step) *s = &bt->mmio_step;
+	typeof(bt->mmu.mmio_step) *s = &bt->mmu.mmio_step;
 
 	s->active = false;
 	mmu_devpage_unmap(bt, s->view, s->va);
 	/* A write may have stopped the guest or sent an NMI IPI: leave at the block's end. */
 	if (!completed || !s->write)
 		return;
-	if (mmio_now(bt, s->pa, s->size, true, bt->openbus + 4096 + (s->pa & 0xfff)) == MON_STOP)
-		bt->stop_request = true; /* the run loop returns EXIT_STOP */
-	if (bt->stop_request || monitor_nmi_pending(bt->mon)) {
+	if (mmio_now(bt, s->pa, s->size, true, bt->mmu.openbus + 4096 + (s->pa & 0xfff)) ==
+	    MON_STOP)
+		bt->mmu.stop_request = true; /* the run loop returns EXIT_STOP */
+	if (bt->mmu.stop_request || monitor_nmi_pending(bt->mon)) {
 		bt->cpu.exit_request = 1;
 		tc_unlink_all_async(bt);
 	}
@@ -211,7 +212,7 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 				goto unsupported;
 			v = c->gpr[reg];
 		}
-		memcpy(c->io_buf, &v, 4);
+		memcpy(bt->io_buf, &v, 4);
 	} else if (!write &&
 	           (in.mnemonic == ZYDIS_MNEMONIC_MOV || in.mnemonic == ZYDIS_MNEMONIC_MOVZX ||
 	            in.mnemonic == ZYDIS_MNEMONIC_MOVSX)) {
@@ -223,14 +224,14 @@ void bt_mmio_fault(struct bt *bt, ucontext_t *uc, int view, uint32_t va, uint32_
 		goto step;
 	}
 	bt_adapt_fault(bt, c->eip, ADAPT_MMIO);
-	bt->mmio_emulated++;
-	if (mmio_now(bt, pa, (uint8_t)size, write, c->io_buf) == MON_STOP) {
+	bt->stats.mmio_emulated++;
+	if (mmio_now(bt, pa, (uint8_t)size, write, bt->io_buf) == MON_STOP) {
 		c->eip = tb->eip + tb->imap[i + 1].guest;
 		stop_from_context(bt, uc);
 		return;
 	}
 	if (!write) { /* the load completes here: its data into the register */
-		memcpy(&v, c->io_buf, (size_t)size);
+		memcpy(&v, bt->io_buf, (size_t)size);
 		if (sign && size < 4)
 			v = size == 1 ? (uint32_t)(int32_t)(int8_t)v
 			              : (uint32_t)(int32_t)(int16_t)v;

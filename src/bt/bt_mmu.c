@@ -87,8 +87,8 @@ static int walk(struct bt *bt, uint32_t va, int acc, bool user, struct walk *w)
 			uint32_t pt = *pde >> 12;
 			uint16_t ref = (uint16_t)((va >> 22) + 1);
 
-			if (pt < bt->npages && bt->ptref[pt] != ref)
-				bt->ptref[pt] = bt->ptref[pt] ? 0xffff : ref;
+			if (pt < bt->mmu.npages && bt->mmu.ptref[pt] != ref)
+				bt->mmu.ptref[pt] = bt->mmu.ptref[pt] ? 0xffff : ref;
 		}
 		e = *pte;
 		w->pa = (e & ~0xfffu) | (va & 0xfffu);
@@ -121,6 +121,20 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
 	if (can_write)
 		*can_write = w.can_write;
 	return 0;
+}
+
+bool mmu_code_pages_hold(struct bt *bt)
+{
+	const struct bt_as *as = &bt->mmu.as[bt->mmu.cur_as];
+	uint32_t i, f;
+
+	if (as->jc_pages > JC_AS_PAGES)
+		return false;
+	for (i = 0; i < as->jc_pages; i++)
+		if (!mmu_peek_fetch(bt, as->jc_page[i] << 12, as->jc_page[i] >> 31, &f) ||
+		    f != as->jc_frame[i])
+			return false;
+	return true;
 }
 
 bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame)
@@ -163,15 +177,15 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 	for (i = g0; i <= g0 + FILL_GROUP; i++) {
 		uint32_t e = i < g0 + FILL_GROUP ? pt[i & 0x3ff] : 0, p = e >> 12, f = 0;
 		int prot = PROT_READ;
-		bool ok = i < g0 + FILL_GROUP && i != vpage && i != 0 && !bt->v2p[view][i] &&
-		          (e & (PTE_P | PTE_A)) == (PTE_P | PTE_A) && p < bt->npages &&
+		bool ok = i < g0 + FILL_GROUP && i != vpage && i != 0 && !bt->mmu.v2p[view][i] &&
+		          (e & (PTE_P | PTE_A)) == (PTE_P | PTE_A) && p < bt->mmu.npages &&
 		          (!user || (w->pde_u && (e & PTE_U)));
 
 		if (ok) {
 			bool w_ok = w->pde_w && (e & PTE_W);
 
 			if ((e & PTE_D) && (w_ok || (!user && !wp)) &&
-			    !(bt->pflags[p] & (PF_CODE | PF_PT))) {
+			    !(bt->mmu.pflags[p] & (PF_CODE | PF_PT))) {
 				prot |= PROT_WRITE;
 				f |= w_ok ? 0 : V2P_WP0;
 			}
@@ -179,7 +193,7 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 		}
 		if (run_n && (!ok || p != run_p + run_n || prot != run_prot || f != run_f)) {
 			if (mmu_map_run(bt, view, run_v, run_n, run_p, run_prot, run_f) == 0)
-				bt->neighbour_pages += run_n;
+				bt->stats.neighbour_pages += run_n;
 			run_n = 0;
 		}
 		if (!ok)
@@ -206,21 +220,21 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	if (pa >= bt->mon->vm.ram_size) {
 		if (bus_claims(&bt->mon->mmio, pa & ~0xfffu, 4096))
 			return 1;
-		ppage = bt->npages; /* open bus: the page of ones, never writable */
+		ppage = bt->mmu.npages; /* open bus: the page of ones, never writable */
 		w.can_write = false;
 	} else {
 		ppage = pa >> 12;
 	}
-	if (ppage < bt->npages && write && (bt->pflags[ppage] & PF_CODE)) {
+	if (ppage < bt->mmu.npages && write && (bt->mmu.pflags[ppage] & PF_CODE)) {
 		/* A write to a page with translated code: its blocks go, then it is plain RAM. */
-		bt->trace_faults++;
+		bt->stats.trace_faults++;
 		tc_invalidate_page(bt, ppage);
 	}
 	/* A store to a page table no cached address space uses: untraced, no step. */
-	if (ppage < bt->npages && write && w.can_write && (bt->pflags[ppage] & PF_PT))
+	if (ppage < bt->mmu.npages && write && w.can_write && (bt->mmu.pflags[ppage] & PF_PT))
 		mmu_pt_release(bt, ppage);
 	prot = PROT_READ;
-	if (w.can_write && !(bt->pflags[ppage] & (PF_CODE | PF_PT)))
+	if (w.can_write && !(bt->mmu.pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
 	flags = (w.global ? V2P_G : 0) | ((prot & PROT_WRITE) && w.wp0 ? V2P_WP0 : 0);
 	/*
@@ -229,24 +243,24 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	 * mean the host mapping is not what v2p says: map it again rather than loop.
 	 */
 	if (write &&
-	    bt->v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
-	    bt->fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
-		bt->remaps_saved++;
-		bt->fill_saved = ((uint64_t)vpage << 8 | (unsigned)view) + 1;
+	    bt->mmu.v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
+	    bt->mmu.fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
+		bt->stats.remaps_saved++;
+		bt->mmu.fill_saved = ((uint64_t)vpage << 8 | (unsigned)view) + 1;
 	} else {
-		bt->fill_saved = 0;
+		bt->mmu.fill_saved = 0;
 		mmu_reserve_pages(bt, 1 + FILL_GROUP);
 		if ((ret = mmu_map_run(bt, view, vpage, 1, ppage, prot, flags))) {
 			log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
 			return -1;
 		}
-		if (!w.pse && ppage < bt->npages && (bt->cpu.cr0 & X86_CR0_PG))
+		if (!w.pse && ppage < bt->mmu.npages && (bt->cpu.cr0 & X86_CR0_PG))
 			fill_neighbours(bt, view, vpage, &w);
 	}
-	bt->hidden_faults++;
-	if (ppage == bt->npages)
+	bt->stats.hidden_faults++;
+	if (ppage == bt->mmu.npages)
 		return write ? 3 : 0;
-	return (write && w.can_write && (bt->pflags[ppage] & PF_PT)) ? 2 : 0;
+	return (write && w.can_write && (bt->mmu.pflags[ppage] & PF_PT)) ? 2 : 0;
 }
 
 /* Drop guest page vpage from both views of slot s. */
@@ -267,8 +281,8 @@ static void entry_changed_in(struct bt *bt, int s, uint32_t key, uint32_t ppage,
 	}
 	if (!pd)
 		return;
-	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) {
-		j = bt->ptref[ppage] - 1u;
+	if (bt->mmu.ptref[ppage] && bt->mmu.ptref[ppage] != 0xffff) {
+		j = bt->mmu.ptref[ppage] - 1u;
 		if ((pd[j] & PTE_P) && (pd[j] >> 12) == ppage) {
 			unmap_in(bt, s, (j << 10) | e);
 			return;
@@ -287,9 +301,9 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
 	 * directory page reused): each one's directory says which of its pages it was.
 	 */
 	for (int s = 0; s < BT_AS_NR; s++)
-		if (bt->as[s].mapped && bt->as[s].cr3 != BT_AS_FREE)
-			entry_changed_in(bt, s, bt->as[s].cr3, ppage, e);
-		else if (bt->as[s].mapped && s == bt->cur_as)
+		if (bt->mmu.as[s].mapped && bt->mmu.as[s].cr3 != BT_AS_FREE)
+			entry_changed_in(bt, s, bt->mmu.as[s].cr3, ppage, e);
+		else if (bt->mmu.as[s].mapped && s == bt->mmu.cur_as)
 			entry_changed_in(bt, s, bt->cpu.cr3 & ~0xfffu, ppage, e);
 }
 
@@ -301,57 +315,58 @@ void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
 
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)
 {
-	bt->pt_write.active = true;
-	bt->pt_write.view = view;
-	bt->pt_write.va = va;
-	bt->pt_write.ppage = pa >> 12;
-	memcpy(bt->pt_write.before, bt->mon->vm.ram + (pa & ~0xfffu), 4096);
+	bt->mmu.pt_write.active = true;
+	bt->mmu.pt_write.view = view;
+	bt->mmu.pt_write.va = va;
+	bt->mmu.pt_write.ppage = pa >> 12;
+	memcpy(bt->mmu.pt_write.before, bt->mon->vm.ram + (pa & ~0xfffu), 4096);
 	mmu_shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
-	bt->trace_faults++;
-	bt->pt_traces++;
+	bt->stats.trace_faults++;
+	bt->stats.pt_traces++;
 }
 
 void mmu_pt_write_end(struct bt *bt)
 {
 	const uint32_t *now =
-	    (const uint32_t *)(bt->mon->vm.ram + ((size_t)bt->pt_write.ppage << 12));
+	    (const uint32_t *)(bt->mon->vm.ram + ((size_t)bt->mmu.pt_write.ppage << 12));
 	uint32_t e;
 
-	bt->pt_write.active = false;
-	bt->fill_saved = 0;
-	if (bt->v2p[bt->pt_write.view][bt->pt_write.va >> 12]) /* (not dropped meanwhile) */
-		mmu_shadow_mprotect(bt, bt->pt_write.view, bt->pt_write.va, PROT_READ);
+	bt->mmu.pt_write.active = false;
+	bt->mmu.fill_saved = 0;
+	if (bt->mmu.v2p[bt->mmu.pt_write.view]
+	               [bt->mmu.pt_write.va >> 12]) /* (not dropped meanwhile) */
+		mmu_shadow_mprotect(bt, bt->mmu.pt_write.view, bt->mmu.pt_write.va, PROT_READ);
 	for (e = 0; e < 1024; e++)
-		if (now[e] != bt->pt_write.before[e])
-			mmu_pt_entry_was(bt, bt->pt_write.ppage, e, bt->pt_write.before[e]);
-	mmu_pt_traced_write(bt, bt->pt_write.ppage);
+		if (now[e] != bt->mmu.pt_write.before[e])
+			mmu_pt_entry_was(bt, bt->mmu.pt_write.ppage, e, bt->mmu.pt_write.before[e]);
+	mmu_pt_traced_write(bt, bt->mmu.pt_write.ppage);
 }
 
 void mmu_openbus_write_begin(struct bt *bt, int view, uint32_t va)
 {
 	/* Faulting again on a second page before the step ends: the store straddles two
 	 * open-bus pages, and both stay writable for it (ending the first would loop). */
-	if (bt->openbus_write.active && bt->openbus_write.n == 2)
+	if (bt->mmu.openbus_write.active && bt->mmu.openbus_write.n == 2)
 		mmu_openbus_write_end(bt);
-	if (!bt->openbus_write.active)
-		bt->openbus_write.n = 0;
-	bt->openbus_write.active = true;
-	bt->openbus_write.view[bt->openbus_write.n] = view;
-	bt->openbus_write.va[bt->openbus_write.n++] = va;
+	if (!bt->mmu.openbus_write.active)
+		bt->mmu.openbus_write.n = 0;
+	bt->mmu.openbus_write.active = true;
+	bt->mmu.openbus_write.view[bt->mmu.openbus_write.n] = view;
+	bt->mmu.openbus_write.va[bt->mmu.openbus_write.n++] = va;
 	mmu_shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
-	bt->openbus_writes++;
+	bt->stats.openbus_writes++;
 }
 
 void mmu_openbus_write_end(struct bt *bt)
 {
-	bt->openbus_write.active = false;
-	bt->fill_saved = 0;
-	for (int i = 0; i < bt->openbus_write.n; i++)
-		if (bt->v2p[bt->openbus_write.view[i]][bt->openbus_write.va[i] >> 12])
-			mmu_shadow_mprotect(bt, bt->openbus_write.view[i], bt->openbus_write.va[i],
-			                    PROT_READ);
-	bt->openbus_write.n = 0;
-	memset(bt->openbus, 0xff, 4096); /* the write is dropped */
+	bt->mmu.openbus_write.active = false;
+	bt->mmu.fill_saved = 0;
+	for (int i = 0; i < bt->mmu.openbus_write.n; i++)
+		if (bt->mmu.v2p[bt->mmu.openbus_write.view[i]][bt->mmu.openbus_write.va[i] >> 12])
+			mmu_shadow_mprotect(bt, bt->mmu.openbus_write.view[i],
+			                    bt->mmu.openbus_write.va[i], PROT_READ);
+	bt->mmu.openbus_write.n = 0;
+	memset(bt->mmu.openbus, 0xff, 4096); /* the write is dropped */
 }
 
 /*
@@ -388,7 +403,8 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 			n = len;
 		/* A page the shadow maps (writable, for a write) needs no walk: A/D are set. */
 		uint32_t ent =
-		    bt->v2p[bt->cur_as * VIEW_KINDS + (user ? VIEW_USER : VIEW_SUP)][va >> 12];
+		    bt->mmu
+		        .v2p[bt->mmu.cur_as * VIEW_KINDS + (user ? VIEW_USER : VIEW_SUP)][va >> 12];
 
 		if (ent && (!write || (ent & V2P_W)))
 			pa = (V2P_PAGE(ent) << 12) | (va & 0xfff);
@@ -401,10 +417,10 @@ static int mmu_copy(struct bt *bt, uint32_t va, void *buf, uint32_t len, bool us
 		} else if (write) {
 			uint32_t p = pa >> 12, e;
 
-			if (bt->pflags[p] & PF_CODE)
+			if (bt->mmu.pflags[p] & PF_CODE)
 				tc_invalidate_page(bt, p);
 			copy_small(host, b, n);
-			if (bt->pflags[p] & PF_PT)
+			if (bt->mmu.pflags[p] & PF_PT)
 				for (e = (pa & 0xfff) / 4; e <= ((pa & 0xfff) + n - 1) / 4; e++)
 					mmu_pt_entry_changed(bt, p, e);
 		} else {

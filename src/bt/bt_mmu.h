@@ -1,11 +1,122 @@
 /*
- * bt_mmu.h: guest virtual memory for the translator (included by bt.h).
+ * bt_mmu.h: guest virtual memory for the translator (included by bt.h;
+ * struct bt_mmu is struct bt's mmu member).
  * bt_mmu.c walks the guest's tables, fills the shadow on host faults and copies
  * to and from guest memory; bt_shadow.c owns the views (one pair per cached
  * address space), their reservations, the reverse map and the CR3/CR0/CR4 rules.
  */
 #ifndef TANDEM_BT_MMU_H
 #define TANDEM_BT_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bt;
+
+struct bt_rmap { /* one shadow mapping of a physical page */
+	uint32_t va;
+	uint32_t next; /* index + 1 of the next mapping of the same page; 0 ends */
+	uint8_t view;  /* flat view index: address-space slot * VIEW_KINDS + kind */
+};
+
+/*
+ * v2p entries (per view and guest virtual page): physical page + 1 (0 = unmapped),
+ * V2P_W when the host mapping is writable, V2P_G when the guest PTE was global
+ * (G with CR4.PGE: it may outlive a CR3 load, SDM Vol 3A 4.10.2.4), V2P_WP0 when it
+ * is writable only because CR0.WP was 0 (a supervisor write to a read-only page).
+ */
+#define V2P_W 0x80000000u
+#define V2P_G 0x40000000u
+#define V2P_WP0 0x20000000u
+#define V2P_PAGE(e) (((e) & ~(V2P_W | V2P_G | V2P_WP0)) - 1)
+
+/*
+ * One cached address space: a pair of views (supervisor, user) whose shadow is kept
+ * exact against the guest's tables by write tracing while it is not current, so a
+ * CR3 load of a cached key only switches the view base.
+ */
+#define JC_AS_PAGES 24 /* code pages an address space's jump-cache generation may name */
+struct bt_as {
+	uint32_t cr3;    /* key: CR3 & ~0xfff; BT_AS_FREE when the slot has none */
+	uint64_t stamp;  /* LRU: bt->as_clock at its last load */
+	uint32_t mapped; /* pages mapped in its views */
+	/*
+	 * Its jump-cache generation (tc_jc_switch): reused at a CR3 load back to this
+	 * slot while the cache's jc_epoch is unchanged and every code page its entries
+	 * came from still translates to the same frame (jc_page[i]: vpage | 1 << 31 for
+	 * a CPL 3 fetch; jc_frame[i]: the frame). jc_pages > JC_AS_PAGES: not reusable.
+	 */
+	uint32_t jc_gen, jc_epoch, jc_pages;
+	uint32_t jc_page[JC_AS_PAGES], jc_frame[JC_AS_PAGES];
+};
+#define BT_AS_FREE 0xffffffffu
+
+/*
+ * Views: VIEW_KINDS per cached address space (slot), BT_AS_NR slots, flat index
+ * slot * VIEW_KINDS + kind; VIEW_NR reservations in all (about 42 GiB of host
+ * address space each, PROT_NONE).
+ */
+enum { VIEW_SUP, VIEW_USER, VIEW_KINDS };
+#define BT_AS_NR 4
+#define VIEW_NR (BT_AS_NR * VIEW_KINDS)
+#define VIEW_KIND(v) ((v) % VIEW_KINDS)
+#define VIEW_AS(v) ((v) / VIEW_KINDS)
+/*
+ * Each view's reservation: [canary][guard below][4 GiB view][mirror of page 0]
+ * [guard above][canary]. A one-register operand reaches [-2 GiB, 8 * 4 GiB + 2 GiB)
+ * from the base; the guards cover all of it that is not the view or the mirror.
+ */
+#define BT_GUARD_BELOW ((2ULL << 30) + (64u << 10))
+#define BT_GUARD_ABOVE ((34ULL << 30) + (64u << 10))
+
+#define PF_CODE 0x1 /* physical page flag: translated code comes from here */
+#define PF_PT 0x2   /* physical page flag: a page directory or table the walker used */
+/* physical page flag: a table mmu_pt_release found in use by a scan (adapted stores skip it) */
+#define PF_PT_INUSE 0x4
+
+/* Guest virtual memory's state (struct bt's mmu member): views, shadows, tracing. */
+struct bt_mmu {
+	/* shadow: two 4 GiB windows over guest virtual memory per cached address space */
+	uint8_t *view[VIEW_NR];
+	int cur_view; /* flat: cur_as * VIEW_KINDS + (CPL 3 ? VIEW_USER : VIEW_SUP) */
+	int cur_as;
+	struct bt_as as[BT_AS_NR];
+	uint64_t as_clock;
+	uint32_t npages; /* guest-physical pages of RAM */
+	uint8_t *pflags;
+	uint32_t *rmap_head;
+	uint8_t *pt_hot; /* per page table: trace faults since it was traced (bt_shadow.c) */
+	uint16_t *ptref; /* per page table: the PDE index that uses it + 1; 0xffff several */
+	uint8_t *canary[2 * VIEW_NR]; /* canary pages just below and after each view, or NULL */
+	uint32_t
+	    *v2p[VIEW_NR]; /* per view and guest virtual page: physical page + 1, 0 = unmapped */
+	struct bt_rmap *rmap;
+	uint32_t rmap_used, rmap_cap, rmap_free;
+	uint32_t mapped;                    /* shadow pages currently mapped */
+	uint32_t wp0_mapped, global_mapped; /* entries with V2P_WP0, V2P_G */
+	uint64_t fill_saved; /* the last fill that found its page mapped (page << 8 | view) + 1 */
+	struct {             /* a store to a page table, single-stepped with the page writable */
+		bool active;
+		int view;
+		uint32_t va, ppage;
+		uint32_t before[1024];
+	} pt_write;
+	int openbus_fd;   /* page 0: all-ones, what guest pages with no RAM or device map; */
+	uint8_t *openbus; /* page 1: a device access's data (mmio_step); both mapped here */
+	struct {          /* a store to open bus, single-stepped with its pages writable */
+		bool active;
+		int n; /* pages writable: 2 when the store straddles two open-bus pages */
+		int view[2];
+		uint32_t va[2];
+	} openbus_write;
+	bool stop_request; /* that access ended the run: the next exit is EXIT_STOP */
+	struct {           /* a device access by any instruction, single-stepped on page 1 */
+		bool active, write;
+		int view;
+		uint32_t va, pa;
+		uint8_t size;
+	} mmio_step;
+};
 
 /* ---- bt_mmu.c ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
@@ -21,6 +132,12 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
  * mapping as changed). With paging off, va's own frame.
  */
 bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame);
+/*
+ * Does every code page the current address space's jump-cache generation has entries
+ * from (bt_as.jc_page, jc_frame) still translate to the same frame (mmu_peek_fetch)?
+ * False when there were too many to list. For tc_new_space after a CR3 load.
+ */
+bool mmu_code_pages_hold(struct bt *bt);
 /*
  * Copy len bytes between guest virtual va and buf (user: CPL 3 rights), page by page.
  * Bytes outside RAM read as 0xff, writes there are dropped (no device sees them); a write
@@ -107,11 +224,7 @@ int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage
 /* Make room for n more mapped pages: evict cached address spaces (LRU), else empty the current one.
  */
 void mmu_reserve_pages(struct bt *bt, uint32_t n);
-/* The host address of guest page va in flat view v (the mirror of page 0 aside). */
-static inline uint8_t *mmu_host_page(struct bt *bt, int v, uint32_t va)
-{
-	return bt->view[v] + (va & ~0xfffu);
-}
+/* mmu_host_page (the host address of a guest page in a view) is in bt.h: it needs struct bt. */
 /* mprotect one shadow page (and the wrap mirror for page 0). */
 void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot);
 /*

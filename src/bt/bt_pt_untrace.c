@@ -17,12 +17,12 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
 {
 	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
 
-	if (ppage >= bt->npages || ++bt->pt_hot[ppage] < PT_HOT_FAULTS)
+	if (ppage >= bt->mmu.npages || ++bt->mmu.pt_hot[ppage] < PT_HOT_FAULTS)
 		return;
 	for (int s = 0; s < BT_AS_NR; s++) {
-		uint32_t key = bt->as[s].cr3, *pd, j, v;
+		uint32_t key = bt->mmu.as[s].cr3, *pd, j, v;
 
-		if (!bt->as[s].mapped || key == BT_AS_FREE)
+		if (!bt->mmu.as[s].mapped || key == BT_AS_FREE)
 			continue;
 		if ((key >> 12) == ppage) {
 			mmu_slot_empty(bt, s);
@@ -36,8 +36,8 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
 					for (int k = 0; k < VIEW_KINDS; k++)
 						mmu_unmap_one(bt, s * VIEW_KINDS + k, v);
 	}
-	bt->pflags[ppage] &= (uint8_t)~PF_PT;
-	bt->pt_untraced++;
+	bt->mmu.pflags[ppage] &= (uint8_t)~PF_PT;
+	bt->stats.pt_untraced++;
 }
 
 /*
@@ -52,8 +52,8 @@ static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 
 	if (!pd)
 		return 0;
-	if (bt->ptref[ppage] && bt->ptref[ppage] != 0xffff) {
-		j = bt->ptref[ppage] - 1u;
+	if (bt->mmu.ptref[ppage] && bt->mmu.ptref[ppage] != 0xffff) {
+		j = bt->mmu.ptref[ppage] - 1u;
 		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
 			return 1;
 	}
@@ -68,35 +68,35 @@ bool mmu_pt_release(struct bt *bt, uint32_t ppage)
 	uint32_t cur = bt->cpu.cr3 & ~0xfffu;
 	int s;
 
-	if (ppage >= bt->npages || !(bt->pflags[ppage] & PF_PT))
+	if (ppage >= bt->mmu.npages || !(bt->mmu.pflags[ppage] & PF_PT))
 		return false;
 	if ((cur >> 12) == ppage)
 		return false;
 	for (s = 0; s < BT_AS_NR; s++)
-		if (s != bt->cur_as && bt->as[s].cr3 != BT_AS_FREE &&
-		    (bt->as[s].cr3 >> 12) == ppage) {
+		if (s != bt->mmu.cur_as && bt->mmu.as[s].cr3 != BT_AS_FREE &&
+		    (bt->mmu.as[s].cr3 >> 12) == ppage) {
 			/*
 			 * The directory of a space that is not current is written (a process's
 			 * page directory freed and reused): drop that space rather than follow
 			 * each entry; it is built again if its CR3 is loaded.
 			 */
 			mmu_slot_empty(bt, s);
-			bt->as[s].cr3 = BT_AS_FREE;
-			bt->as_dropped++;
+			bt->mmu.as[s].cr3 = BT_AS_FREE;
+			bt->stats.as_dropped++;
 		}
 	for (s = -1; s < BT_AS_NR; s++) {
-		uint32_t key = s < 0 ? cur : bt->as[s].cr3;
+		uint32_t key = s < 0 ? cur : bt->mmu.as[s].cr3;
 		int how;
 
 		if (s >= 0 && (key == BT_AS_FREE || key == cur))
 			continue;
 		if ((how = pd_points_to(bt, key, ppage))) {
 			if (how == 2) /* a costly check (a shared table): adapted stores skip it */
-				bt->pflags[ppage] |= PF_PT_INUSE;
+				bt->mmu.pflags[ppage] |= PF_PT_INUSE;
 			return false;
 		}
 	}
-	bt->pflags[ppage] &= (uint8_t)~PF_PT;
-	bt->pt_released++;
+	bt->mmu.pflags[ppage] &= (uint8_t)~PF_PT;
+	bt->stats.pt_released++;
 	return true;
 }

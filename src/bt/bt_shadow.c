@@ -63,7 +63,7 @@ int mmu_canary_check(const struct bt *bt)
 	int i, bad = 0;
 
 	for (i = 0; i < 2 * VIEW_NR; i++) {
-		const uint8_t *p = bt->canary[i];
+		const uint8_t *p = bt->mmu.canary[i];
 		unsigned k;
 
 		for (k = 0; p && k < 4096; k++)
@@ -83,46 +83,48 @@ int mmu_init(struct bt *bt)
 {
 	int v;
 
-	bt->openbus_fd = -1; /* mmu_destroy closes it once it exists, whatever failed after */
-	bt->npages = (uint32_t)(bt->mon->vm.ram_size >> 12);
-	bt->pflags = calloc(bt->npages, 1);
-	bt->page_tbs = calloc(bt->npages, sizeof(*bt->page_tbs));
+	bt->mmu.openbus_fd = -1; /* mmu_destroy closes it once it exists, whatever failed after */
+	bt->mmu.npages = (uint32_t)(bt->mon->vm.ram_size >> 12);
+	bt->mmu.pflags = calloc(bt->mmu.npages, 1);
+	bt->cache.page_tbs = calloc(bt->mmu.npages, sizeof(*bt->cache.page_tbs));
 	/* One more rmap list: the open-bus page, "physical page" npages in v2p. */
-	bt->rmap_head = calloc(bt->npages + 1, sizeof(*bt->rmap_head));
-	bt->ptref = calloc(bt->npages, sizeof(*bt->ptref));
-	bt->pt_hot = calloc(bt->npages, 1);
-	bt->rmap_cap = SHADOW_MAX_PAGES + 64;
-	bt->rmap = calloc(bt->rmap_cap, sizeof(*bt->rmap));
-	if (!bt->pflags || !bt->page_tbs || !bt->rmap_head || !bt->rmap || !bt->ptref ||
-	    !bt->pt_hot)
+	bt->mmu.rmap_head = calloc(bt->mmu.npages + 1, sizeof(*bt->mmu.rmap_head));
+	bt->mmu.ptref = calloc(bt->mmu.npages, sizeof(*bt->mmu.ptref));
+	bt->mmu.pt_hot = calloc(bt->mmu.npages, 1);
+	bt->mmu.rmap_cap = SHADOW_MAX_PAGES + 64;
+	bt->mmu.rmap = calloc(bt->mmu.rmap_cap, sizeof(*bt->mmu.rmap));
+	if (!bt->mmu.pflags || !bt->cache.page_tbs || !bt->mmu.rmap_head || !bt->mmu.rmap ||
+	    !bt->mmu.ptref || !bt->mmu.pt_hot)
 		return -ENOMEM;
 	/* Open bus reads all-ones (QEMU's unassigned memory, a PC's floating bus). */
-	bt->openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
-	if (bt->openbus_fd < 0 || ftruncate(bt->openbus_fd, 8192))
+	bt->mmu.openbus_fd = memfd_create("tandem-open-bus", MFD_CLOEXEC);
+	if (bt->mmu.openbus_fd < 0 || ftruncate(bt->mmu.openbus_fd, 8192))
 		return -errno;
-	bt->openbus = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, bt->openbus_fd, 0);
-	if (bt->openbus == MAP_FAILED) {
-		bt->openbus = NULL;
+	bt->mmu.openbus =
+	    mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, bt->mmu.openbus_fd, 0);
+	if (bt->mmu.openbus == MAP_FAILED) {
+		bt->mmu.openbus = NULL;
 		return -errno;
 	}
-	memset(bt->openbus, 0xff, 4096);
+	memset(bt->mmu.openbus, 0xff, 4096);
 	for (v = 0; v < VIEW_NR; v++) {
 		/* [canary][guard below][4 GiB view][mirror][guard above][canary] */
-		bt->view[v] = reserve(RESERVE_LEN);
-		if (bt->view[v])
-			bt->view[v] += 4096 + BT_GUARD_BELOW;
-		bt->v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
-		if (!bt->view[v] || !bt->v2p[v])
+		bt->mmu.view[v] = reserve(RESERVE_LEN);
+		if (bt->mmu.view[v])
+			bt->mmu.view[v] += 4096 + BT_GUARD_BELOW;
+		bt->mmu.v2p[v] = (uint32_t *)reserve(VPAGES * sizeof(uint32_t));
+		if (!bt->mmu.view[v] || !bt->mmu.v2p[v])
 			return -ENOMEM;
-		if (mprotect(bt->v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
+		if (mprotect(bt->mmu.v2p[v], VPAGES * sizeof(uint32_t), PROT_READ | PROT_WRITE))
 			return -errno;
 		/* Tripwires right below and right after the reservation (see mmu_canary_check). */
-		bt->canary[2 * v] = canary_at(bt->view[v] - BT_GUARD_BELOW - 4096);
-		bt->canary[2 * v + 1] = canary_at(bt->view[v] + VIEW_MAPPED + BT_GUARD_ABOVE);
+		bt->mmu.canary[2 * v] = canary_at(bt->mmu.view[v] - BT_GUARD_BELOW - 4096);
+		bt->mmu.canary[2 * v + 1] =
+		    canary_at(bt->mmu.view[v] + VIEW_MAPPED + BT_GUARD_ABOVE);
 	}
 	for (v = 0; v < BT_AS_NR; v++)
-		bt->as[v] = (struct bt_as){.cr3 = BT_AS_FREE};
-	bt->cur_as = 0;
+		bt->mmu.as[v] = (struct bt_as){.cr3 = BT_AS_FREE};
+	bt->mmu.cur_as = 0;
 	return 0;
 }
 
@@ -131,34 +133,35 @@ void mmu_destroy(struct bt *bt)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++) {
-		if (bt->view[v])
-			munmap(bt->view[v] - BT_GUARD_BELOW - 4096, RESERVE_LEN);
-		if (bt->v2p[v])
-			munmap(bt->v2p[v], VPAGES * sizeof(uint32_t));
+		if (bt->mmu.view[v])
+			munmap(bt->mmu.view[v] - BT_GUARD_BELOW - 4096, RESERVE_LEN);
+		if (bt->mmu.v2p[v])
+			munmap(bt->mmu.v2p[v], VPAGES * sizeof(uint32_t));
 	}
-	if (bt->openbus)
-		munmap(bt->openbus, 8192);
-	if (bt->openbus_fd >= 0)
-		close(bt->openbus_fd);
-	free(bt->pflags);
-	free(bt->page_tbs);
-	free(bt->rmap_head);
-	free(bt->ptref);
-	free(bt->pt_hot);
-	free(bt->rmap);
+	if (bt->mmu.openbus)
+		munmap(bt->mmu.openbus, 8192);
+	if (bt->mmu.openbus_fd >= 0)
+		close(bt->mmu.openbus_fd);
+	free(bt->mmu.pflags);
+	free(bt->cache.page_tbs);
+	free(bt->mmu.rmap_head);
+	free(bt->mmu.ptref);
+	free(bt->mmu.pt_hot);
+	free(bt->mmu.rmap);
 }
 
 bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write)
 {
-	uint32_t e = bt->v2p[bt->cur_view][va >> 12];
+	uint32_t e = bt->mmu.v2p[bt->mmu.cur_view][va >> 12];
 
 	return e && (!write || (e & V2P_W));
 }
 
 void mmu_set_view(struct bt *bt)
 {
-	bt->cur_view = bt->cur_as * VIEW_KINDS + (bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP);
-	bt->cpu.vbase = (uint64_t)(uintptr_t)bt->view[bt->cur_view]; /* r8 at the next entry */
+	bt->mmu.cur_view = bt->mmu.cur_as * VIEW_KINDS + (bt->cpu.cpl == 3 ? VIEW_USER : VIEW_SUP);
+	bt->cpu.vbase =
+	    (uint64_t)(uintptr_t)bt->mmu.view[bt->mmu.cur_view]; /* r8 at the next entry */
 }
 
 /* Guest page 0 also lives at 4 GiB (the wrap mirror): both copies change together. */
@@ -166,7 +169,7 @@ void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot)
 {
 	mprotect(mmu_host_page(bt, v, va), 4096, prot);
 	if ((va >> 12) == 0)
-		mprotect(bt->view[v] + VIEW_SIZE, 4096, prot);
+		mprotect(bt->mmu.view[v] + VIEW_SIZE, 4096, prot);
 }
 
 static void shadow_none(struct bt *bt, int v, uint32_t vpage)
@@ -174,20 +177,21 @@ static void shadow_none(struct bt *bt, int v, uint32_t vpage)
 	mmap(mmu_host_page(bt, v, vpage << 12), 4096, PROT_NONE,
 	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 	if (vpage == 0)
-		mmap(bt->view[v] + VIEW_SIZE, 4096, PROT_NONE,
+		mmap(bt->mmu.view[v] + VIEW_SIZE, 4096, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
 /* ppage npages is the open-bus page, npages + 1 the device scratch page (mmio_step). */
 static int shadow_map(struct bt *bt, int v, uint32_t vpage, uint32_t n, int prot, uint32_t ppage)
 {
-	int fd = ppage >= bt->npages ? bt->openbus_fd : bt->mon->vm.memfd;
-	off_t off = ppage >= bt->npages ? (off_t)(ppage - bt->npages) << 12 : (off_t)ppage << 12;
+	int fd = ppage >= bt->mmu.npages ? bt->mmu.openbus_fd : bt->mon->vm.memfd;
+	off_t off =
+	    ppage >= bt->mmu.npages ? (off_t)(ppage - bt->mmu.npages) << 12 : (off_t)ppage << 12;
 
 	if (mmap(mmu_host_page(bt, v, vpage << 12), (size_t)n << 12, prot, MAP_SHARED | MAP_FIXED,
 	         fd, off) == MAP_FAILED)
 		return -errno;
-	if (vpage == 0 && mmap(bt->view[v] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED, fd,
+	if (vpage == 0 && mmap(bt->mmu.view[v] + VIEW_SIZE, 4096, prot, MAP_SHARED | MAP_FIXED, fd,
 	                       off) == MAP_FAILED)
 		return -errno;
 	return 0;
@@ -195,17 +199,17 @@ static int shadow_map(struct bt *bt, int v, uint32_t vpage, uint32_t n, int prot
 
 static void rmap_remove(struct bt *bt, uint32_t ppage, int v, uint32_t vpage)
 {
-	uint32_t *link = &bt->rmap_head[ppage];
+	uint32_t *link = &bt->mmu.rmap_head[ppage];
 
 	while (*link) {
-		struct bt_rmap *r = &bt->rmap[*link - 1];
+		struct bt_rmap *r = &bt->mmu.rmap[*link - 1];
 
 		if (r->va == vpage && r->view == v) {
 			uint32_t idx = *link;
 
 			*link = r->next;
-			r->next = bt->rmap_free;
-			bt->rmap_free = idx;
+			r->next = bt->mmu.rmap_free;
+			bt->mmu.rmap_free = idx;
 			return;
 		}
 		link = &r->next;
@@ -216,35 +220,35 @@ static int rmap_add(struct bt *bt, uint32_t ppage, int v, uint32_t vpage)
 {
 	uint32_t idx;
 
-	if (bt->rmap_free) {
-		idx = bt->rmap_free;
-		bt->rmap_free = bt->rmap[idx - 1].next;
-	} else if (bt->rmap_used < bt->rmap_cap) {
-		idx = ++bt->rmap_used;
+	if (bt->mmu.rmap_free) {
+		idx = bt->mmu.rmap_free;
+		bt->mmu.rmap_free = bt->mmu.rmap[idx - 1].next;
+	} else if (bt->mmu.rmap_used < bt->mmu.rmap_cap) {
+		idx = ++bt->mmu.rmap_used;
 	} else {
 		return -ENOSPC;
 	}
-	bt->rmap[idx - 1] =
-	    (struct bt_rmap){.va = vpage, .next = bt->rmap_head[ppage], .view = (uint8_t)v};
-	bt->rmap_head[ppage] = idx;
+	bt->mmu.rmap[idx - 1] =
+	    (struct bt_rmap){.va = vpage, .next = bt->mmu.rmap_head[ppage], .view = (uint8_t)v};
+	bt->mmu.rmap_head[ppage] = idx;
 	return 0;
 }
 
 /* v2p and the counters forget vpage of view v (the host mapping is the caller's). */
 static void forget(struct bt *bt, int v, uint32_t vpage)
 {
-	uint32_t e = bt->v2p[v][vpage];
+	uint32_t e = bt->mmu.v2p[v][vpage];
 
-	bt->wp0_mapped -= !!(e & V2P_WP0);
-	bt->global_mapped -= !!(e & V2P_G);
-	bt->v2p[v][vpage] = 0;
-	bt->mapped--;
-	bt->as[VIEW_AS(v)].mapped--;
+	bt->mmu.wp0_mapped -= !!(e & V2P_WP0);
+	bt->mmu.global_mapped -= !!(e & V2P_G);
+	bt->mmu.v2p[v][vpage] = 0;
+	bt->mmu.mapped--;
+	bt->mmu.as[VIEW_AS(v)].mapped--;
 }
 
 void mmu_unmap_one(struct bt *bt, int v, uint32_t vpage)
 {
-	uint32_t e = bt->v2p[v][vpage];
+	uint32_t e = bt->mmu.v2p[v][vpage];
 
 	if (!e)
 		return;
@@ -260,7 +264,7 @@ int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		uint32_t e = bt->v2p[v][vpage + i];
+		uint32_t e = bt->mmu.v2p[v][vpage + i];
 
 		if (e) { /* replaced by the mmap below: no unmap of its own */
 			rmap_remove(bt, V2P_PAGE(e), v, vpage + i);
@@ -272,17 +276,17 @@ int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage
 	if (prot & PROT_WRITE)
 		flags |= V2P_W;
 	for (i = 0; i < n; i++) {
-		uint32_t p = ppage >= bt->npages ? bt->npages : ppage + i;
+		uint32_t p = ppage >= bt->mmu.npages ? bt->mmu.npages : ppage + i;
 
 		if (rmap_add(bt, p, v, vpage + i)) {
 			ret = -ENOSPC;
 			goto undo_rmap;
 		}
-		bt->v2p[v][vpage + i] = (p + 1) | flags;
-		bt->wp0_mapped += !!(flags & V2P_WP0);
-		bt->global_mapped += !!(flags & V2P_G);
-		bt->mapped++;
-		bt->as[VIEW_AS(v)].mapped++;
+		bt->mmu.v2p[v][vpage + i] = (p + 1) | flags;
+		bt->mmu.wp0_mapped += !!(flags & V2P_WP0);
+		bt->mmu.global_mapped += !!(flags & V2P_G);
+		bt->mmu.mapped++;
+		bt->mmu.as[VIEW_AS(v)].mapped++;
 	}
 	return 0;
 undo_rmap:
@@ -308,27 +312,27 @@ static uint32_t sweep(struct bt *bt, uint32_t vmask, uint32_t any, uint32_t keep
 	if (!bulk && !any) { /* keeping some: bulk anyway when there is none to keep */
 		uint32_t kept = 0;
 
-		for (uint32_t i = 0; i < bt->rmap_used && !kept; i++) {
-			const struct bt_rmap *r = &bt->rmap[i];
+		for (uint32_t i = 0; i < bt->mmu.rmap_used && !kept; i++) {
+			const struct bt_rmap *r = &bt->mmu.rmap[i];
 
 			/* (a free pool entry may count: then page by page, still right) */
-			if ((vmask >> r->view) & 1 && (bt->v2p[r->view][r->va] & keep))
+			if ((vmask >> r->view) & 1 && (bt->mmu.v2p[r->view][r->va] & keep))
 				kept++;
 		}
 		bulk = !kept;
 	}
 	if (bulk)
 		for (v = 0; v < VIEW_NR; v++)
-			if ((vmask >> v) & 1 && bt->as[VIEW_AS(v)].mapped)
-				mmap(bt->view[v], VIEW_MAPPED, PROT_NONE,
+			if ((vmask >> v) & 1 && bt->mmu.as[VIEW_AS(v)].mapped)
+				mmap(bt->mmu.view[v], VIEW_MAPPED, PROT_NONE,
 				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
 				     0);
-	for (p = 0; p <= bt->npages; p++) {
-		uint32_t *link = &bt->rmap_head[p];
+	for (p = 0; p <= bt->mmu.npages; p++) {
+		uint32_t *link = &bt->mmu.rmap_head[p];
 
 		while (*link) {
-			struct bt_rmap *r = &bt->rmap[*link - 1];
-			uint32_t e = bt->v2p[r->view][r->va], idx = *link;
+			struct bt_rmap *r = &bt->mmu.rmap[*link - 1];
+			uint32_t e = bt->mmu.v2p[r->view][r->va], idx = *link;
 
 			if (!((vmask >> r->view) & 1) || (any && !(e & any)) || (e & keep)) {
 				link = &r->next;
@@ -338,8 +342,8 @@ static uint32_t sweep(struct bt *bt, uint32_t vmask, uint32_t any, uint32_t keep
 				shadow_none(bt, r->view, r->va);
 			forget(bt, r->view, r->va);
 			*link = r->next;
-			r->next = bt->rmap_free;
-			bt->rmap_free = idx;
+			r->next = bt->mmu.rmap_free;
+			bt->mmu.rmap_free = idx;
 			dropped++;
 		}
 	}
@@ -361,24 +365,25 @@ void mmu_flush(struct bt *bt)
 	int s;
 
 	sweep(bt, (1u << VIEW_NR) - 1, 0, 0);
-	bt->rmap_used = 0;
-	bt->rmap_free = 0;
-	for (uint32_t p = 0; p < bt->npages; p++)
-		bt->pflags[p] &= (uint8_t) ~(PF_PT | PF_PT_INUSE); /* traced again when walked */
-	memset(bt->ptref, 0, bt->npages * sizeof(*bt->ptref));
+	bt->mmu.rmap_used = 0;
+	bt->mmu.rmap_free = 0;
+	for (uint32_t p = 0; p < bt->mmu.npages; p++)
+		bt->mmu.pflags[p] &=
+		    (uint8_t) ~(PF_PT | PF_PT_INUSE); /* traced again when walked */
+	memset(bt->mmu.ptref, 0, bt->mmu.npages * sizeof(*bt->mmu.ptref));
 	for (s = 0; s < BT_AS_NR; s++)
-		bt->as[s].cr3 = BT_AS_FREE;
-	bt->as[bt->cur_as].cr3 = bt->cpu.cr3 & ~0xfffu;
-	bt->shadow_flushes++;
+		bt->mmu.as[s].cr3 = BT_AS_FREE;
+	bt->mmu.as[bt->mmu.cur_as].cr3 = bt->cpu.cr3 & ~0xfffu;
+	bt->stats.shadow_flushes++;
 }
 
 void mmu_trace_pt(struct bt *bt, uint32_t pa)
 {
 	uint32_t p = pa >> 12;
 
-	if (p < bt->npages && !(bt->pflags[p] & PF_PT)) {
-		bt->pflags[p] = (uint8_t)((bt->pflags[p] | PF_PT) & ~PF_PT_INUSE);
-		bt->pt_hot[p] = 0;
+	if (p < bt->mmu.npages && !(bt->mmu.pflags[p] & PF_PT)) {
+		bt->mmu.pflags[p] = (uint8_t)((bt->mmu.pflags[p] | PF_PT) & ~PF_PT_INUSE);
+		bt->mmu.pt_hot[p] = 0;
 		mmu_unmap_ppage(bt, p);
 	}
 }
@@ -397,23 +402,23 @@ static void retrace(struct bt *bt)
 	int s;
 
 	for (s = 0; s < BT_AS_NR; s++) {
-		uint32_t key = bt->as[s].cr3, *pd, j;
+		uint32_t key = bt->mmu.as[s].cr3, *pd, j;
 
 		if (key == BT_AS_FREE || !(pd = vm_gpa(&bt->mon->vm, key, 4096)))
 			continue;
-		bt->pflags[key >> 12] |= PF_MARK;
+		bt->mmu.pflags[key >> 12] |= PF_MARK;
 		for (j = 0; j < 1024; j++)
 			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) &&
-			    (pd[j] >> 12) < bt->npages)
-				bt->pflags[pd[j] >> 12] |= PF_MARK;
+			    (pd[j] >> 12) < bt->mmu.npages)
+				bt->mmu.pflags[pd[j] >> 12] |= PF_MARK;
 	}
-	for (p = 0; p < bt->npages; p++) {
-		bt->pflags[p] &= (uint8_t)~PF_PT_INUSE; /* the slots changed: look again */
-		if (bt->pflags[p] & PF_MARK) {
-			bt->pflags[p] &= (uint8_t)~PF_MARK;
+	for (p = 0; p < bt->mmu.npages; p++) {
+		bt->mmu.pflags[p] &= (uint8_t)~PF_PT_INUSE; /* the slots changed: look again */
+		if (bt->mmu.pflags[p] & PF_MARK) {
+			bt->mmu.pflags[p] &= (uint8_t)~PF_MARK;
 			mmu_trace_pt(bt, p << 12);
 		} else {
-			bt->pflags[p] &= (uint8_t)~PF_PT;
+			bt->mmu.pflags[p] &= (uint8_t)~PF_PT;
 		}
 	}
 }
@@ -425,51 +430,51 @@ static void as_load(struct bt *bt)
 	int s, pick = -1;
 
 	for (s = 0; s < BT_AS_NR; s++)
-		if (bt->as[s].cr3 == key)
+		if (bt->mmu.as[s].cr3 == key)
 			break;
 	if (s < BT_AS_NR) {
-		bt->as_hits++;
+		bt->stats.as_hits++;
 	} else {
 		for (s = 0; s < BT_AS_NR; s++) {
-			if (s == bt->cur_as)
+			if (s == bt->mmu.cur_as)
 				continue;
-			if (bt->as[s].cr3 == BT_AS_FREE) {
+			if (bt->mmu.as[s].cr3 == BT_AS_FREE) {
 				pick = s; /* a free slot first */
 				break;
 			}
-			if (pick < 0 || bt->as[s].stamp < bt->as[pick].stamp)
+			if (pick < 0 || bt->mmu.as[s].stamp < bt->mmu.as[pick].stamp)
 				pick = s;
 		}
-		s = pick < 0 ? bt->cur_as : pick;
-		bt->as_misses++;
-		if (bt->as[s].mapped) {
+		s = pick < 0 ? bt->mmu.cur_as : pick;
+		bt->stats.as_misses++;
+		if (bt->mmu.as[s].mapped) {
 			/* Global entries may outlive a CR3 load (SDM Vol 3A 4.10.4.1). */
 			sweep(bt, slot_mask(s), 0, V2P_G);
-			bt->as_evictions++;
+			bt->stats.as_evictions++;
 		}
-		bt->as[s].cr3 = key;
+		bt->mmu.as[s].cr3 = key;
 		retrace(bt);
 	}
-	bt->as[s].stamp = ++bt->as_clock;
-	bt->cur_as = s;
+	bt->mmu.as[s].stamp = ++bt->mmu.as_clock;
+	bt->mmu.cur_as = s;
 }
 
 void mmu_reserve_pages(struct bt *bt, uint32_t n)
 {
-	while (bt->mapped + n > SHADOW_MAX_PAGES) {
+	while (bt->mmu.mapped + n > SHADOW_MAX_PAGES) {
 		int s, pick = -1;
 
 		for (s = 0; s < BT_AS_NR; s++)
-			if (s != bt->cur_as && bt->as[s].mapped &&
-			    (pick < 0 || bt->as[s].stamp < bt->as[pick].stamp))
+			if (s != bt->mmu.cur_as && bt->mmu.as[s].mapped &&
+			    (pick < 0 || bt->mmu.as[s].stamp < bt->mmu.as[pick].stamp))
 				pick = s;
 		if (pick < 0)
-			pick = bt->cur_as; /* the current address space alone is over budget */
+			pick = bt->mmu.cur_as; /* the current address space alone is over budget */
 		sweep(bt, slot_mask(pick), 0, 0);
-		if (pick != bt->cur_as)
-			bt->as[pick].cr3 = BT_AS_FREE;
-		bt->as_evictions++;
-		if (pick == bt->cur_as)
+		if (pick != bt->mmu.cur_as)
+			bt->mmu.as[pick].cr3 = BT_AS_FREE;
+		bt->stats.as_evictions++;
+		if (pick == bt->mmu.cur_as)
 			break;
 	}
 }
@@ -485,9 +490,9 @@ void mmu_cr_written(struct bt *bt, int n, uint32_t old0, uint32_t old4)
 			/* No translation in effect: every slot is empty or identity (PG 0 flushed).
 			 */
 			for (int s = 0; s < BT_AS_NR; s++)
-				if (bt->as[s].cr3 == (c->cr3 & ~0xfffu))
-					bt->as[s].cr3 = BT_AS_FREE;
-			bt->as[bt->cur_as].cr3 = c->cr3 & ~0xfffu;
+				if (bt->mmu.as[s].cr3 == (c->cr3 & ~0xfffu))
+					bt->mmu.as[s].cr3 = BT_AS_FREE;
+			bt->mmu.as[bt->mmu.cur_as].cr3 = c->cr3 & ~0xfffu;
 		}
 		mmu_set_view(bt);
 		return;
@@ -501,14 +506,14 @@ void mmu_cr_written(struct bt *bt, int n, uint32_t old0, uint32_t old4)
 
 		for (int s = 0; s < BT_AS_NR; s++)
 			sup |= 1u << (s * VIEW_KINDS + VIEW_SUP);
-		bt->wp_changes++;
+		bt->stats.wp_changes++;
 		/* 1 -> 0 only lets more through: the next fault maps it */
-		if ((c->cr0 & X86_CR0_WP) && bt->wp0_mapped)
+		if ((c->cr0 & X86_CR0_WP) && bt->mmu.wp0_mapped)
 			sweep(bt, sup, V2P_WP0, 0);
 	}
 	if ((old4 ^ c->cr4) & CR4_PGE) {
-		bt->pge_changes++;
-		if (bt->global_mapped)
+		bt->stats.pge_changes++;
+		if (bt->mmu.global_mapped)
 			sweep(bt, (1u << VIEW_NR) - 1, V2P_G, 0);
 	}
 }
@@ -519,30 +524,31 @@ void mmu_unmap_va(struct bt *bt, uint32_t va)
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++)
-		if (VIEW_AS(v) == bt->cur_as || (bt->global_mapped && (bt->v2p[v][vpage] & V2P_G)))
+		if (VIEW_AS(v) == bt->mmu.cur_as ||
+		    (bt->mmu.global_mapped && (bt->mmu.v2p[v][vpage] & V2P_G)))
 			mmu_unmap_one(bt, v, vpage);
 }
 
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage)
 {
-	uint32_t i = bt->rmap_head[ppage];
+	uint32_t i = bt->mmu.rmap_head[ppage];
 
 	while (i) {
-		struct bt_rmap *r = &bt->rmap[i - 1];
+		struct bt_rmap *r = &bt->mmu.rmap[i - 1];
 		uint32_t next = r->next;
 
 		shadow_none(bt, r->view, r->va);
 		forget(bt, r->view, r->va);
-		r->next = bt->rmap_free;
-		bt->rmap_free = i;
+		r->next = bt->mmu.rmap_free;
+		bt->mmu.rmap_free = i;
 		i = next;
 	}
-	bt->rmap_head[ppage] = 0;
+	bt->mmu.rmap_head[ppage] = 0;
 }
 
 int mmu_devpage_map(struct bt *bt, int view, uint32_t va)
 {
-	return shadow_map(bt, view, va >> 12, 1, PROT_READ | PROT_WRITE, bt->npages + 1);
+	return shadow_map(bt, view, va >> 12, 1, PROT_READ | PROT_WRITE, bt->mmu.npages + 1);
 }
 
 void mmu_devpage_unmap(struct bt *bt, int view, uint32_t va)

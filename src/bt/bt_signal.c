@@ -15,6 +15,7 @@
 #include <ucontext.h>
 
 #include "bt.h"
+#include "bt_context.h"
 #include "bt_mmio.h"
 #include "log.h"
 
@@ -30,7 +31,7 @@ static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va, bool *guar
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++) {
-		uintptr_t base = (uintptr_t)bt->view[v];
+		uintptr_t base = (uintptr_t)bt->mmu.view[v];
 
 		*guard = false;
 		if (addr >= base && addr - base < (1ULL << 32) + 4096) {
@@ -46,70 +47,6 @@ static int view_of(const struct bt *bt, uintptr_t addr, uint32_t *va, bool *guar
 	return -1;
 }
 
-/* The guest instruction of a block that a host PC belongs to. */
-static int imap_index(const struct tb *tb, uintptr_t pc)
-{
-	uint32_t off = (uint32_t)(pc - (uintptr_t)tb->code);
-	int i;
-
-	for (i = tb->ninsn - 1; i > 0; i--)
-		if (tb->imap[i].host <= off)
-			break;
-	return i;
-}
-
-/* Save the guest state at the faulting instruction into cpu; 0, or -1 if pc is not in a block. */
-int bt_sync_from_context(struct bt *bt, ucontext_t *uc, struct tb **tbp, int *idx)
-{
-	greg_t *g = uc->uc_mcontext.gregs;
-	uintptr_t pc = (uintptr_t)g[REG_RIP];
-	struct tb *tb = tc_find_host(bt, pc);
-	struct bt_cpu *c = &bt->cpu;
-	int i;
-
-	if (!tb || pc - (uintptr_t)tb->code >= tb->body_len)
-		return -1;
-	i = imap_index(tb, pc);
-	c->gpr[0] = (uint32_t)g[REG_RAX];
-	c->gpr[1] = (uint32_t)g[REG_RCX];
-	c->gpr[2] = (uint32_t)g[REG_RDX];
-	c->gpr[3] = (uint32_t)g[REG_RBX];
-	c->gpr[4] = (uint32_t)g[REG_R15];
-	c->gpr[5] = (uint32_t)g[REG_RBP];
-	c->gpr[6] = (uint32_t)g[REG_RSI];
-	c->gpr[7] = (uint32_t)g[REG_RDI];
-	if (tb->imap[i].spill != 0xff)
-		c->gpr[tb->imap[i].spill] = (uint32_t)g[REG_R13];
-	c->hflags = (uint32_t)g[REG_EFL];
-	c->eip = tb->eip + tb->imap[i].guest;
-	if (tbp)
-		*tbp = tb;
-	if (idx)
-		*idx = i;
-	return 0;
-}
-
-int bt_eip_of_pc(struct bt *bt, uintptr_t pc, uint32_t *eip)
-{
-	struct tb *tb = tc_find_host(bt, pc);
-
-	if (!tb || pc - (uintptr_t)tb->code >= tb->body_len)
-		return -1;
-	*eip = tb->eip + tb->imap[imap_index(tb, pc)].guest;
-	return 0;
-}
-
-/* Leave the cache from the signal context with reason; the guest state is in cpu. */
-void bt_leave_from_context(struct bt *bt, ucontext_t *uc, int reason)
-{
-	greg_t *g = uc->uc_mcontext.gregs;
-
-	bt->cpu.exit_reason = (uint32_t)reason;
-	g[REG_RIP] = (greg_t)(uintptr_t)bt->stub_exit_saved;
-	g[REG_R14] = (greg_t)(uintptr_t)&bt->cpu;
-	g[REG_EFL] &= ~(greg_t)0x500; /* DF and TF clear for C */
-}
-
 /* A fault the translator cannot explain: stop the guest, never crash the host. */
 static void internal_fault(struct bt *bt, ucontext_t *uc, const char *what, uintptr_t addr)
 {
@@ -117,7 +54,7 @@ static void internal_fault(struct bt *bt, ucontext_t *uc, const char *what, uint
 
 	if (bt_sync_from_context(bt, uc, NULL, NULL) == 0)
 		eip = bt->cpu.eip;
-	exit_make_msg(&bt->cpu.core_exit, EXIT_INTERNAL, eip, 0,
+	exit_make_msg(&bt->core_exit, EXIT_INTERNAL, eip, 0,
 	              "translated code took %s at host address %p", what, (void *)addr);
 	bt_leave_from_context(bt, uc, BT_EXIT_CORE);
 }
@@ -138,7 +75,7 @@ static void guest_exception(struct bt *bt, ucontext_t *uc, int vector)
 		bt_adapt_fault(bt, bt->cpu.eip, ADAPT_PF);
 	bt->cpu.exc = e;
 	if (vector == EXC_PF || e.vector == EXC_PF)
-		bt->true_faults++;
+		bt->stats.true_faults++;
 	bt_leave_from_context(bt, uc, BT_EXIT_EXCEPTION);
 }
 
@@ -161,7 +98,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		internal_fault(bt, uc, "a fault outside the guest windows", (uintptr_t)si->si_addr);
 		return;
 	}
-	if (VIEW_AS(view) != bt->cur_as) {
+	if (VIEW_AS(view) != bt->mmu.cur_as) {
 		/* r8 is reloaded on every entry: only the current address space is reachable. */
 		internal_fault(bt, uc, "a fault in another address space's view",
 		               (uintptr_t)si->si_addr);
@@ -172,7 +109,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		 * A one-register operand wrapped below 0 or past 4 GiB: retranslate the
 		 * instruction with its address computed in 32 bits, and run it again.
 		 */
-		if (bt->pt_write.active)
+		if (bt->mmu.pt_write.active)
 			mmu_pt_write_end(bt);
 		if (bt_sync_from_context(bt, uc, NULL, NULL) ||
 		    bt_adapt_wrap(bt, bt->cpu.eip) == 0) {
@@ -183,12 +120,12 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		return;
 	}
 	bt->cpu.exc.vector = -1;
-	if (bt->pt_write.active)
+	if (bt->mmu.pt_write.active)
 		mmu_pt_write_end(bt); /* the stepped store faulted again elsewhere */
-	if (bt->mmio_step.active)
+	if (bt->mmu.mmio_step.active)
 		bt_mmio_step_end(bt, false); /* faulted elsewhere: it runs again, read included */
 	r = mmu_fill(bt, view, va, uc->uc_mcontext.gregs[REG_ERR] & 2, &pa);
-	if (bt->openbus_write.active && r != 3)
+	if (bt->mmu.openbus_write.active && r != 3)
 		mmu_openbus_write_end(bt); /* the stepped store faulted elsewhere: it runs again */
 	if (r == 3) {
 		/*
@@ -217,7 +154,7 @@ static void on_segv(int sig, siginfo_t *si, void *uctx)
 		 * single-step to the next instruction boundary, then leave.
 		 */
 		if (tb && !tb->valid) {
-			bt->smc_tb = tb;
+			bt->cache.smc_tb = tb;
 			uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
 		}
 		return;
@@ -238,9 +175,9 @@ static void on_fpe(int sig, siginfo_t *si, void *uctx)
 		signal(sig, SIG_DFL);
 		return;
 	}
-	if (sig_bt->openbus_write.active)
+	if (sig_bt->mmu.openbus_write.active)
 		mmu_openbus_write_end(sig_bt);
-	if (sig_bt->mmio_step.active)
+	if (sig_bt->mmu.mmio_step.active)
 		bt_mmio_step_end(sig_bt, false);
 	if (sig == SIGILL)
 		guest_exception(sig_bt, uc, EXC_UD);
@@ -262,21 +199,22 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
 {
 	ucontext_t *uc = uctx;
 	struct bt *bt = sig_bt;
-	struct tb *tb = bt ? bt->smc_tb : NULL;
+	struct tb *tb = bt ? bt->cache.smc_tb : NULL;
 	uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 	uint32_t off;
 	int i;
 
 	(void)sig;
 	(void)si;
-	if (bt && (bt->pt_write.active || bt->openbus_write.active || bt->mmio_step.active)) {
-		if (bt->pt_write.active)
+	if (bt &&
+	    (bt->mmu.pt_write.active || bt->mmu.openbus_write.active || bt->mmu.mmio_step.active)) {
+		if (bt->mmu.pt_write.active)
 			mmu_pt_write_end(bt);
-		if (bt->openbus_write.active)
+		if (bt->mmu.openbus_write.active)
 			mmu_openbus_write_end(bt);
-		if (bt->mmio_step.active)
+		if (bt->mmu.mmio_step.active)
 			bt_mmio_step_end(bt, true);
-		tb = bt->smc_tb;
+		tb = bt->cache.smc_tb;
 		if (!tb) {
 			uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
 			return;
@@ -288,7 +226,7 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
 	if (pc < (uintptr_t)tb->code || off >= tb->body_len) {
 		/* Left the block (its exits are unchained now): nothing more to do. */
 		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
-		bt->smc_tb = NULL;
+		bt->cache.smc_tb = NULL;
 		return;
 	}
 	for (i = 1; i < tb->ninsn; i++)
@@ -296,7 +234,7 @@ static void on_trap(int sig, siginfo_t *si, void *uctx)
 			break;
 	if (i == tb->ninsn)
 		return; /* inside a rewritten sequence: keep stepping */
-	bt->smc_tb = NULL;
+	bt->cache.smc_tb = NULL;
 	bt_sync_from_context(bt, uc, NULL, NULL);
 	bt_leave_from_context(bt, uc, BT_EXIT_RESUME);
 }

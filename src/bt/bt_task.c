@@ -142,7 +142,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	if (reason != TS_IRET && set_busy(bt, sel, true))
 		return -1;
 	log_debug("bt: task switch %d from 0x%x to 0x%x at eip=0x%x", reason, c->tr_sel, sel, v[0]);
-	bt->task_switches++;
+	bt->stats.task_switches++;
 	c->tr_sel = sel;
 	c->tr_base = base;
 	c->tr_limit = limit;
@@ -156,7 +156,7 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 	if ((c->cr0 & CR0_PG) && cr3 != c->cr3) {
 		c->cr3 = cr3;
 		mmu_cr_written(bt, 3, c->cr0, c->cr4);
-		tc_new_space(bt);
+		tc_new_space(bt, mmu_code_pages_hold(bt));
 	}
 	c->eip = v[0];
 	bt_set_eflags(c, v[1]);

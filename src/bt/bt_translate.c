@@ -68,35 +68,6 @@ static int fetch(struct xlat *x, uint32_t eip, uint32_t *avail)
 	return 0;
 }
 
-/* A callout whose site records this instruction. */
-void x_callout(struct xlat *x, int kind)
-{
-	uint32_t site = tc_site(x->bt, (uint8_t)kind, x->eip, x->bytes, x->in.length);
-
-	emit_cpu_store32(&x->e, CPU_CO_SITE, site);
-	emit_call(&x->e, x->bt->stub_callout);
-}
-
-/* An exit slot to a guest target; chainable slots become direct jumps later. */
-static void add_slot(struct xlat *x, uint32_t field, uint32_t target, bool chain)
-{
-	int k = x->nslots++;
-
-	x->slot_field[k] = field;
-	x->slot_target[k] = target;
-	x->slot_chain[k] = chain;
-}
-
-void x_jmp_slot(struct xlat *x, uint32_t target, bool chain)
-{
-	add_slot(x, emit_jmp_slot(&x->e), target, chain);
-}
-
-void x_jcc_slot(struct xlat *x, uint8_t cc, uint32_t target)
-{
-	add_slot(x, emit_jcc_slot(&x->e, cc), target, true);
-}
-
 /* Is target in a guest page this block was checked against (its first, or the one it reaches into)?
  */
 static bool in_block_pages(const struct tb *tb, uint32_t target)
@@ -132,7 +103,7 @@ static void emit_slot_stubs(struct xlat *x)
 		    !in_block_pages(tb, x->slot_target[k])) {
 			tb->slot_dead[k] = true; /* its jump goes to this probe for good */
 			emit_mov_r13_imm(&x->e, x->slot_target[k]);
-			emit_lookup(&x->e, x->bt->stub_miss);
+			emit_lookup(&x->e, x->bt->cache.stub_miss);
 			continue;
 		}
 		emit_cpu_store32(&x->e, CPU_EIP, x->slot_target[k]);
@@ -140,13 +111,13 @@ static void emit_slot_stubs(struct xlat *x)
 		emit_bytes(&x->e, &ref, 8);
 		emit_bytes(&x->e, store_ref, sizeof(store_ref));
 		emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_CHAIN);
-		emit_jmp(&x->e, x->bt->stub_exit);
+		emit_jmp(&x->e, x->bt->cache.stub_exit);
 		if (x->slot_chain[k]) {
 			/* The way to a target in these pages that checks segments this block does
 			 * not. */
 			tb->probe_off[k] = (uint32_t)(x->e.p - x->e.start);
 			emit_mov_r13_imm(&x->e, x->slot_target[k]);
-			emit_jmp(&x->e, x->bt->stub_probe);
+			emit_jmp(&x->e, x->bt->cache.stub_probe);
 		}
 	}
 	tb->nslots = (uint8_t)x->nslots;
@@ -363,8 +334,8 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	bool loop = self_loop(bt, eip);
 	int n, r = 0;
 
-	if (loop && bt->tc_used < bt->tc_size)
-		bt->tc_used = (bt->tc_used + 63) & ~(size_t)63;
+	if (loop && bt->cache.tc_used < bt->cache.tc_size)
+		bt->cache.tc_used = (bt->cache.tc_used + 63) & ~(size_t)63;
 	tb = tc_begin(bt, TB_CODE_MAX, TB_MAX_INSNS);
 	if (!tb) {
 		tc_flush(bt);
@@ -430,7 +401,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	tb->code_len = (uint32_t)(x.e.p - x.e.start);
 	tc_seg_key(bt, tb, x.e.seg_used);
 	tc_commit(bt, tb);
-	tb->loop0 = (uint16_t)bt->nloops;
+	tb->loop0 = (uint16_t)bt->cache.nloops;
 	for (n = 0; n < x.nloops; n++)
 		if (tc_loop_add(bt, tb->code + x.loop_off[n][0], tb->code + x.loop_off[n][1],
 		                tb->code + x.loop_off[n][2]))

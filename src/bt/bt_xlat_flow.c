@@ -34,7 +34,7 @@ static bool indirect_target(struct xlat *x)
 	return load_operand(x, &x->op[0], R(R13D));
 }
 
-int x_jmp(struct xlat *x)
+enum x_next x_jmp(struct xlat *x)
 {
 	if (is_far(x)) {
 		x_callout(x, BT_CO_far);
@@ -48,11 +48,11 @@ int x_jmp(struct xlat *x)
 	}
 	if (!indirect_target(x))
 		return unsupported(x);
-	emit_lookup(&x->e, x->bt->stub_miss);
+	emit_lookup(&x->e, x->bt->cache.stub_miss);
 	return 1;
 }
 
-int x_call(struct xlat *x)
+enum x_next x_call(struct xlat *x)
 {
 	uint32_t ret = x->eip + x->in.length;
 
@@ -72,11 +72,11 @@ int x_call(struct xlat *x)
 		return unsupported(x);
 	emit_stack_store_imm(&x->e, -4, ret);
 	emit_esp_add(&x->e, -4);
-	emit_lookup(&x->e, x->bt->stub_miss);
+	emit_lookup(&x->e, x->bt->cache.stub_miss);
 	return 1;
 }
 
-int x_ret(struct xlat *x)
+enum x_next x_ret(struct xlat *x)
 {
 	int32_t pop = 4, ic;
 
@@ -93,9 +93,9 @@ int x_ret(struct xlat *x)
 	/* A ret usually goes back to the same call site: an inline cache first. */
 	ic = tc_ic_alloc(x->bt);
 	if (ic >= 0)
-		emit_lookup_ic(&x->e, x->bt->stub_miss, ic);
+		emit_lookup_ic(&x->e, x->bt->cache.stub_miss, ic);
 	else
-		emit_lookup(&x->e, x->bt->stub_miss);
+		emit_lookup(&x->e, x->bt->cache.stub_miss);
 	return 1;
 }
 
@@ -105,7 +105,7 @@ int x_ret(struct xlat *x)
  * a compiler lays out straight-line code: no jump between a jcc and the next
  * instruction, one host taken branch where the guest takes one.
  */
-int x_jcc(struct xlat *x)
+enum x_next x_jcc(struct xlat *x)
 {
 	if (x->in.operand_width != 32)
 		return slow16(x);
@@ -117,7 +117,7 @@ int x_jcc(struct xlat *x)
 }
 
 /* loop/loope/loopne/jecxz: the same opcode with addr32 uses ECX in 64-bit mode. */
-int x_loop(struct xlat *x)
+enum x_next x_loop(struct xlat *x)
 {
 	const uint8_t head[] = {0x67, x->in.opcode, 0x05}; /* taken: skip the fall-through jump */
 

@@ -159,7 +159,7 @@ void mov_rr(struct xlat *x, ZydisRegister dst, ZydisRegister src)
 	emit_req(&x->e, &r);
 }
 
-int unsupported(struct xlat *x)
+enum x_next unsupported(struct xlat *x)
 {
 	x_callout(x, BT_CO_unsupported);
 	x_jmp_slot(x, x->eip + x->in.length, false);
@@ -281,7 +281,7 @@ static void ea16(struct xlat *x, const ZydisDecodedOperand *m)
 static int ident(struct xlat *x, int n);
 
 /* IDENT; a 16-bit ModRM memory operand becomes [r11d] with r11d computed first (ea16). */
-int x_ident(struct xlat *x, int n)
+enum x_next x_ident(struct xlat *x, int n)
 {
 	ZydisDecodedOperand *m16 = NULL;
 	int i, r;
@@ -376,7 +376,7 @@ static bool store_stack(struct xlat *x, int32_t disp, ZydisRegister src, int64_t
 	return emit_req(&x->e, &r);
 }
 
-int x_push(struct xlat *x)
+enum x_next x_push(struct xlat *x)
 {
 	const ZydisDecodedOperand *o = &x->op[0];
 	int size = x->in.operand_width / 8;
@@ -401,7 +401,7 @@ int x_push(struct xlat *x)
 	return 0;
 }
 
-int x_pop(struct xlat *x)
+enum x_next x_pop(struct xlat *x)
 {
 	const ZydisDecodedOperand *o = &x->op[0];
 	int size = x->in.operand_width / 8;
@@ -455,7 +455,7 @@ int x_pop(struct xlat *x)
 	return 0;
 }
 
-int x_pusha(struct xlat *x)
+enum x_next x_pusha(struct xlat *x)
 {
 	static const int order[] = {0, 1, 2, 3, 15, 5, 6, 7}; /* esp is pushed as it was */
 	int i;
@@ -470,7 +470,7 @@ int x_pusha(struct xlat *x)
 	return 0;
 }
 
-int x_popa(struct xlat *x)
+enum x_next x_popa(struct xlat *x)
 {
 	static const int order[] = {7, 6, 5, -1, 3, 2, 1, 0};
 	int i;
@@ -489,7 +489,7 @@ int x_popa(struct xlat *x)
 	return 0;
 }
 
-int x_enter(struct xlat *x)
+enum x_next x_enter(struct xlat *x)
 {
 	uint32_t frame = (uint32_t)x->op[0].imm.value.u;
 
@@ -504,7 +504,7 @@ int x_enter(struct xlat *x)
 	return 0;
 }
 
-int x_leave(struct xlat *x)
+enum x_next x_leave(struct xlat *x)
 {
 	ZydisEncoderRequest r;
 

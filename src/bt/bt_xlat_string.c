@@ -96,7 +96,7 @@ static void step(struct xlat *x, ZydisRegister dst, ZydisRegister base, int size
 	emit_req(&x->e, &r);
 }
 
-int x_string(struct xlat *x)
+enum x_next x_string(struct xlat *x)
 {
 	static const uint8_t df_step[] = {
 	    0x9c,                              /* pushfq                       */
@@ -167,7 +167,7 @@ int x_string(struct xlat *x)
 			step_field = x->e.p - 1;
 			emit_cpu_store32(&x->e, CPU_EIP, x->eip);
 			emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_EXIT_RESUME);
-			emit_jmp(&x->e, x->bt->stub_exit);
+			emit_jmp(&x->e, x->bt->cache.stub_exit);
 		} else if (x->nloops < TB_MAX_INSNS) {
 			uint32_t *o = x->loop_off[x->nloops++];
 
@@ -178,7 +178,7 @@ int x_string(struct xlat *x)
 			o[2] = (uint32_t)(x->e.p - x->e.start);
 			emit_cpu_store32(&x->e, CPU_EIP, x->eip);
 			emit_cpu_store32(&x->e, CPU_EXIT_REASON, BT_ASM_EXIT_KICK);
-			emit_jmp(&x->e, x->bt->stub_exit);
+			emit_jmp(&x->e, x->bt->cache.stub_exit);
 		} else {
 			emit_u8(&x->e, 0xeb);
 			emit_u8(&x->e, (uint8_t)(int8_t)(loop - (x->e.p + 1)));
