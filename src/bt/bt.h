@@ -80,6 +80,8 @@ struct bt;
 	X(adapt_div, "retranslations: divides (inline zero-divisor check)")                        \
 	X(adapt_pf, "retranslations: true page faults (presence checked by callout)")              \
 	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")              \
+	X(rsp_loops, "one-block loops run with host RSP = r8 + guest ESP (bt_rsp.c)")             \
+	X(rsp_refused, "one-block loops that could not take that form (ESP written, callouts)")   \
 	X(task_switches, "hardware task switches")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
@@ -167,6 +169,12 @@ struct tb {
 	uintptr_t jmp_next[TB_SLOTS];
 	bool listed[TB_SLOTS];  /* in bt->chains, the registry a full unlink walks */
 	bool patched;           /* an adaptive patch jumps from here into another block */
+	/*
+	 * >0: a stack-pointer loop (bt_rsp.c): code+0 sets RSP = r8 + r15, the loop head
+	 * (where a chain from this block to itself goes) is at this offset, every exit
+	 * restores the host RSP first.
+	 */
+	uint8_t rsp_head;
 	uint8_t segs;           /* the segment state it was translated for (bt->segtab) */
 	uint8_t seg_mask;       /* the segments of that state it depends on (TB_SEG_*) */
 	uint16_t loop0, nloops; /* its rep back edges: bt->loops[loop0, loop0 + nloops) */
@@ -449,6 +457,7 @@ struct bt {
 	uint32_t nloops;
 	bool loops_cut;    /* a kick aimed them at their exits */
 	bool stepping;     /* the dispatcher runs one instruction per block (guest TF) */
+	bool rsp_off;      /* TANDEM_BT_RSP=0: no stack-pointer loops (bt_rsp.h) */
 	bool nmi_blocked;  /* an NMI was delivered; the next iret unblocks (SDM 6.7.1) */
 	struct tb *smc_tb; /* single-stepping out of a block its own store invalidated */
 	struct {           /* a store to a page table, single-stepped with the page writable */

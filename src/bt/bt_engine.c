@@ -15,6 +15,7 @@
 #include "bt.h"
 #include "bt_callout.h"
 #include "bt_mmio.h"
+#include "bt_rsp.h"
 #include "engine.h"
 #include "hostcaps.h"
 #include "log.h"
@@ -111,6 +112,11 @@ static int bt_create(struct monitor *mon, void **state)
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 	            ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive = !mon->opts.no_adaptive;
+	{
+		const char *rsp = getenv("TANDEM_BT_RSP");
+
+		bt->rsp_off = rsp && !strcmp(rsp, "0");
+	}
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
 	bt->cpu.apic_base = 0xfee00900u;
@@ -417,6 +423,7 @@ static int bt_run(void *state, struct exit_record *ex)
 	struct bt *bt = state;
 	int r;
 
+	bt_rsp_altstack(); /* failing, bt_rsp_available says no */
 	bt_fpu_enter(bt);
 	r = run_loop(bt, ex);
 	bt_fpu_leave(bt);
