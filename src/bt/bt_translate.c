@@ -83,6 +83,8 @@ static void add_slot(struct xlat *x, uint32_t field, uint32_t target, bool chain
 {
 	int k = x->nslots++;
 
+	x->looped |= target == x->tb->eip;
+
 	x->slot_field[k] = field;
 	x->slot_target[k] = target;
 	x->slot_chain[k] = chain;
@@ -230,7 +232,8 @@ static void segment_prologue(struct xlat *x)
 }
 
 /* One instruction at x->eip: 0 go on, 1 the block ends here, -1 fetch fault, -2 stop,
- * -3 it cannot be in a stack-pointer loop (x->e.rsp). */
+ * -3 it cannot be in a stack-pointer loop (x->e.rsp), -4 the same after the loop's
+ * back edge (the block ends before it). */
 static int translate_one(struct xlat *x, int n)
 {
 	struct tb *tb = x->tb;
@@ -275,7 +278,8 @@ static int translate_one(struct xlat *x, int n)
 	if (x->pa2 != ~0u && (uint32_t)(x->eip & 0xfff) + x->in.length > 4096)
 		tb->page[1] = x->pa2 >> 12;
 	if (x->e.rsp && !bt_rsp_insn_ok(x))
-		return -3; /* not in a stack-pointer loop: translate the block again without */
+		/* past the loop's back edge: end the block here; else translate it without */
+		return x->looped && n > 0 ? -4 : -3;
 	x->e.exact = bt_adapt_is_wrap(x->bt, x->eip, tb->cpl);
 	segment_prologue(x);
 	r = x_insn(x, n);
