@@ -458,6 +458,7 @@ struct bt {
 	bool loops_cut;    /* a kick aimed them at their exits */
 	bool stepping;     /* the dispatcher runs one instruction per block (guest TF) */
 	bool rsp_off;      /* TANDEM_BT_RSP=0: no stack-pointer loops (bt_rsp.h) */
+	int8_t rsp_ok;     /* bt_rsp_available on the first bt_run (-1: not asked yet) */
 	bool nmi_blocked;  /* an NMI was delivered; the next iret unblocks (SDM 6.7.1) */
 	struct tb *smc_tb; /* single-stepping out of a block its own store invalidated */
 	struct {           /* a store to a page table, single-stepped with the page writable */

@@ -21,7 +21,8 @@ struct xlat;
 #define BT_RSP_PROLOGUE_LEN 4
 
 /*
- * May this thread translate stack-pointer loops now? True when not turned off
+ * May stack-pointer loops be translated? Asked once, on the engine's first bt_run
+ * (64 system calls); true when not turned off
  * (TANDEM_BT_RSP=0 at engine creation), this thread has an alternate signal stack
  * (bt_rsp_altstack) and every installed signal handler runs on it (SA_ONSTACK): a
  * signal taken with RSP in guest memory must never put its frame there. No

@@ -447,7 +447,7 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	bool loop = self_loop(bt, eip);
 	int r;
 
-	if (!loop || !bt_rsp_available(bt))
+	if (!loop || bt->rsp_ok != 1)
 		return translate(bt, eip, out, loop, false);
 	r = translate(bt, eip, out, true, true);
 	if (r != -3)
