@@ -80,8 +80,8 @@ struct bt;
 	X(adapt_div, "retranslations: divides (inline zero-divisor check)")                        \
 	X(adapt_pf, "retranslations: true page faults (presence checked by callout)")              \
 	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")              \
-	X(rsp_loops, "one-block loops run with host RSP = r8 + guest ESP (bt_rsp.c)")             \
-	X(rsp_refused, "one-block loops that could not take that form (ESP written, callouts)")   \
+	X(rsp_loops, "one-block loops run with host RSP = r8 + guest ESP (bt_rsp.c)")              \
+	X(rsp_refused, "one-block loops that could not take that form (ESP written, callouts)")    \
 	X(task_switches, "hardware task switches")
 
 /* X(name): callout kinds; the C handler is bt_co_<name>. */
@@ -167,8 +167,8 @@ struct tb {
 	 */
 	uintptr_t jmp_in;
 	uintptr_t jmp_next[TB_SLOTS];
-	bool listed[TB_SLOTS];  /* in bt->chains, the registry a full unlink walks */
-	bool patched;           /* an adaptive patch jumps from here into another block */
+	bool listed[TB_SLOTS]; /* in bt->chains, the registry a full unlink walks */
+	bool patched;          /* an adaptive patch jumps from here into another block */
 	/*
 	 * >0: a stack-pointer loop (bt_rsp.c): code+0 sets RSP = r8 + r15, the loop head
 	 * (where a chain from this block to itself goes) is at this offset, every exit

@@ -81,11 +81,11 @@ void req_imm(ZydisEncoderRequest *r, int64_t v);
  * displacement modulo 2^32: the forms, and why they stay in the view, are unchanged.
  * One register: [r8 + reg64*scale + disp32], exact unless it wraps, when it lands
  * in a guard; ESP alone in a stack-pointer loop (e->rsp): [rsp + disp32], the same
- * address, since RSP = r8 + r15 there. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov r9d, imm
- * for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9].
- * Through FS or GS (a run-time base): r9d = base + ea32 in 32 bits first (`mov r9d,
- * [r14 + base]; lea r9d, [r9 + reg*scale + disp]`, or emit_seg_add after the lea
- * with two registers; r10 clobbered), then [r8 + r9]: the same exact form.
+ * address, since RSP = r8 + r15 there. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov
+ * r9d, imm for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9]. Through
+ * FS or GS (a run-time base): r9d = base + ea32 in 32 bits first (`mov r9d, [r14 + base]; lea r9d,
+ * [r9 + reg*scale + disp]`, or emit_seg_add after the lea with two registers; r10 clobbered), then
+ * [r8 + r9]: the same exact form.
  */
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
               uint8_t scale, int64_t disp, uint16_t size);

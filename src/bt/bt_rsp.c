@@ -189,7 +189,8 @@ bool bt_rsp_body_ok(const uint8_t *code, uint32_t from, uint32_t to)
 		}
 		for (i = 0; i < in.operand_count; i++)
 			if (op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-			    (op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && kept_reg(op[i].reg.value))
+			    (op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+			    kept_reg(op[i].reg.value))
 				return false;
 		off += in.length;
 	}
@@ -206,7 +207,8 @@ void emit_rsp_enter(struct emit *e)
 
 void emit_rsp_leave(struct emit *e)
 {
-	static const uint8_t mov[] = {0x49, 0x8b, 0x66, CPU_HOST_RSP}; /* mov rsp, [r14 + host_rsp] */
+	static const uint8_t mov[] = {0x49, 0x8b, 0x66,
+	                              CPU_HOST_RSP}; /* mov rsp, [r14 + host_rsp] */
 
 	emit_bytes(e, mov, sizeof(mov));
 }
