@@ -175,6 +175,8 @@ bool bt_rsp_body_ok(const uint8_t *code, uint32_t from, uint32_t to)
 		case ZYDIS_CATEGORY_PUSH:
 		case ZYDIS_CATEGORY_POP:
 		case ZYDIS_CATEGORY_SYSTEM:
+		case ZYDIS_CATEGORY_SYSCALL:
+		case ZYDIS_CATEGORY_SYSRET:
 		case ZYDIS_CATEGORY_INTERRUPT:
 			return false;
 		case ZYDIS_CATEGORY_COND_BR:

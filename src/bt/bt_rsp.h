@@ -45,6 +45,7 @@ bool bt_rsp_insn_ok(struct xlat *x);
 /*
  * The host code check behind that choice: decodes code[from, to) (a loop body) and is
  * true only if no instruction writes RSP, R15 or R8 (any width), calls, returns,
+ * enters the kernel (syscall, int),
  * pushes, pops or branches indirectly, and every relative branch goes to or past
  * from. So RSP = r8 + r15 holds from the loop head to each exit's restore.
  */
