@@ -45,9 +45,9 @@ bool bt_rsp_insn_ok(struct xlat *x);
 /*
  * The host code check behind that choice: decodes code[from, to) (a loop body) and is
  * true only if no instruction writes RSP, R15 or R8 (any width), calls, returns,
- * enters the kernel (syscall, int),
- * pushes, pops or branches indirectly, and every relative branch goes to or past
- * from. So RSP = r8 + r15 holds from the loop head to each exit's restore.
+ * enters the kernel (syscall, int), pushes, pops or branches indirectly, and every
+ * relative branch goes to or past from. So RSP = r8 + r15 holds from the loop
+ * head to each exit's restore.
  */
 bool bt_rsp_body_ok(const uint8_t *code, uint32_t from, uint32_t to);
 /* Emit lea rsp, [r8 + r15] (BT_RSP_PROLOGUE_LEN bytes). */
