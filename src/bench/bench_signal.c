@@ -50,6 +50,7 @@ int nb_sig_install(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_ONSTACK; /* bt may run with RSP in guest memory (src/bt/bt_rsp.h) */
 	sigemptyset(&sa.sa_mask);
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&sa.sa_mask, sigs[i]); /* a second Ctrl-C waits for the first cleanup */

@@ -88,6 +88,8 @@ struct monitor;
 	X(adapt_div, "retranslations: divides (inline zero-divisor check)")                        \
 	X(adapt_pf, "retranslations: true page faults (presence checked by callout)")              \
 	X(wrap_exact, "retranslations: accesses that wrapped at 4 GiB (guard fault)")              \
+	X(rsp_loops, "one-block loops run with host RSP = r8 + guest ESP (bt_rsp.c)")              \
+	X(rsp_refused, "one-block loops that could not take that form (ESP written, callouts)")    \
 	X(task_switches, "hardware task switches")
 
 /* The translator's counters (struct bt's stats member). */
@@ -113,6 +115,8 @@ struct bt {
 	/* the dispatcher (bt_engine.c) */
 	bool in_run;
 	bool stepping;                /* the dispatcher runs one instruction per block (guest TF) */
+	bool rsp_off;                 /* TANDEM_BT_RSP=0: no stack-pointer loops (bt_rsp.h) */
+	int8_t rsp_ok;                /* bt_rsp_available on the first bt_run (-1: not asked yet) */
 	bool nmi_blocked;             /* an NMI was delivered; the next iret unblocks (SDM 6.7.1) */
 	struct exit_record core_exit; /* BT_EXIT_CORE: the exit for the monitor */
 	uint8_t io_buf[4096];         /* the data of the port or MMIO access being dispatched */

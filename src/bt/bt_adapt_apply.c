@@ -102,7 +102,9 @@ static void patch_holders(struct bt *bt, const struct bt_adapt *s, const struct 
 		for (i = 1; i < tb->ninsn; i++) {
 			if (tb->eip + tb->imap[i].guest != s->eip)
 				continue;
-			if (!tc_same_pages(bt, tb, fresh) || !patch_fits(bt, tb, i)) {
+			/* (a stack-pointer loop would jump there with RSP in guest memory) */
+			if (!tc_same_pages(bt, tb, fresh) || !patch_fits(bt, tb, i) ||
+			    tb->rsp_head) {
 				/* retranslated when next reached, with the adapted form inline */
 				tc_invalidate_tb(bt, tb);
 				break;

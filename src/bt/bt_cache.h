@@ -56,8 +56,14 @@ struct tb {
 	 */
 	uintptr_t jmp_in;
 	uintptr_t jmp_next[TB_SLOTS];
-	bool listed[TB_SLOTS];  /* in bt->cache.chains, the registry a full unlink walks */
-	bool patched;           /* an adaptive patch jumps from here into another block */
+	bool listed[TB_SLOTS]; /* in bt->cache.chains, the registry a full unlink walks */
+	bool patched;          /* an adaptive patch jumps from here into another block */
+	/*
+	 * >0: a stack-pointer loop (bt_rsp.c): code+0 sets RSP = r8 + r15, the loop head
+	 * (where a chain from this block to itself goes) is at this offset, every exit
+	 * restores the host RSP first.
+	 */
+	uint8_t rsp_head;
 	uint8_t segs;           /* the segment state it was translated for (bt->cache.segtab) */
 	uint8_t seg_mask;       /* the segments of that state it depends on (TB_SEG_*) */
 	uint8_t seg_lax;        /* of those, the ones it never accesses: null and flat alike */

@@ -25,6 +25,12 @@ static void patch_field(uint8_t *field, const uint8_t *dest)
 	memcpy(field, &rel, 4);
 }
 
+/* Where a chain from -> to jumps: to's code, or a stack-pointer loop's head from itself. */
+static const uint8_t *chain_dest(const struct tb *from, const struct tb *to)
+{
+	return to->code + (from == to ? to->rsp_head : 0);
+}
+
 /* Are b's guest pages among those a was checked against (same virtual -> physical)? */
 static bool tb_covers(const struct tb *a, const struct tb *b)
 {
@@ -53,6 +59,9 @@ void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 {
 	if (!from->valid || !to->valid || from->chained[slot] || from->slot_dead[slot])
 		return;
+	/* A stack-pointer loop's jcc to its start has no RSP restore: only to its own head. */
+	if (from->rsp_head && from->jmp_off[slot] < from->body_len && to != from)
+		return;
 	/*
 	 * Only to code whose pages the source's own check covers: whenever the source
 	 * runs, its pages are mapped as when it was found, so the target's are too, in
@@ -77,7 +86,7 @@ void tc_chain(struct bt *bt, struct tb *from, int slot, struct tb *to)
 		bt->cache.chains[bt->cache.nchains++] = (struct bt_chainref){from, (uint8_t)slot};
 		from->listed[slot] = true;
 	}
-	patch_rel32(from, slot, to->code);
+	patch_rel32(from, slot, chain_dest(from, to));
 	from->chained[slot] = to;
 	from->jmp_next[slot] = to->jmp_in;
 	to->jmp_in = (uintptr_t)from | (uintptr_t)slot;
@@ -232,7 +241,7 @@ static void relink_one(struct bt *bt, struct tb *tb)
 		return;
 	for (k = 0; k < tb->nslots; k++)
 		if (tb->chained[k])
-			patch_rel32(tb, k, tb->chained[k]->code);
+			patch_rel32(tb, k, chain_dest(tb, tb->chained[k]));
 	if (!bt->cache.loops_cut)
 		for (i = tb->loop0; i < (uint32_t)tb->loop0 + tb->nloops && i < bt->cache.nloops;
 		     i++)
@@ -322,7 +331,7 @@ void tc_relink(struct bt *bt)
 			int slot = bt->cache.chains[i].slot;
 
 			if (tb->valid && tb->chained[slot])
-				patch_rel32(tb, slot, tb->chained[slot]->code);
+				patch_rel32(tb, slot, chain_dest(tb, tb->chained[slot]));
 		}
 	}
 	while (n--)

@@ -31,9 +31,19 @@ void emit_u32(struct emit *e, uint32_t v)
 
 /*
  * The host instruction in buf addresses memory only as [r8 + index + disp] with a
- * 64-bit address (what req_gmem builds), never RIP-relative, never segmented.
+ * 64-bit address (what req_gmem builds), never RIP-relative, never segmented; in a
+ * stack-pointer loop's body (rsp) also as [rsp + disp], no index (RSP = r8 + r15 there).
  */
-static bool confined(const uint8_t *buf, size_t len)
+static bool mem_ok(const ZydisDecodedOperand *o, bool rsp)
+{
+	if (o->mem.segment != ZYDIS_REGISTER_DS && o->mem.segment != ZYDIS_REGISTER_SS)
+		return false;
+	if (o->mem.base == ZYDIS_REGISTER_R8)
+		return true;
+	return rsp && o->mem.base == ZYDIS_REGISTER_RSP && o->mem.index == ZYDIS_REGISTER_NONE;
+}
+
+static bool confined(const uint8_t *buf, size_t len, bool rsp)
 {
 	static ZydisDecoder d64;
 	static bool ready;
@@ -51,9 +61,7 @@ static bool confined(const uint8_t *buf, size_t len)
 		if (op[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    op[i].mem.type == ZYDIS_MEMOP_TYPE_MEM &&
 		    op[i].visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT &&
-		    (in.address_width != 64 || op[i].mem.base != ZYDIS_REGISTER_R8 ||
-		     (op[i].mem.segment != ZYDIS_REGISTER_DS &&
-		      op[i].mem.segment != ZYDIS_REGISTER_SS)))
+		    (in.address_width != 64 || !mem_ok(&op[i], rsp)))
 			return false;
 	return true;
 }
@@ -66,7 +74,7 @@ bool emit_req(struct emit *e, const ZydisEncoderRequest *r)
 
 	e->gmem = false;
 	if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(r, buf, &len)) ||
-	    (check && !confined(buf, len))) {
+	    (check && !confined(buf, len, e->rsp))) {
 		if (!e->failed)
 			e->failed_mnemonic = r->mnemonic;
 		e->failed = true;
@@ -209,7 +217,12 @@ void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisR
 	}
 	/* A base at or above 2 GiB makes disp32 negative: every access would wrap, so lea up front.
 	 */
-	if (nregs == 1 && !e->exact && !(segbase && d < 0)) {
+	if (nregs == 1 && !e->exact && !(segbase && d < 0) && e->rsp &&
+	    base == ZYDIS_REGISTER_R15D) {
+		/* a stack-pointer loop: RSP = r8 + r15, so the same address, base only */
+		o->mem.base = ZYDIS_REGISTER_RSP;
+		o->mem.displacement = d;
+	} else if (nregs == 1 && !e->exact && !(segbase && d < 0)) {
 		/* [r8 + reg64*scale + disp32]: a wrap lands in a guard (or the mirror) */
 		o->mem.index = reg64(base != ZYDIS_REGISTER_NONE ? base : index);
 		o->mem.scale = base != ZYDIS_REGISTER_NONE ? 1 : (scale ? scale : 1);
@@ -243,6 +256,8 @@ void emit_mov_r13_imm(struct emit *e, uint32_t imm)
 void emit_esp_add(struct emit *e, int32_t disp)
 {
 	const uint8_t op[] = {0x45, 0x8d, 0xbf}; /* lea r15d, [r15 + disp32] */
+
+	e->rsp_bad = true; /* RSP would no longer be r8 + r15 */
 
 	emit_bytes(e, op, sizeof(op));
 	emit_u32(e, (uint32_t)disp);
@@ -329,6 +344,7 @@ void emit_lookup(struct emit *e, const uint8_t *miss_stub)
 	    0x43, 0xff, 0x64, 0xe3, 0x08, /* jmp [r11 + r12*8 + 8]               */
 	};
 
+	e->rsp_bad = true; /* it may leave for another block with RSP unrestored */
 	emit_key(e);
 	emit_bytes(e, probe, sizeof(probe));
 	emit_jmp(e, miss_stub); /* 5 bytes: the jrcxz above skips xchg (3) + this (5) */
@@ -379,6 +395,7 @@ void emit_lookup_ic(struct emit *e, const uint8_t *miss_stub, int32_t ic_off)
 	static const uint8_t lea_r9[] = {0x4d, 0x8d, 0x89}; /* lea r9, [r9 + disp32] */
 	uint8_t *jz;
 
+	e->rsp_bad = true;
 	emit_key(e);
 	emit_bytes(e, ic_load, sizeof(ic_load));
 	emit_bytes(e, lea_r9, sizeof(lea_r9));
@@ -401,6 +418,7 @@ static void rel32_to(struct emit *e, const uint8_t *dest)
 
 void emit_call(struct emit *e, const uint8_t *dest)
 {
+	e->rsp_bad = true; /* a call pushes onto RSP: in a stack-pointer loop, guest memory */
 	emit_u8(e, 0xe8);
 	rel32_to(e, dest);
 }

@@ -14,6 +14,12 @@ struct emit {
 	bool failed; /* Zydis could not encode a request */
 	bool exact;  /* this instruction's guest accesses: always the lea form */
 	bool gmem;   /* the request being built has a guest memory operand */
+	/*
+	 * A stack-pointer loop's body (bt_rsp.c): host RSP = r8 + guest ESP, so a guest
+	 * operand [esp + disp] becomes [rsp + disp32]. rsp_bad: something was emitted that
+	 * such a body must not hold (a call, a jump-cache probe, an ESP write).
+	 */
+	bool rsp, rsp_bad;
 	ZydisMnemonic failed_mnemonic;
 	/*
 	 * Segment bases (ES CS SS DS FS GS) the block is translated with, folded into
@@ -74,11 +80,12 @@ void req_imm(ZydisEncoderRequest *r, int64_t v);
  * is R15D; the segment as emit_seg_base says). The segment base is one more
  * displacement modulo 2^32: the forms, and why they stay in the view, are unchanged.
  * One register: [r8 + reg64*scale + disp32], exact unless it wraps, when it lands
- * in a guard. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov r9d, imm
- * for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9].
- * Through FS or GS (a run-time base): r9d = base + ea32 in 32 bits first (`mov r9d,
- * [r14 + base]; lea r9d, [r9 + reg*scale + disp]`, or emit_seg_add after the lea
- * with two registers; r10 clobbered), then [r8 + r9]: the same exact form.
+ * in a guard; ESP alone in a stack-pointer loop (e->rsp): [rsp + disp32], the same
+ * address, since RSP = r8 + r15 there. Otherwise, or when e->exact: emits `lea r9d, [ea32]` (mov
+ * r9d, imm for an absolute address >= 2 GiB) now, before the request, and gives [r8 + r9]. Through
+ * FS or GS (a run-time base): r9d = base + ea32 in 32 bits first (`mov r9d, [r14 + base]; lea r9d,
+ * [r9 + reg*scale + disp]`, or emit_seg_add after the lea with two registers; r10 clobbered), then
+ * [r8 + r9]: the same exact form.
  */
 void req_gmem(struct emit *e, ZydisEncoderRequest *r, ZydisRegister base, ZydisRegister index,
               uint8_t scale, int64_t disp, uint16_t size);

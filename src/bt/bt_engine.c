@@ -15,6 +15,7 @@
 #include "bt.h"
 #include "bt_callout.h"
 #include "bt_mmio.h"
+#include "bt_rsp.h"
 #include "engine.h"
 #include "hostcaps.h"
 #include "log.h"
@@ -112,6 +113,12 @@ static int bt_create(struct monitor *mon, void **state)
 	bt->trace = ((mon->opts.trace & TRACE_TC) ? BT_TRACE_TC : 0) |
 	            ((mon->opts.trace & TRACE_ADAPT) ? BT_TRACE_ADAPT : 0);
 	bt->adaptive.on = !mon->opts.no_adaptive;
+	bt->rsp_ok = -1;
+	{
+		const char *rsp = getenv("TANDEM_BT_RSP");
+
+		bt->rsp_off = rsp && !strcmp(rsp, "0");
+	}
 	bt->cpu.exc.vector = -1;
 	bt->cpu.c_callout = (uint64_t)(uintptr_t)bt_callout;
 	bt->cpu.apic_base = 0xfee00900u;
@@ -425,6 +432,15 @@ static int bt_run(void *state, struct exit_record *ex)
 	struct bt *bt = state;
 	int r;
 
+	if (bt->rsp_ok < 0) {
+		/*
+		 * Once: the scan of every signal's handler is 64 system calls. Handlers are
+		 * installed before the first run (all with SA_ONSTACK), and the engine runs
+		 * on one thread, the one the kick timer signals (mtimer_init).
+		 */
+		bt_rsp_altstack(); /* failing, bt_rsp_available says no */
+		bt->rsp_ok = bt_rsp_available(bt);
+	}
 	bt_fpu_enter(bt);
 	r = run_loop(bt, ex);
 	bt_fpu_leave(bt);

@@ -245,7 +245,8 @@ int bt_signals_install(struct bt *bt)
 
 	sig_bt = bt;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_flags = SA_SIGINFO;
+	/* SA_ONSTACK: a stack-pointer loop runs with RSP in guest memory (bt_rsp.h) */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	/*
 	 * Every other signal waits while these run: a kick landing in a handler would
 	 * see a PC outside the cache and not unlink it, and a loop without callouts

@@ -9,6 +9,7 @@
 
 #include "bt.h"
 #include "bt_emit.h"
+#include "bt_rsp.h"
 #include "bt_xlat.h"
 #include "log.h"
 #include "monitor.h"
@@ -99,6 +100,20 @@ static void emit_slot_stubs(struct xlat *x)
 		tb->jmp_off[k] = x->slot_field[k];
 		tb->target[k] = x->slot_target[k];
 		emit_patch(&x->e, x->slot_field[k], x->e.p);
+		if (tb->rsp_head) {
+			/*
+			 * A stack-pointer loop: every way out restores the host RSP first. The
+			 * slot back to the loop's own start stays its jcc (chained: to the
+			 * head, bt_chain.c; unchained: here); any other jumps to a jmp of its
+			 * own, behind the restore, that chaining patches.
+			 */
+			emit_rsp_leave(&x->e);
+			if (!x->slot_chain[k] || x->slot_target[k] != tb->eip) {
+				tb->jmp_off[k] = emit_jmp_slot(&x->e);
+				tb->stub_off[k] = (uint32_t)(x->e.p - x->e.start);
+				emit_patch(&x->e, tb->jmp_off[k], x->e.p);
+			}
+		}
 		if (x->slot_chain[k] && !(tb->cpl & TB_STEP) &&
 		    !in_block_pages(tb, x->slot_target[k])) {
 			tb->slot_dead[k] = true; /* its jump goes to this probe for good */
@@ -225,7 +240,9 @@ static void segment_prologue(struct xlat *x)
 		x_callout(x, BT_CO_seglimit);
 }
 
-/* One instruction at x->eip: 0 go on, 1 the block ends here, -1 fetch fault. */
+/* One instruction at x->eip: 0 go on, 1 the block ends here, -1 fetch fault, -2 stop,
+ * -3 it cannot be in a stack-pointer loop (x->e.rsp), -4 the same after the loop's
+ * back edge (the block ends before it). */
 static int translate_one(struct xlat *x, int n)
 {
 	struct tb *tb = x->tb;
@@ -269,6 +286,9 @@ static int translate_one(struct xlat *x, int n)
 	}
 	if (x->pa2 != ~0u && (uint32_t)(x->eip & 0xfff) + x->in.length > 4096)
 		tb->page[1] = x->pa2 >> 12;
+	if (x->e.rsp && !bt_rsp_insn_ok(x))
+		/* past the loop's back edge: end the block here; else translate it without */
+		return x->looped && n > 0 ? -4 : -3;
 	x->e.exact = bt_adapt_is_wrap(x->bt, x->eip, tb->cpl);
 	segment_prologue(x);
 	r = x_insn(x, n);
@@ -327,15 +347,20 @@ static bool self_loop(struct bt *bt, uint32_t eip)
 	return false;
 }
 
-int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
+/*
+ * The block at eip; loop: it branches back to its start (self_loop), which then
+ * starts on a 64-byte line; rsp: as a stack-pointer loop (bt_rsp.h), whose head
+ * after the lea is that line. -3 when rsp and the block cannot be one.
+ */
+static int translate(struct bt *bt, uint32_t eip, struct tb **out, bool loop, bool rsp)
 {
 	struct xlat x;
 	struct tb *tb;
-	bool loop = self_loop(bt, eip);
+	size_t pro = rsp ? BT_RSP_PROLOGUE_LEN : 0;
 	int n, r = 0;
 
 	if (loop && bt->cache.tc_used < bt->cache.tc_size)
-		bt->cache.tc_used = (bt->cache.tc_used + 63) & ~(size_t)63;
+		bt->cache.tc_used = ((bt->cache.tc_used + pro + 63) & ~(size_t)63) - pro;
 	tb = tc_begin(bt, TB_CODE_MAX, TB_MAX_INSNS);
 	if (!tb) {
 		tc_flush(bt);
@@ -357,11 +382,18 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 		    n == SEG_CS || (x.e.seg_runtime & (1u << n)) ? 0 : bt->cpu.seg[n].base;
 	tb->eip = eip;
 	tb->cpl = (uint8_t)(bt->cpu.cpl | (bt->stepping ? TB_STEP : 0));
+	if (rsp) {
+		x.e.rsp = true;
+		emit_rsp_enter(&x.e);
+		tb->rsp_head = (uint8_t)(x.e.p - x.e.start);
+	}
 	bt->cpu.exc.vector = -1;
 	for (n = 0; n < TB_MAX_INSNS; n++) {
 		uint32_t start = x.eip;
 
 		r = translate_one(&x, n);
+		if (r == -3)
+			return r;
 		if (r < 0) {
 			if (n == 0)
 				return r; /* the fault (or the stop) belongs to the first
@@ -391,6 +423,11 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	    (struct bt_imap){(uint16_t)(x.e.p - x.e.start), (uint16_t)(x.eip - eip), 0xff};
 	tb->body_len = (uint32_t)(x.e.p - x.e.start);
 	tb->guest_len = (uint16_t)(x.eip - eip);
+	/* The proof that RSP = r8 + r15 throughout the body, on the code itself. */
+	if (rsp && (x.e.rsp_bad || x.e.overflow || x.e.failed ||
+	            !bt_rsp_body_ok(tb->code, tb->rsp_head, tb->body_len)))
+		return -3;
+	x.e.rsp = false; /* (the stubs hold no guest access) */
 	emit_slot_stubs(&x);
 	if (x.e.overflow || x.e.failed) {
 		bt_unsupported(bt, eip, "translator bug: block at 0x%x %s %s", eip,
@@ -409,6 +446,21 @@ int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
 	if (bt->trace & BT_TRACE_TC)
 		bt_trace_block(bt, tb);
 	bt_perf_map_block(tb);
+	bt->stats.rsp_loops += rsp;
 	*out = tb;
 	return 0;
+}
+
+int bt_translate(struct bt *bt, uint32_t eip, struct tb **out)
+{
+	bool loop = self_loop(bt, eip);
+	int r;
+
+	if (!loop || bt->rsp_ok != 1)
+		return translate(bt, eip, out, loop, false);
+	r = translate(bt, eip, out, true, true);
+	if (r != -3)
+		return r;
+	bt->stats.rsp_refused++;
+	return translate(bt, eip, out, true, false);
 }

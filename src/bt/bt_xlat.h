@@ -24,6 +24,7 @@ struct xlat {
 	uint32_t slot_field[TB_SLOTS], slot_target[TB_SLOTS];
 	bool slot_chain[TB_SLOTS];
 	int end_after_next; /* >0: end the block, unchained, after this many more */
+	bool looped;        /* a slot back to the block's start has been emitted */
 	int nloops;         /* rep string back edges: code offsets of rel32, head, exit */
 	uint32_t loop_off[TB_MAX_INSNS][3];
 };

@@ -20,6 +20,8 @@ static void add_slot(struct xlat *x, uint32_t field, uint32_t target, bool chain
 {
 	int k = x->nslots++;
 
+	x->looped |= target == x->tb->eip;
+
 	x->slot_field[k] = field;
 	x->slot_target[k] = target;
 	x->slot_chain[k] = chain;

@@ -62,7 +62,8 @@ int mtimer_init(struct monitor *m)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = kick_handler;
-	sa.sa_flags = SA_SIGINFO;
+	/* on the thread's alternate stack if it has one: bt may run with RSP in guest memory */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIG_KICK, &sa, NULL) < 0)
 		return -errno;
