@@ -229,3 +229,61 @@ int co_stop(struct co *k, uint32_t eip)
 	exit_make(&k->bt->core_exit, EXIT_STOP, eip, k->c->vflags & 0x200);
 	return BT_EXIT_CORE;
 }
+
+/*
+ * Decoded callout instructions, direct-mapped by their bytes: the cold callouts
+ * (segment loads and pushes, mov cr, far transfers) decode their guest instruction
+ * at every call, and Zydis's full decode was 31% of a minios ping-pong's time
+ * (perf). Keyed by the bytes themselves, so an entry left by another site, or by
+ * a block since invalidated, decodes the same; per thread, so engines on several
+ * threads never share one.
+ */
+#define CO_DEC_ENTRIES 256
+struct co_dec {
+	uint8_t len; /* 0: empty */
+	uint8_t bytes[15];
+	struct co k; /* in and op decoded from bytes */
+};
+static _Thread_local struct co_dec co_decoded[CO_DEC_ENTRIES];
+
+static bool same_bytes(const struct co_dec *d, const struct bt_site *s)
+{
+	return d->len == s->len && !memcmp(d->bytes, s->bytes, s->len);
+}
+
+struct co *co_decode(struct co *k)
+{
+	const struct bt_site *s = k->site;
+	uint32_t h = 2166136261u;
+	struct co_dec *d;
+	unsigned i;
+
+	if (s->len == 0 || s->len > sizeof(d->bytes))
+		return ZYAN_SUCCESS(
+		           ZydisDecoderDecodeFull(k->bt->dec32, s->bytes, s->len, &k->in, k->op))
+		           ? k
+		           : NULL;
+	for (i = 0; i < s->len; i++)
+		h = (h ^ s->bytes[i]) * 16777619u;
+	/* two ways: a trap stub's `mov ds, ax` and `pop ds` must not evict each other */
+	d = &co_decoded[(h ^ (h >> 16)) % CO_DEC_ENTRIES & ~1u];
+	if (!same_bytes(d, s)) {
+		if (same_bytes(d + 1, s)) {
+			d++;
+		} else {
+			d[1] = d[0]; /* the older entry goes to way 1, the new one in way 0 */
+			if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(k->bt->dec32, s->bytes, s->len,
+			                                         &d->k.in, d->k.op))) {
+				d->len = 0;
+				return NULL;
+			}
+			d->len = s->len;
+			memcpy(d->bytes, s->bytes, s->len);
+		}
+	}
+	d->k.bt = k->bt;
+	d->k.c = k->c;
+	d->k.site = k->site;
+	d->k.next = k->next;
+	return &d->k;
+}
