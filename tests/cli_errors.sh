@@ -30,6 +30,7 @@ expect 2 'no command given' --
 expect 2 "unknown command 'frobnicate'" -- frobnicate
 expect 2 'run: no kernel given' -- run
 expect 2 "unknown backend 'vmware'" -- run --backend vmware x.elf
+expect 2 "unknown backend 'native' \(choose from bt, bt-noadapt, kvm, qemu\)" -- run --backend native x.elf
 # --backend qemu: engine-only options refused; a missing kernel; no qemu-system-i386 (14).
 expect 2 'tandem-engine options' -- run --backend qemu --stats x.elf
 expect 2 "must not contain ','" -- run --backend qemu --module "a,b,c" x.elf

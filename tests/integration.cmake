@@ -6,6 +6,10 @@ set(HELLO_ARGS --mem=64M "--cmdline=hello from cmdline" --timeout=60)
 
 add_test(NAME cli.errors COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_errors.sh $<TARGET_FILE:tandem>)
 set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
+# The backend registry is the one list: `tandem backends`, run --backend, bench --backends.
+add_test(NAME cli.backends COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/backends.sh $<TARGET_FILE:tandem>
+  ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.backends PROPERTIES LABELS cli)
 
 # The reference: the same ELF under qemu-system-i386 prints the golden lines.
 add_test(NAME qemu.hello COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/hello.elf 1

@@ -7,7 +7,7 @@
 # Exits 77 (CTest: skipped) when the host cannot run the engine, with the reason.
 #
 # usage: minios.sh TANDEM BACKEND ELF GOLDEN [extra tandem run options]
-#        BACKEND: bt, bt-noadapt, kvm, qemu (tandem run --backend BACKEND)
+#        BACKEND: any run row of `tandem backends` (tandem run --backend BACKEND)
 set -u
 tandem=$1 backend=$2 elf=$3 golden=$4
 shift 4

@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -216,4 +217,39 @@ int bench_output(const struct nb_run *run, int format, const char *baseline, con
 	if (out)
 		fprintf(stderr, "%s: wrote %s\n", who, out);
 	return STATUS_OK;
+}
+
+int bench_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tandem: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see tandem --help)\n", stderr);
+	return STATUS_USAGE;
+}
+
+int bench_check_list(const char *opt, const char *val, const char *known)
+{
+	char list[256], shown[512], *tok, *save;
+	size_t k = 0;
+	int n = 0;
+
+	for (const char *p = known; *p && k + 3 < sizeof(shown); p++)
+		if (*p == ',')
+			shown[k++] = ',', shown[k++] = ' ';
+		else
+			shown[k++] = *p;
+	shown[k] = '\0';
+	if (strlen(val) >= sizeof(list))
+		return bench_usage("%s: list too long", opt);
+	snprintf(list, sizeof(list), "%s", val);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+		if (!strstr_list(known, tok))
+			return bench_usage("%s: unknown name '%s' (%s)", opt, tok, shown);
+	if (!n)
+		return bench_usage("%s: empty list (%s)", opt, shown);
+	return 0;
 }

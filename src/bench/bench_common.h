@@ -22,6 +22,17 @@ enum bench_status {
 #undef X
 };
 
+/* "tandem: <msg> (see tandem --help)" on stderr, as the CLI's usage errors; STATUS_USAGE. */
+int bench_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Check option opt's value val, a comma-separated list, against known (a comma list: a
+ * suite's backends from the registry, its rows): 0 when it is non-empty, under 256 bytes
+ * and every word is known; else one usage line ("OPT: unknown name 'W' (a, b, ...)",
+ * "OPT: empty list (...)", "OPT: list too long") and STATUS_USAGE.
+ */
+int bench_check_list(const char *opt, const char *val, const char *known);
+
 /* Is name one of the comma-separated words of list? */
 bool strstr_list(const char *list, const char *name);
 

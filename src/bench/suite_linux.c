@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends.h"
 #include "bench_common.h"
 #include "bench_signal.h"
 #include "cli.h"
@@ -25,7 +26,6 @@
 #define MAX_N 1000000L
 #define MAX_REPEAT 31
 #define MAX_TIMEOUT 86400.0
-#define ROW_NAMES "forkwait, getppid, pipe, compute"
 
 enum {
 	OPT_SUITE = 256,
@@ -75,28 +75,6 @@ static long whole(const char *s, long lo, long hi)
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
-static bool in_list(const char *known, const char *word)
-{
-	return strstr_list(known, word);
-}
-
-/* Every word of a comma list is in known (a comma list); -1 with the message printed. */
-static int check_list(const char *opt, const char *val, const char *known, const char *shown)
-{
-	char list[128], *tok, *save;
-	int n = 0;
-
-	if (strlen(val) >= sizeof(list))
-		return usage_error("%s: list too long", opt);
-	snprintf(list, sizeof(list), "%s", val);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
-		if (!in_list(known, tok))
-			return usage_error("%s: unknown name '%s' (%s)", opt, tok, shown);
-	if (!n)
-		return usage_error("%s: empty list (%s)", opt, shown);
-	return 0;
-}
-
 static int parse_pin(const char *s, int *pin)
 {
 	cpu_set_t set;
@@ -112,6 +90,7 @@ static int parse_pin(const char *s, int *pin)
 
 static int parse_one(int c, const char *arg, struct linux_opts *o)
 {
+	char known[256];
 	long v;
 	char *end;
 
@@ -121,14 +100,14 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 		           ? usage_error("--suite %s: this is the linux suite", arg)
 		           : 0;
 	case OPT_BACKENDS:
-		if (check_list("--backends", arg, NB_LINUX_ALL_BACKENDS,
-		               "bt, bt-noadapt, kvm, kvm-nested, qemu, native"))
+		if (bench_check_list("--backends", arg,
+		                     backend_names(SUITE_LINUX, ",", known, sizeof(known))))
 			return STATUS_USAGE;
 		snprintf(o->backends, sizeof(o->backends), "%s", arg);
 		o->backends_given = true;
 		return 0;
 	case OPT_TESTS:
-		if (check_list("--tests", arg, "forkwait,getppid,pipe,compute", ROW_NAMES))
+		if (bench_check_list("--tests", arg, "forkwait,getppid,pipe,compute"))
 			return STATUS_USAGE;
 		snprintf(o->tests, sizeof(o->tests), "%s", arg);
 		return 0;
@@ -171,7 +150,7 @@ static int parse_args(int argc, char **argv, struct linux_opts *o)
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->backends, sizeof(o->backends), "%s", NB_LINUX_BACKENDS);
+	backend_defaults(SUITE_LINUX, o->backends, sizeof(o->backends));
 	snprintf(o->tests, sizeof(o->tests), "forkwait,getppid,pipe,compute");
 	o->n = 100;
 	o->repeat = 3;

@@ -12,9 +12,7 @@
 #include "results.h"
 #include "runner.h"
 
-/* The engines of the suite, the default set first. */
-#define NB_LINUX_BACKENDS "bt,bt-noadapt,kvm,qemu,native"
-#define NB_LINUX_ALL_BACKENDS NB_LINUX_BACKENDS ",kvm-nested"
+/* The engines of the suite: the registry's SUITE_LINUX rows (src/cli/backends.c). */
 
 /* What one engine run needs: the files scripts/linux-guest.sh prepared, and the settings. */
 struct nb_linux_runner {

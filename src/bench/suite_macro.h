@@ -32,9 +32,7 @@ extern const char *const macro_names[MW_NR];
 extern const char *const macro_descs[MW_NR];
 extern const uint32_t macro_default_n[MW_NR];
 
-/* The engines of the suite (a subset of the nano suite's, same meaning). */
-#define MACRO_BACKENDS "bt, bt-noadapt, kvm, kvm-nested, qemu, native"
-#define MACRO_DEFAULT_BACKENDS "bt,bt-noadapt,kvm,qemu,native"
+/* The engines of the suite: the registry's SUITE_MACRO rows (src/cli/backends.c). */
 #define MACRO_MAX_COLS 8
 #define MACRO_MAX_REPEAT 16 /* minios keeps 16 samples */
 

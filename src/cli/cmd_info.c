@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "backends.h"
 #include "cli.h"
 #include "engine.h"
 #include "hostcaps.h"
@@ -38,7 +39,6 @@ static void print_fact(enum host_cap cap)
 
 int cmd_info(int argc, char **argv)
 {
-	const struct engine_ops *const all[] = {&kvm_engine_ops, &bt_engine_ops};
 	const char *mask = getenv("TANDEM_HOST_MASK");
 	struct utsname u;
 	char model[256], why[256], vendor[16];
@@ -64,12 +64,17 @@ int cmd_info(int argc, char **argv)
 	for (i = 0; i < HOST_CAP_NR; i++)
 		print_fact((enum host_cap)i);
 	printf("host.mask           %s\n", mask && *mask ? mask : "(TANDEM_HOST_MASK unset)");
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		all[i]->info(stdout);
-		if (all[i]->probe(why, sizeof(why)) == 0)
-			printf("engine.%-12s runs i386 paged guests\n", all[i]->name);
+	/* The engines: the registry's plain engine rows (backends.c). */
+	for (i = 0; i < backend_count(); i++) {
+		const struct backend *b = backend_at(i);
+
+		if (b->kind != BACKEND_ENGINE || b->no_adaptive)
+			continue;
+		b->engine->info(stdout);
+		if (b->engine->probe(why, sizeof(why)) == 0)
+			printf("engine.%-12s runs i386 paged guests\n", b->name);
 		else
-			printf("engine.%-12s unavailable: %s\n", all[i]->name, why);
+			printf("engine.%-12s unavailable: %s\n", b->name, why);
 	}
 	return STATUS_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends.h"
 #include "cli.h"
 #include "engine.h"
 #include "log.h"
@@ -122,20 +123,21 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 		char *end;
 
 		switch (c) {
-		case OPT_BACKEND:
-			/* The backends: the engines, bt-noadapt (bt --no-adaptive), qemu (the
-			 * reference). */
-			*qemu = !strcmp(optarg, "qemu");
-			if (*qemu)
-				break;
-			o->engine = engine_find(strcmp(optarg, "bt-noadapt") ? optarg : "bt");
-			if (!strcmp(optarg, "bt-noadapt"))
-				o->no_adaptive = true;
-			if (!o->engine)
-				return usage_error(
-				    "unknown backend '%s' (choose from %s, bt-noadapt, qemu)",
-				    optarg, engine_names());
+		case OPT_BACKEND: {
+			/* Any `run` row of the registry (backends.c): an engine with the options
+			 * it implies, or qemu, the reference. */
+			const struct backend *b = backend_find(optarg);
+			char names[256];
+
+			if (!b || !b->runs_guest)
+				return usage_error("unknown backend '%s' (choose from %s)", optarg,
+				                   backend_names(0, ", ", names, sizeof(names)));
+			*qemu = b->kind == BACKEND_QEMU;
+			if (b->engine)
+				o->engine = b->engine;
+			o->no_adaptive |= b->no_adaptive;
 			break;
+		}
 		case OPT_MEM:
 			if (parse_size(optarg, &o->mem) || o->mem < VM_MIN_MEM ||
 			    o->mem > VM_MAX_MEM || (o->mem & 0xfff))

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends.h"
 #include "bench_common.h"
 #include "cli.h"
 #include "engine.h"
@@ -12,13 +13,15 @@
 
 static void help_run(FILE *f)
 {
+	char names[256];
+
 	fprintf(
 	    f,
 	    "  run [options] KERNEL       boot a kernel on an engine: a Multiboot ELF32, or a\n"
 	    "                             Linux bzImage (32-bit boot protocol)\n"
 	    "      --kernel FILE          the kernel, as QEMU spells it (instead of KERNEL)\n"
 	    "      --initrd FILE          Linux: the initial RAM disk; Multiboot: a module\n"
-	    "      --backend NAME         engine: %s (default bt); bt-noadapt is bt\n"
+	    "      --backend NAME         %s (default bt); bt-noadapt is bt\n"
 	    "                             --no-adaptive; qemu runs qemu-system-i386 -accel tcg\n"
 	    "                             (the reference; its exit status is QEMU's own)\n"
 	    "      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
@@ -36,7 +39,7 @@ static void help_run(FILE *f)
 	    "      -v, --verbose          more log output (repeat for debug)\n"
 	    "    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
 	    "    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
-	    engine_names());
+	    backend_names(0, ", ", names, sizeof(names)));
 #define X(name, val, desc) fprintf(f, "      %3d  %s\n", val, desc);
 	TANDEM_STATUSES(X)
 #undef X
@@ -56,11 +59,15 @@ static void help_info(FILE *f)
 
 static void help_bench(FILE *f)
 {
+	char names[256], defaults[256];
+
+	fputs("  bench [options]            the nano-benchmark matrix on every engine this host "
+	      "runs\n"
+	      "      --suite NAME           nano (default) or linux (below)\n",
+	      f);
+	fprintf(f, "      --backends LIST        %s\n",
+	        backend_names(SUITE_NANO, ",", names, sizeof(names)));
 	fputs(
-	    "  bench [options]            the nano-benchmark matrix on every engine this host "
-	    "runs\n"
-	    "      --suite NAME           nano (default) or linux (below)\n"
-	    "      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
 	    "      --tests LIST           "
 	    "syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
 	    "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
@@ -94,8 +101,12 @@ static void help_bench(FILE *f)
 	    "                             engine, timed by the host's clock at the workloads' "
 	    "start\n"
 	    "                             and end lines; native runs the same i386 programs on the "
-	    "host\n"
-	    "      --backends LIST        bt,bt-noadapt,kvm,qemu,native (default), kvm-nested\n"
+	    "host\n",
+	    f);
+	fprintf(f, "      --backends LIST        %s (default); all: %s\n",
+	        backend_defaults(SUITE_LINUX, defaults, sizeof(defaults)),
+	        backend_names(SUITE_LINUX, ",", names, sizeof(names)));
+	fputs(
 	    "      --tests LIST           forkwait,getppid,pipe,compute (default: all, in this "
 	    "order)\n"
 	    "      --n N                  1..1000000 (default 100): forkwait N processes, getppid "
@@ -107,6 +118,21 @@ static void help_bench(FILE *f)
 	    "above\n"
 	    "    exit status as above; 14 no Linux guest on this host (the download failed: the "
 	    "reason)\n",
+	    f);
+}
+
+static void help_backends(FILE *f)
+{
+	fputs(
+	    "  backends [options]         the backend registry: one line per backend: name, kind\n"
+	    "                             (engine, nested, qemu, native), run (a `run --backend`\n"
+	    "                             value) or -, its bench suites, and whether this host\n"
+	    "                             can run it (yes, or no: the reason)\n"
+	    "      --suite NAME           only nano, macro, linux or compute's backends (and\n"
+	    "                             availability for that suite)\n"
+	    "      --available            only the ones this host can run\n"
+	    "      --names                names only, one per line (for scripts)\n"
+	    "    exit status: 0; 2 bad command line; 16 host failure\n",
 	    f);
 }
 
@@ -131,10 +157,8 @@ static const struct {
 	const char *name;
 	void (*help)(FILE *f);
 } commands[] = {
-    {"run", help_run},
-    {"info", help_info},
-    {"bench", help_bench},
-    {"report", help_report},
+    {"run", help_run},       {"info", help_info},         {"bench", help_bench},
+    {"report", help_report}, {"backends", help_backends},
 };
 
 static void print_help(FILE *f)
@@ -207,6 +231,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "backends"))
+		return cmd_backends(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);

@@ -44,9 +44,4 @@ struct engine_ops {
 extern const struct engine_ops kvm_engine_ops;
 extern const struct engine_ops bt_engine_ops;
 
-/* Look up an engine by --backend name; NULL if unknown. */
-const struct engine_ops *engine_find(const char *name);
-/* "kvm, bt", for messages. */
-const char *engine_names(void);
-
 #endif
