@@ -2,12 +2,14 @@
 #include "bench_common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -252,4 +254,28 @@ int bench_check_list(const char *opt, const char *val, const char *known)
 	if (!n)
 		return bench_usage("%s: empty list (%s)", opt, shown);
 	return 0;
+}
+
+const struct option *bench_options(const char *names, struct option *out)
+{
+	static const struct option all[] = {
+#define X(id, name, arg) {name, arg ? required_argument : no_argument, NULL, BOPT_##id},
+	    BENCH_OPTIONS(X)
+#undef X
+	};
+	char list[256], *tok, *save;
+	size_t n = 0;
+
+	snprintf(list, sizeof(list), "%s", names);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+
+		while (i < sizeof(all) / sizeof(all[0]) && strcmp(all[i].name, tok))
+			i++;
+		if (i == sizeof(all) / sizeof(all[0]) || n + 1 >= BENCH_MAX_OPTS)
+			abort();
+		out[n++] = all[i];
+	}
+	out[n] = (struct option){NULL, 0, NULL, 0};
+	return out;
 }

@@ -22,6 +22,50 @@ enum bench_status {
 #undef X
 };
 
+/*
+ * Every option of `tandem bench` (each suite's) and `tandem report`, once: its
+ * BOPT_ value, its long name, whether it takes a value. A command picks its own
+ * with bench_options().
+ */
+#define BENCH_OPTIONS(X)                                                                           \
+	X(SUITE, "suite", 1)                                                                       \
+	X(BACKENDS, "backends", 1)                                                                 \
+	X(TESTS, "tests", 1)                                                                       \
+	X(N, "n", 1)                                                                               \
+	X(REPEAT, "repeat", 1)                                                                     \
+	X(MINCYCLES, "mincycles", 1)                                                               \
+	X(WARMUP, "warmup", 1)                                                                     \
+	X(FORMAT, "format", 1)                                                                     \
+	X(OUT, "out", 1)                                                                           \
+	X(GUEST, "guest", 1)                                                                       \
+	X(TIMEOUT, "timeout", 1)                                                                   \
+	X(PIN, "pin", 1)                                                                           \
+	X(LIST, "list", 0)                                                                         \
+	X(HELP, "help", 0)                                                                         \
+	X(BASELINE, "baseline", 1)                                                                 \
+	X(PLOT, "plot", 1)                                                                         \
+	X(PLOT_FORMAT, "plot-format", 1)                                                           \
+	X(PLOT_COLUMNS, "plot-columns", 1)
+
+enum bench_opt {
+	BOPT_NONE_ = 255, /* getopt_long's values above any character */
+#define X(id, name, arg) BOPT_##id,
+	BENCH_OPTIONS(X)
+#undef X
+	    BOPT_END_
+};
+
+#define BENCH_MAX_OPTS (BOPT_END_ - BOPT_NONE_)
+
+struct option;
+/*
+ * The getopt_long table of the options listed in names (a comma list of BENCH_OPTIONS
+ * names, e.g. "backends,format,help") into out (BENCH_MAX_OPTS entries), ended by a
+ * zero entry, each option's value its BOPT_ value. Returns out. A name not in
+ * BENCH_OPTIONS is a programming error: abort().
+ */
+const struct option *bench_options(const char *names, struct option *out);
+
 /* "tandem: <msg> (see tandem --help)" on stderr, as the CLI's usage errors; STATUS_USAGE. */
 int bench_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

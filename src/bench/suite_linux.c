@@ -27,32 +27,7 @@
 #define MAX_REPEAT 31
 #define MAX_TIMEOUT 86400.0
 
-enum {
-	OPT_SUITE = 256,
-	OPT_BACKENDS,
-	OPT_TESTS,
-	OPT_N,
-	OPT_REPEAT,
-	OPT_FORMAT,
-	OPT_OUT,
-	OPT_TIMEOUT,
-	OPT_PIN,
-	OPT_HELP
-};
-
-static const struct option linux_options[] = {
-    {"suite", required_argument, NULL, OPT_SUITE},
-    {"backends", required_argument, NULL, OPT_BACKENDS},
-    {"tests", required_argument, NULL, OPT_TESTS},
-    {"n", required_argument, NULL, OPT_N},
-    {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"pin", required_argument, NULL, OPT_PIN},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
+#define LINUX_OPTIONS "suite,backends,tests,n,repeat,format,out,timeout,pin,help"
 
 struct linux_opts {
 	char backends[128];
@@ -95,46 +70,46 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 	char *end;
 
 	switch (c) {
-	case OPT_SUITE:
+	case BOPT_SUITE:
 		return strcmp(arg, "linux")
 		           ? usage_error("--suite %s: this is the linux suite", arg)
 		           : 0;
-	case OPT_BACKENDS:
+	case BOPT_BACKENDS:
 		if (bench_check_list("--backends", arg,
 		                     backend_names(SUITE_LINUX, ",", known, sizeof(known))))
 			return STATUS_USAGE;
 		snprintf(o->backends, sizeof(o->backends), "%s", arg);
 		o->backends_given = true;
 		return 0;
-	case OPT_TESTS:
+	case BOPT_TESTS:
 		if (bench_check_list("--tests", arg, "forkwait,getppid,pipe,compute"))
 			return STATUS_USAGE;
 		snprintf(o->tests, sizeof(o->tests), "%s", arg);
 		return 0;
-	case OPT_N:
+	case BOPT_N:
 		if ((o->n = whole(arg, 1, MAX_N)) < 0)
 			return usage_error(
 			    "--n %s: want 1..%ld (forkwait processes; the other workloads scale "
 			    "with it)",
 			    arg, MAX_N);
 		return 0;
-	case OPT_REPEAT:
+	case BOPT_REPEAT:
 		if ((v = whole(arg, 1, MAX_REPEAT)) < 0)
 			return usage_error(
 			    "--repeat %s: want 1..%d (runs of each workload in the one boot)", arg,
 			    MAX_REPEAT);
 		o->repeat = (int)v;
 		return 0;
-	case OPT_FORMAT:
+	case BOPT_FORMAT:
 		if ((o->format = nb_format_find(arg)) < 0)
 			return usage_error("--format %s: want table, md, csv or json", arg);
 		return 0;
-	case OPT_OUT:
+	case BOPT_OUT:
 		o->out = arg;
 		return 0;
-	case OPT_PIN:
+	case BOPT_PIN:
 		return parse_pin(arg, &o->pin) ? STATUS_USAGE : 0;
-	case OPT_TIMEOUT:
+	case BOPT_TIMEOUT:
 		o->timeout = strtod(arg, &end);
 		if (end == arg || *end || !(o->timeout > 0) || o->timeout > MAX_TIMEOUT)
 			return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", arg,
@@ -147,6 +122,7 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 
 static int parse_args(int argc, char **argv, struct linux_opts *o)
 {
+	struct option opts[BENCH_MAX_OPTS];
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
@@ -159,8 +135,9 @@ static int parse_args(int argc, char **argv, struct linux_opts *o)
 	o->timeout = 1800;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", linux_options, NULL)) != -1) {
-		if (c == OPT_HELP)
+	bench_options(LINUX_OPTIONS, opts);
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == BOPT_HELP)
 			o->help = true;
 		else if (c == ':')
 			return usage_error("option %s needs a value", argv[optind - 1]);

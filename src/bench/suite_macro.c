@@ -73,36 +73,11 @@ static long long parse_int(const char *s, long long lo, long long hi)
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
-enum {
-	O_SUITE = 256,
-	O_BACKENDS,
-	O_TESTS,
-	O_N,
-	O_REPEAT,
-	O_FORMAT,
-	O_OUT,
-	O_GUEST,
-	O_TIMEOUT,
-	O_PIN,
-	O_HELP
-};
+#define MACRO_OPTIONS "suite,backends,tests,n,repeat,format,out,guest,timeout,pin,help"
 
 static int parse(int argc, char **argv, struct macro_opts *o)
 {
-	static const struct option opts[] = {
-	    {"suite", required_argument, NULL, O_SUITE},
-	    {"backends", required_argument, NULL, O_BACKENDS},
-	    {"tests", required_argument, NULL, O_TESTS},
-	    {"n", required_argument, NULL, O_N},
-	    {"repeat", required_argument, NULL, O_REPEAT},
-	    {"format", required_argument, NULL, O_FORMAT},
-	    {"out", required_argument, NULL, O_OUT},
-	    {"guest", required_argument, NULL, O_GUEST},
-	    {"timeout", required_argument, NULL, O_TIMEOUT},
-	    {"pin", required_argument, NULL, O_PIN},
-	    {"help", no_argument, NULL, O_HELP},
-	    {NULL, 0, NULL, 0},
-	};
+	struct option opts[BENCH_MAX_OPTS];
 	char known[256];
 	long long v;
 	int c;
@@ -114,46 +89,47 @@ static int parse(int argc, char **argv, struct macro_opts *o)
 	o->timeout = 600;
 	optind = 1;
 	opterr = 0;
+	bench_options(MACRO_OPTIONS, opts);
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case O_SUITE:
+		case BOPT_SUITE:
 			break; /* cmd_bench chose us */
-		case O_BACKENDS:
+		case BOPT_BACKENDS:
 			if (bench_check_list("--backends", optarg,
 			                     backend_names(SUITE_MACRO, ",", known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
 			o->backends_given = true;
 			break;
-		case O_TESTS:
+		case BOPT_TESTS:
 			if (bench_check_list("--tests", optarg, work_names(known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
 			break;
-		case O_N:
+		case BOPT_N:
 			if ((v = parse_int(optarg, 1, 1000000)) < 0)
 				return bench_usage("--n %s: want 1..1000000", optarg);
 			o->n = (uint32_t)v;
 			break;
-		case O_REPEAT:
+		case BOPT_REPEAT:
 			if ((v = parse_int(optarg, 1, MACRO_MAX_REPEAT)) < 0)
 				return bench_usage(
 				    "--repeat %s: want 1..%d (minios keeps %d samples)", optarg,
 				    MACRO_MAX_REPEAT, MACRO_MAX_REPEAT);
 			o->repeat = (int)v;
 			break;
-		case O_FORMAT:
+		case BOPT_FORMAT:
 			if ((o->format = nb_format_find(optarg)) < 0)
 				return bench_usage("--format %s: want table, md, csv or json",
 				                   optarg);
 			break;
-		case O_OUT:
+		case BOPT_OUT:
 			o->out = optarg;
 			break;
-		case O_GUEST:
+		case BOPT_GUEST:
 			o->guest = optarg;
 			break;
-		case O_TIMEOUT: {
+		case BOPT_TIMEOUT: {
 			char *end;
 
 			o->timeout = strtod(optarg, &end);
@@ -162,12 +138,12 @@ static int parse(int argc, char **argv, struct macro_opts *o)
 				                   optarg);
 			break;
 		}
-		case O_PIN:
+		case BOPT_PIN:
 			if ((v = parse_int(optarg, 0, 1023)) < 0)
 				return bench_usage("--pin %s: want a CPU number 0..1023", optarg);
 			o->pin = (int)v;
 			break;
-		case O_HELP:
+		case BOPT_HELP:
 			o->help = true;
 			break;
 		case ':':

@@ -199,6 +199,22 @@ bool backend_available(const struct backend *b, unsigned suite, const char *nest
 	return false;
 }
 
+const struct engine_ops *backend_engine_at(size_t i)
+{
+	for (size_t r = 0; r < NROWS; r++) {
+		bool seen = false;
+
+		if (table[r].kind != BACKEND_ENGINE)
+			continue;
+		for (size_t q = 0; q < r; q++)
+			seen |=
+			    table[q].kind == BACKEND_ENGINE && table[q].engine == table[r].engine;
+		if (!seen && i-- == 0)
+			return table[r].engine;
+	}
+	return NULL;
+}
+
 const struct engine_ops *engine_find(const char *name)
 {
 	const struct backend *b = backend_find(name);

@@ -76,6 +76,9 @@ const char *backend_suite_name(unsigned bit);
 bool backend_available(const struct backend *b, unsigned suite, const char *nested, char *why,
                        size_t len);
 
+/* The i-th distinct engine of the table's ENGINE rows (bt, kvm), or NULL past the last. */
+const struct engine_ops *backend_engine_at(size_t i);
+
 /* The engine of the plain ENGINE row called name ("bt", "kvm"; not bt-noadapt), or NULL. */
 const struct engine_ops *engine_find(const char *name);
 

@@ -29,38 +29,8 @@
 #define MAX_MINCYCLES (1ULL << 40)
 #define MAX_TIMEOUT 86400.0
 
-enum {
-	OPT_BACKENDS = 256,
-	OPT_TESTS,
-	OPT_REPEAT,
-	OPT_MINCYCLES,
-	OPT_FORMAT,
-	OPT_OUT,
-	OPT_GUEST,
-	OPT_TIMEOUT,
-	OPT_PIN,
-	OPT_WARMUP,
-	OPT_LIST,
-	OPT_HELP,
-	OPT_SUITE
-};
-
-static const struct option bench_options[] = {
-    {"backends", required_argument, NULL, OPT_BACKENDS},
-    {"tests", required_argument, NULL, OPT_TESTS},
-    {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"mincycles", required_argument, NULL, OPT_MINCYCLES},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"guest", required_argument, NULL, OPT_GUEST},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"pin", required_argument, NULL, OPT_PIN},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"suite", required_argument, NULL, OPT_SUITE},
-    {NULL, 0, NULL, 0},
-};
+#define NANO_OPTIONS                                                                               \
+	"backends,tests,repeat,mincycles,format,out,guest,timeout,pin,warmup,list,help,suite"
 
 struct bench_opts {
 	char backends[256];
@@ -111,6 +81,7 @@ static int parse_pin(const char *s, int *pin)
 
 static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 {
+	struct option opts[BENCH_MAX_OPTS];
 	char known[256];
 	long long v;
 	int c;
@@ -124,56 +95,57 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 	o->timeout = 300;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", bench_options, NULL)) != -1) {
+	bench_options(NANO_OPTIONS, opts);
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_BACKENDS:
+		case BOPT_BACKENDS:
 			if (bench_check_list("--backends", optarg,
 			                     backend_names(SUITE_NANO, ",", known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
 			o->backends_given = true;
 			break;
-		case OPT_TESTS:
+		case BOPT_TESTS:
 			if (bench_check_list("--tests", optarg, row_names(known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
 			break;
-		case OPT_REPEAT:
+		case BOPT_REPEAT:
 			if ((v = parse_int(optarg, 1, MAX_GUEST_SAMPLES)) < 0)
 				return usage_error(
 				    "--repeat %s: want 1..%d (the guest keeps at most %d samples)",
 				    optarg, MAX_GUEST_SAMPLES, MAX_GUEST_SAMPLES);
 			o->repeat = (int)v;
 			break;
-		case OPT_WARMUP:
+		case BOPT_WARMUP:
 			if ((v = parse_int(optarg, 0, MAX_GUEST_SAMPLES - 1)) < 0)
 				return usage_error("--warmup %s: want 0..%d", optarg,
 				                   MAX_GUEST_SAMPLES - 1);
 			o->warmup = (int)v;
 			break;
-		case OPT_MINCYCLES:
+		case BOPT_MINCYCLES:
 			if ((v = parse_int(optarg, 1000, (long long)MAX_MINCYCLES)) < 0)
 				return usage_error("--mincycles %s: want 1000..%llu", optarg,
 				                   MAX_MINCYCLES);
 			o->mincycles = (unsigned long long)v;
 			break;
-		case OPT_FORMAT:
+		case BOPT_FORMAT:
 			o->format = nb_format_find(optarg);
 			if (o->format < 0)
 				return usage_error("--format %s: want table, md, csv or json",
 				                   optarg);
 			break;
-		case OPT_OUT:
+		case BOPT_OUT:
 			o->out = optarg;
 			break;
-		case OPT_GUEST:
+		case BOPT_GUEST:
 			o->guest = optarg;
 			break;
-		case OPT_PIN:
+		case BOPT_PIN:
 			if (parse_pin(optarg, &o->pin))
 				return STATUS_USAGE;
 			break;
-		case OPT_TIMEOUT: {
+		case BOPT_TIMEOUT: {
 			char *end;
 
 			o->timeout = strtod(optarg, &end);
@@ -182,13 +154,13 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 				                   optarg, MAX_TIMEOUT);
 			break;
 		}
-		case OPT_LIST:
+		case BOPT_LIST:
 			o->list = true;
 			break;
-		case OPT_HELP:
+		case BOPT_HELP:
 			o->help = true;
 			break;
-		case OPT_SUITE: /* macro and linux went to their suites before parsing */
+		case BOPT_SUITE: /* macro and linux went to their suites before parsing */
 			if (strcmp(optarg, "nano"))
 				return usage_error("--suite %s: unknown suite (nano, macro, linux)",
 				                   optarg);

@@ -64,17 +64,15 @@ int cmd_info(int argc, char **argv)
 	for (i = 0; i < HOST_CAP_NR; i++)
 		print_fact((enum host_cap)i);
 	printf("host.mask           %s\n", mask && *mask ? mask : "(TANDEM_HOST_MASK unset)");
-	/* The engines: the registry's plain engine rows (backends.c). */
-	for (i = 0; i < backend_count(); i++) {
-		const struct backend *b = backend_at(i);
+	/* The engines of the registry's engine rows (backends.c). */
+	for (i = 0; backend_engine_at(i); i++) {
+		const struct engine_ops *e = backend_engine_at(i);
 
-		if (b->kind != BACKEND_ENGINE || b->no_adaptive)
-			continue;
-		b->engine->info(stdout);
-		if (b->engine->probe(why, sizeof(why)) == 0)
-			printf("engine.%-12s runs i386 paged guests\n", b->name);
+		e->info(stdout);
+		if (e->probe(why, sizeof(why)) == 0)
+			printf("engine.%-12s runs i386 paged guests\n", e->name);
 		else
-			printf("engine.%-12s unavailable: %s\n", b->name, why);
+			printf("engine.%-12s unavailable: %s\n", e->name, why);
 	}
 	return STATUS_OK;
 }

@@ -33,13 +33,17 @@ static void help_run(FILE *f)
 	    "      --cmdline STRING       the kernel command line (Multiboot; --append too)\n"
 	    "      --module FILE[,ARGS]   a Multiboot module (repeatable, up to 16); the guest\n"
 	    "                             sees the string \"FILE ARGS\", as from QEMU's -initrd\n"
-	    "      --trace=tc             bt: list each new translation (guest and host code)\n"
-	    "      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
-	    "      --no-adaptive          bt: never retranslate instructions that fault\n"
-	    "      -v, --verbose          more log output (repeat for debug)\n"
-	    "    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
-	    "    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
+	    "      -v, --verbose          more log output (repeat for debug)\n",
 	    backend_names(0, ", ", names, sizeof(names)));
+	/* each engine's own options (engine_ops.options) */
+	for (size_t i = 0; backend_engine_at(i); i++)
+		for (const struct engine_option *o = backend_engine_at(i)->options; o && o->name;
+		     o++)
+			fprintf(f, "      %-22s %s: %s\n", o->usage, backend_engine_at(i)->name,
+			        o->help);
+	fputs("    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
+	      "    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
+	      f);
 #define X(name, val, desc) fprintf(f, "      %3d  %s\n", val, desc);
 	TANDEM_STATUSES(X)
 #undef X
