@@ -20,7 +20,7 @@
 #                         [--timeout SECS]
 #   --iters N       iterations of compute_run (default: compute-native --default-iters)
 #   --repeat R      runs per backend (default 3); the table shows median, min, max
-#   --backends L    `tandem backends --suite compute` names (default native,qemu,kvm,bt)
+#   --backends L    `tandem backends --suite compute` names (default: its --defaults)
 #                   (native always runs; native64 too where native cannot)
 #   --format F      text (default) or md (a markdown table)
 #   --timeout S     per run (default 600)
@@ -38,7 +38,7 @@ usage() { sed -n '19,28s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 die() { echo "compute-bench: $1" >&2; exit "${2:-1}"; }
 say() { echo "compute-bench: $*" >&2; }
 
-iters="" repeat=3 backends=native,qemu,kvm,bt format=text tmo=600
+iters="" repeat=3 backends="" format=text tmo=600
 while (($#)); do
 	case $1 in
 	--iters) iters=${2:-}; shift 2 || usage ;;
@@ -60,6 +60,10 @@ declare -A kind avail
 while read -r name k _ _ yes _; do
 	kind[$name]=$k avail[$name]=${yes%:}
 done < <("$tandem" backends --suite compute)
+# the default: the registry's compute set (`tandem backends --suite compute --defaults`),
+# native (the ratio's denominator) first
+[[ -n $backends ]] ||
+	backends=native,$("$tandem" backends --suite compute --defaults | grep -vx native | paste -sd, -)
 IFS=, read -r -a blist <<<"$backends"
 for b in "${blist[@]}"; do
 	[[ -n ${kind[$b]:-} ]] || die "unknown backend '$b' (tandem backends --suite compute: $(

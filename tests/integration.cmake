@@ -10,6 +10,10 @@ set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
 add_test(NAME cli.backends COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/backends.sh $<TARGET_FILE:tandem>
   ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli.backends PROPERTIES LABELS cli)
+# The README's tables of benchmark rows are the manifests' (bench/<suite>/manifest.h).
+add_test(NAME bench.manifest-readme COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/manifest_readme.sh
+  $<TARGET_FILE:tandem> ${CMAKE_SOURCE_DIR}/README.md)
+set_tests_properties(bench.manifest-readme PROPERTIES LABELS "bench;cli")
 
 # The reference: the same ELF under qemu-system-i386 prints the golden lines.
 add_test(NAME qemu.hello COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/hello.elf 1

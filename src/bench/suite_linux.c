@@ -82,7 +82,9 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 		o->backends_given = true;
 		return 0;
 	case BOPT_TESTS:
-		if (bench_check_list("--tests", arg, "forkwait,getppid,pipe,compute"))
+		if (bench_check_list(
+		        "--tests", arg,
+		        nb_row_names(nb_suite_find("linux"), ",", known, sizeof(known))))
 			return STATUS_USAGE;
 		snprintf(o->tests, sizeof(o->tests), "%s", arg);
 		return 0;
@@ -127,7 +129,7 @@ static int parse_args(int argc, char **argv, struct linux_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	backend_defaults(SUITE_LINUX, o->backends, sizeof(o->backends));
-	snprintf(o->tests, sizeof(o->tests), "forkwait,getppid,pipe,compute");
+	nb_row_names(nb_suite_find("linux"), ",", o->tests, sizeof(o->tests));
 	o->n = 100;
 	o->repeat = 3;
 	o->pin = -1;

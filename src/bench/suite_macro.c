@@ -22,18 +22,23 @@
 #include "status.h"
 
 const char *const macro_names[MW_NR] = {
-#define X(n, d, s) #n,
-    MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) #n,
+    MACRO_ROWS(X)
 #undef X
 };
 const char *const macro_descs[MW_NR] = {
-#define X(n, d, s) s,
-    MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) d,
+    MACRO_ROWS(X)
 #undef X
 };
 const uint32_t macro_default_n[MW_NR] = {
-#define X(n, d, s) d,
-    MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) dn,
+    MACRO_ROWS(X)
+#undef X
+};
+const char *const macro_papers[MW_NR] = {
+#define X(n, paper, dn, per, an, anote, d) paper,
+    MACRO_ROWS(X)
 #undef X
 };
 

@@ -26,7 +26,7 @@ static const char *suites_text(const struct backend *b, char *buf, size_t len)
 int cmd_backends(int argc, char **argv)
 {
 	char tandem[PATH_MAX], guest[PATH_MAX], nested[PATH_MAX], why[256], suites[64];
-	bool names = false, avail_only = false;
+	bool names = false, avail_only = false, defaults = false;
 	unsigned suite = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -34,6 +34,8 @@ int cmd_backends(int argc, char **argv)
 			names = true;
 		else if (!strcmp(argv[i], "--available"))
 			avail_only = true;
+		else if (!strcmp(argv[i], "--defaults"))
+			defaults = names = true;
 		else if (!strcmp(argv[i], "--suite") && i + 1 < argc) {
 			suite = backend_suite_bit(argv[++i]);
 			if (!suite)
@@ -44,13 +46,15 @@ int cmd_backends(int argc, char **argv)
 		} else
 			return usage_error("backends: unknown argument '%s'", argv[i]);
 	}
+	if (defaults && !suite)
+		return usage_error("backends --defaults: needs --suite NAME");
 	if (bench_paths(tandem, guest, nested, sizeof(nested)))
 		return STATUS_HOST;
 	for (size_t i = 0; i < backend_count(); i++) {
 		const struct backend *b = backend_at(i);
 		bool ok;
 
-		if (suite ? !(b->suites & suite) : false)
+		if (suite ? !((defaults ? b->defaults : b->suites) & suite) : false)
 			continue;
 		ok = backend_available(b, suite, nested, why, sizeof(why));
 		if (avail_only && !ok)

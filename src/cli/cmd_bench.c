@@ -18,6 +18,7 @@
 #include "bench_signal.h"
 #include "cli.h"
 #include "engine.h"
+#include "manifest_list.h"
 #include "native.h"
 #include "runner.h"
 #include "status.h"
@@ -30,7 +31,7 @@
 #define MAX_TIMEOUT 86400.0
 
 #define NANO_OPTIONS                                                                               \
-	"backends,tests,repeat,mincycles,format,out,guest,timeout,pin,warmup,list,help,suite"
+	"backends,tests,repeat,mincycles,format,out,guest,timeout,pin,warmup,help,suite"
 
 struct bench_opts {
 	char backends[256];
@@ -41,7 +42,7 @@ struct bench_opts {
 	int format;
 	const char *out, *guest;
 	double timeout;
-	bool list, help;
+	bool help; /* --list is handled before parsing (cmd_bench) */
 };
 
 /* A whole number in [lo, hi], or -1 (the caller names the option and the range). */
@@ -53,17 +54,6 @@ static long long parse_int(const char *s, long long lo, long long hi)
 	errno = 0;
 	v = strtoll(s, &end, 0);
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
-}
-
-/* The nano rows as "syscall,sysenter,..." into buf. */
-static const char *row_names(char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int b = 0; b < NB_NR && used < len; b++)
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", b ? "," : "", nb_names[b]);
-	return buf;
 }
 
 static int parse_pin(const char *s, int *pin)
@@ -106,7 +96,9 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 			o->backends_given = true;
 			break;
 		case BOPT_TESTS:
-			if (bench_check_list("--tests", optarg, row_names(known, sizeof(known))))
+			if (bench_check_list(
+			        "--tests", optarg,
+			        nb_row_names(nb_suite_find("nano"), ",", known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
 			break;
@@ -154,9 +146,6 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 				                   optarg, MAX_TIMEOUT);
 			break;
 		}
-		case BOPT_LIST:
-			o->list = true;
-			break;
 		case BOPT_HELP:
 			o->help = true;
 			break;
@@ -199,24 +188,29 @@ static bool host_can(const char *b, const char *nested, char *why, size_t len)
 	return backend_available(backend_find(b), SUITE_NANO, nested, why, len);
 }
 
-/* `tandem bench --list`: the benchmarks and the engines, and whether this host runs each. */
-static int list(const char *nested)
+/*
+ * `tandem bench --list [--suite S]`: the suite's rows (its manifest), then its engines
+ * and whether this host runs each.
+ */
+static int list(const char *suite, const char *nested)
 {
+	unsigned bit = backend_suite_bit(suite);
 	char why[256], defaults[256];
 
-	printf("benchmarks (--tests), what one iteration does:\n");
-	for (int b = 0; b < NB_NR; b++)
-		printf("  %-14s %s\n", nb_names[b], nb_descs[b]);
-	printf("\nengines (--backends); the default is %s,\nplus kvm-nested when kvm cannot run "
-	       "here:\n",
-	       backend_defaults(SUITE_NANO, defaults, sizeof(defaults)));
+	if (!bit || bench_list_rows(stdout, suite))
+		return usage_error("--suite %s: unknown suite (nano, macro, linux, compute)",
+		                   suite);
+	printf("\nengines (--backends); the default is %s%s:\n",
+	       backend_defaults(bit, defaults, sizeof(defaults)),
+	       bit & (SUITE_NANO | SUITE_MACRO) ? ",\nplus kvm-nested when kvm cannot run here"
+	                                        : "");
 	for (size_t i = 0; i < backend_count(); i++) {
 		const struct backend *e = backend_at(i);
 		bool ok;
 
-		if (!(e->suites & SUITE_NANO))
+		if (!(e->suites & bit))
 			continue;
-		ok = host_can(e->name, nested, why, sizeof(why));
+		ok = backend_available(e, bit, nested, why, sizeof(why));
 		printf("  %-14s %s\n  %-14s this host: %s%s%s\n", e->name, e->label, "",
 		       ok ? "yes" : "no", ok ? "" : ": ", why);
 	}
@@ -337,6 +331,11 @@ int cmd_bench(int argc, char **argv)
 	struct bench_opts o;
 	int ret;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--list")) /* every suite's: its manifest and engines */
+			return bench_paths(tandem, guest, nested, sizeof(guest))
+			           ? STATUS_HOST
+			           : list(suite ? suite : "nano", nested);
 	if (suite && !strcmp(suite, "macro"))
 		return bench_suite_macro(argc, argv);
 	if (suite && !strcmp(suite, "linux"))
@@ -348,8 +347,6 @@ int cmd_bench(int argc, char **argv)
 		return cli_help(stdout, "bench");
 	if (bench_paths(tandem, guest, nested, sizeof(guest)))
 		return STATUS_HOST;
-	if (o.list)
-		return list(nested);
 	if (o.guest)
 		snprintf(guest, sizeof(guest), "%s", o.guest);
 	if (bench_check_guest(guest, why, sizeof(why)))

@@ -71,9 +71,9 @@ static void help_bench(FILE *f)
 	      f);
 	fprintf(f, "      --backends LIST        %s\n",
 	        backend_names(SUITE_NANO, ",", names, sizeof(names)));
+	fprintf(f, "      --tests LIST           %s\n",
+	        nb_row_names(nb_suite_find("nano"), ",", names, sizeof(names)));
 	fputs(
-	    "      --tests LIST           "
-	    "syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
 	    "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
 	    "      --warmup N             samples taken first and dropped (repeat + warmup <= 31)\n"
 	    "      --mincycles N          a sample spans at least N cycles, 1000..2^40 (default "
@@ -110,9 +110,9 @@ static void help_bench(FILE *f)
 	fprintf(f, "      --backends LIST        %s (default); all: %s\n",
 	        backend_defaults(SUITE_LINUX, defaults, sizeof(defaults)),
 	        backend_names(SUITE_LINUX, ",", names, sizeof(names)));
+	fprintf(f, "      --tests LIST           %s (default: all, in this order)\n",
+	        nb_row_names(nb_suite_find("linux"), ",", names, sizeof(names)));
 	fputs(
-	    "      --tests LIST           forkwait,getppid,pipe,compute (default: all, in this "
-	    "order)\n"
 	    "      --n N                  1..1000000 (default 100): forkwait N processes, getppid "
 	    "100*N\n"
 	    "                             calls, pipe 10*N round trips, compute (N+49)/50 passes\n"
