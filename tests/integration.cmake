@@ -162,7 +162,7 @@ add_test(NAME bt.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
   $<TARGET_FILE:tandem> bt)
 set_tests_properties(bt.linux-boot PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE 77)
 
-# The macro guest (guests/minios: processes, fork, pipes, demand paging, time slices):
+# The macro guest (minios, bench/macro/guest: processes, fork, pipes, demand paging, time slices):
 # the same result lines (checksums, processes created and reaped) on every engine,
 # the lines qemu-system-i386 prints (tests/golden/minios.txt).
 set(MINIOS_TEST ${CMAKE_CURRENT_SOURCE_DIR}/minios.sh)

@@ -2,7 +2,7 @@
  * bench/compute/manifest.h: the compute suite (scripts/compute-bench.sh: CoreMark-style
  * integer kernels, bench/compute/kernels.c, as a guest and as host processes), one
  * row. `tandem bench --list --suite compute` and the README's table expand it; the
- * guest (guests/compute) and the host runs (compute-native, compute-native64) share
+ * guest (bench/compute/guest) and the host runs (compute-native, compute-native64) share
  * the kernels and COMPUTE_DEFAULT_ITERS (kernels.h). Adding a row: one line here plus
  * its kernel in kernels.c (compute_run runs them all, one checksum).
  *

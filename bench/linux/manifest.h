@@ -1,11 +1,11 @@
 /*
  * bench/linux/manifest.h: the Linux suite (`tandem bench --suite linux`: workloads
  * inside Debian's i386 Linux), one row each. The one list: the table and JSON rows
- * (src/bench/results.c), --tests and its default (src/bench/suite_linux.c), `tandem
+ * (src/bench/results.c), --tests and its default (bench/linux/host/suite_linux.c), `tandem
  * bench --list --suite linux` and the README's table expand it; the host passes the
  * wanted names to the guest (tandem.w=) and the guest runs each by name. Adding a row:
- * one line here plus its guest body (a case of guests/linux/workloads.sh, and
- * tandem-work's mode in guests/linux/work.c when it needs a program).
+ * one line here plus its guest body (a case of bench/linux/guest/workloads.sh, and
+ * tandem-work's mode in bench/linux/guest/work.c when it needs a program).
  *
  * X(name, paper, scale, desc)
  *   name   --tests name, the guest's workload name, the table row

@@ -1,10 +1,10 @@
 /*
  * bench/macro/manifest.h: the macro suite (`tandem bench --suite macro`: the
  * workloads of the minios guest), one row each. The one list: minios's work= names,
- * defaults and dispatch (guests/minios kmain.c, user/main.c), the host analogs
- * (src/bench/suite_macro_native.c), the table and JSON rows (src/bench/suite_macro*.c),
+ * defaults and dispatch (bench/macro/guest: kmain.c, user/main.c), the host analogs
+ * (host/suite_macro_native.c), the table and JSON rows (host/suite_macro*.c),
  * `tandem bench --list --suite macro` and the README's table expand it. Adding a row:
- * one line here plus its guest body work_<name> (guests/minios/user, declared in
+ * one line here plus its guest body work_<name> (guest/user, declared in
  * user/ulib.h) and, when it has one, its host analog.
  *
  * X(name, paper, n, ops_per_n, analog, analog_note, desc)

@@ -1,7 +1,7 @@
 /*
  * bench/nano/manifest.h: the nano-benchmark suite (Adams & Agesen 2006, Figure 4),
  * one row each, in the paper's order. The one list: the guest's table (nanobench
- * guest/setup.c), the host analogs (src/bench/native.c), the table and JSON rows
+ * guest/setup.c), the host analogs (host/native.c), the table and JSON rows
  * (src/bench/results.c), `tandem bench --list` and the README's table expand it.
  * Adding a row: one line here plus its guest loop nb_loop_<name> (guest/loops.S,
  * declared in guest/nb.h) and any prepare/finish it names (guest/setup.c).

@@ -191,7 +191,7 @@ const struct nb_paper *bench_paper(void)
 	char err[256], path[PATH_MAX];
 
 	if (!loaded)
-		loaded = bench_data_path("nanobench/paper-fig4.tsv", false, path, sizeof(path)) ||
+		loaded = bench_data_path("bench/nano/paper-fig4.tsv", false, path, sizeof(path)) ||
 		                 nb_read_paper(path, &paper, err, sizeof(err))
 		             ? -1
 		             : 1;
@@ -221,16 +221,23 @@ int bench_output(const struct nb_run *run, int format, const char *baseline, con
 	return STATUS_OK;
 }
 
+int bench_vusage(const char *fmt, va_list ap)
+{
+	fputs("tandem: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see tandem --help)\n", stderr);
+	return STATUS_USAGE;
+}
+
 int bench_usage(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fputs("tandem: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = bench_vusage(fmt, ap);
 	va_end(ap);
-	fputs(" (see tandem --help)\n", stderr);
-	return STATUS_USAGE;
+	return ret;
 }
 
 int bench_check_list(const char *opt, const char *val, const char *known)

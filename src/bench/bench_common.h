@@ -3,6 +3,7 @@
 #define TANDEM_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "results.h"
@@ -66,8 +67,10 @@ struct option;
  */
 const struct option *bench_options(const char *names, struct option *out);
 
-/* "tandem: <msg> (see tandem --help)" on stderr, as the CLI's usage errors; STATUS_USAGE. */
+/* "tandem: <msg> (see tandem --help)" on stderr: every usage error of tandem's; STATUS_USAGE. */
 int bench_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* bench_usage with a va_list (the CLI's usage_error is this too). STATUS_USAGE. */
+int bench_vusage(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /*
  * Check option opt's value val, a comma-separated list, against known (a comma list: a
@@ -81,7 +84,7 @@ int bench_check_list(const char *opt, const char *val, const char *known);
 bool strstr_list(const char *list, const char *name);
 
 /*
- * A data file of tandem's, rel ("guests/nanobench.elf", "nanobench/paper-fig4.tsv"):
+ * A data file of tandem's, rel ("guests/nanobench.elf", "bench/nano/paper-fig4.tsv"):
  * installed (<exe dir>/../share/tandem/rel, where `cmake --install` puts it) when
  * that exists, else in the build tree (next to the executable when build is
  * true, else under the source directory). The path goes to path (the build

@@ -23,7 +23,7 @@ enum nb_bench {
 };
 
 /*
- * The rows of `tandem bench --suite linux` (src/bench/suite_linux.c): bench/linux/manifest.h
+ * The rows of `tandem bench --suite linux` (bench/linux/host/suite_linux.c): bench/linux/manifest.h
  * (LINUX_ROWS), in the same cells (row i in cell[i]): each a workload inside Debian's
  * i386 Linux, its cells in ns per operation (host clock), not cycles.
  */
@@ -120,7 +120,7 @@ struct nb_run {
 	struct nb_column col[NB_MAX_COLS];
 };
 
-/* The paper's Figure 4 (nanobench/paper-fig4.tsv): cycles or NAN, and who won. */
+/* The paper's Figure 4 (bench/nano/paper-fig4.tsv): cycles or NAN, and who won. */
 struct nb_paper {
 	double native[NB_NR], bt[NB_NR], hw[NB_NR];
 	char finding[NB_NR][8]; /* "bt", "hw", "equal" or "" */

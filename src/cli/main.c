@@ -85,7 +85,7 @@ static void help_bench(FILE *f)
 	    "one)\n"
 	    "      --timeout SECS         per engine run (default 300)\n"
 	    "      --list                 the benchmarks and engines, and what this host can run\n"
-	    "      --suite NAME           nano (default) or macro: guests/minios's forkwait, pipe\n"
+	    "      --suite NAME           nano (default) or macro: minios's forkwait, pipe\n"
 	    "                             ping-pong, pagetouch, compute (--suite macro --help)\n"
 	    "    exit status: 0 every requested column measured (in the default set, an engine\n"
 	    "    this host cannot run is reported, not an error); 2 bad command line or --out\n"
@@ -192,13 +192,12 @@ int cli_help(FILE *f, const char *cmd)
 int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fputs("tandem: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = bench_vusage(fmt, ap);
 	va_end(ap);
-	fputs(" (see tandem --help)\n", stderr);
-	return STATUS_USAGE;
+	return ret;
 }
 
 static bool is_help(const char *s)

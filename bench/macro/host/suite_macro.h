@@ -1,5 +1,5 @@
 /*
- * suite_macro.h: `tandem bench --suite macro`: the macro workloads of guests/minios
+ * suite_macro.h: `tandem bench --suite macro`: the macro workloads of minios (bench/macro/guest)
  * (forkwait, pipe ping-pong, demand paging, time-sliced compute) on every engine, the
  * host's own analogs as the native column, and Adams & Agesen's forkwait figures.
  */

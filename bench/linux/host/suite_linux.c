@@ -187,7 +187,8 @@ static int prepare_guest(struct nb_linux_runner *r, char *why, size_t len)
 	int st;
 
 	if (bench_data_path("scripts/linux-guest.sh", false, script, sizeof(script)) ||
-	    bench_data_path("guests/linux/workloads.sh", false, r->script, sizeof(r->script)) ||
+	    bench_data_path("bench/linux/guest/workloads.sh", false, r->script,
+	                    sizeof(r->script)) ||
 	    bench_data_path("guests/linux/tandem-work", true, r->work, sizeof(r->work)))
 		return snprintf(why, len, "cannot find my own executable"), STATUS_HOST;
 	snprintf(tmp, sizeof(tmp), "%s", r->work);

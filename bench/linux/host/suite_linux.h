@@ -20,7 +20,7 @@ struct nb_linux_runner {
 	const char *nested; /* scripts/nested-kvm.sh */
 	char kernel[512], initrd[512], busybox[512], data[512];
 	char work[512];      /* tandem-work (native runs) */
-	char script[512];    /* guests/linux/workloads.sh (native runs) */
+	char script[512];    /* bench/linux/guest/workloads.sh (native runs) */
 	char workloads[128]; /* comma list, in order */
 	long n;         /* the scale: forkwait N, getppid 100 N, pipe 10 N, compute (N+49)/50 */
 	int repeat;     /* runs of each workload in the one boot: the samples */

@@ -1,5 +1,5 @@
 /*
- * suite_macro.c: `tandem bench --suite macro`: each workload of guests/minios in its
+ * suite_macro.c: `tandem bench --suite macro`: each workload of minios (bench/macro/guest) in its
  * own run of each engine (a child process under a deadline, as the nano suite runs
  * its guest), the result lines compared across engines, bt's --stats counts kept per
  * workload, and the host's analogs as the native column.
