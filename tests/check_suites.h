@@ -16,7 +16,8 @@
 	X(platform)                                                                                \
 	X(linux)                                                                                   \
 	X(bench_linux)                                                                             \
-	X(results)
+	X(results)                                                                                 \
+	X(backends)
 
 #define X(n) Suite *n##_suite(void);
 CHECK_SUITES(X)
