@@ -286,3 +286,9 @@ const struct option *bench_options(const char *names, struct option *out)
 	out[n] = (struct option){NULL, 0, NULL, 0};
 	return out;
 }
+
+int bench_opt_format(const char *arg, int *format)
+{
+	*format = nb_format_find(arg);
+	return *format < 0 ? bench_usage("--format %s: want table, md, csv or json", arg) : 0;
+}

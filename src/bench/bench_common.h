@@ -80,6 +80,12 @@ int bench_vusage(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
  */
 int bench_check_list(const char *opt, const char *val, const char *known);
 
+/*
+ * --format's value (table, md, csv, json: enum nb_format) into *format: 0, or one usage
+ * line ("--format X: want table, md, csv or json") and STATUS_USAGE.
+ */
+int bench_opt_format(const char *arg, int *format);
+
 /* Is name one of the comma-separated words of list? */
 bool strstr_list(const char *list, const char *name);
 

@@ -122,10 +122,8 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 			o->mincycles = (unsigned long long)v;
 			break;
 		case BOPT_FORMAT:
-			o->format = nb_format_find(optarg);
-			if (o->format < 0)
-				return usage_error("--format %s: want table, md, csv or json",
-				                   optarg);
+			if (bench_opt_format(optarg, &o->format))
+				return STATUS_USAGE;
 			break;
 		case BOPT_OUT:
 			o->out = optarg;

@@ -45,10 +45,8 @@ static int parse_report_args(int argc, char **argv, struct report_opts *o)
 			o->help = true;
 			break;
 		case BOPT_FORMAT:
-			o->format = nb_format_find(optarg);
-			if (o->format < 0)
-				return usage_error("--format %s: want table, md, csv or json",
-				                   optarg);
+			if (bench_opt_format(optarg, &o->format))
+				return STATUS_USAGE;
 			break;
 		case BOPT_PLOT_FORMAT:
 			o->plot_format = nb_plot_format_find(optarg);

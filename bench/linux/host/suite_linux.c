@@ -103,9 +103,7 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 		o->repeat = (int)v;
 		return 0;
 	case BOPT_FORMAT:
-		if ((o->format = nb_format_find(arg)) < 0)
-			return usage_error("--format %s: want table, md, csv or json", arg);
-		return 0;
+		return bench_opt_format(arg, &o->format);
 	case BOPT_OUT:
 		o->out = arg;
 		return 0;

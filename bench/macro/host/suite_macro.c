@@ -124,9 +124,8 @@ static int parse(int argc, char **argv, struct macro_opts *o)
 			o->repeat = (int)v;
 			break;
 		case BOPT_FORMAT:
-			if ((o->format = nb_format_find(optarg)) < 0)
-				return bench_usage("--format %s: want table, md, csv or json",
-				                   optarg);
+			if (bench_opt_format(optarg, &o->format))
+				return STATUS_USAGE;
 			break;
 		case BOPT_OUT:
 			o->out = optarg;
