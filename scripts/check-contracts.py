@@ -2,7 +2,7 @@
 """check-contracts.py: every function a header exports has a contract comment.
 
 Usage: scripts/check-contracts.py [--list] [HEADER ...]
-  (no HEADER: every .h under src/, bench/, nanobench/ and guests/)
+  (no HEADER: every .h under src/, bench/ and guests/)
 
 A function declaration in a header (a prototype, or a static inline definition) passes
 when a comment documents it: a comment on the declaration's own line, or a comment that
@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-ROOTS = ("src", "bench", "nanobench", "guests")
+ROOTS = ("src", "bench", "guests")
 # A declaration's first line: return type words, then NAME( ; not a macro, typedef or call.
 DECL = re.compile(
     r"^(?:extern\s+)?(?:static\s+inline\s+|static\s+__inline__\s+|inline\s+)?"

@@ -3,14 +3,14 @@
 # bench/compute/kernels.c) on every backend, side by side, on one iteration count.
 #
 #   native      the kernels as a 32-bit host process (build/compute-native), rdtsc;
-#               unavailable where the host cannot run 32-bit code (`tandem info --cap ia32`)
+#               unavailable where the host cannot run 32-bit code (`tandem backends --suite compute`)
 #   native64    the same kernels and checksum as a 64-bit host process (other code
 #               generation: a reference, labelled, not the ratio's denominator unless
 #               native is unavailable); added by itself when native is unavailable
 #   qemu        build/guests/compute.elf under qemu-system-i386 (TCG), the guest's rdtsc;
 #               also row qemu-wall: wall time of the qemu process minus the median wall
 #               time of an iters=0 boot, converted to cycles at the host TSC rate
-#   kvm, bt     the same ELF under `tandem run --backend kvm|bt`, the guest's rdtsc
+#   kvm, bt...  the same ELF under `tandem run --backend NAME` (engine rows), the guest's rdtsc
 #               (ring 3, same TSC as the host); an engine this host cannot run (tandem
 #               exits 14) gets a row with tandem's reason
 #   kvm-nested  (opt-in) kvm inside scripts/nested-kvm.sh's QEMU+SVM VM: checks the
@@ -20,8 +20,8 @@
 #                         [--timeout SECS]
 #   --iters N       iterations of compute_run (default: compute-native --default-iters)
 #   --repeat R      runs per backend (default 3); the table shows median, min, max
-#   --backends L    comma-separated (default native,qemu,kvm,bt); native always runs
-#                   (native64 too where native cannot)
+#   --backends L    `tandem backends --suite compute` names (default: its --defaults)
+#                   (native always runs; native64 too where native cannot)
 #   --format F      text (default) or md (a markdown table)
 #   --timeout S     per run (default 600)
 # Exit: 0 ok (unavailable engines included); 1 a run failed or checksums differ;
@@ -34,11 +34,11 @@ native64_bin=$build/compute-native64
 elf=$build/guests/compute.elf
 tandem=$build/tandem
 
-usage() { sed -n '15,23s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
+usage() { sed -n '19,28s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 die() { echo "compute-bench: $1" >&2; exit "${2:-1}"; }
 say() { echo "compute-bench: $*" >&2; }
 
-iters="" repeat=3 backends=native,qemu,kvm,bt format=text tmo=600
+iters="" repeat=3 backends="" format=text tmo=600
 while (($#)); do
 	case $1 in
 	--iters) iters=${2:-}; shift 2 || usage ;;
@@ -53,14 +53,25 @@ done
 [[ $repeat =~ ^[1-9][0-9]*$ && $tmo =~ ^[1-9][0-9]*$ ]] || usage
 [[ $format == text || $format == md ]] || usage
 [[ -z $iters || $iters =~ ^[0-9]+$ ]] || usage
+# The backends, their kinds and this host's answer come from tandem's registry
+# (`tandem backends --suite compute`, src/cli/backends.c): no list of our own.
+[[ -x $tandem ]] || die "$tandem missing: build target tandem" 3
+declare -A kind avail
+while read -r name k _ _ yes _; do
+	kind[$name]=$k avail[$name]=${yes%:}
+done < <("$tandem" backends --suite compute)
+# the default: the registry's compute set (`tandem backends --suite compute --defaults`),
+# native (the ratio's denominator) first
+[[ -n $backends ]] ||
+	backends=native,$("$tandem" backends --suite compute --defaults | grep -vx native | paste -sd, -)
 IFS=, read -r -a blist <<<"$backends"
 for b in "${blist[@]}"; do
-	case $b in native | native64 | qemu | kvm | bt | kvm-nested) ;; *) die "unknown backend '$b'" 2 ;; esac
+	[[ -n ${kind[$b]:-} ]] || die "unknown backend '$b' (tandem backends --suite compute: $(
+		"$tandem" backends --suite compute --names | paste -sd, -))" 2
 done
 [[ ,$backends, == *,native,* ]] || blist=(native "${blist[@]}") # the ratio's denominator
-# Can this host run the 32-bit native build? The core's probe decides (and TANDEM_HOST_MASK).
-ia32=yes
-[[ -x $tandem ]] && ia32=$("$tandem" info --cap ia32)
+# Can this host run the 32-bit native build? The registry's probe decides (and TANDEM_HOST_MASK).
+ia32=${avail[native]}
 [[ $ia32 == yes || ,$backends, == *,native64,* ]] || blist=(native native64 "${blist[@]:1}")
 
 [[ -x $native_bin ]] || die "$native_bin missing: build target compute_native" 3
@@ -190,15 +201,14 @@ finish_qemu() { # the qemu-wall row, from the wall times of the rounds
 	done
 }
 
-setup_tandem() { # kvm | bt
-	if [[ $1 == kvm ]]; then
-		add_row kvm "tandem kvm engine, guest rdtsc in ring 3 (host TSC + offset)"
-	else
-		add_row bt "tandem binary translator, guest rdtsc in ring 3"
-	fi
-	[[ -x $tandem ]] || unavail_row "$1" "$tandem not built"
+setup_tandem() { # an engine row of the registry: kvm, bt, bt-noadapt
+	case $1 in
+	kvm) add_row kvm "tandem kvm engine, guest rdtsc in ring 3 (host TSC + offset)" ;;
+	bt) add_row bt "tandem binary translator, guest rdtsc in ring 3" ;;
+	*) add_row "$1" "tandem run --backend $1, guest rdtsc in ring 3" ;;
+	esac
 }
-once_tandem() { # kvm | bt, round
+once_tandem() { # an engine row, round
 	local b=$1 out st reason
 	say "$b run $2/$repeat"
 	out=$(timeout "$tmo" "$tandem" run --backend "$b" --timeout "$tmo" \
@@ -255,27 +265,29 @@ median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {
 minof() { printf '%s\n' "$@" | sort -n | head -1; }
 maxof() { printf '%s\n' "$@" | sort -n | tail -1; }
 
+# Each row runs as its registry kind says: native (a host binary of ours), qemu, engine
+# (`tandem run --backend NAME`), nested (kvm inside the nested VM).
 for b in "${blist[@]}"; do
-	case $b in
-	native) setup_native ;;
-	native64) setup_native64 ;;
-	qemu) setup_qemu ;;
-	kvm | bt) setup_tandem "$b" ;;
+	case ${kind[$b]}:$b in
+	native:native) setup_native ;;
+	native:native64) setup_native64 ;;
+	qemu:*) setup_qemu ;;
+	engine:*) setup_tandem "$b" ;;
 	esac
 done
 for ((round = 1; round <= repeat; round++)); do
 	for b in "${blist[@]}"; do
-		case $b in
-		native | native64) ! ok "$b" || once_native "$b" "$round" ;;
+		case ${kind[$b]} in
+		native) ! ok "$b" || once_native "$b" "$round" ;;
 		qemu) ! ok qemu || once_qemu "$round" ;;
-		kvm | bt) ! ok "$b" || once_tandem "$b" "$round" ;;
+		engine) ! ok "$b" || once_tandem "$b" "$round" ;;
 		esac
 	done
 done
 for b in "${blist[@]}"; do
-	case $b in
+	case ${kind[$b]} in
 	qemu) finish_qemu ;;
-	kvm-nested) run_kvm_nested ;;
+	nested) run_kvm_nested ;;
 	esac
 done
 

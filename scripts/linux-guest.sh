@@ -8,9 +8,9 @@
 # configuration (its own source list built from the URI and suite of the system's
 # Debian sources file, its own lists and archives directories) updates, downloads
 # and is thrown away. Packages unpack with dpkg -x. The initramfs holds busybox,
-# guests/linux/init (the init script), tandem-exit (guests/linux/exit.c, a static
+# bench/linux/guest/init (the init script), tandem-exit (bench/linux/guest/exit.c, a static
 # i386 program that writes the debug-exit port), tandem-work and workloads.sh (the
-# macro workloads of `tandem bench --suite linux`, guests/linux/work.c) and /etc/data
+# macro workloads of `tandem bench --suite linux`, bench/linux/guest/work.c) and /etc/data
 # (the compute workload's input: `seq 1 200000`, 1,288,895 bytes, also in the cache).
 #
 # usage: linux-guest.sh [--build DIR]    prints KERNEL=, INITRD=, BUSYBOX=, DATA= lines
@@ -83,7 +83,7 @@ busybox=$cache/root/bin/busybox
 # ---- the initramfs: busybox, its applet links, our init, programs and data
 data=$cache/data
 [[ -f $data ]] || { seq 1 200000 >"$data.tmp" && mv "$data.tmp" "$data"; }
-stamp=$(cat "$top/guests/linux/init" "$top/guests/linux/workloads.sh" "$exitprog" "$workprog" \
+stamp=$(cat "$top/bench/linux/guest/init" "$top/bench/linux/guest/workloads.sh" "$exitprog" "$workprog" \
 	"$busybox" "$data" | md5sum | cut -c1-16)
 # Named by its contents: worktrees with other init scripts share the cache without
 # rebuilding each other's initramfs.
@@ -96,11 +96,11 @@ if [[ ! -f $initrd ]]; then
 	for a in sh mount echo cat uname true seq sleep sha256sum gzip dd ls mkdir sed tr; do
 		ln -s busybox "$root/bin/$a"
 	done
-	cp "$top/guests/linux/init" "$root/init"
+	cp "$top/bench/linux/guest/init" "$root/init"
 	chmod 755 "$root/init"
 	cp "$exitprog" "$root/bin/tandem-exit"
 	cp "$workprog" "$root/bin/tandem-work"
-	cp "$top/guests/linux/workloads.sh" "$root/etc/workloads.sh"
+	cp "$top/bench/linux/guest/workloads.sh" "$root/etc/workloads.sh"
 	cp "$data" "$root/etc/data"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) >"$initrd.tmp"
 	mv "$initrd.tmp" "$initrd"

@@ -109,9 +109,15 @@ n=$((n + 1))
 
 # --list, --help, help CMD, --version
 expect 0 - 0 -- bench --list
-stdout_has '^  ptemod +a store to a live PTE'
+stdout_has '^\| ptemod \| Fig\. 4 \| n/a \| a store to a live PTE'
 stdout_has '^  kvm-nested +tandem KVM inside a QEMU'
 stdout_has 'this host: (yes|no)'
+for s in macro linux compute; do # each suite's manifest and engines
+	expect 0 - 0 -- bench --list --suite "$s"
+	stdout_has "^rows of --suite $s \(bench/$s/manifest\.h\)"
+	stdout_has 'this host: (yes|no)'
+done
+expect 2 '--suite nosuch: unknown suite \(nano, macro, linux, compute\)' 1 -- bench --list --suite nosuch
 expect 0 - 0 -- bench --help
 stdout_has '20 nothing was measured'
 stdout_has '^  bench --suite linux'

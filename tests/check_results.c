@@ -549,7 +549,7 @@ START_TEST(test_paper_file)
 	struct nb_paper p;
 
 	ck_assert_int_eq(
-	    nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &p, err, sizeof(err)), 0);
+	    nb_read_paper(TANDEM_SOURCE_DIR "/bench/nano/paper-fig4.tsv", &p, err, sizeof(err)), 0);
 	ck_assert(p.native[NB_in] == 3209 && p.bt[NB_in] == 214 && p.hw[NB_in] == 15826);
 	ck_assert(p.native[NB_callret] == 11 && p.bt[NB_callret] == 51);
 	ck_assert(p.bt[NB_ptemod] == 391 && p.hw[NB_ptemod] == 12733);
@@ -667,7 +667,7 @@ START_TEST(test_report_finding)
 	char *t;
 
 	ck_assert_int_eq(
-	    nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &p, err, sizeof(err)), 0);
+	    nb_read_paper(TANDEM_SOURCE_DIR "/bench/nano/paper-fig4.tsv", &p, err, sizeof(err)), 0);
 	make_run(&r);
 	set_cell(&r.col[1], NB_divzero, "", 3, 3000.0, 3100.0, 2900.0);
 	set_cell(&r.col[2], NB_divzero, "", 3, 1000.0, 1100.0, 900.0);
@@ -725,7 +725,7 @@ static void plot_magic(enum nb_plot_format fmt, const char *ext, const char *mag
 	make_run(&r);
 	set_cell(&r.col[0], NB_callret, "", 3, -0.4, 0.1, 0.2); /* below resolution: a "<1" mark */
 	ck_assert_int_eq(
-	    nb_read_paper(TANDEM_SOURCE_DIR "/nanobench/paper-fig4.tsv", &p, err, sizeof(err)), 0);
+	    nb_read_paper(TANDEM_SOURCE_DIR "/bench/nano/paper-fig4.tsv", &p, err, sizeof(err)), 0);
 	o.paper = &p;
 	snprintf(path, sizeof(path), "%s/fig.%s", dir, ext);
 	ck_assert_msg(nb_plot(path, &r, &o, err, sizeof(err)) == 0, "%s", err);

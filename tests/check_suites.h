@@ -17,7 +17,8 @@
 	X(linux)                                                                                   \
 	X(bench_linux)                                                                             \
 	X(results)                                                                                 \
-	X(bt_rsp)
+	X(bt_rsp)                                                                                  \
+	X(backends)
 
 #define X(n) Suite *n##_suite(void);
 CHECK_SUITES(X)

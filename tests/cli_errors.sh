@@ -30,6 +30,11 @@ expect 2 'no command given' --
 expect 2 "unknown command 'frobnicate'" -- frobnicate
 expect 2 'run: no kernel given' -- run
 expect 2 "unknown backend 'vmware'" -- run --backend vmware x.elf
+expect 2 "unknown backend 'native' \(choose from bt, bt-noadapt, kvm, qemu\)" -- run --backend native x.elf
+# Engine-owned options (engine_ops.options): checked by their engine, refused for another one.
+expect 2 'known traces: tc, adapt' -- run --trace=foo x.elf
+expect 2 '--trace is an option of engine bt, not of --backend kvm' -- run --backend kvm --trace=tc x.elf
+expect 2 '--no-adaptive is an option of engine bt, not of --backend kvm' -- run --no-adaptive --backend kvm x.elf
 # --backend qemu: engine-only options refused; a missing kernel; no qemu-system-i386 (14).
 expect 2 'tandem-engine options' -- run --backend qemu --stats x.elf
 expect 2 "must not contain ','" -- run --backend qemu --module "a,b,c" x.elf

@@ -11,7 +11,8 @@ check() { n=$((n + 1)); if [ "$2" != 0 ]; then echo "FAIL: $1"; fails=$((fails +
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 check "cmake --install" $?
-for f in bin/tandem share/tandem/guests/nanobench.elf share/tandem/nanobench/paper-fig4.tsv \
+for f in bin/tandem share/tandem/guests/nanobench.elf share/tandem/bench/nano/paper-fig4.tsv \
+	share/tandem/bench/linux/guest/init share/tandem/bench/linux/guest/workloads.sh \
 	share/tandem/scripts/nested-kvm.sh; do
 	[ -e "$tmp/prefix/$f" ]
 	check "installed $f" $?

@@ -6,6 +6,14 @@ set(HELLO_ARGS --mem=64M "--cmdline=hello from cmdline" --timeout=60)
 
 add_test(NAME cli.errors COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli_errors.sh $<TARGET_FILE:tandem>)
 set_tests_properties(cli.errors PROPERTIES LABELS "cli;kvm")
+# The backend registry is the one list: `tandem backends`, run --backend, bench --backends.
+add_test(NAME cli.backends COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/backends.sh $<TARGET_FILE:tandem>
+  ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli.backends PROPERTIES LABELS cli)
+# The README's tables of benchmark rows are the manifests' (bench/<suite>/manifest.h).
+add_test(NAME bench.manifest-readme COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/manifest_readme.sh
+  $<TARGET_FILE:tandem> ${CMAKE_SOURCE_DIR}/README.md)
+set_tests_properties(bench.manifest-readme PROPERTIES LABELS "bench;cli")
 
 # The reference: the same ELF under qemu-system-i386 prints the golden lines.
 add_test(NAME qemu.hello COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/hello.elf 1
@@ -154,7 +162,7 @@ add_test(NAME bt.linux-boot COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/linux_boot.sh
   $<TARGET_FILE:tandem> bt)
 set_tests_properties(bt.linux-boot PROPERTIES LABELS "bt;linux" SKIP_RETURN_CODE 77)
 
-# The macro guest (guests/minios: processes, fork, pipes, demand paging, time slices):
+# The macro guest (minios, bench/macro/guest: processes, fork, pipes, demand paging, time slices):
 # the same result lines (checksums, processes created and reaped) on every engine,
 # the lines qemu-system-i386 prints (tests/golden/minios.txt).
 set(MINIOS_TEST ${CMAKE_CURRENT_SOURCE_DIR}/minios.sh)

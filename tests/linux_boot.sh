@@ -4,16 +4,18 @@
 # and leaves through tandem-exit with status 0 (so the run's status is 1).
 # The serial log is kept on failure (its path is printed).
 #
-# usage: linux_boot.sh TANDEM BACKEND [N]      BACKEND: qemu | bt | kvm
+# usage: linux_boot.sh TANDEM BACKEND [N]      BACKEND: a run row of `tandem backends`
 # Exit: 0 pass; 1 fail; 77 skipped (no download possible, or the engine cannot run here).
 set -u
 tandem=$1 backend=$2 n=${3:-20}
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(dirname "$tandem")
-if [ "$backend" != qemu ] && ! "$tandem" info | grep -q "^engine.$backend .*runs i386"; then
-	echo "SKIP: $("$tandem" info | sed -n "s/^engine.$backend *//p")"
-	exit 77
-fi
+# BACKEND: a run row of the registry (`tandem backends`); one this host cannot run is
+# skipped with the registry's reason
+row=$("$tandem" backends | awk -v b="$backend" '$1 == b && $3 == "run"')
+[ -n "$row" ] || { echo "FAIL: unknown backend '$backend' (a run row of tandem backends)"; exit 2; }
+kind=$(awk '{print $2}' <<<"$row")
+case $row in *" yes") ;; *) echo "SKIP: $backend: ${row#* no: }"; exit 77 ;; esac
 guest=$(TANDEM_BUILD=$build "$top/scripts/linux-guest.sh" 2>&1)
 rc=$?
 [ $rc = 77 ] && { echo "SKIP: $guest"; exit 77; }
@@ -21,7 +23,7 @@ rc=$?
 eval "$(grep -E '^(KERNEL|INITRD)=' <<<"$guest")"
 append="console=ttyS0 quiet nolapic noapic acpi=off tandem.run=forkwait tandem.n=$n"
 log=$(mktemp "${TMPDIR:-/tmp}/linux-boot.XXXXXX")
-if [ "$backend" = qemu ]; then
+if [ "$kind" = qemu ]; then
 	timeout 900 "$tandem" run --backend qemu --cpu p6 --mem 256M --timeout 600 --kernel "$KERNEL" \
 		--initrd "$INITRD" --append "$append" --serial "$log" </dev/null >/dev/null 2>&1
 	status=$?

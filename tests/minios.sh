@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# minios.sh: the macro guest (guests/minios) on one engine: exit status 1 (init's exit
+# minios.sh: the macro guest (minios, bench/macro/guest) on one engine: exit status 1 (init's exit
 # 0 through the debug-exit port) and its result lines ("minios: ...": checksums,
 # processes created and reaped, bytes through the pipes, pages touched) exactly the
 # golden ones, which qemu-system-i386 prints too. Timing lines ("minios-time: ...")
@@ -7,7 +7,7 @@
 # Exits 77 (CTest: skipped) when the host cannot run the engine, with the reason.
 #
 # usage: minios.sh TANDEM BACKEND ELF GOLDEN [extra tandem run options]
-#        BACKEND: bt, bt-noadapt, kvm, qemu (tandem run --backend BACKEND)
+#        BACKEND: any run row of `tandem backends` (tandem run --backend BACKEND)
 set -u
 tandem=$1 backend=$2 elf=$3 golden=$4
 shift 4

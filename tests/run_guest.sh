@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run_guest.sh: run one guest on one engine and check its exit status, serial
 # output and error message. Exits 77 (CTest: skipped) when the host cannot run
-# the engine, with the reason.
+# the engine (tandem's status 14, the registry's probe), with the reason. BACKEND is
+# any run row of `tandem backends`.
 #
 # usage: run_guest.sh TANDEM BACKEND ELF STATUS [--golden FILE] [--stderr REGEX]
 #                     [--serial-grep REGEX] [--tcg-cmdline STR] [-- extra tandem run options]
@@ -26,17 +27,14 @@ done
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
-if [ "$backend" = qemu ]; then
-	timeout 120 "$tandem" run --backend qemu --timeout 60 --serial "$out" "$@" "$elf" </dev/null 2>"$err"
-	status=$?
-else
-	if [ "$backend" = kvm ] && "$tandem" info | grep -q '^host.hypervisor.*TCGTCGTCGTCG'; then
-		[ -n "$tcg_cmdline" ] && set -- "$@" "--cmdline=$tcg_cmdline"
-		[ -n "$golden" ] && [ -f "${golden%.txt}.tcg.txt" ] && golden=${golden%.txt}.tcg.txt
-	fi
-	timeout 120 "$tandem" run --backend "$backend" --serial "$out" "$@" "$elf" 2>"$err"
-	status=$?
+if [ "$backend" = kvm ] && "$tandem" info | grep -q '^host.hypervisor.*TCGTCGTCGTCG'; then
+	[ -n "$tcg_cmdline" ] && set -- "$@" "--cmdline=$tcg_cmdline"
+	[ -n "$golden" ] && [ -f "${golden%.txt}.tcg.txt" ] && golden=${golden%.txt}.tcg.txt
 fi
+# Every backend the same way (any `tandem backends` run row: qemu too, run_qemu.c);
+# a default --timeout 110 (inside the 120 s net) the test's own options override.
+timeout 120 "$tandem" run --backend "$backend" --timeout 110 --serial "$out" "$@" "$elf" </dev/null 2>"$err"
+status=$?
 if [ "$status" = 14 ]; then
 	echo "SKIP: $(head -n1 "$err")"
 	exit 77

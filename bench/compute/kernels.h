@@ -4,7 +4,7 @@
  * CRC-16/CRC-32 and a heap sort, all plain freestanding C99 integer code.
  *
  * The same kernels.c is compiled with the same flags into the ring 3 guest
- * (guests/compute) and into the 32-bit host process (bench/compute/native.c), so the
+ * (bench/compute/guest) and into the 32-bit host process (bench/compute/host/native.c), so the
  * two run the same instruction mix.
  */
 #ifndef TANDEM_BENCH_COMPUTE_KERNELS_H

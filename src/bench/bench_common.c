@@ -2,11 +2,14 @@
 #include "bench_common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -188,7 +191,7 @@ const struct nb_paper *bench_paper(void)
 	char err[256], path[PATH_MAX];
 
 	if (!loaded)
-		loaded = bench_data_path("nanobench/paper-fig4.tsv", false, path, sizeof(path)) ||
+		loaded = bench_data_path("bench/nano/paper-fig4.tsv", false, path, sizeof(path)) ||
 		                 nb_read_paper(path, &paper, err, sizeof(err))
 		             ? -1
 		             : 1;
@@ -216,4 +219,76 @@ int bench_output(const struct nb_run *run, int format, const char *baseline, con
 	if (out)
 		fprintf(stderr, "%s: wrote %s\n", who, out);
 	return STATUS_OK;
+}
+
+int bench_vusage(const char *fmt, va_list ap)
+{
+	fputs("tandem: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (see tandem --help)\n", stderr);
+	return STATUS_USAGE;
+}
+
+int bench_usage(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = bench_vusage(fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int bench_check_list(const char *opt, const char *val, const char *known)
+{
+	char list[256], shown[512], *tok, *save;
+	size_t k = 0;
+	int n = 0;
+
+	for (const char *p = known; *p && k + 3 < sizeof(shown); p++)
+		if (*p == ',')
+			shown[k++] = ',', shown[k++] = ' ';
+		else
+			shown[k++] = *p;
+	shown[k] = '\0';
+	if (strlen(val) >= sizeof(list))
+		return bench_usage("%s: list too long", opt);
+	snprintf(list, sizeof(list), "%s", val);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+		if (!strstr_list(known, tok))
+			return bench_usage("%s: unknown name '%s' (%s)", opt, tok, shown);
+	if (!n)
+		return bench_usage("%s: empty list (%s)", opt, shown);
+	return 0;
+}
+
+const struct option *bench_options(const char *names, struct option *out)
+{
+	static const struct option all[] = {
+#define X(id, name, arg) {name, arg ? required_argument : no_argument, NULL, BOPT_##id},
+	    BENCH_OPTIONS(X)
+#undef X
+	};
+	char list[256], *tok, *save;
+	size_t n = 0;
+
+	snprintf(list, sizeof(list), "%s", names);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+
+		while (i < sizeof(all) / sizeof(all[0]) && strcmp(all[i].name, tok))
+			i++;
+		if (i == sizeof(all) / sizeof(all[0]) || n + 1 >= BENCH_MAX_OPTS)
+			abort();
+		out[n++] = all[i];
+	}
+	out[n] = (struct option){NULL, 0, NULL, 0};
+	return out;
+}
+
+int bench_opt_format(const char *arg, int *format)
+{
+	*format = nb_format_find(arg);
+	return *format < 0 ? bench_usage("--format %s: want table, md, csv or json", arg) : 0;
 }

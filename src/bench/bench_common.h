@@ -3,6 +3,7 @@
 #define TANDEM_BENCH_COMMON_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "results.h"
@@ -22,11 +23,74 @@ enum bench_status {
 #undef X
 };
 
+/*
+ * Every option of `tandem bench` (each suite's) and `tandem report`, once: its
+ * BOPT_ value, its long name, whether it takes a value. A command picks its own
+ * with bench_options().
+ */
+#define BENCH_OPTIONS(X)                                                                           \
+	X(SUITE, "suite", 1)                                                                       \
+	X(BACKENDS, "backends", 1)                                                                 \
+	X(TESTS, "tests", 1)                                                                       \
+	X(N, "n", 1)                                                                               \
+	X(REPEAT, "repeat", 1)                                                                     \
+	X(MINCYCLES, "mincycles", 1)                                                               \
+	X(WARMUP, "warmup", 1)                                                                     \
+	X(FORMAT, "format", 1)                                                                     \
+	X(OUT, "out", 1)                                                                           \
+	X(GUEST, "guest", 1)                                                                       \
+	X(TIMEOUT, "timeout", 1)                                                                   \
+	X(PIN, "pin", 1)                                                                           \
+	X(LIST, "list", 0)                                                                         \
+	X(HELP, "help", 0)                                                                         \
+	X(BASELINE, "baseline", 1)                                                                 \
+	X(PLOT, "plot", 1)                                                                         \
+	X(PLOT_FORMAT, "plot-format", 1)                                                           \
+	X(PLOT_COLUMNS, "plot-columns", 1)
+
+enum bench_opt {
+	BOPT_NONE_ = 255, /* getopt_long's values above any character */
+#define X(id, name, arg) BOPT_##id,
+	BENCH_OPTIONS(X)
+#undef X
+	    BOPT_END_
+};
+
+#define BENCH_MAX_OPTS (BOPT_END_ - BOPT_NONE_)
+
+struct option;
+/*
+ * The getopt_long table of the options listed in names (a comma list of BENCH_OPTIONS
+ * names, e.g. "backends,format,help") into out (BENCH_MAX_OPTS entries), ended by a
+ * zero entry, each option's value its BOPT_ value. Returns out. A name not in
+ * BENCH_OPTIONS is a programming error: abort().
+ */
+const struct option *bench_options(const char *names, struct option *out);
+
+/* "tandem: <msg> (see tandem --help)" on stderr: every usage error of tandem's; STATUS_USAGE. */
+int bench_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* bench_usage with a va_list (the CLI's usage_error is this too). STATUS_USAGE. */
+int bench_vusage(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * Check option opt's value val, a comma-separated list, against known (a comma list: a
+ * suite's backends from the registry, its rows): 0 when it is non-empty, under 256 bytes
+ * and every word is known; else one usage line ("OPT: unknown name 'W' (a, b, ...)",
+ * "OPT: empty list (...)", "OPT: list too long") and STATUS_USAGE.
+ */
+int bench_check_list(const char *opt, const char *val, const char *known);
+
+/*
+ * --format's value (table, md, csv, json: enum nb_format) into *format: 0, or one usage
+ * line ("--format X: want table, md, csv or json") and STATUS_USAGE.
+ */
+int bench_opt_format(const char *arg, int *format);
+
 /* Is name one of the comma-separated words of list? */
 bool strstr_list(const char *list, const char *name);
 
 /*
- * A data file of tandem's, rel ("guests/nanobench.elf", "nanobench/paper-fig4.tsv"):
+ * A data file of tandem's, rel ("guests/nanobench.elf", "bench/nano/paper-fig4.tsv"):
  * installed (<exe dir>/../share/tandem/rel, where `cmake --install` puts it) when
  * that exists, else in the build tree (next to the executable when build is
  * true, else under the source directory). The path goes to path (the build

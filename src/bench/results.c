@@ -8,16 +8,34 @@
 #include <string.h>
 
 const char *const nb_names[NB_NR] = {
-#define X(n, d) [NB_##n] = #n,
-    NB_BENCHES(X)
+#define X(n, paper, ring, prep, fin, an, amax, anote, d) [NB_##n] = #n,
+    NANO_ROWS(X)
 #undef X
 };
 
 const char *const nb_descs[NB_NR] = {
-#define X(n, d) [NB_##n] = d,
-    NB_BENCHES(X)
+#define X(n, paper, ring, prep, fin, an, amax, anote, d) [NB_##n] = d,
+    NANO_ROWS(X)
 #undef X
 };
+
+const char *const nb_papers[NB_NR] = {
+#define X(n, paper, ring, prep, fin, an, amax, anote, d) [NB_##n] = paper,
+    NANO_ROWS(X)
+#undef X
+};
+
+const char *nb_row_names(const struct nb_suite *suite, const char *sep, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < suite->nrows && used < len; i++)
+		used +=
+		    (size_t)snprintf(buf + used, len - used, "%s%s", i ? sep : "", suite->rows[i]);
+	return buf;
+}
 
 int nb_find(const char *name)
 {
@@ -28,14 +46,14 @@ int nb_find(const char *name)
 }
 
 static const char *const linux_rows[NB_LINUX_NR] = {
-#define X(n, d) [NB_LINUX_##n] = #n,
-    NB_LINUX_ROWS(X)
+#define X(n, paper, scale, d) [NB_LINUX_##n] = #n,
+    LINUX_ROWS(X)
 #undef X
 };
 
 static const char *const linux_descs[NB_LINUX_NR] = {
-#define X(n, d) [NB_LINUX_##n] = d,
-    NB_LINUX_ROWS(X)
+#define X(n, paper, scale, d) [NB_LINUX_##n] = d,
+    LINUX_ROWS(X)
 #undef X
 };
 

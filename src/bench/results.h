@@ -11,39 +11,25 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* The rows, in the paper's order (sysenter is our second syscall row), and what one iteration does.
- */
-#define NB_BENCHES(X)                                                                              \
-	X(syscall, "ring 3 int 0x80 to a DPL 3 gate whose handler only irets")                     \
-	X(sysenter, "ring 3 sysenter to a handler that only sysexits")                             \
-	X(in, "in al, 0x80 (the POST port) in ring 0: an exit on kvm, a callout on bt")            \
-	X(cr8wr, "a store to the local APIC TPR (i386 has no %cr8), never unmasking anything")     \
-	X(callret, "call a function that returns: indirect control flow")                          \
-	X(pgfault, "a true guest page fault (not-present read) handled by the guest kernel")       \
-	X(divzero, "divide by zero handled by the guest kernel: a fault without MMU work")         \
-	X(ptemod, "a store to a live PTE of the current page table: a trace fault on bt")
+#include "linux/manifest.h"
+#include "nano/manifest.h"
 
+/* The rows: bench/nano/manifest.h (NANO_ROWS), in the paper's order. */
 enum nb_bench {
-#define X(n, d) NB_##n,
-	NB_BENCHES(X)
+#define X(n, paper, ring, prep, fin, an, amax, anote, d) NB_##n,
+	NANO_ROWS(X)
 #undef X
 	    NB_NR
 };
 
 /*
- * The rows of `tandem bench --suite linux` (src/bench/suite_linux.c), in the same
- * cells (row i in cell[i]): each a workload inside Debian's i386 Linux, its cells
- * in ns per operation (host clock), not cycles.
+ * The rows of `tandem bench --suite linux` (bench/linux/host/suite_linux.c): bench/linux/manifest.h
+ * (LINUX_ROWS), in the same cells (row i in cell[i]): each a workload inside Debian's
+ * i386 Linux, its cells in ns per operation (host clock), not cycles.
  */
-#define NB_LINUX_ROWS(X)                                                                           \
-	X(forkwait, "fork, the child exits, wait: one process created and reaped")                 \
-	X(getppid, "one getppid system call through the vDSO (sysenter)")                          \
-	X(pipe, "a one-byte round trip between two processes over two pipes")                      \
-	X(compute, "busybox sha256sum over a 1.2 MB file: user-mode compute")
-
 enum nb_linux_row {
-#define X(n, d) NB_LINUX_##n,
-	NB_LINUX_ROWS(X)
+#define X(n, paper, scale, d) NB_LINUX_##n,
+	LINUX_ROWS(X)
 #undef X
 	    NB_LINUX_NR
 };
@@ -73,8 +59,12 @@ const struct nb_suite *nb_suite_of(const struct nb_run *run);
 extern const char *const nb_names[NB_NR];
 /* What one iteration of each does, one line. */
 extern const char *const nb_descs[NB_NR];
+/* Where the paper reports each ("Fig. 4"), or "-" (ours). */
+extern const char *const nb_papers[NB_NR];
 /* NB_xxx for a name, or -1. */
 int nb_find(const char *name);
+/* The row names of suite (nb_suite_find's) joined by sep into buf (truncated to len - 1). buf. */
+const char *nb_row_names(const struct nb_suite *suite, const char *sep, char *buf, size_t len);
 
 #define NB_MAX_SAMPLES 64
 #define NB_MAX_COLS 16
@@ -130,7 +120,7 @@ struct nb_run {
 	struct nb_column col[NB_MAX_COLS];
 };
 
-/* The paper's Figure 4 (nanobench/paper-fig4.tsv): cycles or NAN, and who won. */
+/* The paper's Figure 4 (bench/nano/paper-fig4.tsv): cycles or NAN, and who won. */
 struct nb_paper {
 	double native[NB_NR], bt[NB_NR], hw[NB_NR];
 	char finding[NB_NR][8]; /* "bt", "hw", "equal" or "" */

@@ -276,57 +276,57 @@ int nb_parse_guest(const char *text, struct nb_column *col, int warmup)
 	return rows ? 0 : -1;
 }
 
-/* The argument vector for a backend; NULL when it is unknown. */
-static int build_argv(const struct nb_runner *r, const char *backend, char **argv, char *tbuf)
+int nb_run_argv(const struct backend *b, const char *tandem, const char *nested,
+                const char *timeout, char **argv)
 {
 	int n = 0;
 
-	snprintf(tbuf, 32, "%g", r->timeout);
-	/* Every backend is `tandem run --backend NAME` (qemu included: run_qemu.c spells
-	 * QEMU's command line); kvm-nested is kvm inside scripts/nested-kvm.sh's VM. */
-	if (!strcmp(backend, "kvm-nested")) {
-		argv[n++] = (char *)r->nested;
-		argv[n++] = "--timeout", argv[n++] = tbuf;
+	if (!b || b->kind == BACKEND_NATIVE)
+		return 0;
+	/* Every guest run is `tandem run --backend NAME` (qemu included: run_qemu.c spells
+	 * QEMU's command line); a NESTED row is its engine inside scripts/nested-kvm.sh's VM. */
+	if (b->kind == BACKEND_NESTED) {
+		argv[n++] = (char *)nested;
+		argv[n++] = "--timeout", argv[n++] = (char *)timeout;
 		argv[n++] = "--";
 	}
-	argv[n++] = (char *)r->tandem;
+	argv[n++] = (char *)tandem;
 	argv[n++] = "run";
 	argv[n++] = "--backend";
-	argv[n++] = !strcmp(backend, "kvm-nested") ? "kvm" : (char *)backend;
-	argv[n++] = "--timeout", argv[n++] = tbuf;
-	argv[n++] = "--cmdline", argv[n++] = (char *)r->cmdline;
-	argv[n++] = (char *)r->guest;
-	argv[n] = NULL;
+	argv[n++] = (char *)(b->kind == BACKEND_NESTED ? b->engine->name : b->name);
+	argv[n++] = "--timeout", argv[n++] = (char *)timeout;
 	return n;
 }
 
-static const struct {
-	const char *name;
-	bool hw;
-	const char *label;
-} backends[] = {
-#define X(n, hw, l) {n, hw, l},
-    NB_BACKENDS(X)
-#undef X
-};
+/* The argument vector of the nanobench guest under backend. */
+static void build_argv(const struct nb_runner *r, const char *backend, char **argv, char *tbuf)
+{
+	int n;
+
+	snprintf(tbuf, 32, "%g", r->timeout);
+	n = nb_run_argv(backend_find(backend), r->tandem, r->nested, tbuf, argv);
+	argv[n++] = "--cmdline", argv[n++] = (char *)r->cmdline;
+	argv[n++] = (char *)r->guest;
+	argv[n] = NULL;
+}
 
 const char *nb_backend_label(const char *name)
 {
-	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (!strcmp(backends[i].name, name))
-			return backends[i].label;
-	return NULL;
+	const struct backend *b = backend_find(name);
+
+	return b ? b->label : NULL;
 }
 
 static void describe(struct nb_column *col, const char *backend)
 {
+	const struct backend *b = backend_find(backend);
+
 	snprintf(col->name, sizeof(col->name), "%s", backend);
 	col->hw_timing = true;
-	for (unsigned i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (!strcmp(backends[i].name, backend)) {
-			snprintf(col->label, sizeof(col->label), "%s", backends[i].label);
-			col->hw_timing = backends[i].hw;
-		}
+	if (b) {
+		snprintf(col->label, sizeof(col->label), "%s", b->label);
+		col->hw_timing = b->hw_timing;
+	}
 }
 
 enum nb_outcome nb_run_backend(const struct nb_runner *r, const char *backend,

@@ -4,22 +4,22 @@
 
 #include <sys/types.h>
 
+#include "backends.h"
 #include "native.h"
 #include "results.h"
 
-/* The engines `tandem bench` runs: name, hardware timing on this CPU, what it is. */
-#define NB_BACKENDS(X)                                                                             \
-	X("bt", true, "tandem binary translator")                                                  \
-	X("bt-noadapt", true, "tandem binary translator, adaptive translation off")                \
-	X("kvm", true, "tandem KVM trap-and-emulate (hardware)")                                   \
-	X("kvm-nested", false, "tandem KVM inside a QEMU TCG+SVM VM: not hardware timing")         \
-	X("native", true,                                                                          \
-	  "host process analogs (a Linux syscall, call/ret, a page fault, SIGFPE)")                \
-	X("native-signal", true, "host process: a SIGSEGV round trip for pgfault")                 \
-	X("qemu", true, "qemu-system-i386, TCG (a translator too)")
-
-/* The backend's label, or NULL when there is no such backend. */
+/* The label of the registry's row name (src/cli/backends.c), or NULL when there is none. */
 const char *nb_backend_label(const char *name);
+
+/*
+ * The start of the argument vector that runs a guest on b (a row that runs guests:
+ * ENGINE, NESTED, QEMU) into argv: `TANDEM run --backend NAME --timeout T`, inside
+ * `NESTED --timeout T --` for a NESTED row (whose NAME is its engine's). The suite
+ * appends its own options and the guest. Returns the number of words (argv needs
+ * 10), or 0 for a NATIVE row (nothing written). The strings are borrowed.
+ */
+int nb_run_argv(const struct backend *b, const char *tandem, const char *nested,
+                const char *timeout, char **argv);
 
 struct nb_runner {
 	const char *tandem; /* this executable */

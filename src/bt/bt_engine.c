@@ -474,4 +474,5 @@ const struct engine_ops bt_engine_ops = {
     .run = bt_run,
     .kick = bt_kick,
     .print_stats = bt_print_stats,
+    .options = bt_engine_options,
 };

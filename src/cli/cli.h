@@ -9,6 +9,8 @@ int cmd_run(int argc, char **argv);
 int cmd_info(int argc, char **argv);   /* `tandem info`: as cmd_run */
 int cmd_bench(int argc, char **argv);  /* `tandem bench`: as cmd_run */
 int cmd_report(int argc, char **argv); /* `tandem report`: as cmd_run */
+/* `tandem backends [--suite S] [--available] [--names]`: as cmd_run (0, 2 bad use, 16). */
+int cmd_backends(int argc, char **argv);
 
 /* Print command cmd's help (options, exit statuses) to f: STATUS_OK, or STATUS_USAGE for an unknown
  * cmd. */

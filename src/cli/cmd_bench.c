@@ -13,55 +13,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends.h"
 #include "bench_common.h"
 #include "bench_signal.h"
 #include "cli.h"
 #include "engine.h"
-#include "hostcaps.h"
+#include "manifest_list.h"
 #include "native.h"
 #include "runner.h"
 #include "status.h"
 #include "suite_macro.h"
 #include "suite_linux.h"
 
-#define DEFAULT_BACKENDS "bt,bt-noadapt,kvm,native,native-signal,qemu"
 #define MAX_GUEST_SAMPLES                                                                          \
 	31 /* the guest keeps at most 31 samples per benchmark (repeat + warmup) */
 #define MAX_MINCYCLES (1ULL << 40)
 #define MAX_TIMEOUT 86400.0
 
-enum {
-	OPT_BACKENDS = 256,
-	OPT_TESTS,
-	OPT_REPEAT,
-	OPT_MINCYCLES,
-	OPT_FORMAT,
-	OPT_OUT,
-	OPT_GUEST,
-	OPT_TIMEOUT,
-	OPT_PIN,
-	OPT_WARMUP,
-	OPT_LIST,
-	OPT_HELP,
-	OPT_SUITE
-};
-
-static const struct option bench_options[] = {
-    {"backends", required_argument, NULL, OPT_BACKENDS},
-    {"tests", required_argument, NULL, OPT_TESTS},
-    {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"mincycles", required_argument, NULL, OPT_MINCYCLES},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"guest", required_argument, NULL, OPT_GUEST},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"pin", required_argument, NULL, OPT_PIN},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"suite", required_argument, NULL, OPT_SUITE},
-    {NULL, 0, NULL, 0},
-};
+#define NANO_OPTIONS                                                                               \
+	"backends,tests,repeat,mincycles,format,out,guest,timeout,pin,warmup,help,suite"
 
 struct bench_opts {
 	char backends[256];
@@ -72,7 +42,7 @@ struct bench_opts {
 	int format;
 	const char *out, *guest;
 	double timeout;
-	bool list, help;
+	bool help; /* --list is handled before parsing (cmd_bench) */
 };
 
 /* A whole number in [lo, hi], or -1 (the caller names the option and the range). */
@@ -84,31 +54,6 @@ static long long parse_int(const char *s, long long lo, long long hi)
 	errno = 0;
 	v = strtoll(s, &end, 0);
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
-}
-
-/* A comma-separated list whose every word passes ok(); -1 with the message printed. */
-static int check_list(const char *opt, const char *val, bool (*ok)(const char *), const char *known)
-{
-	char list[256], *tok, *save;
-	int n = 0;
-
-	snprintf(list, sizeof(list), "%s", val);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
-		if (!ok(tok))
-			return usage_error("%s: unknown name '%s' (%s)", opt, tok, known);
-	if (!n)
-		return usage_error("%s: empty list (%s)", opt, known);
-	return 0;
-}
-
-static bool known_backend(const char *b)
-{
-	return nb_backend_label(b) != NULL;
-}
-
-static bool known_test(const char *t)
-{
-	return nb_find(t) >= 0;
 }
 
 static int parse_pin(const char *s, int *pin)
@@ -126,11 +71,13 @@ static int parse_pin(const char *s, int *pin)
 
 static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 {
+	struct option opts[BENCH_MAX_OPTS];
+	char known[256];
 	long long v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->backends, sizeof(o->backends), "%s", DEFAULT_BACKENDS);
+	backend_defaults(SUITE_NANO, o->backends, sizeof(o->backends));
 	o->repeat = 5;
 	o->pin = -1;
 	o->mincycles = 1ULL << 26;
@@ -138,59 +85,57 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 	o->timeout = 300;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", bench_options, NULL)) != -1) {
+	bench_options(NANO_OPTIONS, opts);
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_BACKENDS:
-			if (check_list(
-			        "--backends", optarg, known_backend,
-			        "bt, bt-noadapt, kvm, kvm-nested, native, native-signal, qemu"))
+		case BOPT_BACKENDS:
+			if (bench_check_list("--backends", optarg,
+			                     backend_names(SUITE_NANO, ",", known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
 			o->backends_given = true;
 			break;
-		case OPT_TESTS:
-			if (check_list(
-			        "--tests", optarg, known_test,
-			        "syscall, sysenter, in, cr8wr, callret, pgfault, divzero, ptemod"))
+		case BOPT_TESTS:
+			if (bench_check_list(
+			        "--tests", optarg,
+			        nb_row_names(nb_suite_find("nano"), ",", known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
 			break;
-		case OPT_REPEAT:
+		case BOPT_REPEAT:
 			if ((v = parse_int(optarg, 1, MAX_GUEST_SAMPLES)) < 0)
 				return usage_error(
 				    "--repeat %s: want 1..%d (the guest keeps at most %d samples)",
 				    optarg, MAX_GUEST_SAMPLES, MAX_GUEST_SAMPLES);
 			o->repeat = (int)v;
 			break;
-		case OPT_WARMUP:
+		case BOPT_WARMUP:
 			if ((v = parse_int(optarg, 0, MAX_GUEST_SAMPLES - 1)) < 0)
 				return usage_error("--warmup %s: want 0..%d", optarg,
 				                   MAX_GUEST_SAMPLES - 1);
 			o->warmup = (int)v;
 			break;
-		case OPT_MINCYCLES:
+		case BOPT_MINCYCLES:
 			if ((v = parse_int(optarg, 1000, (long long)MAX_MINCYCLES)) < 0)
 				return usage_error("--mincycles %s: want 1000..%llu", optarg,
 				                   MAX_MINCYCLES);
 			o->mincycles = (unsigned long long)v;
 			break;
-		case OPT_FORMAT:
-			o->format = nb_format_find(optarg);
-			if (o->format < 0)
-				return usage_error("--format %s: want table, md, csv or json",
-				                   optarg);
+		case BOPT_FORMAT:
+			if (bench_opt_format(optarg, &o->format))
+				return STATUS_USAGE;
 			break;
-		case OPT_OUT:
+		case BOPT_OUT:
 			o->out = optarg;
 			break;
-		case OPT_GUEST:
+		case BOPT_GUEST:
 			o->guest = optarg;
 			break;
-		case OPT_PIN:
+		case BOPT_PIN:
 			if (parse_pin(optarg, &o->pin))
 				return STATUS_USAGE;
 			break;
-		case OPT_TIMEOUT: {
+		case BOPT_TIMEOUT: {
 			char *end;
 
 			o->timeout = strtod(optarg, &end);
@@ -199,13 +144,10 @@ static int parse_bench_args(int argc, char **argv, struct bench_opts *o)
 				                   optarg, MAX_TIMEOUT);
 			break;
 		}
-		case OPT_LIST:
-			o->list = true;
-			break;
-		case OPT_HELP:
+		case BOPT_HELP:
 			o->help = true;
 			break;
-		case OPT_SUITE: /* macro and linux went to their suites before parsing */
+		case BOPT_SUITE: /* macro and linux went to their suites before parsing */
 			if (strcmp(optarg, "nano"))
 				return usage_error("--suite %s: unknown suite (nano, macro, linux)",
 				                   optarg);
@@ -238,53 +180,37 @@ static void method_from(const struct bench_opts *o, struct nb_method *m)
 		m->want[b] = !o->tests[0] || strstr_list(o->tests, nb_names[b]);
 }
 
-/* Can this host run backend b? true, or false with the reason. */
+/* Can this host run backend b (a nano row)? true, or false with the reason. */
 static bool host_can(const char *b, const char *nested, char *why, size_t len)
 {
-	why[0] = '\0';
-	if (!strncmp(b, "bt", 2))
-		return !bt_engine_ops.probe(why, len);
-	if (!strcmp(b, "kvm"))
-		return !kvm_engine_ops.probe(why, len);
-	if (!strcmp(b, "kvm-nested")) {
-		if (access(nested, X_OK))
-			return snprintf(why, len, "%s not found", nested), false;
-		if (!host_has(HOST_CAP_NESTED))
-			return snprintf(why, len, "%s", host_cap(HOST_CAP_NESTED)->how), false;
-		return true;
-	}
-	if (!strcmp(b, "qemu")) {
-		if (system("command -v qemu-system-i386 >/dev/null 2>&1"))
-			return snprintf(why, len, "qemu-system-i386 not found in PATH"), false;
-		return true;
-	}
-	return true;
+	return backend_available(backend_find(b), SUITE_NANO, nested, why, len);
 }
 
-/* `tandem bench --list`: the benchmarks and the engines, and whether this host runs each. */
-static int list(const char *nested)
+/*
+ * `tandem bench --list [--suite S]`: the suite's rows (its manifest), then its engines
+ * and whether this host runs each.
+ */
+static int list(const char *suite, const char *nested)
 {
-	static const struct {
-		const char *name;
-		const char *label;
-	} engines[] = {
-#define X(n, hw, l) {n, l},
-	    NB_BACKENDS(X)
-#undef X
-	};
-	char why[256];
+	unsigned bit = backend_suite_bit(suite);
+	char why[256], defaults[256];
 
-	printf("benchmarks (--tests), what one iteration does:\n");
-	for (int b = 0; b < NB_NR; b++)
-		printf("  %-14s %s\n", nb_names[b], nb_descs[b]);
-	printf("\nengines (--backends); the default is %s,\nplus kvm-nested when kvm cannot run "
-	       "here:\n",
-	       DEFAULT_BACKENDS);
-	for (unsigned i = 0; i < sizeof(engines) / sizeof(engines[0]); i++) {
-		bool ok = host_can(engines[i].name, nested, why, sizeof(why));
+	if (!bit || bench_list_rows(stdout, suite))
+		return usage_error("--suite %s: unknown suite (nano, macro, linux, compute)",
+		                   suite);
+	printf("\nengines (--backends); the default is %s%s:\n",
+	       backend_defaults(bit, defaults, sizeof(defaults)),
+	       bit & (SUITE_NANO | SUITE_MACRO) ? ",\nplus kvm-nested when kvm cannot run here"
+	                                        : "");
+	for (size_t i = 0; i < backend_count(); i++) {
+		const struct backend *e = backend_at(i);
+		bool ok;
 
-		printf("  %-14s %s\n  %-14s this host: %s%s%s\n", engines[i].name, engines[i].label,
-		       "", ok ? "yes" : "no", ok ? "" : ": ", why);
+		if (!(e->suites & bit))
+			continue;
+		ok = backend_available(e, bit, nested, why, sizeof(why));
+		printf("  %-14s %s\n  %-14s this host: %s%s%s\n", e->name, e->label, "",
+		       ok ? "yes" : "no", ok ? "" : ": ", why);
 	}
 	return STATUS_OK;
 }
@@ -293,6 +219,7 @@ static int list(const char *nested)
 static enum nb_outcome run_column(const char *b, const struct nb_runner *r,
                                   const struct nb_method *m, struct nb_column *col)
 {
+	const struct backend *e = backend_find(b);
 	enum nb_outcome res = NB_MEASURED;
 	char why[256];
 
@@ -301,13 +228,13 @@ static enum nb_outcome run_column(const char *b, const struct nb_runner *r,
 		nb_native(col, m);
 	} else if (!strcmp(b, "native-signal")) {
 		nb_native_signal(col, m);
-	} else if ((!strcmp(b, "kvm") || !strcmp(b, "kvm-nested")) &&
-	           !host_can(b, r->nested, why, sizeof(why))) {
+	} else if (e->engine == &kvm_engine_ops && !host_can(b, r->nested, why, sizeof(why))) {
+		/* kvm's probe is cheap here; bt's and qemu's answer comes from their run */
 		memset(col, 0, sizeof(*col));
 		snprintf(col->name, sizeof(col->name), "%s", b);
-		snprintf(col->label, sizeof(col->label), "%s", nb_backend_label(b));
+		snprintf(col->label, sizeof(col->label), "%s", e->label);
 		snprintf(col->reason, sizeof(col->reason), "%.190s", why);
-		col->hw_timing = strcmp(b, "kvm-nested") != 0;
+		col->hw_timing = e->hw_timing;
 		col->load_before = col->load_after = NAN;
 		res = NB_CANNOT;
 	} else {
@@ -362,11 +289,11 @@ static int measure(const struct bench_opts *o, const char *tandem, const char *g
 	r = (struct nb_runner){tandem, guest, nested, o->timeout, "", o->pin, o->warmup};
 	snprintf(r.cmdline, sizeof(r.cmdline), "repeat=%d mincycles=%llu%s%.180s",
 	         o->repeat + o->warmup, o->mincycles, o->tests[0] ? " tests=" : "", o->tests);
-	snprintf(backends, sizeof(backends), "%s", o->backends);
 	/* Where the host's KVM cannot run the guest, the default also runs it nested. */
-	if (!o->backends_given && !host_can("kvm", nested, list, sizeof(list)) &&
-	    host_can("kvm-nested", nested, list, sizeof(list)))
-		snprintf(backends, sizeof(backends), "%s,kvm-nested", DEFAULT_BACKENDS);
+	if (o->backends_given)
+		snprintf(backends, sizeof(backends), "%s", o->backends);
+	else
+		backend_default_set(SUITE_NANO, true, nested, backends, sizeof(backends));
 	snprintf(list, sizeof(list), "%s", backends);
 	for (tok = strtok_r(list, ",", &save); tok && run->ncols < NB_MAX_COLS;
 	     tok = strtok_r(NULL, ",", &save)) {
@@ -402,6 +329,11 @@ int cmd_bench(int argc, char **argv)
 	struct bench_opts o;
 	int ret;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--list")) /* every suite's: its manifest and engines */
+			return bench_paths(tandem, guest, nested, sizeof(guest))
+			           ? STATUS_HOST
+			           : list(suite ? suite : "nano", nested);
 	if (suite && !strcmp(suite, "macro"))
 		return bench_suite_macro(argc, argv);
 	if (suite && !strcmp(suite, "linux"))
@@ -413,8 +345,6 @@ int cmd_bench(int argc, char **argv)
 		return cli_help(stdout, "bench");
 	if (bench_paths(tandem, guest, nested, sizeof(guest)))
 		return STATUS_HOST;
-	if (o.list)
-		return list(nested);
 	if (o.guest)
 		snprintf(guest, sizeof(guest), "%s", o.guest);
 	if (bench_check_guest(guest, why, sizeof(why)))

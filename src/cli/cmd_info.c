@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "backends.h"
 #include "cli.h"
 #include "engine.h"
 #include "hostcaps.h"
@@ -38,7 +39,6 @@ static void print_fact(enum host_cap cap)
 
 int cmd_info(int argc, char **argv)
 {
-	const struct engine_ops *const all[] = {&kvm_engine_ops, &bt_engine_ops};
 	const char *mask = getenv("TANDEM_HOST_MASK");
 	struct utsname u;
 	char model[256], why[256], vendor[16];
@@ -64,12 +64,15 @@ int cmd_info(int argc, char **argv)
 	for (i = 0; i < HOST_CAP_NR; i++)
 		print_fact((enum host_cap)i);
 	printf("host.mask           %s\n", mask && *mask ? mask : "(TANDEM_HOST_MASK unset)");
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		all[i]->info(stdout);
-		if (all[i]->probe(why, sizeof(why)) == 0)
-			printf("engine.%-12s runs i386 paged guests\n", all[i]->name);
+	/* The engines of the registry's engine rows (backends.c). */
+	for (i = 0; backend_engine_at(i); i++) {
+		const struct engine_ops *e = backend_engine_at(i);
+
+		e->info(stdout);
+		if (e->probe(why, sizeof(why)) == 0)
+			printf("engine.%-12s runs i386 paged guests\n", e->name);
 		else
-			printf("engine.%-12s unavailable: %s\n", all[i]->name, why);
+			printf("engine.%-12s unavailable: %s\n", e->name, why);
 	}
 	return STATUS_OK;
 }

@@ -10,26 +10,7 @@
 #include "plot.h"
 #include "status.h"
 
-enum {
-	OPT_BASELINE = 256,
-	OPT_FORMAT,
-	OPT_PLOT,
-	OPT_OUT,
-	OPT_PLOT_FORMAT,
-	OPT_PLOT_COLUMNS,
-	OPT_HELP
-};
-
-static const struct option report_options[] = {
-    {"baseline", required_argument, NULL, OPT_BASELINE},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"plot", required_argument, NULL, OPT_PLOT},
-    {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
-    {"plot-columns", required_argument, NULL, OPT_PLOT_COLUMNS},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
+#define REPORT_OPTIONS "baseline,format,plot,plot-format,plot-columns,out,help"
 
 struct report_opts {
 	const char *baseline, *plot, *out, *columns;
@@ -39,35 +20,35 @@ struct report_opts {
 
 static int parse_report_args(int argc, char **argv, struct report_opts *o)
 {
+	struct option opts[BENCH_MAX_OPTS];
 	int c;
 
 	*o = (struct report_opts){.baseline = "native", .format = NB_FMT_TABLE, .plot_format = -1};
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", report_options, NULL)) != -1) {
+	bench_options(REPORT_OPTIONS, opts);
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_BASELINE:
+		case BOPT_BASELINE:
 			o->baseline = optarg, o->baseline_given = true;
 			break;
-		case OPT_PLOT:
+		case BOPT_PLOT:
 			o->plot = optarg;
 			break;
-		case OPT_OUT:
+		case BOPT_OUT:
 			o->out = optarg;
 			break;
-		case OPT_PLOT_COLUMNS:
+		case BOPT_PLOT_COLUMNS:
 			o->columns = optarg;
 			break;
-		case OPT_HELP:
+		case BOPT_HELP:
 			o->help = true;
 			break;
-		case OPT_FORMAT:
-			o->format = nb_format_find(optarg);
-			if (o->format < 0)
-				return usage_error("--format %s: want table, md, csv or json",
-				                   optarg);
+		case BOPT_FORMAT:
+			if (bench_opt_format(optarg, &o->format))
+				return STATUS_USAGE;
 			break;
-		case OPT_PLOT_FORMAT:
+		case BOPT_PLOT_FORMAT:
 			o->plot_format = nb_plot_format_find(optarg);
 			if (o->plot_format < 0)
 				return usage_error("--plot-format %s: want svg, pdf or png",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends.h"
 #include "cli.h"
 #include "engine.h"
 #include "log.h"
@@ -18,14 +19,13 @@ enum {
 	OPT_STATS,
 	OPT_SERIAL,
 	OPT_CMDLINE,
-	OPT_TRACE,
-	OPT_NO_ADAPTIVE,
 	OPT_MODULE,
 	OPT_CPU,
 	OPT_KERNEL,
 	OPT_INITRD
 };
 
+/* The generic options; each engine's own follow (engine_ops.options, see build_options). */
 static const struct option run_options[] = {
     {"backend", required_argument, NULL, OPT_BACKEND},
     {"mem", required_argument, NULL, OPT_MEM},
@@ -38,11 +38,44 @@ static const struct option run_options[] = {
     {"cpu", required_argument, NULL, OPT_CPU},
     {"kernel", required_argument, NULL, OPT_KERNEL}, /* QEMU's spellings */
     {"initrd", required_argument, NULL, OPT_INITRD},
-    {"trace", required_argument, NULL, OPT_TRACE},
-    {"no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE},
     {"verbose", no_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
 };
+
+#define GENERIC_OPTS (sizeof(run_options) / sizeof(run_options[0]) - 1)
+#define MAX_ENGINE_OPTS 32
+#define ENGINE_OPT_BASE 1024 /* getopt value of engine option i: ENGINE_OPT_BASE + i */
+
+/* An engine's own option, and whose. */
+struct engine_opt {
+	const struct engine_ops *engine;
+	const struct engine_option *opt;
+};
+
+/*
+ * The getopt table into out: run_options, then every engine's own options (the
+ * registry's engines), recorded in eo. The number of engine options.
+ */
+static int build_options(struct option *out, struct engine_opt *eo)
+{
+	const struct engine_ops *e;
+	int n = 0;
+
+	memcpy(out, run_options, GENERIC_OPTS * sizeof(*out));
+	for (size_t i = 0; (e = backend_engine_at(i)); i++)
+		for (const struct engine_option *p = e->options; p && p->name; p++) {
+			if (n == MAX_ENGINE_OPTS)
+				die_status(STATUS_HOST, "run: more than %d engine options",
+				           MAX_ENGINE_OPTS);
+			eo[n] = (struct engine_opt){e, p};
+			out[GENERIC_OPTS + (size_t)n] =
+			    (struct option){p->name, p->has_arg ? required_argument : no_argument,
+			                    NULL, ENGINE_OPT_BASE + n};
+			n++;
+		}
+	out[GENERIC_OPTS + (size_t)n] = (struct option){NULL, 0, NULL, 0};
+	return n;
+}
 
 /* "64M", "1G", "65536K", or a bare number of MiB. Returns 0 or -EINVAL. */
 static int parse_size(const char *s, uint64_t *out)
@@ -108,9 +141,26 @@ static int add_module(struct monitor_opts *o, const char *arg, int split)
 	return 0;
 }
 
+/* Engine option eo given as argv's word w with value arg into o; *first: the first one given. */
+static int engine_option(const struct engine_opt *eo, const char *arg, struct monitor_opts *o,
+                         const struct engine_opt **first)
+{
+	char why[160];
+
+	if (eo->opt->set(o, arg, why, sizeof(why)))
+		return usage_error("%s", why);
+	if (!*first)
+		*first = eo;
+	return 0;
+}
+
 static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *qemu)
 {
-	int c;
+	static struct option options[GENERIC_OPTS + MAX_ENGINE_OPTS + 1];
+	static struct engine_opt eo[MAX_ENGINE_OPTS];
+	const struct engine_opt *given = NULL;
+	const char *backend = "bt";
+	int c, neo = build_options(options, eo);
 
 	memset(o, 0, sizeof(*o));
 	o->engine = &bt_engine_ops; /* runs on any x86-64 Linux */
@@ -118,24 +168,26 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 	o->cmdline = "";
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":v", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":v", options, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
-		case OPT_BACKEND:
-			/* The backends: the engines, bt-noadapt (bt --no-adaptive), qemu (the
-			 * reference). */
-			*qemu = !strcmp(optarg, "qemu");
-			if (*qemu)
-				break;
-			o->engine = engine_find(strcmp(optarg, "bt-noadapt") ? optarg : "bt");
-			if (!strcmp(optarg, "bt-noadapt"))
-				o->no_adaptive = true;
-			if (!o->engine)
-				return usage_error(
-				    "unknown backend '%s' (choose from %s, bt-noadapt, qemu)",
-				    optarg, engine_names());
+		case OPT_BACKEND: {
+			/* Any `run` row of the registry (backends.c): an engine with the options
+			 * it implies, or qemu, the reference. */
+			const struct backend *b = backend_find(optarg);
+			char names[256];
+
+			if (!b || !b->runs_guest)
+				return usage_error("unknown backend '%s' (choose from %s)", optarg,
+				                   backend_names(0, ", ", names, sizeof(names)));
+			*qemu = b->kind == BACKEND_QEMU;
+			backend = b->name;
+			if (b->engine)
+				o->engine = b->engine;
+			o->no_adaptive |= b->no_adaptive;
 			break;
+		}
 		case OPT_MEM:
 			if (parse_size(optarg, &o->mem) || o->mem < VM_MIN_MEM ||
 			    o->mem > VM_MAX_MEM || (o->mem & 0xfff))
@@ -163,17 +215,6 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 		case OPT_CMDLINE:
 			o->cmdline = optarg;
 			break;
-		case OPT_TRACE:
-			if (!strcmp(optarg, "tc"))
-				o->trace |= TRACE_TC;
-			else if (!strcmp(optarg, "adapt"))
-				o->trace |= TRACE_ADAPT;
-			else
-				return usage_error("--trace=%s: known traces: tc, adapt", optarg);
-			break;
-		case OPT_NO_ADAPTIVE:
-			o->no_adaptive = true;
-			break;
 		case OPT_CPU:
 			o->cpu = cpu_model_find(optarg);
 			if (!o->cpu)
@@ -198,9 +239,18 @@ static int parse_run_args(int argc, char **argv, struct monitor_opts *o, bool *q
 		case ':':
 			return usage_error("option %s needs a value", argv[optind - 1]);
 		default:
+			if (c >= ENGINE_OPT_BASE && c < ENGINE_OPT_BASE + neo) {
+				if (engine_option(&eo[c - ENGINE_OPT_BASE], optarg, o, &given))
+					return STATUS_USAGE;
+				break;
+			}
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	/* An engine's own option with another engine's backend (qemu: run_qemu refuses it). */
+	if (given && !*qemu && given->engine != o->engine)
+		return usage_error("--%s is an option of engine %s, not of --backend %s",
+		                   given->opt->name, given->engine->name, backend);
 	if (o->kernel && optind < argc)
 		return usage_error("run: one kernel only (--kernel and '%s')", argv[optind]);
 	if (!o->kernel && optind >= argc)

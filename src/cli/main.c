@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends.h"
 #include "bench_common.h"
 #include "cli.h"
 #include "engine.h"
@@ -12,13 +13,15 @@
 
 static void help_run(FILE *f)
 {
+	char names[256];
+
 	fprintf(
 	    f,
 	    "  run [options] KERNEL       boot a kernel on an engine: a Multiboot ELF32, or a\n"
 	    "                             Linux bzImage (32-bit boot protocol)\n"
 	    "      --kernel FILE          the kernel, as QEMU spells it (instead of KERNEL)\n"
 	    "      --initrd FILE          Linux: the initial RAM disk; Multiboot: a module\n"
-	    "      --backend NAME         engine: %s (default bt); bt-noadapt is bt\n"
+	    "      --backend NAME         %s (default bt); bt-noadapt is bt\n"
 	    "                             --no-adaptive; qemu runs qemu-system-i386 -accel tcg\n"
 	    "                             (the reference; its exit status is QEMU's own)\n"
 	    "      --mem SIZE             guest RAM, e.g. 64M, 1G (default 64M)\n"
@@ -30,13 +33,17 @@ static void help_run(FILE *f)
 	    "      --cmdline STRING       the kernel command line (Multiboot; --append too)\n"
 	    "      --module FILE[,ARGS]   a Multiboot module (repeatable, up to 16); the guest\n"
 	    "                             sees the string \"FILE ARGS\", as from QEMU's -initrd\n"
-	    "      --trace=tc             bt: list each new translation (guest and host code)\n"
-	    "      --trace=adapt          bt: log each adaptive retranslation (EIP, instruction)\n"
-	    "      --no-adaptive          bt: never retranslate instructions that fault\n"
-	    "      -v, --verbose          more log output (repeat for debug)\n"
-	    "    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
-	    "    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
-	    engine_names());
+	    "      -v, --verbose          more log output (repeat for debug)\n",
+	    backend_names(0, ", ", names, sizeof(names)));
+	/* each engine's own options (engine_ops.options) */
+	for (size_t i = 0; backend_engine_at(i); i++)
+		for (const struct engine_option *o = backend_engine_at(i)->options; o && o->name;
+		     o++)
+			fprintf(f, "      %-22s %s: %s\n", o->usage, backend_engine_at(i)->name,
+			        o->help);
+	fputs("    exit status: a guest that writes V to port 0xf4 (isa-debug-exit) makes tandem\n"
+	      "    exit with (V << 1) | 1, as QEMU does; tandem's own are even:\n",
+	      f);
 #define X(name, val, desc) fprintf(f, "      %3d  %s\n", val, desc);
 	TANDEM_STATUSES(X)
 #undef X
@@ -56,13 +63,17 @@ static void help_info(FILE *f)
 
 static void help_bench(FILE *f)
 {
+	char names[256], defaults[256];
+
+	fputs("  bench [options]            the nano-benchmark matrix on every engine this host "
+	      "runs\n"
+	      "      --suite NAME           nano (default) or linux (below)\n",
+	      f);
+	fprintf(f, "      --backends LIST        %s\n",
+	        backend_names(SUITE_NANO, ",", names, sizeof(names)));
+	fprintf(f, "      --tests LIST           %s\n",
+	        nb_row_names(nb_suite_find("nano"), ",", names, sizeof(names)));
 	fputs(
-	    "  bench [options]            the nano-benchmark matrix on every engine this host "
-	    "runs\n"
-	    "      --suite NAME           nano (default) or linux (below)\n"
-	    "      --backends LIST        bt,bt-noadapt,kvm,kvm-nested,native,native-signal,qemu\n"
-	    "      --tests LIST           "
-	    "syscall,sysenter,in,cr8wr,callret,pgfault,divzero,ptemod\n"
 	    "      --repeat N             samples per benchmark, 1..31 (default 5)\n"
 	    "      --warmup N             samples taken first and dropped (repeat + warmup <= 31)\n"
 	    "      --mincycles N          a sample spans at least N cycles, 1000..2^40 (default "
@@ -73,8 +84,9 @@ static void help_bench(FILE *f)
 	    "      --guest ELF            the nanobench guest (default: the built or installed "
 	    "one)\n"
 	    "      --timeout SECS         per engine run (default 300)\n"
-	    "      --list                 the benchmarks and engines, and what this host can run\n"
-	    "      --suite NAME           nano (default) or macro: guests/minios's forkwait, pipe\n"
+	    "      --list [--suite S]     the suite's rows (its manifest) and engines, what this "
+	    "host runs\n"
+	    "      --suite NAME           nano (default) or macro: minios's forkwait, pipe\n"
 	    "                             ping-pong, pagetouch, compute (--suite macro --help)\n"
 	    "    exit status: 0 every requested column measured (in the default set, an engine\n"
 	    "    this host cannot run is reported, not an error); 2 bad command line or --out\n"
@@ -94,10 +106,14 @@ static void help_bench(FILE *f)
 	    "                             engine, timed by the host's clock at the workloads' "
 	    "start\n"
 	    "                             and end lines; native runs the same i386 programs on the "
-	    "host\n"
-	    "      --backends LIST        bt,bt-noadapt,kvm,qemu,native (default), kvm-nested\n"
-	    "      --tests LIST           forkwait,getppid,pipe,compute (default: all, in this "
-	    "order)\n"
+	    "host\n",
+	    f);
+	fprintf(f, "      --backends LIST        %s (default); all: %s\n",
+	        backend_defaults(SUITE_LINUX, defaults, sizeof(defaults)),
+	        backend_names(SUITE_LINUX, ",", names, sizeof(names)));
+	fprintf(f, "      --tests LIST           %s (default: all, in this order)\n",
+	        nb_row_names(nb_suite_find("linux"), ",", names, sizeof(names)));
+	fputs(
 	    "      --n N                  1..1000000 (default 100): forkwait N processes, getppid "
 	    "100*N\n"
 	    "                             calls, pipe 10*N round trips, compute (N+49)/50 passes\n"
@@ -107,6 +123,21 @@ static void help_bench(FILE *f)
 	    "above\n"
 	    "    exit status as above; 14 no Linux guest on this host (the download failed: the "
 	    "reason)\n",
+	    f);
+}
+
+static void help_backends(FILE *f)
+{
+	fputs(
+	    "  backends [options]         the backend registry: one line per backend: name, kind\n"
+	    "                             (engine, nested, qemu, native), run (a `run --backend`\n"
+	    "                             value) or -, its bench suites, and whether this host\n"
+	    "                             can run it (yes, or no: the reason)\n"
+	    "      --suite NAME           only nano, macro, linux or compute's backends (and\n"
+	    "                             availability for that suite)\n"
+	    "      --available            only the ones this host can run\n"
+	    "      --names                names only, one per line (for scripts)\n"
+	    "    exit status: 0; 2 bad command line; 16 host failure\n",
 	    f);
 }
 
@@ -131,10 +162,8 @@ static const struct {
 	const char *name;
 	void (*help)(FILE *f);
 } commands[] = {
-    {"run", help_run},
-    {"info", help_info},
-    {"bench", help_bench},
-    {"report", help_report},
+    {"run", help_run},       {"info", help_info},         {"bench", help_bench},
+    {"report", help_report}, {"backends", help_backends},
 };
 
 static void print_help(FILE *f)
@@ -164,13 +193,12 @@ int cli_help(FILE *f, const char *cmd)
 int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	fputs("tandem: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ret = bench_vusage(fmt, ap);
 	va_end(ap);
-	fputs(" (see tandem --help)\n", stderr);
-	return STATUS_USAGE;
+	return ret;
 }
 
 static bool is_help(const char *s)
@@ -207,6 +235,8 @@ int main(int argc, char **argv)
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "backends"))
+		return cmd_backends(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
 	return usage_error("unknown command '%s'", cmd);

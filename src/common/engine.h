@@ -2,6 +2,7 @@
 #ifndef TANDEM_ENGINE_H
 #define TANDEM_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -9,6 +10,22 @@
 #include "vcpu.h"
 
 struct monitor;
+struct monitor_opts;
+
+/*
+ * One of an engine's own `tandem run` options (--NAME or --NAME=ARG): the engine
+ * declares it, the CLI parses it and calls set, which records it in the run's options
+ * for the engine's create() to read. Given with a backend of another engine it is a
+ * usage error (cmd_run.c).
+ */
+struct engine_option {
+	const char *name;  /* the long option, without "--"; NULL ends a table */
+	bool has_arg;      /* takes a value (--NAME=ARG or --NAME ARG) */
+	const char *usage; /* as `tandem run --help` shows it: "--trace=tc|adapt" */
+	const char *help;  /* one line for `tandem run --help` */
+	/* Apply arg (NULL without has_arg) to o: 0, or -1 with a one-line reason in why. */
+	int (*set)(struct monitor_opts *o, const char *arg, char *why, size_t len);
+};
 
 struct engine_ops {
 	const char *name; /* the --backend value */
@@ -39,14 +56,13 @@ struct engine_ops {
 	void (*kick)(void *state, void *uctx);
 	/* Engine-specific counters for --stats. */
 	void (*print_stats)(void *state, FILE *f);
+	/* The engine's own `run` options, ended by a NULL name; NULL when it has none. */
+	const struct engine_option *options;
 };
 
 extern const struct engine_ops kvm_engine_ops;
 extern const struct engine_ops bt_engine_ops;
-
-/* Look up an engine by --backend name; NULL if unknown. */
-const struct engine_ops *engine_find(const char *name);
-/* "kvm, bt", for messages. */
-const char *engine_names(void);
+/* bt's own options (src/bt/bt_options.c): --trace=tc|adapt, --no-adaptive. */
+extern const struct engine_option bt_engine_options[];
 
 #endif

@@ -8,7 +8,7 @@
 #
 # usage: run.sh BACKEND [--seed S] [--cases N] [--skip OP,...] [--ring 0|3] [--build DIR]
 #                [--keep] [--no-bisect] [--flags exact|defined|qemu]
-#   BACKEND   bt | kvm (tandem run --backend B): everything must match exactly; or
+#   BACKEND   a run row of `tandem backends` (bt, bt-noadapt, kvm): everything must match exactly; or
 #             qemu (qemu-system-i386, the harness self-check): see --flags
 #   --seed S, --cases N   another case set than the CI one linked into
 #             guests/difftest.elf: generated now, the guest relinked with it
@@ -47,7 +47,6 @@ usage() { sed -n '6,29s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 backend=$1
 shift
-case $backend in qemu | kvm | bt) ;; *) usage ;; esac
 seed="" cases="" build=${TANDEM_BUILD:-$top/build} keep=0 bisect=1 fmode="" ring=0 skip="" on_tcg=0
 tcg_artifact=0 # the one mismatch was the native oracle's (QEMU TCG) alone: see below
 budget=${DT_BUDGET:-}
@@ -80,7 +79,10 @@ for f in "$DT_GEN" "$DT_NATIVE"; do
 	[ -x "$f" ] || { echo "run.sh: $f missing: build first (cmake --build $build)" >&2; exit 2; }
 done
 [ -x "$DT_TANDEM" ] || { echo "run.sh: $DT_TANDEM missing: build first" >&2; exit 2; }
-if [ "$backend" = qemu ] && ! command -v qemu-system-i386 >/dev/null; then
+# BACKEND: any run row of the registry (`tandem backends`); its kind picks qemu's rules
+kind=$("$DT_TANDEM" backends | awk -v b="$backend" '$1 == b && $3 == "run" {print $2}')
+[ -n "$kind" ] || { echo "run.sh: unknown backend '$backend' (a run row of tandem backends)" >&2; exit 2; }
+if [ "$kind" = qemu ] && ! command -v qemu-system-i386 >/dev/null; then
 	echo "SKIP: qemu-system-i386 not installed"; exit 77
 fi
 
@@ -97,7 +99,7 @@ fi
 
 if [ -z "$fmode" ]; then
 	fmode=exact
-	if [ "$backend" = qemu ]; then
+	if [ "$kind" = qemu ]; then
 		fmode=qemu
 	elif [ "$("${native[@]}" --hypervisor 2>/dev/null)" = TCGTCGTCGTCG ]; then
 		fmode=qemu on_tcg=1
@@ -139,7 +141,7 @@ make_guest() {
 run_guest() {
 	local elf=$1 out=$2 err=$3
 	: >"$out"
-	if [ "$backend" = qemu ]; then
+	if [ "$kind" = qemu ]; then
 		timeout $((${tmo:-600} + 60)) "$DT_TANDEM" run --backend qemu --timeout "${tmo:-600}" \
 			--cmdline "ring=$ring" --serial "$out" "$elf" 2>"$err"
 	else
@@ -306,7 +308,7 @@ fi
 # ---- the guest on the backend
 run_guest "$elf" "$work/guest.txt" "$work/guest.err"
 grc=$?
-if [ "$backend" = qemu ] && [ $grc = 8 ]; then
+if [ "$kind" = qemu ] && [ $grc = 8 ]; then
 	# qemu-system-i386 itself (the reference, not an engine under test) has hung on this
 	# guest now and then, in ring 3, loaded or not; its time is known from the calibration.
 	echo "note: qemu-system-i386 did not finish within $tmo s (an intermittent QEMU hang): one more try"
@@ -314,7 +316,7 @@ if [ "$backend" = qemu ] && [ $grc = 8 ]; then
 	grc=$?
 fi
 t2=$(now)
-if [ "$backend" != qemu ] && [ $grc = 14 ]; then
+if [ "$kind" != qemu ] && [ $grc = 14 ]; then
 	echo "SKIP: $(head -n1 "$work/guest.err")"
 	exit 77
 fi

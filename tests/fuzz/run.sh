@@ -4,7 +4,7 @@
 # orderly way within its timeout.
 #
 # usage: run.sh BACKEND [--seeds A..B] [--rings 0,3] [--timeout S] [-j N] [--build DIR] [-v]
-#   BACKEND   bt | kvm | qemu (tandem run --backend B; qemu is qemu-system-i386)
+#   BACKEND   a run row of `tandem backends` (tandem run --backend B; qemu is qemu-system-i386)
 #   --seeds   seed range (default 1..20); --rings: which variants (default 0,3)
 #   --timeout the per-run guest timeout, tandem --timeout (default 5)
 #   -j N      runs in parallel (default 2); -v: print every run, not only failures
@@ -24,7 +24,6 @@ usage() { sed -n '6,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 backend=$1
 shift
-case $backend in qemu | kvm | bt) ;; *) usage ;; esac
 seeds=1..20 rings=0,3 tmo=5 jobs=2 build=${TANDEM_BUILD:-$top/build} verbose=0
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,7 +44,10 @@ case $first$last$tmo$jobs in *[!0-9]* | "") echo "fuzz/run.sh: bad numbers" >&2;
 elf=$build/guests/fuzz.elf tandem=$build/tandem
 [ -f "$elf" ] || { echo "fuzz/run.sh: $elf missing: build first (cmake --build $build)" >&2; exit 2; }
 [ -x "$tandem" ] || { echo "fuzz/run.sh: $tandem missing: build first" >&2; exit 2; }
-if [ "$backend" = qemu ] && ! command -v qemu-system-i386 >/dev/null; then
+# BACKEND: any run row of the registry (`tandem backends`); its kind picks qemu's rules
+kind=$("$tandem" backends | awk -v b="$backend" '$1 == b && $3 == "run" {print $2}')
+[ -n "$kind" ] || { echo "fuzz/run.sh: unknown backend '$backend' (a run row of tandem backends)" >&2; exit 2; }
+if [ "$kind" = qemu ] && ! command -v qemu-system-i386 >/dev/null; then
 	echo "SKIP: qemu-system-i386 not installed"; exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
@@ -63,7 +65,7 @@ guest_exit() {
 # run_one SEED RING: writes $work/SEED-RING.res: "STATUS VERDICT MEANING"
 run_one() {
 	local s=$1 r=$2 out=$work/$1-$2.serial err=$work/$1-$2.err st verdict meaning
-	if [ "$backend" = qemu ]; then
+	if [ "$kind" = qemu ]; then
 		timeout -k 5 $((tmo + 30)) "$tandem" run --backend qemu --timeout "$tmo" \
 			--cmdline "seed=$s ring=$r" --serial "$out" "$elf" </dev/null >/dev/null 2>"$err"
 		st=$?

@@ -2,7 +2,7 @@
  * compute.c: the compute-bound guest. Turns paging on, then runs the CoreMark-style
  * integer kernels of bench/compute/kernels.c in ring 3, timed with rdtsc in ring 3
  * around compute_run (the same code, built with the same flags, is the native
- * host-process column: bench/compute/native.c). Ring 3 calls the kernel only to print.
+ * host-process column: bench/compute/host/native.c). Ring 3 calls the kernel only to print.
  *
  * Command line: iters=N (default COMPUTE_DEFAULT_ITERS; iters=0 measures boot cost).
  * Output, one line on COM1, parsed by scripts/compute-bench.sh:
@@ -11,7 +11,7 @@
  */
 #include "rt.h"
 
-#include "../../bench/compute/kernels.h"
+#include "compute/kernels.h"
 
 static uint8_t user_stack[16384] __attribute__((aligned(16)));
 static uint32_t iterations = COMPUTE_DEFAULT_ITERS;

@@ -1,5 +1,5 @@
 /*
- * suite_macro.h: `tandem bench --suite macro`: the macro workloads of guests/minios
+ * suite_macro.h: `tandem bench --suite macro`: the macro workloads of minios (bench/macro/guest)
  * (forkwait, pipe ping-pong, demand paging, time-sliced compute) on every engine, the
  * host's own analogs as the native column, and Adams & Agesen's forkwait figures.
  */
@@ -10,20 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "macro/manifest.h"
 #include "results.h"
 
-/* The workloads: name (minios's work=), default n (small enough for CI), one operation. */
-#define MACRO_WORKLOADS(X)                                                                         \
-	X(forkwait, 100, "fork + exit + wait of a child that exits at once (per fork)")            \
-	X(pingpong, 500,                                                                           \
-	  "a byte each way through two pipes between two processes (per switch: round trip / 2)")  \
-	X(pagetouch, 256, "first touch of a demand-zero heap page, freed again (per page)")        \
-	X(compute, 20,                                                                             \
-	  "bench/compute kernels in two processes time-sliced by the PIT (per iteration)")
-
+/* The workloads: bench/macro/manifest.h (MACRO_ROWS). */
 enum macro_work {
-#define X(n, d, s) MW_##n,
-	MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) MW_##n,
+	MACRO_ROWS(X)
 #undef X
 	    MW_NR
 };
@@ -31,10 +24,10 @@ enum macro_work {
 extern const char *const macro_names[MW_NR];
 extern const char *const macro_descs[MW_NR];
 extern const uint32_t macro_default_n[MW_NR];
+/* Where the paper reports each workload, or "-" (the manifest's paper column). */
+extern const char *const macro_papers[MW_NR];
 
-/* The engines of the suite (a subset of the nano suite's, same meaning). */
-#define MACRO_BACKENDS "bt, bt-noadapt, kvm, kvm-nested, qemu, native"
-#define MACRO_DEFAULT_BACKENDS "bt,bt-noadapt,kvm,qemu,native"
+/* The engines of the suite: the registry's SUITE_MACRO rows (src/cli/backends.c). */
 #define MACRO_MAX_COLS 8
 #define MACRO_MAX_REPEAT 16 /* minios keeps 16 samples */
 

@@ -2,7 +2,7 @@
  * native.c: the compute benchmark as a 32-bit host process (the "native" column).
  * kernels.c is compiled with the guest's code generation flags (see
  * bench/CMakeLists.txt); this driver only parses the iteration count, reads the TSC
- * around compute_run and prints the same line as guests/compute.
+ * around compute_run and prints the same line as bench/compute/guest.
  *
  * usage: compute-native [iters=N | --iters N | N]   (default COMPUTE_DEFAULT_ITERS)
  *        compute-native --default-iters              (print the default and exit)

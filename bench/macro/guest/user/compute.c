@@ -5,7 +5,7 @@
  */
 #include "ulib.h"
 
-#include "../../../bench/compute/kernels.h"
+#include "compute/kernels.h"
 
 int work_compute(uint32_t n, uint32_t repeat)
 {

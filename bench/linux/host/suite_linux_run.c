@@ -21,7 +21,6 @@
 
 #include "bench_common.h"
 #include "bench_signal.h"
-#include "hostcaps.h"
 #include "status.h"
 
 #define LINE_MAX_LEN 512
@@ -164,25 +163,12 @@ static bool build_argv(const struct nb_linux_runner *r, const char *backend, cha
 		argv[n++] = (char *)r->busybox;
 		argv[n++] = "sh", argv[n++] = "-c", argv[n++] = bufs[1];
 		argv[n++] = (char *)r->script;
-	} else if (!strcmp(backend, "bt") || !strcmp(backend, "bt-noadapt") ||
-	           !strcmp(backend, "kvm") || !strcmp(backend, "kvm-nested") ||
-	           !strcmp(backend, "qemu")) {
-		/* Every engine is `tandem run --backend NAME` (qemu included: run_qemu.c spells
-		 * QEMU's command line, -cpu pentium3 for --cpu p6); kvm-nested is kvm inside
-		 * scripts/nested-kvm.sh's VM. */
-		if (!strcmp(backend, "kvm-nested")) {
-			argv[n++] = (char *)r->nested;
-			argv[n++] = "--timeout", argv[n++] = bufs[0];
-			argv[n++] = "--";
-		}
-		argv[n++] = (char *)r->tandem;
-		argv[n++] = "run";
-		argv[n++] = "--backend",
-		argv[n++] = !strcmp(backend, "kvm-nested") ? "kvm" : (char *)backend;
-		if (!strcmp(backend, "qemu"))
+	} else if ((n = nb_run_argv(backend_in_suite(backend, SUITE_LINUX), r->tandem, r->nested,
+	                            bufs[0], argv))) {
+		/* qemu: --cpu p6 is -cpu pentium3 (run_qemu.c) */
+		if (backend_find(backend)->kind == BACKEND_QEMU)
 			argv[n++] = "--cpu", argv[n++] = "p6";
 		argv[n++] = "--mem", argv[n++] = MEM_MB "M";
-		argv[n++] = "--timeout", argv[n++] = bufs[0];
 		argv[n++] = "--kernel", argv[n++] = (char *)r->kernel;
 		argv[n++] = "--initrd", argv[n++] = (char *)r->initrd;
 		argv[n++] = "--append", argv[n++] = bufs[1];
@@ -317,7 +303,7 @@ static void describe(struct nb_column *col, const char *backend, const struct nb
 		         "the host: the same i386 busybox and tandem-work");
 	else
 		snprintf(col->label, sizeof(col->label), "%s", nb_backend_label(backend));
-	col->hw_timing = strcmp(backend, "kvm-nested") != 0;
+	col->hw_timing = !backend_find(backend) || backend_find(backend)->hw_timing;
 	col->available = true;
 	col->empty = NAN;
 	col->load_before = nb_loadavg();
@@ -408,13 +394,14 @@ static bool attempt(const struct nb_linux_runner *r, const char *backend, char *
 enum nb_outcome nb_linux_column(const struct nb_linux_runner *r, const char *backend,
                                 struct nb_column *col)
 {
+	const struct backend *b = backend_in_suite(backend, SUITE_LINUX);
 	char *argv[48], bufs[4][640];
 
 	describe(col, backend, r);
-	if (!strcmp(backend, "native") && !host_has(HOST_CAP_IA32)) {
+	/* native runs the i386 programs on the host: the registry's probe (HOST_CAP_IA32) */
+	if (b && b->kind == BACKEND_NATIVE &&
+	    !backend_available(b, SUITE_LINUX, r->nested, col->reason, sizeof(col->reason))) {
 		col->available = false;
-		snprintf(col->reason, sizeof(col->reason),
-		         "this host cannot run 32-bit code: %.150s", host_cap(HOST_CAP_IA32)->how);
 		return NB_CANNOT;
 	}
 	if (!build_argv(r, backend, argv, bufs)) {

@@ -3,13 +3,8 @@
  * guest's exit (debug-exit port) needs ring 0, so init ends with exit(status) and the
  * kernel turns init's exit into the guest's exit status (status 0: success).
  */
+#include "macro/manifest.h"
 #include "ulib.h"
-
-/* Defaults: small enough for CI under a translator that flushes on each CR3 load. */
-#define N_FORKWAIT 100
-#define N_PINGPONG 500
-#define N_PAGETOUCH 256
-#define N_COMPUTE 20
 
 int u_printf(const char *fmt, ...)
 {
@@ -48,16 +43,21 @@ void u_timing_print(const char *name, const struct u_timing *t)
 
 int user_main(uint32_t work, uint32_t n, uint32_t repeat)
 {
+	/* bench/macro/manifest.h: each workload's body and its default n (small enough for
+	 * CI under a translator that flushes on each CR3 load) */
+	static const struct {
+		int (*fn)(uint32_t n, uint32_t repeat);
+		uint32_t n;
+	} works[] = {
+#define X(name, paper, dn, per, an, anote, d) {work_##name, dn},
+	    MACRO_ROWS(X)
+#undef X
+	};
 	int fail = 0;
 
-	if (work == 0 || work == 1)
-		fail |= work_forkwait(n ? n : N_FORKWAIT, repeat);
-	if (work == 0 || work == 2)
-		fail |= work_pingpong(n ? n : N_PINGPONG, repeat);
-	if (work == 0 || work == 3)
-		fail |= work_pagetouch(n ? n : N_PAGETOUCH, repeat);
-	if (work == 0 || work == 4)
-		fail |= work_compute(n ? n : N_COMPUTE, repeat);
+	for (uint32_t i = 0; i < sizeof(works) / sizeof(works[0]); i++)
+		if (work == 0 || work == i + 1)
+			fail |= works[i].fn(n ? n : works[i].n, repeat);
 	u_printf("minios: done %s\n", fail ? "FAIL" : "ok");
 	return fail;
 }

@@ -1,5 +1,5 @@
 /*
- * suite_macro.c: `tandem bench --suite macro`: each workload of guests/minios in its
+ * suite_macro.c: `tandem bench --suite macro`: each workload of minios (bench/macro/guest) in its
  * own run of each engine (a child process under a deadline, as the nano suite runs
  * its guest), the result lines compared across engines, bt's --stats counts kept per
  * workload, and the host's analogs as the native column.
@@ -19,22 +19,26 @@
 #include "bench_common.h"
 #include "bench_signal.h"
 #include "runner.h"
-#include "hostcaps.h"
 #include "status.h"
 
 const char *const macro_names[MW_NR] = {
-#define X(n, d, s) #n,
-    MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) #n,
+    MACRO_ROWS(X)
 #undef X
 };
 const char *const macro_descs[MW_NR] = {
-#define X(n, d, s) s,
-    MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) d,
+    MACRO_ROWS(X)
 #undef X
 };
 const uint32_t macro_default_n[MW_NR] = {
-#define X(n, d, s) d,
-    MACRO_WORKLOADS(X)
+#define X(n, paper, dn, per, an, anote, d) dn,
+    MACRO_ROWS(X)
+#undef X
+};
+const char *const macro_papers[MW_NR] = {
+#define X(n, paper, dn, per, an, anote, d) paper,
+    MACRO_ROWS(X)
 #undef X
 };
 
@@ -52,48 +56,16 @@ struct macro_opts {
 	bool help, backends_given;
 };
 
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage(const char *fmt, ...)
+/* The workloads as "forkwait,pingpong,..." into buf. */
+static const char *work_names(char *buf, size_t len)
 {
-	va_list ap;
+	size_t used = 0;
 
-	fputs("tandem: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see tandem --help)\n", stderr);
-	return STATUS_USAGE;
-}
-
-static bool known_backend(const char *b)
-{
-	return strstr_list("bt,bt-noadapt,kvm,kvm-nested,qemu,native", b);
-}
-
-static int find_work(const char *w)
-{
-	for (int i = 0; i < MW_NR; i++)
-		if (!strcmp(macro_names[i], w))
-			return i;
-	return -1;
-}
-
-/* Every word of a comma-separated list known; else a usage error. */
-static int check_list(const char *opt, const char *val, bool backend)
-{
-	char list[128], *tok, *save;
-	int n = 0;
-
-	if (strlen(val) >= sizeof(list))
-		return usage("%s: list too long", opt);
-	snprintf(list, sizeof(list), "%s", val);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
-		if (backend ? !known_backend(tok) : find_work(tok) < 0)
-			return usage("%s: unknown name '%s' (%s)", opt, tok,
-			             backend ? MACRO_BACKENDS
-			                     : "forkwait, pingpong, pagetouch, compute");
-	return n ? 0 : usage("%s: empty list", opt);
+	buf[0] = '\0';
+	for (int w = 0; w < MW_NR && used < len; w++)
+		used +=
+		    (size_t)snprintf(buf + used, len - used, "%s%s", w ? "," : "", macro_names[w]);
+	return buf;
 }
 
 static long long parse_int(const char *s, long long lo, long long hi)
@@ -106,107 +78,87 @@ static long long parse_int(const char *s, long long lo, long long hi)
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
-enum {
-	O_SUITE = 256,
-	O_BACKENDS,
-	O_TESTS,
-	O_N,
-	O_REPEAT,
-	O_FORMAT,
-	O_OUT,
-	O_GUEST,
-	O_TIMEOUT,
-	O_PIN,
-	O_HELP
-};
+#define MACRO_OPTIONS "suite,backends,tests,n,repeat,format,out,guest,timeout,pin,help"
 
 static int parse(int argc, char **argv, struct macro_opts *o)
 {
-	static const struct option opts[] = {
-	    {"suite", required_argument, NULL, O_SUITE},
-	    {"backends", required_argument, NULL, O_BACKENDS},
-	    {"tests", required_argument, NULL, O_TESTS},
-	    {"n", required_argument, NULL, O_N},
-	    {"repeat", required_argument, NULL, O_REPEAT},
-	    {"format", required_argument, NULL, O_FORMAT},
-	    {"out", required_argument, NULL, O_OUT},
-	    {"guest", required_argument, NULL, O_GUEST},
-	    {"timeout", required_argument, NULL, O_TIMEOUT},
-	    {"pin", required_argument, NULL, O_PIN},
-	    {"help", no_argument, NULL, O_HELP},
-	    {NULL, 0, NULL, 0},
-	};
+	struct option opts[BENCH_MAX_OPTS];
+	char known[256];
 	long long v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->backends, sizeof(o->backends), "%s", MACRO_DEFAULT_BACKENDS);
+	backend_defaults(SUITE_MACRO, o->backends, sizeof(o->backends));
 	o->repeat = 3;
 	o->pin = -1;
 	o->timeout = 600;
 	optind = 1;
 	opterr = 0;
+	bench_options(MACRO_OPTIONS, opts);
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
-		case O_SUITE:
+		case BOPT_SUITE:
 			break; /* cmd_bench chose us */
-		case O_BACKENDS:
-			if (check_list("--backends", optarg, true))
+		case BOPT_BACKENDS:
+			if (bench_check_list("--backends", optarg,
+			                     backend_names(SUITE_MACRO, ",", known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->backends, sizeof(o->backends), "%s", optarg);
 			o->backends_given = true;
 			break;
-		case O_TESTS:
-			if (check_list("--tests", optarg, false))
+		case BOPT_TESTS:
+			if (bench_check_list("--tests", optarg, work_names(known, sizeof(known))))
 				return STATUS_USAGE;
 			snprintf(o->tests, sizeof(o->tests), "%s", optarg);
 			break;
-		case O_N:
+		case BOPT_N:
 			if ((v = parse_int(optarg, 1, 1000000)) < 0)
-				return usage("--n %s: want 1..1000000", optarg);
+				return bench_usage("--n %s: want 1..1000000", optarg);
 			o->n = (uint32_t)v;
 			break;
-		case O_REPEAT:
+		case BOPT_REPEAT:
 			if ((v = parse_int(optarg, 1, MACRO_MAX_REPEAT)) < 0)
-				return usage("--repeat %s: want 1..%d (minios keeps %d samples)",
-				             optarg, MACRO_MAX_REPEAT, MACRO_MAX_REPEAT);
+				return bench_usage(
+				    "--repeat %s: want 1..%d (minios keeps %d samples)", optarg,
+				    MACRO_MAX_REPEAT, MACRO_MAX_REPEAT);
 			o->repeat = (int)v;
 			break;
-		case O_FORMAT:
-			if ((o->format = nb_format_find(optarg)) < 0)
-				return usage("--format %s: want table, md, csv or json", optarg);
+		case BOPT_FORMAT:
+			if (bench_opt_format(optarg, &o->format))
+				return STATUS_USAGE;
 			break;
-		case O_OUT:
+		case BOPT_OUT:
 			o->out = optarg;
 			break;
-		case O_GUEST:
+		case BOPT_GUEST:
 			o->guest = optarg;
 			break;
-		case O_TIMEOUT: {
+		case BOPT_TIMEOUT: {
 			char *end;
 
 			o->timeout = strtod(optarg, &end);
 			if (end == optarg || *end || !(o->timeout > 0) || o->timeout > 86400)
-				return usage("--timeout %s: want seconds, 0 < SECS <= 86400",
-				             optarg);
+				return bench_usage("--timeout %s: want seconds, 0 < SECS <= 86400",
+				                   optarg);
 			break;
 		}
-		case O_PIN:
+		case BOPT_PIN:
 			if ((v = parse_int(optarg, 0, 1023)) < 0)
-				return usage("--pin %s: want a CPU number 0..1023", optarg);
+				return bench_usage("--pin %s: want a CPU number 0..1023", optarg);
 			o->pin = (int)v;
 			break;
-		case O_HELP:
+		case BOPT_HELP:
 			o->help = true;
 			break;
 		case ':':
-			return usage("option %s needs a value", argv[optind - 1]);
+			return bench_usage("option %s needs a value", argv[optind - 1]);
 		default:
-			return usage("unknown option '%s' for --suite macro", argv[optind - 1]);
+			return bench_usage("unknown option '%s' for --suite macro",
+			                   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage("bench: unexpected argument '%s'", argv[optind]);
+		return bench_usage("bench: unexpected argument '%s'", argv[optind]);
 	return STATUS_OK;
 }
 
@@ -302,24 +254,15 @@ static void first_line(const char *text, char *buf, size_t len)
 static void build_argv(const char *b, const char *tandem, const char *nested, const char *guest,
                        const char *cmdline, const char *tbuf, char **argv)
 {
-	int n = 0;
+	const struct backend *e = backend_find(b);
+	int n = nb_run_argv(e, tandem, nested, tbuf, argv);
 
-	/* Every engine is `tandem run --backend NAME` (qemu: run_qemu.c spells its line). */
-	if (!strcmp(b, "kvm-nested")) {
-		argv[n++] = (char *)nested;
-		argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
-		argv[n++] = "--";
-	}
-	argv[n++] = (char *)tandem;
-	argv[n++] = "run";
-	argv[n++] = "--backend", argv[n++] = !strcmp(b, "kvm-nested") ? "kvm" : (char *)b;
-	if (!strncmp(b, "bt", 2))
+	if (e->engine == &bt_engine_ops)
 		argv[n++] = "--stats";
 	/* "max" has PGE, as qemu-system-i386's default CPU does: minios then maps the
 	 * kernel global on every engine (the p6 default lacks it). */
-	if (strcmp(b, "qemu"))
+	if (e->kind != BACKEND_QEMU)
 		argv[n++] = "--cpu", argv[n++] = "max";
-	argv[n++] = "--timeout", argv[n++] = (char *)tbuf;
 	argv[n++] = "--cmdline", argv[n++] = (char *)cmdline;
 	argv[n++] = (char *)guest;
 	argv[n] = NULL;
@@ -375,7 +318,7 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 			         "%.120s: %s failed (exit status %d)", why[0] ? why : b,
 			         macro_names[w], st);
 			res = NB_FAILED;
-		} else if (!strncmp(b, "bt", 2) && etext) {
+		} else if (backend_find(b)->engine == &bt_engine_ops && etext) {
 			parse_stats(etext, c);
 		}
 		free(text);
@@ -394,16 +337,6 @@ static enum nb_outcome run_engine(const struct macro_opts *o, const struct macro
 	return res;
 }
 
-/* Does `tandem info` say the kvm engine is unavailable on this host? */
-static bool kvm_unavailable(const char *tandem)
-{
-	char cmd[PATH_MAX + 96];
-
-	snprintf(cmd, sizeof(cmd), "'%s' info 2>/dev/null | grep -q '^engine.kvm *unavailable'",
-	         tandem);
-	return system(cmd) == 0;
-}
-
 static const char *label_of(const char *b)
 {
 	return !strcmp(b, "native") ? "host process analogs (fork/exit/wait, pipes, fresh pages)"
@@ -417,11 +350,11 @@ static int measure(const struct macro_opts *o, struct macro_run *run, const char
 	char list[128], *tok, *save;
 	int measured = 0, bad = 0;
 
-	snprintf(list, sizeof(list), "%s", o->backends);
 	/* As the nano suite: where kvm cannot run here, the default runs it nested too. */
-	if (!o->backends_given && !access(nested, X_OK) && host_has(HOST_CAP_NESTED) &&
-	    kvm_unavailable(tandem))
-		snprintf(list, sizeof(list), "%.100s,kvm-nested", o->backends);
+	if (o->backends_given)
+		snprintf(list, sizeof(list), "%s", o->backends);
+	else
+		backend_default_set(SUITE_MACRO, true, nested, list, sizeof(list));
 	for (tok = strtok_r(list, ",", &save); tok && run->ncols < MACRO_MAX_COLS;
 	     tok = strtok_r(NULL, ",", &save)) {
 		struct macro_col *col = &run->col[run->ncols];
@@ -477,7 +410,7 @@ int bench_suite_macro(int argc, char **argv)
 		       "    [--repeat 1..%d] [--format table|md|csv|json] [--out FILE] [--timeout "
 		       "S] [--pin CPU]\n"
 		       "    [--guest minios.elf]\n",
-		       MACRO_DEFAULT_BACKENDS, MACRO_MAX_REPEAT);
+		       backend_defaults(SUITE_MACRO, guest, sizeof(guest)), MACRO_MAX_REPEAT);
 		for (int w = 0; w < MW_NR; w++)
 			printf("  %-10s n=%-4u %s\n", macro_names[w], macro_default_n[w],
 			       macro_descs[w]);
@@ -495,7 +428,7 @@ int bench_suite_macro(int argc, char **argv)
 	if (bench_check_guest(guest, why, sizeof(why)))
 		return fprintf(stderr, "tandem: bench: %s\n", why), free(run), STATUS_LOAD;
 	if (o.out && bench_check_out("--out", o.out, why, sizeof(why)))
-		return usage("%s", why), free(run), STATUS_USAGE;
+		return bench_usage("%s", why), free(run), STATUS_USAGE;
 	if (nb_sig_install())
 		return fprintf(stderr, "tandem: bench: sigaction: %s\n", strerror(errno)),
 		       free(run), STATUS_HOST;

@@ -12,9 +12,7 @@
 #include "results.h"
 #include "runner.h"
 
-/* The engines of the suite, the default set first. */
-#define NB_LINUX_BACKENDS "bt,bt-noadapt,kvm,qemu,native"
-#define NB_LINUX_ALL_BACKENDS NB_LINUX_BACKENDS ",kvm-nested"
+/* The engines of the suite: the registry's SUITE_LINUX rows (src/cli/backends.c). */
 
 /* What one engine run needs: the files scripts/linux-guest.sh prepared, and the settings. */
 struct nb_linux_runner {
@@ -22,7 +20,7 @@ struct nb_linux_runner {
 	const char *nested; /* scripts/nested-kvm.sh */
 	char kernel[512], initrd[512], busybox[512], data[512];
 	char work[512];      /* tandem-work (native runs) */
-	char script[512];    /* guests/linux/workloads.sh (native runs) */
+	char script[512];    /* bench/linux/guest/workloads.sh (native runs) */
 	char workloads[128]; /* comma list, in order */
 	long n;         /* the scale: forkwait N, getppid 100 N, pipe 10 N, compute (N+49)/50 */
 	int repeat;     /* runs of each workload in the one boot: the samples */

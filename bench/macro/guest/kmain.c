@@ -7,6 +7,7 @@
  * repeat=R (timed runs of each, 1..16, default 3). A bad command line prints one line
  * and exits 1 through the debug-exit port.
  */
+#include "macro/manifest.h"
 #include "minios.h"
 #include "user/ulib.h"
 
@@ -35,7 +36,15 @@ static int32_t number(const char **pp)
 	return *p && *p != ' ' ? -1 : (int32_t)v;
 }
 
-static const char *const work_names[] = {"all", "forkwait", "pingpong", "pagetouch", "compute"};
+/* "all", then bench/macro/manifest.h's workloads: work=<name> is index i + 1. */
+static const char *const work_names[] = {"all",
+#define X(name, paper, dn, per, an, anote, d) #name,
+                                         MACRO_ROWS(X)
+#undef X
+};
+#define NWORK (sizeof(work_names) / sizeof(work_names[0]))
+#define WORK_CHOICE(name, paper, dn, per, an, anote, d) #name "|"
+#define WORK_CHOICES MACRO_ROWS(WORK_CHOICE) "all" /* "forkwait|...|all" */
 
 static int parse_cmdline(const char *p, uint32_t *work, uint32_t *n, uint32_t *repeat)
 {
@@ -50,13 +59,13 @@ static int parse_cmdline(const char *p, uint32_t *work, uint32_t *n, uint32_t *r
 			uint32_t w;
 
 			p += 5;
-			for (w = 0; w < 5; w++) {
+			for (w = 0; w < NWORK; w++) {
 				size_t len = strlen(work_names[w]);
 
 				if (starts_with(p, work_names[w]) && (p[len] == ' ' || !p[len]))
 					break;
 			}
-			if (w == 5)
+			if (w == NWORK)
 				return -1;
 			*work = w;
 			p += strlen(work_names[w]);
@@ -88,7 +97,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	cmd = (mbi->flags & MBI_FLAG_CMDLINE) && mbi->cmdline ? (const char *)mbi->cmdline : "";
 	if (parse_cmdline(cmd, &work, &n, &repeat) || repeat > 16) {
 		printf("minios: FAIL bad command line (want "
-		       "work=forkwait|pingpong|pagetouch|compute|all "
+		       "work=" WORK_CHOICES " "
 		       "n=N repeat=1..16)\n");
 		return EXIT_FAIL;
 	}

@@ -17,19 +17,16 @@
 #define MSR_SYSENTER_EIP 0x176
 
 #ifndef __ASSEMBLER__
+#include "nano/manifest.h"
 #include "rt.h"
 
 /* Every loop: void loop(uint32_t n), n >= 1 iterations of one benchmark body. */
 typedef void (*nb_loop_t)(uint32_t n);
-void nb_loop_empty(uint32_t n);    /* the loop overhead alone: subtracted from every row */
-void nb_loop_syscall(uint32_t n);  /* ring 3 */
-void nb_loop_sysenter(uint32_t n); /* ring 3 */
-void nb_loop_in(uint32_t n);
-void nb_loop_cr8wr(uint32_t n);
-void nb_loop_callret(uint32_t n);
-void nb_loop_pgfault(uint32_t n);
-void nb_loop_divzero(uint32_t n);
-void nb_loop_ptemod(uint32_t n);
+void nb_loop_empty(uint32_t n); /* the loop overhead alone: subtracted from every row */
+/* One loop per row of bench/nano/manifest.h: nb_loop_<name>(n) runs n iterations. */
+#define X(n, paper, ring, prep, fin, an, amax, anote, d) void nb_loop_##n(uint32_t n);
+NANO_ROWS(X)
+#undef X
 
 /* The ring 3 stack of the user benchmarks (loops.S): rt_enter_user runs loop(n) on it. */
 extern uint8_t nb_user_stack_top[];

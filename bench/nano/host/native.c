@@ -164,19 +164,26 @@ static void native_col(struct nb_column *col, const struct nb_method *m)
 {
 	struct sigaction sa, old;
 
+	/* The manifest's analogs (bench/nano/manifest.h), in its order; the SIGFPE handler
+	 * (divzero's analog) is in place throughout. */
+	static const struct {
+		loop_fn fn;
+		uint64_t max;
+		const char *note;
+	} analog[NB_NR] = {
+#define X(n, paper, ring, prep, fin, an, amax, anote, d) [NB_##n] = {an, amax, anote},
+	    NANO_ROWS(X)
+#undef X
+	};
+
 	column_init(col, "native", "host process analogs (not the guest's operations)", m);
-	run_one(col, m, NB_syscall, nat_loop_syscall, NULL, UINT64_MAX,
-	        "analog: Linux syscall round trip (getppid)");
-	run_one(col, m, NB_callret, nat_loop_callret, NULL, UINT64_MAX,
-	        "analog: call/ret in a host process");
-	run_one(col, m, NB_pgfault, touch_loop, NULL, TOUCH_MAX_PAGES,
-	        "analog: first touch of a fresh anonymous page (kernel page fault)");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = skip2;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGFPE, &sa, &old);
-	run_one(col, m, NB_divzero, nat_loop_divzero, NULL, UINT64_MAX,
-	        "analog: divide by zero, SIGFPE round trip");
+	for (int b = 0; b < NB_NR; b++)
+		if (analog[b].fn)
+			run_one(col, m, b, analog[b].fn, NULL, analog[b].max, analog[b].note);
 	sigaction(SIGFPE, &old, NULL);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends.h"
 #include "bench_common.h"
 #include "bench_signal.h"
 #include "cli.h"
@@ -25,34 +26,8 @@
 #define MAX_N 1000000L
 #define MAX_REPEAT 31
 #define MAX_TIMEOUT 86400.0
-#define ROW_NAMES "forkwait, getppid, pipe, compute"
 
-enum {
-	OPT_SUITE = 256,
-	OPT_BACKENDS,
-	OPT_TESTS,
-	OPT_N,
-	OPT_REPEAT,
-	OPT_FORMAT,
-	OPT_OUT,
-	OPT_TIMEOUT,
-	OPT_PIN,
-	OPT_HELP
-};
-
-static const struct option linux_options[] = {
-    {"suite", required_argument, NULL, OPT_SUITE},
-    {"backends", required_argument, NULL, OPT_BACKENDS},
-    {"tests", required_argument, NULL, OPT_TESTS},
-    {"n", required_argument, NULL, OPT_N},
-    {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"pin", required_argument, NULL, OPT_PIN},
-    {"help", no_argument, NULL, OPT_HELP},
-    {NULL, 0, NULL, 0},
-};
+#define LINUX_OPTIONS "suite,backends,tests,n,repeat,format,out,timeout,pin,help"
 
 struct linux_opts {
 	char backends[128];
@@ -75,28 +50,6 @@ static long whole(const char *s, long lo, long hi)
 	return errno || end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
-static bool in_list(const char *known, const char *word)
-{
-	return strstr_list(known, word);
-}
-
-/* Every word of a comma list is in known (a comma list); -1 with the message printed. */
-static int check_list(const char *opt, const char *val, const char *known, const char *shown)
-{
-	char list[128], *tok, *save;
-	int n = 0;
-
-	if (strlen(val) >= sizeof(list))
-		return usage_error("%s: list too long", opt);
-	snprintf(list, sizeof(list), "%s", val);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
-		if (!in_list(known, tok))
-			return usage_error("%s: unknown name '%s' (%s)", opt, tok, shown);
-	if (!n)
-		return usage_error("%s: empty list (%s)", opt, shown);
-	return 0;
-}
-
 static int parse_pin(const char *s, int *pin)
 {
 	cpu_set_t set;
@@ -112,50 +65,51 @@ static int parse_pin(const char *s, int *pin)
 
 static int parse_one(int c, const char *arg, struct linux_opts *o)
 {
+	char known[256];
 	long v;
 	char *end;
 
 	switch (c) {
-	case OPT_SUITE:
+	case BOPT_SUITE:
 		return strcmp(arg, "linux")
 		           ? usage_error("--suite %s: this is the linux suite", arg)
 		           : 0;
-	case OPT_BACKENDS:
-		if (check_list("--backends", arg, NB_LINUX_ALL_BACKENDS,
-		               "bt, bt-noadapt, kvm, kvm-nested, qemu, native"))
+	case BOPT_BACKENDS:
+		if (bench_check_list("--backends", arg,
+		                     backend_names(SUITE_LINUX, ",", known, sizeof(known))))
 			return STATUS_USAGE;
 		snprintf(o->backends, sizeof(o->backends), "%s", arg);
 		o->backends_given = true;
 		return 0;
-	case OPT_TESTS:
-		if (check_list("--tests", arg, "forkwait,getppid,pipe,compute", ROW_NAMES))
+	case BOPT_TESTS:
+		if (bench_check_list(
+		        "--tests", arg,
+		        nb_row_names(nb_suite_find("linux"), ",", known, sizeof(known))))
 			return STATUS_USAGE;
 		snprintf(o->tests, sizeof(o->tests), "%s", arg);
 		return 0;
-	case OPT_N:
+	case BOPT_N:
 		if ((o->n = whole(arg, 1, MAX_N)) < 0)
 			return usage_error(
 			    "--n %s: want 1..%ld (forkwait processes; the other workloads scale "
 			    "with it)",
 			    arg, MAX_N);
 		return 0;
-	case OPT_REPEAT:
+	case BOPT_REPEAT:
 		if ((v = whole(arg, 1, MAX_REPEAT)) < 0)
 			return usage_error(
 			    "--repeat %s: want 1..%d (runs of each workload in the one boot)", arg,
 			    MAX_REPEAT);
 		o->repeat = (int)v;
 		return 0;
-	case OPT_FORMAT:
-		if ((o->format = nb_format_find(arg)) < 0)
-			return usage_error("--format %s: want table, md, csv or json", arg);
-		return 0;
-	case OPT_OUT:
+	case BOPT_FORMAT:
+		return bench_opt_format(arg, &o->format);
+	case BOPT_OUT:
 		o->out = arg;
 		return 0;
-	case OPT_PIN:
+	case BOPT_PIN:
 		return parse_pin(arg, &o->pin) ? STATUS_USAGE : 0;
-	case OPT_TIMEOUT:
+	case BOPT_TIMEOUT:
 		o->timeout = strtod(arg, &end);
 		if (end == arg || *end || !(o->timeout > 0) || o->timeout > MAX_TIMEOUT)
 			return usage_error("--timeout %s: want seconds, 0 < SECS <= %.0f", arg,
@@ -168,11 +122,12 @@ static int parse_one(int c, const char *arg, struct linux_opts *o)
 
 static int parse_args(int argc, char **argv, struct linux_opts *o)
 {
+	struct option opts[BENCH_MAX_OPTS];
 	int c, ret;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->backends, sizeof(o->backends), "%s", NB_LINUX_BACKENDS);
-	snprintf(o->tests, sizeof(o->tests), "forkwait,getppid,pipe,compute");
+	backend_defaults(SUITE_LINUX, o->backends, sizeof(o->backends));
+	nb_row_names(nb_suite_find("linux"), ",", o->tests, sizeof(o->tests));
 	o->n = 100;
 	o->repeat = 3;
 	o->pin = -1;
@@ -180,8 +135,9 @@ static int parse_args(int argc, char **argv, struct linux_opts *o)
 	o->timeout = 1800;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", linux_options, NULL)) != -1) {
-		if (c == OPT_HELP)
+	bench_options(LINUX_OPTIONS, opts);
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == BOPT_HELP)
 			o->help = true;
 		else if (c == ':')
 			return usage_error("option %s needs a value", argv[optind - 1]);
@@ -229,7 +185,8 @@ static int prepare_guest(struct nb_linux_runner *r, char *why, size_t len)
 	int st;
 
 	if (bench_data_path("scripts/linux-guest.sh", false, script, sizeof(script)) ||
-	    bench_data_path("guests/linux/workloads.sh", false, r->script, sizeof(r->script)) ||
+	    bench_data_path("bench/linux/guest/workloads.sh", false, r->script,
+	                    sizeof(r->script)) ||
 	    bench_data_path("guests/linux/tandem-work", true, r->work, sizeof(r->work)))
 		return snprintf(why, len, "cannot find my own executable"), STATUS_HOST;
 	snprintf(tmp, sizeof(tmp), "%s", r->work);

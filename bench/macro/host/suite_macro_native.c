@@ -85,25 +85,26 @@ static uint64_t pagetouch(uint32_t n)
 
 void macro_native(int w, uint32_t n, int repeat, struct macro_cell *c)
 {
-	static const char *const what[MW_NR] = {
-	    "analog: fork + _exit + waitpid of a host process",
-	    "analog: pipe ping-pong between two host processes",
-	    "analog: first touch of a fresh anonymous mmap page, munmap after",
-	    "",
+	/* bench/macro/manifest.h: each workload's analog, its note, operations per n */
+	static const struct {
+		uint64_t (*fn)(uint32_t n);
+		const char *note;
+		uint32_t per;
+	} analog[MW_NR] = {
+#define X(name, paper, dn, per, an, anote, d) {an, anote, per},
+	    MACRO_ROWS(X)
+#undef X
 	};
 
 	memset(&c->c, 0, sizeof(c->c));
 	c->n = n;
-	c->ops = w == MW_pingpong ? 2 * n : n;
-	if (w == MW_compute) {
-		snprintf(c->c.note, sizeof(c->c.note),
-		         "n/a: no host analog here (scripts/compute-bench.sh)");
+	c->ops = analog[w].per * n;
+	if (!analog[w].fn) {
+		snprintf(c->c.note, sizeof(c->c.note), "%s", analog[w].note);
 		return;
 	}
 	for (int r = 0; r < repeat && r < NB_MAX_SAMPLES; r++) {
-		uint64_t cyc = w == MW_forkwait   ? forkwait(n)
-		               : w == MW_pingpong ? pingpong(n)
-		                                  : pagetouch(n);
+		uint64_t cyc = analog[w].fn(n);
 
 		if (!cyc) {
 			c->c.nsamples = 0;
@@ -114,5 +115,5 @@ void macro_native(int w, uint32_t n, int repeat, struct macro_cell *c)
 	}
 	c->c.present = c->c.nsamples > 0;
 	c->c.iters = c->ops;
-	snprintf(c->c.note, sizeof(c->c.note), "%s", what[w]);
+	snprintf(c->c.note, sizeof(c->c.note), "%s", analog[w].note);
 }
