@@ -176,6 +176,21 @@ static void emit_cpu_load32(struct emit *e, ZydisRegister reg, int32_t off)
 	emit_req(e, &r);
 }
 
+void emit_cpu_load16zx(struct emit *e, ZydisRegister reg, int32_t off)
+{
+	ZydisEncoderRequest r;
+	ZydisEncoderOperand *o;
+
+	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
+	req_reg(&r, reg);
+	o = &r.operands[r.operand_count++];
+	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
+	o->mem.base = ZYDIS_REGISTER_R14;
+	o->mem.displacement = off;
+	o->mem.size = 2;
+	emit_req(e, &r);
+}
+
 void emit_seg_add(struct emit *e, ZydisRegister dst)
 {
 	if (e->seg_rt_off < 0)

@@ -52,6 +52,12 @@ uint32_t emit_seg_base(struct emit *e);
  * r10. Emits nothing for a folded base.
  */
 void emit_seg_add(struct emit *e, ZydisRegister dst);
+/*
+ * movzx reg, word [r14 + off]: a 16-bit field of the virtual CPU (off: its offset in
+ * struct bt_cpu, 0..32767), zero-extended into host register reg (32-bit). Not a guest
+ * access (no confinement check applies); e->failed on an encoder error.
+ */
+void emit_cpu_load16zx(struct emit *e, ZydisRegister reg, int32_t off);
 
 /* Append n bytes at e->p; past e->end nothing is written and e->overflow is set (the caller
  * drops the block). */

@@ -383,7 +383,26 @@ enum x_next x_push(struct xlat *x)
 
 	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
 	    ZydisRegisterGetClass(o->reg.value) == ZYDIS_REGCLASS_SEGMENT) {
-		x_callout(x, BT_CO_sreg_push);
+		/*
+		 * push sreg: the selector from the virtual CPU, zero-extended to the operand
+		 * size (a 32-bit push writes 4 bytes, upper half 0, as QEMU does; the SDM also
+		 * allows a 16-bit store), then stored as push r32 would: no callout.
+		 */
+		static const ZydisRegister sregs[SEG_NR] = {R(ES), R(CS), R(SS), R(DS), R(FS), R(GS)};
+		int s;
+
+		for (s = 0; s < SEG_NR && sregs[s] != o->reg.value; s++)
+			;
+		if (s == SEG_NR) {
+			x_callout(x, BT_CO_sreg_push);
+			return 0;
+		}
+		emit_cpu_load16zx(&x->e, tmp(12, 4),
+		                  (int32_t)(offsetof(struct bt_cpu, seg) + s * sizeof(struct bt_seg) +
+		                            offsetof(struct bt_seg, sel)));
+		if (!store_stack(x, -size, tmp(12, size), 0, size))
+			return unsupported(x);
+		emit_esp_add(&x->e, -size);
 		return 0;
 	}
 	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
