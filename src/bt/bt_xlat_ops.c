@@ -388,7 +388,8 @@ enum x_next x_push(struct xlat *x)
 		 * size (a 32-bit push writes 4 bytes, upper half 0, as QEMU does; the SDM also
 		 * allows a 16-bit store), then stored as push r32 would: no callout.
 		 */
-		static const ZydisRegister sregs[SEG_NR] = {R(ES), R(CS), R(SS), R(DS), R(FS), R(GS)};
+		static const ZydisRegister sregs[SEG_NR] = {R(ES), R(CS), R(SS),
+		                                            R(DS), R(FS), R(GS)};
 		int s;
 
 		for (s = 0; s < SEG_NR && sregs[s] != o->reg.value; s++)
@@ -398,7 +399,8 @@ enum x_next x_push(struct xlat *x)
 			return 0;
 		}
 		emit_cpu_load16zx(&x->e, tmp(12, 4),
-		                  (int32_t)(offsetof(struct bt_cpu, seg) + s * sizeof(struct bt_seg) +
+		                  (int32_t)(offsetof(struct bt_cpu, seg) +
+		                            s * sizeof(struct bt_seg) +
 		                            offsetof(struct bt_seg, sel)));
 		if (!store_stack(x, -size, tmp(12, size), 0, size))
 			return unsupported(x);
