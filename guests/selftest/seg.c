@@ -250,11 +250,36 @@ static void c_null_selector_use(void)
 	EXPECT_EQ("the word stosb aimed at", null_word, 0x600dcafe);
 }
 
+/* push sreg with a 32-bit operand: 4 bytes, the selector zero-extended (AMD APM and
+ * QEMU; the SDM lets recent Intel CPUs store 16 bits only), ESP down by 4; with a 16-bit
+ * operand 2 bytes and ESP down by 2. */
+static void c_push_sreg(void)
+{
+	uint32_t slot[2] = {0xffffffffu, 0xffffffffu}, esp_delta, ds;
+
+	__asm__ volatile("movw %%ds, %w0" : "=r"(ds));
+	__asm__ volatile("movl %%esp, %%ecx\n\t"
+	                 "leal 8(%2), %%esp\n\t"
+	                 "pushl %%ds\n\t"
+	                 "pushw %%ss\n\t"
+	                 "movl %%esp, %0\n\t"
+	                 "movl %%ecx, %%esp\n\t"
+	                 "subl %2, %0"
+	                 : "=&r"(esp_delta), "+m"(slot)
+	                 : "r"(slot)
+	                 : "ecx", "memory");
+	EXPECT_EQ("pushl %ds: the selector, zero-extended", slot[1], ds & 0xffff);
+	EXPECT_EQ("pushw %ss: 2 bytes below it", slot[0] >> 16, SEL_KDATA);
+	EXPECT_EQ("pushw %ss: the bytes below untouched", slot[0] & 0xffff, 0xffff);
+	EXPECT_EQ("esp after both pushes", esp_delta, 2);
+}
+
 CHECK_LIST(seg) = {
     {"seg.far_pointer_loads_with_bases", c_far_pointer_loads},
     {"seg.addr16_with_bases", c_addr16_with_bases},
     {"seg.task_switch_faults", c_task_switch_faults},
     {"seg.fs_gs_bases_at_run_time", c_fs_gs_bases_at_run_time},
     {"seg.null_selector_use_gp", c_null_selector_use},
+    {"seg.push_sreg_sizes", c_push_sreg},
     CHECK_END,
 };
