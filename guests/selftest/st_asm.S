@@ -36,13 +36,10 @@ st_longjmp:
 	jmp *20(%edx)
 	.size st_longjmp, . - st_longjmp
 
-/* int st_farret_outer(void (*entry)(void), uint32_t esp3): from ring 0, `lret $8` to
- * entry in ring 3 (CS 0x1B) on SS:ESP 0x23:esp3, DS and ES still the kernel's data
- * segment (DPL 0). The frame is rt_enter_user's, so entry's SYS_exit returns its status
- * from here. */
-	.globl st_farret_outer
-	.type st_farret_outer, @function
-st_farret_outer:
+/* ECX = entry, EDX = esp3 (the two arguments); rt_enter_user's frame (callee-saved
+ * registers, the old tss.esp0, which the unwind restores), then the outer SS:ESP of a
+ * return to ring 3. */
+.macro OUTER_FRAME
 	movl 4(%esp), %ecx
 	movl 8(%esp), %edx
 	pushl %ebp
@@ -54,6 +51,16 @@ st_farret_outer:
 	movl %esp, rt_tss + 4
 	pushl $SEL_UDATA	/* outer ss */
 	pushl %edx		/* outer esp */
+.endm
+
+/* int st_farret_outer(void (*entry)(void), uint32_t esp3): from ring 0, `lret $8` to
+ * entry in ring 3 (CS 0x1B) on SS:ESP 0x23:esp3, DS and ES still the kernel's data
+ * segment (DPL 0). The frame is rt_enter_user's, so entry's SYS_exit returns its status
+ * from here. */
+	.globl st_farret_outer
+	.type st_farret_outer, @function
+st_farret_outer:
+	OUTER_FRAME
 	subl $8, %esp		/* the 8 bytes of parameters `lret $8` releases */
 	pushl $SEL_UCODE	/* cs */
 	pushl %ecx		/* eip */
@@ -86,17 +93,7 @@ st_fr_es: .long 0
 	.globl st_iret_outer
 	.type st_iret_outer, @function
 st_iret_outer:
-	movl 4(%esp), %ecx
-	movl 8(%esp), %edx
-	pushl %ebp
-	pushl %ebx
-	pushl %esi
-	pushl %edi
-	pushl rt_tss + 4
-	movl %esp, user_kernel_esp
-	movl %esp, rt_tss + 4
-	pushl $SEL_UDATA	/* ss */
-	pushl %edx		/* esp */
+	OUTER_FRAME
 	pushl $0x2		/* eflags */
 	pushl $SEL_UCODE	/* cs */
 	pushl %ecx		/* eip */

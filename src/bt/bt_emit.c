@@ -160,35 +160,32 @@ uint32_t emit_seg_base(struct emit *e)
 	return e->segbase[seg];
 }
 
-/* mov reg32, dword [r14 + off]: a virtual CPU field, not a guest access. */
-static void emit_cpu_load32(struct emit *e, ZydisRegister reg, int32_t off)
+/* mnemonic reg, [r14 + off] (size bytes): a virtual CPU field, not a guest access. */
+static void emit_cpu_load(struct emit *e, ZydisMnemonic mnemonic, ZydisRegister reg, int32_t off,
+                          uint16_t size)
 {
 	ZydisEncoderRequest r;
 	ZydisEncoderOperand *o;
 
-	req_init(&r, ZYDIS_MNEMONIC_MOV);
+	req_init(&r, mnemonic);
 	req_reg(&r, reg);
 	o = &r.operands[r.operand_count++];
 	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
 	o->mem.base = ZYDIS_REGISTER_R14;
 	o->mem.displacement = off;
-	o->mem.size = 4;
+	o->mem.size = size;
 	emit_req(e, &r);
+}
+
+/* mov reg32, dword [r14 + off] */
+static void emit_cpu_load32(struct emit *e, ZydisRegister reg, int32_t off)
+{
+	emit_cpu_load(e, ZYDIS_MNEMONIC_MOV, reg, off, 4);
 }
 
 void emit_cpu_load16zx(struct emit *e, ZydisRegister reg, int32_t off)
 {
-	ZydisEncoderRequest r;
-	ZydisEncoderOperand *o;
-
-	req_init(&r, ZYDIS_MNEMONIC_MOVZX);
-	req_reg(&r, reg);
-	o = &r.operands[r.operand_count++];
-	o->type = ZYDIS_OPERAND_TYPE_MEMORY;
-	o->mem.base = ZYDIS_REGISTER_R14;
-	o->mem.displacement = off;
-	o->mem.size = 2;
-	emit_req(e, &r);
+	emit_cpu_load(e, ZYDIS_MNEMONIC_MOVZX, reg, off, 2);
 }
 
 void emit_seg_add(struct emit *e, ZydisRegister dst)
