@@ -251,11 +251,16 @@ void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used)
 	}
 	tb->segs = (uint8_t)id;
 	tb->seg_mask = mask;
-	/* An interrupt stub or handler runs under whatever ES/DS a null load left behind. */
-	tb->seg_lax = (uint8_t)(TB_SEG_ALWAYS & ~used);
+	/*
+	 * Translated while an always-keyed segment it never accesses is null (an interrupt
+	 * stub entered with the ES a guest left null): it also runs under a flat one. Only
+	 * then: a lax block may not chain to one that uses the segment (tc_seg_covers), and
+	 * blocks translated under flat segments must keep chaining as before.
+	 */
+	tb->seg_lax = 0;
 	for (s = 0; s < SEG_NR; s++)
-		if ((tb->seg_lax & (1u << s)) && !seg_null_or_flat(&st, s))
-			tb->seg_lax &= (uint8_t) ~(1u << s);
+		if ((TB_SEG_ALWAYS & ~used & (1u << s)) && st.type[s] == BT_SEG_NULL)
+			tb->seg_lax |= (uint8_t)(1u << s);
 }
 
 bool tc_seg_match(const struct bt *bt, const struct tb *tb)
@@ -269,6 +274,19 @@ bool tc_seg_match(const struct bt *bt, const struct tb *tb)
 	for (s = 0; s < SEG_NR; s++)
 		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s) &&
 		    !((tb->seg_lax & (1u << s)) && seg_null_or_flat(b, s)))
+			return false;
+	return true;
+}
+
+bool tc_seg_null_only(const struct bt *bt, const struct tb *tb)
+{
+	const struct bt_segstate *a = &bt->cache.segtab[tb->segs],
+	                         *b = &bt->cache.segtab[bt->cache.seg_id];
+	int s;
+
+	for (s = 0; s < SEG_NR; s++)
+		if ((tb->seg_mask & (1u << s)) && !seg_equal(a, b, s) &&
+		    !(seg_null_or_flat(a, s) && seg_null_or_flat(b, s)))
 			return false;
 	return true;
 }

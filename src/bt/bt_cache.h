@@ -230,6 +230,9 @@ void tc_seg_changed(struct bt *bt);
 void tc_seg_key(struct bt *bt, struct tb *tb, uint8_t used);
 /* Does the current segment state match tb's on the segments tb depends on? */
 bool tc_seg_match(const struct bt *bt, const struct tb *tb);
+/* For a tb that does not match: do its state and the current one differ only by segments
+ * that are null in one and flat in the other (a stub entered with a null ES)? */
+bool tc_seg_null_only(const struct bt *bt, const struct tb *tb);
 /* Whenever a runs, does b's segment key hold (b depends only on segments a checks, equal)? */
 bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b);
 /* After a CPL change: translated code probes the new CPL class's jump cache (unless a kick emptied

@@ -35,6 +35,7 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl)
 			continue;
 		if (!tc_seg_match(bt, tb)) {
 			bt->stats.lookup_segs++;
+			bt->stats.lookup_nulls += tc_seg_null_only(bt, tb);
 			continue;
 		}
 		if (!have0) {
