@@ -74,7 +74,7 @@ struct monitor;
 	X(lookup_misses, "dispatcher lookups that had to translate")                               \
 	X(lookup_remaps, "blocks passed over in lookups: same eip, other physical pages")          \
 	X(lookup_segs, "blocks passed over in lookups: same eip, other segment state")             \
-	X(lookup_nulls, "of those, only a data segment null now and flat then (or back)")           \
+	X(lookup_nulls, "of those, only a data segment null now and flat then (or back)")          \
 	X(jc_resets, "jump and return-site caches reset (generation bumps)")                       \
 	X(jc_reuses, "CR3 loads that took back the address space's jump-cache generation")         \
 	X(seg_states, "segment states translations are keyed by (distinct bases/limits)")          \
