@@ -51,7 +51,7 @@ static void report(const char *what)
 }
 
 /* With fs = sel: prefetchnta, prefetcht0, nopl through fs:, and lea. */
-static uint32_t fs_ops(uint16_t sel, uint32_t off)
+static __attribute__((noinline)) uint32_t fs_ops(uint16_t sel, uint32_t off)
 {
 	uint32_t a = 0;
 
@@ -71,7 +71,7 @@ static uint32_t fs_ops(uint16_t sel, uint32_t off)
 }
 
 /* With es = sel: nopw and prefetcht1 through es:, then restore es. */
-static void es_ops(uint16_t sel, uint32_t off)
+static __attribute__((noinline)) void es_ops(uint16_t sel, uint32_t off)
 {
 	__asm__ volatile("movl $1f, nsx_recover\n\t"
 	                 "movw %w0, %%es\n\t"
@@ -87,16 +87,16 @@ static void es_ops(uint16_t sel, uint32_t off)
  * With ds = sel: sidt and a segment load from memory, both through DS implicitly and
  * both done by callouts. Through a null DS each is #GP(0) (SDM Vol 3 5.4.1), whether
  * its block was first translated with DS flat or null. The block holding the
- * instruction (between two jmps) has no other DS access.
+ * instruction (between two jmps) has no other DS access; noinline, and a nop apart
+ * (so the compiler neither copies nor merges them).
  */
 static uint8_t idt_buf[8];
 static uint16_t sel_word = 0x10;
 
-#define DS_CALLOUT(name, insn)                                                                     \
-	static void name(uint16_t sel)                                                             \
+#define DS_CALLOUT(name, insn, pad)                                                                \
+	static __attribute__((noinline)) void name(uint16_t sel)                                   \
 	{                                                                                          \
-		__asm__ volatile("movl $1f, nsx_recover\n\t"                                       \
-		                 "movw %w0, %%ds\n\t"                                              \
+		__asm__ volatile("movl $1f, nsx_recover\n\t" pad "movw %w0, %%ds\n\t"              \
 		                 "jmp 2f\n"                                                        \
 		                 "2:\t" insn "\n"                                                  \
 		                 "1:\tmovw %w2, %%ds\n\t"                                          \
@@ -105,10 +105,10 @@ static uint16_t sel_word = 0x10;
 		                 "b"(idt_buf), "r"(0x10), "c"(&sel_word)                           \
 		                 : "memory", "eax");                                               \
 	}
-DS_CALLOUT(sidt_flat_first, "sidt (%1)")
-DS_CALLOUT(sidt_null_first, "sidt (%1)")
-DS_CALLOUT(fsload_flat_first, "movw (%3), %%fs")
-DS_CALLOUT(fsload_null_first, "movw (%3), %%fs")
+DS_CALLOUT(sidt_flat_first, "sidt (%1)", "")
+DS_CALLOUT(sidt_null_first, "sidt (%1)", "nop\n\t")
+DS_CALLOUT(fsload_flat_first, "movw (%3), %%fs", "")
+DS_CALLOUT(fsload_null_first, "movw (%3), %%fs", "nop\n\t")
 
 static int on_qemu(void)
 {

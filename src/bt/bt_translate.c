@@ -210,7 +210,8 @@ static bool no_access(ZydisMnemonic m)
 /*
  * Does the instruction access memory through a segment register holding a null
  * selector (any operand, a string destination's ES included)? Such an access is
- * #GP(0) (SDM Vol 3 5.4.1); no_access() operands are not accesses.
+ * #GP(0) (SDM Vol 3 5.4.1); no_access() operands are not accesses. Every segment
+ * it accesses through goes into the block's key (seg_used).
  */
 static bool uses_null_seg(struct xlat *x)
 {
@@ -225,10 +226,14 @@ static bool uses_null_seg(struct xlat *x)
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
 			continue;
 		seg = seg_of_reg(o->mem.segment);
-		if (x->bt->cpu.seg[seg].type & BT_SEG_NULL) {
-			x->e.seg_used |= (uint8_t)(1u << seg); /* keyed: only while it is null */
+		/*
+		 * Keyed by it, null or not: translated without the check, the block must
+		 * not run with it null (the lax rule of tc_seg_key would allow that for
+		 * a segment no emitted access used, and a callout's access is not one).
+		 */
+		x->e.seg_used |= (uint8_t)(1u << seg);
+		if (x->bt->cpu.seg[seg].type & BT_SEG_NULL)
 			return true;
-		}
 	}
 	return false;
 }
