@@ -203,8 +203,12 @@ add_test(NAME qemu.mmiox COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST
 set_tests_properties(qemu.mmiox PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # FS/GS bases at run time (segment loads in a chained loop, string ops, push/pop/call,
-# page-table stores and ring 3 through fs:) and translations/shadows across CR3 loads.
-foreach(g fsx asx iox spx)
+# page-table stores and ring 3 through fs:), translations/shadows across CR3 loads, and
+# prefetch/nop through null or limited segments (no access: no #GP), a task switch to the
+# same CR3 (a CR3 load: a code page remapped without invlpg shows its new frame), and
+# stack-pointer loops that divide by zero, rewrite their own code, reach the APIC, and code
+# in a 4 MiB page remapped by its PDE with invlpg of another 4 KiB page in it.
+foreach(g fsx asx iox spx nsx tsx rsx psx)
   tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
   tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)
   add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1

@@ -260,8 +260,13 @@ void tc_slot_dead(struct bt *bt, struct tb *tb, int slot);
 void tc_invalidate_tb(struct bt *bt, struct tb *tb);
 /* Invalidate the blocks of guest-physical page ppage (a write to it: SMC). */
 void tc_invalidate_page(struct bt *bt, uint32_t ppage);
-/* invlpg of virtual page vpage: jump caches reset if code ran from it; no block is touched. */
-void tc_invlpg(struct bt *bt, uint32_t vpage);
+/*
+ * invlpg of virtual page vpage: jump caches reset if code ran from it, or, when large
+ * (the current PDE maps it with a 4 MiB page, mmu_large_page), from any page of that
+ * 4 MiB page: INVLPG drops the whole large-page entry (SDM Vol 2 INVLPG). No block is
+ * touched.
+ */
+void tc_invlpg(struct bt *bt, uint32_t vpage, bool large);
 /*
  * A CR3 load: blocks and chains stay; jump and return-site caches reset (generation), or
  * the new address space's generation taken back (tc_jc_switch; pages_hold from

@@ -119,12 +119,14 @@ static int co_sreg_read(struct co *k)
 static int co_invlpg(struct co *k)
 {
 	uint32_t va;
+	bool large;
 
 	if (!co_need_cpl0(k))
 		return BT_EXIT_EXCEPTION;
 	va = co_ea(k, &k->op[0]);
+	large = mmu_large_page(k->bt, va);
 	mmu_unmap_va(k->bt, va);
-	tc_invlpg(k->bt, va >> 12);
+	tc_invlpg(k->bt, va >> 12, large);
 	k->bt->stats.invlpgs++;
 	k->c->eip = k->next;
 	return BT_EXIT_RESUME; /* the block running this may be gone */

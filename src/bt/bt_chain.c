@@ -174,13 +174,25 @@ void tc_invalidate_page(struct bt *bt, uint32_t ppage)
 	bt->mmu.pflags[ppage] &= ~PF_CODE;
 }
 
-void tc_invlpg(struct bt *bt, uint32_t vpage)
+void tc_invlpg(struct bt *bt, uint32_t vpage, bool large)
 {
 	/*
 	 * Blocks are found through their physical pages, and chains never leave the
 	 * pages a block was checked against: only the jump caches, keyed by virtual
-	 * address, may remember a stale mapping, and only if code ran from the page.
+	 * address, may remember a stale mapping, and only if code ran from the page
+	 * (from the 4 MiB page, for a large one: 128 bytes of the bitmap).
 	 */
+	if (large) {
+		const uint8_t *b = bt->cache.code_vpages + ((vpage & 0xffc00u) >> 3);
+		int i;
+
+		for (i = 0; i < 1024 / 8; i++)
+			if (b[i]) {
+				tc_jc_invalidate(bt);
+				return;
+			}
+		return;
+	}
 	if (tc_code_vpage(bt, vpage))
 		tc_jc_invalidate(bt);
 }

@@ -159,6 +159,17 @@ bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame)
 	return true;
 }
 
+bool mmu_large_page(struct bt *bt, uint32_t va)
+{
+	const struct bt_cpu *c = &bt->cpu;
+	const uint32_t *pde;
+
+	if (!(c->cr0 & X86_CR0_PG) || !(c->cr4 & X86_CR4_PSE))
+		return false;
+	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
+	return pde && (*pde & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS);
+}
+
 /*
  * Map the pages of vpage's aligned group whose PTEs (in the same table) are present
  * with A set, no page the guest has not accessed (so no A/D bit changes), writable

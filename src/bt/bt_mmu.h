@@ -133,6 +133,12 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
  */
 bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame);
 /*
+ * Does the current page directory map va with a 4 MiB page (paging on, CR4.PSE, PDE
+ * present with PS)? Read without side effects. For invlpg, which then invalidates the
+ * whole 4 MiB entry (SDM Vol 2 INVLPG, Vol 3 4.10.4.1).
+ */
+bool mmu_large_page(struct bt *bt, uint32_t va);
+/*
  * Does every code page the current address space's jump-cache generation has entries
  * from (bt_as.jc_page, jc_frame) still translate to the same frame (mmu_peek_fetch)?
  * False when there were too many to list. For tc_new_space after a CR3 load.

@@ -152,8 +152,13 @@ int bt_task_switch(struct bt *bt, uint16_t sel, int reason, uint32_t eip, bool h
 		c->cr0 |= CR0_TS;                /* the new task's first x87 instruction: #NM */
 		bt_fpu_cr0_changed(bt, old_cr0); /* x87 blocks were translated for TS clear */
 	}
-	/* From here on a fault belongs to the new task (SDM Vol 3 7.3, step 12). */
-	if ((c->cr0 & CR0_PG) && cr3 != c->cr3) {
+	/*
+	 * From here on a fault belongs to the new task (SDM Vol 3 7.3, step 12). CR3 is
+	 * loaded even when it holds the same value, and a CR3 load flushes the non-global
+	 * TLB entries (SDM Vol 3 4.10.4.1; qemu-system-i386 too): the shadow and the jump
+	 * caches forget, as for mov cr3.
+	 */
+	if (c->cr0 & CR0_PG) {
 		c->cr3 = cr3;
 		mmu_cr_written(bt, 3, c->cr0, c->cr4);
 		tc_new_space(bt, mmu_code_pages_hold(bt));

@@ -184,15 +184,14 @@ static int insn_seg(const struct xlat *x, bool *override)
 }
 
 /*
- * Does the instruction access memory through a segment register holding a null
- * selector (any operand, a string destination's ES included)? Such an access is
- * #GP(0) (SDM Vol 3 5.4.1); NOP, PREFETCH and INVLPG operands are not accesses.
+ * Is the instruction's memory operand no access (no segment check, no fault)? lea
+ * computes an address; the ModRM NOP "does not issue a memory operation" (SDM Vol 2
+ * NOP); PREFETCHh is a hint that raises no exception (SDM Vol 2 PREFETCHh); INVLPG
+ * checks no segment (SDM Vol 2 INVLPG). QEMU's TCG agrees (no access either).
  */
-static bool uses_null_seg(struct xlat *x)
+static bool no_access(ZydisMnemonic m)
 {
-	int i;
-
-	switch (x->in.mnemonic) {
+	switch (m) {
 	case ZYDIS_MNEMONIC_LEA:
 	case ZYDIS_MNEMONIC_NOP:
 	case ZYDIS_MNEMONIC_INVLPG:
@@ -202,10 +201,24 @@ static bool uses_null_seg(struct xlat *x)
 	case ZYDIS_MNEMONIC_PREFETCHT1:
 	case ZYDIS_MNEMONIC_PREFETCHT2:
 	case ZYDIS_MNEMONIC_PREFETCHW:
-		return false;
+		return true;
 	default:
-		break;
+		return false;
 	}
+}
+
+/*
+ * Does the instruction access memory through a segment register holding a null
+ * selector (any operand, a string destination's ES included)? Such an access is
+ * #GP(0) (SDM Vol 3 5.4.1); no_access() operands are not accesses. Every segment
+ * it accesses through goes into the block's key (seg_used).
+ */
+static bool uses_null_seg(struct xlat *x)
+{
+	int i;
+
+	if (no_access(x->in.mnemonic))
+		return false;
 	for (i = 0; i < x->in.operand_count; i++) {
 		const ZydisDecodedOperand *o = &x->op[i];
 		int seg;
@@ -213,10 +226,14 @@ static bool uses_null_seg(struct xlat *x)
 		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
 			continue;
 		seg = seg_of_reg(o->mem.segment);
-		if (x->bt->cpu.seg[seg].type & BT_SEG_NULL) {
-			x->e.seg_used |= (uint8_t)(1u << seg); /* keyed: only while it is null */
+		/*
+		 * Keyed by it, null or not: translated without the check, the block must
+		 * not run with it null (the lax rule of tc_seg_key would allow that for
+		 * a segment no emitted access used, and a callout's access is not one).
+		 */
+		x->e.seg_used |= (uint8_t)(1u << seg);
+		if (x->bt->cpu.seg[seg].type & BT_SEG_NULL)
 			return true;
-		}
 	}
 	return false;
 }
@@ -234,7 +251,7 @@ static void segment_prologue(struct xlat *x)
 	x->e.seg_next = -1;
 	if (override) /* whether it is limited decides the check below */
 		x->e.seg_used |= (uint8_t)(1u << x->e.seg_insn);
-	if ((override && x->in.mnemonic != ZYDIS_MNEMONIC_LEA &&
+	if ((override && !no_access(x->in.mnemonic) &&
 	     bt_seg_limited(&x->bt->cpu.seg[x->e.seg_insn])) ||
 	    uses_null_seg(x))
 		x_callout(x, BT_CO_seglimit);
