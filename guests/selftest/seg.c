@@ -224,7 +224,7 @@ static void c_null_selector_use(void)
 
 	__asm__ volatile("movw %%fs, %0\n\tmovw %%es, %1" : "=r"(fs), "=r"(es));
 	st_nfaults = 0;
-	__asm__ volatile("movw %w2, %%fs\n\tleal %%fs:4(%3), %1\n\t" ST_ARM
+	__asm__ volatile("movw %w2, %%fs\n\t.byte 0x64\n\tleal 4(%3), %1\n\t" ST_ARM
 	                 "movl %%fs:(%3), %0" ST_RESUME "\n\tmovw %w4, %%fs"
 	                 : "+r"(v), "=&r"(a)
 	                 : "r"(0), "r"(d), "r"((uint32_t)fs)
