@@ -413,6 +413,17 @@ static void retrace(struct bt *bt)
 				bt->mmu.pflags[pd[j] >> 12] |= PF_MARK;
 	}
 	for (p = 0; p < bt->mmu.npages; p++) {
+		/* Eight pages at a time while none is a table or marked (most of RAM): a fork's
+		 * new slot otherwise spends a byte test per page of RAM here. */
+		if (!(p & 7) && p + 8 <= bt->mmu.npages) {
+			uint64_t w;
+
+			memcpy(&w, &bt->mmu.pflags[p], sizeof(w));
+			if (!(w & (0x0101010101010101ull * (PF_PT | PF_PT_INUSE | PF_MARK)))) {
+				p += 7;
+				continue;
+			}
+		}
 		bt->mmu.pflags[p] &= (uint8_t)~PF_PT_INUSE; /* the slots changed: look again */
 		if (bt->mmu.pflags[p] & PF_MARK) {
 			bt->mmu.pflags[p] &= (uint8_t)~PF_MARK;
