@@ -100,14 +100,11 @@ int co_adapt_post(struct co *k)
 	return CO_NEXT;
 }
 
-/* Map va in the current view now if it is plain RAM not mapped so (mmu_fill). */
-static void fill_plain(struct bt *bt, uint32_t va, bool write)
+/* Map va (translated to pa) in the current view now if it is plain RAM not mapped so. */
+static void fill_plain(struct bt *bt, uint32_t va, uint32_t pa, bool write)
 {
-	uint32_t pa;
-
-	if (mmu_shadow_ok(bt, va, write) ||
-	    mmu_translate(bt, va, write ? ACC_WRITE : ACC_READ, bt->cpu.cpl == 3, &pa, NULL) ||
-	    pa >= bt->mon->vm.ram_size || (bt->mmu.pflags[pa >> 12] & (PF_CODE | PF_PT)))
+	if (mmu_shadow_ok(bt, va, write) || pa >= bt->mon->vm.ram_size ||
+	    (bt->mmu.pflags[pa >> 12] & (PF_CODE | PF_PT)))
 		return;
 	mmu_fill(bt, bt->mmu.cur_view, va, write, &pa);
 }
@@ -116,7 +113,7 @@ int co_pf_check(struct co *k)
 {
 	struct bt *bt = k->bt;
 	const struct bt_site *s = k->site;
-	uint32_t va = k->c->arg, last = va + s->mem_size - 1u, pa;
+	uint32_t va = k->c->arg, last = va + s->mem_size - 1u, pa, pa_last;
 	bool user = k->c->cpl == 3, w = s->mem_write;
 	int acc = w ? ACC_WRITE : ACC_READ;
 
@@ -126,10 +123,10 @@ int co_pf_check(struct co *k)
 	 * hidden fault (a page the guest's handler just mapped); code, page tables and
 	 * devices are left to the fault path, as for any access. */
 	if (mmu_translate(bt, va, acc, user, &pa, NULL) == 0 &&
-	    ((last ^ va) < 4096u || mmu_translate(bt, last, acc, user, &pa, NULL) == 0)) {
-		fill_plain(bt, va, w);
+	    ((last ^ va) < 4096u || mmu_translate(bt, last, acc, user, &pa_last, NULL) == 0)) {
+		fill_plain(bt, va, pa, w);
 		if ((last ^ va) >= 4096u)
-			fill_plain(bt, last, w);
+			fill_plain(bt, last, pa_last, w);
 		return CO_NEXT;
 	}
 	bt->stats.true_faults++;
