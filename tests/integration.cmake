@@ -216,3 +216,11 @@ foreach(g fsx asx iox spx nsx tsx rsx psx qsx)
     --golden ${GOLDEN}/${g}.txt)
   set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 endforeach()
+
+# Page tables and directories in RAM's last pages with RAM not a multiple of eight pages
+# (retrace's tail), more directories than cached address-space slots: no stale mapping.
+tandem_guest_test(bt esx esx.elf 1 --golden ${GOLDEN}/esx.txt -- --mem 8204K)
+tandem_guest_test(bt esx-noadapt esx.elf 1 --golden ${GOLDEN}/esx.txt -- --mem 8204K --no-adaptive)
+add_test(NAME qemu.esx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/esx.elf 1
+  --golden ${GOLDEN}/esx.txt -- --mem 8204K)
+set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
