@@ -181,26 +181,38 @@ static __attribute__((noinline)) uint32_t no_es(uint32_t i)
 	return buf[i & 31] + i;
 }
 
-/* ES null on odd i, flat on even: no_es then stosb; returns the #GP count */
-static uint32_t es_toggle(uint32_t n)
-{
-	uint32_t i, s = 0, g0 = f_n;
-
-	for (i = 0; i < n; i++) {
-		__asm__ volatile("movw %w0, %%es" ::"r"((i & 1) ? 0 : SEL_KDATA));
-		s += no_es(i);
-		__asm__ volatile("movl $1f, recover_eip\n\t"
-		                 "leal buf+32, %%edi\n\t"
-		                 "stosb\n"
-		                 "1:\tmovl $0, recover_eip"
-		                 :
-		                 : "a"(i)
-		                 : "edi", "memory");
-		__asm__ volatile("movw %w0, %%es" ::"r"(SEL_KDATA));
+/*
+ * n rounds, ES null when (i ^ null_first) is odd, flat otherwise: no_es (chained) then
+ * insn with ESI/EDI at buf, ECX = 2; a fault skips the rest. Returns the #GP count.
+ */
+#define ES_TOGGLE(fn, insn)                                                              \
+	static uint32_t fn(uint32_t n, uint32_t null_first)                              \
+	{                                                                                \
+		uint32_t i, s = 0, g0 = f_n;                                             \
+		for (i = 0; i < n; i++) {                                                \
+			__asm__ volatile("movw %w0, %%es" ::"r"(((i ^ null_first) & 1)   \
+			                                             ? 0                 \
+			                                             : SEL_KDATA));      \
+			s += no_es(i);                                                   \
+			__asm__ volatile("movl $1f, recover_eip\n\t"                     \
+			                 "leal buf+32, %%edi\n\t"                         \
+			                 "leal buf, %%esi\n\t"                            \
+			                 "movl $2, %%ecx\n\t" insn "\n"                    \
+			                 "1:\tmovl $0, recover_eip"                        \
+			                 :                                               \
+			                 : "a"(i)                                        \
+			                 : "ecx", "esi", "edi", "memory", "cc");         \
+			__asm__ volatile("movw %w0, %%es" ::"r"(SEL_KDATA));             \
+		}                                                                        \
+		(void)s;                                                                 \
+		return f_n - g0;                                                         \
 	}
-	(void)s;
-	return f_n - g0;
-}
+
+ES_TOGGLE(es_toggle, "stosb")
+ES_TOGGLE(es_toggle_movs, "rep movsb")
+ES_TOGGLE(es_toggle_scas, "scasb")
+ES_TOGGLE(es_toggle_cmps, "repe cmpsb")
+ES_TOGGLE(es_toggle_stosl, "rep stosl")
 
 /* ring 3 (the fault handler then runs on the TSS stack): push ds on an unmapped page,
  * then at ESP = 2 (the store wraps to the top page) */
@@ -240,8 +252,18 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	       (unsigned)*(volatile uint32_t *)pg_zero);
 	push_stack16();
 	f_n = 0;
-	es_toggle(200000);
-	expect_gp("toggle es null/flat, stosb", 100000);
+	es_toggle(200000, 0);
+	expect_gp("toggle es flat first, stosb", 100000);
+	es_toggle(20001, 1);
+	expect_gp("toggle es null first, stosb", 10001);
+	es_toggle_movs(20001, 1);
+	expect_gp("toggle es null first, rep movsb", 10001);
+	es_toggle_scas(20001, 1);
+	expect_gp("toggle es null first, scasb", 10001);
+	es_toggle_cmps(20000, 0);
+	expect_gp("toggle es flat first, repe cmpsb", 10000);
+	es_toggle_stosl(20001, 1);
+	expect_gp("toggle es null first, rep stosl", 10001);
 	/* rep stosl and insb through a null ES: #GP(0), nothing written */
 	memset((void *)buf, 0x11, sizeof(buf));
 	__asm__ volatile("movw %w0, %%es\n\t"
