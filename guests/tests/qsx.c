@@ -40,19 +40,19 @@ static void on_fault(struct trapframe *tf)
 }
 
 /* push sreg at ESP = &slot[2] with the slots filled; prints the slots and the ESP delta */
-#define PUSH_AT(name, insn)                                                              \
-	do {                                                                             \
-		uint32_t d;                                                              \
-		slot[0] = slot[1] = slot[2] = 0xdeadbeef;                                \
-		__asm__ volatile("movl %%esp, saved_esp\n\t"                             \
-		                 "movl %1, %%esp\n\t" insn "\n\t"                         \
-		                 "movl %%esp, %0\n\t"                                    \
-		                 "movl saved_esp, %%esp"                                 \
-		                 : "=r"(d)                                               \
-		                 : "r"((uint32_t)&slot[2])                               \
-		                 : "memory");                                            \
-		printf("qsx: %-10s %08x %08x delta=%d\n", name, (unsigned)slot[0],       \
-		       (unsigned)slot[1], (int)(d - (uint32_t)&slot[2]));                \
+#define PUSH_AT(name, insn)                                                                        \
+	do {                                                                                       \
+		uint32_t d;                                                                        \
+		slot[0] = slot[1] = slot[2] = 0xdeadbeef;                                          \
+		__asm__ volatile("movl %%esp, saved_esp\n\t"                                       \
+		                 "movl %1, %%esp\n\t" insn "\n\t"                                  \
+		                 "movl %%esp, %0\n\t"                                              \
+		                 "movl saved_esp, %%esp"                                           \
+		                 : "=r"(d)                                                         \
+		                 : "r"((uint32_t)&slot[2])                                         \
+		                 : "memory");                                                      \
+		printf("qsx: %-10s %08x %08x delta=%d\n", name, (unsigned)slot[0],                 \
+		       (unsigned)slot[1], (int)(d - (uint32_t)&slot[2]));                          \
 	} while (0)
 
 static void push_sizes(void)
@@ -185,27 +185,26 @@ static __attribute__((noinline)) uint32_t no_es(uint32_t i)
  * n rounds, ES null when (i ^ null_first) is odd, flat otherwise: no_es (chained) then
  * insn with ESI/EDI at buf, ECX = 2; a fault skips the rest. Returns the #GP count.
  */
-#define ES_TOGGLE(fn, insn)                                                              \
-	static uint32_t fn(uint32_t n, uint32_t null_first)                              \
-	{                                                                                \
-		uint32_t i, s = 0, g0 = f_n;                                             \
-		for (i = 0; i < n; i++) {                                                \
-			__asm__ volatile("movw %w0, %%es" ::"r"(((i ^ null_first) & 1)   \
-			                                             ? 0                 \
-			                                             : SEL_KDATA));      \
-			s += no_es(i);                                                   \
-			__asm__ volatile("movl $1f, recover_eip\n\t"                     \
-			                 "leal buf+32, %%edi\n\t"                         \
-			                 "leal buf, %%esi\n\t"                            \
-			                 "movl $2, %%ecx\n\t" insn "\n"                    \
-			                 "1:\tmovl $0, recover_eip"                        \
-			                 :                                               \
-			                 : "a"(i)                                        \
-			                 : "ecx", "esi", "edi", "memory", "cc");         \
-			__asm__ volatile("movw %w0, %%es" ::"r"(SEL_KDATA));             \
-		}                                                                        \
-		(void)s;                                                                 \
-		return f_n - g0;                                                         \
+#define ES_TOGGLE(fn, insn)                                                                        \
+	static uint32_t fn(uint32_t n, uint32_t null_first)                                        \
+	{                                                                                          \
+		uint32_t i, s = 0, g0 = f_n;                                                       \
+		for (i = 0; i < n; i++) {                                                          \
+			__asm__ volatile(                                                          \
+			    "movw %w0, %%es" ::"r"(((i ^ null_first) & 1) ? 0 : SEL_KDATA));       \
+			s += no_es(i);                                                             \
+			__asm__ volatile("movl $1f, recover_eip\n\t"                               \
+			                 "leal buf+32, %%edi\n\t"                                  \
+			                 "leal buf, %%esi\n\t"                                     \
+			                 "movl $2, %%ecx\n\t" insn "\n"                            \
+			                 "1:\tmovl $0, recover_eip"                                \
+			                 :                                                         \
+			                 : "a"(i)                                                  \
+			                 : "ecx", "esi", "edi", "memory", "cc");                   \
+			__asm__ volatile("movw %w0, %%es" ::"r"(SEL_KDATA));                       \
+		}                                                                                  \
+		(void)s;                                                                           \
+		return f_n - g0;                                                                   \
 	}
 
 ES_TOGGLE(es_toggle, "stosb")
@@ -247,8 +246,8 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	sti(); /* enter_user returns with IF = 0 */
 	printf("qsx: hole esp=%08x faults=%u vec=%u err=%u cr2=%08x\n", (unsigned)out[0],
 	       (unsigned)out[1], (unsigned)out[2], (unsigned)out[3], (unsigned)out[4]);
-	printf("qsx: wrap esp=%08x faults=%u top=%08x page0=%08x\n", (unsigned)out[5], (unsigned)f_n,
-	       (unsigned)*(volatile uint32_t *)(pg_top + 0xffc),
+	printf("qsx: wrap esp=%08x faults=%u top=%08x page0=%08x\n", (unsigned)out[5],
+	       (unsigned)f_n, (unsigned)*(volatile uint32_t *)(pg_top + 0xffc),
 	       (unsigned)*(volatile uint32_t *)pg_zero);
 	push_stack16();
 	f_n = 0;
@@ -269,13 +268,15 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	__asm__ volatile("movw %w0, %%es\n\t"
 	                 "movl $1f, recover_eip\n\t"
 	                 "rep stosl\n"
-	                 "1:" ::"r"(0), "D"(&buf[0]), "c"(4), "a"(0)
+	                 "1:" ::"r"(0),
+	                 "D"(&buf[0]), "c"(4), "a"(0)
 	                 : "memory");
 	expect_gp("rep stosl, es null", 1);
 	__asm__ volatile("movw %w0, %%es\n\t"
 	                 "movl $1f, recover_eip\n\t"
 	                 "insb\n"
-	                 "1:" ::"r"(0), "D"(&buf[16]), "d"(0x3fd)
+	                 "1:" ::"r"(0),
+	                 "D"(&buf[16]), "d"(0x3fd)
 	                 : "memory");
 	expect_gp("insb, es null", 1);
 	/* interrupts entered with ES null */
