@@ -207,11 +207,20 @@ set_tests_properties(qemu.mmiox PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # prefetch/nop through null or limited segments (no access: no #GP), a task switch to the
 # same CR3 (a CR3 load: a code page remapped without invlpg shows its new frame), and
 # stack-pointer loops that divide by zero, rewrite their own code, reach the APIC, and code
-# in a 4 MiB page remapped by its PDE with invlpg of another 4 KiB page in it.
-foreach(g fsx asx iox spx nsx tsx rsx psx)
+# in a 4 MiB page remapped by its PDE with invlpg of another 4 KiB page in it; push sreg
+# (every register, both sizes, faults, wraps, 16-bit SS) and a null ES toggled under chains (qsx).
+foreach(g fsx asx iox spx nsx tsx rsx psx qsx)
   tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
   tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)
   add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1
     --golden ${GOLDEN}/${g}.txt)
   set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 endforeach()
+
+# Page tables and directories in RAM's last pages with RAM not a multiple of eight pages
+# (retrace's tail), more directories than cached address-space slots: no stale mapping.
+tandem_guest_test(bt esx esx.elf 1 --golden ${GOLDEN}/esx.txt -- --mem 8204K)
+tandem_guest_test(bt esx-noadapt esx.elf 1 --golden ${GOLDEN}/esx.txt -- --mem 8204K --no-adaptive)
+add_test(NAME qemu.esx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/esx.elf 1
+  --golden ${GOLDEN}/esx.txt -- --mem 8204K)
+set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)

@@ -49,7 +49,8 @@ static int qemu_argv(const struct monitor_opts *o, char **argv, char *mem, size_
 	static char dev[] = "isa-debug-exit,iobase=0xf4,iosize=0x04";
 	int n = 0;
 
-	snprintf(mem, memlen, "%lluM", (unsigned long long)(o->mem >> 20));
+	/* in KiB: --mem is any multiple of 4 KiB (8204K was passed as 8M, RAM cut short) */
+	snprintf(mem, memlen, "%lluK", (unsigned long long)(o->mem >> 10));
 	if (o->serial)
 		snprintf(serial, seriallen, "file:%s", o->serial);
 	else
