@@ -270,6 +270,79 @@ static void c_string(void)
 	EXPECT(ax == 0x0B0A0908u && si == (uint32_t)a + 4, "lodsl backward");
 }
 
+static volatile int df_traps;
+
+static void df_trap(struct trapframe *tf)
+{
+	(void)tf;
+	df_traps++; /* the runtime's trap entry ran cld: the iret must restore DF */
+}
+
+/* std in its own block: the caller's string instruction is translated apart from it */
+static __attribute__((noinline)) void set_df(void)
+{
+	__asm__ volatile("std" ::: "cc");
+}
+
+/*
+ * DF reaches a string instruction by every path that sets it: popf, iret, std in
+ * another block, std before a callout (cpuid), and an interrupt whose handler
+ * clears DF and whose iret sets it again. lodsb then decrements ESI by one.
+ */
+static void c_df_paths(void)
+{
+	static const uint8_t src[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	uint32_t si, ax, r[4];
+	trap_handler_t old = trap_get_handler(0x1f);
+
+	si = (uint32_t)src + 4;
+	__asm__ volatile("pushfl\n\torl $0x400, (%%esp)\n\tpopfl\n\tlodsb\n\tcld"
+	                 : "=a"(ax), "+S"(si)
+	                 :
+	                 : "cc", "memory");
+	EXPECT(si == (uint32_t)src + 3 && (ax & 0xff) == 5, "lodsb after popf sets DF");
+	si = (uint32_t)src + 4;
+	__asm__ volatile("pushfl\n\torl $0x400, (%%esp)\n\tpushl %%cs\n\tpushl $1f\n\t"
+	                 "iret\n1:\tlodsb\n\tcld"
+	                 : "=a"(ax), "+S"(si)
+	                 :
+	                 : "cc", "memory");
+	EXPECT(si == (uint32_t)src + 3 && (ax & 0xff) == 5, "lodsb after iret sets DF");
+	/* std, a jump chained to the next block (from the second round on), lodsb */
+	for (int i = 0; i < 4; i++) {
+		si = (uint32_t)src + 4;
+		__asm__ volatile("std\n\tjmp 1f\n1:\tlodsb\n\tcld"
+		                 : "=a"(ax), "+S"(si)
+		                 :
+		                 : "cc", "memory");
+		EXPECT(si == (uint32_t)src + 3 && (ax & 0xff) == 5,
+		       "lodsb after std and a chained jump, round %d", i);
+	}
+	si = (uint32_t)src + 4;
+	set_df();
+	__asm__ volatile("lodsb\n\tcld" : "=a"(ax), "+S"(si) : : "cc", "memory");
+	EXPECT(si == (uint32_t)src + 3 && (ax & 0xff) == 5, "lodsb after std in another block");
+	si = (uint32_t)src + 4;
+	r[0] = 0;
+	__asm__ volatile("std\n\tcpuid\n\tlodsb\n\tcld"
+	                 : "+a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]), "+S"(si)
+	                 :
+	                 : "cc", "memory");
+	EXPECT(si == (uint32_t)src + 3 && (r[0] & 0xff) == 5, "lodsb after std and cpuid");
+	trap_set_handler(0x1f, df_trap);
+	si = (uint32_t)src + 4;
+	__asm__ volatile("std\n\tint $0x1f\n\tlodsb\n\tcld"
+	                 : "=a"(ax), "+S"(si)
+	                 :
+	                 : "cc", "memory");
+	trap_set_handler(0x1f, old);
+	EXPECT(df_traps == 1 && si == (uint32_t)src + 3 && (ax & 0xff) == 5,
+	       "lodsb after an interrupt that cleared DF returned (traps %d)", df_traps);
+	si = (uint32_t)src + 4;
+	__asm__ volatile("cld\n\tlodsb" : "=a"(ax), "+S"(si) : : "cc", "memory");
+	EXPECT(si == (uint32_t)src + 5 && (ax & 0xff) == 5, "lodsb after cld");
+}
+
 static void c_post(void)
 {
 	static const uint8_t vals[] = {0x00, 0x5A, 0xA5, 0xFF, 0x3C};
@@ -285,9 +358,15 @@ static void c_post(void)
 }
 
 CHECK_LIST(misc) = {
-    {"misc.cpuid_vendor", c_cpuid},      {"misc.rdtsc_monotonic", c_rdtsc},
-    {"misc.control_registers", c_cregs}, {"misc.cr4_reserved_gp", c_cr4_reserved},
-    {"misc.lgdt_sgdt", c_gdt},           {"misc.lidt_sidt_and_use", c_idt},
-    {"misc.ltr_str_new_tss", c_ltr},     {"misc.string_ops_both_directions", c_string},
-    {"misc.port80_post", c_post},        CHECK_END,
+    {"misc.cpuid_vendor", c_cpuid},
+    {"misc.rdtsc_monotonic", c_rdtsc},
+    {"misc.control_registers", c_cregs},
+    {"misc.cr4_reserved_gp", c_cr4_reserved},
+    {"misc.lgdt_sgdt", c_gdt},
+    {"misc.lidt_sidt_and_use", c_idt},
+    {"misc.ltr_str_new_tss", c_ltr},
+    {"misc.string_ops_both_directions", c_string},
+    {"misc.df_every_path", c_df_paths},
+    {"misc.port80_post", c_post},
+    CHECK_END,
 };

@@ -13,7 +13,7 @@
 #define CPU_C_CALLOUT 72
 #define CPU_CO_SITE 80
 #define CPU_EXIT_REASON 84
-#define CPU_DFTAB 88
+#define CPU_DFSTEP 88
 #define CPU_ARG 96
 #define CPU_JUMP 104
 #define CPU_IC 112

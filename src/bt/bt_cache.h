@@ -150,7 +150,6 @@ struct bt_tc {
 	uint32_t nloops;
 	bool loops_cut;    /* a kick aimed them at their exits */
 	struct tb *smc_tb; /* single-stepping out of a block its own store invalidated */
-	int8_t *dftab;     /* 64 KiB: (flags & DF) ? -1 : +1 (cpu.dftab points here) */
 };
 
 /* The hash chain of blocks at (eip, cpl): all address spaces' blocks at that eip share it. */

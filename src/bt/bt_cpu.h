@@ -108,8 +108,14 @@ struct bt_cpu {
 	uint64_t c_callout;
 	uint32_t co_site; /* index into bt->cache.sites */
 	uint32_t exit_reason;
-	uint64_t dftab; /* 64 KiB: (flags & DF) ? -1 : +1, indexed by flags & 0xffff */
-	uint32_t arg;   /* an operand translated code hands a callout (an address) */
+	/*
+	 * The guest's DF as a string step: +1 clear, -1 set. Set from hflags by
+	 * LOAD_GUEST (bt_stubs.S) at every entry and callout return, and by the
+	 * translation of cld/std, the only guest instructions that change DF
+	 * without a callout; so string translations read it with one load, not pushfq.
+	 */
+	int64_t df_step;
+	uint32_t arg; /* an operand translated code hands a callout (an address) */
 	uint32_t arg_pad;
 	uint64_t jump;   /* BT_ASM_CO_JUMP: the host code to go on at */
 	uint64_t ic;     /* the ret sites' inline caches (struct jc_entry[]) */

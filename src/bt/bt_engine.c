@@ -35,7 +35,7 @@ _Static_assert(offsetof(struct bt_cpu, c_callout) == CPU_C_CALLOUT, "bt_asm.h: C
 _Static_assert(offsetof(struct bt_cpu, co_site) == CPU_CO_SITE, "bt_asm.h: CPU_CO_SITE");
 _Static_assert(offsetof(struct bt_cpu, exit_reason) == CPU_EXIT_REASON,
                "bt_asm.h: CPU_EXIT_REASON");
-_Static_assert(offsetof(struct bt_cpu, dftab) == CPU_DFTAB, "bt_asm.h: CPU_DFTAB");
+_Static_assert(offsetof(struct bt_cpu, df_step) == CPU_DFSTEP, "bt_asm.h: CPU_DFSTEP");
 _Static_assert(offsetof(struct bt_cpu, arg) == CPU_ARG, "bt_asm.h: CPU_ARG");
 _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
 _Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
@@ -94,7 +94,6 @@ static void bt_destroy(void *state)
 	tc_destroy(bt);
 	mmu_destroy(bt);
 	bt_decoders_destroy(bt);
-	free(bt->cache.dftab);
 	if (bt->adaptive.mmio_scratch && bt->adaptive.mmio_scratch != MAP_FAILED)
 		munmap(bt->adaptive.mmio_scratch, 4096);
 	munmap(bt, sizeof(*bt));
@@ -103,7 +102,7 @@ static void bt_destroy(void *state)
 static int bt_create(struct monitor *mon, void **state)
 {
 	struct bt *bt;
-	int i, ret;
+	int ret;
 
 	bt = mmap(NULL, sizeof(*bt), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (bt == MAP_FAILED)
@@ -124,15 +123,12 @@ static int bt_create(struct monitor *mon, void **state)
 	bt->cpu.apic_base = 0xfee00900u;
 	bt->cpu.dr[6] = 0xffff0ff0u;
 	bt->cpu.dr[7] = 0x400u;
-	bt->cache.dftab = malloc(65536);
 	bt->adaptive.mmio_scratch =
 	    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ret = -ENOMEM;
-	if (!bt->cache.dftab || bt->adaptive.mmio_scratch == MAP_FAILED)
+	if (bt->adaptive.mmio_scratch == MAP_FAILED)
 		goto fail;
-	for (i = 0; i < 65536; i++)
-		bt->cache.dftab[i] = (i & 0x400) ? -1 : 1;
-	bt->cpu.dftab = (uint64_t)(uintptr_t)bt->cache.dftab;
+	bt->cpu.df_step = 1; /* LOAD_GUEST sets it from the flags at every entry */
 	if ((ret = mmu_init(bt)) || (ret = tc_init(bt)))
 		goto fail;
 	ret = -EINVAL;

@@ -29,6 +29,12 @@
 .macro LOAD_GUEST
 	mov eax, [r14 + CPU_HFLAGS]
 	and eax, BT_ASM_FLAGS_MASK
+	mov ecx, eax /* df_step = DF ? -1 : 1 */
+	shr ecx, 9
+	and ecx, 2
+	neg rcx
+	inc rcx
+	mov [r14 + CPU_DFSTEP], rcx
 	push rax
 	popfq
 	mov eax, [r14 + 0]

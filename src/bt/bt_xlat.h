@@ -97,9 +97,11 @@ enum x_next x_jcc(struct xlat *x);
  * instruction with addr32 choosing between two chained slots. Ends the block. */
 enum x_next x_loop(struct xlat *x);
 /* bt_xlat_string.c: movs, cmps, stos, lods, scas with 32-bit addressing inline, the step
- * from DF through cpu->dftab; a rep form loops in the block, its back edge recorded
+ * from DF through cpu->df_step; a rep form loops in the block, its back edge recorded
  * (x->loop_off) so a kick can cut it between iterations. Others: unsupported(). */
 enum x_next x_string(struct xlat *x);
+/* cld/std: the host's own, and cpu->df_step (+1 or -1) follows the new DF. */
+enum x_next x_cld_std(struct xlat *x);
 
 /* --trace=tc: the block's guest code (Capstone) and host code. */
 void bt_trace_block(struct bt *bt, const struct tb *tb);

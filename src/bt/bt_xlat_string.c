@@ -1,10 +1,13 @@
 /*
  * bt_xlat_string.c: movs, stos, lods, cmps, scas (with rep/repe/repne) as host
  * loops over [r8 + rsi] / [r8 + rdi] accesses (4 GiB + 3 at most: the mirror page).
- * The step comes from the guest's DF, read flag-free through a 64 KiB table;
+ * The step comes from the guest's DF, kept as cpu->df_step (+1/-1) by cld/std here
+ * and by every entry (pushfq to read the flags cost ~14 cycles per iteration);
  * a fault leaves ESI/EDI/ECX as far as the iterations done, as hardware does,
  * and so does a kick (the back edge is a patchable jump: see tc_unlink_all_async).
  */
+#include <string.h>
+
 #include "bt_xlat.h"
 
 enum sop { S_MOVS, S_STOS, S_LODS, S_CMPS, S_SCAS };
@@ -99,11 +102,7 @@ static void step(struct xlat *x, ZydisRegister dst, ZydisRegister base, int size
 enum x_next x_string(struct xlat *x)
 {
 	static const uint8_t df_step[] = {
-	    0x9c,                              /* pushfq                       */
-	    0x41, 0x5c,                        /* pop r12                      */
-	    0x45, 0x0f, 0xb7, 0xe4,            /* movzx r12d, r12w             */
-	    0x4d, 0x8b, 0x5e, CPU_DFTAB,       /* mov r11, [r14 + dftab]       */
-	    0x4f, 0x0f, 0xbe, 0x24,      0x23, /* movsx r12, byte [r11 + r12]  */
+	    0x4d, 0x8b, 0x66, CPU_DFSTEP, /* mov r12, [r14 + df_step] */
 	};
 	ZydisRegister acc, t13;
 	bool rep = x->in.attributes &
@@ -190,4 +189,17 @@ enum x_next x_string(struct xlat *x)
 			*step_field = (uint8_t)(x->e.p - (step_field + 1));
 	}
 	return 0;
+}
+
+enum x_next x_cld_std(struct xlat *x)
+{
+	/* cld; mov qword [r14 + df_step], +1 (std; ..., -1) */
+	uint8_t seq[] = {0xfc, 0x49, 0xc7, 0x46, CPU_DFSTEP, 0x01, 0x00, 0x00, 0x00};
+
+	if (x->in.mnemonic == ZYDIS_MNEMONIC_STD) {
+		seq[0] = 0xfd;
+		memset(seq + 5, 0xff, 4);
+	}
+	emit_bytes(&x->e, seq, sizeof(seq));
+	return X_NEXT;
 }
