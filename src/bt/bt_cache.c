@@ -486,7 +486,7 @@ static void page_link(struct bt *bt, struct tb *tb, int i)
 	if (!(bt->mmu.pflags[p] & PF_CODE)) {
 		bt->mmu.pflags[p] |= PF_CODE;
 		/* Existing writable mappings of the page must fault from now on. */
-		mmu_unmap_ppage(bt, p);
+		mmu_protect_ppage(bt, p);
 	}
 }
 

@@ -195,9 +195,12 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 		if (ok) {
 			bool w_ok = w->pde_w && (e & PTE_W);
 
-			if ((e & PTE_D) && (w_ok || (!user && !wp)) &&
-			    !(bt->mmu.pflags[p] & (PF_CODE | PF_PT))) {
-				prot |= PROT_WRITE;
+			if ((e & PTE_D) && (w_ok || (!user && !wp))) {
+				/* read-only while traced, writable again when not (V2P_TW) */
+				if (bt->mmu.pflags[p] & (PF_CODE | PF_PT))
+					f |= V2P_TW;
+				else
+					prot |= PROT_WRITE;
 				f |= w_ok ? 0 : V2P_WP0;
 			}
 			f |= pge && (e & PTE_G) ? V2P_G : 0;
@@ -247,7 +250,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	prot = PROT_READ;
 	if (w.can_write && !(bt->mmu.pflags[ppage] & (PF_CODE | PF_PT)))
 		prot |= PROT_WRITE;
-	flags = (w.global ? V2P_G : 0) | ((prot & PROT_WRITE) && w.wp0 ? V2P_WP0 : 0);
+	flags = (w.global ? V2P_G : 0) | (w.can_write && w.wp0 ? V2P_WP0 : 0) |
+	        (w.can_write && !(prot & PROT_WRITE) && ppage < bt->mmu.npages ? V2P_TW : 0);
 	/*
 	 * Already mapped so: a store to a traced page table or open bus (stepped next).
 	 * A read fault there, or the same page twice without a step between, would

@@ -23,12 +23,16 @@ struct bt_rmap { /* one shadow mapping of a physical page */
  * v2p entries (per view and guest virtual page): physical page + 1 (0 = unmapped),
  * V2P_W when the host mapping is writable, V2P_G when the guest PTE was global
  * (G with CR4.PGE: it may outlive a CR3 load, SDM Vol 3A 4.10.2.4), V2P_WP0 when it
- * is writable only because CR0.WP was 0 (a supervisor write to a read-only page).
+ * is writable only because CR0.WP was 0 (a supervisor write to a read-only page),
+ * V2P_TW when it is read-only only because the page is traced (translated code or a
+ * page table): the guest's tables allow the write and D is set, so when the page is
+ * no longer traced the mapping becomes writable in place (mmu_unprotect_ppage).
  */
 #define V2P_W 0x80000000u
 #define V2P_G 0x40000000u
 #define V2P_WP0 0x20000000u
-#define V2P_PAGE(e) (((e) & ~(V2P_W | V2P_G | V2P_WP0)) - 1)
+#define V2P_TW 0x10000000u
+#define V2P_PAGE(e) (((e) & ~(V2P_W | V2P_G | V2P_WP0 | V2P_TW)) - 1)
 
 /*
  * One cached address space: a pair of views (supervisor, user) whose shadow is kept
@@ -215,6 +219,18 @@ int mmu_canary_check(const struct bt *bt);
 void mmu_unmap_va(struct bt *bt, uint32_t va);
 /* Drop every shadow mapping of guest-physical page ppage, in every view. */
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
+/*
+ * Make every writable shadow mapping of ppage read-only (an mprotect each) and keep
+ * the rest: the page became traced (code or a page table) and its stores must fault.
+ * Reads go on without a fill: a mapping's frame does not depend on what it holds.
+ */
+void mmu_protect_ppage(struct bt *bt, uint32_t ppage);
+/*
+ * ppage is traced no more (neither code nor a page table): its mappings that were
+ * read-only only for the trace (V2P_TW) become writable again, an mprotect each,
+ * instead of a host fault and a fill at the guest's next store. No-op while traced.
+ */
+void mmu_unprotect_ppage(struct bt *bt, uint32_t ppage);
 /* Drop guest virtual page vpage from flat view v (no-op when unmapped). */
 void mmu_unmap_one(struct bt *bt, int v, uint32_t vpage);
 /* The view for the current CPL and address space becomes r8 at the next entry. */
@@ -254,6 +270,13 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
 bool mmu_pt_release(struct bt *bt, uint32_t ppage);
 /* Empty both views of address-space slot s (its key stays; the caller frees it). */
 void mmu_slot_empty(struct bt *bt, int s);
+/*
+ * Free slot s (key BT_AS_FREE), dropping its entries but its global ones: they may
+ * outlive the address space as a TLB's global entries outlive a CR3 load (SDM Vol 3A
+ * 4.10.2.4, 4.10.4.1), and the next space keyed into the slot uses them, as as_load
+ * does for an LRU slot. invlpg and a CR4.PGE change still drop them in every slot.
+ */
+void mmu_slot_drop(struct bt *bt, int s);
 /* Mark page pa as a guest page table the walker used (its writes then trace). */
 void mmu_trace_pt(struct bt *bt, uint32_t pa);
 

@@ -37,6 +37,7 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
 						mmu_unmap_one(bt, s * VIEW_KINDS + k, v);
 	}
 	bt->mmu.pflags[ppage] &= (uint8_t)~PF_PT;
+	mmu_unprotect_ppage(bt, ppage);
 	bt->stats.pt_untraced++;
 }
 
@@ -63,9 +64,55 @@ static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 	return 0;
 }
 
-bool mmu_pt_release(struct bt *bt, uint32_t ppage)
+/*
+ * Is traced page ppage still a page table or directory of the current address space
+ * or of a cached one? If not, untrace it (its read-only-for-the-trace mappings
+ * become writable again) and return true.
+ */
+static bool release_unused(struct bt *bt, uint32_t ppage)
 {
 	uint32_t cur = bt->cpu.cr3 & ~0xfffu;
+
+	for (int s = -1; s < BT_AS_NR; s++) {
+		uint32_t key = s < 0 ? cur : bt->mmu.as[s].cr3;
+		int how;
+
+		if (s >= 0 && (key == BT_AS_FREE || key == cur))
+			continue;
+		if ((key >> 12) == ppage)
+			return false;
+		if ((how = pd_points_to(bt, key, ppage))) {
+			if (how == 2) /* a costly check (a shared table): adapted stores skip it */
+				bt->mmu.pflags[ppage] |= PF_PT_INUSE;
+			return false;
+		}
+	}
+	bt->mmu.pflags[ppage] &= (uint8_t)~PF_PT;
+	mmu_unprotect_ppage(bt, ppage);
+	bt->stats.pt_released++;
+	return true;
+}
+
+/* The tables directory page key points to (4 KiB-page entries, traced RAM), at most n. */
+static uint32_t tables_of(struct bt *bt, uint32_t key, uint32_t *out, uint32_t n)
+{
+	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
+	const uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096);
+	uint32_t j, k = 0;
+
+	for (j = 0; pd && j < 1024 && k < n; j++)
+		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) &&
+		    (pd[j] >> 12) < bt->mmu.npages && (bt->mmu.pflags[pd[j] >> 12] & PF_PT))
+			out[k++] = pd[j] >> 12;
+	return k;
+}
+
+/* Tables of a dropped address space untraced at once (the rest wait for a store). */
+#define DROP_UNTRACE_MAX 64u
+
+bool mmu_pt_release(struct bt *bt, uint32_t ppage)
+{
+	uint32_t cur = bt->cpu.cr3 & ~0xfffu, tables[DROP_UNTRACE_MAX], nt = 0;
 	int s;
 
 	if (ppage >= bt->mmu.npages || !(bt->mmu.pflags[ppage] & PF_PT))
@@ -78,25 +125,16 @@ bool mmu_pt_release(struct bt *bt, uint32_t ppage)
 			/*
 			 * The directory of a space that is not current is written (a process's
 			 * page directory freed and reused): drop that space rather than follow
-			 * each entry; it is built again if its CR3 is loaded.
+			 * each entry; it is built again if its CR3 is loaded. Its tables no
+			 * other space uses are untraced now: they were that process's, and
+			 * the kernel reusing the directory is about to reuse them too.
 			 */
-			mmu_slot_empty(bt, s);
-			bt->mmu.as[s].cr3 = BT_AS_FREE;
+			nt += tables_of(bt, ppage << 12, tables + nt, DROP_UNTRACE_MAX - nt);
+			mmu_slot_drop(bt, s);
 			bt->stats.as_dropped++;
 		}
-	for (s = -1; s < BT_AS_NR; s++) {
-		uint32_t key = s < 0 ? cur : bt->mmu.as[s].cr3;
-		int how;
-
-		if (s >= 0 && (key == BT_AS_FREE || key == cur))
-			continue;
-		if ((how = pd_points_to(bt, key, ppage))) {
-			if (how == 2) /* a costly check (a shared table): adapted stores skip it */
-				bt->mmu.pflags[ppage] |= PF_PT_INUSE;
-			return false;
-		}
-	}
-	bt->mmu.pflags[ppage] &= (uint8_t)~PF_PT;
-	bt->stats.pt_released++;
-	return true;
+	for (uint32_t i = 0; i < nt; i++)
+		if (bt->mmu.pflags[tables[i]] & PF_PT)
+			release_unused(bt, tables[i]);
+	return release_unused(bt, ppage);
 }

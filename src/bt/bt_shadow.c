@@ -197,6 +197,18 @@ static int shadow_map(struct bt *bt, int v, uint32_t vpage, uint32_t n, int prot
 	return 0;
 }
 
+#define RMAP_DEAD 0xffu /* bt_rmap.view of a pool entry on the free list */
+
+/* Entry idx (index + 1) goes back to the free list; the caller has unlinked it. */
+static void rmap_release(struct bt *bt, uint32_t idx)
+{
+	struct bt_rmap *r = &bt->mmu.rmap[idx - 1];
+
+	r->view = RMAP_DEAD;
+	r->next = bt->mmu.rmap_free;
+	bt->mmu.rmap_free = idx;
+}
+
 static void rmap_remove(struct bt *bt, uint32_t ppage, int v, uint32_t vpage)
 {
 	uint32_t *link = &bt->mmu.rmap_head[ppage];
@@ -208,8 +220,7 @@ static void rmap_remove(struct bt *bt, uint32_t ppage, int v, uint32_t vpage)
 			uint32_t idx = *link;
 
 			*link = r->next;
-			r->next = bt->mmu.rmap_free;
-			bt->mmu.rmap_free = idx;
+			rmap_release(bt, idx);
 			return;
 		}
 		link = &r->next;
@@ -301,25 +312,24 @@ undo:
 /*
  * Drop the entries of the views in vmask (bit per flat view) whose v2p flags have
  * one of any (0: every entry) and none of keep. With nothing to keep, each view is
- * emptied by one mmap; otherwise page by page. Returns how many were dropped.
+ * emptied by one mmap; otherwise page by page. Returns how many were dropped. The
+ * cost is one pass over the rmap pool (its high-water mark), not over guest RAM.
  */
 static uint32_t sweep(struct bt *bt, uint32_t vmask, uint32_t any, uint32_t keep)
 {
 	bool bulk = !any && !keep;
-	uint32_t p, dropped = 0;
+	uint32_t i, dropped = 0;
 	int v;
 
 	if (!bulk && !any) { /* keeping some: bulk anyway when there is none to keep */
-		uint32_t kept = 0;
-
-		for (uint32_t i = 0; i < bt->mmu.rmap_used && !kept; i++) {
+		bulk = true;
+		for (i = 0; i < bt->mmu.rmap_used && bulk; i++) {
 			const struct bt_rmap *r = &bt->mmu.rmap[i];
 
-			/* (a free pool entry may count: then page by page, still right) */
-			if ((vmask >> r->view) & 1 && (bt->mmu.v2p[r->view][r->va] & keep))
-				kept++;
+			if (r->view != RMAP_DEAD && (vmask >> r->view) & 1 &&
+			    (bt->mmu.v2p[r->view][r->va] & keep))
+				bulk = false;
 		}
-		bulk = !kept;
 	}
 	if (bulk)
 		for (v = 0; v < VIEW_NR; v++)
@@ -327,25 +337,22 @@ static uint32_t sweep(struct bt *bt, uint32_t vmask, uint32_t any, uint32_t keep
 				mmap(bt->mmu.view[v], VIEW_MAPPED, PROT_NONE,
 				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
 				     0);
-	for (p = 0; p <= bt->mmu.npages; p++) {
-		uint32_t *link = &bt->mmu.rmap_head[p];
+	for (i = 0; i < bt->mmu.rmap_used; i++) {
+		const struct bt_rmap *r = &bt->mmu.rmap[i];
+		uint32_t e, va;
 
-		while (*link) {
-			struct bt_rmap *r = &bt->mmu.rmap[*link - 1];
-			uint32_t e = bt->mmu.v2p[r->view][r->va], idx = *link;
-
-			if (!((vmask >> r->view) & 1) || (any && !(e & any)) || (e & keep)) {
-				link = &r->next;
-				continue;
-			}
-			if (!bulk)
-				shadow_none(bt, r->view, r->va);
-			forget(bt, r->view, r->va);
-			*link = r->next;
-			r->next = bt->mmu.rmap_free;
-			bt->mmu.rmap_free = idx;
-			dropped++;
-		}
+		if (r->view == RMAP_DEAD || !((vmask >> r->view) & 1))
+			continue;
+		v = r->view;
+		va = r->va;
+		e = bt->mmu.v2p[v][va];
+		if ((any && !(e & any)) || (e & keep))
+			continue;
+		if (!bulk)
+			shadow_none(bt, v, va);
+		rmap_remove(bt, V2P_PAGE(e), v, va); /* this very entry: one per (view, page) */
+		forget(bt, v, va);
+		dropped++;
 	}
 	return dropped;
 }
@@ -358,6 +365,13 @@ static uint32_t slot_mask(int s)
 void mmu_slot_empty(struct bt *bt, int s)
 {
 	sweep(bt, slot_mask(s), 0, 0);
+}
+
+void mmu_slot_drop(struct bt *bt, int s)
+{
+	if (bt->mmu.as[s].mapped)
+		sweep(bt, slot_mask(s), 0, V2P_G);
+	bt->mmu.as[s].cr3 = BT_AS_FREE;
 }
 
 void mmu_flush(struct bt *bt)
@@ -384,7 +398,7 @@ void mmu_trace_pt(struct bt *bt, uint32_t pa)
 	if (p < bt->mmu.npages && !(bt->mmu.pflags[p] & PF_PT)) {
 		bt->mmu.pflags[p] = (uint8_t)((bt->mmu.pflags[p] | PF_PT) & ~PF_PT_INUSE);
 		bt->mmu.pt_hot[p] = 0;
-		mmu_unmap_ppage(bt, p);
+		mmu_protect_ppage(bt, p);
 	}
 }
 
@@ -428,8 +442,9 @@ static void retrace(struct bt *bt)
 		if (bt->mmu.pflags[p] & PF_MARK) {
 			bt->mmu.pflags[p] &= (uint8_t)~PF_MARK;
 			mmu_trace_pt(bt, p << 12);
-		} else {
+		} else if (bt->mmu.pflags[p] & PF_PT) {
 			bt->mmu.pflags[p] &= (uint8_t)~PF_PT;
+			mmu_unprotect_ppage(bt, p);
 		}
 	}
 }
@@ -550,11 +565,38 @@ void mmu_unmap_ppage(struct bt *bt, uint32_t ppage)
 
 		shadow_none(bt, r->view, r->va);
 		forget(bt, r->view, r->va);
-		r->next = bt->mmu.rmap_free;
-		bt->mmu.rmap_free = i;
+		rmap_release(bt, i);
 		i = next;
 	}
 	bt->mmu.rmap_head[ppage] = 0;
+}
+
+void mmu_protect_ppage(struct bt *bt, uint32_t ppage)
+{
+	for (uint32_t i = bt->mmu.rmap_head[ppage]; i; i = bt->mmu.rmap[i - 1].next) {
+		const struct bt_rmap *r = &bt->mmu.rmap[i - 1];
+		uint32_t *e = &bt->mmu.v2p[r->view][r->va];
+
+		if (!(*e & V2P_W))
+			continue;
+		mmu_shadow_mprotect(bt, r->view, r->va << 12, PROT_READ);
+		*e = (*e & ~V2P_W) | V2P_TW; /* (V2P_WP0 stays: a CR0.WP 0->1 drops it) */
+	}
+}
+
+void mmu_unprotect_ppage(struct bt *bt, uint32_t ppage)
+{
+	if (ppage >= bt->mmu.npages || (bt->mmu.pflags[ppage] & (PF_CODE | PF_PT)))
+		return;
+	for (uint32_t i = bt->mmu.rmap_head[ppage]; i; i = bt->mmu.rmap[i - 1].next) {
+		const struct bt_rmap *r = &bt->mmu.rmap[i - 1];
+		uint32_t *e = &bt->mmu.v2p[r->view][r->va];
+
+		if (!(*e & V2P_TW))
+			continue;
+		mmu_shadow_mprotect(bt, r->view, r->va << 12, PROT_READ | PROT_WRITE);
+		*e = (*e & ~V2P_TW) | V2P_W;
+	}
 }
 
 int mmu_devpage_map(struct bt *bt, int view, uint32_t va)
