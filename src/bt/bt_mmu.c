@@ -257,9 +257,14 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	 * A read fault there, or the same page twice without a step between, would
 	 * mean the host mapping is not what v2p says: map it again rather than loop.
 	 */
-	if (write &&
-	    bt->mmu.v2p[view][vpage] == ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
-	    bt->mmu.fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
+	if ((prot & PROT_WRITE) && bt->mmu.v2p[view][vpage] == ((ppage + 1) | flags | V2P_TW)) {
+		/* read-only for a trace that is over (mmu_unprotect_ppage left it to us) */
+		mmu_shadow_mprotect(bt, view, va, PROT_READ | PROT_WRITE);
+		bt->mmu.v2p[view][vpage] = (ppage + 1) | flags | V2P_W;
+	} else if (write &&
+	           bt->mmu.v2p[view][vpage] ==
+	               ((ppage + 1) | flags | ((prot & PROT_WRITE) ? V2P_W : 0)) &&
+	           bt->mmu.fill_saved != ((uint64_t)vpage << 8 | (unsigned)view) + 1) {
 		bt->stats.remaps_saved++;
 		bt->mmu.fill_saved = ((uint64_t)vpage << 8 | (unsigned)view) + 1;
 	} else {
@@ -324,8 +329,20 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
 
 void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
 {
-	if (old & PTE_P)
-		mmu_pt_entry_changed(bt, ppage, e);
+	uint32_t now = ((const uint32_t *)(bt->mon->vm.ram + ((size_t)ppage << 12)))[e];
+
+	if (!(old & PTE_P))
+		return;
+	mmu_pt_entry_changed(bt, ppage, e);
+	/*
+	 * A directory entry that pointed to a table no longer does: if no cached
+	 * address space uses that table any more (a process freeing its tables at
+	 * exit), it is untraced now, not at the kernel's first store when it reuses it.
+	 */
+	if (!(old & PDE_PS && bt->cpu.cr4 & X86_CR4_PSE) && (now ^ old) >> 12 &&
+	    (old >> 12) < bt->mmu.npages && (bt->mmu.pflags[old >> 12] & PF_PT) &&
+	    mmu_is_directory(bt, ppage))
+		mmu_pt_release_unused(bt, old >> 12);
 }
 
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)

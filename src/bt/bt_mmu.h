@@ -226,9 +226,11 @@ void mmu_unmap_ppage(struct bt *bt, uint32_t ppage);
  */
 void mmu_protect_ppage(struct bt *bt, uint32_t ppage);
 /*
- * ppage is traced no more (neither code nor a page table): its mappings that were
- * read-only only for the trace (V2P_TW) become writable again, an mprotect each,
- * instead of a host fault and a fill at the guest's next store. No-op while traced.
+ * ppage is traced no more (neither code nor a page table): its mappings in the
+ * current address space's views that were read-only only for the trace (V2P_TW)
+ * become writable again, an mprotect each, instead of a host fault and a fill at
+ * the guest's next store (other spaces' get theirs at their first store, from
+ * mmu_fill, also by mprotect). No-op while traced.
  */
 void mmu_unprotect_ppage(struct bt *bt, uint32_t ppage);
 /* Drop guest virtual page vpage from flat view v (no-op when unmapped). */
@@ -268,6 +270,15 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
  * as retrace in bt_shadow.c). False (traced still) otherwise or for a page not traced.
  */
 bool mmu_pt_release(struct bt *bt, uint32_t ppage);
+/*
+ * Is traced page ppage still a page table or directory of the current address space
+ * or of a cached one? If not, untrace it (its mappings that were read-only for the
+ * trace become writable again, mmu_unprotect_ppage) and return true; false if it is
+ * in use (or was not traced).
+ */
+bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage);
+/* Is ppage the directory of the current address space or of a cached one? */
+bool mmu_is_directory(const struct bt *bt, uint32_t ppage);
 /* Empty both views of address-space slot s (its key stays; the caller frees it). */
 void mmu_slot_empty(struct bt *bt, int s);
 /*

@@ -64,14 +64,12 @@ static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 	return 0;
 }
 
-/*
- * Is traced page ppage still a page table or directory of the current address space
- * or of a cached one? If not, untrace it (its read-only-for-the-trace mappings
- * become writable again) and return true.
- */
-static bool release_unused(struct bt *bt, uint32_t ppage)
+bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage)
 {
 	uint32_t cur = bt->cpu.cr3 & ~0xfffu;
+
+	if (ppage >= bt->mmu.npages || !(bt->mmu.pflags[ppage] & PF_PT))
+		return false;
 
 	for (int s = -1; s < BT_AS_NR; s++) {
 		uint32_t key = s < 0 ? cur : bt->mmu.as[s].cr3;
@@ -91,6 +89,16 @@ static bool release_unused(struct bt *bt, uint32_t ppage)
 	mmu_unprotect_ppage(bt, ppage);
 	bt->stats.pt_released++;
 	return true;
+}
+
+bool mmu_is_directory(const struct bt *bt, uint32_t ppage)
+{
+	if (((bt->cpu.cr3 & ~0xfffu) >> 12) == ppage)
+		return true;
+	for (int s = 0; s < BT_AS_NR; s++)
+		if (bt->mmu.as[s].cr3 != BT_AS_FREE && (bt->mmu.as[s].cr3 >> 12) == ppage)
+			return true;
+	return false;
 }
 
 /* The tables directory page key points to (4 KiB-page entries, traced RAM), at most n. */
@@ -135,6 +143,6 @@ bool mmu_pt_release(struct bt *bt, uint32_t ppage)
 		}
 	for (uint32_t i = 0; i < nt; i++)
 		if (bt->mmu.pflags[tables[i]] & PF_PT)
-			release_unused(bt, tables[i]);
-	return release_unused(bt, ppage);
+			mmu_pt_release_unused(bt, tables[i]);
+	return mmu_pt_release_unused(bt, ppage);
 }

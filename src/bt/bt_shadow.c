@@ -592,7 +592,8 @@ void mmu_unprotect_ppage(struct bt *bt, uint32_t ppage)
 		const struct bt_rmap *r = &bt->mmu.rmap[i - 1];
 		uint32_t *e = &bt->mmu.v2p[r->view][r->va];
 
-		if (!(*e & V2P_TW))
+		/* Other address spaces' mappings wait for a store of theirs (mmu_fill). */
+		if (!(*e & V2P_TW) || VIEW_AS(r->view) != bt->mmu.cur_as)
 			continue;
 		mmu_shadow_mprotect(bt, r->view, r->va << 12, PROT_READ | PROT_WRITE);
 		*e = (*e & ~V2P_TW) | V2P_W;
