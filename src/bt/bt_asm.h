@@ -19,6 +19,8 @@
 #define CPU_IC 112
 #define CPU_VBASE 120
 #define CPU_JC_KEY 128
+#define CPU_GJC 136
+#define CPU_GJC_KEY 144
 
 /* A callout's answer: continue in the block at cpu->jump. */
 #define BT_ASM_CO_JUMP 0x100

@@ -45,9 +45,17 @@ static void ic_reset(struct bt *bt, struct jc_entry *ic, uint32_t n)
 		ic[i] = (struct jc_entry){0, 0, (uint64_t)(uintptr_t)bt->cache.stub_miss};
 }
 
+/*
+ * Keys: the jump caches' by the whole segment state; the global cache's by that
+ * state without GS (gseg_id), as the blocks it takes do not use GS (a kernel's code
+ * runs under whatever GS a process left; Linux's per-CPU data is FS).
+ */
 static void jc_set_key(struct bt *bt)
 {
 	bt->cpu.jc_key = (uint64_t)(bt->cache.jc_gen << 8 | bt->cache.seg_id) << 32;
+	bt->cpu.gjc_key = bt->cpu.cpl == 3
+	                      ? GJC_KEY_OFF
+	                      : (uint64_t)(bt->cache.gjc_gen << 8 | bt->cache.gseg_id) << 32;
 }
 
 /* Probes (and C lookups) use the current address space's tables from now on. */
@@ -79,6 +87,9 @@ void tc_jc_reset(struct bt *bt)
 		jc_fill_empty(bt, bt->cache.jc_as[a][0]);
 		jc_fill_empty(bt, bt->cache.jc_as[a][1]);
 	}
+	jc_fill_empty(bt, bt->cache.gjc);
+	bt->cache.gjc_gen = 1;
+	memset(bt->cache.gjc_vpages, 0, 1u << 17);
 	ic_reset(bt, bt->cache.ic, bt->cache.ic_used);
 	bt->cache.ic_used = 0;
 	bt->cache.jc_gen = bt->cache.jc_gen_last = 1;
@@ -102,10 +113,53 @@ static void jc_new_gen(struct bt *bt)
 	jc_gen_to_as(bt);
 }
 
-void tc_jc_invalidate(struct bt *bt)
+/* Every global jump-cache entry misses from now on. */
+static void gjc_bump(struct bt *bt)
+{
+	if (bt->cache.gjc_gen == JC_GEN_MAX) {
+		jc_fill_empty(bt, bt->cache.gjc);
+		bt->cache.gjc_gen = 0;
+	}
+	bt->cache.gjc_gen++;
+	memset(bt->cache.gjc_vpages, 0, 1u << 17);
+	jc_set_key(bt);
+}
+
+void tc_jc_invalidate_local(struct bt *bt)
 {
 	bt->cache.jc_epoch++; /* entries of every generation may name what changed */
 	jc_new_gen(bt);
+}
+
+void tc_jc_invalidate(struct bt *bt)
+{
+	gjc_bump(bt);
+	tc_jc_invalidate_local(bt);
+}
+
+void tc_gjc_forget(struct bt *bt, const struct tb *tb)
+{
+	struct jc_entry *e = &bt->cache.gjc[tb->eip & (JC_SIZE - 1)];
+
+	if (e->host == (uint64_t)(uintptr_t)tb->code)
+		*e = (struct jc_entry){tb->eip & (JC_SIZE - 1), 0,
+		                       (uint64_t)(uintptr_t)bt->cache.stub_miss};
+}
+
+void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large)
+{
+	const uint8_t *b = bt->cache.gjc_vpages + ((vpage & 0xffc00u) >> 3);
+
+	if (!large) {
+		if (bt->cache.gjc_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7)))
+			gjc_bump(bt);
+		return;
+	}
+	for (int i = 0; i < 1024 / 8; i++)
+		if (b[i]) {
+			gjc_bump(bt);
+			return;
+		}
 }
 
 void tc_jc_switch(struct bt *bt, bool pages_hold)
@@ -156,6 +210,15 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 		jc_new_gen(bt);
 	bt->cache.jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
+	if (!user && !(tb->seg_mask & GJC_NO_SEG) && bt->cache.gseg_id != 0xff &&
+	    mmu_peek_global(bt, tb->eip) &&
+	    (tb->page[1] == ~0u || mmu_peek_global(bt, (tb->eip | 0xfffu) + 1u))) {
+		bt->cache.gjc[tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
+		    tb->eip, (uint32_t)(bt->cpu.gjc_key >> 32), (uint64_t)(uintptr_t)tb->code};
+		bt->cache.gjc_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+		if (tb->page[1] != ~0u && v < 0xfffffu)
+			bt->cache.gjc_vpages[(v + 1) >> 3] |= (uint8_t)(1u << ((v + 1) & 7));
+	}
 	jc_note_page(bt, v | user, tb->page[0]);
 	if (tb->page[1] != ~0u)
 		jc_note_page(bt, ((v + 1) & 0xfffffu) | user, tb->page[1]);
@@ -314,6 +377,23 @@ bool tc_seg_covers(const struct bt *bt, const struct tb *a, const struct tb *b)
 	return true;
 }
 
+/* gseg_id: the current state without GJC_NO_SEG, interned (0xff: none, no match). */
+static void gseg_update(struct bt *bt)
+{
+	struct bt_segstate st;
+	int id;
+
+	memset(&st, 0, sizeof(st));
+	for (int s = 0; s < SEG_NR; s++)
+		if (!(GJC_NO_SEG & (1u << s))) {
+			st.base[s] = bt->cache.segtab[bt->cache.seg_id].base[s];
+			st.limit[s] = bt->cache.segtab[bt->cache.seg_id].limit[s];
+			st.type[s] = bt->cache.segtab[bt->cache.seg_id].type[s];
+		}
+	id = seg_intern(bt, &st);
+	bt->cache.gseg_id = id < 0 ? 0xff : (uint8_t)id;
+}
+
 void tc_seg_changed(struct bt *bt)
 {
 	struct bt_segstate st = segstate_now(bt);
@@ -329,6 +409,7 @@ void tc_seg_changed(struct bt *bt)
 		return;
 	}
 	bt->cache.seg_id = (uint8_t)id;
+	gseg_update(bt);
 	jc_set_key(bt);
 }
 
@@ -343,6 +424,15 @@ void tc_use_cpl(struct bt *bt)
 {
 	if (bt->cpu.jc != (uint64_t)(uintptr_t)bt->cache.jc_empty)
 		bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc[bt->cpu.cpl == 3];
+	jc_set_key(bt); /* the global cache's key is off at CPL 3 */
+}
+
+void tc_caches_use(struct bt *bt, bool empty)
+{
+	bt->cpu.jc =
+	    (uint64_t)(uintptr_t)(empty ? bt->cache.jc_empty : bt->cache.jc[bt->cpu.cpl == 3]);
+	bt->cpu.gjc = (uint64_t)(uintptr_t)(empty ? bt->cache.jc_empty : bt->cache.gjc);
+	bt->cpu.ic = (uint64_t)(uintptr_t)(empty ? bt->cache.ic_empty : bt->cache.ic);
 }
 
 int tc_init(struct bt *bt)
@@ -386,17 +476,21 @@ int tc_init(struct bt *bt)
 	bt->cache.jc[0] = bt->cache.jc_as[0][0];
 	bt->cache.jc[1] = bt->cache.jc_as[0][1];
 	bt->cache.jc_empty = malloc(jcsz);
+	bt->cache.gjc = malloc(jcsz);
+	bt->cache.gjc_vpages = calloc(1u << 17, 1);
 	bt->cache.code_vpages = calloc(1u << 17, 1);
 	bt->cache.ic = malloc(IC_MAX * sizeof(struct jc_entry));
 	bt->cache.ic_empty = malloc(IC_MAX * sizeof(struct jc_entry));
 	if (!bt->cache.tbs || !bt->cache.sites || !bt->cache.imaps || !bt->cache.chains ||
 	    !bt->cache.loops || !bt->cache.jc[0] || !bt->cache.jc[1] || !bt->cache.jc_empty ||
-	    !bt->cache.ic || !bt->cache.ic_empty || !bt->cache.code_vpages)
+	    !bt->cache.ic || !bt->cache.ic_empty || !bt->cache.code_vpages || !bt->cache.gjc ||
+	    !bt->cache.gjc_vpages)
 		return -ENOMEM;
 	jc_fill_empty(bt, bt->cache.jc_empty);
+	jc_fill_empty(bt, bt->cache.gjc);
 	ic_reset(bt, bt->cache.ic, IC_MAX);
 	ic_reset(bt, bt->cache.ic_empty, IC_MAX);
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->cache.ic;
+	tc_caches_use(bt, false);
 	tc_flush(bt);
 	bt->stats.tc_flushes = 0;
 	return 0;
@@ -419,6 +513,8 @@ void tc_destroy(struct bt *bt)
 	}
 	free(bt->cache.jc_as);
 	free(bt->cache.jc_empty);
+	free(bt->cache.gjc);
+	free(bt->cache.gjc_vpages);
 	free(bt->cache.code_vpages);
 	free(bt->cache.ic);
 	free(bt->cache.ic_empty);
@@ -442,6 +538,7 @@ void tc_flush(struct bt *bt)
 	bt->cache.seg_id = 0;
 	bt->cache.segtab[0] = segstate_now(bt);
 	bt->stats.seg_states = 1;
+	gseg_update(bt);
 	if (bt->cache.page_tbs)
 		memset(bt->cache.page_tbs, 0, bt->mmu.npages * sizeof(*bt->cache.page_tbs));
 	if (bt->mmu.pflags) {

@@ -91,6 +91,10 @@ struct jc_entry {
 	uint64_t host;
 };
 #define JC_GEN_MAX 0xffffffu /* generations are 24 bits; past this the caches are refilled */
+/* cpu->gjc_key at CPL 3: generation 0 with segment state 0xff, which no entry has */
+#define GJC_KEY_OFF (0xffull << 32)
+/* The segment blocks in the global jump cache never use, left out of its key: GS. */
+#define GJC_NO_SEG (1u << 5)
 #define TC_MAX_SEGSTATES 255
 
 /* The data segment state translations fold in: base, and limit and type where limited. */
@@ -129,6 +133,10 @@ struct bt_tc {
 	struct jc_entry *(*jc_as)[2]; /* [BT_AS_NR]: per cached address space (tc_jc_switch) */
 	int jc_owner;                 /* the address space jc and jc_gen belong to */
 	struct jc_entry *jc_empty;    /* all misses: swapped in by a kick */
+	struct jc_entry *gjc;         /* global: CPL 0-2 blocks on global pages (tc_jc_fill) */
+	uint32_t gjc_gen;             /* its generation: bumped by tc_jc_invalidate only */
+	uint8_t *gjc_vpages;          /* bitmap: virtual pages with global entries (invlpg) */
+	uint8_t gseg_id;              /* its key's segment part: the state but GJC_NO_SEG */
 	struct jc_entry *ic;          /* one inline cache per ret site: its last target */
 	struct jc_entry *ic_empty;    /* all misses: swapped in by a kick */
 	uint32_t ic_used;
@@ -199,6 +207,15 @@ void tc_jc_reset(struct bt *bt);
  * no address space's earlier generation may be taken back (bt->jc_epoch).
  */
 void tc_jc_invalidate(struct bt *bt);
+/* The same for the per-address-space caches only: the global one stays (see tc_gjc_*). */
+void tc_jc_invalidate_local(struct bt *bt);
+/* tb is invalidated: the global jump cache's entry for it (if any) goes, exactly. */
+void tc_gjc_forget(struct bt *bt, const struct tb *tb);
+/*
+ * invlpg of vpage (large: its whole 4 MiB page): the global jump cache forgets
+ * everything if it has an entry from that page (gjc_vpages), else nothing.
+ */
+void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
 /*
  * After a CR3 load (the current address space already the new one): take back the
  * generation this address space last used when nothing invalidated since and
@@ -208,9 +225,20 @@ void tc_jc_invalidate(struct bt *bt);
  * between two processes then keeps both processes' jump caches.
  */
 void tc_jc_switch(struct bt *bt, bool pages_hold);
-/* Enter tb (just looked up or translated) in the current CPL's jump cache; note its pages as code.
+/*
+ * Enter tb (just looked up or translated) in the current CPL's jump cache; note its
+ * pages as code. A CPL 0-2 block whose pages the current tables map global (G with
+ * CR4.PGE) also goes into the global jump cache, which the miss stub probes and a
+ * CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and
+ * only invlpg of a code page, a CR4.PGE change, an invalidated block or a flush
+ * (tc_jc_invalidate, tc_jc_reset) end them.
  */
 void tc_jc_fill(struct bt *bt, const struct tb *tb);
+/*
+ * Point cpu->jc, ic and gjc at the live caches (keys included), or, with empty, at
+ * the caches that always miss (a kick: async-signal-safe stores only).
+ */
+void tc_caches_use(struct bt *bt, bool empty);
 /* Has code run from virtual page vpage since the last flush (conservative: never forgets)? */
 bool tc_code_vpage(const struct bt *bt, uint32_t vpage);
 /*

@@ -155,8 +155,10 @@ void tc_invalidate_tb(struct bt *bt, struct tb *tb)
 			tb->chained[k] = NULL;
 			bt->stats.unchains++;
 		}
-	/* Jump-cache and return-site entries may name it: one generation bump forgets them all. */
-	tc_jc_invalidate(bt);
+	/* Jump-cache and return-site entries may name it: one generation bump forgets them all;
+	 * the global jump cache has at most one entry for it, at its eip. */
+	tc_gjc_forget(bt, tb);
+	tc_jc_invalidate_local(bt);
 	bt->stats.smc_invalidations++;
 }
 
@@ -186,15 +188,17 @@ void tc_invlpg(struct bt *bt, uint32_t vpage, bool large)
 		const uint8_t *b = bt->cache.code_vpages + ((vpage & 0xffc00u) >> 3);
 		int i;
 
+		tc_gjc_invlpg(bt, vpage, true);
 		for (i = 0; i < 1024 / 8; i++)
 			if (b[i]) {
-				tc_jc_invalidate(bt);
+				tc_jc_invalidate_local(bt);
 				return;
 			}
 		return;
 	}
+	tc_gjc_invlpg(bt, vpage, false);
 	if (tc_code_vpage(bt, vpage))
-		tc_jc_invalidate(bt);
+		tc_jc_invalidate_local(bt);
 }
 
 void tc_new_space(struct bt *bt, bool pages_hold)
@@ -264,8 +268,7 @@ void tc_unlink_all_async(struct bt *bt)
 {
 	unlink_all(bt);
 	bt->stats.kick_unlink_all++;
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc_empty;
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->cache.ic_empty;
+	tc_caches_use(bt, true);
 }
 
 /*
@@ -315,8 +318,7 @@ void tc_kick_async(struct bt *bt, uintptr_t pc, uint64_t r9, uint64_t r11, uint6
 	 * jump into another block's middle) or where a probe's target cannot be told,
 	 * every chain is unlinked instead.
 	 */
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc_empty;
-	bt->cpu.ic = (uint64_t)(uintptr_t)bt->cache.ic_empty;
+	tc_caches_use(bt, true);
 	if (tb && !tb->patched && bt->cache.nkicked < TC_MAX_KICKED) {
 		unlink_one(bt, tb);
 		bt->cache.kicked[bt->cache.nkicked++] = tb;

@@ -92,7 +92,7 @@ struct bt_exc {
 /*
  * The guest CPU: what an instruction reads and writes. Its head is also the gate between
  * translated code and C: r14 points at it, and bt_stubs.S and emitted code reach the
- * fields up to jc_key at the offsets of bt_asm.h (checked by _Static_asserts in
+ * fields up to gjc_key at the offsets of bt_asm.h (checked by _Static_asserts in
  * bt_engine.c); those engine words (host_rsp .. jc_key) are the only bookkeeping here.
  * Everything else the engine keeps is in struct bt's module states.
  */
@@ -121,6 +121,14 @@ struct bt_cpu {
 	uint64_t ic;     /* the ret sites' inline caches (struct jc_entry[]) */
 	uint64_t vbase;  /* r8: the current view (or a page-table/MMIO redirect) */
 	uint64_t jc_key; /* (generation << 8 | segment state) << 32: ORed into jump-cache keys */
+	/*
+	 * The global jump cache the miss stub probes (bt_stubs.S, tc_jc_fill): entries
+	 * for CPL 0-2 blocks on global pages, which outlive CR3 loads as global TLB
+	 * entries do; jc_empty while a kick is pending. Its key likewise, GJC_KEY_OFF
+	 * (matches no entry) at CPL 3.
+	 */
+	uint64_t gjc;
+	uint64_t gjc_key;
 	/* --- C only --- */
 	uint32_t vflags; /* guest EFLAGS bits the host does not hold: IF, IOPL, NT, AC, ID */
 	uint32_t cr0, cr2, cr3, cr4;

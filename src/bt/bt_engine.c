@@ -41,6 +41,8 @@ _Static_assert(offsetof(struct bt_cpu, jump) == CPU_JUMP, "bt_asm.h: CPU_JUMP");
 _Static_assert(offsetof(struct bt_cpu, ic) == CPU_IC, "bt_asm.h: CPU_IC");
 _Static_assert(offsetof(struct bt_cpu, vbase) == CPU_VBASE, "bt_asm.h: CPU_VBASE");
 _Static_assert(offsetof(struct bt_cpu, jc_key) == CPU_JC_KEY, "bt_asm.h: CPU_JC_KEY");
+_Static_assert(offsetof(struct bt_cpu, gjc) == CPU_GJC, "bt_asm.h: CPU_GJC");
+_Static_assert(offsetof(struct bt_cpu, gjc_key) == CPU_GJC_KEY, "bt_asm.h: CPU_GJC_KEY");
 
 static const char *const callout_names[BT_CO_NR] = {
 #define X(n, h, f) #n,
@@ -134,7 +136,7 @@ static int bt_create(struct monitor *mon, void **state)
 	ret = -EINVAL;
 	if (bt_decoders_init(bt) || bt_signals_install(bt))
 		goto fail;
-	bt->cpu.jc = (uint64_t)(uintptr_t)bt->cache.jc[0];
+	tc_caches_use(bt, false);
 	bt_fpu_reset(bt);
 	*state = bt;
 	return 0;
@@ -278,8 +280,7 @@ static void step_done(struct bt *bt, int reason, uint32_t eip0, uint64_t excepti
 
 	bt->stepping = false;
 	if (!c->exit_request) {
-		c->jc = (uint64_t)(uintptr_t)bt->cache.jc[c->cpl == 3];
-		c->ic = (uint64_t)(uintptr_t)bt->cache.ic;
+		tc_caches_use(bt, false);
 	}
 	if (reason == BT_EXIT_EXCEPTION || c->exc.vector >= 0 ||
 	    bt->stats.exceptions != exceptions0)
@@ -311,8 +312,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		if (c->exit_request) {
 			c->exit_request = 0;
 			tc_relink(bt);
-			c->jc = (uint64_t)(uintptr_t)bt->cache.jc[c->cpl == 3];
-			c->ic = (uint64_t)(uintptr_t)bt->cache.ic;
+			tc_caches_use(bt, false);
 			/* A device access stepped in the cache ended the run (bt_mmio_step_end). */
 			exit_make(ex, bt->mmu.stop_request ? EXIT_STOP : EXIT_KICK, c->eip,
 			          c->vflags & EFL_IF);
@@ -376,8 +376,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 			 */
 			uint64_t exceptions0 = bt->stats.exceptions;
 
-			c->jc = (uint64_t)(uintptr_t)bt->cache.jc_empty;
-			c->ic = (uint64_t)(uintptr_t)bt->cache.ic_empty;
+			tc_caches_use(bt, true);
 			reason = enter(c, tb->code);
 			step_done(bt, reason, eip0, exceptions0);
 		} else {

@@ -159,6 +159,22 @@ bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame)
 	return true;
 }
 
+bool mmu_peek_global(struct bt *bt, uint32_t va)
+{
+	const struct bt_cpu *c = &bt->cpu;
+	const uint32_t *pde, *pte;
+
+	if (!(c->cr0 & X86_CR0_PG) || !(c->cr4 & CR4_PGE))
+		return false;
+	pde = ram32(bt, (c->cr3 & ~0xfffu) + (va >> 22) * 4);
+	if (!pde || !(*pde & PTE_P))
+		return false;
+	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE))
+		return *pde & PTE_G;
+	pte = ram32(bt, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
+	return pte && (*pte & (PTE_P | PTE_G)) == (PTE_P | PTE_G);
+}
+
 bool mmu_large_page(struct bt *bt, uint32_t va)
 {
 	const struct bt_cpu *c = &bt->cpu;

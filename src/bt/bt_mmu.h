@@ -137,6 +137,12 @@ int mmu_translate(struct bt *bt, uint32_t va, int acc, bool user, uint32_t *pa, 
  */
 bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame);
 /*
+ * Is va mapped by a global translation now (paging and CR4.PGE on, the entry that
+ * maps the page present with G)? Read without side effects; for the global jump
+ * cache (tc_jc_fill): such a translation may outlive CR3 loads (SDM Vol 3A 4.10.2.4).
+ */
+bool mmu_peek_global(struct bt *bt, uint32_t va);
+/*
  * Does the current page directory map va with a 4 MiB page (paging on, CR4.PSE, PDE
  * present with PS)? Read without side effects. For invlpg, which then invalidates the
  * whole 4 MiB entry (SDM Vol 2 INVLPG, Vol 3 4.10.4.1).

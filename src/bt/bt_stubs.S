@@ -123,10 +123,30 @@ bt_stub_callout:
 
 /* An indirect branch missed the jump cache: r13d is the guest target. */
 bt_stub_miss:
+	/*
+	 * A second chance before the dispatcher, flag-free like the probes: the global
+	 * jump cache, keyed by (eip, cpu->gjc_key), holds CPL 0-2 blocks on global pages
+	 * and survives CR3 loads (tc_jc_fill). r13d is the guest target.
+	 */
+	mov r12d, r13d
+	mov r10, [r14 + CPU_GJC_KEY]
+	lea r12, [r12 + r10]
+	movzx r9d, r12w
+	mov r11, [r14 + CPU_GJC]
+	lea r9, [r9 + r9]
+	mov r10, [r11 + r9*8]
+	not r10
+	lea r10, [r10 + r12]
+	not r10 /* entry - key */
+	xchg r10, rcx
+	jrcxz 2f
+	xchg r10, rcx
 	mov [r14 + CPU_EIP], r13d
 	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_MISS
 	mov qword ptr [r14 + CPU_EXIT_TB], 0
 	jmp bt_stub_exit
+2:	xchg r10, rcx
+	jmp [r11 + r9*8 + 8]
 
 /*
  * A direct branch whose target depends on a segment its block does not check:

@@ -165,9 +165,14 @@ static bool build_argv(const struct nb_linux_runner *r, const char *backend, cha
 		argv[n++] = (char *)r->script;
 	} else if ((n = nb_run_argv(backend_in_suite(backend, SUITE_LINUX), r->tandem, r->nested,
 	                            bufs[0], argv))) {
-		/* qemu: --cpu p6 is -cpu pentium3 (run_qemu.c) */
-		if (backend_find(backend)->kind == BACKEND_QEMU)
-			argv[n++] = "--cpu", argv[n++] = "p6";
+		/*
+		 * qemu: --cpu p6 is -cpu pentium3 (run_qemu.c), which has PGE; tandem's
+		 * engines get --cpu max, p6 plus PGE, so Linux maps its kernel global
+		 * under every engine (with p6 alone, every CR3 load would drop the
+		 * kernel's shadow and jump-cache entries under bt, not under qemu).
+		 */
+		argv[n++] = "--cpu";
+		argv[n++] = backend_find(backend)->kind == BACKEND_QEMU ? "p6" : "max";
 		argv[n++] = "--mem", argv[n++] = MEM_MB "M";
 		argv[n++] = "--kernel", argv[n++] = (char *)r->kernel;
 		argv[n++] = "--initrd", argv[n++] = (char *)r->initrd;
