@@ -86,7 +86,8 @@ tandem_guest_test(bt selftest-model selftest.elf 1 --serial-grep "^PASS fpu.ferr
 
 # Global pages surviving CR3 loads, flushed by a CR4.PGE toggle and invlpg (the max model has PGE).
 foreach(b kvm bt)
-  tandem_guest_test(${b} selftest-pge selftest.elf 1 --serial-grep "^PASS as.global_pge_invlpg"
+  tandem_guest_test(${b} selftest-pge selftest.elf 1 --serial-grep "^PASS as.global_code_jump"
+    --serial-grep "^PASS as.global_pge_invlpg"
     --tcg-cmdline "tcg pge" -- --cpu max --cmdline=pge --timeout=60)
 endforeach()
 

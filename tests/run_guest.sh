@@ -13,12 +13,13 @@
 set -u
 tandem=$1 backend=$2 elf=$3 want_status=$4
 shift 4
-golden="" stderr_re="" serial_re="" tcg_cmdline=""
+golden="" stderr_re="" tcg_cmdline=""
+serial_res=() # --serial-grep: repeatable, every one must match
 while [ $# -gt 0 ]; do
 	case $1 in
 	--golden) golden=$2; shift 2 ;;
 	--stderr) stderr_re=$2; shift 2 ;;
-	--serial-grep) serial_re=$2; shift 2 ;;
+	--serial-grep) serial_res+=("$2"); shift 2 ;;
 	--tcg-cmdline) tcg_cmdline=$2; shift 2 ;;
 	--) shift; break ;;
 	*) echo "run_guest.sh: unknown argument $1" >&2; exit 2 ;;
@@ -48,10 +49,12 @@ if [ -n "$golden" ] && ! diff -u "$golden" "$out"; then
 	echo "FAIL: serial output differs from $golden"
 	fail=1
 fi
-if [ -n "$serial_re" ] && ! grep -Eq "$serial_re" "$out"; then
-	echo "FAIL: serial output lacks /$serial_re/"
-	fail=1
-fi
+for serial_re in ${serial_res[@]+"${serial_res[@]}"}; do
+	if ! grep -Eq "$serial_re" "$out"; then
+		echo "FAIL: serial output lacks /$serial_re/"
+		fail=1
+	fi
+done
 if [ -n "$stderr_re" ] && ! grep -Eq "$stderr_re" "$err"; then
 	echo "FAIL: stderr lacks /$stderr_re/"
 	fail=1

@@ -201,6 +201,65 @@ static void c_global(void)
 	write_cr3((uint32_t)rt_page_dir);
 }
 
+/* mov $v, %eax; ret */
+static void put_fn(uint32_t pa, uint8_t v)
+{
+	const uint8_t code[] = {0xb8, v, 0, 0, 0, 0xc3};
+
+	memcpy((void *)pa, code, sizeof(code));
+}
+
+static uint32_t call_at(uint32_t va)
+{
+	uint32_t (*f)(void) = (uint32_t (*)(void))va;
+
+	return f(); /* an indirect call: the jump caches, not a chain */
+}
+
+/*
+ * Code on a global page, reached by indirect calls from two address spaces: a
+ * translator may keep the jump there over CR3 loads (as a TLB keeps a global
+ * entry), but after invlpg, a CR4.PGE toggle or a store into the code the call
+ * must run what the page holds and maps now.
+ */
+static void c_global_code(void)
+{
+	uint32_t va = test_va(AS_PAGE + 8), a = space(0), b = space(1), cr4 = read_cr4();
+
+	if (!st_pge) {
+		st_skip("only with 'pge' on the command line");
+		return;
+	}
+	put_fn(AS_FRAME(30), 1);
+	put_fn(AS_FRAME(31), 2);
+	as_pt[0][AS_PAGE + 8] = AS_FRAME(30) | PTE_P | PTE_W | PTE_G;
+	as_pt[1][AS_PAGE + 8] = AS_FRAME(30) | PTE_P | PTE_W | PTE_G;
+	write_cr4(cr4 | CR4_PGE);
+	for (unsigned i = 0; i < 4; i++) {
+		write_cr3(i & 1 ? b : a);
+		EXPECT_EQ("global code, both spaces", call_at(va), 1);
+	}
+	as_pt[0][AS_PAGE + 8] = AS_FRAME(31) | PTE_P | PTE_W | PTE_G;
+	as_pt[1][AS_PAGE + 8] = AS_FRAME(31) | PTE_P | PTE_W | PTE_G;
+	invlpg(va);
+	EXPECT_EQ("global code remapped, after invlpg", call_at(va), 2);
+	write_cr3(a);
+	EXPECT_EQ("global code remapped, after invlpg and a CR3 load", call_at(va), 2);
+	as_pt[0][AS_PAGE + 8] = AS_FRAME(30) | PTE_P | PTE_W | PTE_G;
+	as_pt[1][AS_PAGE + 8] = AS_FRAME(30) | PTE_P | PTE_W | PTE_G;
+	write_cr4(cr4);
+	write_cr4(cr4 | CR4_PGE);
+	EXPECT_EQ("global code remapped, after a PGE toggle", call_at(va), 1);
+	write_cr3(b);
+	EXPECT_EQ("global code remapped, after a PGE toggle, other space", call_at(va), 1);
+	put_fn(AS_FRAME(30), 3); /* a store into the code, through another mapping */
+	EXPECT_EQ("global code rewritten", call_at(va), 3);
+	write_cr3(a);
+	EXPECT_EQ("global code rewritten, other space", call_at(va), 3);
+	write_cr4(cr4);
+	write_cr3((uint32_t)rt_page_dir);
+}
+
 /* CR0.WP over a read-only supervisor page: a write faults with WP=1, lands with WP=0. */
 static void c_wp_toggle(void)
 {
@@ -314,6 +373,7 @@ CHECK_LIST(as) = {
     {"as.shared_table_two_spaces", c_shared_table},
     {"as.more_spaces_than_cached", c_many_spaces},
     {"as.global_pge_invlpg", c_global},
+    {"as.global_code_jump", c_global_code},
     {"as.wp_toggle_ro_supervisor", c_wp_toggle},
     {"as.neighbour_ad_bits", c_neighbour_ad},
     {"as.table_freed_reused", c_table_reused},
