@@ -211,7 +211,7 @@ static void put_fn(uint32_t pa, uint8_t v)
 
 static uint32_t call_at(uint32_t va)
 {
-	uint32_t (*f)(void) = (uint32_t (*)(void))va;
+	uint32_t (*f)(void) = (uint32_t(*)(void))va;
 
 	return f(); /* an indirect call: the jump caches, not a chain */
 }
