@@ -201,7 +201,7 @@ static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
 	as->jc_frame[as->jc_pages++] = frame;
 }
 
-void tc_jc_fill(struct bt *bt, const struct tb *tb)
+void tc_jc_fill(struct bt *bt, const struct tb *tb, bool global)
 {
 	uint32_t v = tb->eip >> 12;
 	uint32_t user = bt->cpu.cpl == 3 ? 1u << 31 : 0;
@@ -210,9 +210,7 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 		jc_new_gen(bt);
 	bt->cache.jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
-	if (!user && !(tb->seg_mask & GJC_NO_SEG) && bt->cache.gseg_id != 0xff &&
-	    mmu_peek_global(bt, tb->eip) &&
-	    (tb->page[1] == ~0u || mmu_peek_global(bt, (tb->eip | 0xfffu) + 1u))) {
+	if (global && !user && !(tb->seg_mask & GJC_NO_SEG) && bt->cache.gseg_id != 0xff) {
 		bt->cache.gjc[tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 		    tb->eip, (uint32_t)(bt->cpu.gjc_key >> 32), (uint64_t)(uintptr_t)tb->code};
 		bt->cache.gjc_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));

@@ -227,13 +227,16 @@ void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
 void tc_jc_switch(struct bt *bt, bool pages_hold);
 /*
  * Enter tb (just looked up or translated) in the current CPL's jump cache; note its
- * pages as code. A CPL 0-2 block whose pages the current tables map global (G with
- * CR4.PGE) also goes into the global jump cache, which the miss stub probes and a
- * CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and
- * only invlpg of a code page, a CR4.PGE change, an invalidated block or a flush
- * (tc_jc_invalidate, tc_jc_reset) end them.
+ * pages as code. A CPL 0-2 block whose pages the current tables map global (global:
+ * tc_tb_global, G with CR4.PGE) also goes into the global jump cache, which the miss stub probes
+ * and a CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and only invlpg
+ * of a code page, a CR4.PGE change, an invalidated block or a flush (tc_jc_invalidate, tc_jc_reset)
+ * end them.
  */
-void tc_jc_fill(struct bt *bt, const struct tb *tb);
+void tc_jc_fill(struct bt *bt, const struct tb *tb, bool global);
+/* bt_lookup.c: at CPL 0-2, does the current address space map tb's page(s) global
+ * (mmu_peek_global)? False at CPL 3 (the global jump cache has no CPL 3 entries). */
+bool tc_tb_global(struct bt *bt, const struct tb *tb);
 /*
  * Point cpu->jc, ic and gjc at the live caches (keys included), or, with empty, at
  * the caches that always miss (a kick: async-signal-safe stores only).

@@ -79,6 +79,12 @@ struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl)
 		return tb;
 	tb = tc_lookup(bt, eip, cpl);
 	if (tb)
-		tc_jc_fill(bt, tb);
+		tc_jc_fill(bt, tb, tc_tb_global(bt, tb));
 	return tb;
+}
+
+bool tc_tb_global(struct bt *bt, const struct tb *tb)
+{
+	return bt->cpu.cpl != 3 && mmu_peek_global(bt, tb->eip) &&
+	       (tb->page[1] == ~0u || mmu_peek_global(bt, (tb->eip | 0xfffu) + 1u));
 }
