@@ -48,6 +48,27 @@
 	mov r8, [r14 + CPU_VBASE]
 .endm
 
+/*
+ * A flag-free jump-cache probe: key (a register holding the guest eip, upper half
+ * zero) += [r14 + key_off]; r11 = the table at [r14 + table_off], idx = the entry's
+ * index * 2 (16-byte entries); at a hit it jumps to hit with the guest's ECX in r10
+ * (the hit swaps it back: xchg r10, rcx), else falls through with rcx intact.
+ */
+.macro JC_PROBE key, idx, key_off, table_off, hit
+	mov r10, [r14 + \key_off]
+	lea \key, [\key + r10]
+	movzx \idx\()d, \key\()w
+	mov r11, [r14 + \table_off]
+	lea \idx, [\idx + \idx]
+	mov r10, [r11 + \idx*8]
+	not r10
+	lea r10, [r10 + \key]
+	not r10 /* entry - key */
+	xchg r10, rcx
+	jrcxz \hit
+	xchg r10, rcx
+.endm
+
 bt_stubs_start:
 
 /* int bt_stub_enter(struct bt_cpu *cpu [rdi], void *code [rsi]): returns cpu->exit_reason. */
@@ -129,18 +150,7 @@ bt_stub_miss:
 	 * and survives CR3 loads (tc_jc_fill). r13d is the guest target.
 	 */
 	mov r12d, r13d
-	mov r10, [r14 + CPU_GJC_KEY]
-	lea r12, [r12 + r10]
-	movzx r9d, r12w
-	mov r11, [r14 + CPU_GJC]
-	lea r9, [r9 + r9]
-	mov r10, [r11 + r9*8]
-	not r10
-	lea r10, [r10 + r12]
-	not r10 /* entry - key */
-	xchg r10, rcx
-	jrcxz 2f
-	xchg r10, rcx
+	JC_PROBE r12, r9, CPU_GJC_KEY, CPU_GJC, 2f
 	mov [r14 + CPU_EIP], r13d
 	mov dword ptr [r14 + CPU_EXIT_REASON], BT_ASM_EXIT_MISS
 	mov qword ptr [r14 + CPU_EXIT_TB], 0
@@ -154,18 +164,7 @@ bt_stub_miss:
  * indirect branches do (flag-free), else the miss stub.
  */
 bt_stub_probe:
-	mov r10, [r14 + CPU_JC_KEY]
-	lea r13, [r13 + r10]
-	movzx r12d, r13w
-	mov r11, [r14 + CPU_JC]
-	lea r12, [r12 + r12]
-	mov r10, [r11 + r12*8]
-	mov r9, r13
-	not r9
-	lea r10, [r10 + r9 + 1]
-	xchg r10, rcx
-	jrcxz 1f
-	xchg r10, rcx
+	JC_PROBE r13, r12, CPU_JC_KEY, CPU_JC, 1f
 	jmp bt_stub_miss
 1:	xchg r10, rcx
 	jmp [r11 + r12*8 + 8]
