@@ -260,6 +260,52 @@ static void c_global_code(void)
 	write_cr3((uint32_t)rt_page_dir);
 }
 
+/* movl v, (va), expecting #PF (present, write: error code 3) */
+static void store_faults(const char *what, uint32_t va, uint32_t v)
+{
+	st_nfaults = 0;
+	__asm__ volatile(ST_ARM "movl %1, (%0)" ST_RESUME : : "r"(va), "r"(v) : "memory");
+	expect_fault(what, 14, 0x3, st_at);
+}
+
+/*
+ * A PTE that only loses D (a writeback) or W (copy-on-write), in a space that is not
+ * current and in the current one (then invlpg): the next store sets D again, or
+ * faults; reads go on. A translator may keep such a page mapped, read-only.
+ */
+static void c_pte_lose_write(void)
+{
+	uint32_t va = test_va(AS_PAGE + 9), a = space(0), b = space(1), cr0 = read_cr0();
+	uint32_t *pte = &as_pt[0][AS_PAGE + 9];
+
+	write_cr0(cr0 | CR0_WP);
+	wr(AS_FRAME(32), 0);
+	*pte = AS_FRAME(32) | PTE_P | PTE_W;
+	write_cr3(a);
+	wr(va, 1);
+	EXPECT_EQ("A and D after a store", *pte & (PTE_A | PTE_D), PTE_A | PTE_D);
+	write_cr3(b);
+	*pte &= ~PTE_D;
+	write_cr3(a);
+	wr(va, 2);
+	EXPECT_EQ("D set again after it was cleared while not current", *pte & PTE_D, PTE_D);
+	write_cr3(b);
+	*pte &= ~PTE_W;
+	write_cr3(a);
+	EXPECT_EQ("read after W was cleared while not current", rd(va), 2);
+	store_faults("store after W was cleared while not current", va, 3);
+	*pte |= PTE_W;
+	invlpg(va);
+	wr(va, 4);
+	*pte &= ~(PTE_W | PTE_D);
+	invlpg(va);
+	EXPECT_EQ("read after W was cleared, current", rd(va), 4);
+	store_faults("store after W was cleared, current", va, 5);
+	write_cr3((uint32_t)rt_page_dir);
+	EXPECT_EQ("the frame holds the last store that landed", rd(AS_FRAME(32)), 4);
+	write_cr0(cr0);
+}
+
 /* CR0.WP over a read-only supervisor page: a write faults with WP=1, lands with WP=0. */
 static void c_wp_toggle(void)
 {
@@ -375,6 +421,7 @@ CHECK_LIST(as) = {
     {"as.global_pge_invlpg", c_global},
     {"as.global_code_jump", c_global_code},
     {"as.wp_toggle_ro_supervisor", c_wp_toggle},
+    {"as.pte_loses_write", c_pte_lose_write},
     {"as.neighbour_ad_bits", c_neighbour_ad},
     {"as.table_freed_reused", c_table_reused},
     CHECK_END,

@@ -299,38 +299,48 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	return (write && w.can_write && (bt->mmu.pflags[ppage] & PF_PT)) ? 2 : 0;
 }
 
-/* Drop guest page vpage from both views of slot s. */
-static void unmap_in(struct bt *bt, int s, uint32_t vpage)
+/* Drop guest page vpage from both views of slot s (write_only: only make it read-only). */
+static void unmap_in(struct bt *bt, int s, uint32_t vpage, bool write_only)
 {
-	for (int k = 0; k < VIEW_KINDS; k++)
-		mmu_unmap_one(bt, s * VIEW_KINDS + k, vpage);
+	for (int k = 0; k < VIEW_KINDS; k++) {
+		if (write_only)
+			mmu_write_protect_one(bt, s * VIEW_KINDS + k, vpage);
+		else
+			mmu_unmap_one(bt, s * VIEW_KINDS + k, vpage);
+	}
 }
 
-/* Entry e of ppage changed, for slot s (directory key): drop what it translated there. */
-static void entry_changed_in(struct bt *bt, int s, uint32_t key, uint32_t ppage, uint32_t e)
+/*
+ * Entry e of ppage changed, for slot s (directory key): drop what it translated there
+ * (write_only: a page-table entry that still maps the same frame, only no longer
+ * writably: make those mappings read-only instead; a directory entry always drops).
+ */
+static void entry_changed_in(struct bt *bt, int s, uint32_t key, uint32_t ppage, uint32_t e,
+                             bool write_only)
 {
 	uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096), j, v;
 
 	if ((key >> 12) == ppage) {
 		for (v = e << 10; v < (e + 1) << 10; v++)
-			unmap_in(bt, s, v);
+			unmap_in(bt, s, v, false);
 	}
 	if (!pd)
 		return;
 	if (bt->mmu.ptref[ppage] && bt->mmu.ptref[ppage] != 0xffff) {
 		j = bt->mmu.ptref[ppage] - 1u;
 		if ((pd[j] & PTE_P) && (pd[j] >> 12) == ppage) {
-			unmap_in(bt, s, (j << 10) | e);
+			unmap_in(bt, s, (j << 10) | e, write_only);
 			return;
 		}
 	}
 	for (j = 0; j < 1024; j++)
 		if ((pd[j] & PTE_P) && !(pd[j] & PDE_PS && bt->cpu.cr4 & X86_CR4_PSE) &&
 		    (pd[j] >> 12) == ppage)
-			unmap_in(bt, s, (j << 10) | e);
+			unmap_in(bt, s, (j << 10) | e, write_only);
 }
 
-void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
+/* mmu_pt_entry_changed, or with write_only the read-only downgrade (entry_changed_in). */
+static void entry_changed(struct bt *bt, uint32_t ppage, uint32_t e, bool write_only)
 {
 	/*
 	 * A table may serve several cached address spaces (a kernel's shared tables, a
@@ -338,9 +348,14 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
 	 */
 	for (int s = 0; s < BT_AS_NR; s++)
 		if (bt->mmu.as[s].mapped && bt->mmu.as[s].cr3 != BT_AS_FREE)
-			entry_changed_in(bt, s, bt->mmu.as[s].cr3, ppage, e);
+			entry_changed_in(bt, s, bt->mmu.as[s].cr3, ppage, e, write_only);
 		else if (bt->mmu.as[s].mapped && s == bt->mmu.cur_as)
-			entry_changed_in(bt, s, bt->cpu.cr3 & ~0xfffu, ppage, e);
+			entry_changed_in(bt, s, bt->cpu.cr3 & ~0xfffu, ppage, e, write_only);
+}
+
+void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e)
+{
+	entry_changed(bt, ppage, e, false);
 }
 
 void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
@@ -349,7 +364,19 @@ void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
 
 	if (!(old & PTE_P))
 		return;
-	mmu_pt_entry_changed(bt, ppage, e);
+	/*
+	 * Only W, D or A changed, still present (a fork write-protecting its parent for
+	 * copy-on-write, a writeback cleaning D): as a page-table entry, the same frame is
+	 * still mapped, so its mappings stay, read-only unless the store still allows
+	 * writes with D set (a shadow never maps writable what the fill would not); an A
+	 * bit cleared may go unnoticed, as in a TLB (SDM Vol 3A 4.8).
+	 */
+	if ((now & PTE_P) && !((old ^ now) & ~(PTE_W | PTE_A | PTE_D))) {
+		if ((now & (PTE_W | PTE_D)) != (PTE_W | PTE_D))
+			entry_changed(bt, ppage, e, true);
+		return;
+	}
+	entry_changed(bt, ppage, e, false);
 	/*
 	 * A directory entry that pointed to a table no longer does: if no cached
 	 * address space uses that table any more (a process freeing its tables at

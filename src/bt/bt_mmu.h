@@ -190,7 +190,11 @@ void mmu_pt_entry_changed(struct bt *bt, uint32_t ppage, uint32_t e);
 /*
  * The same, knowing the entry's old value: an entry that was not present (P clear)
  * translated nothing (no fill maps through it), so nothing is dropped. A byte-wise
- * clear or copy of a directory then costs one drop per entry that was present.
+ * clear or copy of a directory then costs one drop per entry that was present. An
+ * entry that only lost W or D (or changed A) keeps its mappings, read-only
+ * (mmu_write_protect_one), as a page-table entry; as a directory entry it drops.
+ * A directory entry that stops pointing to a table untraces that table when no
+ * cached address space uses it (mmu_pt_release_unused).
  */
 void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old);
 
@@ -241,6 +245,12 @@ void mmu_protect_ppage(struct bt *bt, uint32_t ppage);
 void mmu_unprotect_ppage(struct bt *bt, uint32_t ppage);
 /* Drop guest virtual page vpage from flat view v (no-op when unmapped). */
 void mmu_unmap_one(struct bt *bt, int v, uint32_t vpage);
+/*
+ * Keep guest page vpage of flat view v mapped, read-only (an mprotect if it was
+ * writable), and no longer writable after a trace either (V2P_TW goes): its PTE now
+ * denies the store or has D clear. No-op when unmapped.
+ */
+void mmu_write_protect_one(struct bt *bt, int v, uint32_t vpage);
 /* The view for the current CPL and address space becomes r8 at the next entry. */
 void mmu_set_view(struct bt *bt);
 /*

@@ -268,6 +268,18 @@ void mmu_unmap_one(struct bt *bt, int v, uint32_t vpage)
 	forget(bt, v, vpage);
 }
 
+void mmu_write_protect_one(struct bt *bt, int v, uint32_t vpage)
+{
+	uint32_t *e = &bt->mmu.v2p[v][vpage];
+
+	if (!*e)
+		return;
+	if (*e & V2P_W)
+		mmu_shadow_mprotect(bt, v, vpage << 12, PROT_READ);
+	bt->mmu.wp0_mapped -= !!(*e & V2P_WP0);
+	*e &= ~(V2P_W | V2P_WP0 | V2P_TW);
+}
+
 int mmu_map_run(struct bt *bt, int v, uint32_t vpage, uint32_t n, uint32_t ppage, int prot,
                 uint32_t flags)
 {
