@@ -238,6 +238,48 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 	}
 }
 
+/*
+ * The same for a 4 MiB page (PSE): the other pages of vpage's aligned group of 16 lie
+ * in the same large page, translated by the same PDE, whose A bit this walk set and
+ * whose D bit is the faulting page's: mapping them changes nothing the guest sees.
+ * Their frames are consecutive, so each run between pages that are traced (then
+ * read-only), already mapped or not RAM is one mmap.
+ */
+static void fill_large_neighbours(struct bt *bt, int view, uint32_t vpage, const struct walk *w)
+{
+	uint32_t g0 = vpage & ~(FILL_GROUP - 1), f0 = (w->pa >> 12) - vpage, i;
+	uint32_t run_v = 0, run_n = 0, run_f = 0,
+	         flags = (w->global ? V2P_G : 0) | (w->can_write && w->wp0 ? V2P_WP0 : 0);
+	int run_prot = 0;
+
+	for (i = g0; i <= g0 + FILL_GROUP; i++) {
+		uint32_t p = f0 + i, f = flags;
+		int prot = PROT_READ;
+		bool ok = i < g0 + FILL_GROUP && i != vpage && i != 0 && !bt->mmu.v2p[view][i] &&
+		          p < bt->mmu.npages;
+
+		if (ok && w->can_write) {
+			if (bt->mmu.pflags[p] & (PF_CODE | PF_PT))
+				f |= V2P_TW;
+			else
+				prot |= PROT_WRITE;
+		}
+		if (run_n && (!ok || prot != run_prot || f != run_f)) {
+			if (mmu_map_run(bt, view, run_v, run_n, f0 + run_v, run_prot, run_f) == 0)
+				bt->stats.neighbour_pages += run_n;
+			run_n = 0;
+		}
+		if (!ok)
+			continue;
+		if (!run_n) {
+			run_v = i;
+			run_prot = prot;
+			run_f = f;
+		}
+		run_n++;
+	}
+}
+
 int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 {
 	uint32_t ppage, vpage = va >> 12, flags, pa;
@@ -290,8 +332,12 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 			log_err("bt: cannot map guest page 0x%x: %s", ppage << 12, strerror(-ret));
 			return -1;
 		}
-		if (!w.pse && ppage < bt->mmu.npages && (bt->cpu.cr0 & X86_CR0_PG))
-			fill_neighbours(bt, view, vpage, &w);
+		if (ppage < bt->mmu.npages && (bt->cpu.cr0 & X86_CR0_PG)) {
+			if (w.pse)
+				fill_large_neighbours(bt, view, vpage, &w);
+			else
+				fill_neighbours(bt, view, vpage, &w);
+		}
 	}
 	bt->stats.hidden_faults++;
 	if (ppage == bt->mmu.npages)

@@ -170,7 +170,8 @@ int mmu_write(struct bt *bt, uint32_t va, const void *buf, uint32_t len, bool us
  * nor a device: the page of all-ones is mapped read-only; see mmu_openbus_write_*).
  * A 4 KiB fill also maps up to 15 neighbours of the same 16-page group whose PTEs
  * are present with A already set (writable only with D set), so it never changes
- * a guest PTE the guest did not touch.
+ * a guest PTE the guest did not touch; a fill in a 4 MiB page maps the rest of its
+ * 16-page group from the same PDE (one mmap per run: the frames are consecutive).
  */
 int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa);
 /* Let one store to the traced page table at va through, then drop what it changed. */
