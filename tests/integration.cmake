@@ -225,3 +225,12 @@ tandem_guest_test(bt esx-noadapt esx.elf 1 --golden ${GOLDEN}/esx.txt -- --mem 8
 add_test(NAME qemu.esx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/esx.elf 1
   --golden ${GOLDEN}/esx.txt -- --mem 8204K)
 set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# The global jump cache (CPL 0 blocks on global pages, kept over CR3 loads): code in a
+# global 4 MiB page whose PDE is cleared and invlpg'd at another address, an instruction
+# straddling 4 GiB between global pages, a global page followed by a non-global one (gjx).
+tandem_guest_test(bt gjx gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu max)
+tandem_guest_test(bt gjx-noadapt gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu max --no-adaptive)
+add_test(NAME qemu.gjx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/gjx.elf 1
+  --golden ${GOLDEN}/gjx.txt)
+set_tests_properties(qemu.gjx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)

@@ -90,6 +90,7 @@ void tc_jc_reset(struct bt *bt)
 	jc_fill_empty(bt, bt->cache.gjc);
 	bt->cache.gjc_gen = 1;
 	memset(bt->cache.gjc_vpages, 0, 1u << 17);
+	memset(bt->cache.gjc_large, 0, sizeof(bt->cache.gjc_large));
 	ic_reset(bt, bt->cache.ic, bt->cache.ic_used);
 	bt->cache.ic_used = 0;
 	bt->cache.jc_gen = bt->cache.jc_gen_last = 1;
@@ -122,6 +123,7 @@ static void gjc_bump(struct bt *bt)
 	}
 	bt->cache.gjc_gen++;
 	memset(bt->cache.gjc_vpages, 0, 1u << 17);
+	memset(bt->cache.gjc_large, 0, sizeof(bt->cache.gjc_large));
 	jc_set_key(bt);
 }
 
@@ -149,7 +151,15 @@ void tc_gjc_forget(struct bt *bt, const struct tb *tb)
 void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large)
 {
 	const uint8_t *b = bt->cache.gjc_vpages + ((vpage & 0xffc00u) >> 3);
+	uint32_t r = (vpage & 0xfffffu) >> 10;
 
+	/*
+	 * A 4 MiB page an entry came from is one translation: invlpg of any address in
+	 * it ends it (SDM Vol 3A 4.10.2.3), even when the tables no longer map it large
+	 * (its PDE cleared first, as 4.10.4.2 advises before a page-size change).
+	 */
+	if (bt->cache.gjc_large[r >> 3] & (1u << (r & 7)))
+		large = true;
 	if (!large) {
 		if (bt->cache.gjc_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7)))
 			gjc_bump(bt);
@@ -201,6 +211,14 @@ static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
 	as->jc_frame[as->jc_pages++] = frame;
 }
 
+/* A global entry's code comes from vpage: invlpg of it (or of its 4 MiB page) ends it. */
+static void gjc_note_vpage(struct bt *bt, uint32_t vpage)
+{
+	bt->cache.gjc_vpages[vpage >> 3] |= (uint8_t)(1u << (vpage & 7));
+	if (mmu_large_page(bt, vpage << 12))
+		bt->cache.gjc_large[vpage >> 13] |= (uint8_t)(1u << ((vpage >> 10) & 7));
+}
+
 void tc_jc_fill(struct bt *bt, const struct tb *tb)
 {
 	uint32_t v = tb->eip >> 12;
@@ -215,9 +233,9 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 	    (tb->page[1] == ~0u || mmu_peek_global(bt, (tb->eip | 0xfffu) + 1u))) {
 		bt->cache.gjc[tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 		    tb->eip, (uint32_t)(bt->cpu.gjc_key >> 32), (uint64_t)(uintptr_t)tb->code};
-		bt->cache.gjc_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
-		if (tb->page[1] != ~0u && v < 0xfffffu)
-			bt->cache.gjc_vpages[(v + 1) >> 3] |= (uint8_t)(1u << ((v + 1) & 7));
+		gjc_note_vpage(bt, v);
+		if (tb->page[1] != ~0u)
+			gjc_note_vpage(bt, (v + 1) & 0xfffffu);
 	}
 	jc_note_page(bt, v | user, tb->page[0]);
 	if (tb->page[1] != ~0u)

@@ -136,6 +136,7 @@ struct bt_tc {
 	struct jc_entry *gjc;         /* global: CPL 0-2 blocks on global pages (tc_jc_fill) */
 	uint32_t gjc_gen;             /* its generation: bumped by tc_jc_invalidate only */
 	uint8_t *gjc_vpages;          /* bitmap: virtual pages with global entries (invlpg) */
+	uint8_t gjc_large[128];       /* bitmap: 4 MiB pages (large then) with global entries */
 	uint8_t gseg_id;              /* its key's segment part: the state but GJC_NO_SEG */
 	struct jc_entry *ic;          /* one inline cache per ret site: its last target */
 	struct jc_entry *ic_empty;    /* all misses: swapped in by a kick */
@@ -213,7 +214,8 @@ void tc_jc_invalidate_local(struct bt *bt);
 void tc_gjc_forget(struct bt *bt, const struct tb *tb);
 /*
  * invlpg of vpage (large: its whole 4 MiB page): the global jump cache forgets
- * everything if it has an entry from that page (gjc_vpages), else nothing.
+ * everything if it has an entry from that page (gjc_vpages), or from the 4 MiB page
+ * holding it when that was mapped large at the entry's fill (gjc_large), else nothing.
  */
 void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
 /*

@@ -1,0 +1,140 @@
+/*
+ * gjx.c: attack guest for bt's global jump cache (src/bt/bt_cache.c tc_jc_fill,
+ * tc_gjc_invlpg; bt_stubs.S bt_stub_miss), where CPL 0 blocks on global pages are
+ * found again after CR3 loads. Code on a global 4 MiB page whose PDE is cleared,
+ * invalidated with invlpg of another address in that page (SDM Vol 3A 4.10.2.3: one
+ * invlpg invalidates the whole large page's translation) and replaced by a table; an
+ * instruction that straddles 4 GiB (a block on the global top page whose bytes go on in
+ * global page 0) with page 0 remapped and invlpg 0; a block that runs from a global
+ * page into a non-global one remapped with a CR3 load only. Each case is called
+ * indirectly (the jump caches, not chains), again after a CR3 reload (which keeps
+ * global TLB entries, so a translator may keep them too). Each line is what
+ * qemu-system-i386 prints.
+ */
+#include "rt.h"
+
+#define CR4_PGE 0x80u
+#define PTE_G 0x100u
+#define VA_BIG 0x80000000u /* a 4 MiB page, then a table */
+#define PA_BIG 0x00800000u /* its frame: RAM from 8 MiB */
+#define VA_TOP 0xfffff000u
+#define VA_PAIR 0x40000000u /* a global page, then a non-global one */
+
+static uint8_t frames[8][4096] __attribute__((aligned(4096)));
+static uint32_t big_pt[1024] __attribute__((aligned(4096)));
+
+static uint32_t call_at(uint32_t va)
+{
+	uint32_t (*f)(void) = (uint32_t (*)(void))va;
+
+	return f(); /* an indirect call: the jump caches, not a chain */
+}
+
+/* mov $v, %eax; ret at p */
+static void put_fn(void *p, uint32_t v)
+{
+	uint8_t *b = p;
+
+	b[0] = 0xb8;
+	memcpy(b + 1, &v, 4);
+	b[5] = 0xc3;
+}
+
+static void reload_cr3(void)
+{
+	write_cr3(read_cr3());
+}
+
+/* n indirect calls, half of them after a CR3 reload: the last value */
+static uint32_t calls(uint32_t va, unsigned n)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i & 1)
+			reload_cr3();
+		v = call_at(va);
+	}
+	return v;
+}
+
+/* Code in a global 4 MiB page; PDE cleared, invlpg elsewhere in it, a table put in. */
+static void big_page(void)
+{
+	uint32_t *pde = &rt_page_dir[VA_BIG >> 22];
+
+	put_fn((void *)(PA_BIG + 0x1000), 0x11);
+	put_fn(frames[0], 0x22);
+	*pde = PA_BIG | PDE_PS | PTE_G | PTE_W | PTE_P;
+	invlpg(VA_BIG);
+	printf("gjx: big before %x\n", (unsigned)calls(VA_BIG + 0x1000, 6));
+	*pde = 0; /* SDM 4.10.4.2: P clear, invalidate, then the new page size */
+	invlpg(VA_BIG);
+	memset(big_pt, 0, sizeof(big_pt));
+	big_pt[1] = (uint32_t)frames[0] | PTE_G | PTE_W | PTE_P;
+	*pde = (uint32_t)big_pt | PTE_W | PTE_P;
+	/* (qemu's TCG keeps the jump to the old code until a CR3 load: not asked here) */
+	reload_cr3();
+	printf("gjx: big after %x\n", (unsigned)call_at(VA_BIG + 0x1000));
+	printf("gjx: big again %x\n", (unsigned)calls(VA_BIG + 0x1000, 4));
+	*pde = 0;
+	invlpg(VA_BIG + 0x1000);
+}
+
+/* mov $imm32, %eax at 0xfffffffd (three bytes on the top page, two on page 0); ret at 2 */
+static void wrap(int reload)
+{
+	uint32_t *pte0 = (uint32_t *)(rt_page_dir[0] & ~0xfffu), old0 = *pte0;
+	uint8_t *top = frames[1], *z0 = frames[2], *z1 = frames[3];
+
+	top[0xffd] = 0xb8, top[0xffe] = 0xaa, top[0xfff] = 0xbb;
+	z0[0] = 0x11, z0[1] = 0x22, z0[2] = 0xc3;
+	z1[0] = 0x33, z1[1] = 0x44, z1[2] = 0xc3;
+	map_page(VA_TOP, (uint32_t)top, PTE_W | PTE_G);
+	*pte0 = (uint32_t)z0 | PTE_G | PTE_W | PTE_P;
+	invlpg(0);
+	printf("gjx: wrap%s before %08x\n", reload ? "-cr3" : "", (unsigned)calls(0xfffffffdu, 6));
+	*pte0 = (uint32_t)z1 | PTE_G | PTE_W | PTE_P;
+	invlpg(0);
+	if (reload)
+		reload_cr3();
+	printf("gjx: wrap%s after %08x\n", reload ? "-cr3" : "", (unsigned)call_at(0xfffffffdu));
+	printf("gjx: wrap%s again %08x\n", reload ? "-cr3" : "", (unsigned)calls(0xfffffffdu, 4));
+	*pte0 = old0;
+	invlpg(0);
+	unmap_page(VA_TOP);
+}
+
+/* Global page, then a non-global one (mov $imm32 straddling them); CR3 load remaps. */
+static void pair(void)
+{
+	uint8_t *g = frames[4], *n0 = frames[5], *n1 = frames[6];
+
+	g[0xffe] = 0xb8, g[0xfff] = 0x01;
+	n0[0] = 0x02, n0[1] = 0x03, n0[2] = 0x04, n0[3] = 0xc3;
+	n1[0] = 0x12, n1[1] = 0x13, n1[2] = 0x14, n1[3] = 0xc3;
+	map_page(VA_PAIR, (uint32_t)g, PTE_W | PTE_G);
+	map_page(VA_PAIR + 0x1000, (uint32_t)n0, PTE_W);
+	printf("gjx: pair before %08x\n", (unsigned)calls(VA_PAIR + 0xffe, 6));
+	*pte_lookup(VA_PAIR + 0x1000) = (uint32_t)n1 | PTE_W | PTE_P;
+	reload_cr3(); /* flushes the non-global page: the second half must be new */
+	printf("gjx: pair after %08x\n", (unsigned)call_at(VA_PAIR + 0xffe));
+	printf("gjx: pair again %08x\n", (unsigned)calls(VA_PAIR + 0xffe, 4));
+	unmap_page(VA_PAIR);
+	unmap_page(VA_PAIR + 0x1000);
+}
+
+int kmain(uint32_t magic, struct multiboot_info *mbi)
+{
+	(void)magic;
+	(void)mbi;
+	enable_paging();
+	write_cr4(read_cr4() | CR4_PGE);
+	big_page();
+	wrap(0);
+	wrap(1);
+	pair();
+	write_cr4(read_cr4() & ~CR4_PGE);
+	printf("gjx: done\n");
+	return EXIT_OK;
+}
