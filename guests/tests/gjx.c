@@ -6,7 +6,8 @@
  * invlpg invalidates the whole large page's translation) and replaced by a table; an
  * instruction that straddles 4 GiB (a block on the global top page whose bytes go on in
  * global page 0) with page 0 remapped and invlpg 0; a block that runs from a global
- * page into a non-global one remapped with a CR3 load only. Each case is called
+ * page into a non-global one remapped with a CR3 load only; rdtsc on a global page
+ * under CR4.TSD, called at CPL 0, then at CPL 1 (#GP there). Each case is called
  * indirectly (the jump caches, not chains), again after a CR3 reload (which keeps
  * global TLB entries, so a translator may keep them too). Each line is what
  * qemu-system-i386 prints.
@@ -20,12 +21,20 @@
 #define VA_TOP 0xfffff000u
 #define VA_PAIR 0x40000000u /* a global page, then a non-global one */
 
+#define VA_R1 0x40004000u /* a global page run at CPL 0, then at CPL 1 */
+#define SEL_C1 0x41       /* gdt2[8]: flat code, DPL 1; RPL 1 */
+#define SEL_D1 0x49       /* gdt2[9]: flat data, DPL 1; RPL 1 */
+
 static uint8_t frames[8][4096] __attribute__((aligned(4096)));
+static uint64_t gdt2[16] __attribute__((aligned(16)));
+static uint8_t stack1[4096] __attribute__((aligned(16)));
+static uint8_t stack0[4096] __attribute__((aligned(16)));
+static volatile uint32_t f_vec, f_cs, saved_esp;
 static uint32_t big_pt[1024] __attribute__((aligned(4096)));
 
 static uint32_t call_at(uint32_t va)
 {
-	uint32_t (*f)(void) = (uint32_t (*)(void))va;
+	uint32_t (*f)(void) = (uint32_t(*)(void))va;
 
 	return f(); /* an indirect call: the jump caches, not a chain */
 }
@@ -124,6 +133,77 @@ static void pair(void)
 	unmap_page(VA_PAIR + 0x1000);
 }
 
+/* From CPL 1: back to ring1_back at CPL 0, on the stack saved before the iret. */
+static void on_fault(struct trapframe *tf)
+{
+	extern char ring1_back[];
+
+	f_vec = tf->vector;
+	f_cs = tf->cs;
+	tf->eip = (uint32_t)ring1_back;
+	tf->cs = SEL_KCODE;
+	tf->ds = tf->es = tf->fs = tf->gs = SEL_KDATA;
+}
+
+/*
+ * rdtsc on a global page under CR4.TSD: run by indirect calls at CPL 0 (no fault),
+ * then by one at CPL 1, where it must #GP(0) (a block translated for CPL 0 lets
+ * it through); a ud2 after the call tells the two apart.
+ */
+static void ring1(void)
+{
+	struct dtr old, d;
+	uint8_t *f = frames[7];
+
+	f[0] = 0x0f, f[1] = 0x31; /* rdtsc */
+	put_fn(f + 2, 0x55);
+	map_page(VA_R1, (uint32_t)f, PTE_W | PTE_G);
+	sgdt(&old);
+	memcpy(gdt2, (void *)old.base, old.limit + 1u);
+	gdt2[8] = 0xffffull | (uint64_t)0xba << 40 | (uint64_t)0xcf << 48;
+	gdt2[9] = 0xffffull | (uint64_t)0xb2 << 40 | (uint64_t)0xcf << 48;
+	d.limit = sizeof(gdt2) - 1;
+	d.base = (uint32_t)gdt2;
+	__asm__ volatile("lgdt %0" ::"m"(d));
+	write_cr4(read_cr4() | 0x4u); /* TSD */
+	printf("gjx: ring0 rdtsc %x\n", (unsigned)calls(VA_R1, 6));
+	trap_set_handler(13, on_fault);
+	trap_set_handler(6, on_fault);
+	tss_set_esp0((uint32_t)stack0 + sizeof(stack0));
+	__asm__ volatile("pushal\n\t"
+	                 "movl %%esp, saved_esp\n\t"
+	                 "movl %0, %%eax\n\t" /* FS, GS flat DPL 1: kept by the iret */
+	                 "movw %%ax, %%fs\n\t"
+	                 "movw %%ax, %%gs\n\t"
+	                 "pushl %0\n\t"
+	                 "pushl %1\n\t"
+	                 "pushfl\n\t"
+	                 "pushl %2\n\t"
+	                 "pushl $1f\n\t"
+	                 "iret\n"
+	                 "1:\tmovl %0, %%eax\n\t"
+	                 "movw %%ax, %%ds\n\t"
+	                 "movw %%ax, %%es\n\t"
+	                 "movl %3, %%eax\n\t"
+	                 "call *%%eax\n\t"
+	                 "ud2\n"
+	                 ".globl ring1_back\n"
+	                 "ring1_back:\tmovl saved_esp, %%esp\n\t"
+	                 "popal"
+	                 :
+	                 : "i"(SEL_D1), "c"((uint32_t)stack1 + sizeof(stack1)), "i"(SEL_C1),
+	                   "i"(VA_R1)
+	                 : "memory", "cc");
+	__asm__ volatile("movw %w0, %%ss\n\tmovw %w0, %%ds\n\tmovw %w0, %%es\n\t"
+	                 "movw %w0, %%fs\n\tmovw %w0, %%gs" ::"r"(SEL_KDATA));
+	printf("gjx: ring1 rdtsc vector %u from cpl %u\n", (unsigned)f_vec, (unsigned)(f_cs & 3));
+	trap_set_handler(13, NULL);
+	trap_set_handler(6, NULL);
+	write_cr4(read_cr4() & ~0x4u);
+	__asm__ volatile("lgdt %0" ::"m"(old));
+	unmap_page(VA_R1);
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -134,6 +214,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	wrap(0);
 	wrap(1);
 	pair();
+	ring1();
 	write_cr4(read_cr4() & ~CR4_PGE);
 	printf("gjx: done\n");
 	return EXIT_OK;

@@ -56,6 +56,12 @@ static void jc_set_key(struct bt *bt)
 	bt->cpu.gjc_key = bt->cpu.cpl == 3
 	                      ? GJC_KEY_OFF
 	                      : (uint64_t)(bt->cache.gjc_gen << 8 | bt->cache.gseg_id) << 32;
+	/*
+	 * Rings 1 and 2 share CPL 0's tables but not its blocks (rdtsc under CR4.TSD
+	 * faults there): their probes never match, and tc_jc_fill enters nothing.
+	 */
+	if (bt->cpu.cpl == 1 || bt->cpu.cpl == 2)
+		bt->cpu.jc_key = bt->cpu.gjc_key = GJC_KEY_OFF;
 }
 
 /* Probes (and C lookups) use the current address space's tables from now on. */
@@ -224,6 +230,8 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 	uint32_t v = tb->eip >> 12;
 	uint32_t user = bt->cpu.cpl == 3 ? 1u << 31 : 0;
 
+	if (bt->cpu.cpl == 1 || bt->cpu.cpl == 2)
+		return;                           /* (jc_set_key) */
 	if (bt->cache.jc_owner != bt->mmu.cur_as) /* the slot changed without a CR3 load */
 		jc_new_gen(bt);
 	bt->cache.jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){

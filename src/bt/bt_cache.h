@@ -91,7 +91,7 @@ struct jc_entry {
 	uint64_t host;
 };
 #define JC_GEN_MAX 0xffffffu /* generations are 24 bits; past this the caches are refilled */
-/* cpu->gjc_key at CPL 3: generation 0 with segment state 0xff, which no entry has */
+/* cpu->gjc_key at CPL 3, both keys at CPL 1-2: generation 0, segment state 0xff (no entry) */
 #define GJC_KEY_OFF (0xffull << 32)
 /* The segment blocks in the global jump cache never use, left out of its key: GS. */
 #define GJC_NO_SEG (1u << 5)
@@ -229,11 +229,11 @@ void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
 void tc_jc_switch(struct bt *bt, bool pages_hold);
 /*
  * Enter tb (just looked up or translated) in the current CPL's jump cache; note its
- * pages as code. A CPL 0-2 block whose pages the current tables map global (G with
- * CR4.PGE) also goes into the global jump cache, which the miss stub probes and a
- * CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and
- * only invlpg of a code page, a CR4.PGE change, an invalidated block or a flush
- * (tc_jc_invalidate, tc_jc_reset) end them.
+ * pages as code (nothing at CPL 1-2, whose probes always miss: their blocks differ
+ * from CPL 0's, which share the table). A CPL 0-2 block whose pages the current tables map global
+ * (G with CR4.PGE) also goes into the global jump cache, which the miss stub probes and a CR3 load
+ * keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and only invlpg of a code page,
+ * a CR4.PGE change, an invalidated block or a flush (tc_jc_invalidate, tc_jc_reset) end them.
  */
 void tc_jc_fill(struct bt *bt, const struct tb *tb);
 /*
