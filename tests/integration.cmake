@@ -235,3 +235,15 @@ tandem_guest_test(bt gjx-noadapt gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu m
 add_test(NAME qemu.gjx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/gjx.elf 1
   --golden ${GOLDEN}/gjx.txt)
 set_tests_properties(qemu.gjx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# Shadow tracing by write protection (V2P_TW): stores straddling two traced tables and
+# 4 GiB into page 0 as a table, a page both code and table, a table freed, used as data
+# and a table again, a cached space's table rewritten from another, a directory reused,
+# CR0.WP toggled over a read-only table page (shx).
+foreach(g shx)
+  tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
+  tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)
+  add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1
+    --golden ${GOLDEN}/${g}.txt)
+  set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+endforeach()
