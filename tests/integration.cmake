@@ -239,7 +239,8 @@ set_tests_properties(qemu.gjx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # Shadow tracing by write protection (V2P_TW): stores straddling two traced tables and
 # 4 GiB into page 0 as a table, a page both code and table, a table freed, used as data
 # and a table again, a cached space's table rewritten from another, a directory reused,
-# CR0.WP toggled over a read-only table page (shx).
+# CR0.WP toggled over a read-only table page, a hot (adapted) store into the next
+# instruction on a page that is code and a page table (shx).
 foreach(g shx)
   tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
   tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)

@@ -7,7 +7,9 @@
  * and a page table at once; a table freed, written as data, then a table again; the
  * table of a cached space that is not current rewritten, then that space loaded; a
  * directory dropped and its page reused as another space's directory; CR0.WP toggled
- * over a read-only page that is a page table. Each line is what qemu-system-i386 prints.
+ * over a read-only page that is a page table; a hot store into the next instruction on a
+ * page that is code and a page table (adapted: the store must still be seen). Each line is what
+ * qemu-system-i386 prints.
  */
 #include "rt.h"
 
@@ -151,6 +153,36 @@ static void code_and_table(void)
 	pde_set(VA_C, NULL);
 }
 
+/*
+ * On the code-and-table page: a store into the next instruction's immediate, in the same
+ * block (mov 4(%esp), %ecx; mov %ecx, imm; mov $imm, %eax; ret). Hot stores to a traced
+ * page are adapted (bt_callout_adapt.c): the next instruction must still see the store.
+ */
+static void code_and_table_smc(void)
+{
+	static const uint8_t fn[] = {0x8b, 0x4c, 0x24, 0x04, 0x89, 0x0d, 0, 0,
+	                             0,    0,    0xb8, 0,    0,    0,    0, 0xc3};
+	uint8_t *code = (uint8_t *)tabs[2] + 0x900;
+	uint32_t imm = VA_C + 0x1900 + 11, bad = 0, last = 0;
+	uint32_t (*f)(uint32_t) = (uint32_t(*)(uint32_t))(VA_C + 0x1900);
+
+	memcpy(code, fn, sizeof(fn));
+	memcpy(code + 6, &imm, 4);
+	tabs[2][0] = (uint32_t)data[0] | PTE_W | PTE_P;
+	tabs[2][1] = (uint32_t)tabs[2] | PTE_W | PTE_P;
+	pde_set(VA_C, tabs[2]);
+	(void)rd(VA_C); /* tabs[2] walked: traced */
+	for (uint32_t i = 1; i <= 24; i++) {
+		uint32_t r = f(i);
+
+		bad += r != i;
+		if (r != i)
+			last = i << 16 | r;
+	}
+	printf("shx: code+table smc stale=%u last=%x\n", (unsigned)bad, (unsigned)last);
+	pde_set(VA_C, NULL);
+}
+
 /* tabs[3]: a table, its PDE cleared (untraced at once), written as data, a table again */
 static void reused(void)
 {
@@ -249,6 +281,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	straddle();
 	mirror();
 	code_and_table();
+	code_and_table_smc();
 	reused();
 	other_space();
 	wp_toggle();
