@@ -229,7 +229,9 @@ set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # The global jump cache (CPL 0 blocks on global pages, kept over CR3 loads): code in a
 # global 4 MiB page whose PDE is cleared and invlpg'd at another address, an instruction
 # straddling 4 GiB between global pages, a global page followed by a non-global one, a
-# CPL 0 function with rdtsc under CR4.TSD called again at CPL 1 (#GP) (gjx).
+# CPL 0 function with rdtsc under CR4.TSD called again at CPL 1 (#GP), blocks through GS
+# and FS under flat and based segments, a global function rewritten while two spaces call
+# it under a 1 kHz PIT (gjx).
 tandem_guest_test(bt gjx gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu max)
 tandem_guest_test(bt gjx-noadapt gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu max --no-adaptive)
 add_test(NAME qemu.gjx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/gjx.elf 1

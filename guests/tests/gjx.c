@@ -7,7 +7,10 @@
  * instruction that straddles 4 GiB (a block on the global top page whose bytes go on in
  * global page 0) with page 0 remapped and invlpg 0; a block that runs from a global
  * page into a non-global one remapped with a CR3 load only; rdtsc on a global page
- * under CR4.TSD, called at CPL 0, then at CPL 1 (#GP there). Each case is called
+ * under CR4.TSD, called at CPL 0, then at CPL 1 (#GP there); a block chained to one
+ * that reads through GS (left out of the global cache's key) and one through FS, under
+ * flat and based FS/GS; two spaces calling a global function under a 1 kHz PIT while
+ * it is rewritten. Each case is called
  * indirectly (the jump caches, not chains), again after a CR3 reload (which keeps
  * global TLB entries, so a translator may keep them too). Each line is what
  * qemu-system-i386 prints.
@@ -21,15 +24,21 @@
 #define VA_TOP 0xfffff000u
 #define VA_PAIR 0x40000000u /* a global page, then a non-global one */
 
-#define VA_R1 0x40004000u /* a global page run at CPL 0, then at CPL 1 */
-#define SEL_C1 0x41       /* gdt2[8]: flat code, DPL 1; RPL 1 */
-#define SEL_D1 0x49       /* gdt2[9]: flat data, DPL 1; RPL 1 */
+#define VA_SEG 0x40006000u /* global: h jumps to g (GS), f (FS) */
+#define SEL_BASE 0x50      /* gdt2[10]: flat data based at &seg_word2 - &seg_word */
+#define VA_K 0x40008000u   /* global: rewritten while two spaces call it under the PIT */
+#define VA_R1 0x40004000u  /* a global page run at CPL 0, then at CPL 1 */
+#define SEL_C1 0x41        /* gdt2[8]: flat code, DPL 1; RPL 1 */
+#define SEL_D1 0x49        /* gdt2[9]: flat data, DPL 1; RPL 1 */
 
 static uint8_t frames[8][4096] __attribute__((aligned(4096)));
 static uint64_t gdt2[16] __attribute__((aligned(16)));
 static uint8_t stack1[4096] __attribute__((aligned(16)));
 static uint8_t stack0[4096] __attribute__((aligned(16)));
-static volatile uint32_t f_vec, f_cs, saved_esp;
+static volatile uint32_t f_vec, f_cs, saved_esp, recover_eip;
+static uint32_t dir_b[1024] __attribute__((aligned(4096)));
+static uint32_t seg_word = 0x5e6, seg_word2 = 0x7a7;
+uint32_t seg_esp;
 static uint32_t big_pt[1024] __attribute__((aligned(4096)));
 
 static uint32_t call_at(uint32_t va)
@@ -133,6 +142,108 @@ static void pair(void)
 	unmap_page(VA_PAIR + 0x1000);
 }
 
+static void on_gp(struct trapframe *tf)
+{
+	f_vec = tf->vector;
+	if (!recover_eip) {
+		printf("gjx: unexpected trap %u at 0x%08x\n", (unsigned)tf->vector,
+		       (unsigned)tf->eip);
+		guest_exit(EXIT_FAIL);
+	}
+	tf->eip = recover_eip;
+	tf->fs = tf->gs = SEL_KDATA;
+	recover_eip = 0;
+}
+
+/* An indirect call to va with fs/gs loaded with sel: its value, or 0x100 + the vector. */
+static uint32_t seg_call(uint32_t va, uint16_t sel)
+{
+	uint32_t v;
+
+	f_vec = 0;
+	__asm__ volatile("movw %w2, %%fs\n\t"
+	                 "movw %w2, %%gs\n\t"
+	                 "movl $1f, recover_eip\n\t"
+	                 "movl %%esp, seg_esp\n\t"
+	                 "call *%1\n"
+	                 "1:\tmovl seg_esp, %%esp\n\t"
+	                 "movl $0, recover_eip\n\t"
+	                 "movw %w3, %%fs\n\t"
+	                 "movw %w3, %%gs"
+	                 : "=a"(v)
+	                 : "r"(va), "r"(sel), "r"(SEL_KDATA)
+	                 : "memory", "ecx", "edx");
+	return f_vec ? 0x100 + f_vec : v;
+}
+
+/*
+ * h (no segment of its own) jumps straight to g (mov %gs:seg_word, %eax); f reads it through %fs.
+ * Run with flat FS/GS, then with FS/GS based at &seg_word2 - &seg_word after a CR3 load: the global
+ * jump cache keys blocks without GS, so h is found, but g must not run under the wrong GS.
+ */
+static void segs(void)
+{
+	uint8_t *p = frames[5];
+	static const uint8_t h[] = {0xe9, 0xfb, 0, 0, 0};
+	static const uint8_t g[] = {0x65, 0xa1, 4, 0, 0, 0, 0xc3};
+	static const uint8_t f[] = {0x64, 0xa1, 4, 0, 0, 0, 0xc3};
+	uint32_t r[6], w = (uint32_t)&seg_word;
+
+	memset(p, 0xcc, 4096);
+	memcpy(p, h, sizeof(h));
+	memcpy(p + 0x100, g, sizeof(g));
+	memcpy(p + 0x200, f, sizeof(f));
+	memcpy(p + 0x102, &w, 4);
+	memcpy(p + 0x202, &w, 4);
+	map_page(VA_SEG, (uint32_t)p, PTE_W | PTE_G);
+	trap_set_handler(13, on_gp);
+	for (int i = 0; i < 4; i++) {
+		r[0] = seg_call(VA_SEG, SEL_KDATA);
+		r[1] = seg_call(VA_SEG + 0x200, SEL_KDATA);
+		reload_cr3();
+	}
+	r[2] = seg_call(VA_SEG, SEL_BASE);
+	r[3] = seg_call(VA_SEG + 0x200, SEL_BASE);
+	reload_cr3();
+	r[4] = seg_call(VA_SEG, SEL_BASE);
+	r[5] = seg_call(VA_SEG + 0x200, SEL_BASE);
+	printf("gjx: segs flat %x %x based %x %x after cr3 %x %x\n", (unsigned)r[0], (unsigned)r[1],
+	       (unsigned)r[2], (unsigned)r[3], (unsigned)r[4], (unsigned)r[5]);
+	trap_set_handler(13, NULL);
+	unmap_page(VA_SEG);
+}
+
+/*
+ * Two spaces call a global function in turn under a 1 kHz PIT (kicks between and in
+ * indirect branches); every 64 calls space B rewrites its immediate through the
+ * identity map: each call returns what the code holds then.
+ */
+static void kick_loop(void)
+{
+	uint8_t *p = frames[4];
+	uint32_t a = read_cr3(), bad = 0, want = 1;
+
+	memcpy(dir_b, rt_page_dir, 4096);
+	put_fn(p, want);
+	map_page(VA_K, (uint32_t)p, PTE_W | PTE_G);
+	dir_b[VA_K >> 22] = rt_page_dir[VA_K >> 22];
+	timer_start(1000);
+	__asm__ volatile("sti");
+	for (uint32_t i = 0; i < 20000 || (timer_ticks < 30 && i < 2000000); i++) {
+		write_cr3(i & 1 ? (uint32_t)dir_b : a);
+		if ((i & 63) == 63) {
+			want = i;
+			memcpy(p + 1, &want, 4);
+		}
+		bad += call_at(VA_K) != want;
+	}
+	__asm__ volatile("cli");
+	timer_stop();
+	write_cr3(a);
+	printf("gjx: kick loop bad %u\n", (unsigned)bad);
+	unmap_page(VA_K);
+}
+
 /* From CPL 1: back to ring1_back at CPL 0, on the stack saved before the iret. */
 static void on_fault(struct trapframe *tf)
 {
@@ -152,19 +263,11 @@ static void on_fault(struct trapframe *tf)
  */
 static void ring1(void)
 {
-	struct dtr old, d;
 	uint8_t *f = frames[7];
 
 	f[0] = 0x0f, f[1] = 0x31; /* rdtsc */
 	put_fn(f + 2, 0x55);
 	map_page(VA_R1, (uint32_t)f, PTE_W | PTE_G);
-	sgdt(&old);
-	memcpy(gdt2, (void *)old.base, old.limit + 1u);
-	gdt2[8] = 0xffffull | (uint64_t)0xba << 40 | (uint64_t)0xcf << 48;
-	gdt2[9] = 0xffffull | (uint64_t)0xb2 << 40 | (uint64_t)0xcf << 48;
-	d.limit = sizeof(gdt2) - 1;
-	d.base = (uint32_t)gdt2;
-	__asm__ volatile("lgdt %0" ::"m"(d));
 	write_cr4(read_cr4() | 0x4u); /* TSD */
 	printf("gjx: ring0 rdtsc %x\n", (unsigned)calls(VA_R1, 6));
 	trap_set_handler(13, on_fault);
@@ -200,21 +303,37 @@ static void ring1(void)
 	trap_set_handler(13, NULL);
 	trap_set_handler(6, NULL);
 	write_cr4(read_cr4() & ~0x4u);
-	__asm__ volatile("lgdt %0" ::"m"(old));
 	unmap_page(VA_R1);
 }
 
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
+	struct dtr old, d;
+
 	(void)magic;
 	(void)mbi;
 	enable_paging();
+	sgdt(&old);
+	memcpy(gdt2, (void *)old.base, old.limit + 1u);
+	gdt2[8] = 0xffffull | (uint64_t)0xba << 40 | (uint64_t)0xcf << 48;
+	gdt2[9] = 0xffffull | (uint64_t)0xb2 << 40 | (uint64_t)0xcf << 48;
+	{
+		uint32_t b = (uint32_t)&seg_word2 - (uint32_t)&seg_word;
+
+		gdt2[10] = 0xffffull | (uint64_t)(b & 0xffffffu) << 16 | (uint64_t)0x92 << 40 |
+		           (uint64_t)0xcf << 48 | (uint64_t)(b >> 24) << 56;
+	}
+	d.limit = sizeof(gdt2) - 1;
+	d.base = (uint32_t)gdt2;
+	__asm__ volatile("lgdt %0" ::"m"(d));
 	write_cr4(read_cr4() | CR4_PGE);
 	big_page();
 	wrap(0);
 	wrap(1);
 	pair();
 	ring1();
+	segs();
+	kick_loop();
 	write_cr4(read_cr4() & ~CR4_PGE);
 	printf("gjx: done\n");
 	return EXIT_OK;
