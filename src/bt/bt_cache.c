@@ -248,10 +248,15 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 	jc_note_page(bt, v | user, tb->page[0]);
 	if (tb->page[1] != ~0u)
 		jc_note_page(bt, ((v + 1) & 0xfffffu) | user, tb->page[1]);
+	/* (a 4 MiB page is one translation: invlpg anywhere in it ends it, tc_invlpg) */
+	if (mmu_large_page(bt, tb->eip))
+		bt->cache.code_large[v >> 13] |= (uint8_t)(1u << ((v >> 10) & 7));
 	bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	if (tb->page[1] != ~0u && v < 0xfffffu) {
 		v++;
 		bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+		if (mmu_large_page(bt, v << 12))
+			bt->cache.code_large[v >> 13] |= (uint8_t)(1u << ((v >> 10) & 7));
 	}
 }
 
@@ -560,6 +565,7 @@ void tc_flush(struct bt *bt)
 	bt->cache.tc_epoch++;
 	memset(bt->cache.hash, 0, sizeof(bt->cache.hash));
 	memset(bt->cache.code_vpages, 0, 1u << 17);
+	memset(bt->cache.code_large, 0, sizeof(bt->cache.code_large));
 	bt->cache.nsegstates = 1;
 	bt->cache.seg_id = 0;
 	bt->cache.segtab[0] = segstate_now(bt);

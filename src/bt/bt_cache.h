@@ -154,6 +154,8 @@ struct bt_tc {
 	uint16_t nsegstates;
 	struct bt_segstate segtab[TC_MAX_SEGSTATES];
 	uint8_t *code_vpages; /* bitmap: virtual pages blocks were entered at (invlpg bumps) */
+	uint8_t
+	    code_large[128]; /* bitmap: 4 MiB pages (mapped large then) blocks were entered at */
 	uint64_t tc_epoch; /* bumped by flushes and segment state changes: blocks in flight stale */
 	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
 	uint32_t nloops;
