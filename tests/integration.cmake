@@ -245,12 +245,13 @@ set_tests_properties(qemu.gjx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # 4 GiB into page 0 as a table, a page both code and table, a table freed, used as data
 # and a table again, a cached space's table rewritten from another, a directory reused,
 # CR0.WP toggled over a read-only table page, a hot (adapted) store into the next
-# instruction on a page that is code and a page table (shx). DF as bt's df_step: iret into
+# instruction on a page that is code and a page table, a global 4 MiB page cleared in two
+# spaces (one dropped) and invlpg'd at another address (shx). DF as bt's df_step: iret into
 # ring 3, popf at CPL 3, a system call, TF single-steps, backward rep movsb cut by timer
 # interrupts, hidden faults and a #PF, backward rep stosl into a live table, adapted (dfx).
 foreach(g shx dfx)
-  tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt)
-  tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --no-adaptive)
+  tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --cpu max)
+  tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --cpu max --no-adaptive)
   add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1
     --golden ${GOLDEN}/${g}.txt)
   set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)

@@ -8,7 +8,9 @@
  * table of a cached space that is not current rewritten, then that space loaded; a
  * directory dropped and its page reused as another space's directory; CR0.WP toggled
  * over a read-only page that is a page table; a hot store into the next instruction on a
- * page that is code and a page table (adapted: the store must still be seen). Each line is what
+ * page that is code and a page table (adapted: the store must still be seen); a global
+ * 4 MiB page seen by two spaces, cleared from one (the other dropped) and invlpg'd at
+ * another address in it (the other space must not keep it). Each line is what
  * qemu-system-i386 prints.
  */
 #include "rt.h"
@@ -271,6 +273,50 @@ static void wp_toggle(void)
 	unmap_page(VA_W);
 }
 
+/*
+ * A global 4 MiB page in spaces A (rt_page_dir) and B (dirs[1]), read in both; both PDEs
+ * cleared from A (B's directory written while not current), invlpg of one address in
+ * the 4 MiB page (SDM 4.10.2.3: the whole page's translation goes), tables put in;
+ * then B reads another address of it: the new table's frame, not the old 4 MiB page.
+ */
+static void big_global(void)
+{
+	uint32_t a = read_cr3(), b = (uint32_t)dirs[1], cr4 = read_cr4(), v[4];
+	uint32_t big = 0x80000000u, pa = 0x00800000u, pde = pa | PDE_PS | 0x100u | PTE_W | PTE_P;
+
+	*(volatile uint32_t *)(pa + 0x1000) = 0xaaaa;
+	*(volatile uint32_t *)(pa + 0x2000) = 0xaaab;
+	write_cr4(cr4 | 0x80u);
+	memcpy(dirs[1], rt_page_dir, 4096);
+	rt_page_dir[big >> 22] = pde;
+	dirs[1][big >> 22] = pde;
+	write_cr3(a);
+	write_cr3(b);
+	v[0] = rd(big + 0x1000) + rd(big + 0x2000);
+	write_cr3(a);
+	v[1] = rd(big + 0x1000) + rd(big + 0x2000);
+	__asm__ volatile("" ::: "memory");
+	rt_page_dir[big >> 22] = 0;
+	dirs[1][big >> 22] = 0;
+	invlpg(big);
+	memset(tabs[0], 0, 4096);
+	tabs[0][1] = (uint32_t)data[6] | 0x100u | PTE_W | PTE_P;
+	tabs[0][2] = (uint32_t)data[7] | 0x100u | PTE_W | PTE_P;
+	data[6][0] = 0x6666, data[7][0] = 0x7777;
+	rt_page_dir[big >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
+	dirs[1][big >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
+	write_cr3(b);
+	v[2] = rd(big + 0x1000) + rd(big + 0x2000);
+	write_cr3(a);
+	v[3] = rd(big + 0x1000) + rd(big + 0x2000);
+	__asm__ volatile("" ::: "memory");
+	printf("shx: big global %x %x then %x %x\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2],
+	       (unsigned)v[3]);
+	rt_page_dir[big >> 22] = 0;
+	write_cr4(cr4);
+	write_cr3(a);
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -285,6 +331,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	reused();
 	other_space();
 	wp_toggle();
+	big_global();
 	printf("shx: done\n");
 	return EXIT_OK;
 }
