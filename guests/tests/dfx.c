@@ -73,7 +73,7 @@ static void on_db(struct trapframe *tf)
 /* TF and DF set by one popf: lodsb, lodsb, movsb, each a #DB, until popf clears both */
 static void stepped(void)
 {
-	uint32_t si = (uint32_t)src + 8, di = (uint32_t)pf_dst + 8, ax;
+	uint32_t si = (uint32_t)src + 8, di = (uint32_t)pf_dst + 8, ax, n0, n1;
 
 	trap_set_handler(1, on_db);
 	__asm__ volatile("pushfl\n\t"
@@ -88,7 +88,27 @@ static void stepped(void)
 	                 : "=a"(ax), "+S"(si), "+D"(di)
 	                 :
 	                 : "cc", "memory");
+	n0 = db_n;
+	/* TF set by popf, then an indirect jump: a #DB after it and after each target insn
+	 * (four rounds: the target in the jump cache from the second) */
+	for (int i = 0; i < 4; i++)
+		__asm__ volatile("movl $1f, %%ecx\n\t"
+		                 "pushfl\n\t"
+		                 "orl $0x100, (%%esp)\n\t"
+		                 "popfl\n\t"
+		                 "jmp *%%ecx\n\t"
+		                 "ud2\n"
+		                 "1:\tnop\n\t"
+		                 "nop\n\t"
+		                 "pushfl\n\t"
+		                 "andl $~0x100, (%%esp)\n\t"
+		                 "popfl"
+		                 :
+		                 :
+		                 : "ecx", "cc", "memory");
+	n1 = db_n - n0;
 	trap_set_handler(1, NULL);
+	printf("dfx: stepped jmp db %u\n", (unsigned)n1);
 	printf("dfx: stepped db %u al %u esi %d edi %d byte %u\n", (unsigned)db_n,
 	       (unsigned)(ax & 0xff), (int)(si - (uint32_t)src), (int)(di - (uint32_t)pf_dst),
 	       (unsigned)pf_dst[8]);
