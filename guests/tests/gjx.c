@@ -7,7 +7,7 @@
  * instruction that straddles 4 GiB (a block on the global top page whose bytes go on in
  * global page 0) with page 0 remapped and invlpg 0; a block that runs from a global
  * page into a non-global one remapped with a CR3 load only; rdtsc on a global page
- * under CR4.TSD, called at CPL 0, then at CPL 1 (#GP there); a block chained to one
+ * under CR4.TSD, called at CPL 0, then at CPL 1 and 3 (#GP there); a block chained to one
  * that reads through GS (left out of the global cache's key) and one through FS, under
  * flat and based FS/GS; two spaces calling a global function under a 1 kHz PIT while
  * it is rewritten. Each case is called
@@ -263,6 +263,22 @@ static void on_fault(struct trapframe *tf)
 	tf->ds = tf->es = tf->fs = tf->gs = SEL_KDATA;
 }
 
+/* #GP from CPL 3 at the rdtsc: skip it (2 bytes) */
+static void on_skip(struct trapframe *tf)
+{
+	f_vec = tf->vector;
+	f_cs = tf->cs;
+	tf->eip += 2;
+}
+
+/* Ring 3: an indirect call to arg */
+extern int u_call(uint32_t va);
+__asm__(".globl u_call\n"
+        "u_call:\n\t"
+        "movl 4(%esp), %eax\n\t"
+        "call *%eax\n\t"
+        "ret");
+
 /*
  * rdtsc on a global page under CR4.TSD: run by indirect calls at CPL 0 (no fault),
  * then by one at CPL 1, where it must #GP(0) (a block translated for CPL 0 lets
@@ -270,6 +286,7 @@ static void on_fault(struct trapframe *tf)
  */
 static void ring1(void)
 {
+	int r3;
 	uint8_t *f = frames[7];
 
 	f[0] = 0x0f, f[1] = 0x31; /* rdtsc */
@@ -307,6 +324,14 @@ static void ring1(void)
 	__asm__ volatile("movw %w0, %%ss\n\tmovw %w0, %%ds\n\tmovw %w0, %%es\n\t"
 	                 "movw %w0, %%fs\n\tmovw %w0, %%gs" ::"r"(SEL_KDATA));
 	printf("gjx: ring1 rdtsc vector %u from cpl %u\n", (unsigned)f_vec, (unsigned)(f_cs & 3));
+	/* the same page user-accessible, called again at CPL 0, then from ring 3 */
+	map_page(VA_R1, (uint32_t)f, PTE_W | PTE_G | PTE_U);
+	printf("gjx: ring0 rdtsc again %x\n", (unsigned)calls(VA_R1, 6));
+	f_vec = f_cs = 0;
+	trap_set_handler(13, on_skip);
+	r3 = rt_enter_user(u_call, VA_R1, stack1 + sizeof(stack1), 0);
+	printf("gjx: ring3 rdtsc vector %u from cpl %u, then %x\n", (unsigned)f_vec,
+	       (unsigned)(f_cs & 3), (unsigned)r3);
 	trap_set_handler(13, NULL);
 	trap_set_handler(6, NULL);
 	write_cr4(read_cr4() & ~0x4u);
