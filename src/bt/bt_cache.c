@@ -218,14 +218,14 @@ static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
 }
 
 /* A global entry's code comes from vpage: invlpg of it (or of its 4 MiB page) ends it. */
-static void gjc_note_vpage(struct bt *bt, uint32_t vpage)
+static void gjc_note_vpage(struct bt *bt, uint32_t vpage, bool large)
 {
 	bt->cache.gjc_vpages[vpage >> 3] |= (uint8_t)(1u << (vpage & 7));
-	if (mmu_large_page(bt, vpage << 12))
+	if (large)
 		bt->cache.gjc_large[vpage >> 13] |= (uint8_t)(1u << ((vpage >> 10) & 7));
 }
 
-void tc_jc_fill(struct bt *bt, const struct tb *tb)
+void tc_jc_fill(struct bt *bt, const struct tb *tb, unsigned facts)
 {
 	uint32_t v = tb->eip >> 12;
 	uint32_t user = bt->cpu.cpl == 3 ? 1u << 31 : 0;
@@ -237,25 +237,24 @@ void tc_jc_fill(struct bt *bt, const struct tb *tb)
 	bt->cache.jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
 	if (!user && !(tb->seg_mask & GJC_NO_SEG) && bt->cache.gseg_id != 0xff &&
-	    mmu_peek_global(bt, tb->eip) &&
-	    (tb->page[1] == ~0u || mmu_peek_global(bt, (tb->eip | 0xfffu) + 1u))) {
+	    (facts & JC_FILL_GLOBAL)) {
 		bt->cache.gjc[tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 		    tb->eip, (uint32_t)(bt->cpu.gjc_key >> 32), (uint64_t)(uintptr_t)tb->code};
-		gjc_note_vpage(bt, v);
+		gjc_note_vpage(bt, v, facts & JC_FILL_LARGE0);
 		if (tb->page[1] != ~0u)
-			gjc_note_vpage(bt, (v + 1) & 0xfffffu);
+			gjc_note_vpage(bt, (v + 1) & 0xfffffu, facts & JC_FILL_LARGE1);
 	}
 	jc_note_page(bt, v | user, tb->page[0]);
 	if (tb->page[1] != ~0u)
 		jc_note_page(bt, ((v + 1) & 0xfffffu) | user, tb->page[1]);
 	/* (a 4 MiB page is one translation: invlpg anywhere in it ends it, tc_invlpg) */
-	if (mmu_large_page(bt, tb->eip))
+	if (facts & JC_FILL_LARGE0)
 		bt->cache.code_large[v >> 13] |= (uint8_t)(1u << ((v >> 10) & 7));
 	bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	if (tb->page[1] != ~0u && v < 0xfffffu) {
 		v++;
 		bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
-		if (mmu_large_page(bt, v << 12))
+		if (facts & JC_FILL_LARGE1)
 			bt->cache.code_large[v >> 13] |= (uint8_t)(1u << ((v >> 10) & 7));
 	}
 }

@@ -189,6 +189,8 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl);
  * tc_lookup is entered there. For the dispatcher and callouts that go on in a block.
  */
 struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl);
+/* tc_jc_fill of tb with the facts the current tables give about its pages (bt_lookup.c). */
+void tc_jc_enter(struct bt *bt, const struct tb *tb);
 /* The jump cache's host code for eip in this generation and segment state, or NULL. */
 const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip);
 /* Room for a block of up to code_max host bytes; NULL when the cache is full. */
@@ -229,15 +231,21 @@ void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
  * between two processes then keeps both processes' jump caches.
  */
 void tc_jc_switch(struct bt *bt, bool pages_hold);
+/* tc_jc_fill's facts: what the current tables say of a block's pages */
+#define JC_FILL_GLOBAL 1u /* every page of tb is mapped global (G with CR4.PGE) */
+#define JC_FILL_LARGE0 2u /* its first page lies in a 4 MiB page */
+#define JC_FILL_LARGE1 4u /* its second page lies in a 4 MiB page */
 /*
  * Enter tb (just looked up or translated) in the current CPL's jump cache; note its
  * pages as code (nothing at CPL 1-2, whose probes always miss: their blocks differ
- * from CPL 0's, which share the table). A CPL 0-2 block whose pages the current tables map global
- * (G with CR4.PGE) also goes into the global jump cache, which the miss stub probes and a CR3 load
- * keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and only invlpg of a code page,
- * a CR4.PGE change, an invalidated block or a flush (tc_jc_invalidate, tc_jc_reset) end them.
+ * from CPL 0's, which share the table). facts (JC_FILL_*, what the current tables say
+ * of tb's pages: tc_jc_enter finds them) decide the rest: a CPL 0 block whose pages
+ * are all global also goes into the global jump cache, which the miss stub probes and
+ * a CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and only
+ * invlpg of a code page (of any page of a 4 MiB page one came from), a CR4.PGE change,
+ * an invalidated block or a flush (tc_jc_invalidate, tc_jc_reset) end them.
  */
-void tc_jc_fill(struct bt *bt, const struct tb *tb);
+void tc_jc_fill(struct bt *bt, const struct tb *tb, unsigned facts);
 /*
  * Point cpu->jc, ic and gjc at the live caches (keys included), or, with empty, at
  * the caches that always miss (a kick: async-signal-safe stores only).
