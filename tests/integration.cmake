@@ -248,7 +248,8 @@ set_tests_properties(qemu.gjx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 # instruction on a page that is code and a page table, a global 4 MiB page cleared in two
 # spaces (one dropped) and invlpg'd at another address (shx). DF as bt's df_step: iret into
 # ring 3, popf at CPL 3, a system call, TF single-steps, backward rep movsb cut by timer
-# interrupts, hidden faults and a #PF, backward rep stosl into a live table, adapted (dfx).
+# interrupts, hidden faults and a #PF, backward rep stosl into a live table, adapted, task
+# switches loading DF set (dfx).
 foreach(g shx dfx)
   tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --cpu max)
   tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --cpu max --no-adaptive)

@@ -6,7 +6,8 @@
  * under TF with DF set; a backward rep movsb cut by 1 kHz timer interrupts (their
  * handlers run cld) and by hidden faults; a backward rep movsb taking a #PF half way
  * (the handler maps the page and returns); a backward rep stosl into a live page table,
- * hot enough to be adapted. Each line is what qemu-system-i386 prints.
+ * hot enough to be adapted; task switches that load DF set, there and back. Each line is
+ * what qemu-system-i386 prints.
  */
 #include "rt.h"
 
@@ -209,6 +210,74 @@ static void table_stos(void)
 	printf("dfx: table stos sum %08x\n", (unsigned)sum);
 }
 
+struct tss32 {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint32_t es, cs, ss, ds, fs, gs, ldt, iomap;
+};
+
+static uint64_t gdt2[16] __attribute__((aligned(16)));
+static struct tss32 tss2 __attribute__((aligned(128)));
+static uint8_t stack2[4096] __attribute__((aligned(16)));
+volatile uint32_t t_out[4];
+
+/* The second task, entered with DF set from its TSS; back to the first by ljmp. */
+extern char task2[];
+__asm__(".globl task2\n"
+        "task2:\n\t"
+        "movl $src+4, %esi\n\t"
+        "lodsb\n\t"
+        "movl %esi, t_out\n\t"
+        "movzbl %al, %eax\n\t"
+        "movl %eax, t_out+4\n\t"
+        "ljmp $0x28, $0");
+
+static uint64_t sys_desc(uint32_t base, uint32_t limit, uint8_t access)
+{
+	return (limit & 0xffffu) | ((uint64_t)(base & 0xffffffu) << 16) | (uint64_t)access << 40 |
+	       (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(base >> 24) << 56;
+}
+
+/* Task switches load EFLAGS: to task2 (DF set in its TSS), back (DF set when it left) */
+static void task_switch(void)
+{
+	struct dtr old, d;
+
+	sgdt(&old);
+	memcpy(gdt2, (void *)old.base, old.limit + 1u);
+	gdt2[8] = sys_desc((uint32_t)&tss2, sizeof(tss2) - 1, 0x89);
+	d.limit = sizeof(gdt2) - 1;
+	d.base = (uint32_t)gdt2;
+	__asm__ volatile("lgdt %0" ::"m"(d));
+	{
+		/* the runtime's TSS (selector 0x28): its CR3 is loaded on the way back */
+		uint64_t t = gdt2[5];
+		struct tss32 *rt =
+		    (struct tss32 *)(uint32_t)((t >> 16 & 0xffffffu) | (t >> 56) << 24);
+
+		rt->cr3 = read_cr3();
+	}
+	memset(&tss2, 0, sizeof(tss2));
+	tss2.cr3 = read_cr3();
+	tss2.eip = (uint32_t)task2;
+	tss2.eflags = 0x402;
+	tss2.esp = (uint32_t)stack2 + sizeof(stack2) - 16;
+	tss2.cs = SEL_KCODE;
+	tss2.es = tss2.ss = tss2.ds = tss2.fs = tss2.gs = SEL_KDATA;
+	tss2.iomap = sizeof(tss2);
+	__asm__ volatile("std\n\t"
+	                 "ljmp $0x40, $0\n\t"
+	                 "movl $src+4, %%esi\n\t"
+	                 "lodsb\n\t"
+	                 "movl %%esi, t_out+8\n\t"
+	                 "cld"
+	                 :
+	                 :
+	                 : "eax", "ecx", "edx", "ebx", "esi", "edi", "cc", "memory");
+	printf("dfx: task switch esi %d al %u, back esi %d\n", (int)(t_out[0] - (uint32_t)src),
+	       (unsigned)t_out[1], (int)(t_out[2] - (uint32_t)src));
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -219,6 +288,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	timer_cut();
 	pf_half_way();
 	table_stos();
+	task_switch();
 	printf("dfx: done\n");
 	return EXIT_OK;
 }
