@@ -225,3 +225,35 @@ tandem_guest_test(bt esx-noadapt esx.elf 1 --golden ${GOLDEN}/esx.txt -- --mem 8
 add_test(NAME qemu.esx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/esx.elf 1
   --golden ${GOLDEN}/esx.txt -- --mem 8204K)
 set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# The global jump cache (CPL 0 blocks on global pages, kept over CR3 loads): code in a
+# global 4 MiB page whose PDE is cleared and invlpg'd at another address, an instruction
+# straddling 4 GiB between global pages, a global page followed by a non-global one, a
+# CPL 0 function with rdtsc under CR4.TSD called again at CPL 1 (#GP), blocks through GS
+# and FS under flat and based segments, a global function rewritten while two spaces call
+# it under a 1 kHz PIT (gjx).
+tandem_guest_test(bt gjx gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu max)
+tandem_guest_test(bt gjx-noadapt gjx.elf 1 --golden ${GOLDEN}/gjx.txt -- --cpu max --no-adaptive)
+# (SDM, where qemu's TCG differs: the call right after invlpg of the 4 MiB page runs new code)
+tandem_guest_test(bt gjx-sdm gjx.elf 1 --serial-grep "^gjx: sdm big right away 22$"
+  -- --cpu max --cmdline=sdm)
+add_test(NAME qemu.gjx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/gjx.elf 1
+  --golden ${GOLDEN}/gjx.txt)
+set_tests_properties(qemu.gjx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
+# Shadow tracing by write protection (V2P_TW): stores straddling two traced tables and
+# 4 GiB into page 0 as a table, a page both code and table, a table freed, used as data
+# and a table again, a cached space's table rewritten from another, a directory reused,
+# CR0.WP toggled over a read-only table page, a hot (adapted) store into the next
+# instruction on a page that is code and a page table, a global 4 MiB page cleared in two
+# spaces (one dropped) and invlpg'd at another address (shx). DF as bt's df_step: iret into
+# ring 3, popf at CPL 3, a system call, TF single-steps, backward rep movsb cut by timer
+# interrupts, hidden faults and a #PF, backward rep stosl into a live table, adapted, task
+# switches loading DF set (dfx).
+foreach(g shx dfx)
+  tandem_guest_test(bt ${g} ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --cpu max)
+  tandem_guest_test(bt ${g}-noadapt ${g}.elf 1 --golden ${GOLDEN}/${g}.txt -- --cpu max --no-adaptive)
+  add_test(NAME qemu.${g} COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/${g}.elf 1
+    --golden ${GOLDEN}/${g}.txt)
+  set_tests_properties(qemu.${g} PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+endforeach()

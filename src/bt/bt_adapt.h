@@ -43,6 +43,7 @@ struct bt_adaptive {
 		int kind; /* 0 none (the access goes through the view), ADAPT_PT, ADAPT_MMIO */
 		uint32_t pa;
 		uint32_t old[2];
+		bool smc; /* ADAPT_PT on a page with code: its blocks (this one too) are gone */
 	} redirect;
 	uint8_t *mmio_scratch; /* a page adaptive MMIO accesses run against */
 };

@@ -56,6 +56,12 @@ static void jc_set_key(struct bt *bt)
 	bt->cpu.gjc_key = bt->cpu.cpl == 3
 	                      ? GJC_KEY_OFF
 	                      : (uint64_t)(bt->cache.gjc_gen << 8 | bt->cache.gseg_id) << 32;
+	/*
+	 * Rings 1 and 2 share CPL 0's tables but not its blocks (rdtsc under CR4.TSD
+	 * faults there): their probes never match, and tc_jc_fill enters nothing.
+	 */
+	if (bt->cpu.cpl == 1 || bt->cpu.cpl == 2)
+		bt->cpu.jc_key = bt->cpu.gjc_key = GJC_KEY_OFF;
 }
 
 /* Probes (and C lookups) use the current address space's tables from now on. */
@@ -90,6 +96,7 @@ void tc_jc_reset(struct bt *bt)
 	jc_fill_empty(bt, bt->cache.gjc);
 	bt->cache.gjc_gen = 1;
 	memset(bt->cache.gjc_vpages, 0, 1u << 17);
+	memset(bt->cache.gjc_large, 0, sizeof(bt->cache.gjc_large));
 	ic_reset(bt, bt->cache.ic, bt->cache.ic_used);
 	bt->cache.ic_used = 0;
 	bt->cache.jc_gen = bt->cache.jc_gen_last = 1;
@@ -122,6 +129,7 @@ static void gjc_bump(struct bt *bt)
 	}
 	bt->cache.gjc_gen++;
 	memset(bt->cache.gjc_vpages, 0, 1u << 17);
+	memset(bt->cache.gjc_large, 0, sizeof(bt->cache.gjc_large));
 	jc_set_key(bt);
 }
 
@@ -149,7 +157,15 @@ void tc_gjc_forget(struct bt *bt, const struct tb *tb)
 void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large)
 {
 	const uint8_t *b = bt->cache.gjc_vpages + ((vpage & 0xffc00u) >> 3);
+	uint32_t r = (vpage & 0xfffffu) >> 10;
 
+	/*
+	 * A 4 MiB page an entry came from is one translation: invlpg of any address in
+	 * it ends it (SDM Vol 3A 4.10.2.3), even when the tables no longer map it large
+	 * (its PDE cleared first, as 4.10.4.2 advises before a page-size change).
+	 */
+	if (bt->cache.gjc_large[r >> 3] & (1u << (r & 7)))
+		large = true;
 	if (!large) {
 		if (bt->cache.gjc_vpages[(vpage & 0xfffffu) >> 3] & (1u << (vpage & 7)))
 			gjc_bump(bt);
@@ -201,29 +217,45 @@ static void jc_note_page(struct bt *bt, uint32_t key, uint32_t frame)
 	as->jc_frame[as->jc_pages++] = frame;
 }
 
-void tc_jc_fill(struct bt *bt, const struct tb *tb, bool global)
+/* A global entry's code comes from vpage: invlpg of it (or of its 4 MiB page) ends it. */
+static void gjc_note_vpage(struct bt *bt, uint32_t vpage, bool large)
+{
+	bt->cache.gjc_vpages[vpage >> 3] |= (uint8_t)(1u << (vpage & 7));
+	if (large)
+		bt->cache.gjc_large[vpage >> 13] |= (uint8_t)(1u << ((vpage >> 10) & 7));
+}
+
+void tc_jc_fill(struct bt *bt, const struct tb *tb, unsigned facts)
 {
 	uint32_t v = tb->eip >> 12;
 	uint32_t user = bt->cpu.cpl == 3 ? 1u << 31 : 0;
 
+	if (bt->cpu.cpl == 1 || bt->cpu.cpl == 2)
+		return;                           /* (jc_set_key) */
 	if (bt->cache.jc_owner != bt->mmu.cur_as) /* the slot changed without a CR3 load */
 		jc_new_gen(bt);
 	bt->cache.jc[bt->cpu.cpl == 3][tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 	    tb->eip, (uint32_t)(bt->cpu.jc_key >> 32), (uint64_t)(uintptr_t)tb->code};
-	if (global && !user && !(tb->seg_mask & GJC_NO_SEG) && bt->cache.gseg_id != 0xff) {
+	if (!user && !(tb->seg_mask & GJC_NO_SEG) && bt->cache.gseg_id != 0xff &&
+	    (facts & JC_FILL_GLOBAL)) {
 		bt->cache.gjc[tb->eip & (JC_SIZE - 1)] = (struct jc_entry){
 		    tb->eip, (uint32_t)(bt->cpu.gjc_key >> 32), (uint64_t)(uintptr_t)tb->code};
-		bt->cache.gjc_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
-		if (tb->page[1] != ~0u && v < 0xfffffu)
-			bt->cache.gjc_vpages[(v + 1) >> 3] |= (uint8_t)(1u << ((v + 1) & 7));
+		gjc_note_vpage(bt, v, facts & JC_FILL_LARGE0);
+		if (tb->page[1] != ~0u)
+			gjc_note_vpage(bt, (v + 1) & 0xfffffu, facts & JC_FILL_LARGE1);
 	}
 	jc_note_page(bt, v | user, tb->page[0]);
 	if (tb->page[1] != ~0u)
 		jc_note_page(bt, ((v + 1) & 0xfffffu) | user, tb->page[1]);
+	/* (a 4 MiB page is one translation: invlpg anywhere in it ends it, tc_invlpg) */
+	if (facts & JC_FILL_LARGE0)
+		bt->cache.code_large[v >> 13] |= (uint8_t)(1u << ((v >> 10) & 7));
 	bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
 	if (tb->page[1] != ~0u && v < 0xfffffu) {
 		v++;
 		bt->cache.code_vpages[v >> 3] |= (uint8_t)(1u << (v & 7));
+		if (facts & JC_FILL_LARGE1)
+			bt->cache.code_large[v >> 13] |= (uint8_t)(1u << ((v >> 10) & 7));
 	}
 }
 
@@ -532,6 +564,7 @@ void tc_flush(struct bt *bt)
 	bt->cache.tc_epoch++;
 	memset(bt->cache.hash, 0, sizeof(bt->cache.hash));
 	memset(bt->cache.code_vpages, 0, 1u << 17);
+	memset(bt->cache.code_large, 0, sizeof(bt->cache.code_large));
 	bt->cache.nsegstates = 1;
 	bt->cache.seg_id = 0;
 	bt->cache.segtab[0] = segstate_now(bt);

@@ -91,7 +91,7 @@ struct jc_entry {
 	uint64_t host;
 };
 #define JC_GEN_MAX 0xffffffu /* generations are 24 bits; past this the caches are refilled */
-/* cpu->gjc_key at CPL 3: generation 0 with segment state 0xff, which no entry has */
+/* cpu->gjc_key at CPL 3, both keys at CPL 1-2: generation 0, segment state 0xff (no entry) */
 #define GJC_KEY_OFF (0xffull << 32)
 /* The segment blocks in the global jump cache never use, left out of its key: GS. */
 #define GJC_NO_SEG (1u << 5)
@@ -136,6 +136,7 @@ struct bt_tc {
 	struct jc_entry *gjc;         /* global: CPL 0-2 blocks on global pages (tc_jc_fill) */
 	uint32_t gjc_gen;             /* its generation: bumped by tc_jc_invalidate only */
 	uint8_t *gjc_vpages;          /* bitmap: virtual pages with global entries (invlpg) */
+	uint8_t gjc_large[128];       /* bitmap: 4 MiB pages (large then) with global entries */
 	uint8_t gseg_id;              /* its key's segment part: the state but GJC_NO_SEG */
 	struct jc_entry *ic;          /* one inline cache per ret site: its last target */
 	struct jc_entry *ic_empty;    /* all misses: swapped in by a kick */
@@ -153,6 +154,8 @@ struct bt_tc {
 	uint16_t nsegstates;
 	struct bt_segstate segtab[TC_MAX_SEGSTATES];
 	uint8_t *code_vpages; /* bitmap: virtual pages blocks were entered at (invlpg bumps) */
+	uint8_t
+	    code_large[128]; /* bitmap: 4 MiB pages (mapped large then) blocks were entered at */
 	uint64_t tc_epoch; /* bumped by flushes and segment state changes: blocks in flight stale */
 	struct bt_loopref *loops; /* rep string back edges, interruptible between iterations */
 	uint32_t nloops;
@@ -186,6 +189,8 @@ struct tb *tc_lookup(struct bt *bt, uint32_t eip, uint8_t cpl);
  * tc_lookup is entered there. For the dispatcher and callouts that go on in a block.
  */
 struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl);
+/* tc_jc_fill of tb with the facts the current tables give about its pages (bt_lookup.c). */
+void tc_jc_enter(struct bt *bt, const struct tb *tb);
 /* The jump cache's host code for eip in this generation and segment state, or NULL. */
 const uint8_t *tc_jc_lookup(const struct bt *bt, uint32_t eip);
 /* Room for a block of up to code_max host bytes; NULL when the cache is full. */
@@ -213,7 +218,8 @@ void tc_jc_invalidate_local(struct bt *bt);
 void tc_gjc_forget(struct bt *bt, const struct tb *tb);
 /*
  * invlpg of vpage (large: its whole 4 MiB page): the global jump cache forgets
- * everything if it has an entry from that page (gjc_vpages), else nothing.
+ * everything if it has an entry from that page (gjc_vpages), or from the 4 MiB page
+ * holding it when that was mapped large at the entry's fill (gjc_large), else nothing.
  */
 void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
 /*
@@ -225,18 +231,21 @@ void tc_gjc_invlpg(struct bt *bt, uint32_t vpage, bool large);
  * between two processes then keeps both processes' jump caches.
  */
 void tc_jc_switch(struct bt *bt, bool pages_hold);
+/* tc_jc_fill's facts: what the current tables say of a block's pages */
+#define JC_FILL_GLOBAL 1u /* every page of tb is mapped global (G with CR4.PGE) */
+#define JC_FILL_LARGE0 2u /* its first page lies in a 4 MiB page */
+#define JC_FILL_LARGE1 4u /* its second page lies in a 4 MiB page */
 /*
  * Enter tb (just looked up or translated) in the current CPL's jump cache; note its
- * pages as code. A CPL 0-2 block whose pages the current tables map global (global:
- * tc_tb_global, G with CR4.PGE) also goes into the global jump cache, which the miss stub probes
- * and a CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and only invlpg
- * of a code page, a CR4.PGE change, an invalidated block or a flush (tc_jc_invalidate, tc_jc_reset)
- * end them.
+ * pages as code (nothing at CPL 1-2, whose probes always miss: their blocks differ
+ * from CPL 0's, which share the table). facts (JC_FILL_*, what the current tables say
+ * of tb's pages: tc_jc_enter finds them) decide the rest: a CPL 0 block whose pages
+ * are all global also goes into the global jump cache, which the miss stub probes and
+ * a CR3 load keeps: a global TLB entry survives mov cr3 (SDM Vol 3A 4.10.4.1), and only
+ * invlpg of a code page (of any page of a 4 MiB page one came from), a CR4.PGE change,
+ * an invalidated block or a flush (tc_jc_invalidate, tc_jc_reset) end them.
  */
-void tc_jc_fill(struct bt *bt, const struct tb *tb, bool global);
-/* bt_lookup.c: at CPL 0-2, does the current address space map tb's page(s) global
- * (mmu_peek_global)? False at CPL 3 (the global jump cache has no CPL 3 entries). */
-bool tc_tb_global(struct bt *bt, const struct tb *tb);
+void tc_jc_fill(struct bt *bt, const struct tb *tb, unsigned facts);
 /*
  * Point cpu->jc, ic and gjc at the live caches (keys included), or, with empty, at
  * the caches that always miss (a kick: async-signal-safe stores only).

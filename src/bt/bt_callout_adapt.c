@@ -53,7 +53,8 @@ int co_adapt_pre(struct co *k)
 	           mmu_pt_release(bt, pa >> 12)) {
 		return CO_NEXT; /* no longer in use as a page table: a store like any other */
 	} else if (bt->mmu.pflags[pa >> 12] & PF_PT) {
-		if (bt->mmu.pflags[pa >> 12] & PF_CODE)
+		bt->adaptive.redirect.smc = bt->mmu.pflags[pa >> 12] & PF_CODE;
+		if (bt->adaptive.redirect.smc)
 			tc_invalidate_page(bt, pa >> 12);
 		memcpy(bt->adaptive.redirect.old, bt->mon->vm.ram + (pa & ~3u),
 		       sizeof(bt->adaptive.redirect.old));
@@ -97,6 +98,11 @@ int co_adapt_post(struct co *k)
 	for (e = 0; e < 2 && first + e < 1024; e++)
 		if (now[e] != bt->adaptive.redirect.old[e])
 			mmu_pt_entry_was(bt, pa >> 12, first + e, bt->adaptive.redirect.old[e]);
+	if (bt->adaptive.redirect.smc) {
+		/* The store may have rewritten what this block goes on with: leave it. */
+		k->c->eip = k->next;
+		return BT_EXIT_RESUME;
+	}
 	return CO_NEXT;
 }
 

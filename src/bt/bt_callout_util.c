@@ -203,7 +203,7 @@ int co_jump(struct co *k)
 		tb = tc_lookup(bt, k->c->eip, k->c->cpl);
 		if (!tb)
 			return BT_EXIT_RESUME;
-		tc_jc_fill(bt, tb, tc_tb_global(bt, tb));
+		tc_jc_enter(bt, tb);
 		code = tb->code;
 	}
 	k->c->jump = (uint64_t)(uintptr_t)code;

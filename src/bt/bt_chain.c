@@ -182,8 +182,12 @@ void tc_invlpg(struct bt *bt, uint32_t vpage, bool large)
 	 * Blocks are found through their physical pages, and chains never leave the
 	 * pages a block was checked against: only the jump caches, keyed by virtual
 	 * address, may remember a stale mapping, and only if code ran from the page
-	 * (from the 4 MiB page, for a large one: 128 bytes of the bitmap).
+	 * (from the 4 MiB page, for a large one: 128 bytes of the bitmap). A 4 MiB page
+	 * blocks were entered in is one translation even when the tables no longer map
+	 * it large (its PDE cleared first): invlpg of any address in it ends it.
 	 */
+	if (bt->cache.code_large[(vpage & 0xfffffu) >> 13] & (1u << ((vpage >> 10) & 7)))
+		large = true;
 	if (large) {
 		const uint8_t *b = bt->cache.code_vpages + ((vpage & 0xffc00u) >> 3);
 		int i;

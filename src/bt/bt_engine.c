@@ -382,7 +382,7 @@ static int run_loop(struct bt *bt, struct exit_record *ex)
 		} else {
 			if (prev && prev->valid)
 				tc_chain(bt, prev, prev_slot, tb);
-			tc_jc_fill(bt, tb, tc_tb_global(bt, tb));
+			tc_jc_enter(bt, tb);
 			reason = enter(c, tb->code);
 		}
 		prev = NULL;

@@ -79,12 +79,22 @@ struct tb *tc_lookup_fast(struct bt *bt, uint32_t eip, uint8_t cpl)
 		return tb;
 	tb = tc_lookup(bt, eip, cpl);
 	if (tb)
-		tc_jc_fill(bt, tb, tc_tb_global(bt, tb));
+		tc_jc_enter(bt, tb);
 	return tb;
 }
 
-bool tc_tb_global(struct bt *bt, const struct tb *tb)
+void tc_jc_enter(struct bt *bt, const struct tb *tb)
 {
-	return bt->cpu.cpl != 3 && mmu_peek_global(bt, tb->eip) &&
-	       (tb->page[1] == ~0u || mmu_peek_global(bt, (tb->eip | 0xfffu) + 1u));
+	uint32_t second = (tb->eip | 0xfffu) + 1u;
+	bool two = tb->page[1] != ~0u;
+	unsigned facts = 0;
+
+	if (bt->cpu.cpl == 0 && mmu_peek_global(bt, tb->eip) &&
+	    (!two || mmu_peek_global(bt, second)))
+		facts |= JC_FILL_GLOBAL;
+	if (mmu_large_page(bt, tb->eip))
+		facts |= JC_FILL_LARGE0;
+	if (two && mmu_large_page(bt, second))
+		facts |= JC_FILL_LARGE1;
+	tc_jc_fill(bt, tb, facts);
 }

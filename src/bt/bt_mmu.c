@@ -289,6 +289,8 @@ int mmu_fill(struct bt *bt, int view, uint32_t va, bool write, uint32_t *pa_out)
 	if (walk(bt, va, write ? ACC_WRITE : ACC_READ, VIEW_KIND(view) == VIEW_USER, &w))
 		return -1;
 	*pa_out = pa = w.pa;
+	if (w.pse && w.global) /* (invlpg anywhere in it drops it all: mmu_unmap_va) */
+		bt->mmu.large_global[va >> 25] |= (uint8_t)(1u << ((va >> 22) & 7));
 	if (pa >= bt->mon->vm.ram_size) {
 		if (bus_claims(&bt->mon->mmio, pa & ~0xfffu, 4096))
 			return 1;

@@ -98,6 +98,7 @@ struct bt_mmu {
 	uint32_t rmap_used, rmap_cap, rmap_free;
 	uint32_t mapped;                    /* shadow pages currently mapped */
 	uint32_t wp0_mapped, global_mapped; /* entries with V2P_WP0, V2P_G */
+	uint8_t large_global[128]; /* bitmap: 4 MiB areas a global 4 MiB page was filled in */
 	uint64_t fill_saved; /* the last fill that found its page mapped (page << 8 | view) + 1 */
 	struct {             /* a store to a page table, single-stepped with the page writable */
 		bool active;
@@ -225,7 +226,9 @@ bool mmu_shadow_ok(const struct bt *bt, uint32_t va, bool write);
 int mmu_canary_check(const struct bt *bt);
 /*
  * invlpg va (SDM Vol 3A 4.10.4.1): the page goes from both views of the current
- * address space, and its global entries from every cached one.
+ * address space, and its global entries from every cached one; so do all global
+ * entries of va's 4 MiB area if a global 4 MiB page was filled there (one translation,
+ * 4.10.2.3, whatever the tables say now: a dropped space keeps global entries).
  */
 void mmu_unmap_va(struct bt *bt, uint32_t va);
 /* Drop every shadow mapping of guest-physical page ppage, in every view. */

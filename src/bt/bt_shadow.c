@@ -558,13 +558,20 @@ void mmu_cr_written(struct bt *bt, int n, uint32_t old0, uint32_t old4)
 
 void mmu_unmap_va(struct bt *bt, uint32_t va)
 {
-	uint32_t vpage = va >> 12;
+	uint32_t vpage = va >> 12, r = va >> 22, p;
 	int v;
 
 	for (v = 0; v < VIEW_NR; v++)
 		if (VIEW_AS(v) == bt->mmu.cur_as ||
 		    (bt->mmu.global_mapped && (bt->mmu.v2p[v][vpage] & V2P_G)))
 			mmu_unmap_one(bt, v, vpage);
+	if (!(bt->mmu.large_global[r >> 3] & (1u << (r & 7))))
+		return;
+	bt->mmu.large_global[r >> 3] &= (uint8_t) ~(1u << (r & 7));
+	for (p = r << 10; bt->mmu.global_mapped && p < (r + 1) << 10; p++)
+		for (v = 0; v < VIEW_NR; v++)
+			if (bt->mmu.v2p[v][p] & V2P_G)
+				mmu_unmap_one(bt, v, p);
 }
 
 void mmu_unmap_ppage(struct bt *bt, uint32_t ppage)
