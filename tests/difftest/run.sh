@@ -308,13 +308,16 @@ fi
 # ---- the guest on the backend
 run_guest "$elf" "$work/guest.txt" "$work/guest.err"
 grc=$?
-if [ "$kind" = qemu ] && [ $grc = 8 ]; then
+tries=1
+while [ "$kind" = qemu ] && [ $grc = 8 ] && [ $tries -lt 3 ]; do
 	# qemu-system-i386 itself (the reference, not an engine under test) has hung on this
-	# guest now and then, in ring 3, loaded or not; its time is known from the calibration.
+	# guest now and then, in ring 3, loaded or not, before its first case (twice in a row
+	# once in CI; not reproduced in 27 direct runs); its time is known from the calibration.
 	echo "note: qemu-system-i386 did not finish within $tmo s (an intermittent QEMU hang): one more try"
 	run_guest "$elf" "$work/guest.txt" "$work/guest.err"
 	grc=$?
-fi
+	tries=$((tries + 1))
+done
 t2=$(now)
 if [ "$kind" != qemu ] && [ $grc = 14 ]; then
 	echo "SKIP: $(head -n1 "$work/guest.err")"
