@@ -372,14 +372,19 @@ static void entry_changed_in(struct bt *bt, int s, uint32_t key, uint32_t ppage,
 		for (v = e << 10; v < (e + 1) << 10; v++)
 			unmap_in(bt, s, v, false);
 	}
-	if (!pd)
+	/*
+	 * Shadow entries come from walks, and every walk through a table records the
+	 * directory index it used (ptref): none recorded, no entry derives from ppage as
+	 * a table; one index, only that directory entry can have given any. A scan only
+	 * for a table seen at several indices.
+	 */
+	if (!pd || !bt->mmu.ptref[ppage])
 		return;
-	if (bt->mmu.ptref[ppage] && bt->mmu.ptref[ppage] != 0xffff) {
+	if (bt->mmu.ptref[ppage] != 0xffff) {
 		j = bt->mmu.ptref[ppage] - 1u;
-		if ((pd[j] & PTE_P) && (pd[j] >> 12) == ppage) {
+		if ((pd[j] & PTE_P) && (pd[j] >> 12) == ppage)
 			unmap_in(bt, s, (j << 10) | e, write_only);
-			return;
-		}
+		return;
 	}
 	for (j = 0; j < 1024; j++)
 		if ((pd[j] & PTE_P) && !(pd[j] & PDE_PS && bt->cpu.cr4 & X86_CR4_PSE) &&

@@ -280,14 +280,15 @@ void mmu_shadow_mprotect(struct bt *bt, int v, uint32_t va, int prot);
 void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
 /*
  * A store is about to reach traced page ppage. A cached address space that is not
- * current and has ppage as its directory is dropped first (its views emptied, its
- * slot freed: a shadow is a cache). Then if no cached address space uses ppage
- * (it is neither the directory of a slot or of CR3 nor a page table one of those
- * directories points to, PS entries aside), it is untraced now and true returned:
- * no shadow entry derives from it, so its writes need no trace (a page table freed
- * and reused as data or as a new process's table). Kept global entries of a slot
- * keyed anew may then go stale, as a TLB's may until invlpg (SDM Vol 3A 4.10.4.1,
- * as retrace in bt_shadow.c). False (traced still) otherwise or for a page not traced.
+ * current and has ppage as its directory is dropped first (its entries but the
+ * global ones go, its slot is freed: mmu_slot_drop; a shadow is a cache), and the
+ * tables that directory pointed to and no other cached space uses are untraced.
+ * Then if no cached address space uses ppage (it is neither the directory of a slot
+ * or of CR3 nor a page table one of those directories points to, PS entries aside),
+ * it is untraced now and true returned: no shadow entry derives from it, so its
+ * writes need no trace (a page table freed and reused as data or as a new process's
+ * table). Kept global entries may then go stale, as a TLB's may until invlpg (SDM
+ * Vol 3A 4.10.4.1). False (traced still) otherwise or for a page not traced.
  */
 bool mmu_pt_release(struct bt *bt, uint32_t ppage);
 /*

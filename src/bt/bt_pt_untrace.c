@@ -42,8 +42,11 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage)
 }
 
 /*
- * Does the directory at key (a page of RAM) point to ppage as a page table? 0 no,
- * 1 yes at the walker's hint (ptref), 2 yes found by a scan of the directory.
+ * Does the directory at key (a page of RAM) point to ppage as a page table that a
+ * walk used? 0 no, 1 yes at the walker's hint (ptref), 2 yes found by a scan of the
+ * directory. Only walks derive shadow entries and each records its directory index
+ * (ptref): no index recorded, no; one index, only that entry is looked at; a scan
+ * only for a table walked at several indices.
  */
 static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 {
@@ -51,12 +54,11 @@ static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 	const uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096);
 	uint32_t j;
 
-	if (!pd)
+	if (!pd || !bt->mmu.ptref[ppage])
 		return 0;
-	if (bt->mmu.ptref[ppage] && bt->mmu.ptref[ppage] != 0xffff) {
+	if (bt->mmu.ptref[ppage] != 0xffff) {
 		j = bt->mmu.ptref[ppage] - 1u;
-		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)
-			return 1;
+		return (pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage;
 	}
 	for (j = 0; j < 1024; j++)
 		if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) && (pd[j] >> 12) == ppage)

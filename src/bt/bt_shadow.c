@@ -35,7 +35,6 @@
  * Linux allows 65530 per process by default (vm.max_map_count).
  */
 #define SHADOW_MAX_PAGES 25000u
-#define PF_MARK 0x80u /* pflags, only inside retrace: a page table of a cached slot */
 #define PTE_P 0x1u
 #define PDE_PS 0x80u
 #define CR4_PGE 0x80u
@@ -414,53 +413,6 @@ void mmu_trace_pt(struct bt *bt, uint32_t pa)
 	}
 }
 
-/*
- * Trace exactly the directories of the cached slots and the tables they point to:
- * a page the guest stopped using as a page table (freed, reused for data) is no
- * longer a trace fault per store. Entries of a slot derive only from tables its
- * directory points to (a directory write drops the rest), so this keeps them exact;
- * global entries kept over a CR3 load may go stale, as the SDM allows until invlpg.
- */
-static void retrace(struct bt *bt)
-{
-	bool pse = bt->cpu.cr4 & X86_CR4_PSE;
-	uint32_t p;
-	int s;
-
-	for (s = 0; s < BT_AS_NR; s++) {
-		uint32_t key = bt->mmu.as[s].cr3, *pd, j;
-
-		if (key == BT_AS_FREE || !(pd = vm_gpa(&bt->mon->vm, key, 4096)))
-			continue;
-		bt->mmu.pflags[key >> 12] |= PF_MARK;
-		for (j = 0; j < 1024; j++)
-			if ((pd[j] & PTE_P) && !((pd[j] & PDE_PS) && pse) &&
-			    (pd[j] >> 12) < bt->mmu.npages)
-				bt->mmu.pflags[pd[j] >> 12] |= PF_MARK;
-	}
-	for (p = 0; p < bt->mmu.npages; p++) {
-		/* Eight pages at a time while none is a table or marked (most of RAM): a fork's
-		 * new slot otherwise spends a byte test per page of RAM here. */
-		if (!(p & 7) && p + 8 <= bt->mmu.npages) {
-			uint64_t w;
-
-			memcpy(&w, &bt->mmu.pflags[p], sizeof(w));
-			if (!(w & (0x0101010101010101ull * (PF_PT | PF_PT_INUSE | PF_MARK)))) {
-				p += 7;
-				continue;
-			}
-		}
-		bt->mmu.pflags[p] &= (uint8_t)~PF_PT_INUSE; /* the slots changed: look again */
-		if (bt->mmu.pflags[p] & PF_MARK) {
-			bt->mmu.pflags[p] &= (uint8_t)~PF_MARK;
-			mmu_trace_pt(bt, p << 12);
-		} else if (bt->mmu.pflags[p] & PF_PT) {
-			bt->mmu.pflags[p] &= (uint8_t)~PF_PT;
-			mmu_unprotect_ppage(bt, p);
-		}
-	}
-}
-
 /* A CR3 load (paging on): the cached slot of the new key, or the LRU slot keyed anew. */
 static void as_load(struct bt *bt)
 {
@@ -491,7 +443,6 @@ static void as_load(struct bt *bt)
 			bt->stats.as_evictions++;
 		}
 		bt->mmu.as[s].cr3 = key;
-		retrace(bt);
 	}
 	bt->mmu.as[s].stamp = ++bt->mmu.as_clock;
 	bt->mmu.cur_as = s;
