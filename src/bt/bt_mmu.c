@@ -368,10 +368,14 @@ static void entry_changed_in(struct bt *bt, int s, uint32_t key, uint32_t ppage,
 {
 	uint32_t *pd = vm_gpa(&bt->mon->vm, key, 4096), j, v;
 
-	if ((key >> 12) == ppage) {
-		for (v = e << 10; v < (e + 1) << 10; v++)
-			unmap_in(bt, s, v, false);
-	}
+	if ((key >> 12) == ppage) /* a directory entry: its 4 MiB go, mapped pages only */
+		for (int k = 0; k < VIEW_KINDS; k++) {
+			const uint32_t *m = bt->mmu.v2p[s * VIEW_KINDS + k];
+
+			for (v = e << 10; v < (e + 1) << 10 && bt->mmu.as[s].mapped; v++)
+				if (m[v])
+					mmu_unmap_one(bt, s * VIEW_KINDS + k, v);
+		}
 	/*
 	 * Shadow entries come from walks, and every walk through a table records the
 	 * directory index it used (ptref): none recorded, no entry derives from ppage as
