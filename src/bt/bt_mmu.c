@@ -442,7 +442,7 @@ void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
 	if (!(old & PDE_PS && bt->cpu.cr4 & X86_CR4_PSE) && (now ^ old) >> 12 &&
 	    (old >> 12) < bt->mmu.npages && (bt->mmu.pflags[old >> 12] & PF_PT) &&
 	    mmu_is_directory(bt, ppage))
-		mmu_pt_release_unused(bt, old >> 12);
+		mmu_pt_release_unused(bt, old >> 12, false);
 }
 
 void mmu_pt_write_begin(struct bt *bt, int view, uint32_t va, uint32_t pa)

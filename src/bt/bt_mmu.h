@@ -293,11 +293,13 @@ void mmu_pt_traced_write(struct bt *bt, uint32_t ppage);
 bool mmu_pt_release(struct bt *bt, uint32_t ppage);
 /*
  * Is traced page ppage still a page table or directory of the current address space
- * or of a cached one? If not, untrace it (its mappings that were read-only for the
- * trace become writable again, mmu_unprotect_ppage) and return true; false if it is
- * in use (or was not traced).
+ * or of a cached one? If not, untrace it and return true (with unprotect, the current
+ * space's mappings that were read-only for the trace become writable again,
+ * mmu_unprotect_ppage; without, each waits for its first store: a process freeing
+ * its tables at exit will not write them again); false if it is in use (or was not
+ * traced).
  */
-bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage);
+bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage, bool unprotect);
 /* Is ppage the directory of the current address space or of a cached one? */
 bool mmu_is_directory(const struct bt *bt, uint32_t ppage);
 /* Empty both views of address-space slot s (its key stays; the caller frees it). */

@@ -66,7 +66,7 @@ static int pd_points_to(struct bt *bt, uint32_t key, uint32_t ppage)
 	return 0;
 }
 
-bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage)
+bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage, bool unprotect)
 {
 	uint32_t cur = bt->cpu.cr3 & ~0xfffu;
 
@@ -88,7 +88,8 @@ bool mmu_pt_release_unused(struct bt *bt, uint32_t ppage)
 		}
 	}
 	bt->mmu.pflags[ppage] &= (uint8_t)~PF_PT;
-	mmu_unprotect_ppage(bt, ppage);
+	if (unprotect)
+		mmu_unprotect_ppage(bt, ppage);
 	bt->stats.pt_released++;
 	return true;
 }
@@ -145,6 +146,6 @@ bool mmu_pt_release(struct bt *bt, uint32_t ppage)
 		}
 	for (uint32_t i = 0; i < nt; i++)
 		if (bt->mmu.pflags[tables[i]] & PF_PT)
-			mmu_pt_release_unused(bt, tables[i]);
-	return mmu_pt_release_unused(bt, ppage);
+			mmu_pt_release_unused(bt, tables[i], true);
+	return mmu_pt_release_unused(bt, ppage, true);
 }
