@@ -425,10 +425,11 @@ void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
 	 * Only W, D or A changed, still present (a fork write-protecting its parent for
 	 * copy-on-write, a writeback cleaning D): as a page-table entry, the same frame is
 	 * still mapped, so its mappings stay, read-only unless the store still allows
-	 * writes with D set (a shadow never maps writable what the fill would not); an A
-	 * bit cleared may go unnoticed, as in a TLB (SDM Vol 3A 4.8).
+	 * writes with D set (a shadow never maps writable what the fill would not). Not
+	 * when A is cleared (page aging): the next access after a CR3 load must set it
+	 * again (SDM Vol 3A 4.8, 4.10.4.1), and a mapping kept would hide that access.
 	 */
-	if ((now & PTE_P) && !((old ^ now) & ~(PTE_W | PTE_A | PTE_D))) {
+	if ((now & PTE_P) && !((old ^ now) & ~(PTE_W | PTE_A | PTE_D)) && !(old & ~now & PTE_A)) {
 		if ((now & (PTE_W | PTE_D)) != (PTE_W | PTE_D))
 			entry_changed(bt, ppage, e, true);
 		return;

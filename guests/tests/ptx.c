@@ -1,0 +1,246 @@
+/*
+ * ptx.c: attack guest for bt's shadow after PTE changes that keep the frame (only W, D
+ * or A: bt_mmu.c mmu_pt_entry_was keeps such mappings read-only), the ptref shortcut
+ * (a table looked for at the one directory index a walk used) and the large-page
+ * neighbour fill. Every change is followed by a CR3 load (non-global entries go,
+ * SDM Vol 3A 4.10.4.1) but no invlpg, so bt keeps its cached slot and must be exact
+ * through tracing alone: an A bit cleared must be set again by the next access, W
+ * cleared faults at CPL 0 with CR0.WP=1 (lands with WP=0), D cleared is set again by
+ * a store; changes by a plain store, rep stosl and rep movsl, in the current space and
+ * a cached one that is not current; one table at two indices of two directories,
+ * walked at one only, then at the other; a 4 MiB page over the page tables (stores
+ * through it to a PTE) and its PDE's D bit; a 4 MiB page past the end of RAM (--mem
+ * 8204K: three pages of RAM, then open bus). Each line is what qemu-system-i386 prints.
+ */
+#include "rt.h"
+
+#define VA_X 0x60000000u /* tabs[0], PDE index 0x180 */
+#define VA_Y 0x60400000u /* tabs[0] again at index 0x181 (space B) */
+#define VA_BIG 0x70000000u
+#define VA_END 0x74000000u
+
+#define V(x) (*(volatile uint32_t *)&(x))
+
+static uint32_t tabs[2][1024] __attribute__((aligned(4096)));
+static uint32_t data[4][1024] __attribute__((aligned(4096)));
+static uint32_t dirs[1][1024] __attribute__((aligned(4096)));
+static volatile uint32_t f_vec, f_err, recover_eip;
+
+static void on_fault(struct trapframe *tf)
+{
+	f_vec = tf->vector;
+	f_err = tf->err;
+	if (!recover_eip) {
+		printf("ptx: unexpected trap %u at 0x%08x cr2 0x%08x\n", (unsigned)tf->vector,
+		       (unsigned)tf->eip, (unsigned)read_cr2());
+		guest_exit(EXIT_FAIL);
+	}
+	tf->eip = recover_eip;
+	recover_eip = 0;
+}
+
+static uint32_t rd(uint32_t va)
+{
+	return *(volatile uint32_t *)va;
+}
+
+/* A 4-byte store at va; 0 or the vector it took (#PF: err in f_err). */
+static uint32_t try_store(uint32_t va, uint32_t v)
+{
+	f_vec = 0;
+	__asm__ volatile("movl $1f, recover_eip\n\t"
+	                 "movl %1, (%0)\n"
+	                 "1:\tmovl $0, recover_eip" ::"r"(va),
+	                 "r"(v)
+	                 : "memory");
+	return f_vec;
+}
+
+static uint32_t pdir(uint32_t va)
+{
+	return ((volatile uint32_t *)rt_page_dir)[va >> 22];
+}
+
+static void reload(void)
+{
+	write_cr3(read_cr3());
+}
+
+static void set_pte(int how, uint32_t *pte, uint32_t v)
+{
+	uint32_t src = v, n = 1, *s = &src;
+
+	if (how == 0)
+		*(volatile uint32_t *)pte = v;
+	else if (how == 1)
+		__asm__ volatile("cld; rep stosl" : "+D"(pte), "+c"(n) : "a"(v) : "memory");
+	else
+		__asm__ volatile("cld; rep movsl" : "+D"(pte), "+S"(s), "+c"(n) : : "memory");
+}
+
+/* PTE 0 of tabs[0] maps VA_X to data[0]; its A, D and W bits changed, CR3 reloaded. */
+static void bits(int how)
+{
+	uint32_t *pte = &tabs[0][0], fr = (uint32_t)data[0], cr0 = read_cr0(), r[4], a, d;
+
+	*pte = fr | PTE_W | PTE_P;
+	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
+	reload();
+	*(volatile uint32_t *)VA_X = 0x10 + how; /* mapped writable, A and D set */
+	set_pte(how, pte, fr | PTE_W | PTE_D | PTE_P); /* A cleared */
+	reload();
+	(void)rd(VA_X + 4);
+	a = *(volatile uint32_t *)pte & (PTE_A | PTE_D);
+	set_pte(how, pte, fr | PTE_W | PTE_A | PTE_P); /* D cleared */
+	reload();
+	r[0] = try_store(VA_X + 8, 0x20 + how);
+	d = *(volatile uint32_t *)pte & (PTE_A | PTE_D);
+	set_pte(how, pte, fr | PTE_A | PTE_D | PTE_P); /* W cleared */
+	reload();
+	r[1] = try_store(VA_X + 12, 0x30 + how);
+	write_cr0(cr0 & ~CR0_WP);
+	r[2] = try_store(VA_X + 16, 0x40 + how);
+	write_cr0(cr0);
+	r[3] = try_store(VA_X + 20, 0x50 + how);
+	printf("ptx: bits %d a %x d %x stores %u %u %u %u err %x data %x %x %x %x %x\n", how,
+	       (unsigned)a, (unsigned)d, (unsigned)r[0], (unsigned)r[1], (unsigned)r[2],
+	       (unsigned)r[3], (unsigned)f_err, (unsigned)V(data[0][0]), (unsigned)V(data[0][2]),
+	       (unsigned)V(data[0][3]), (unsigned)V(data[0][4]), (unsigned)V(data[0][5]));
+	rt_page_dir[VA_X >> 22] = 0;
+	reload();
+	memset(data[0], 0, 4096);
+}
+
+/* The same from space A while space B (dirs[0], tabs[0] at VA_Y's index) is cached. */
+static void away(void)
+{
+	uint32_t a = read_cr3(), b = (uint32_t)dirs[0], *pte = &tabs[0][1];
+	uint32_t fr = (uint32_t)data[1], v[4], r[2];
+
+	memcpy(dirs[0], rt_page_dir, 4096);
+	dirs[0][VA_Y >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
+	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P; /* walked here first */
+	*pte = fr | PTE_W | PTE_P;
+	reload();
+	v[0] = rd(VA_X + 0x1000);
+	write_cr3(b);
+	*(volatile uint32_t *)(VA_Y + 0x1000) = 0x61; /* then at index 0x181 in B */
+	write_cr3(a);
+	*pte = fr | PTE_W | PTE_D | PTE_P; /* A cleared */
+	write_cr3(b);
+	v[1] = rd(VA_Y + 0x1004);
+	write_cr3(a);
+	v[2] = *(volatile uint32_t *)pte & (PTE_A | PTE_D);
+	*pte = fr | PTE_A | PTE_P; /* W and D cleared */
+	write_cr3(b);
+	r[0] = try_store(VA_Y + 0x1008, 0x62);
+	write_cr0(read_cr0() & ~CR0_WP);
+	r[1] = try_store(VA_Y + 0x100c, 0x63);
+	write_cr0(read_cr0() | CR0_WP);
+	write_cr3(a);
+	v[3] = *(volatile uint32_t *)pte & (PTE_A | PTE_D);
+	*pte = (uint32_t)data[2] | PTE_W | PTE_P; /* another frame */
+	data[2][1] = 0x77;
+	write_cr3(b);
+	v[0] += rd(VA_Y + 0x1004);
+	write_cr3(a);
+	printf("ptx: away %x a %x d %x stores %u %u data %x %x %x\n", (unsigned)v[0],
+	       (unsigned)v[2], (unsigned)v[3], (unsigned)r[0], (unsigned)r[1],
+	       (unsigned)V(data[1][0]), (unsigned)V(data[1][2]), (unsigned)V(data[1][3]));
+	(void)v[1];
+	rt_page_dir[VA_X >> 22] = 0;
+	reload();
+}
+
+/*
+ * tabs[1] walked at index 0x180 only; then also installed at 0x181 of the same
+ * directory and walked there, and its entry changed: both views see it.
+ */
+static void two_indices(void)
+{
+	uint32_t *pte = &tabs[1][2], v[3];
+
+	*pte = (uint32_t)data[1] | PTE_W | PTE_P;
+	data[1][0] = 0x101, data[2][0] = 0x102, data[3][0] = 0x103;
+	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[1] | PTE_W | PTE_P;
+	reload();
+	v[0] = rd(VA_X + 0x2000);
+	rt_page_dir[VA_Y >> 22] = (uint32_t)tabs[1] | PTE_W | PTE_P;
+	reload();
+	*pte = (uint32_t)data[2] | PTE_W | PTE_P; /* changed before any walk at 0x181 */
+	reload();
+	v[1] = rd(VA_Y + 0x2000) << 16 | rd(VA_X + 0x2000);
+	*pte = (uint32_t)data[3] | PTE_W | PTE_P; /* now walked at both */
+	reload();
+	v[2] = rd(VA_Y + 0x2000) << 16 | rd(VA_X + 0x2000);
+	printf("ptx: two indices %x %x %x\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2]);
+	rt_page_dir[VA_X >> 22] = 0;
+	rt_page_dir[VA_Y >> 22] = 0;
+	reload();
+}
+
+/*
+ * A 4 MiB page over the low 4 MiB (the tables included), PDE D clear: read, then a PTE
+ * of tabs[0] rewritten through it, a store (the PDE's D set again), D cleared again.
+ */
+static void big_over_tables(void)
+{
+	uint32_t pde = PDE_PS | PTE_W | PTE_P, *pte = &tabs[0][3], v[5];
+	uint32_t alias = VA_BIG + (uint32_t)pte;
+
+	data[1][0] = 0x201, data[2][0] = 0x202;
+	*pte = (uint32_t)data[1] | PTE_W | PTE_P;
+	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
+	rt_page_dir[VA_BIG >> 22] = pde;
+	reload();
+	v[0] = rd(VA_X + 0x3000) << 16 | rd(alias);
+	v[1] = pdir(VA_BIG) & (PTE_A | PTE_D);
+	*(volatile uint32_t *)alias = (uint32_t)data[2] | PTE_W | PTE_P;
+	reload();
+	v[2] = rd(VA_X + 0x3000);
+	v[3] = pdir(VA_BIG) & (PTE_A | PTE_D);
+	rt_page_dir[VA_BIG >> 22] = pde | PTE_A; /* D cleared */
+	reload();
+	*(volatile uint32_t *)(VA_BIG + (uint32_t)&data[3][5]) = 0x55;
+	v[4] = pdir(VA_BIG) & (PTE_A | PTE_D);
+	printf("ptx: big over tables %x %x %x %x %x d3 %x\n", (unsigned)v[0], (unsigned)v[1],
+	       (unsigned)v[2], (unsigned)v[3], (unsigned)v[4], (unsigned)rd((uint32_t)&data[3][5]));
+	rt_page_dir[VA_X >> 22] = 0;
+	rt_page_dir[VA_BIG >> 22] = 0;
+	reload();
+}
+
+/*
+ * A 4 MiB page at 8 MiB with 8204 KiB of RAM: three pages of RAM, then open bus (what
+ * lies past them differs: QEMU rounds RAM up, so only the RAM pages are printed).
+ */
+static void big_end(void)
+{
+	uint32_t v[3];
+
+	rt_page_dir[VA_END >> 22] = 0x00800000u | PDE_PS | PTE_W | PTE_P;
+	reload();
+	*(volatile uint32_t *)(VA_END + 0x1000) = 0x3001; /* fills the group */
+	*(volatile uint32_t *)(VA_END + 0x2000) = 0x3002;
+	for (int i = 0; i < 3; i++)
+		v[i] = rd(VA_END + (uint32_t)i * 0x1000);
+	printf("ptx: big end %x %x %x\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2]);
+	rt_page_dir[VA_END >> 22] = 0;
+	reload();
+}
+
+int kmain(uint32_t magic, struct multiboot_info *mbi)
+{
+	(void)magic;
+	(void)mbi;
+	enable_paging();
+	trap_set_handler(14, on_fault);
+	for (int how = 0; how < 3; how++)
+		bits(how);
+	away();
+	two_indices();
+	big_over_tables();
+	big_end();
+	printf("ptx: done\n");
+	return EXIT_OK;
+}
