@@ -10,7 +10,9 @@
  * a cached one that is not current; one table at two indices of two directories,
  * walked at one only, then at the other; a 4 MiB page over the page tables (stores
  * through it to a PTE) and its PDE's D bit; a 4 MiB page past the end of RAM (--mem
- * 8204K: three pages of RAM, then open bus). Each line is what qemu-system-i386 prints.
+ * 8204K: three pages of RAM, then open bus); code rewritten through a 4 MiB alias; ring 3
+ * reads of a supervisor 4 MiB page; a 4 MiB page at the top, a load across 4 GiB. Each
+ * line is what qemu-system-i386 prints.
  */
 #include "rt.h"
 
@@ -229,6 +231,93 @@ static void big_end(void)
 	reload();
 }
 
+/*
+ * Code on a page also reached through a 4 MiB alias (its neighbour fill maps the code
+ * page read-only): rewritten through the alias, run through the identity map, and the
+ * other way round.
+ */
+static uint8_t codep[4096] __attribute__((aligned(4096)));
+
+static void big_smc(void)
+{
+	uint32_t (*f)(void) = (uint32_t(*)(void))codep;
+	uint32_t (*g)(void) = (uint32_t(*)(void))(VA_BIG + (uint32_t)codep);
+	volatile uint8_t *alias = (volatile uint8_t *)(VA_BIG + (uint32_t)codep);
+	uint32_t v[4];
+
+	codep[0] = 0xb8, codep[1] = 0x11, codep[2] = codep[3] = codep[4] = 0, codep[5] = 0xc3;
+	rt_page_dir[VA_BIG >> 22] = PDE_PS | PTE_W | PTE_P;
+	reload();
+	v[0] = f();
+	(void)rd(VA_BIG + (uint32_t)codep + 0x1000); /* a neighbour's fill maps codep */
+	alias[1] = 0x22;
+	v[1] = f();
+	v[2] = g();
+	*(volatile uint8_t *)&codep[1] = 0x33;
+	v[3] = g();
+	printf("ptx: big smc %x %x %x %x\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2],
+	       (unsigned)v[3]);
+	rt_page_dir[VA_BIG >> 22] = 0;
+	reload();
+}
+
+/* Ring 3 reads of a supervisor 4 MiB page the supervisor view has filled, then U set. */
+static uint8_t ustack[4096] __attribute__((aligned(16)));
+
+static int user_read(uint32_t va)
+{
+	uint32_t v = 0;
+
+	f_vec = 0;
+	__asm__ volatile("movl $1f, recover_eip\n\t"
+	                 "movl (%1), %0\n"
+	                 "1:\tmovl $0, recover_eip"
+	                 : "+r"(v)
+	                 : "r"(va)
+	                 : "memory");
+	return f_vec ? (int)(f_vec << 16 | f_err) : (int)(v & 0xffff);
+}
+
+static void big_user(void)
+{
+	uint32_t va = VA_BIG + (uint32_t)&data[1][0];
+	int r[3];
+
+	data[1][0] = 0x4242;
+	rt_page_dir[VA_BIG >> 22] = PDE_PS | PTE_W | PTE_P;
+	reload();
+	(void)rd(va);
+	(void)rd(va + 0x1000);
+	r[0] = rt_enter_user(user_read, va, ustack + sizeof(ustack), 0);
+	r[1] = rt_enter_user(user_read, va + 0x1000, ustack + sizeof(ustack), 0);
+	rt_page_dir[VA_BIG >> 22] = PDE_PS | PTE_U | PTE_W | PTE_P | PTE_A;
+	reload();
+	r[2] = rt_enter_user(user_read, va, ustack + sizeof(ustack), 0);
+	printf("ptx: big user %x %x %x\n", (unsigned)r[0], (unsigned)r[1], (unsigned)r[2]);
+	rt_page_dir[VA_BIG >> 22] = 0;
+	reload();
+}
+
+/* A 4 MiB page at the top of the address space: its last group, a load across 4 GiB. */
+static void big_wrap(void)
+{
+	uint32_t top = 0xffc00000u, v[3];
+
+	map_page(0, (uint32_t)data[2], PTE_W);
+	data[2][0] = 0xabcd1234u;
+	V(data[3][1023]) = 0x5678eeeeu;
+	rt_page_dir[top >> 22] = ((uint32_t)data[3] & 0xffc00000u) | PDE_PS | PTE_W | PTE_P;
+	reload();
+	v[0] = rd(top + ((uint32_t)data[3] & 0x3ff000u) + 0xffc);
+	v[1] = rd(0xfffff000u);
+	*(volatile uint32_t *)0xfffffff0u = 0x99;
+	v[2] = rd(0xfffffffeu);
+	printf("ptx: big wrap %x %x %x\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2]);
+	rt_page_dir[top >> 22] = 0;
+	unmap_page(0);
+	reload();
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -241,6 +330,9 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	two_indices();
 	big_over_tables();
 	big_end();
+	big_smc();
+	big_user();
+	big_wrap();
 	printf("ptx: done\n");
 	return EXIT_OK;
 }
