@@ -88,7 +88,7 @@ static void bits(int how)
 	*pte = fr | PTE_W | PTE_P;
 	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
 	reload();
-	*(volatile uint32_t *)VA_X = 0x10 + how; /* mapped writable, A and D set */
+	*(volatile uint32_t *)VA_X = 0x10 + how;       /* mapped writable, A and D set */
 	set_pte(how, pte, fr | PTE_W | PTE_D | PTE_P); /* A cleared */
 	reload();
 	(void)rd(VA_X + 4);
