@@ -228,7 +228,8 @@ set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # PTE changes that keep the frame (A, D or W cleared; plain, rep stosl, rep movsl stores;
 # current and cached spaces, CR3 loads without invlpg), a table at two directory indices,
-# a 4 MiB page over the page tables and its PDE's D bit, one past the end of RAM (ptx).
+# a 4 MiB page over the page tables and its PDE's D bit, one past the end of RAM, six spaces
+# whose tables move and change between visits, checked against a software walk (ptx).
 tandem_guest_test(bt ptx ptx.elf 1 --golden ${GOLDEN}/ptx.txt -- --mem 8204K)
 tandem_guest_test(bt ptx-noadapt ptx.elf 1 --golden ${GOLDEN}/ptx.txt -- --mem 8204K --no-adaptive)
 add_test(NAME qemu.ptx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/ptx.elf 1

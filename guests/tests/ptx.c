@@ -318,6 +318,115 @@ static void big_wrap(void)
 	reload();
 }
 
+/*
+ * Six spaces (more than bt's four cached slots), each a directory with tables at 0x180
+ * and 0x181; from the kernel's space, between visits: PTEs pointed at other frames or
+ * their A, D or W bits cleared, tables moved to another space or index, a directory
+ * rewritten whole (freed and reused). Each visit reads VA_X and VA_Y and checks them
+ * against a software walk of that space's tables, and the A bit the read must set.
+ */
+#define NSP 6
+static uint32_t sdirs[NSP][1024] __attribute__((aligned(4096)));
+static uint32_t stabs[NSP + 2][1024] __attribute__((aligned(4096)));
+static uint32_t sdata[8][1024] __attribute__((aligned(4096)));
+static uint32_t seed = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	seed = seed * 1103515245u + 12345u;
+	return (seed >> 16) % n;
+}
+
+/* What space d's tables say is at va (0xdead: not mapped); the PTE in *pte. */
+static uint32_t soft_walk(const uint32_t *d, uint32_t va, volatile uint32_t **pte)
+{
+	uint32_t pde = V(d[va >> 22]);
+
+	*pte = NULL;
+	if (!(pde & PTE_P))
+		return 0xdead;
+	*pte = (volatile uint32_t *)(pde & ~0xfffu) + ((va >> 12) & 0x3ff);
+	if (!(**pte & PTE_P))
+		return 0xdead;
+	return *(volatile uint32_t *)((**pte & ~0xfffu) + (va & 0xfff));
+}
+
+static uint32_t try_load(uint32_t va)
+{
+	uint32_t v = 0xdead;
+
+	f_vec = 0;
+	__asm__ volatile("movl $1f, recover_eip\n\t"
+	                 "movl (%1), %0\n"
+	                 "1:\tmovl $0, recover_eip"
+	                 : "+r"(v)
+	                 : "r"(va)
+	                 : "memory");
+	return f_vec ? 0xdead : v;
+}
+
+static void spaces(void)
+{
+	uint32_t a = read_cr3(), bad = 0, abad = 0, wbad = 0, visits = 0;
+
+	for (uint32_t i = 0; i < 8; i++)
+		for (uint32_t k = 0; k < 1024; k++)
+			sdata[i][k] = i << 16 | k;
+	for (uint32_t i = 0; i < NSP + 2; i++)
+		for (uint32_t k = 0; k < 4; k++)
+			stabs[i][k] = (uint32_t)sdata[(i + k) & 7] | PTE_W | PTE_P;
+	for (uint32_t i = 0; i < NSP; i++) {
+		memcpy(sdirs[i], rt_page_dir, 4096);
+		sdirs[i][VA_X >> 22] = (uint32_t)stabs[i] | PTE_W | PTE_P;
+		sdirs[i][VA_Y >> 22] = (uint32_t)stabs[(i + 1) % (NSP + 2)] | PTE_W | PTE_P;
+	}
+	for (uint32_t r = 0; r < 2000; r++) {
+		uint32_t i = rnd(NSP), off = rnd(4) << 12 | rnd(1024) << 2;
+		uint32_t t = rnd(NSP + 2), e = rnd(4), what = rnd(8);
+		volatile uint32_t *pte;
+
+		/* a change made from the kernel's space */
+		if (what == 0)
+			V(stabs[t][e]) = (uint32_t)sdata[rnd(8)] | PTE_W | PTE_P;
+		else if (what == 1)
+			V(stabs[t][e]) &= ~PTE_A;
+		else if (what == 2)
+			V(stabs[t][e]) &= ~PTE_D;
+		else if (what == 3)
+			V(stabs[t][e]) ^= PTE_W;
+		else if (what == 4)
+			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) =
+			    (uint32_t)stabs[t] | PTE_W | PTE_P;
+		else if (what == 5)
+			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) = 0;
+		else if (what == 6) {
+			memcpy(sdirs[i], rt_page_dir, 4096);
+			V(sdirs[i][VA_Y >> 22]) = (uint32_t)stabs[t] | PTE_W | PTE_P;
+		}
+		i = rnd(NSP);
+		write_cr3((uint32_t)sdirs[i]);
+		for (uint32_t va = VA_X; va <= VA_Y; va += VA_Y - VA_X) {
+			uint32_t got = try_load(va + off),
+			         want = soft_walk(sdirs[i], va + off, &pte);
+
+			bad += got != want;
+			if (pte && (*pte & PTE_P) && !(*pte & PTE_A))
+				abad++;
+			if (pte && (*pte & PTE_P) && rnd(2)) {
+				uint32_t w = !!(*pte & PTE_W), st = try_store(va + off, got);
+
+				wbad += (st == 14) == w;
+				if (!st && !(*pte & PTE_D))
+					abad++;
+			}
+			visits++;
+		}
+		write_cr3(a);
+	}
+	printf("ptx: spaces visits %u stale %u a/d %u w %u\n", (unsigned)visits, (unsigned)bad,
+	       (unsigned)abad, (unsigned)wbad);
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -333,6 +442,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	big_smc();
 	big_user();
 	big_wrap();
+	spaces();
 	printf("ptx: done\n");
 	return EXIT_OK;
 }
