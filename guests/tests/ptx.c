@@ -322,7 +322,9 @@ static void big_wrap(void)
  * Six spaces (more than bt's four cached slots), each a directory with tables at 0x180
  * and 0x181; from the kernel's space, between visits: PTEs pointed at other frames or
  * their A, D or W bits cleared, tables moved to another space or index, a directory
- * rewritten whole (freed and reused). Each visit reads VA_X and VA_Y and checks them
+ * rewritten whole (freed and reused), a 4 MiB page put in, CR4.PSE or CR0.PG
+ * off and on; inside a space, a change
+ * then invlpg. Each visit reads VA_X and VA_Y and checks them
  * against a software walk of that space's tables, and the A bit the read must set.
  */
 #define NSP 6
@@ -338,13 +340,17 @@ static uint32_t rnd(uint32_t n)
 }
 
 /* What space d's tables say is at va (0xdead: not mapped); the PTE in *pte. */
-static uint32_t soft_walk(const uint32_t *d, uint32_t va, volatile uint32_t **pte)
+static uint32_t soft_walk(uint32_t *d, uint32_t va, volatile uint32_t **pte)
 {
 	uint32_t pde = V(d[va >> 22]);
 
 	*pte = NULL;
 	if (!(pde & PTE_P))
 		return 0xdead;
+	if (pde & PDE_PS) {
+		*pte = &d[va >> 22];
+		return *(volatile uint32_t *)((pde & 0xffc00000u) | (va & 0x3fffffu));
+	}
 	*pte = (volatile uint32_t *)(pde & ~0xfffu) + ((va >> 12) & 0x3ff);
 	if (!(**pte & PTE_P))
 		return 0xdead;
@@ -382,7 +388,7 @@ static void spaces(void)
 	}
 	for (uint32_t r = 0; r < 2000; r++) {
 		uint32_t i = rnd(NSP), off = rnd(4) << 12 | rnd(1024) << 2;
-		uint32_t t = rnd(NSP + 2), e = rnd(4), what = rnd(8);
+		uint32_t t = rnd(NSP + 2), e = rnd(4), what = rnd(9);
 		volatile uint32_t *pte;
 
 		/* a change made from the kernel's space */
@@ -399,12 +405,30 @@ static void spaces(void)
 			    (uint32_t)stabs[t] | PTE_W | PTE_P;
 		else if (what == 5)
 			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) = 0;
+		else if (what == 8 && rnd(2)) { /* flushes: bt drops every cached space */
+			write_cr4(read_cr4() & ~CR4_PSE);
+			write_cr4(read_cr4() | CR4_PSE);
+		} else if (what == 8) {
+			write_cr0(read_cr0() & ~CR0_PG);
+			write_cr0(read_cr0() | CR0_PG);
+		} else if (what == 7)
+			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) =
+			    0x400000u | PDE_PS | PTE_W | PTE_P;
 		else if (what == 6) {
 			memcpy(sdirs[i], rt_page_dir, 4096);
 			V(sdirs[i][VA_Y >> 22]) = (uint32_t)stabs[t] | PTE_W | PTE_P;
 		}
 		i = rnd(NSP);
 		write_cr3((uint32_t)sdirs[i]);
+		if (rnd(4) == 0) { /* a change from inside, then invlpg */
+			t = rnd(NSP + 2), e = rnd(4);
+			if (rnd(2))
+				V(stabs[t][e]) = (uint32_t)sdata[rnd(8)] | PTE_W | PTE_P;
+			else
+				V(stabs[t][e]) &= ~(rnd(2) ? PTE_A : PTE_W);
+			for (uint32_t k = 0; k < 4; k++)
+				invlpg(VA_X + (k << 12)), invlpg(VA_Y + (k << 12));
+		}
 		for (uint32_t va = VA_X; va <= VA_Y; va += VA_Y - VA_X) {
 			uint32_t got = try_load(va + off),
 			         want = soft_walk(sdirs[i], va + off, &pte);
