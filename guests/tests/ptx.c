@@ -11,7 +11,8 @@
  * walked at one only, then at the other; a 4 MiB page over the page tables (stores
  * through it to a PTE) and its PDE's D bit; a 4 MiB page past the end of RAM (--mem
  * 8204K: three pages of RAM, then open bus); code rewritten through a 4 MiB alias; ring 3
- * reads of a supervisor 4 MiB page; a 4 MiB page at the top, a load across 4 GiB. Each
+ * reads of a supervisor 4 MiB page; a 4 MiB page at the top, a load across 4 GiB; ring 3
+ * through a PTE that loses W, A and D, or U, and a PDE that loses U. Each
  * line is what qemu-system-i386 prints.
  */
 #include "rt.h"
@@ -298,6 +299,47 @@ static void big_user(void)
 	reload();
 }
 
+static int user_write(uint32_t va)
+{
+	uint32_t r = try_store(va, 0x5a5a);
+
+	return r ? (int)(r << 16 | f_err) : 0;
+}
+
+/* Ring 3 through a 4 KiB page whose PTE loses W, A or U (CR3 loads, no invlpg). */
+static void user_bits(void)
+{
+	volatile uint32_t *pte = &tabs[0][5];
+	uint32_t va = VA_X + 0x5000, fr = (uint32_t)data[3], a[2];
+	int r[6];
+
+	*pte = fr | PTE_U | PTE_W | PTE_P;
+	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[0] | PTE_U | PTE_W | PTE_P;
+	reload();
+	r[0] = rt_enter_user(user_write, va, ustack + sizeof(ustack), 0);
+	*pte = fr | PTE_U | PTE_A | PTE_D | PTE_P; /* W cleared */
+	reload();
+	r[1] = rt_enter_user(user_write, va + 4, ustack + sizeof(ustack), 0);
+	*pte = fr | PTE_U | PTE_W | PTE_P; /* W back, A and D cleared */
+	reload();
+	r[2] = rt_enter_user(user_read, va, ustack + sizeof(ustack), 0);
+	a[0] = *pte & (PTE_A | PTE_D);
+	r[3] = rt_enter_user(user_write, va + 8, ustack + sizeof(ustack), 0);
+	a[1] = *pte & (PTE_A | PTE_D);
+	*pte = fr | PTE_A | PTE_D | PTE_W | PTE_P; /* U cleared */
+	reload();
+	r[4] = rt_enter_user(user_read, va, ustack + sizeof(ustack), 0);
+	*pte = fr | PTE_U | PTE_A | PTE_D | PTE_W | PTE_P;
+	V(rt_page_dir[VA_X >> 22]) = (uint32_t)tabs[0] | PTE_W | PTE_P; /* U cleared in the PDE */
+	reload();
+	r[5] = rt_enter_user(user_write, va, ustack + sizeof(ustack), 0);
+	printf("ptx: user bits %x %x %x %x %x %x a %x %x\n", (unsigned)r[0], (unsigned)r[1],
+	       (unsigned)r[2], (unsigned)r[3], (unsigned)r[4], (unsigned)r[5], (unsigned)a[0],
+	       (unsigned)a[1]);
+	rt_page_dir[VA_X >> 22] = 0;
+	reload();
+}
+
 /* A 4 MiB page at the top of the address space: its last group, a load across 4 GiB. */
 static void big_wrap(void)
 {
@@ -506,6 +548,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	big_smc();
 	big_user();
 	big_wrap();
+	user_bits();
 	spaces();
 	frames_in_table();
 	printf("ptx: done\n");
