@@ -28,6 +28,7 @@ static uint32_t tabs[2][1024] __attribute__((aligned(4096)));
 static uint32_t data[4][1024] __attribute__((aligned(4096)));
 static uint32_t dirs[1][1024] __attribute__((aligned(4096)));
 static volatile uint32_t f_vec, f_err, recover_eip;
+static int sdm; /* "sdm" on the command line: also where qemu differs from the SDM */
 
 static void on_fault(struct trapframe *tf)
 {
@@ -533,10 +534,37 @@ static void frames_in_table(void)
 	reload();
 }
 
+/*
+ * A 4 MiB PDE with bit 12, 13 or 21 set: bit 12 is PAT's (or ignored), bits 21:13 are
+ * reserved without PSE-36 (SDM Vol 3A 4.3): #PF with RSVD and P. Printed only with
+ * "sdm": qemu's pentium3 has PSE-36 (bit 13 is PA bit 32) and its RSVD error lacks P.
+ */
+static void big_high(void)
+{
+	uint32_t v[3];
+
+	V(data[1][7]) = 0x1717;
+	for (int k = 0; k < 3; k++) {
+		uint32_t hi = k == 0 ? 0x1000u : k == 1 ? 0x2000u : 0x200000u;
+
+		rt_page_dir[VA_END >> 22] = hi | PDE_PS | PTE_W | PTE_P;
+		reload();
+		v[k] = try_load(VA_END + (uint32_t)&data[1][7]);
+		v[k] = f_vec ? 0xf000 | f_err : v[k];
+	}
+	if (sdm)
+		printf("ptx: sdm big high %x %x %x\n", (unsigned)v[0], (unsigned)v[1],
+		       (unsigned)v[2]);
+	rt_page_dir[VA_END >> 22] = 0;
+	reload();
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
-	(void)mbi;
+	if (mbi->flags & (1u << 2))
+		for (const char *c = (const char *)mbi->cmdline; *c; c++)
+			sdm |= c[0] == 's' && c[1] == 'd' && c[2] == 'm';
 	enable_paging();
 	trap_set_handler(14, on_fault);
 	for (int how = 0; how < 3; how++)
@@ -549,6 +577,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	big_user();
 	big_wrap();
 	user_bits();
+	big_high();
 	spaces();
 	frames_in_table();
 	printf("ptx: done\n");
