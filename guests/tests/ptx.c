@@ -559,6 +559,48 @@ static void big_high(void)
 	reload();
 }
 
+/*
+ * A directory that maps itself (entry REC): PTEs and PDEs changed through the
+ * recursive aliases, the self entry's own A and W cleared through itself.
+ */
+#define REC 0x1c0u
+#define VA_REC (REC << 22)
+
+static void recursive(void)
+{
+	volatile uint32_t *self = (volatile uint32_t *)(VA_REC + (REC << 12));
+	volatile uint32_t *ptx = (volatile uint32_t *)(VA_REC + ((VA_X >> 22) << 12));
+	uint32_t v[6], r;
+
+	V(data[0][6]) = 0x600, V(data[1][6]) = 0x601, V(data[2][6]) = 0x602;
+	tabs[0][6] = (uint32_t)data[0] | PTE_W | PTE_P;
+	tabs[1][6] = (uint32_t)data[2] | PTE_W | PTE_P;
+	rt_page_dir[REC] = (uint32_t)rt_page_dir | PTE_W | PTE_P;
+	rt_page_dir[VA_X >> 22] = (uint32_t)tabs[0] | PTE_W | PTE_P;
+	reload();
+	v[0] = rd(VA_X + 0x6018);
+	ptx[6] = (uint32_t)data[1] | PTE_W | PTE_P; /* the PTE through the table's alias */
+	reload();
+	v[1] = rd(VA_X + 0x6018);
+	self[VA_X >> 22] = (uint32_t)tabs[1] | PTE_W | PTE_P; /* the PDE through the self map */
+	reload();
+	v[2] = rd(VA_X + 0x6018) << 16 | (ptx[6] >> 12 == (uint32_t)data[2] >> 12);
+	self[REC] &= ~PTE_A; /* the self entry's A, through itself */
+	reload();
+	v[3] = self[VA_X >> 22] >> 12 == (uint32_t)tabs[1] >> 12;
+	v[4] = V(rt_page_dir[REC]) & (PTE_A | PTE_D);
+	self[REC] = (uint32_t)rt_page_dir | PTE_A | PTE_D | PTE_P; /* W cleared */
+	reload();
+	r = try_store((uint32_t)&self[VA_Y >> 22], 0);
+	v[5] = V(rt_page_dir[REC]) & (PTE_A | PTE_D | PTE_W);
+	printf("ptx: recursive %x %x %x %x %x store %u err %x %x\n", (unsigned)v[0], (unsigned)v[1],
+	       (unsigned)v[2], (unsigned)v[3], (unsigned)v[4], (unsigned)r, (unsigned)f_err,
+	       (unsigned)v[5]);
+	rt_page_dir[REC] = 0;
+	rt_page_dir[VA_X >> 22] = 0;
+	reload();
+}
+
 int kmain(uint32_t magic, struct multiboot_info *mbi)
 {
 	(void)magic;
@@ -578,6 +620,7 @@ int kmain(uint32_t magic, struct multiboot_info *mbi)
 	big_wrap();
 	user_bits();
 	big_high();
+	recursive();
 	spaces();
 	frames_in_table();
 	printf("ptx: done\n");
