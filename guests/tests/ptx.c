@@ -365,10 +365,10 @@ static void big_wrap(void)
  * Six spaces (more than bt's four cached slots), each a directory with tables at 0x180
  * and 0x181; from the kernel's space, between visits: PTEs pointed at other frames or
  * their A, D or W bits cleared, tables moved to another space or index, a directory
- * rewritten whole (freed and reused), a 4 MiB page put in, CR4.PSE or CR0.PG
- * off and on; inside a space, a change
- * then invlpg. Each visit reads VA_X and VA_Y and checks them
- * against a software walk of that space's tables, and the A bit the read must set.
+ * rewritten whole (freed and reused) or used as a table, a 4 MiB page put in, CR4.PSE
+ * or CR0.PG off and on; inside a space, a change then invlpg, or its own directory
+ * changed then a CR3 load. Each visit reads VA_X and VA_Y and checks them against a
+ * software walk of that space's tables, and the A (and D) bits the accesses must set.
  */
 #define NSP 6
 static uint32_t sdirs[NSP][1024] __attribute__((aligned(4096)));
@@ -431,7 +431,7 @@ static void spaces(void)
 	}
 	for (uint32_t r = 0; r < 2000; r++) {
 		uint32_t i = rnd(NSP), off = rnd(4) << 12 | rnd(1024) << 2;
-		uint32_t t = rnd(NSP + 2), e = rnd(4), what = rnd(9);
+		uint32_t t = rnd(NSP + 2), e = rnd(4), what = rnd(10);
 		volatile uint32_t *pte;
 
 		/* a change made from the kernel's space */
@@ -448,6 +448,9 @@ static void spaces(void)
 			    (uint32_t)stabs[t] | PTE_W | PTE_P;
 		else if (what == 5)
 			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) = 0;
+		else if (what == 9) /* a directory (maybe its own) as a table */
+			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) =
+			    (uint32_t)sdirs[rnd(NSP)] | PTE_W | PTE_P;
 		else if (what == 8 && rnd(2)) { /* flushes: bt drops every cached space */
 			write_cr4(read_cr4() & ~CR4_PSE);
 			write_cr4(read_cr4() | CR4_PSE);
@@ -471,6 +474,10 @@ static void spaces(void)
 				V(stabs[t][e]) &= ~(rnd(2) ? PTE_A : PTE_W);
 			for (uint32_t k = 0; k < 4; k++)
 				invlpg(VA_X + (k << 12)), invlpg(VA_Y + (k << 12));
+		} else if (rnd(4) == 0) { /* its own directory from inside, then a CR3 load */
+			V(sdirs[i][(rnd(2) ? VA_X : VA_Y) >> 22]) =
+			    rnd(4) ? (uint32_t)stabs[rnd(NSP + 2)] | PTE_W | PTE_P : 0;
+			write_cr3((uint32_t)sdirs[i]);
 		}
 		for (uint32_t va = VA_X; va <= VA_Y; va += VA_Y - VA_X) {
 			uint32_t got = try_load(va + off),
