@@ -1,19 +1,19 @@
 /*
  * ptx.c: attack guest for bt's shadow after PTE changes that keep the frame (only W, D
  * or A: bt_mmu.c mmu_pt_entry_was keeps such mappings read-only), the ptref shortcut
- * (a table looked for at the one directory index a walk used) and the large-page
- * neighbour fill. Every change is followed by a CR3 load (non-global entries go,
- * SDM Vol 3A 4.10.4.1) but no invlpg, so bt keeps its cached slot and must be exact
- * through tracing alone: an A bit cleared must be set again by the next access, W
- * cleared faults at CPL 0 with CR0.WP=1 (lands with WP=0), D cleared is set again by
- * a store; changes by a plain store, rep stosl and rep movsl, in the current space and
- * a cached one that is not current; one table at two indices of two directories,
- * walked at one only, then at the other; a 4 MiB page over the page tables (stores
- * through it to a PTE) and its PDE's D bit; a 4 MiB page past the end of RAM (--mem
- * 8204K: three pages of RAM, then open bus); code rewritten through a 4 MiB alias; ring 3
- * reads of a supervisor 4 MiB page; a 4 MiB page at the top, a load across 4 GiB; ring 3
- * through a PTE that loses W, A and D, or U, and a PDE that loses U. Each
- * line is what qemu-system-i386 prints.
+ * (a table looked for at the one directory index a walk used), the slots kept without
+ * a retrace and the large-page neighbour fill. Changes are followed by a CR3 load
+ * (non-global entries go, SDM Vol 3A 4.10.4.1) but no invlpg, so bt keeps its cached
+ * slot and must be exact through tracing alone: A cleared is set again by the next
+ * access, W cleared faults at CPL 0 with CR0.WP=1 (lands with WP=0), D cleared is set
+ * again by a store (plain, rep stosl and rep movsl stores; the current space and a
+ * cached one); a table at two indices; 4 MiB pages over the page tables (and their
+ * PDE's D), past RAM's end (--mem 8204K), over code rewritten through them, supervisor
+ * only under ring 3 reads, at the top (a load across 4 GiB), with reserved bits
+ * ("sdm" only); ring 3 through PTEs that lose W, A, D or U; a directory that maps
+ * itself; six spaces whose tables and directories change at random, checked against
+ * a software walk; an interrupt frame pushed into a live table. Each line is what
+ * qemu-system-i386 prints.
  */
 #include "rt.h"
 
@@ -367,8 +367,9 @@ static void big_wrap(void)
  * their A, D or W bits cleared, tables moved to another space or index, a directory
  * rewritten whole (freed and reused) or used as a table, a 4 MiB page put in, CR4.PSE
  * or CR0.PG off and on; inside a space, a change then invlpg, or its own directory
- * changed then a CR3 load. Each visit reads VA_X and VA_Y and checks them against a
- * software walk of that space's tables, and the A (and D) bits the accesses must set.
+ * changed then a CR3 load; some visits with CR0.WP 0. Each visit reads VA_X and VA_Y and checks
+ * them against a software walk of that space's tables, and the A (and D) bits the accesses must
+ * set.
  */
 #define NSP 6
 static uint32_t sdirs[NSP][1024] __attribute__((aligned(4096)));
@@ -416,7 +417,7 @@ static uint32_t try_load(uint32_t va)
 
 static void spaces(void)
 {
-	uint32_t a = read_cr3(), bad = 0, abad = 0, wbad = 0, visits = 0;
+	uint32_t a = read_cr3(), bad = 0, abad = 0, wbad = 0, visits = 0, wp0;
 
 	for (uint32_t i = 0; i < 8; i++)
 		for (uint32_t k = 0; k < 1024; k++)
@@ -479,6 +480,9 @@ static void spaces(void)
 			    rnd(4) ? (uint32_t)stabs[rnd(NSP + 2)] | PTE_W | PTE_P : 0;
 			write_cr3((uint32_t)sdirs[i]);
 		}
+		wp0 = rnd(4) == 0; /* supervisor stores ignore W for this visit */
+		if (wp0)
+			write_cr0(read_cr0() & ~CR0_WP);
 		for (uint32_t va = VA_X; va <= VA_Y; va += VA_Y - VA_X) {
 			uint32_t got = try_load(va + off),
 			         want = soft_walk(sdirs[i], va + off, &pte);
@@ -489,12 +493,13 @@ static void spaces(void)
 			if (pte && (*pte & PTE_P) && rnd(2)) {
 				uint32_t w = !!(*pte & PTE_W), st = try_store(va + off, got);
 
-				wbad += (st == 14) == w;
+				wbad += wp0 ? st != 0 : (st == 14) == w;
 				if (!st && !(*pte & PTE_D))
 					abad++;
 			}
 			visits++;
 		}
+		write_cr0(read_cr0() | CR0_WP);
 		write_cr3(a);
 	}
 	printf("ptx: spaces visits %u stale %u a/d %u w %u\n", (unsigned)visits, (unsigned)bad,
