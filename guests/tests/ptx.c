@@ -28,6 +28,7 @@ static uint32_t tabs[2][1024] __attribute__((aligned(4096)));
 static uint32_t data[4][1024] __attribute__((aligned(4096)));
 static uint32_t dirs[1][1024] __attribute__((aligned(4096)));
 static volatile uint32_t f_vec, f_err, recover_eip;
+static volatile uint32_t zero;
 static int sdm; /* "sdm" on the command line: also where qemu differs from the SDM */
 
 static void on_fault(struct trapframe *tf)
@@ -356,9 +357,25 @@ static void big_wrap(void)
 	*(volatile uint32_t *)0xfffffff0u = 0x99;
 	v[2] = rd(0xfffffffeu);
 	printf("ptx: big wrap %x %x %x\n", (unsigned)v[0], (unsigned)v[1], (unsigned)v[2]);
-	rt_page_dir[top >> 22] = 0;
 	unmap_page(0);
-	reload();
+	/* Page 0 in a 4 MiB page too (the identity one, in place of the first table): a
+	 * store across 4 GiB into it, a fill at page 1 (the group of page 0). */
+	{
+		uint32_t pde0 = rt_page_dir[0], z = zero; /* (an address GCC cannot see is 0) */
+
+		rt_page_dir[0] = PDE_PS | PTE_U | PTE_W | PTE_P;
+		reload();
+		*(volatile uint32_t *)z = 0x11223344u;
+		v[0] = rd(z + 0x1000u);
+		*(volatile uint32_t *)0xfffffffdu = 0xa1b2c3d4u;
+		v[1] = rd(z);
+		v[2] = rd(0xfffffffcu);
+		*(volatile uint32_t *)(z + 0x1000u) = v[0];
+		rt_page_dir[0] = pde0;
+		rt_page_dir[top >> 22] = 0;
+		reload();
+		printf("ptx: big wrap page 0 %x %x\n", (unsigned)v[1], (unsigned)v[2]);
+	}
 }
 
 /*
