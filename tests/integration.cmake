@@ -228,8 +228,10 @@ set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
 # PTE changes that keep the frame (A, D or W cleared; plain, rep stosl, rep movsl stores;
 # current and cached spaces, CR3 loads without invlpg), a table at two directory indices,
-# a 4 MiB page over the page tables and its PDE's D bit, one past the end of RAM, six spaces
-# whose tables move and change between visits, checked against a software walk (ptx).
+# 4 MiB pages over the page tables (their PDE's D bit), past the end of RAM, over code, at
+# page 0 and the top, ring 3 through PTEs losing W, A or U, a self-mapped directory, six
+# spaces whose tables move and change between visits (checked against a software walk),
+# an interrupt frame pushed into a live table (ptx).
 tandem_guest_test(bt ptx ptx.elf 1 --golden ${GOLDEN}/ptx.txt -- --mem 8204K)
 tandem_guest_test(bt ptx-noadapt ptx.elf 1 --golden ${GOLDEN}/ptx.txt -- --mem 8204K --no-adaptive)
 # (SDM, where qemu's pentium3 differs: a 4 MiB PDE's bits 21:13 are reserved without PSE-36,
