@@ -226,6 +226,22 @@ add_test(NAME qemu.esx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_D
   --golden ${GOLDEN}/esx.txt -- --mem 8204K)
 set_tests_properties(qemu.esx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
 
+# PTE changes that keep the frame (A, D or W cleared; plain, rep stosl, rep movsl stores;
+# current and cached spaces, CR3 loads without invlpg), a table at two directory indices,
+# 4 MiB pages over the page tables (their PDE's D bit), past the end of RAM, over code, at
+# page 0 and the top, ring 3 through PTEs losing W, A or U, a self-mapped directory, six
+# spaces whose tables move and change between visits (checked against a software walk),
+# an interrupt frame pushed into a live table (ptx).
+tandem_guest_test(bt ptx ptx.elf 1 --golden ${GOLDEN}/ptx.txt -- --mem 8204K)
+tandem_guest_test(bt ptx-noadapt ptx.elf 1 --golden ${GOLDEN}/ptx.txt -- --mem 8204K --no-adaptive)
+# (SDM, where qemu's pentium3 differs: a 4 MiB PDE's bits 21:13 are reserved without PSE-36,
+# a #PF with RSVD and P)
+tandem_guest_test(bt ptx-sdm ptx.elf 1 --serial-grep "^ptx: sdm big high 1717 f009 f009$"
+  -- --mem 8204K --cmdline=sdm)
+add_test(NAME qemu.ptx COMMAND ${RUN_GUEST} $<TARGET_FILE:tandem> qemu ${GUEST_DIR}/ptx.elf 1
+  --golden ${GOLDEN}/ptx.txt -- --mem 8204K)
+set_tests_properties(qemu.ptx PROPERTIES LABELS qemu SKIP_RETURN_CODE 77)
+
 # The global jump cache (CPL 0 blocks on global pages, kept over CR3 loads): code in a
 # global 4 MiB page whose PDE is cleared and invlpg'd at another address, an instruction
 # straddling 4 GiB between global pages, a global page followed by a non-global one, a

@@ -25,6 +25,12 @@
 #define PTE_D 0x40u
 #define PTE_G 0x100u
 #define PDE_PS 0x80u
+/*
+ * A 4 MiB PDE's bits 21:13: reserved with 32-bit physical addresses (the models have
+ * no PSE-36, SDM Vol 3A 4.3 and Table 4-4); one set is a #PF with RSVD, not a page.
+ */
+#define PDE_PS_RSVD 0x003fe000u
+#define PF_RSVD 0x8u
 #define CR4_PGE 0x80u
 /* A fill maps the present, accessed pages of its aligned group of this many. */
 #define FILL_GROUP 16u
@@ -71,6 +77,11 @@ static int walk(struct bt *bt, uint32_t va, int acc, bool user, struct walk *w)
 	set = PTE_A | (acc == ACC_WRITE ? PTE_D : 0);
 	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE)) {
 		e = *pde;
+		if (e & PDE_PS_RSVD) {
+			pf(bt, va, acc, user, true);
+			bt->cpu.exc.err |= PF_RSVD;
+			return -1;
+		}
 		pte = pde;
 		w->pa = (e & 0xffc00000u) | (va & 0x3fffffu);
 		w->pse = true;
@@ -150,7 +161,7 @@ bool mmu_peek_fetch(struct bt *bt, uint32_t va, bool user, uint32_t *frame)
 		return false;
 	if ((*pde & PDE_PS) && (c->cr4 & X86_CR4_PSE)) {
 		*frame = ((*pde & 0xffc00000u) | (va & 0x3ff000u)) >> 12;
-		return true;
+		return !(*pde & PDE_PS_RSVD);
 	}
 	pte = ram32(bt, (*pde & ~0xfffu) + ((va >> 12) & 0x3ff) * 4);
 	if (!pte || (*pte & (PTE_P | PTE_A)) != (PTE_P | PTE_A) || (user && !(*pte & PTE_U)))
@@ -425,10 +436,11 @@ void mmu_pt_entry_was(struct bt *bt, uint32_t ppage, uint32_t e, uint32_t old)
 	 * Only W, D or A changed, still present (a fork write-protecting its parent for
 	 * copy-on-write, a writeback cleaning D): as a page-table entry, the same frame is
 	 * still mapped, so its mappings stay, read-only unless the store still allows
-	 * writes with D set (a shadow never maps writable what the fill would not); an A
-	 * bit cleared may go unnoticed, as in a TLB (SDM Vol 3A 4.8).
+	 * writes with D set (a shadow never maps writable what the fill would not). Not
+	 * when A is cleared (page aging): the next access after a CR3 load must set it
+	 * again (SDM Vol 3A 4.8, 4.10.4.1), and a mapping kept would hide that access.
 	 */
-	if ((now & PTE_P) && !((old ^ now) & ~(PTE_W | PTE_A | PTE_D))) {
+	if ((now & PTE_P) && !((old ^ now) & ~(PTE_W | PTE_A | PTE_D)) && !(old & ~now & PTE_A)) {
 		if ((now & (PTE_W | PTE_D)) != (PTE_W | PTE_D))
 			entry_changed(bt, ppage, e, true);
 		return;
