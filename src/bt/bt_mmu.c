@@ -197,6 +197,29 @@ bool mmu_large_page(struct bt *bt, uint32_t va)
 	return pde && (*pde & (PTE_P | PDE_PS)) == (PTE_P | PDE_PS);
 }
 
+/* A run of neighbours: consecutive pages on consecutive frames, one protection: one mmap. */
+struct fill_run {
+	uint32_t v, p, n, f;
+	int prot;
+};
+
+/* Page i (frame p, prot, V2P flags f) joins the run, or (!ok) ends it; a run it cannot join is
+ * mapped first. */
+static void run_add(struct bt *bt, int view, struct fill_run *r, bool ok, uint32_t i, uint32_t p,
+                    int prot, uint32_t f)
+{
+	if (r->n && (!ok || p != r->p + r->n || prot != r->prot || f != r->f)) {
+		if (mmu_map_run(bt, view, r->v, r->n, r->p, r->prot, r->f) == 0)
+			bt->stats.neighbour_pages += r->n;
+		r->n = 0;
+	}
+	if (!ok)
+		return;
+	if (!r->n)
+		*r = (struct fill_run){.v = i, .p = p, .f = f, .prot = prot};
+	r->n++;
+}
+
 /*
  * Map the pages of vpage's aligned group whose PTEs (in the same table) are present
  * with A set, no page the guest has not accessed (so no A/D bit changes), writable
@@ -207,8 +230,8 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 	const uint32_t *pt = vm_gpa(&bt->mon->vm, w->pt, 4096);
 	bool user = VIEW_KIND(view) == VIEW_USER, wp = bt->cpu.cr0 & X86_CR0_WP;
 	bool pge = bt->cpu.cr4 & CR4_PGE;
-	uint32_t g0 = vpage & ~(FILL_GROUP - 1), i, run_v = 0, run_p = 0, run_n = 0, run_f = 0;
-	int run_prot = 0;
+	uint32_t g0 = vpage & ~(FILL_GROUP - 1), i;
+	struct fill_run run = {0};
 
 	if (!pt)
 		return;
@@ -232,20 +255,7 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 			}
 			f |= pge && (e & PTE_G) ? V2P_G : 0;
 		}
-		if (run_n && (!ok || p != run_p + run_n || prot != run_prot || f != run_f)) {
-			if (mmu_map_run(bt, view, run_v, run_n, run_p, run_prot, run_f) == 0)
-				bt->stats.neighbour_pages += run_n;
-			run_n = 0;
-		}
-		if (!ok)
-			continue;
-		if (!run_n) {
-			run_v = i;
-			run_p = p;
-			run_prot = prot;
-			run_f = f;
-		}
-		run_n++;
+		run_add(bt, view, &run, ok, i, p, prot, f);
 	}
 }
 
@@ -259,9 +269,8 @@ static void fill_neighbours(struct bt *bt, int view, uint32_t vpage, const struc
 static void fill_large_neighbours(struct bt *bt, int view, uint32_t vpage, const struct walk *w)
 {
 	uint32_t g0 = vpage & ~(FILL_GROUP - 1), f0 = (w->pa >> 12) - vpage, i;
-	uint32_t run_v = 0, run_n = 0, run_f = 0,
-	         flags = (w->global ? V2P_G : 0) | (w->can_write && w->wp0 ? V2P_WP0 : 0);
-	int run_prot = 0;
+	uint32_t flags = (w->global ? V2P_G : 0) | (w->can_write && w->wp0 ? V2P_WP0 : 0);
+	struct fill_run run = {0};
 
 	for (i = g0; i <= g0 + FILL_GROUP; i++) {
 		uint32_t p = f0 + i, f = flags;
@@ -275,19 +284,7 @@ static void fill_large_neighbours(struct bt *bt, int view, uint32_t vpage, const
 			else
 				prot |= PROT_WRITE;
 		}
-		if (run_n && (!ok || prot != run_prot || f != run_f)) {
-			if (mmu_map_run(bt, view, run_v, run_n, f0 + run_v, run_prot, run_f) == 0)
-				bt->stats.neighbour_pages += run_n;
-			run_n = 0;
-		}
-		if (!ok)
-			continue;
-		if (!run_n) {
-			run_v = i;
-			run_prot = prot;
-			run_f = f;
-		}
-		run_n++;
+		run_add(bt, view, &run, ok, i, p, prot, f);
 	}
 }
 
