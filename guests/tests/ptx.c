@@ -17,6 +17,9 @@
  */
 #include "rt.h"
 
+#define RECOVER_NAME "ptx"
+#include "recover.h"
+
 #define VA_X 0x60000000u /* tabs[0], PDE index 0x180 */
 #define VA_Y 0x60400000u /* tabs[0] again at index 0x181 (space B) */
 #define VA_BIG 0x70000000u
@@ -27,39 +30,8 @@
 static uint32_t tabs[2][1024] __attribute__((aligned(4096)));
 static uint32_t data[4][1024] __attribute__((aligned(4096)));
 static uint32_t dirs[1][1024] __attribute__((aligned(4096)));
-static volatile uint32_t f_vec, f_err, recover_eip;
 static volatile uint32_t zero;
 static int sdm; /* "sdm" on the command line: also where qemu differs from the SDM */
-
-static void on_fault(struct trapframe *tf)
-{
-	f_vec = tf->vector;
-	f_err = tf->err;
-	if (!recover_eip) {
-		printf("ptx: unexpected trap %u at 0x%08x cr2 0x%08x\n", (unsigned)tf->vector,
-		       (unsigned)tf->eip, (unsigned)read_cr2());
-		guest_exit(EXIT_FAIL);
-	}
-	tf->eip = recover_eip;
-	recover_eip = 0;
-}
-
-static uint32_t rd(uint32_t va)
-{
-	return *(volatile uint32_t *)va;
-}
-
-/* A 4-byte store at va; 0 or the vector it took (#PF: err in f_err). */
-static uint32_t try_store(uint32_t va, uint32_t v)
-{
-	f_vec = 0;
-	__asm__ volatile("movl $1f, recover_eip\n\t"
-	                 "movl %1, (%0)\n"
-	                 "1:\tmovl $0, recover_eip" ::"r"(va),
-	                 "r"(v)
-	                 : "memory");
-	return f_vec;
-}
 
 static uint32_t pdir(uint32_t va)
 {

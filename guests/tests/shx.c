@@ -15,6 +15,9 @@
  */
 #include "rt.h"
 
+#define RECOVER_NAME "shx"
+#include "recover.h"
+
 #define VA_T1 0x50000000u /* mapped by tabs[0] */
 #define VA_T2 0x50400000u /* mapped by tabs[1] */
 #define VA_C 0x51000000u  /* the code-and-table page, through tabs[2] */
@@ -26,38 +29,6 @@
 static uint32_t tabs[6][1024] __attribute__((aligned(4096)));
 static uint32_t data[8][1024] __attribute__((aligned(4096)));
 static uint32_t dirs[3][1024] __attribute__((aligned(4096)));
-static volatile uint32_t f_vec, f_err, f_cr2, recover_eip;
-
-static void on_fault(struct trapframe *tf)
-{
-	f_vec = tf->vector;
-	f_err = tf->err;
-	f_cr2 = read_cr2();
-	if (!recover_eip) {
-		printf("shx: unexpected trap %u at 0x%08x cr2 0x%08x\n", (unsigned)tf->vector,
-		       (unsigned)tf->eip, (unsigned)f_cr2);
-		guest_exit(EXIT_FAIL);
-	}
-	tf->eip = recover_eip;
-	recover_eip = 0;
-}
-
-static uint32_t rd(uint32_t va)
-{
-	return *(volatile uint32_t *)va;
-}
-
-/* A 4-byte store at va; 0 or the vector it took (#PF: err and CR2 in f_*). */
-static uint32_t try_store(uint32_t va, uint32_t v)
-{
-	f_vec = 0;
-	__asm__ volatile("movl $1f, recover_eip\n\t"
-	                 "movl %1, (%0)\n"
-	                 "1:\tmovl $0, recover_eip" ::"r"(va),
-	                 "r"(v)
-	                 : "memory");
-	return f_vec;
-}
 
 static void pde_set(uint32_t va, const void *pt)
 {
@@ -91,8 +62,13 @@ static void straddle(void)
 	                 "r"(((d3 | PTE_W | PTE_P) & 0xffffu) << 16)
 	                 : "memory");
 	invlpg(VA_T2);
-	printf("shx: straddle after %x %x pte %08x\n", (unsigned)rd(VA_T1), (unsigned)rd(VA_T2),
-	       (unsigned)tabs[1][0]);
+	{
+		uint32_t a = rd(VA_T1), b = rd(VA_T2),
+		         pte = rd((uint32_t)&tabs[1][0]); /* in order */
+
+		printf("shx: straddle after %x %x pte data[%u]|%03x\n", (unsigned)a, (unsigned)b,
+		       (unsigned)((pte - (uint32_t)data[0]) >> 12), (unsigned)(pte & 0xfffu));
+	}
 	pde_set(VA_T1, NULL);
 	pde_set(VA_T2, NULL);
 	tabs[0][1023] = 0;
@@ -118,8 +94,13 @@ static void mirror(void)
 	                 "r"(((d5 | PTE_W | PTE_P) & 0xffffu) << 16)
 	                 : "memory");
 	invlpg(VA_T2);
-	printf("shx: mirror after %x pte %08x top %04x\n", (unsigned)rd(VA_T2),
-	       (unsigned)tabs[1][0], (unsigned)(data[6][1023] >> 16));
+	{
+		uint32_t b = rd(VA_T2), pte = rd((uint32_t)&tabs[1][0]); /* in order */
+
+		printf("shx: mirror after %x pte data[%u]|%03x top %04x\n", (unsigned)b,
+		       (unsigned)((pte - (uint32_t)data[0]) >> 12), (unsigned)(pte & 0xfffu),
+		       (unsigned)(data[6][1023] >> 16));
+	}
 	pte0[0] = old0;
 	invlpg(0);
 	unmap_page(VA_TOP);

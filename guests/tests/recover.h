@@ -1,0 +1,44 @@
+/*
+ * recover.h: a #PF handler for attack guests (ptx.c, shx.c): try_store() arms it, a
+ * fault there records vector, error code and CR2 in f_* and resumes after the store;
+ * any other trap prints "<RECOVER_NAME>: unexpected trap ..." and fails the guest.
+ * Include after rt.h with RECOVER_NAME defined; install with trap_set_handler(14,
+ * on_fault).
+ */
+#ifndef TANDEM_GUESTS_RECOVER_H
+#define TANDEM_GUESTS_RECOVER_H
+
+static volatile uint32_t f_vec, f_err, f_cr2, recover_eip;
+
+static void on_fault(struct trapframe *tf)
+{
+	f_vec = tf->vector;
+	f_err = tf->err;
+	f_cr2 = read_cr2();
+	if (!recover_eip) {
+		printf(RECOVER_NAME ": unexpected trap %u at 0x%08x cr2 0x%08x\n",
+		       (unsigned)tf->vector, (unsigned)tf->eip, (unsigned)f_cr2);
+		guest_exit(EXIT_FAIL);
+	}
+	tf->eip = recover_eip;
+	recover_eip = 0;
+}
+
+static uint32_t rd(uint32_t va)
+{
+	return *(volatile uint32_t *)va;
+}
+
+/* A 4-byte store at va; 0 or the vector it took (#PF: err and CR2 in f_*). */
+static uint32_t try_store(uint32_t va, uint32_t v)
+{
+	f_vec = 0;
+	__asm__ volatile("movl $1f, recover_eip\n\t"
+	                 "movl %1, (%0)\n"
+	                 "1:\tmovl $0, recover_eip" ::"r"(va),
+	                 "r"(v)
+	                 : "memory");
+	return f_vec;
+}
+
+#endif
