@@ -241,15 +241,8 @@ static uint8_t ustack[4096] __attribute__((aligned(16)));
 
 static int user_read(uint32_t va)
 {
-	uint32_t v = 0;
+	uint32_t v = try_load(va, 0);
 
-	f_vec = 0;
-	__asm__ volatile("movl $1f, recover_eip\n\t"
-	                 "movl (%1), %0\n"
-	                 "1:\tmovl $0, recover_eip"
-	                 : "+r"(v)
-	                 : "r"(va)
-	                 : "memory");
 	return f_vec ? (int)(f_vec << 16 | f_err) : (int)(v & 0xffff);
 }
 
@@ -390,20 +383,6 @@ static uint32_t soft_walk(uint32_t *d, uint32_t va, volatile uint32_t **pte)
 	return *(volatile uint32_t *)((**pte & ~0xfffu) + (va & 0xfff));
 }
 
-static uint32_t try_load(uint32_t va)
-{
-	uint32_t v = 0xdead;
-
-	f_vec = 0;
-	__asm__ volatile("movl $1f, recover_eip\n\t"
-	                 "movl (%1), %0\n"
-	                 "1:\tmovl $0, recover_eip"
-	                 : "+r"(v)
-	                 : "r"(va)
-	                 : "memory");
-	return f_vec ? 0xdead : v;
-}
-
 static void spaces(void)
 {
 	uint32_t a = read_cr3(), bad = 0, abad = 0, wbad = 0, visits = 0, wp0;
@@ -473,7 +452,7 @@ static void spaces(void)
 		if (wp0)
 			write_cr0(read_cr0() & ~CR0_WP);
 		for (uint32_t va = VA_X; va <= VA_Y; va += VA_Y - VA_X) {
-			uint32_t got = try_load(va + off),
+			uint32_t got = try_load(va + off, 0xdead),
 			         want = soft_walk(sdirs[i], va + off, &pte);
 
 			bad += got != want;
@@ -527,7 +506,8 @@ static void frames_in_table(void)
 		if (!(e & PTE_P) || f < 1 || f >= 0x800)
 			continue;
 		n++;
-		bad += try_load(VA_X + (k << 12)) != soft_walk(rt_page_dir, VA_X + (k << 12), &pte);
+		bad += try_load(VA_X + (k << 12), 0xdead) !=
+		       soft_walk(rt_page_dir, VA_X + (k << 12), &pte);
 	}
 	printf("ptx: frames in table r %u checked %s stale %u\n", (unsigned)r,
 	       n > 900 ? "most" : "few", (unsigned)bad);
@@ -550,7 +530,7 @@ static void big_high(void)
 
 		rt_page_dir[VA_END >> 22] = hi | PDE_PS | PTE_W | PTE_P;
 		reload();
-		v[k] = try_load(VA_END + (uint32_t)&data[1][7]);
+		v[k] = try_load(VA_END + (uint32_t)&data[1][7], 0xdead);
 		v[k] = f_vec ? 0xf000 | f_err : v[k];
 	}
 	if (sdm)
