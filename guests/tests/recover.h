@@ -11,6 +11,11 @@
 
 static volatile uint32_t f_vec, f_err, f_cr2, recover_eip;
 
+/*
+ * The #PF handler (trap_set_handler(14, on_fault)): records tf's vector, error code
+ * and CR2 in f_*; resumes at recover_eip when a try_* armed it, else prints the trap
+ * and stops the guest with EXIT_FAIL.
+ */
 static inline void on_fault(struct trapframe *tf)
 {
 	f_vec = tf->vector;
@@ -25,6 +30,7 @@ static inline void on_fault(struct trapframe *tf)
 	recover_eip = 0;
 }
 
+/* The 4-byte word at va (a volatile load; a fault there is unexpected: on_fault). */
 static inline uint32_t rd(uint32_t va)
 {
 	return *(volatile uint32_t *)va;
